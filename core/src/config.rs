@@ -1,0 +1,29 @@
+//! Per-connection settings shared by the server and the client.
+
+use std::time::Duration;
+
+/// Limits and defaults for one connection. Both ends use the same settings type.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// Deadline for an outgoing call when the call gives none (default 30 s).
+    pub request_timeout: Duration,
+    /// Incoming requests and notifications running at once on one connection (default 128).
+    /// At the cap the connection stops reading until one finishes: backpressure, never a drop.
+    pub max_concurrent_requests: usize,
+    /// Outgoing frames waiting for the writer (default 1024). When full, callers and handlers
+    /// wait for room.
+    pub outbound_queue: usize,
+    /// Most elements accepted in one incoming batch (default 1024).
+    pub max_batch_len: usize,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 128,
+            outbound_queue: 1024,
+            max_batch_len: 1024,
+        }
+    }
+}

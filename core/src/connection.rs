@@ -1,0 +1,409 @@
+//! The per-connection engine: one reader, one writer, a bounded dispatcher. The only module
+//! that touches the transport, and only through `Stream`/`Sink` of [`Inbound`]/[`Outbound`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde_json::value::RawValue;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::PeerConfig;
+use crate::context::Context;
+use crate::dispatch::{self, Incoming};
+use crate::error::{ErrorObject, codes, error_object};
+use crate::message::{self, Frame, Message};
+use crate::peer::{CloseReason, Outbound, Peer, Shared};
+use crate::service::Service;
+
+/// One frame from the transport.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A text or binary data frame; both are read as UTF-8 JSON.
+    Data(bytes::Bytes),
+    /// The remote sent a close frame.
+    Close(Option<CloseReason>),
+    /// Ping, pong or anything else the transport handles itself.
+    Other,
+}
+
+/// What the writer sends at the end, beyond the queued frames.
+#[derive(Debug)]
+pub enum WriterFinal {
+    /// A close frame with this code and reason.
+    Close(CloseReason),
+}
+
+/// Adapts a transport's sink to volley: text frames in, close at the end.
+pub trait Transport: Send + 'static {
+    /// Writes (buffers) one text frame.
+    fn feed(
+        &mut self,
+        text: String,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Flushes buffered frames to the socket.
+    fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Sends a close frame and shuts the write half.
+    fn close(&mut self, reason: CloseReason) -> impl Future<Output = ()> + Send;
+}
+
+/// A boxed transport error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Any `Sink<Outbound>` whose close is a plain sink close (no close code).
+pub struct SinkTransport<S>(pub S);
+
+impl<S> Transport for SinkTransport<S>
+where
+    S: Sink<Outbound> + Unpin + Send + 'static,
+    S::Error: Into<BoxError>,
+{
+    async fn feed(&mut self, text: String) -> Result<(), BoxError> {
+        self.0.feed(Outbound::Text(text)).await.map_err(Into::into)
+    }
+    async fn flush(&mut self) -> Result<(), BoxError> {
+        self.0.flush().await.map_err(Into::into)
+    }
+    async fn close(&mut self, _reason: CloseReason) {
+        let _ = self.0.close().await;
+    }
+}
+
+static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
+
+/// Starts the engine for one established connection and returns its [`Peer`].
+///
+/// `incoming` yields the transport's frames; `transport` writes. `service` is what this side
+/// serves; `extensions` become the connection's extensions (see [`Context::extensions`]).
+/// Must be called inside a tokio runtime. The connection runs until either side closes it.
+pub fn spawn<St, E>(
+    incoming: St,
+    transport: impl Transport,
+    service: Service,
+    config: PeerConfig,
+    extensions: http::Extensions,
+) -> Peer
+where
+    St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
+    let limit = config.max_concurrent_requests.max(1);
+    let peer = Peer::new(tx, config, extensions);
+    let conn = Arc::new(Conn {
+        peer: peer.clone(),
+        service,
+        conn_id: jsonrpsee::ConnectionId(NEXT_CONN.fetch_add(1, Ordering::Relaxed)),
+        permits: Arc::new(Semaphore::new(limit)),
+        running: Mutex::new(HashMap::new()),
+        seq: AtomicU64::new(0),
+    });
+    tokio::spawn(write_loop(peer.shared.clone(), rx, transport));
+    tokio::spawn(read_loop(conn, incoming));
+    peer
+}
+
+pub(crate) struct Conn {
+    pub(crate) peer: Peer,
+    pub(crate) service: Service,
+    pub(crate) conn_id: jsonrpsee::ConnectionId,
+    permits: Arc<Semaphore>,
+    /// Incoming requests in flight, by raw id text, for `rpc.cancel`.
+    running: Mutex<HashMap<Box<str>, (u64, CancellationToken)>>,
+    seq: AtomicU64,
+}
+
+impl Conn {
+    fn shared(&self) -> &Shared {
+        &self.peer.shared
+    }
+
+    async fn send(&self, frame: String) {
+        // Fails only when the writer is gone, i.e. the connection is closing.
+        let _ = self.shared().out.send(Outbound::Text(frame)).await;
+    }
+
+    /// Starts tracking an incoming request; the token is cancelled by `rpc.cancel` or close.
+    fn track(&self, id: &RawValue) -> (u64, CancellationToken) {
+        let token = self.shared().closed.child_token();
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.insert(id.get().into(), (seq, token.clone()));
+        (seq, token)
+    }
+
+    fn untrack(&self, id: &RawValue, seq: u64) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if running.get(id.get()).is_some_and(|(s, _)| *s == seq) {
+            running.remove(id.get());
+        }
+    }
+
+    /// Handles `rpc.cancel {"id": ..}` (or `[id]`).
+    fn cancel_incoming(&self, params: Option<&RawValue>) {
+        #[derive(serde::Deserialize)]
+        struct ById<'a> {
+            #[serde(borrow)]
+            id: &'a RawValue,
+        }
+        let Some(p) = params else { return };
+        let id: Option<&RawValue> = serde_json::from_str::<ById<'_>>(p.get())
+            .map(|b| b.id)
+            .or_else(|_| serde_json::from_str::<(&RawValue,)>(p.get()).map(|t| t.0))
+            .ok();
+        if let Some(id) = id {
+            let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, token)) = running.get(id.get()) {
+                token.cancel();
+            }
+        }
+    }
+
+    fn context(&self, cancel: CancellationToken) -> Context {
+        Context::new(self.peer.clone(), cancel)
+    }
+
+    /// Runs one request or notification to completion and returns its response frame.
+    pub(crate) async fn run(self: &Arc<Self>, item: Incoming) -> Option<String> {
+        match item.id {
+            None => {
+                let cx = self.context(self.shared().closed.child_token());
+                tokio::select! {
+                    _ = cx.cancellation().cancelled() => {}
+                    _ = dispatch::invoke(self, &item.method, item.params, cx.clone()) => {}
+                }
+                None
+            }
+            Some(id) => {
+                let (seq, token) = item.tracked.unwrap_or_else(|| self.track(&id));
+                let cx = self.context(token.clone());
+                let outcome = tokio::select! {
+                    _ = token.cancelled() => None,
+                    r = dispatch::invoke(self, &item.method, item.params, cx) => Some(r),
+                };
+                self.untrack(&id, seq);
+                match outcome {
+                    Some(reply) => Some(reply.into_frame(id.get())),
+                    None if self.peer.is_connected() => Some(message::failure(
+                        Some(id.get()),
+                        &error_object(codes::REQUEST_CANCELLED, "cancelled by rpc.cancel".to_owned()),
+                    )),
+                    None => None,
+                }
+            }
+        }
+    }
+}
+
+async fn write_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outbound>, mut transport: impl Transport) {
+    let closed = shared.closed.clone();
+    loop {
+        let first = tokio::select! {
+            biased;
+            m = rx.recv() => m,
+            _ = closed.cancelled() => None,
+        };
+        let Some(Outbound::Text(first)) = first else { break };
+        let mut result = transport.feed(first).await;
+        while result.is_ok() {
+            match rx.try_recv() {
+                Ok(Outbound::Text(t)) => result = transport.feed(t).await,
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = result.and(transport.flush().await) {
+            tracing::debug!(peer = %shared.id, error = %e, "write failed; closing");
+            shared.shutdown(CloseReason { code: 1006, reason: format!("write failed: {e}") });
+            break;
+        }
+    }
+    // Closing: write what was already queued (answers, a last notification), then close.
+    let mut ok = true;
+    while let Ok(Outbound::Text(t)) = rx.try_recv() {
+        if transport.feed(t).await.is_err() {
+            ok = false;
+            break;
+        }
+    }
+    if ok {
+        let _ = transport.flush().await;
+    }
+    let reason = shared
+        .close_reason()
+        .unwrap_or(CloseReason { code: 1000, reason: String::new() });
+    transport.close(reason).await;
+}
+
+async fn read_loop<St, E>(conn: Arc<Conn>, mut incoming: St)
+where
+    St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let closed = conn.shared().closed.clone();
+    let reason = loop {
+        let next = tokio::select! {
+            biased;
+            _ = closed.cancelled() => return,
+            n = incoming.next() => n,
+        };
+        match next {
+            None => break CloseReason { code: 1006, reason: "connection lost".into() },
+            Some(Err(e)) => break CloseReason { code: 1006, reason: format!("read failed: {e}") },
+            Some(Ok(Inbound::Close(r))) => {
+                break r.unwrap_or(CloseReason { code: 1005, reason: String::new() });
+            }
+            Some(Ok(Inbound::Other)) => {}
+            Some(Ok(Inbound::Data(bytes))) => {
+                if !on_frame(&conn, &bytes, &closed).await {
+                    return;
+                }
+            }
+        }
+    };
+    tracing::debug!(peer = %conn.peer.id(), code = reason.code, reason = %reason.reason, "connection ended");
+    conn.shared().shutdown(reason);
+}
+
+/// Waits for a dispatch slot; `None` when the connection closed meanwhile.
+async fn permit(conn: &Conn, closed: &CancellationToken) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::select! {
+        biased;
+        _ = closed.cancelled() => None,
+        p = conn.permits.clone().acquire_owned() => p.ok(),
+    }
+}
+
+/// Handles one frame; false when the connection closed while waiting for a dispatch slot.
+async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> bool {
+    let frame = match message::parse_frame(bytes) {
+        Ok(f) => f,
+        Err(err) => {
+            conn.send(message::failure(None, &err)).await;
+            return true;
+        }
+    };
+    match frame {
+        Frame::Single(raw) => match classify_owned(conn, raw) {
+            Step::Done => true,
+            Step::Reply(frame) => {
+                conn.send(frame).await;
+                true
+            }
+            Step::Dispatch(item) => {
+                let Some(permit) = permit(conn, closed).await else { return false };
+                let conn = conn.clone();
+                tokio::spawn(async move {
+                    if let Some(frame) = conn.run(item).await {
+                        conn.send(frame).await;
+                    }
+                    drop(permit);
+                });
+                true
+            }
+        },
+        Frame::Batch(items) => {
+            if items.is_empty() {
+                let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
+                conn.send(message::failure(None, &err)).await;
+                return true;
+            }
+            let max = conn.shared().config.max_batch_len;
+            if items.len() > max {
+                let err = error_object(
+                    codes::BATCH_TOO_LARGE,
+                    format!("batch of {} exceeds the limit of {max}", items.len()),
+                );
+                conn.send(message::failure(None, &err)).await;
+                return true;
+            }
+            let mut replies = Vec::new();
+            let mut work = Vec::new();
+            for raw in items {
+                match classify_owned(conn, raw) {
+                    Step::Done => {}
+                    Step::Reply(f) => replies.push(f),
+                    Step::Dispatch(item) => work.push(item),
+                }
+            }
+            if work.is_empty() {
+                if !replies.is_empty() {
+                    conn.send(join_batch(replies)).await;
+                }
+                return true;
+            }
+            let Some(permit) = permit(conn, closed).await else { return false };
+            let conn = conn.clone();
+            tokio::spawn(async move {
+                let outs = futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
+                replies.extend(outs.into_iter().flatten());
+                if !replies.is_empty() {
+                    conn.send(join_batch(replies)).await;
+                }
+                drop(permit);
+            });
+            true
+        }
+    }
+}
+
+fn join_batch(replies: Vec<String>) -> String {
+    let mut s = String::with_capacity(replies.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+    s.push('[');
+    for (i, r) in replies.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(r);
+    }
+    s.push(']');
+    s
+}
+
+enum Step {
+    Done,
+    Reply(String),
+    Dispatch(Incoming),
+}
+
+/// Classifies one message and handles everything that needs no handler task.
+fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
+    match message::classify(raw) {
+        Message::Response { id, outcome } => {
+            let answer = match outcome {
+                Ok(result) => Ok(result.to_owned()),
+                Err(err) => Err(serde_json::from_str::<ErrorObject>(err.get()).unwrap_or_else(|e| {
+                    error_object(codes::INTERNAL_ERROR, format!("peer sent a malformed error object: {e}"))
+                })),
+            };
+            let routed = id.get().parse::<u64>().is_ok_and(|n| conn.shared().resolve(n, answer));
+            if !routed {
+                tracing::debug!(peer = %conn.peer.id(), id = id.get(), "response to no pending call; dropped");
+            }
+            Step::Done
+        }
+        Message::Notification { method, params } if method == "rpc.cancel" => {
+            conn.cancel_incoming(params);
+            Step::Done
+        }
+        Message::Notification { method, params } => Step::Dispatch(Incoming {
+            id: None,
+            method: method.into_owned(),
+            params: params.map(ToOwned::to_owned),
+            tracked: None,
+        }),
+        Message::Request { id, method, params } => Step::Dispatch(Incoming {
+            id: Some(id.to_owned()),
+            method: method.into_owned(),
+            params: params.map(ToOwned::to_owned),
+            // Tracked before the handler task starts, so an `rpc.cancel` right behind the
+            // request always finds it.
+            tracked: Some(conn.track(id)),
+        }),
+        Message::Invalid { id, detail } => {
+            let err = error_object(codes::INVALID_REQUEST, detail);
+            Step::Reply(message::failure(id.map(RawValue::get), &err))
+        }
+    }
+}

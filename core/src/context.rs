@@ -1,0 +1,63 @@
+//! [`Context`]: what a handler knows about the call it is serving.
+
+use std::fmt;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::peer::{Peer, PeerId};
+
+/// The calling context of one incoming request, available to any handler that takes
+/// `cx: &volley::Context` as its first parameter (and to hand-written jsonrpsee methods in
+/// their `Extensions`).
+#[derive(Clone)]
+pub struct Context {
+    peer: Peer,
+    cancel: CancellationToken,
+}
+
+impl Context {
+    pub(crate) fn new(peer: Peer, cancel: CancellationToken) -> Self {
+        Self { peer, cancel }
+    }
+
+    /// The peer that made this call. Call its traits through their stubs:
+    /// `BrowserClient::new(cx.peer()).confirm(q).await`.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    /// The calling peer's id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer.id()
+    }
+
+    /// The connection's extensions: what the server put there at upgrade time (the remote
+    /// address, the HTTP upgrade request's extensions such as auth claims).
+    pub fn extensions(&self) -> &http::Extensions {
+        self.peer.extensions()
+    }
+
+    /// Cancelled when the caller sends `rpc.cancel` for this request or the connection closes.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Whether this call has been cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Resolves when this call is cancelled.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("peer", &self.peer.id())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}

@@ -1,0 +1,60 @@
+//! Static descriptions of `#[volley::rpc]` traits: the source for documents and generated clients.
+
+/// Whether a method answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MethodKind {
+    /// A request: the caller waits for a result or an error.
+    Request,
+    /// A notification: fire and forget, never answered.
+    Notification,
+}
+
+/// One parameter of a method, as it appears on the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamDescription {
+    /// The name used in by-name params (after `#[rpc(name = "...")]`).
+    pub name: &'static str,
+    /// The Rust type, as written in the trait.
+    pub rust_type: &'static str,
+    /// Doc comments on the parameter, if any.
+    pub docs: &'static str,
+}
+
+/// One method of a trait.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodDescription {
+    /// The Rust method name.
+    pub rust_name: &'static str,
+    /// The JSON-RPC method name, with the namespace applied.
+    pub name: &'static str,
+    /// Doc comments of the method.
+    pub docs: &'static str,
+    /// Request or notification.
+    pub kind: MethodKind,
+    /// Parameters in order (the calling context is not a parameter).
+    pub params: &'static [ParamDescription],
+    /// The success type, as written (`()` for notifications).
+    pub result_type: &'static str,
+    /// The error type, as written, when the method returns a `Result`.
+    pub error_type: Option<&'static str>,
+}
+
+/// One `#[volley::rpc]` trait.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceDescription {
+    /// The trait's name.
+    pub name: &'static str,
+    /// Doc comments of the trait.
+    pub docs: &'static str,
+    /// The namespace, when the trait has one.
+    pub namespace: Option<&'static str>,
+    /// The methods, in declaration order.
+    pub methods: &'static [MethodDescription],
+}
+
+impl ServiceDescription {
+    /// Finds a method by its wire name.
+    pub fn method(&self, name: &str) -> Option<&'static MethodDescription> {
+        self.methods.iter().find(|m| m.name == name)
+    }
+}

@@ -1,0 +1,126 @@
+//! Errors: what a call can end with, and the JSON-RPC error objects on the wire.
+
+use std::time::Duration;
+
+pub use jsonrpsee_types::ErrorObjectOwned as ErrorObject;
+
+/// Error codes volley uses on the wire.
+///
+/// The spec's own codes come first; volley-defined codes sit in the server-error range
+/// `-32000..=-32099` and are listed in `PROTOCOL.md`.
+pub mod codes {
+    /// Invalid JSON was received.
+    pub const PARSE_ERROR: i32 = -32700;
+    /// The JSON sent is not a valid request object.
+    pub const INVALID_REQUEST: i32 = -32600;
+    /// The method does not exist or is not available.
+    pub const METHOD_NOT_FOUND: i32 = -32601;
+    /// Invalid method parameters.
+    pub const INVALID_PARAMS: i32 = -32602;
+    /// Internal JSON-RPC error, including a handler that panicked.
+    pub const INTERNAL_ERROR: i32 = -32603;
+    /// The caller sent `rpc.cancel` for this request (same code as LSP's RequestCancelled).
+    pub const REQUEST_CANCELLED: i32 = -32800;
+    /// A batch had more elements than the connection allows.
+    pub const BATCH_TOO_LARGE: i32 = -32010;
+    /// A handler's own call to another peer failed locally (disconnected, timed out, cancelled).
+    pub const UPSTREAM_FAILED: i32 = -32011;
+    /// The peer is shutting down and no longer takes new requests.
+    pub const SHUTTING_DOWN: i32 = -32012;
+
+    /// The spec's message for one of its own codes ("Parse error", "Invalid Request", ...).
+    pub fn message(code: i32) -> &'static str {
+        match code {
+            PARSE_ERROR => "Parse error",
+            INVALID_REQUEST => "Invalid Request",
+            METHOD_NOT_FOUND => "Method not found",
+            INVALID_PARAMS => "Invalid params",
+            INTERNAL_ERROR => "Internal error",
+            REQUEST_CANCELLED => "Request cancelled",
+            BATCH_TOO_LARGE => "Batch too large",
+            UPSTREAM_FAILED => "Upstream call failed",
+            SHUTTING_DOWN => "Shutting down",
+            _ => "Server error",
+        }
+    }
+}
+
+/// Builds an error object for one of the codes in [`codes`], with the spec's message and a
+/// human-readable detail in `data`.
+pub fn error_object(code: i32, detail: impl Into<Option<String>>) -> ErrorObject {
+    ErrorObject::owned(code, codes::message(code), detail.into())
+}
+
+/// What a call through a [`Peer`](crate::Peer) can end with, besides a result.
+///
+/// [`Error::Remote`] means the other side answered with a JSON-RPC error; every other variant
+/// means no answer was obtained, and says why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The remote peer answered with a JSON-RPC error object (code, message, data).
+    ///
+    /// The request reached the other side and was refused or failed there; retrying the same
+    /// request will usually fail the same way.
+    #[error("remote error {}: {}", .0.code(), .0.message())]
+    Remote(ErrorObject),
+    /// The connection closed before an answer came, or was already closed when the call was
+    /// made. Every call pending on a connection fails with this the moment it ends.
+    ///
+    /// Reconnect (or wait for the peer to reconnect) and call again if the call is idempotent.
+    #[error("peer disconnected")]
+    Disconnected,
+    /// No answer came within the call's deadline. The call was withdrawn and `rpc.cancel` sent.
+    #[error("call timed out after {0:?}")]
+    Timeout(Duration),
+    /// The call was cancelled locally (for example its handler's own request was cancelled).
+    #[error("call cancelled")]
+    Cancelled,
+    /// The outgoing queue is full and the call was made with `try_` semantics.
+    #[error("outgoing queue full")]
+    Busy,
+    /// The parameters could not be encoded as JSON, or are not an array or object.
+    #[error("could not encode params")]
+    InvalidParams(#[source] serde_json::Error),
+    /// The remote answered with a result that does not decode into the expected type.
+    #[error("could not decode the result")]
+    InvalidResult(#[source] serde_json::Error),
+}
+
+impl Error {
+    /// The JSON-RPC error object when the remote peer answered with an error.
+    pub fn remote(&self) -> Option<&ErrorObject> {
+        match self {
+            Error::Remote(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when the connection was lost before the answer came.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, Error::Disconnected)
+    }
+
+    /// True when the call ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+}
+
+impl From<Error> for ErrorObject {
+    /// A handler that returns a volley [`Error`] answers with: the remote error unchanged when it
+    /// is [`Error::Remote`] (errors pass through a chain of calls), otherwise
+    /// [`codes::UPSTREAM_FAILED`] with the local reason in `data`.
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Remote(obj) => obj,
+            Error::InvalidResult(_) | Error::InvalidParams(_) => {
+                error_object(codes::INTERNAL_ERROR, e.to_string())
+            }
+            other => error_object(codes::UPSTREAM_FAILED, other.to_string()),
+        }
+    }
+}
+
+/// `Result` with volley's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

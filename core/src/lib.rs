@@ -1,0 +1,35 @@
+//! volley-core: the JSON-RPC 2.0 protocol and the per-connection peer engine shared by
+//! volley's server and client. No sockets and no HTTP here: a transport hands frames in and
+//! takes frames out ([`connection::spawn`]).
+//!
+//! Most users depend on the `volley` facade instead of this crate.
+//!
+//! - [`Peer`] calls the other end; [`Context`] is what a handler knows about its caller.
+//! - [`Service`] is the set of methods one side serves.
+//! - [`Error`] separates "the remote said no" ([`Error::Remote`]) from "no answer came".
+
+mod client_t;
+pub mod config;
+pub mod connection;
+mod context;
+pub mod describe;
+pub mod discover;
+mod dispatch;
+pub mod error;
+mod message;
+pub mod params;
+mod peer;
+#[doc(hidden)]
+pub mod private;
+mod service;
+
+pub use config::PeerConfig;
+pub use context::Context;
+pub use error::{Error, ErrorObject, Result};
+pub use peer::{Batch, CloseReason, Outbound, Peer, PeerId, RemoteService};
+pub use service::{DuplicateMethod, Service};
+
+/// jsonrpsee, re-exported at the version volley is built on.
+pub use jsonrpsee;
+/// jsonrpsee's message types (`ErrorObject`, `Params`, ...).
+pub use jsonrpsee_types;

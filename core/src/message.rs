@@ -1,0 +1,249 @@
+//! Classifying incoming JSON-RPC messages and writing outgoing ones (no I/O here).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{ErrorObject, codes, error_object};
+
+/// One JSON-RPC message, classified per PROTOCOL.md. Borrows from the frame text.
+#[derive(Debug)]
+pub(crate) enum Message<'a> {
+    /// Has `method` and `id`.
+    Request {
+        id: &'a RawValue,
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
+    /// Has `method`, no `id`.
+    Notification {
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
+    /// Has `result` or `error`, and `id`.
+    Response {
+        id: &'a RawValue,
+        outcome: Result<&'a RawValue, &'a RawValue>,
+    },
+    /// Anything else: answered with -32600; `id` is set when it could be read.
+    Invalid {
+        id: Option<&'a RawValue>,
+        detail: String,
+    },
+}
+
+/// A whole frame: one message, or a batch (JSON array).
+#[derive(Debug)]
+pub(crate) enum Frame<'a> {
+    Single(&'a RawValue),
+    Batch(Vec<&'a RawValue>),
+}
+
+/// Parses a frame's text; `Err` is the -32700 error response to send back.
+pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, ErrorObject> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
+    let raw: &RawValue = serde_json::from_str(text)
+        .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
+    if raw.get().starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(raw.get())
+            .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
+        Ok(Frame::Batch(items))
+    } else {
+        Ok(Frame::Single(raw))
+    }
+}
+
+fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    method: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    error: Option<&'a RawValue>,
+}
+
+/// Whether a raw id is of an allowed type (string, number, null).
+fn id_is_valid(id: &RawValue) -> bool {
+    matches!(id.get().as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9' | b'n'))
+}
+
+/// Classifies one message (an element of a batch, or a whole single frame).
+pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
+    let invalid = |id, detail: &str| Message::Invalid {
+        id,
+        detail: detail.to_owned(),
+    };
+    if !raw.get().starts_with('{') {
+        return invalid(None, "a message must be a JSON object");
+    }
+    let env: Envelope<'_> = match serde_json::from_str(raw.get()) {
+        Ok(e) => e,
+        Err(e) => return Message::Invalid { id: None, detail: e.to_string() },
+    };
+    let id = env.id;
+    if let Some(id) = id
+        && !id_is_valid(id)
+    {
+        return invalid(None, "id must be a string, a number or null");
+    }
+    if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return invalid(id, "jsonrpc must be \"2.0\"");
+    }
+    if let Some(m) = env.method {
+        let method: Cow<'_, str> = match serde_json::from_str(m.get()) {
+            Ok(m) => m,
+            Err(_) => return invalid(id, "method must be a string"),
+        };
+        if let Some(p) = env.params
+            && !matches!(p.get().as_bytes().first(), Some(b'[' | b'{'))
+        {
+            return invalid(id, "params must be an array or an object");
+        }
+        return match id {
+            Some(id) => Message::Request { id, method, params: env.params },
+            None => Message::Notification { method, params: env.params },
+        };
+    }
+    match (id, env.result, env.error) {
+        (Some(id), Some(r), None) => Message::Response { id, outcome: Ok(r) },
+        (Some(id), None, Some(e)) => Message::Response { id, outcome: Err(e) },
+        (_, Some(_), Some(_)) => invalid(id, "a response has either result or error, not both"),
+        _ => invalid(id, "not a request, notification or response"),
+    }
+}
+
+fn push_json_str(buf: &mut String, s: &str) {
+    let mut v = Vec::with_capacity(s.len() + 2);
+    serde_json::to_writer(&mut v, s).expect("strings always encode");
+    buf.push_str(std::str::from_utf8(&v).expect("serde_json writes UTF-8"));
+}
+
+/// `{"jsonrpc":"2.0","id":<id>,"method":<method>,"params":<params>}`; without an id, a
+/// notification.
+pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&RawValue>) -> String {
+    let mut s = String::with_capacity(48 + method.len() + params.map_or(0, |p| p.get().len()));
+    s.push_str(r#"{"jsonrpc":"2.0","#);
+    if let Some(id) = id {
+        let _ = write!(s, r#""id":{id},"#);
+    }
+    s.push_str(r#""method":"#);
+    push_json_str(&mut s, method);
+    if let Some(p) = params {
+        s.push_str(r#","params":"#);
+        s.push_str(p.get());
+    }
+    s.push('}');
+    s
+}
+
+/// A success response echoing `id` exactly as it was written.
+pub(crate) fn success(id: &str, result: &str) -> String {
+    let mut s = String::with_capacity(32 + id.len() + result.len());
+    s.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    s.push_str(id);
+    s.push_str(r#","result":"#);
+    s.push_str(result);
+    s.push('}');
+    s
+}
+
+/// An error response echoing `id` (`null` when `None`).
+pub(crate) fn failure(id: Option<&str>, error: &ErrorObject) -> String {
+    let err = serde_json::to_string(error).expect("error objects always encode");
+    let mut s = String::with_capacity(40 + err.len());
+    s.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    s.push_str(id.unwrap_or("null"));
+    s.push_str(r#","error":"#);
+    s.push_str(&err);
+    s.push('}');
+    s
+}
+
+/// Rewrites a jsonrpsee response built with `Id::Null` so that it carries `id` verbatim.
+pub(crate) fn with_id(response: &RawValue, id: &str) -> String {
+    const PREFIX: &str = r#"{"jsonrpc":"2.0","id":null,"#;
+    match response.get().strip_prefix(PREFIX) {
+        Some(rest) => {
+            let mut s = String::with_capacity(response.get().len() + id.len());
+            s.push_str(r#"{"jsonrpc":"2.0","id":"#);
+            s.push_str(id);
+            s.push(',');
+            s.push_str(rest);
+            s
+        }
+        None => {
+            // Not the layout jsonrpsee writes today: rebuild through a generic value.
+            let mut v: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(response.get()).unwrap_or_default();
+            let id_value: serde_json::Value =
+                serde_json::from_str(id).unwrap_or(serde_json::Value::Null);
+            v.insert("id".into(), id_value);
+            v.insert("jsonrpc".into(), "2.0".into());
+            serde_json::to_string(&v).expect("values always encode")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cls(s: &str) -> String {
+        let raw: Box<RawValue> = serde_json::from_str(s).unwrap();
+        format!("{:?}", classify(&raw))
+    }
+
+    #[test]
+    fn classifies() {
+        assert!(cls(r#"{"jsonrpc":"2.0","id":1,"method":"a"}"#).starts_with("Request"));
+        assert!(cls(r#"{"jsonrpc":"2.0","id":null,"method":"a"}"#).starts_with("Request"));
+        assert!(cls(r#"{"jsonrpc":"2.0","method":"a","params":[1]}"#).starts_with("Notification"));
+        assert!(cls(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).starts_with("Response"));
+        assert!(cls(r#"{"jsonrpc":"2.0","id":"x","error":{"code":1,"message":"m"}}"#).starts_with("Response"));
+        for bad in [
+            r#"{"jsonrpc":"2.0","id":true,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":{},"method":"a"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"a"}"#,
+            r#"{"id":1,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":5}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":3}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","id":2}"#,
+            "5",
+        ] {
+            assert!(cls(bad).starts_with("Invalid"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_are_echoed_verbatim() {
+        let r: Box<RawValue> =
+            serde_json::from_str(r#"{"jsonrpc":"2.0","id":null,"result":7}"#).unwrap();
+        assert_eq!(with_id(&r, "1.5e300"), r#"{"jsonrpc":"2.0","id":1.5e300,"result":7}"#);
+        assert_eq!(success("-0", "1"), r#"{"jsonrpc":"2.0","id":-0,"result":1}"#);
+    }
+
+    #[test]
+    fn writes_requests() {
+        let p: Box<RawValue> = serde_json::from_str("[1]").unwrap();
+        assert_eq!(
+            request(Some(3), "a\"b", Some(&p)),
+            r#"{"jsonrpc":"2.0","id":3,"method":"a\"b","params":[1]}"#
+        );
+        assert_eq!(request(None, "n", None), r#"{"jsonrpc":"2.0","method":"n"}"#);
+    }
+}

@@ -1,0 +1,207 @@
+//! Reading params by position or by name, and writing them by name.
+
+use std::borrow::Cow;
+
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
+
+use crate::error::{Error, ErrorObject, codes, error_object};
+
+fn invalid(detail: String) -> ErrorObject {
+    error_object(codes::INVALID_PARAMS, detail)
+}
+
+enum Shape<'a> {
+    Absent,
+    Positional(Vec<&'a RawValue>),
+    Named(Vec<(Cow<'a, str>, &'a RawValue)>),
+}
+
+/// Reads a method's params, accepting both an array (by position) and an object (by name).
+///
+/// Absent params read as `null`, so `Option` parameters may be left out either way. Extra
+/// positional params, unknown names and duplicate names are refused with -32602.
+pub struct ParamReader<'a> {
+    shape: Shape<'a>,
+    names: &'static [&'static str],
+}
+
+impl<'a> ParamReader<'a> {
+    /// Parses the raw params text (`None` when the request had no `params`).
+    pub fn new(
+        raw: Option<&'a str>,
+        names: &'static [&'static str],
+    ) -> Result<Self, ErrorObject> {
+        let raw = match raw.map(str::trim_start) {
+            None => return Ok(Self { shape: Shape::Absent, names }),
+            Some(s) => s,
+        };
+        let shape = match raw.as_bytes().first() {
+            Some(b'[') => {
+                let items: Vec<&'a RawValue> = serde_json::from_str(raw)
+                    .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
+                if items.len() > names.len() {
+                    return Err(invalid(format!(
+                        "expected at most {} positional params, got {}",
+                        names.len(),
+                        items.len()
+                    )));
+                }
+                Shape::Positional(items)
+            }
+            Some(b'{') => {
+                let fields: Vec<(Cow<'a, str>, &'a RawValue)> =
+                    serde_json::from_str::<NamedParams<'a>>(raw)
+                        .map_err(|e| invalid(format!("params are not a JSON object: {e}")))?
+                        .0;
+                for (i, (k, _)) in fields.iter().enumerate() {
+                    if !names.contains(&k.as_ref()) {
+                        return Err(invalid(format!("unknown parameter `{k}`")));
+                    }
+                    if fields[..i].iter().any(|(p, _)| p == k) {
+                        return Err(invalid(format!("duplicate parameter `{k}`")));
+                    }
+                }
+                Shape::Named(fields)
+            }
+            Some(b'n') if raw.trim_end() == "null" => Shape::Absent,
+            _ => return Err(invalid("params must be an array or an object".to_owned())),
+        };
+        Ok(Self { shape, names })
+    }
+
+    /// Decodes the parameter at `index` (by position) or called `names[index]` (by name).
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, ErrorObject> {
+        let name = self.names.get(index).copied().unwrap_or("?");
+        let raw = match &self.shape {
+            Shape::Absent => None,
+            Shape::Positional(items) => items.get(index).copied(),
+            Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v),
+        };
+        match raw {
+            Some(v) => serde_json::from_str(v.get())
+                .map_err(|e| invalid(format!("invalid parameter `{name}`: {e}"))),
+            None => serde_json::from_str("null")
+                .map_err(|_| invalid(format!("missing parameter `{name}`"))),
+        }
+    }
+}
+
+struct NamedParams<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for NamedParams<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = NamedParams<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(4));
+                while let Some((k, v)) = m.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(NamedParams(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Writes params as a JSON object, one named field at a time (what volley's stubs send).
+#[derive(Debug)]
+pub struct ParamWriter {
+    buf: String,
+}
+
+impl Default for ParamWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ParamWriter {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self { buf: String::with_capacity(64) }
+    }
+
+    /// Appends `"name": value`.
+    pub fn add<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        self.buf.push(if self.buf.is_empty() { '{' } else { ',' });
+        // SAFETY-free: serde_json writes UTF-8 into the String's bytes through a Vec.
+        let mut bytes = std::mem::take(&mut self.buf).into_bytes();
+        serde_json::to_writer(&mut bytes, name).map_err(Error::InvalidParams)?;
+        bytes.push(b':');
+        serde_json::to_writer(&mut bytes, value).map_err(Error::InvalidParams)?;
+        self.buf = String::from_utf8(bytes).expect("serde_json writes UTF-8");
+        Ok(())
+    }
+
+    /// The finished object, or `None` when no field was added (params are then left out).
+    pub fn finish(mut self) -> Option<Box<RawValue>> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        self.buf.push('}');
+        Some(RawValue::from_string(self.buf).expect("ParamWriter builds valid JSON"))
+    }
+}
+
+/// Encodes any `Serialize` value as params; it must encode to an array or an object
+/// (a `()` or `null` value means no params).
+pub fn encode_params<P: Serialize + ?Sized>(params: &P) -> Result<Option<Box<RawValue>>, Error> {
+    let raw = serde_json::value::to_raw_value(params).map_err(Error::InvalidParams)?;
+    match raw.get().as_bytes().first() {
+        Some(b'[') | Some(b'{') => Ok(Some(raw)),
+        Some(b'n') => Ok(None),
+        _ => Err(Error::InvalidParams(serde::ser::Error::custom(
+            "params must encode to a JSON array or object",
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: &[&str] = &["a", "b"];
+
+    #[test]
+    fn positional_and_named() {
+        let r = ParamReader::new(Some("[1, 2]"), NAMES).unwrap();
+        assert_eq!((r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()), (1, 2));
+        let r = ParamReader::new(Some(r#"{"b":2,"a":1}"#), NAMES).unwrap();
+        assert_eq!((r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()), (1, 2));
+    }
+
+    #[test]
+    fn missing_optional_and_required() {
+        let r = ParamReader::new(Some("[1]"), NAMES).unwrap();
+        assert_eq!(r.get::<Option<i64>>(1).unwrap(), None);
+        let e = r.get::<i64>(1).unwrap_err();
+        assert_eq!(e.code(), codes::INVALID_PARAMS);
+        assert_eq!(e.message(), "Invalid params");
+        let r = ParamReader::new(None, NAMES).unwrap();
+        assert_eq!(r.get::<Option<String>>(0).unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_bad_shapes() {
+        for bad in ["[1,2,3]", r#"{"c":1}"#, r#"{"a":1,"a":2}"#, "5", "\"x\""] {
+            assert!(ParamReader::new(Some(bad), NAMES).is_err(), "{bad}");
+        }
+        let r = ParamReader::new(Some(r#"["x"]"#), NAMES).unwrap();
+        assert!(r.get::<i64>(0).is_err());
+    }
+
+    #[test]
+    fn writer_round_trips() {
+        let mut w = ParamWriter::new();
+        w.add("a", &1).unwrap();
+        w.add("q\"x", "hi").unwrap();
+        assert_eq!(w.finish().unwrap().get(), r#"{"a":1,"q\"x":"hi"}"#);
+        assert!(ParamWriter::new().finish().is_none());
+    }
+}

@@ -1,0 +1,351 @@
+//! [`ServerBuilder`], [`Server`] and [`RunningServer`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::StreamExt;
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use volley_core::describe::ServiceDescription;
+use volley_core::{DuplicateMethod, PeerConfig, RemoteService, Service, connection};
+
+use crate::peers::Peers;
+use crate::transport::{AxumSink, inbound};
+
+/// Configures a [`Server`]. Start with [`Server::builder`].
+#[derive(Debug)]
+pub struct ServerBuilder {
+    service: Service,
+    client_services: Vec<&'static ServiceDescription>,
+    config: PeerConfig,
+    path: String,
+    read_buffer_size: usize,
+    write_buffer_size: usize,
+    max_message_size: usize,
+    backlog: u32,
+    max_connections: Option<usize>,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        Self {
+            service: Service::new(),
+            client_services: Vec::new(),
+            config: PeerConfig::default(),
+            path: "/ws".to_owned(),
+            read_buffer_size: 4 * 1024,
+            write_buffer_size: 16 * 1024,
+            max_message_size: 16 * 1024 * 1024,
+            backlog: 4096,
+            max_connections: None,
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// Adds methods every connection serves: `Calc.into_service()`, or a jsonrpsee
+    /// `RpcModule`.
+    ///
+    /// # Panics
+    /// When a method name is already taken (a programming error, like overlapping routes in
+    /// axum). Use [`ServerBuilder::try_serve`] to handle it instead.
+    pub fn serve(self, service: impl Into<Service>) -> Self {
+        self.try_serve(service).unwrap_or_else(|e| panic!("volley: {e}"))
+    }
+
+    /// Adds methods every connection serves; fails on a duplicate method name.
+    pub fn try_serve(mut self, service: impl Into<Service>) -> Result<Self, DuplicateMethod> {
+        self.service.merge(service)?;
+        Ok(self)
+    }
+
+    /// Declares a trait that connecting clients serve (and this server calls), so the
+    /// server's documents describe both directions: `.client_serves::<BrowserClient>()`.
+    pub fn client_serves<C: RemoteService>(mut self) -> Self {
+        self.client_services.push(C::DESCRIPTION);
+        self
+    }
+
+    /// The WebSocket endpoint's path (default `/ws`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// All per-connection limits at once.
+    pub fn peer_config(mut self, config: PeerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Default deadline for calls the server makes to clients (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// Incoming requests running at once per connection (default 128); at the cap the
+    /// connection stops reading until one finishes.
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.config.max_concurrent_requests = n;
+        self
+    }
+
+    /// Largest incoming WebSocket message (default 16 MiB); a bigger one closes the
+    /// connection with 1009.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Bytes read from the socket at a time (default 4 KiB). This buffer is most of an idle
+    /// connection's memory: tungstenite's own default of 128 KiB costs ~138 KB per connection.
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes;
+        self
+    }
+
+    /// Bytes buffered before a write reaches the socket (default 16 KiB); frames written
+    /// together are flushed together.
+    pub fn write_buffer_size(mut self, bytes: usize) -> Self {
+        self.write_buffer_size = bytes;
+        self
+    }
+
+    /// The listen backlog (default 4096; tokio's default of 128 turns a burst of 10 000
+    /// connects into tens of seconds of retries).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Most connections at once; further upgrade requests get HTTP 503 (default: no limit).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+
+    /// Finishes the server.
+    pub fn build(self) -> Server {
+        Server {
+            inner: Arc::new(Inner {
+                slots: self.max_connections.map(|n| Arc::new(Semaphore::new(n))),
+                service: self.service,
+                client_services: self.client_services,
+                config: self.config,
+                path: self.path,
+                read_buffer_size: self.read_buffer_size,
+                write_buffer_size: self.write_buffer_size,
+                max_message_size: self.max_message_size,
+                backlog: self.backlog,
+                peers: Peers::default(),
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+}
+
+struct Inner {
+    service: Service,
+    client_services: Vec<&'static ServiceDescription>,
+    config: PeerConfig,
+    path: String,
+    read_buffer_size: usize,
+    write_buffer_size: usize,
+    max_message_size: usize,
+    backlog: u32,
+    slots: Option<Arc<Semaphore>>,
+    peers: Peers,
+    shutdown: CancellationToken,
+}
+
+/// A volley server: the services each connection serves, and the registry of peers.
+///
+/// Cheap to clone. [`Server::listen`] binds and serves; [`Server::router`] gives the routes
+/// to mount in your own axum app.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("path", &self.inner.path)
+            .field("service", &self.inner.service)
+            .field("peers", &self.inner.peers.len())
+            .finish()
+    }
+}
+
+impl Server {
+    /// A new builder.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The registry of connected peers.
+    pub fn peers(&self) -> &Peers {
+        &self.inner.peers
+    }
+
+    /// What each connection serves.
+    pub fn service(&self) -> &Service {
+        &self.inner.service
+    }
+
+    /// Descriptions of the traits clients serve (declared with
+    /// [`ServerBuilder::client_serves`]).
+    pub fn client_services(&self) -> &[&'static ServiceDescription] {
+        &self.inner.client_services
+    }
+
+    /// The WebSocket endpoint's path.
+    pub fn path(&self) -> &str {
+        &self.inner.path
+    }
+
+    /// The server's routes (the WebSocket endpoint), to merge into an existing app:
+    /// `app.merge(server.router())`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route(&self.inner.path, get(upgrade))
+            .with_state(self.clone())
+    }
+
+    /// Binds `addr` with a large backlog and serves [`Server::router`] there in the
+    /// background. Use port 0 for any free port; [`RunningServer::local_addr`] tells which.
+    pub async fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<RunningServer> {
+        self.listen_with(addr, self.router()).await
+    }
+
+    /// Like [`Server::listen`], serving your own `app` (which should include
+    /// [`Server::router`]); shutting down also closes this server's connections.
+    pub async fn listen_with(&self, addr: impl ToSocketAddrs, app: Router) -> io::Result<RunningServer> {
+        let listener = bind(addr, self.inner.backlog).await?;
+        let local_addr = listener.local_addr()?;
+        let stop = self.inner.shutdown.clone();
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let make = app.into_make_service_with_connect_info::<SocketAddr>();
+                if let Err(e) = axum::serve(listener, make)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+                {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            }
+        });
+        tracing::info!(%local_addr, path = %self.inner.path, "volley server listening");
+        Ok(RunningServer { local_addr, server: self.clone(), task })
+    }
+
+    /// Serves on `addr` until the process is interrupted (Ctrl-C), then shuts down.
+    pub async fn serve(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let running = self.listen(addr).await?;
+        let _ = tokio::signal::ctrl_c().await;
+        running.shutdown().await;
+        Ok(())
+    }
+}
+
+async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.set_nodelay(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+}
+
+/// A server accepting connections in the background.
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    server: Server,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The bound address (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The WebSocket URL of this server, for example `ws://127.0.0.1:8080/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.local_addr, self.server.path())
+    }
+
+    /// The server this is running.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Stops accepting, closes every connection with 1001 ("server shutting down"; their
+    /// pending calls fail with `Disconnected`) and waits for the listener to stop.
+    pub async fn shutdown(self) {
+        self.server.inner.shutdown.cancel();
+        self.server.peers().close_all(1001, "server shutting down");
+        let _ = self.task.await;
+    }
+}
+
+async fn upgrade(
+    State(server): State<Server>,
+    ws: WebSocketUpgrade,
+    request: axum::extract::Request,
+) -> Response {
+    let inner = &server.inner;
+    if inner.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "server shutting down").into_response();
+    }
+    let slot = match &inner.slots {
+        Some(s) => match s.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
+        },
+        None => None,
+    };
+    let mut extensions = request.extensions().clone();
+    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        extensions.insert(*addr);
+    }
+    ws.read_buffer_size(inner.read_buffer_size)
+        .write_buffer_size(inner.write_buffer_size)
+        .max_message_size(inner.max_message_size)
+        .on_upgrade(move |socket| async move {
+            let inner = &server.inner;
+            let (sink, stream) = socket.split();
+            let peer = connection::spawn(
+                inbound(stream),
+                AxumSink(sink),
+                inner.service.clone(),
+                inner.config.clone(),
+                extensions,
+            );
+            inner.peers.insert(peer.clone());
+            if inner.shutdown.is_cancelled() {
+                peer.close_with(1001, "server shutting down");
+            }
+            let reason = peer.closed().await;
+            inner.peers.remove(peer.id(), reason);
+            drop(slot);
+        })
+}
