@@ -1,0 +1,128 @@
+//! Renders the typed stub `<Trait>Client` and its `RemoteService` impl.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use crate::describe;
+use crate::model::{Kind, Method, Service};
+
+/// The stub struct, its methods, and its `RemoteService` impl (which holds the description).
+pub(crate) fn render(service: &Service) -> TokenStream {
+    let Service { vis, client, .. } = service;
+    let krate = &service.krate;
+    let p = quote!(#krate::__private);
+    let name = &service.name;
+    let struct_docs = [
+        format!(" Calls [`{name}`] on a remote peer."),
+        String::new(),
+        format!(
+            " Make one from any connection's `Peer` with [`{client}::new`]; it is cheap to create \
+             and to clone. Each method sends one JSON-RPC request or notification, named in its \
+             docs, with the params by name."
+        ),
+        String::new(),
+        " A call ends with the remote result, with the remote error (`Error::Remote`), or with \
+          the local reason no answer came (disconnected, timed out, cancelled)."
+            .to_owned(),
+    ];
+    let new_doc = format!(" A stub that calls `{name}` on `peer`.");
+    let methods = service.methods.iter().map(|m| method(&p, m));
+    let description = describe::render(service);
+    quote! {
+        #(#[doc = #struct_docs])*
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #[allow(dead_code)]
+        #vis struct #client {
+            peer: #p::Peer,
+            timeout: ::core::option::Option<::core::time::Duration>,
+        }
+
+        #[allow(dead_code, unreachable_pub)]
+        impl #client {
+            #[doc = #new_doc]
+            #[doc = ""]
+            #[doc = " Calls use the peer's default deadline until [`with_timeout`](Self::with_timeout) sets another."]
+            pub fn new(peer: &#p::Peer) -> Self {
+                Self {
+                    peer: ::core::clone::Clone::clone(peer),
+                    timeout: ::core::option::Option::None,
+                }
+            }
+
+            /// Sets the deadline of every call made through this stub, instead of the peer's
+            /// default. A call that gets no answer in time ends with a timeout error and is
+            /// cancelled on the remote side. Notifications have no deadline.
+            #[must_use]
+            pub fn with_timeout(mut self, timeout: ::core::time::Duration) -> Self {
+                self.timeout = ::core::option::Option::Some(timeout);
+                self
+            }
+
+            /// The peer this stub calls.
+            pub fn peer(&self) -> &#p::Peer {
+                &self.peer
+            }
+
+            #(#methods)*
+        }
+
+        impl #p::RemoteService for #client {
+            const DESCRIPTION: &'static #p::ServiceDescription = #description;
+
+            fn from_peer(peer: &#p::Peer) -> Self {
+                Self::new(peer)
+            }
+        }
+    }
+}
+
+fn method(p: &TokenStream, m: &Method) -> TokenStream {
+    let Method { stub_attrs, ident, wire_name, .. } = m;
+    let builder = Ident::new("params", Span::mixed_site());
+    let sig_params = m.params.iter().map(|param| {
+        let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
+        quote!(#(#attrs)* #ident: #ty)
+    });
+
+    let encoded = if m.params.is_empty() {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(#builder.finish())
+    };
+    let writes = m.params.iter().map(|param| {
+        let (ident, ty, name) = (&param.ident, &param.ty, &param.name);
+        quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
+    });
+    let start = (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();));
+
+    let (doc, output, send) = match (&m.kind, &m.output) {
+        (Kind::Request, Some(ty)) => (
+            format!(" Sends the request `{wire_name}` and waits for its result."),
+            quote_spanned!(ty.span()=> <#ty as #p::RpcResult>::Ok),
+            quote_spanned! {ty.span()=>
+                #p::call(&self.peer, #wire_name, #encoded, self.timeout).await
+            },
+        ),
+        _ => (
+            format!(
+                " Sends the notification `{wire_name}`; no answer is awaited, none comes."
+            ),
+            quote!(()),
+            quote!(#p::notify(&self.peer, #wire_name, #encoded).await),
+        ),
+    };
+    let separator = (!m.docs.is_empty()).then(|| quote!(#[doc = ""]));
+    quote! {
+        #(#stub_attrs)*
+        #separator
+        #[doc = #doc]
+        #[allow(clippy::too_many_arguments)]
+        pub async fn #ident(&self, #(#sig_params),*) -> #p::Result<#output> {
+            #start
+            #(#writes)*
+            #send
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Renders the static `ServiceDescription` of a trait.
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::{GenericArgument, PathArguments, Type};
+
+use crate::model::{Kind, Method, Service};
+
+/// The expression `&ServiceDescription { ... }`, usable in a `const`.
+pub(crate) fn render(service: &Service) -> TokenStream {
+    let p = private(service);
+    let name = &service.name;
+    let docs = &service.docs;
+    let namespace = match &service.namespace {
+        Some(ns) => quote!(::core::option::Option::Some(#ns)),
+        None => quote!(::core::option::Option::None),
+    };
+    let methods = service.methods.iter().map(|m| method(&p, m));
+    quote! {
+        &#p::ServiceDescription {
+            name: #name,
+            docs: #docs,
+            namespace: #namespace,
+            methods: &[#(#methods),*],
+        }
+    }
+}
+
+fn private(service: &Service) -> TokenStream {
+    let krate = &service.krate;
+    quote!(#krate::__private)
+}
+
+fn method(p: &TokenStream, m: &Method) -> TokenStream {
+    let rust_name = &m.rust_name;
+    let name = &m.wire_name;
+    let docs = &m.docs;
+    let kind = match m.kind {
+        Kind::Request => quote!(#p::MethodKind::Request),
+        Kind::Notification => quote!(#p::MethodKind::Notification),
+    };
+    let params = m.params.iter().map(|param| {
+        let name = &param.name;
+        let rust_type = type_text(&param.ty);
+        let docs = &param.docs;
+        quote!(#p::ParamDescription { name: #name, rust_type: #rust_type, docs: #docs })
+    });
+    let (result_type, error_type) = match (&m.output, m.kind) {
+        (Some(ty), Kind::Request) => result_parts(ty),
+        _ => ("()".to_owned(), None),
+    };
+    let error_type = match error_type {
+        Some(e) => quote!(::core::option::Option::Some(#e)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #p::MethodDescription {
+            rust_name: #rust_name,
+            name: #name,
+            docs: #docs,
+            kind: #kind,
+            params: &[#(#params),*],
+            result_type: #result_type,
+            error_type: #error_type,
+        }
+    }
+}
+
+/// The success and error types of a return type written `...Result<T>` or `...Result<T, E>`.
+///
+/// The macro sees tokens, not types: for any other spelling (an alias with another name) the
+/// whole return type is the result type and the error type is unknown.
+pub(crate) fn result_parts(ty: &Type) -> (String, Option<String>) {
+    let mut inner = ty;
+    while let Type::Paren(p) = inner {
+        inner = &p.elem;
+    }
+    if let Type::Path(path) = inner
+        && path.qself.is_none()
+        && let Some(last) = path.path.segments.last()
+        && last.ident == "Result"
+        && let PathArguments::AngleBracketed(args) = &last.arguments
+    {
+        let mut types = args.args.iter().filter_map(|arg| match arg {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        });
+        if let Some(ok) = types.next() {
+            return (type_text(ok), types.next().map(type_text));
+        }
+    }
+    (type_text(ty), None)
+}
+
+/// A type as a person would write it: `Vec<(i64, &'static str)>`, not
+/// `Vec < (i64 , & 'static str) >` as `to_string` gives.
+pub(crate) fn type_text(ty: &Type) -> String {
+    let mut out = String::new();
+    write_tokens(ty.to_token_stream(), &mut out, &mut Prev::Start);
+    out
+}
+
+/// What the previous token was, which decides the space before the next one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    /// Nothing yet, or a token after which nothing is spaced (`<`, `::`, `&`, `(`...).
+    Start,
+    /// An identifier, literal or lifetime: a following word needs a space.
+    Word,
+    /// A keyword after which `::` or `(` needs a space (`as`, `dyn`, `mut`...).
+    Keyword,
+    /// `>`, `)` or `]`: a following word needs a space.
+    Close,
+    /// `'` of a lifetime: its name follows without a space.
+    Tick,
+    /// `-` of `->`.
+    Minus,
+    /// `:` of `::`.
+    Colon,
+}
+
+const KEYWORDS: &[&str] = &["as", "dyn", "impl", "mut", "const", "for", "unsafe", "extern"];
+
+fn write_tokens(tokens: TokenStream, out: &mut String, prev: &mut Prev) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => {
+                if matches!(prev, Prev::Word | Prev::Keyword | Prev::Close) {
+                    out.push(' ');
+                }
+                let text = ident.to_string();
+                *prev = if *prev != Prev::Tick && KEYWORDS.contains(&text.as_str()) {
+                    Prev::Keyword
+                } else {
+                    Prev::Word
+                };
+                out.push_str(&text);
+            }
+            TokenTree::Literal(lit) => {
+                if matches!(prev, Prev::Word | Prev::Keyword | Prev::Close) {
+                    out.push(' ');
+                }
+                out.push_str(&lit.to_string());
+                *prev = Prev::Word;
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                if group.delimiter() == Delimiter::None {
+                    write_tokens(group.stream(), out, prev);
+                    continue;
+                }
+                if *prev == Prev::Keyword {
+                    out.push(' ');
+                }
+                out.push_str(open);
+                *prev = Prev::Start;
+                write_tokens(group.stream(), out, prev);
+                out.push_str(close);
+                *prev = Prev::Close;
+            }
+            TokenTree::Punct(punct) => {
+                let c = punct.as_char();
+                let joint = punct.spacing() == Spacing::Joint;
+                match c {
+                    '\'' => {
+                        if matches!(prev, Prev::Word | Prev::Keyword | Prev::Close) {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        *prev = Prev::Tick;
+                    }
+                    ':' if joint => {
+                        if *prev == Prev::Keyword {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        *prev = Prev::Colon;
+                    }
+                    ':' if *prev == Prev::Colon => {
+                        out.push(c);
+                        *prev = Prev::Start;
+                    }
+                    '-' if joint => {
+                        out.push_str(" -");
+                        *prev = Prev::Minus;
+                    }
+                    '>' if *prev == Prev::Minus => {
+                        out.push_str("> ");
+                        *prev = Prev::Start;
+                    }
+                    ',' | ';' => {
+                        out.push(c);
+                        out.push(' ');
+                        *prev = Prev::Start;
+                    }
+                    '+' | '=' => {
+                        out.push(' ');
+                        out.push(c);
+                        out.push(' ');
+                        *prev = Prev::Start;
+                    }
+                    '<' => {
+                        if *prev == Prev::Keyword {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        *prev = Prev::Start;
+                    }
+                    '>' => {
+                        out.push(c);
+                        *prev = Prev::Close;
+                    }
+                    _ => {
+                        if matches!(prev, Prev::Word | Prev::Keyword | Prev::Close) {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        *prev = Prev::Start;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(ty: TokenStream) -> String {
+        type_text(&syn::parse2(ty).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    #[test]
+    fn types_read_naturally() {
+        let cases = [
+            (quote!(i64), "i64"),
+            (quote!(Option<String>), "Option<String>"),
+            (quote!(::std::vec::Vec<(i64, &'static str)>), "::std::vec::Vec<(i64, &'static str)>"),
+            (quote!([u8; 4]), "[u8; 4]"),
+            (quote!(Box<dyn Fn(i64) -> i64 + Send>), "Box<dyn Fn(i64) -> i64 + Send>"),
+            (quote!(<T as ::x::Y>::Z), "<T as ::x::Y>::Z"),
+            (quote!(&mut ::a::B), "&mut ::a::B"),
+            (quote!(HashMap<String, Vec<Vec<u8>>>), "HashMap<String, Vec<Vec<u8>>>"),
+            (quote!(()), "()"),
+            (quote!(*const u8), "*const u8"),
+            (quote!(Foo<'a, 'static>), "Foo<'a, 'static>"),
+            (quote!(Foo<N = 3>), "Foo<N = 3>"),
+            (quote!(&'a mut [T]), "&'a mut [T]"),
+        ];
+        for (tokens, expected) in cases {
+            assert_eq!(text(tokens), expected);
+        }
+    }
+
+    #[test]
+    fn result_types() {
+        let parts = |t: TokenStream| result_parts(&syn::parse2(t).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(parts(quote!(volley::Result<i64>)), ("i64".to_owned(), None));
+        assert_eq!(
+            parts(quote!(Result<Vec<u8>, MyError>)),
+            ("Vec<u8>".to_owned(), Some("MyError".to_owned()))
+        );
+        assert_eq!(parts(quote!(Answer)), ("Answer".to_owned(), None));
+    }
+}

@@ -1,0 +1,193 @@
+//! Renders the trait: each method as `fn -> impl Future + Send`, plus `into_service`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use crate::model::{Kind, Method, Service};
+
+/// Names of generated locals: resolved at the macro's own site, so they never clash with a
+/// parameter the user named `this` or `params`.
+struct Locals {
+    this: Ident,
+    module: Ident,
+    params: Ident,
+    reader: Ident,
+    cx: Ident,
+}
+
+impl Locals {
+    fn new() -> Self {
+        let local = |name: &str| Ident::new(name, Span::mixed_site());
+        Self {
+            this: local("this"),
+            module: local("module"),
+            params: local("params"),
+            reader: local("reader"),
+            cx: local("cx"),
+        }
+    }
+}
+
+/// The trait, re-declared.
+pub(crate) fn render(service: &Service) -> TokenStream {
+    let Service { attrs, vis, trait_token, ident, supertraits, .. } = service;
+    let user_bounds = supertraits.iter();
+    let methods = service.methods.iter().map(trait_method);
+    let into_service = into_service(service);
+    quote! {
+        #(#attrs)*
+        #vis #trait_token #ident:
+            #(#user_bounds +)*
+            ::core::marker::Send + ::core::marker::Sync + 'static
+        {
+            #(#methods)*
+            #into_service
+        }
+    }
+}
+
+/// `async fn f(&self, args) -> R` becomes `fn f(&self, args) -> impl Future<Output = R> + Send`.
+fn trait_method(m: &Method) -> TokenStream {
+    let Method { attrs, fn_token, ident, receiver, .. } = m;
+    let context = m.context.iter().map(|cx| {
+        let (attrs, ident, ty) = (&cx.attrs, &cx.ident, &cx.ty);
+        quote!(#(#attrs)* #ident: #ty,)
+    });
+    let params = m.params.iter().map(|p| {
+        let (attrs, ident, ty) = (&p.attrs, &p.ident, &p.ty);
+        quote!(#(#attrs)* #ident: #ty)
+    });
+    let (output, span) = match &m.output {
+        Some(ty) => (quote!(#ty), ty.span()),
+        None => (quote!(()), m.output_span),
+    };
+    let future = quote_spanned! {span=>
+        impl ::core::future::Future<Output = #output> + ::core::marker::Send
+    };
+    quote! {
+        #(#attrs)*
+        #fn_token #ident(#receiver, #(#context)* #(#params),*) -> #future;
+    }
+}
+
+fn into_service(service: &Service) -> TokenStream {
+    let krate = &service.krate;
+    let client = &service.client;
+    let locals = Locals::new();
+    let Locals { this, module, .. } = &locals;
+    let docs = into_service_docs(service);
+    let registrations = service.methods.iter().map(|m| registration(service, &locals, m));
+    let keep_self = if service.methods.is_empty() {
+        quote!(::core::mem::drop(self);)
+    } else {
+        quote!(let #this = ::std::sync::Arc::new(self);)
+    };
+    quote! {
+        #(#[doc = #docs])*
+        #[allow(deprecated)]
+        fn into_service(self) -> #krate::__private::Service
+        where
+            Self: ::core::marker::Sized,
+        {
+            #keep_self
+            let mut #module = #krate::__private::new_module();
+            #(#registrations)*
+            #krate::__private::service(
+                #module,
+                <#client as #krate::__private::RemoteService>::DESCRIPTION,
+            )
+        }
+    }
+}
+
+fn into_service_docs(service: &Service) -> Vec<String> {
+    let name = &service.name;
+    let mut docs = vec![
+        " Turns this implementation into a `Service` that a volley server or client serves."
+            .to_owned(),
+        String::new(),
+        format!(
+            " The service answers every method of [`{name}`] under its JSON-RPC name and carries \
+             the trait's description, from which volley builds its OpenRPC and AsyncAPI documents. \
+             Calls run concurrently, each on a shared reference to `self`."
+        ),
+    ];
+    if !service.methods.is_empty() {
+        docs.push(String::new());
+        docs.push(" | method | JSON-RPC name | kind |".to_owned());
+        docs.push(" | --- | --- | --- |".to_owned());
+        for m in &service.methods {
+            let kind = match m.kind {
+                Kind::Request => "request",
+                Kind::Notification => "notification",
+            };
+            docs.push(format!(" | [`{}`](Self::{}) | `{}` | {kind} |", m.rust_name, m.ident, m.wire_name));
+        }
+    }
+    docs
+}
+
+/// Registers one method: decode the params, call the implementation, encode its result.
+fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
+    let krate = &service.krate;
+    let trait_ident = &service.ident;
+    let Locals { this, module, params, reader, cx } = locals;
+    let method = &m.ident;
+    let wire = &m.wire_name;
+
+    let names = m.params.iter().map(|p| &p.name);
+    let idents: Vec<&Ident> = m.params.iter().map(|p| &p.ident).collect();
+    let read = if m.params.is_empty() {
+        quote!(#krate::__private::ParamReader::new(#params.as_str(), &[])?;)
+    } else {
+        let gets = m.params.iter().enumerate().map(|(i, p)| {
+            let (ident, ty) = (&p.ident, &p.ty);
+            quote_spanned!(ty.span()=> let #ident: #ty = #reader.get(#i)?;)
+        });
+        quote! {
+            let (#(#idents,)*) = {
+                let #reader = #krate::__private::ParamReader::new(
+                    #params.as_str(),
+                    &[#(#names),*],
+                )?;
+                #(#gets)*
+                (#(#idents,)*)
+            };
+        }
+    };
+
+    let cx_arg = m.context.as_ref().map(|_| quote!(&#cx,));
+    let call = quote!(<Self as #trait_ident>::#method(&*#this, #cx_arg #(#idents),*).await);
+    let respond = match (&m.kind, &m.output) {
+        (Kind::Request, Some(ty)) => {
+            quote_spanned!(ty.span()=> #krate::__private::into_response(#call))
+        }
+        _ => quote!(#call; #krate::__private::unit_response()),
+    };
+
+    let (register, cx_param) = match &m.context {
+        Some(_) => (
+            format_ident!("register_with_context"),
+            quote!(, #cx: #krate::__private::Context),
+        ),
+        None => (format_ident!("register"), quote!()),
+    };
+    quote! {
+        {
+            let #this = ::std::sync::Arc::clone(&#this);
+            #krate::__private::#register(
+                &mut #module,
+                #wire,
+                move |#params: #krate::__private::JsonParams<'static> #cx_param| {
+                    let #this = ::std::sync::Arc::clone(&#this);
+                    async move {
+                        #read
+                        #respond
+                    }
+                },
+            );
+        }
+    }
+}
