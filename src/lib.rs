@@ -63,14 +63,14 @@ pub use volley_core::jsonrpsee;
 pub use volley_macros::rpc;
 
 #[cfg(feature = "server")]
-pub use volley_server::{Server, ServerBuilder, RunningServer, Peers, PeerEvent};
+pub use volley_server::{PeerEvent, Peers, RunningServer, Server, ServerBuilder};
 
 #[cfg(feature = "client")]
 pub use volley_client::{Client, ClientBuilder};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use volley_core::describe::ServiceDescription;
     pub use volley_core::private::*;
     pub use volley_core::{Context, Error, ErrorObject, Peer, RemoteService, Result, Service};
-    pub use volley_core::describe::ServiceDescription;
 }

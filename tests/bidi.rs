@@ -25,7 +25,11 @@ async fn client(url: &str, browser: TestBrowser) -> Client {
 }
 
 fn browser(answer: bool) -> TestBrowser {
-    TestBrowser { answer, ticks: None, asked: None }
+    TestBrowser {
+        answer,
+        ticks: None,
+        asked: None,
+    }
 }
 
 #[tokio::test]
@@ -54,9 +58,13 @@ async fn server_calls_back_the_caller_inside_a_handler_nested_both_ways() {
     // client -> server `ask` -> server -> client `confirm` -> client -> server `add`
     assert!(t(calc.ask("add?".into())).await.unwrap());
     // several nested chains at once on one connection
-    let answers = t(futures_util::future::join_all(
-        (0..20).map(|i| calc.ask(if i % 2 == 0 { "add?".into() } else { "no".into() })),
-    ))
+    let answers = t(futures_util::future::join_all((0..20).map(|i| {
+        calc.ask(if i % 2 == 0 {
+            "add?".into()
+        } else {
+            "no".into()
+        })
+    })))
     .await;
     for (i, a) in answers.into_iter().enumerate() {
         assert_eq!(a.unwrap(), i % 2 == 0, "call {i}");
@@ -72,7 +80,11 @@ async fn server_calls_clients_from_outside_handlers_through_the_registry() {
     let (tick_tx, mut ticks) = mpsc::unbounded_channel();
     let c = client(
         &running.ws_url(),
-        TestBrowser { answer: true, ticks: Some(tick_tx), asked: None },
+        TestBrowser {
+            answer: true,
+            ticks: Some(tick_tx),
+            asked: None,
+        },
     )
     .await;
     let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
@@ -84,7 +96,9 @@ async fn server_calls_clients_from_outside_handlers_through_the_registry() {
     // from a background task, not a handler
     let p = peer.clone();
     let answer = t(tokio::spawn(async move {
-        BrowserClient::new(&p).confirm("from the registry".into()).await
+        BrowserClient::new(&p)
+            .confirm("from the registry".into())
+            .await
     }))
     .await
     .unwrap()
@@ -111,18 +125,28 @@ async fn server_calls_clients_from_outside_handlers_through_the_registry() {
 #[tokio::test]
 async fn notifications_flow_both_ways_and_run_their_handlers() {
     let (log_tx, mut logs) = mpsc::unbounded_channel();
-    let running = start(Calc { logs: Some(log_tx), ..Calc::new() }).await;
+    let running = start(Calc {
+        logs: Some(log_tx),
+        ..Calc::new()
+    })
+    .await;
     let mut events = running.server().peers().subscribe();
     let (tick_tx, mut ticks) = mpsc::unbounded_channel();
     let c = client(
         &running.ws_url(),
-        TestBrowser { answer: true, ticks: Some(tick_tx), asked: None },
+        TestBrowser {
+            answer: true,
+            ticks: Some(tick_tx),
+            asked: None,
+        },
     )
     .await;
     let calc = CalculatorClient::new(c.peer());
     t(calc.log("hello".into())).await.unwrap();
     assert_eq!(t(logs.recv()).await.as_deref(), Some("hello"));
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else { panic!() };
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!()
+    };
     t(BrowserClient::new(&peer).tick(7)).await.unwrap();
     assert_eq!(t(ticks.recv()).await, Some(7));
     running.shutdown().await;
@@ -153,7 +177,11 @@ async fn concurrent_calls_on_one_connection_are_answered_out_of_order() {
 #[tokio::test]
 async fn a_timed_out_call_is_withdrawn_and_cancels_the_remote_handler() {
     let (cancel_tx, mut cancelled) = mpsc::unbounded_channel();
-    let running = start(Calc { cancelled: Some(cancel_tx), ..Calc::new() }).await;
+    let running = start(Calc {
+        cancelled: Some(cancel_tx),
+        ..Calc::new()
+    })
+    .await;
     let c = client(&running.ws_url(), browser(true)).await;
     let calc = CalculatorClient::new(c.peer()).with_timeout(Duration::from_millis(200));
     let err = t(calc.wait(5)).await.unwrap_err();
@@ -197,21 +225,47 @@ async fn server_disconnect_fails_every_pending_client_call_at_once() {
 
 #[tokio::test]
 async fn client_disconnect_fails_the_servers_pending_callbacks() {
-    let running = start(Calc::new()).await;
+    let (cancel_tx, mut cancelled) = mpsc::unbounded_channel();
+    let running = start(Calc {
+        cancelled: Some(cancel_tx),
+        ..Calc::new()
+    })
+    .await;
     let mut events = running.server().peers().subscribe();
     let (asked_tx, mut asked) = mpsc::unbounded_channel();
     let c = client(
         &running.ws_url(),
-        TestBrowser { answer: true, ticks: None, asked: Some(asked_tx) },
+        TestBrowser {
+            answer: true,
+            ticks: None,
+            asked: Some(asked_tx),
+        },
     )
     .await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else { panic!() };
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!()
+    };
     let pending = tokio::spawn({
         let peer = peer.clone();
         async move { BrowserClient::new(&peer).confirm("hang".into()).await }
     });
     assert_eq!(t(asked.recv()).await.as_deref(), Some("hang"));
+    // and a client call in flight on the server, whose handler must see the cancellation
+    let calc = CalculatorClient::new(c.peer());
+    let in_flight = tokio::spawn(async move { calc.wait(77).await });
+    t(async {
+        while c.peer().pending_calls() < 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     c.close();
+    assert!(t(in_flight).await.unwrap().unwrap_err().is_disconnected());
+    assert_eq!(
+        t(cancelled.recv()).await,
+        Some(77),
+        "the server dropped the running handler"
+    );
     let err = t(pending).await.unwrap().unwrap_err();
     assert!(err.is_disconnected(), "{err:?}");
     assert!(!peer.is_connected());
@@ -226,8 +280,12 @@ async fn a_stray_response_is_ignored_and_the_connection_keeps_working() {
         .send_and_collect(r#"{"jsonrpc":"2.0","id":999,"result":1}"#)
         .await;
     assert!(before.is_empty(), "{before:?}");
-    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#).await;
-    assert_eq!(raw.recv().await, serde_json::json!({"jsonrpc":"2.0","id":1,"result":3}));
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#)
+        .await;
+    assert_eq!(
+        raw.recv().await,
+        serde_json::json!({"jsonrpc":"2.0","id":1,"result":3})
+    );
     running.shutdown().await;
 }
 
@@ -238,7 +296,9 @@ async fn jsonrpsee_ws_client_calls_a_volley_server() {
     let client = t(jsonrpsee::ws_client::WsClientBuilder::default().build(running.ws_url()))
         .await
         .unwrap();
-    let sum: i64 = t(client.request("add", jsonrpsee::rpc_params![40, 2])).await.unwrap();
+    let sum: i64 = t(client.request("add", jsonrpsee::rpc_params![40, 2]))
+        .await
+        .unwrap();
     assert_eq!(sum, 42);
     running.shutdown().await;
 }
@@ -280,7 +340,79 @@ async fn peer_batch_calls_come_back_in_order() {
     .unwrap();
     assert_eq!(answers.len(), 3);
     assert_eq!(answers[0].as_ref().unwrap().get(), "3");
-    assert_eq!(answers[1].as_ref().unwrap_err().remote().unwrap().code(), -32601);
+    assert_eq!(
+        answers[1].as_ref().unwrap_err().remote().unwrap().code(),
+        -32601
+    );
     assert_eq!(answers[2].as_ref().unwrap().get(), "7");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn handlers_see_who_calls_them() {
+    let running = start(Calc::new()).await;
+    let mut events = running.server().peers().subscribe();
+    let c = client(&running.ws_url(), browser(true)).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!()
+    };
+    let (id, addr) = t(CalculatorClient::new(c.peer()).whoami()).await.unwrap();
+    assert_eq!(id, peer.id().0);
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn at_the_request_cap_the_connection_stops_reading_instead_of_dropping() {
+    let calc = Calc::new();
+    let server = Server::builder()
+        .serve(calc.clone().into_service())
+        .max_concurrent_requests(1)
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let mut a = raw_connect(&running.ws_url()).await;
+    // `wait` takes the only slot; `add` behind it must wait (not fail, not vanish).
+    a.send(r#"{"jsonrpc":"2.0","id":1,"method":"wait","params":[3]}"#)
+        .await;
+    a.send(r#"{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}"#)
+        .await;
+    // a second connection has its own slots and releases the first call
+    let b = client(&running.ws_url(), browser(true)).await;
+    assert!(t(CalculatorClient::new(b.peer()).release(3)).await.unwrap());
+    let first = a.recv().await;
+    let second = a.recv().await;
+    assert_eq!(
+        first,
+        serde_json::json!({"jsonrpc":"2.0","id":1,"result":3})
+    );
+    assert_eq!(
+        second,
+        serde_json::json!({"jsonrpc":"2.0","id":2,"result":3})
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_hand_written_jsonrpsee_module_is_served_next_to_generated_methods() {
+    let mut module = volley::jsonrpsee::RpcModule::new(());
+    module
+        .register_method("legacy_peer", |_, _, ext| {
+            ext.get::<volley::Context>()
+                .map(|cx| cx.peer_id().0)
+                .unwrap_or(0)
+        })
+        .unwrap();
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .serve(module)
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let c = client(&running.ws_url(), browser(true)).await;
+    let id: u64 = t(c.peer().call("legacy_peer", &())).await.unwrap();
+    assert_ne!(id, 0, "the volley context reaches jsonrpsee callbacks");
+    assert_eq!(
+        t(CalculatorClient::new(c.peer()).add(1, 1)).await.unwrap(),
+        2
+    );
     running.shutdown().await;
 }

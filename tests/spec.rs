@@ -10,11 +10,16 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::Message;
 
 fn err_code(v: &Value) -> i64 {
-    v["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error: {v}"))
+    v["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error: {v}"))
 }
 
 fn by_id(items: &[Value], id: Value) -> &Value {
-    items.iter().find(|v| v["id"] == id).unwrap_or_else(|| panic!("no entry with id {id}"))
+    items
+        .iter()
+        .find(|v| v["id"] == id)
+        .unwrap_or_else(|| panic!("no entry with id {id}"))
 }
 
 async fn one<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>, frame: &str) -> Value {
@@ -25,7 +30,11 @@ async fn one<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>, frame: &str) -
 
 async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     // parse error
-    let v = one(raw, r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#,
+    )
+    .await;
     assert_eq!(err_code(&v), -32700);
     assert_eq!(v["error"]["message"], "Parse error");
     assert_eq!(v["id"], Value::Null);
@@ -56,17 +65,39 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     assert_eq!(v["error"]["message"], "Method not found");
 
     // params by position and by name, for every method
-    let v = one(raw, r#"{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}"#,
+    )
+    .await;
     assert_eq!(v, json!({"jsonrpc":"2.0","id":2,"result":3}));
-    let v = one(raw, r#"{"jsonrpc":"2.0","id":3,"method":"add","params":{"b":2,"a":1}}"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":3,"method":"add","params":{"b":2,"a":1}}"#,
+    )
+    .await;
     assert_eq!(v["result"], 3);
-    let v = one(raw, r#"{"jsonrpc":"2.0","id":3,"method":"find","params":["x"]}"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":3,"method":"find","params":["x"]}"#,
+    )
+    .await;
     assert_eq!(v["result"], "found x");
-    let v = one(raw, r#"{"jsonrpc":"2.0","id":3,"method":"find","params":{"name":"y"}}"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":3,"method":"find","params":{"name":"y"}}"#,
+    )
+    .await;
     assert_eq!(v["result"], "maybe y");
 
     // invalid params
-    for params in [r#"["x",2]"#, r#"{"a":1}"#, "[1,2,3]", r#"{"a":1,"b":2,"c":3}"#, "[1]"] {
+    for params in [
+        r#"["x",2]"#,
+        r#"{"a":1}"#,
+        "[1,2,3]",
+        r#"{"a":1,"b":2,"c":3}"#,
+        "[1]",
+    ] {
         let frame = format!(r#"{{"jsonrpc":"2.0","id":5,"method":"add","params":{params}}}"#);
         let v = one(raw, &frame).await;
         assert_eq!(err_code(&v), -32602, "{params}");
@@ -78,7 +109,11 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     let v = one(raw, r#"{"jsonrpc":"2.0","id":6,"method":"boom"}"#).await;
     assert_eq!(err_code(&v), -32603);
     assert_eq!(v["error"]["message"], "Internal error");
-    let v = one(raw, r#"{"jsonrpc":"2.0","id":7,"method":"add","params":[2,2]}"#).await;
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":7,"method":"add","params":[2,2]}"#,
+    )
+    .await;
     assert_eq!(v["result"], 4);
 
     // notifications are never answered: known, unknown, bad params, panicking
@@ -104,10 +139,15 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
         r#""""#,
         "null",
     ] {
-        raw.send(&format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"add","params":[1,1]}}"#))
-            .await;
+        raw.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"add","params":[1,1]}}"#
+        ))
+        .await;
         let text = raw.recv_text().await;
-        assert!(text.contains(&format!(r#""id":{id}"#)), "id {id} came back as {text}");
+        assert!(
+            text.contains(&format!(r#""id":{id}"#)),
+            "id {id} came back as {text}"
+        );
         assert!(text.contains(r#""result":2"#), "{text}");
     }
 
@@ -121,7 +161,12 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     assert_eq!(err_code(&v[0]), -32600);
     let v = one(raw, "[1,2,3]").await;
     assert_eq!(v.as_array().map(Vec::len), Some(3));
-    assert!(v.as_array().unwrap().iter().all(|e| err_code(e) == -32600 && e["id"].is_null()));
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| err_code(e) == -32600 && e["id"].is_null())
+    );
     // mixed
     let v = one(
         raw,
@@ -157,7 +202,10 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     ))
     .await
     .unwrap();
-    assert_eq!(raw.recv_text().await, r#"{"jsonrpc":"2.0","id":8,"result":"pong"}"#);
+    assert_eq!(
+        raw.recv_text().await,
+        r#"{"jsonrpc":"2.0","id":8,"result":"pong"}"#
+    );
 
     // rpc.discover lists what this side serves
     let v = one(raw, r#"{"jsonrpc":"2.0","id":9,"method":"rpc.discover"}"#).await;
@@ -167,12 +215,17 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
         .iter()
         .filter_map(|m| m["name"].as_str())
         .collect();
-    assert!(names.contains(&"add") && names.contains(&"log"), "{names:?}");
+    assert!(
+        names.contains(&"add") && names.contains(&"log"),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]
 async fn server_side_follows_the_spec() {
-    let server = volley::Server::builder().serve(Calc::new().into_service()).build();
+    let server = volley::Server::builder()
+        .serve(Calc::new().into_service())
+        .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;
     spec_cases(&mut raw).await;
@@ -183,7 +236,9 @@ async fn server_side_follows_the_spec() {
 async fn client_side_follows_the_spec() {
     let (url, accept) = raw_server().await;
     let (client, mut raw) = tokio::join!(
-        volley::Client::builder().serve(Calc::new().into_service()).connect(&url),
+        volley::Client::builder()
+            .serve(Calc::new().into_service())
+            .connect(&url),
         accept
     );
     let client = client.unwrap();
@@ -193,10 +248,16 @@ async fn client_side_follows_the_spec() {
 
 #[tokio::test]
 async fn server_shutdown_closes_connections_with_1001() {
-    let server = volley::Server::builder().serve(Calc::new().into_service()).build();
+    let server = volley::Server::builder()
+        .serve(Calc::new().into_service())
+        .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;
-    let v = one(&mut raw, r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#).await;
+    let v = one(
+        &mut raw,
+        r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#,
+    )
+    .await;
     assert_eq!(v["result"], 3);
     t(running.shutdown()).await;
     match t(futures_util::StreamExt::next(&mut raw.ws)).await {

@@ -54,7 +54,8 @@ impl ClientBuilder {
     /// # Panics
     /// When a method name is already taken; see [`ClientBuilder::try_serve`].
     pub fn serve(self, service: impl Into<Service>) -> Self {
-        self.try_serve(service).unwrap_or_else(|e| panic!("volley: {e}"))
+        self.try_serve(service)
+            .unwrap_or_else(|e| panic!("volley: {e}"))
     }
 
     /// Adds methods this client serves; fails on a duplicate method name.
@@ -149,7 +150,10 @@ struct TungsteniteSink(SplitSink<Ws, Message>);
 
 impl Transport for TungsteniteSink {
     async fn feed(&mut self, text: String) -> Result<(), BoxError> {
-        self.0.feed(Message::Text(text.into())).await.map_err(Into::into)
+        self.0
+            .feed(Message::Text(text.into()))
+            .await
+            .map_err(Into::into)
     }
 
     async fn flush(&mut self) -> Result<(), BoxError> {
@@ -157,7 +161,10 @@ impl Transport for TungsteniteSink {
     }
 
     async fn close(&mut self, reason: CloseReason) {
-        let frame = CloseFrame { code: reason.code.into(), reason: reason.reason.into() };
+        let frame = CloseFrame {
+            code: reason.code.into(),
+            reason: reason.reason.into(),
+        };
         let _ = self.0.send(Message::Close(Some(frame))).await;
         let _ = self.0.close().await;
     }

@@ -25,7 +25,9 @@ impl ClientT for Peer {
         Params: ToRpcParams + Send,
     {
         let params = params.to_rpc_params()?;
-        self.notify_raw(method, params).await.map_err(to_client_error)
+        self.notify_raw(method, params)
+            .await
+            .map_err(to_client_error)
     }
 
     async fn request<R, Params>(&self, method: &str, params: Params) -> Result<R, ClientError>
@@ -34,7 +36,10 @@ impl ClientT for Peer {
         Params: ToRpcParams + Send,
     {
         let params = params.to_rpc_params()?;
-        let raw = self.request_raw(method, params, None).await.map_err(to_client_error)?;
+        let raw = self
+            .request_raw(method, params, None)
+            .await
+            .map_err(to_client_error)?;
         serde_json::from_str(raw.get()).map_err(ClientError::ParseError)
     }
 
@@ -57,7 +62,9 @@ impl ClientT for Peer {
             match a {
                 Ok(raw) => {
                     ok += 1;
-                    out.push(Ok(serde_json::from_str(raw.get()).map_err(ClientError::ParseError)?));
+                    out.push(Ok(
+                        serde_json::from_str(raw.get()).map_err(ClientError::ParseError)?
+                    ));
                 }
                 Err(Error::Remote(obj)) => {
                     failed += 1;

@@ -9,6 +9,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::config::PeerConfig;
 use crate::context::Context;
@@ -39,10 +40,7 @@ pub enum WriterFinal {
 /// Adapts a transport's sink to volley: text frames in, close at the end.
 pub trait Transport: Send + 'static {
     /// Writes (buffers) one text frame.
-    fn feed(
-        &mut self,
-        text: String,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    fn feed(&mut self, text: String) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Flushes buffered frames to the socket.
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Sends a close frame and shuts the write half.
@@ -167,6 +165,16 @@ impl Conn {
 
     /// Runs one request or notification to completion and returns its response frame.
     pub(crate) async fn run(self: &Arc<Self>, item: Incoming) -> Option<String> {
+        let span = tracing::debug_span!(
+            "rpc",
+            peer = %self.peer.id(),
+            method = %item.method,
+            id = item.id.as_deref().map(RawValue::get),
+        );
+        self.run_inner(item).instrument(span).await
+    }
+
+    async fn run_inner(self: &Arc<Self>, item: Incoming) -> Option<String> {
         match item.id {
             None => {
                 let cx = self.context(self.shared().closed.child_token());
@@ -188,7 +196,10 @@ impl Conn {
                     Some(reply) => Some(reply.into_frame(id.get())),
                     None if self.peer.is_connected() => Some(message::failure(
                         Some(id.get()),
-                        &error_object(codes::REQUEST_CANCELLED, "cancelled by rpc.cancel".to_owned()),
+                        &error_object(
+                            codes::REQUEST_CANCELLED,
+                            "cancelled by rpc.cancel".to_owned(),
+                        ),
                     )),
                     None => None,
                 }
@@ -197,7 +208,11 @@ impl Conn {
     }
 }
 
-async fn write_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outbound>, mut transport: impl Transport) {
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut rx: mpsc::Receiver<Outbound>,
+    mut transport: impl Transport,
+) {
     let closed = shared.closed.clone();
     loop {
         let first = tokio::select! {
@@ -205,17 +220,29 @@ async fn write_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outbound>, mut t
             m = rx.recv() => m,
             _ = closed.cancelled() => None,
         };
-        let Some(Outbound::Text(first)) = first else { break };
+        let Some(Outbound::Text(first)) = first else {
+            break;
+        };
         let mut result = transport.feed(first).await;
+        // Coalesce: take whatever is queued; then let the other ready tasks (handlers about to
+        // answer) run once and take what they queued, so one flush carries many frames.
+        let mut yielded = false;
         while result.is_ok() {
             match rx.try_recv() {
                 Ok(Outbound::Text(t)) => result = transport.feed(t).await,
+                Err(_) if !yielded => {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                }
                 Err(_) => break,
             }
         }
         if let Err(e) = result.and(transport.flush().await) {
             tracing::debug!(peer = %shared.id, error = %e, "write failed; closing");
-            shared.shutdown(CloseReason { code: 1006, reason: format!("write failed: {e}") });
+            shared.shutdown(CloseReason {
+                code: 1006,
+                reason: format!("write failed: {e}"),
+            });
             break;
         }
     }
@@ -230,9 +257,10 @@ async fn write_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outbound>, mut t
     if ok {
         let _ = transport.flush().await;
     }
-    let reason = shared
-        .close_reason()
-        .unwrap_or(CloseReason { code: 1000, reason: String::new() });
+    let reason = shared.close_reason().unwrap_or(CloseReason {
+        code: 1000,
+        reason: String::new(),
+    });
     transport.close(reason).await;
 }
 
@@ -249,10 +277,23 @@ where
             n = incoming.next() => n,
         };
         match next {
-            None => break CloseReason { code: 1006, reason: "connection lost".into() },
-            Some(Err(e)) => break CloseReason { code: 1006, reason: format!("read failed: {e}") },
+            None => {
+                break CloseReason {
+                    code: 1006,
+                    reason: "connection lost".into(),
+                };
+            }
+            Some(Err(e)) => {
+                break CloseReason {
+                    code: 1006,
+                    reason: format!("read failed: {e}"),
+                };
+            }
             Some(Ok(Inbound::Close(r))) => {
-                break r.unwrap_or(CloseReason { code: 1005, reason: String::new() });
+                break r.unwrap_or(CloseReason {
+                    code: 1005,
+                    reason: String::new(),
+                });
             }
             Some(Ok(Inbound::Other)) => {}
             Some(Ok(Inbound::Data(bytes))) => {
@@ -267,7 +308,10 @@ where
 }
 
 /// Waits for a dispatch slot; `None` when the connection closed meanwhile.
-async fn permit(conn: &Conn, closed: &CancellationToken) -> Option<tokio::sync::OwnedSemaphorePermit> {
+async fn permit(
+    conn: &Conn,
+    closed: &CancellationToken,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
     tokio::select! {
         biased;
         _ = closed.cancelled() => None,
@@ -292,7 +336,9 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 true
             }
             Step::Dispatch(item) => {
-                let Some(permit) = permit(conn, closed).await else { return false };
+                let Some(permit) = permit(conn, closed).await else {
+                    return false;
+                };
                 let conn = conn.clone();
                 tokio::spawn(async move {
                     if let Some(frame) = conn.run(item).await {
@@ -333,10 +379,13 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 }
                 return true;
             }
-            let Some(permit) = permit(conn, closed).await else { return false };
+            let Some(permit) = permit(conn, closed).await else {
+                return false;
+            };
             let conn = conn.clone();
             tokio::spawn(async move {
-                let outs = futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
+                let outs =
+                    futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
                 replies.extend(outs.into_iter().flatten());
                 if !replies.is_empty() {
                     conn.send(join_batch(replies)).await;
@@ -373,11 +422,19 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
         Message::Response { id, outcome } => {
             let answer = match outcome {
                 Ok(result) => Ok(result.to_owned()),
-                Err(err) => Err(serde_json::from_str::<ErrorObject>(err.get()).unwrap_or_else(|e| {
-                    error_object(codes::INTERNAL_ERROR, format!("peer sent a malformed error object: {e}"))
-                })),
+                Err(err) => Err(
+                    serde_json::from_str::<ErrorObject>(err.get()).unwrap_or_else(|e| {
+                        error_object(
+                            codes::INTERNAL_ERROR,
+                            format!("peer sent a malformed error object: {e}"),
+                        )
+                    }),
+                ),
             };
-            let routed = id.get().parse::<u64>().is_ok_and(|n| conn.shared().resolve(n, answer));
+            let routed = id
+                .get()
+                .parse::<u64>()
+                .is_ok_and(|n| conn.shared().resolve(n, answer));
             if !routed {
                 tracing::debug!(peer = %conn.peer.id(), id = id.get(), "response to no pending call; dropped");
             }

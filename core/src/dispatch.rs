@@ -69,17 +69,23 @@ pub(crate) async fn invoke(
             format!("no method named `{method}`"),
         )));
     };
-    let mut ext = cx.extensions().clone();
+    // Per call: the context (which reaches the connection's extensions) and the connection
+    // id. The connection's own extensions are not copied into every call.
+    let mut ext = http::Extensions::new();
     ext.insert(cx);
     ext.insert(conn.conn_id);
     let params = Params::new(params.as_deref().map(RawValue::get)).into_owned();
     let max = usize::MAX;
     let fut = async {
         match callback {
-            MethodCallback::Sync(cb) => Reply::Jsonrpsee(cb(Id::Null, params, max, ext).into_json()),
-            MethodCallback::Async(cb) => {
-                Reply::Jsonrpsee(cb(Id::Null, params, conn.conn_id, max, ext).await.into_json())
+            MethodCallback::Sync(cb) => {
+                Reply::Jsonrpsee(cb(Id::Null, params, max, ext).into_json())
             }
+            MethodCallback::Async(cb) => Reply::Jsonrpsee(
+                cb(Id::Null, params, conn.conn_id, max, ext)
+                    .await
+                    .into_json(),
+            ),
             MethodCallback::Unsubscription(cb) => {
                 Reply::Jsonrpsee(cb(Id::Null, params, conn.conn_id, max, ext).into_json())
             }

@@ -45,8 +45,8 @@ pub(crate) enum Frame<'a> {
 pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, ErrorObject> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
-    let raw: &RawValue = serde_json::from_str(text)
-        .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
+    let raw: &RawValue =
+        serde_json::from_str(text).map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
     if raw.get().starts_with('[') {
         let items: Vec<&RawValue> = serde_json::from_str(raw.get())
             .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
@@ -78,7 +78,10 @@ struct Envelope<'a> {
 
 /// Whether a raw id is of an allowed type (string, number, null).
 fn id_is_valid(id: &RawValue) -> bool {
-    matches!(id.get().as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9' | b'n'))
+    matches!(
+        id.get().as_bytes().first(),
+        Some(b'"' | b'-' | b'0'..=b'9' | b'n')
+    )
 }
 
 /// Classifies one message (an element of a batch, or a whole single frame).
@@ -92,7 +95,12 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
     }
     let env: Envelope<'_> = match serde_json::from_str(raw.get()) {
         Ok(e) => e,
-        Err(e) => return Message::Invalid { id: None, detail: e.to_string() },
+        Err(e) => {
+            return Message::Invalid {
+                id: None,
+                detail: e.to_string(),
+            };
+        }
     };
     let id = env.id;
     if let Some(id) = id
@@ -114,13 +122,23 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
             return invalid(id, "params must be an array or an object");
         }
         return match id {
-            Some(id) => Message::Request { id, method, params: env.params },
-            None => Message::Notification { method, params: env.params },
+            Some(id) => Message::Request {
+                id,
+                method,
+                params: env.params,
+            },
+            None => Message::Notification {
+                method,
+                params: env.params,
+            },
         };
     }
     match (id, env.result, env.error) {
         (Some(id), Some(r), None) => Message::Response { id, outcome: Ok(r) },
-        (Some(id), None, Some(e)) => Message::Response { id, outcome: Err(e) },
+        (Some(id), None, Some(e)) => Message::Response {
+            id,
+            outcome: Err(e),
+        },
         (_, Some(_), Some(_)) => invalid(id, "a response has either result or error, not both"),
         _ => invalid(id, "not a request, notification or response"),
     }
@@ -213,7 +231,10 @@ mod tests {
         assert!(cls(r#"{"jsonrpc":"2.0","id":null,"method":"a"}"#).starts_with("Request"));
         assert!(cls(r#"{"jsonrpc":"2.0","method":"a","params":[1]}"#).starts_with("Notification"));
         assert!(cls(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).starts_with("Response"));
-        assert!(cls(r#"{"jsonrpc":"2.0","id":"x","error":{"code":1,"message":"m"}}"#).starts_with("Response"));
+        assert!(
+            cls(r#"{"jsonrpc":"2.0","id":"x","error":{"code":1,"message":"m"}}"#)
+                .starts_with("Response")
+        );
         for bad in [
             r#"{"jsonrpc":"2.0","id":true,"method":"a"}"#,
             r#"{"jsonrpc":"2.0","id":{},"method":"a"}"#,
@@ -233,8 +254,14 @@ mod tests {
     fn ids_are_echoed_verbatim() {
         let r: Box<RawValue> =
             serde_json::from_str(r#"{"jsonrpc":"2.0","id":null,"result":7}"#).unwrap();
-        assert_eq!(with_id(&r, "1.5e300"), r#"{"jsonrpc":"2.0","id":1.5e300,"result":7}"#);
-        assert_eq!(success("-0", "1"), r#"{"jsonrpc":"2.0","id":-0,"result":1}"#);
+        assert_eq!(
+            with_id(&r, "1.5e300"),
+            r#"{"jsonrpc":"2.0","id":1.5e300,"result":7}"#
+        );
+        assert_eq!(
+            success("-0", "1"),
+            r#"{"jsonrpc":"2.0","id":-0,"result":1}"#
+        );
     }
 
     #[test]
@@ -244,6 +271,9 @@ mod tests {
             request(Some(3), "a\"b", Some(&p)),
             r#"{"jsonrpc":"2.0","id":3,"method":"a\"b","params":[1]}"#
         );
-        assert_eq!(request(None, "n", None), r#"{"jsonrpc":"2.0","method":"n"}"#);
+        assert_eq!(
+            request(None, "n", None),
+            r#"{"jsonrpc":"2.0","method":"n"}"#
+        );
     }
 }

@@ -28,12 +28,14 @@ pub struct ParamReader<'a> {
 
 impl<'a> ParamReader<'a> {
     /// Parses the raw params text (`None` when the request had no `params`).
-    pub fn new(
-        raw: Option<&'a str>,
-        names: &'static [&'static str],
-    ) -> Result<Self, ErrorObject> {
+    pub fn new(raw: Option<&'a str>, names: &'static [&'static str]) -> Result<Self, ErrorObject> {
         let raw = match raw.map(str::trim_start) {
-            None => return Ok(Self { shape: Shape::Absent, names }),
+            None => {
+                return Ok(Self {
+                    shape: Shape::Absent,
+                    names,
+                });
+            }
             Some(s) => s,
         };
         let shape = match raw.as_bytes().first() {
@@ -97,7 +99,10 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for NamedParams<'a> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(m.size_hint().unwrap_or(4));
                 while let Some((k, v)) = m.next_entry::<Cow<'de, str>, &'de RawValue>()? {
                     out.push((k, v));
@@ -124,7 +129,9 @@ impl Default for ParamWriter {
 impl ParamWriter {
     /// An empty object.
     pub fn new() -> Self {
-        Self { buf: String::with_capacity(64) }
+        Self {
+            buf: String::with_capacity(64),
+        }
     }
 
     /// Appends `"name": value`.

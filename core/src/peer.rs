@@ -17,7 +17,9 @@ use crate::message;
 use crate::params::encode_params;
 
 /// Identifies one connection for as long as the process runs (never reused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct PeerId(pub u64);
 
 impl fmt::Display for PeerId {
@@ -168,7 +170,10 @@ impl Peer {
             shared: Arc::new(Shared {
                 id: PeerId(NEXT_PEER.fetch_add(1, Ordering::Relaxed)),
                 next_id: AtomicU64::new(0),
-                pending: Mutex::new(Pending { open: true, calls: HashMap::new() }),
+                pending: Mutex::new(Pending {
+                    open: true,
+                    calls: HashMap::new(),
+                }),
                 out,
                 closed: CancellationToken::new(),
                 close_reason: Mutex::new(None),
@@ -196,7 +201,10 @@ impl Peer {
     /// Resolves once the connection has closed, with the reason.
     pub async fn closed(&self) -> CloseReason {
         self.shared.closed.cancelled().await;
-        self.shared.close_reason().unwrap_or(CloseReason { code: 1006, reason: String::new() })
+        self.shared.close_reason().unwrap_or(CloseReason {
+            code: 1006,
+            reason: String::new(),
+        })
     }
 
     /// Closes the connection with code 1000. Pending calls on both sides fail with
@@ -207,7 +215,10 @@ impl Peer {
 
     /// Closes the connection with the given WebSocket close code and reason.
     pub fn close_with(&self, code: u16, reason: &str) {
-        self.shared.shutdown(CloseReason { code, reason: reason.to_owned() });
+        self.shared.shutdown(CloseReason {
+            code,
+            reason: reason.to_owned(),
+        });
     }
 
     /// Calls `method` with `params` (anything that encodes to a JSON array or object, or `()`
@@ -217,7 +228,9 @@ impl Peer {
         method: &str,
         params: &P,
     ) -> Result<R> {
-        let raw = self.request_raw(method, encode_params(params)?, None).await?;
+        let raw = self
+            .request_raw(method, encode_params(params)?, None)
+            .await?;
         serde_json::from_str(raw.get()).map_err(Error::InvalidResult)
     }
 
@@ -239,7 +252,11 @@ impl Peer {
         let shared = &*self.shared;
         let timeout = timeout.unwrap_or(shared.config.request_timeout);
         let (id, rx) = shared.register()?;
-        let mut guard = CallGuard { shared, ids: vec![id], armed: true };
+        let mut guard = CallGuard {
+            shared,
+            ids: vec![id],
+            armed: true,
+        };
         let frame = message::request(Some(id), method, params.as_deref());
         let exchange = async {
             shared
@@ -275,7 +292,11 @@ impl Peer {
 
     /// Starts a batch: several calls and notifications sent in one frame.
     pub fn batch(&self) -> Batch<'_> {
-        Batch { peer: self, entries: Vec::new(), timeout: None }
+        Batch {
+            peer: self,
+            entries: Vec::new(),
+            timeout: None,
+        }
     }
 
     /// A typed stub for a `#[volley::rpc]` trait the peer serves:
@@ -318,13 +339,15 @@ impl Batch<'_> {
     /// Adds a call; its answer is at the same position among the calls in [`Batch::send`]'s
     /// result.
     pub fn call<P: Serialize + ?Sized>(mut self, method: &str, params: &P) -> Result<Self> {
-        self.entries.push((method.to_owned(), encode_params(params)?, true));
+        self.entries
+            .push((method.to_owned(), encode_params(params)?, true));
         Ok(self)
     }
 
     /// Adds a notification (no answer).
     pub fn notify<P: Serialize + ?Sized>(mut self, method: &str, params: &P) -> Result<Self> {
-        self.entries.push((method.to_owned(), encode_params(params)?, false));
+        self.entries
+            .push((method.to_owned(), encode_params(params)?, false));
         Ok(self)
     }
 
@@ -341,7 +364,11 @@ impl Batch<'_> {
             return Ok(Vec::new());
         }
         let timeout = self.timeout.unwrap_or(shared.config.request_timeout);
-        let mut guard = CallGuard { shared, ids: Vec::new(), armed: true };
+        let mut guard = CallGuard {
+            shared,
+            ids: Vec::new(),
+            armed: true,
+        };
         let mut receivers = Vec::new();
         let mut frame = String::from("[");
         for (i, (method, params, is_call)) in self.entries.iter().enumerate() {

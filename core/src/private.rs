@@ -87,7 +87,10 @@ impl<T: Serialize, E: Into<ErrorObject>> RpcResult for std::result::Result<T, E>
     fn into_response(self) -> Response {
         match self {
             Ok(v) => serde_json::value::to_raw_value(&v).map_err(|e| {
-                error_object(codes::INTERNAL_ERROR, format!("could not encode the result: {e}"))
+                error_object(
+                    codes::INTERNAL_ERROR,
+                    format!("could not encode the result: {e}"),
+                )
             }),
             Err(e) => Err(e.into()),
         }
@@ -116,7 +119,11 @@ pub async fn call<T: DeserializeOwned>(
 }
 
 /// Sends the notification `method` to `peer`.
-pub async fn notify(peer: &Peer, method: &'static str, params: Option<Box<RawValue>>) -> Result<()> {
+pub async fn notify(
+    peer: &Peer,
+    method: &'static str,
+    params: Option<Box<RawValue>>,
+) -> Result<()> {
     peer.notify_raw(method, params).await
 }
 

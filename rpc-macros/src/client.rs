@@ -11,8 +11,7 @@ use crate::model::{Kind, Method, Service};
 /// The stub struct, its methods, and its `RemoteService` impl (which holds the description).
 pub(crate) fn render(service: &Service) -> TokenStream {
     let Service { vis, client, .. } = service;
-    let krate = &service.krate;
-    let p = quote!(#krate::__private);
+    let p = service.private();
     let name = &service.name;
     let struct_docs = [
         format!(" Calls [`{name}`] on a remote peer."),
@@ -28,7 +27,7 @@ pub(crate) fn render(service: &Service) -> TokenStream {
             .to_owned(),
     ];
     let new_doc = format!(" A stub that calls `{name}` on `peer`.");
-    let methods = service.methods.iter().map(|m| method(&p, m));
+    let methods = service.methods.iter().map(|m| method(service, m));
     let description = describe::render(service);
     quote! {
         #(#[doc = #struct_docs])*
@@ -78,8 +77,14 @@ pub(crate) fn render(service: &Service) -> TokenStream {
     }
 }
 
-fn method(p: &TokenStream, m: &Method) -> TokenStream {
-    let Method { stub_attrs, ident, wire_name, .. } = m;
+fn method(service: &Service, m: &Method) -> TokenStream {
+    let p = service.private();
+    let Method {
+        stub_attrs,
+        ident,
+        wire_name,
+        ..
+    } = m;
     let builder = Ident::new("params", Span::mixed_site());
     let sig_params = m.params.iter().map(|param| {
         let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
@@ -92,34 +97,40 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         quote!(#builder.finish())
     };
     let writes = m.params.iter().map(|param| {
-        let (ident, ty, name) = (&param.ident, &param.ty, &param.name);
+        let (ty, name) = (&param.ty, &param.name);
+        let mut ident = param.ident.clone();
+        ident.set_span(ty.span());
         quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
     });
     let start = (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();));
 
     let (doc, output, send) = match (&m.kind, &m.output) {
-        (Kind::Request, Some(ty)) => (
-            format!(" Sends the request `{wire_name}` and waits for its result."),
-            quote_spanned!(ty.span()=> <#ty as #p::RpcResult>::Ok),
-            quote_spanned! {ty.span()=>
-                #p::call(&self.peer, #wire_name, #encoded, self.timeout).await
-            },
-        ),
+        (Kind::Request, Some(ty)) => {
+            let span = ty.span();
+            let p = service.private_at(span);
+            (
+                format!(" Sends the request `{wire_name}` and waits for its result."),
+                quote_spanned!(span=> #p::Result<<#ty as #p::RpcResult>::Ok>),
+                quote_spanned! {span=>
+                    #p::call(&self.peer, #wire_name, #encoded, self.timeout).await
+                },
+            )
+        }
         _ => (
-            format!(
-                " Sends the notification `{wire_name}`; no answer is awaited, none comes."
-            ),
-            quote!(()),
+            format!(" Sends the notification `{wire_name}`; no answer is awaited, none comes."),
+            quote!(#p::Result<()>),
             quote!(#p::notify(&self.peer, #wire_name, #encoded).await),
         ),
     };
+    let many_arguments =
+        (m.params.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let separator = (!m.docs.is_empty()).then(|| quote!(#[doc = ""]));
     quote! {
         #(#stub_attrs)*
         #separator
         #[doc = #doc]
-        #[allow(clippy::too_many_arguments)]
-        pub async fn #ident(&self, #(#sig_params),*) -> #p::Result<#output> {
+        #many_arguments
+        pub async fn #ident(&self, #(#sig_params),*) -> #output {
             #start
             #(#writes)*
             #send

@@ -8,7 +8,7 @@ use crate::model::{Kind, Method, Service};
 
 /// The expression `&ServiceDescription { ... }`, usable in a `const`.
 pub(crate) fn render(service: &Service) -> TokenStream {
-    let p = private(service);
+    let p = service.private();
     let name = &service.name;
     let docs = &service.docs;
     let namespace = match &service.namespace {
@@ -24,11 +24,6 @@ pub(crate) fn render(service: &Service) -> TokenStream {
             methods: &[#(#methods),*],
         }
     }
-}
-
-fn private(service: &Service) -> TokenStream {
-    let krate = &service.krate;
-    quote!(#krate::__private)
 }
 
 fn method(p: &TokenStream, m: &Method) -> TokenStream {
@@ -119,7 +114,9 @@ enum Prev {
     Colon,
 }
 
-const KEYWORDS: &[&str] = &["as", "dyn", "impl", "mut", "const", "for", "unsafe", "extern"];
+const KEYWORDS: &[&str] = &[
+    "as", "dyn", "impl", "mut", "const", "for", "unsafe", "extern",
+];
 
 fn write_tokens(tokens: TokenStream, out: &mut String, prev: &mut Prev) {
     for tree in tokens {
@@ -241,12 +238,21 @@ mod tests {
         let cases = [
             (quote!(i64), "i64"),
             (quote!(Option<String>), "Option<String>"),
-            (quote!(::std::vec::Vec<(i64, &'static str)>), "::std::vec::Vec<(i64, &'static str)>"),
+            (
+                quote!(::std::vec::Vec<(i64, &'static str)>),
+                "::std::vec::Vec<(i64, &'static str)>",
+            ),
             (quote!([u8; 4]), "[u8; 4]"),
-            (quote!(Box<dyn Fn(i64) -> i64 + Send>), "Box<dyn Fn(i64) -> i64 + Send>"),
+            (
+                quote!(Box<dyn Fn(i64) -> i64 + Send>),
+                "Box<dyn Fn(i64) -> i64 + Send>",
+            ),
             (quote!(<T as ::x::Y>::Z), "<T as ::x::Y>::Z"),
             (quote!(&mut ::a::B), "&mut ::a::B"),
-            (quote!(HashMap<String, Vec<Vec<u8>>>), "HashMap<String, Vec<Vec<u8>>>"),
+            (
+                quote!(HashMap<String, Vec<Vec<u8>>>),
+                "HashMap<String, Vec<Vec<u8>>>",
+            ),
             (quote!(()), "()"),
             (quote!(*const u8), "*const u8"),
             (quote!(Foo<'a, 'static>), "Foo<'a, 'static>"),
@@ -260,7 +266,8 @@ mod tests {
 
     #[test]
     fn result_types() {
-        let parts = |t: TokenStream| result_parts(&syn::parse2(t).unwrap_or_else(|e| panic!("{e}")));
+        let parts =
+            |t: TokenStream| result_parts(&syn::parse2(t).unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(parts(quote!(volley::Result<i64>)), ("i64".to_owned(), None));
         assert_eq!(
             parts(quote!(Result<Vec<u8>, MyError>)),

@@ -1,5 +1,8 @@
-//! The `#[volley::rpc]` attribute. Use it through the `volley` crate, which re-exports it and
-//! the runtime the generated code calls; see [`macro@rpc`].
+//! The `#[volley::rpc]` attribute, which turns a trait into a JSON-RPC service.
+//!
+//! Use it through the `volley` crate, which re-exports it together with the runtime the
+//! generated code calls; depending on this crate alone is not enough. Everything about the
+//! attribute is documented on [`macro@rpc`].
 
 mod client;
 mod describe;
@@ -7,10 +10,109 @@ mod model;
 mod server;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
-/// Turns a trait into a JSON-RPC service: a handler registration, a typed stub and a
-/// description.
+/// Turns a trait into a JSON-RPC 2.0 service that either end of a volley connection can serve
+/// or call.
+///
+/// ```
+/// /// What the server offers.
+/// #[volley::rpc(namespace = "calc")]
+/// pub trait Calculator {
+///     /// Adds two numbers.
+///     async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
+///     /// Asks the calling peer to confirm something.
+///     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
+///     /// Writes a line to the log; the caller gets no answer.
+///     #[rpc(notification)]
+///     async fn log(&self, line: String);
+///     /// Sets the precision; called `setPrecision` on the wire.
+///     #[rpc(name = "setPrecision")]
+///     async fn set_precision(&self, #[rpc(name = "digits")] n: u8) -> volley::Result<()>;
+/// }
+///
+/// struct Calc;
+///
+/// impl Calculator for Calc {
+///     async fn add(&self, a: i64, b: i64) -> volley::Result<i64> {
+///         Ok(a + b)
+///     }
+///     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
+///         cx.peer().call("confirm", &[question]).await
+///     }
+///     async fn log(&self, line: String) {
+///         println!("{line}");
+///     }
+///     async fn set_precision(&self, _n: u8) -> volley::Result<()> {
+///         Ok(())
+///     }
+/// }
+///
+/// // Serve it: hand the service to a volley server or client.
+/// let service = Calc.into_service();
+/// assert_eq!(
+///     service.method_names(),
+///     ["calc.add", "calc.ask", "calc.log", "calc.setPrecision"],
+/// );
+///
+/// // Call it on a remote peer through the generated stub.
+/// async fn remote_sum(peer: &volley::Peer) -> volley::Result<i64> {
+///     CalculatorClient::new(peer).add(1, 2).await
+/// }
+/// ```
+///
+/// # What it generates
+///
+/// - **The trait**, with `Send + Sync + 'static` added to its supertraits and each
+///   `async fn m(&self, ..) -> R` declared as `fn m(&self, ..) -> impl Future<Output = R> + Send`.
+///   Implement it with plain `async fn`s; the compiler checks that their futures are `Send`
+///   so the service can run on a multi-threaded runtime.
+/// - **`into_service(self)`**, a provided method that registers every method under its wire
+///   name and returns the `volley::Service` a server or client serves. Calls run concurrently,
+///   sharing the value through an `Arc`.
+/// - **`<Trait>Client`**, a typed stub with the trait's visibility: `new(&peer)`,
+///   `with_timeout(duration)`, `peer()`, and one `async fn` per method taking the same params
+///   (without the context) and returning `volley::Result<T>`, where `T` is the method's success
+///   type. Requests wait for the answer; notifications return once sent. Params are sent by
+///   name. It implements `volley::RemoteService`, so `peer.client::<CalculatorClient>()` works.
+/// - **A static description** of the trait (names, docs, params, result and error types as
+///   written), at `<CalculatorClient as volley::RemoteService>::DESCRIPTION` and inside every
+///   service made by `into_service`. volley builds its OpenRPC and AsyncAPI documents from it.
+///
+/// # Rules
+///
+/// - Every item is an `async fn` taking `&self`: no generics, no `where` clause, no default
+///   body, no associated types or constants. The trait itself cannot be generic.
+/// - A first parameter after `&self` whose type is a reference to a type named `Context`
+///   (`cx: &volley::Context`) receives the calling context; it is not sent on the wire. It
+///   must come first.
+/// - Other parameters are plain identifiers whose types are `Serialize + DeserializeOwned`.
+///   They are accepted by position (a JSON array) or by name (an object); a missing `Option`
+///   parameter reads as `None`. Doc comments on parameters are allowed and land in the
+///   description.
+/// - A request returns `Result<T, E>` under any alias (`volley::Result<T>` is the usual one),
+///   with `T: Serialize + DeserializeOwned` and `E: Into<volley::ErrorObject>`; the error
+///   object is sent as the JSON-RPC error. A notification returns nothing.
+/// - The stub's inherent methods (`new`, `with_timeout`, `peer`) and `into_service` cannot be
+///   method names; rename the method and keep its wire name with `#[rpc(name = "..")]`.
+///
+/// # Options
+///
+/// On the attribute, or in a separate `#[rpc(..)]` on the trait:
+///
+/// | option | effect |
+/// | --- | --- |
+/// | `namespace = "calc"` | wire names become `calc.<name>` |
+/// | `namespace_separator = "/"` | joins namespace and name (default `"."`) |
+/// | `crate = "path::to::volley"` | where the generated code finds volley, for crates that re-export it |
+///
+/// On a method, `#[rpc(notification)]` makes it a notification (no response, no return type)
+/// and `#[rpc(name = "otherName")]` sets its wire name; the namespace still applies
+/// (`calc.otherName`). On a parameter, `#[rpc(name = "camelCase")]` sets the name used in
+/// by-name params. Without it, the Rust name is used, without any `r#`.
+///
+/// Wire names must be unique within a trait and may not start with `rpc.`, which JSON-RPC
+/// reserves for extensions.
 #[proc_macro_attribute]
 pub fn rpc(
     args: proc_macro::TokenStream,
@@ -19,15 +121,15 @@ pub fn rpc(
     expand(args.into(), input.into()).into()
 }
 
+/// The expansion, or, when the input breaks a rule, the trait with only the macro's own
+/// attributes removed plus the errors, so that the rest of the crate still type-checks.
 fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse2::<syn::Item>(input.clone()) {
         Ok(syn::Item::Trait(item)) => item,
         Ok(other) => {
-            let error = syn::Error::new_spanned(
-                item_keyword(&other),
-                "#[volley::rpc] goes on a trait",
-            )
-            .to_compile_error();
+            let error =
+                syn::Error::new_spanned(item_keyword(&other), "#[volley::rpc] goes on a trait")
+                    .to_compile_error();
             return quote!(#input #error);
         }
         Err(error) => {
@@ -49,9 +151,8 @@ fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-/// The token that names what kind of item this is (`struct`, `fn`, ...), or the whole item.
+/// The keyword naming what kind of item this is (`struct`, `fn`...), or the whole item.
 fn item_keyword(item: &syn::Item) -> TokenStream {
-    use quote::ToTokens;
     match item {
         syn::Item::Struct(i) => i.struct_token.to_token_stream(),
         syn::Item::Enum(i) => i.enum_token.to_token_stream(),

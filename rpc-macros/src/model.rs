@@ -134,7 +134,10 @@ impl TraitOptions {
         } else if meta.path.is_ident("crate") {
             let lit: LitStr = meta.value()?.parse()?;
             let path = lit.parse::<Path>().map_err(|_| {
-                Error::new(lit.span(), "expected a path such as `::volley` or `my_crate::volley`")
+                Error::new(
+                    lit.span(),
+                    "expected a path such as `::volley` or `my_crate::volley`",
+                )
             })?;
             set_once(&mut self.krate, &meta, "crate", path)
         } else {
@@ -194,7 +197,10 @@ fn non_empty(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<Spanned<Strin
     if value.is_empty() {
         return Err(Error::new(lit.span(), format!("`{key}` cannot be empty")));
     }
-    Ok(Spanned { value, span: lit.span() })
+    Ok(Spanned {
+        value,
+        span: lit.span(),
+    })
 }
 
 fn set_once<T>(
@@ -239,7 +245,9 @@ pub(crate) fn docs(attrs: &[Attribute]) -> String {
     let mut lines: Vec<String> = Vec::new();
     for attr in attrs.iter().filter(|a| is_doc(a)) {
         if let Meta::NameValue(nv) = &attr.meta
-            && let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value
+            && let Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) = &nv.value
         {
             for line in s.value().split('\n') {
                 let line = line.strip_prefix(' ').unwrap_or(line);
@@ -247,8 +255,14 @@ pub(crate) fn docs(attrs: &[Attribute]) -> String {
             }
         }
     }
-    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
-    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |i| i + 1);
+    let start = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |i| i + 1);
     lines[start..end].join("\n")
 }
 
@@ -391,6 +405,37 @@ impl Service {
             methods,
         })
     }
+}
+
+impl Service {
+    /// `<crate>::__private`, where the generated code finds its runtime.
+    pub(crate) fn private(&self) -> TokenStream {
+        let krate = &self.krate;
+        quote!(#krate::__private)
+    }
+
+    /// `<crate>::__private` with every token at `span`, so that an error in an expression
+    /// built from it points at the user's token there rather than at the attribute.
+    pub(crate) fn private_at(&self, span: Span) -> TokenStream {
+        respan(self.private(), span)
+    }
+}
+
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// How wire names are built.
@@ -582,12 +627,22 @@ fn parse_method(
                     "the context must be the first parameter after `&self`",
                 );
             } else if let Some(mutability) = &reference.mutability {
-                errors.spanned(mutability, "take the context by shared reference: `&Context`");
+                errors.spanned(
+                    mutability,
+                    "take the context by shared reference: `&Context`",
+                );
             }
             if let Some(name) = &options.name {
-                errors.at(name.span, "the context is not sent on the wire and has no name");
+                errors.at(
+                    name.span,
+                    "the context is not sent on the wire and has no name",
+                );
             }
-            context = Some(ContextParam { attrs: kept, ident, ty: (*arg.ty).clone() });
+            context = Some(ContextParam {
+                attrs: kept,
+                ident,
+                ty: (*arg.ty).clone(),
+            });
             continue;
         }
 
@@ -611,7 +666,10 @@ fn parse_method(
         ReturnType::Default => None,
         ReturnType::Type(_, ty) => {
             if let Some(span) = has_impl_trait(ty.to_token_stream()) {
-                errors.at(span, "rpc methods cannot return `impl Trait`: use a concrete type");
+                errors.at(
+                    span,
+                    "rpc methods cannot return `impl Trait`: use a concrete type",
+                );
             }
             Some((**ty).clone())
         }
@@ -659,8 +717,9 @@ fn parse_method(
     (method, name_span)
 }
 
-/// The trait as the user wrote it, minus the attributes only this macro understands (so rustc
-/// does not add "cannot find attribute" errors): what is emitted next to the errors.
+/// The trait as the user wrote it, minus what would make rustc repeat an error already
+/// reported (attributes only this macro understands, docs and patterns on parameters): what
+/// is emitted next to the errors, so that the rest of the user's code still type-checks.
 pub(crate) fn strip(mut item: ItemTrait) -> ItemTrait {
     item.attrs.retain(|a| !is_rpc(a));
     for trait_item in &mut item.items {
@@ -669,6 +728,11 @@ pub(crate) fn strip(mut item: ItemTrait) -> ItemTrait {
             for arg in &mut f.sig.inputs {
                 if let FnArg::Typed(arg) = arg {
                     arg.attrs.retain(|a| !is_rpc(a) && !is_doc(a));
+                    if f.default.is_none()
+                        && !matches!(&*arg.pat, Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none())
+                    {
+                        *arg.pat = syn::parse_quote!(_);
+                    }
                 }
             }
         }
@@ -713,7 +777,11 @@ mod tests {
         assert_eq!(s.client, "CalcClient");
         let names: Vec<_> = s.methods.iter().map(|m| m.wire_name.as_str()).collect();
         assert_eq!(names, ["calc.add", "calc.otherName", "calc.log"]);
-        let params: Vec<_> = s.methods[0].params.iter().map(|p| p.name.as_str()).collect();
+        let params: Vec<_> = s.methods[0]
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
         assert_eq!(params, ["a", "type"]);
         assert!(s.methods[1].context.is_some());
         assert_eq!(s.methods[1].params[0].name, "q");
@@ -724,7 +792,11 @@ mod tests {
     fn separator() {
         let s = parse(
             quote!(namespace = "calc", namespace_separator = "_"),
-            quote!(trait T { async fn add(&self) -> R; }),
+            quote!(
+                trait T {
+                    async fn add(&self) -> R;
+                }
+            ),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.methods[0].wire_name, "calc_add");
@@ -748,26 +820,50 @@ mod tests {
 
     #[test]
     fn unknown_options() {
-        let errors = messages(quote!(foo = "x"), quote!(trait T {}));
+        let errors = messages(
+            quote!(foo = "x"),
+            quote!(
+                trait T {}
+            ),
+        );
         assert_eq!(
             errors,
             ["unknown option `foo`; expected `namespace`, `namespace_separator` or `crate`"]
         );
-        let errors = messages(quote!(), quote!(trait T { #[rpc(foo)] async fn a(&self) -> R; }));
-        assert_eq!(errors, ["unknown method option `foo`; expected `name` or `notification`"]);
+        let errors = messages(
+            quote!(),
+            quote!(
+                trait T {
+                    #[rpc(foo)]
+                    async fn a(&self) -> R;
+                }
+            ),
+        );
+        assert_eq!(
+            errors,
+            ["unknown method option `foo`; expected `name` or `notification`"]
+        );
     }
 
     #[test]
     fn duplicates() {
         let errors = messages(
             quote!(),
-            quote!(trait T {
-                async fn a(&self) -> R;
-                #[rpc(name = "a")]
-                async fn b(&self, x: u8, #[rpc(name = "x")] y: u8) -> R;
-            }),
+            quote!(
+                trait T {
+                    async fn a(&self) -> R;
+                    #[rpc(name = "a")]
+                    async fn b(&self, x: u8, #[rpc(name = "x")] y: u8) -> R;
+                }
+            ),
         );
-        assert_eq!(errors, ["duplicate parameter name `x`", "duplicate method name `a`; each method needs its own wire name"]);
+        assert_eq!(
+            errors,
+            [
+                "duplicate parameter name `x`",
+                "duplicate method name `a`; each method needs its own wire name"
+            ]
+        );
     }
 
     #[test]

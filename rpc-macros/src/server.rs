@@ -32,7 +32,14 @@ impl Locals {
 
 /// The trait, re-declared.
 pub(crate) fn render(service: &Service) -> TokenStream {
-    let Service { attrs, vis, trait_token, ident, supertraits, .. } = service;
+    let Service {
+        attrs,
+        vis,
+        trait_token,
+        ident,
+        supertraits,
+        ..
+    } = service;
     let user_bounds = supertraits.iter();
     let methods = service.methods.iter().map(trait_method);
     let into_service = into_service(service);
@@ -50,7 +57,13 @@ pub(crate) fn render(service: &Service) -> TokenStream {
 
 /// `async fn f(&self, args) -> R` becomes `fn f(&self, args) -> impl Future<Output = R> + Send`.
 fn trait_method(m: &Method) -> TokenStream {
-    let Method { attrs, fn_token, ident, receiver, .. } = m;
+    let Method {
+        attrs,
+        fn_token,
+        ident,
+        receiver,
+        ..
+    } = m;
     let context = m.context.iter().map(|cx| {
         let (attrs, ident, ty) = (&cx.attrs, &cx.ident, &cx.ty);
         quote!(#(#attrs)* #ident: #ty,)
@@ -73,12 +86,15 @@ fn trait_method(m: &Method) -> TokenStream {
 }
 
 fn into_service(service: &Service) -> TokenStream {
-    let krate = &service.krate;
+    let p = service.private();
     let client = &service.client;
     let locals = Locals::new();
     let Locals { this, module, .. } = &locals;
     let docs = into_service_docs(service);
-    let registrations = service.methods.iter().map(|m| registration(service, &locals, m));
+    let registrations = service
+        .methods
+        .iter()
+        .map(|m| registration(service, &locals, m));
     let keep_self = if service.methods.is_empty() {
         quote!(::core::mem::drop(self);)
     } else {
@@ -87,16 +103,16 @@ fn into_service(service: &Service) -> TokenStream {
     quote! {
         #(#[doc = #docs])*
         #[allow(deprecated)]
-        fn into_service(self) -> #krate::__private::Service
+        fn into_service(self) -> #p::Service
         where
             Self: ::core::marker::Sized,
         {
             #keep_self
-            let mut #module = #krate::__private::new_module();
+            let mut #module = #p::new_module();
             #(#registrations)*
-            #krate::__private::service(
+            #p::service(
                 #module,
-                <#client as #krate::__private::RemoteService>::DESCRIPTION,
+                <#client as #p::RemoteService>::DESCRIPTION,
             )
         }
     }
@@ -123,7 +139,10 @@ fn into_service_docs(service: &Service) -> Vec<String> {
                 Kind::Request => "request",
                 Kind::Notification => "notification",
             };
-            docs.push(format!(" | [`{}`](Self::{}) | `{}` | {kind} |", m.rust_name, m.ident, m.wire_name));
+            docs.push(format!(
+                " | [`{}`](Self::{}) | `{}` | {kind} |",
+                m.rust_name, m.ident, m.wire_name
+            ));
         }
     }
     docs
@@ -131,16 +150,22 @@ fn into_service_docs(service: &Service) -> Vec<String> {
 
 /// Registers one method: decode the params, call the implementation, encode its result.
 fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
-    let krate = &service.krate;
+    let p = service.private();
     let trait_ident = &service.ident;
-    let Locals { this, module, params, reader, cx } = locals;
+    let Locals {
+        this,
+        module,
+        params,
+        reader,
+        cx,
+    } = locals;
     let method = &m.ident;
     let wire = &m.wire_name;
 
     let names = m.params.iter().map(|p| &p.name);
     let idents: Vec<&Ident> = m.params.iter().map(|p| &p.ident).collect();
     let read = if m.params.is_empty() {
-        quote!(#krate::__private::ParamReader::new(#params.as_str(), &[])?;)
+        quote!(#p::ParamReader::new(#params.as_str(), &[])?;)
     } else {
         let gets = m.params.iter().enumerate().map(|(i, p)| {
             let (ident, ty) = (&p.ident, &p.ty);
@@ -148,7 +173,7 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
         });
         quote! {
             let (#(#idents,)*) = {
-                let #reader = #krate::__private::ParamReader::new(
+                let #reader = #p::ParamReader::new(
                     #params.as_str(),
                     &[#(#names),*],
                 )?;
@@ -159,29 +184,40 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
     };
 
     let cx_arg = m.context.as_ref().map(|_| quote!(&#cx,));
-    let call = quote!(<Self as #trait_ident>::#method(&*#this, #cx_arg #(#idents),*).await);
     let respond = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
-            quote_spanned!(ty.span()=> #krate::__private::into_response(#call))
+            let span = ty.span();
+            let p = service.private_at(span);
+            let (mut trait_ident, mut method) = (trait_ident.clone(), method.clone());
+            trait_ident.set_span(span);
+            method.set_span(span);
+            quote_spanned! {span=>
+                #p::into_response(
+                    <Self as #trait_ident>::#method(&*#this, #cx_arg #(#idents),*).await
+                )
+            }
         }
-        _ => quote!(#call; #krate::__private::unit_response()),
+        _ => quote! {
+            <Self as #trait_ident>::#method(&*#this, #cx_arg #(#idents),*).await;
+            #p::unit_response()
+        },
     };
 
     let (register, cx_param) = match &m.context {
         Some(_) => (
             format_ident!("register_with_context"),
-            quote!(, #cx: #krate::__private::Context),
+            quote!(, #cx: #p::Context),
         ),
         None => (format_ident!("register"), quote!()),
     };
     quote! {
         {
-            let #this = ::std::sync::Arc::clone(&#this);
-            #krate::__private::#register(
+            let #this = ::core::clone::Clone::clone(&#this);
+            #p::#register(
                 &mut #module,
                 #wire,
-                move |#params: #krate::__private::JsonParams<'static> #cx_param| {
-                    let #this = ::std::sync::Arc::clone(&#this);
+                move |#params: #p::JsonParams<'static> #cx_param| {
+                    let #this = ::core::clone::Clone::clone(&#this);
                     async move {
                         #read
                         #respond

@@ -60,7 +60,8 @@ impl ServerBuilder {
     /// When a method name is already taken (a programming error, like overlapping routes in
     /// axum). Use [`ServerBuilder::try_serve`] to handle it instead.
     pub fn serve(self, service: impl Into<Service>) -> Self {
-        self.try_serve(service).unwrap_or_else(|e| panic!("volley: {e}"))
+        self.try_serve(service)
+            .unwrap_or_else(|e| panic!("volley: {e}"))
     }
 
     /// Adds methods every connection serves; fails on a duplicate method name.
@@ -231,7 +232,11 @@ impl Server {
 
     /// Like [`Server::listen`], serving your own `app` (which should include
     /// [`Server::router`]); shutting down also closes this server's connections.
-    pub async fn listen_with(&self, addr: impl ToSocketAddrs, app: Router) -> io::Result<RunningServer> {
+    pub async fn listen_with(
+        &self,
+        addr: impl ToSocketAddrs,
+        app: Router,
+    ) -> io::Result<RunningServer> {
         let listener = bind(addr, self.inner.backlog).await?;
         let local_addr = listener.local_addr()?;
         let stop = self.inner.shutdown.clone();
@@ -248,7 +253,11 @@ impl Server {
             }
         });
         tracing::info!(%local_addr, path = %self.inner.path, "volley server listening");
-        Ok(RunningServer { local_addr, server: self.clone(), task })
+        Ok(RunningServer {
+            local_addr,
+            server: self.clone(),
+            task,
+        })
     }
 
     /// Serves on `addr` until the process is interrupted (Ctrl-C), then shuts down.
@@ -263,7 +272,11 @@ impl Server {
 async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> io::Result<TcpListener> {
     let mut last = None;
     for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         socket.set_reuseaddr(true)?;
         socket.set_nodelay(true)?;
         match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
@@ -319,7 +332,9 @@ async fn upgrade(
     let slot = match &inner.slots {
         Some(s) => match s.clone().try_acquire_owned() {
             Ok(p) => Some(p),
-            Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+            }
         },
         None => None,
     };

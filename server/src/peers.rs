@@ -92,8 +92,15 @@ impl Peers {
     }
 
     pub(crate) fn remove(&self, id: PeerId, reason: CloseReason) {
-        self.inner.map.write().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        let _ = self.inner.events.send(PeerEvent::Disconnected { id, reason });
+        self.inner
+            .map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        let _ = self
+            .inner
+            .events
+            .send(PeerEvent::Disconnected { id, reason });
     }
 }
 

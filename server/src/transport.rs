@@ -10,7 +10,10 @@ pub(crate) struct AxumSink(pub(crate) SplitSink<WebSocket, Message>);
 
 impl Transport for AxumSink {
     async fn feed(&mut self, text: String) -> Result<(), BoxError> {
-        self.0.feed(Message::Text(text.into())).await.map_err(Into::into)
+        self.0
+            .feed(Message::Text(text.into()))
+            .await
+            .map_err(Into::into)
     }
 
     async fn flush(&mut self) -> Result<(), BoxError> {
@@ -18,7 +21,10 @@ impl Transport for AxumSink {
     }
 
     async fn close(&mut self, reason: CloseReason) {
-        let frame = CloseFrame { code: reason.code, reason: reason.reason.into() };
+        let frame = CloseFrame {
+            code: reason.code,
+            reason: reason.reason.into(),
+        };
         let _ = self.0.send(Message::Close(Some(frame))).await;
         let _ = self.0.close().await;
     }

@@ -14,7 +14,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Every await in the tests goes through this: a hang fails the test instead of wedging CI.
 pub async fn t<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), f).await.expect("timed out after 10 s")
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .expect("timed out after 10 s")
 }
 
 /// A raw WebSocket peer that speaks JSON text frames, for sending hand-written frames.
@@ -27,7 +29,9 @@ pub type RawServerSide = Raw<TcpStream>;
 
 impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Raw<S> {
     pub async fn send(&mut self, text: &str) {
-        t(self.ws.send(Message::Text(text.into()))).await.expect("send");
+        t(self.ws.send(Message::Text(text.into())))
+            .await
+            .expect("send");
     }
 
     pub async fn send_json(&mut self, v: &Value) {
@@ -61,7 +65,8 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Raw<S> {
     /// before the probe's answer (proves "no response" without sleeping).
     pub async fn send_and_collect(&mut self, frame: &str) -> Vec<Value> {
         self.send(frame).await;
-        self.send(r#"{"jsonrpc":"2.0","id":"probe","method":"rpc.ping"}"#).await;
+        self.send(r#"{"jsonrpc":"2.0","id":"probe","method":"rpc.ping"}"#)
+            .await;
         let mut seen = Vec::new();
         loop {
             let v = self.recv().await;
@@ -84,7 +89,9 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Raw<S> {
 }
 
 pub async fn raw_connect(url: &str) -> RawClient {
-    let (ws, _) = t(tokio_tungstenite::connect_async(url)).await.expect("connect");
+    let (ws, _) = t(tokio_tungstenite::connect_async(url))
+        .await
+        .expect("connect");
     Raw { ws }
 }
 
@@ -94,7 +101,9 @@ pub async fn raw_server() -> (String, impl Future<Output = RawServerSide>) {
     let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
     let accept = async move {
         let (tcp, _) = t(listener.accept()).await.expect("accept");
-        let ws = t(tokio_tungstenite::accept_async(tcp)).await.expect("handshake");
+        let ws = t(tokio_tungstenite::accept_async(tcp))
+            .await
+            .expect("handshake");
         Raw { ws }
     };
     (url, accept)

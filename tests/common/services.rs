@@ -43,6 +43,8 @@ pub trait Calculator {
     /// Records a line.
     #[rpc(notification)]
     async fn log(&self, msg: String);
+    /// The caller's peer id and remote address, as the server sees them.
+    async fn whoami(&self, cx: &volley::Context) -> volley::Result<(u64, String)>;
 }
 
 /// What the test clients offer.
@@ -129,6 +131,15 @@ impl Calculator for Calc {
         if let Some(tx) = &self.logs {
             let _ = tx.send(msg);
         }
+    }
+
+    async fn whoami(&self, cx: &volley::Context) -> volley::Result<(u64, String)> {
+        let addr = cx
+            .extensions()
+            .get::<std::net::SocketAddr>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        Ok((cx.peer_id().0, addr))
     }
 }
 

@@ -1,0 +1,279 @@
+//! volley's benchmark program. Run it in release mode:
+//!
+//! ```sh
+//! cargo run --release -p example-bench
+//! cargo run --release -p example-bench -- --calls 400000 --conns 4 --window 64 --idle 2000
+//! ```
+//!
+//! It starts the server as a child process (pinned to CPU 0 with `taskset` when available;
+//! the load generator takes CPU 1) and measures, against 127.0.0.1 only:
+//! - throughput: `add` calls per second over `--conns` connections with `--window` calls in
+//!   flight each;
+//! - latency: p50/p99 of sequential calls on one connection;
+//! - callbacks: `ask` calls per second, each of which calls the client back before answering;
+//! - connect burst: time to open `--idle` WebSocket connections at once;
+//! - memory: the server's resident memory per idle connection (from `/proc/<pid>/status`).
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The benchmark server's methods.
+#[volley::rpc]
+pub trait Bench {
+    /// Adds two numbers.
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
+    /// Calls the caller's `confirm` and returns its answer.
+    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
+}
+
+/// The benchmark client's methods.
+#[volley::rpc]
+pub trait Answer {
+    /// Always yes.
+    async fn confirm(&self, question: String) -> volley::Result<bool>;
+}
+
+struct Server;
+impl Bench for Server {
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64> {
+        Ok(a + b)
+    }
+    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
+        AnswerClient::new(cx.peer()).confirm(question).await
+    }
+}
+
+struct Yes;
+impl Answer for Yes {
+    async fn confirm(&self, _question: String) -> volley::Result<bool> {
+        Ok(true)
+    }
+}
+
+struct Opts {
+    calls: usize,
+    conns: usize,
+    window: usize,
+    idle: usize,
+}
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve") {
+        return serve().await;
+    }
+    let opts = Opts {
+        calls: arg(&args, "--calls", 200_000),
+        conns: arg(&args, "--conns", 4),
+        window: arg(&args, "--window", 64),
+        idle: arg(&args, "--idle", 2_000),
+    };
+    run(opts).await
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let server = volley::Server::builder()
+        .serve(Server.into_service())
+        .client_serves::<AnswerClient>()
+        .build();
+    let running = server.listen("127.0.0.1:0").await?;
+    println!("{}", running.ws_url());
+    // Stop when the parent closes our stdin.
+    let mut line = String::new();
+    let _ = BufReader::new(tokio::io::stdin()).read_line(&mut line).await;
+    running.shutdown().await;
+    Ok(())
+}
+
+fn taskset() -> bool {
+    std::process::Command::new("taskset")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// CPU time (user + system) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime and stime are 14th and 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()?;
+    let pinned = taskset();
+    let mut cmd = if pinned {
+        let mut c = tokio::process::Command::new("taskset");
+        c.arg("-c").arg("0").arg(&exe);
+        c
+    } else {
+        tokio::process::Command::new(&exe)
+    };
+    let mut child = cmd
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    if pinned {
+        let me = std::process::id().to_string();
+        let _ = std::process::Command::new("taskset")
+            .args(["-a", "-p", "-c", "1", &me])
+            .stdout(Stdio::null())
+            .status();
+    }
+    let pid = child.id().ok_or("server exited")?;
+    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), out.next_line())
+        .await??
+        .ok_or("server printed nothing")?;
+    println!("volley benchmark against {url} (server pid {pid}{})", if pinned { ", server on CPU 0, load on CPU 1" } else { "" });
+
+    let cpu = cpu_time(pid);
+    let calls = throughput(&url, &opts).await?;
+    let used = cpu_time(pid) - cpu;
+    println!(
+        "  server CPU: {used:?} for {calls} calls = {:.2} us per call ({:.0} calls per server CPU-second)",
+        used.as_secs_f64() * 1e6 / calls as f64,
+        calls as f64 / used.as_secs_f64()
+    );
+    latency(&url, 10_000).await?;
+    callbacks(&url, &opts).await?;
+    idle_memory(&url, pid, opts.idle).await?;
+
+    drop(child.stdin.take());
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    Ok(())
+}
+
+async fn throughput(url: &str, opts: &Opts) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut clients = Vec::new();
+    for _ in 0..opts.conns {
+        clients.push(volley::Client::connect(url).await?);
+    }
+    let per_task = opts.calls / (opts.conns * opts.window);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in &clients {
+        for _ in 0..opts.window {
+            let stub = BenchClient::new(c.peer());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..per_task as i64 {
+                    let r = stub.add(i, 1).await.expect("add");
+                    assert_eq!(r, i + 1);
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let total = per_task * opts.conns * opts.window;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "throughput: {total} add calls, {} connections x {} in flight: {:.0} calls/s",
+        opts.conns,
+        opts.window,
+        total as f64 / secs
+    );
+    for c in clients {
+        c.close();
+    }
+    Ok(total)
+}
+
+async fn latency(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let c = volley::Client::connect(url).await?;
+    let stub = BenchClient::new(c.peer());
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n as i64 {
+        let t = Instant::now();
+        stub.add(i, 1).await?;
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    println!(
+        "latency: {n} sequential calls on one connection: p50 {:?}, p99 {:?}",
+        samples[n / 2],
+        samples[n * 99 / 100]
+    );
+    c.close();
+    Ok(())
+}
+
+async fn callbacks(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
+    let c = volley::Client::builder().serve(Yes.into_service()).connect(url).await?;
+    let per_task = (opts.calls / 4) / opts.window;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..opts.window {
+        let stub = BenchClient::new(c.peer());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                assert!(stub.ask("ok?".into()).await.expect("ask"));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let total = per_task * opts.window;
+    println!(
+        "callbacks: {total} ask calls (each calls the client back), {} in flight: {:.0} calls/s",
+        opts.window,
+        total as f64 / start.elapsed().as_secs_f64()
+    );
+    c.close();
+    Ok(())
+}
+
+async fn idle_memory(url: &str, pid: u32, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let before = rss_kib(pid);
+    let start = Instant::now();
+    let conns = futures_util::future::try_join_all((0..n).map(|_| async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        ws.send(Message::Text(r#"{"jsonrpc":"2.0","id":1,"method":"rpc.ping"}"#.into()))
+            .await?;
+        let _ = ws.next().await;
+        Ok::<_, tokio_tungstenite::tungstenite::Error>(ws)
+    }))
+    .await?;
+    let burst = start.elapsed();
+    let after = rss_kib(pid);
+    println!("connect burst: {n} connections opened at once (each answered one call) in {burst:?}");
+    println!(
+        "memory: server resident set {before} KiB -> {after} KiB with {n} idle connections: {:.1} KB per connection",
+        (after.saturating_sub(before) as f64 * 1024.0) / n as f64 / 1000.0
+    );
+    drop(conns);
+    Ok(())
+}

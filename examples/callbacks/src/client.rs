@@ -1,0 +1,122 @@
+//! The client side: [`Console`] and [`run_client`].
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::{Browser, CalculatorClient};
+
+/// An error from [`run_client`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The client's implementation of [`Browser`]: prints what the server sends, answers
+/// `confirm` with a fixed answer, and hands every tick to a channel.
+#[derive(Debug, Clone)]
+pub struct Console {
+    /// The answer to every `confirm`.
+    pub answer: bool,
+    /// Receives the `n` of every `tick`.
+    pub ticks: mpsc::UnboundedSender<u64>,
+}
+
+impl Browser for Console {
+    async fn confirm(&self, question: String) -> volley::Result<bool> {
+        let word = if self.answer { "yes" } else { "no" };
+        println!("server asks: {question} -> answering {word}");
+        Ok(self.answer)
+    }
+
+    async fn tick(&self, n: u64) {
+        println!("tick {n}");
+        let _ = self.ticks.send(n);
+    }
+}
+
+/// What [`run_client`] does.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The question sent with `ask`.
+    pub question: String,
+    /// How this client answers the server's `confirm`.
+    pub answer: bool,
+    /// How many ticks to wait for before closing.
+    pub ticks: usize,
+    /// Longest wait for each tick.
+    pub tick_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            question: "shall we play a game?".to_owned(),
+            answer: true,
+            ticks: 3,
+            tick_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What [`run_client`] saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The result of `add(1, 2)`.
+    pub sum: i64,
+    /// The result of `ask(question)`: this client's own answer, relayed by the server.
+    pub confirmed: bool,
+    /// The ticks received, in order.
+    pub ticks: Vec<u64>,
+}
+
+/// Connects to `url` serving [`Console`], calls `add(1, 2)`, calls `ask` (which the server
+/// answers by calling this client's `confirm`), waits for `options.ticks` ticks, and closes
+/// the connection.
+pub async fn run_client(url: &str, options: &ClientOptions) -> Result<Summary, BoxError> {
+    let (ticks_tx, ticks_rx) = mpsc::unbounded_channel();
+    let console = Console {
+        answer: options.answer,
+        ticks: ticks_tx,
+    };
+    let client = volley::Client::builder()
+        .serve(console.into_service())
+        .connect(url)
+        .await?;
+    let summary = converse(&client, options, ticks_rx).await;
+    client.close();
+    client.closed().await;
+    summary
+}
+
+async fn converse(
+    client: &volley::Client,
+    options: &ClientOptions,
+    mut ticks_rx: mpsc::UnboundedReceiver<u64>,
+) -> Result<Summary, BoxError> {
+    let calc = CalculatorClient::new(client.peer());
+    let sum = calc.add(1, 2).await?;
+    println!("add(1, 2) = {sum}");
+    let confirmed = calc.ask(options.question.clone()).await?;
+    println!("ask({:?}) = {confirmed}", options.question);
+
+    let mut ticks = Vec::with_capacity(options.ticks);
+    while ticks.len() < options.ticks {
+        let next = tokio::time::timeout(options.tick_timeout, async {
+            tokio::select! {
+                n = ticks_rx.recv() => n,
+                _ = client.closed() => None,
+            }
+        });
+        match next.await {
+            Ok(Some(n)) => ticks.push(n),
+            Ok(None) => return Err("the connection closed before the last tick".into()),
+            Err(_) => {
+                let waited = options.tick_timeout;
+                return Err(format!("no tick from the server within {waited:?}").into());
+            }
+        }
+    }
+    Ok(Summary {
+        sum,
+        confirmed,
+        ticks,
+    })
+}

@@ -1,0 +1,45 @@
+//! Calls in both directions over one socket, with volley.
+//!
+//! ```text
+//! cargo run -p example-callbacks -- --addr 127.0.0.1:8080
+//! cargo run -p example-callbacks --bin client -- --url ws://127.0.0.1:8080/ws
+//! ```
+//!
+//! The server serves [`Calculator`]: `add(a, b)` and `ask(question)`. Every client serves
+//! [`Browser`]: `confirm(question)` and the notification `tick(n)`. `ask` calls `confirm` on
+//! the client that called it, in the middle of the call, and returns that client's answer;
+//! a background task sends every connected client `tick(n)` once a second.
+//!
+//! The wire names are plain (`add`, `ask`, `confirm`, `tick`), so any JSON-RPC 2.0 client
+//! that speaks WebSocket can take part: `clients/python_client.py` does, with nothing but
+//! Python's standard library.
+//!
+//! - [`server`] builds the server and [`spawn_ticker`] starts the ticks (module `server`).
+//! - [`run_client`] is what the `client` binary does (module `client`).
+
+mod client;
+mod server;
+
+pub use client::{BoxError, ClientOptions, Console, Summary, run_client};
+pub use server::{Calc, server, spawn_ticker};
+
+/// What the server offers.
+#[volley::rpc]
+pub trait Calculator {
+    /// Adds two numbers.
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
+
+    /// Asks the calling client to `confirm` the question, and returns its answer.
+    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
+}
+
+/// What every connected client offers the server.
+#[volley::rpc]
+pub trait Browser {
+    /// Answers a yes/no question.
+    async fn confirm(&self, question: String) -> volley::Result<bool>;
+
+    /// The server's clock: `n` counts up, once a second.
+    #[rpc(notification)]
+    async fn tick(&self, n: u64);
+}

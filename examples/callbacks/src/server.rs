@@ -1,0 +1,58 @@
+//! The server side: [`Calc`], [`server`] and [`spawn_ticker`].
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::{BrowserClient, Calculator};
+
+/// The server's implementation of [`Calculator`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Calc;
+
+impl Calculator for Calc {
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64> {
+        Ok(a + b)
+    }
+
+    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
+        BrowserClient::new(cx.peer()).confirm(question).await
+    }
+}
+
+/// The volley server: serves [`Calculator`] on `/ws` and calls [`Browser`](crate::Browser) on its clients.
+pub fn server() -> volley::Server {
+    volley::Server::builder()
+        .serve(Calc.into_service())
+        .client_serves::<BrowserClient>()
+        .build()
+}
+
+/// Sends every peer connected to `peers` the notification `tick(n)` every `every`, with `n`
+/// counting up from 1, until the returned task is aborted.
+///
+/// Each round waits until the tick is queued for every peer, so a client that stops reading
+/// slows the clock down instead of piling up ticks.
+pub fn spawn_ticker(peers: volley::Peers, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut clock = tokio::time::interval_at(Instant::now() + every, every);
+        clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        for n in 1.. {
+            clock.tick().await;
+            let connected = peers.list();
+            let sent = join_all(
+                connected
+                    .iter()
+                    .map(|peer| async move { BrowserClient::new(peer).tick(n).await }),
+            )
+            .await;
+            for (peer, result) in connected.iter().zip(sent) {
+                if let Err(e) = result {
+                    tracing::debug!(peer = %peer.id(), error = %e, "tick not sent");
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,6 @@
+#[volley::rpc]
+pub trait Service {
+    async fn echo<'a>(&'a self, value: String) -> volley::Result<String>;
+}
+
+fn main() {}

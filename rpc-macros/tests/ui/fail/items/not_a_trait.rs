@@ -1,0 +1,6 @@
+#[volley::rpc]
+pub struct Service {
+    value: u8,
+}
+
+fn main() {}

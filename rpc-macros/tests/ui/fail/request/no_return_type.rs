@@ -1,0 +1,6 @@
+#[volley::rpc]
+pub trait Service {
+    async fn log(&self, msg: String);
+}
+
+fn main() {}
