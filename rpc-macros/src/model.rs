@@ -345,7 +345,6 @@ impl Service {
         };
 
         let mut methods: Vec<Method> = Vec::new();
-        let mut wire_spans: Vec<Span> = Vec::new();
         for trait_item in &item.items {
             match trait_item {
                 TraitItem::Fn(f) => {
@@ -359,7 +358,6 @@ impl Service {
                             ),
                         );
                     }
-                    wire_spans.push(name_span);
                     methods.push(method);
                 }
                 TraitItem::Const(c) => {
@@ -864,6 +862,27 @@ mod tests {
                 "duplicate method name `a`; each method needs its own wire name"
             ]
         );
+    }
+
+    #[test]
+    fn strip_keeps_the_trait_minus_macro_syntax() {
+        let item: ItemTrait = syn::parse2(quote! {
+            #[rpc(namespace = "x")]
+            /// Docs.
+            trait T {
+                #[rpc(name = "b")]
+                fn a(&self, #[rpc(name = "y")] /** d */ x: u8, (p, q): (u8, u8));
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let stripped = strip(item).to_token_stream().to_string();
+        let expected = quote! {
+            #[doc = r" Docs."]
+            trait T {
+                fn a(&self, x: u8, _: (u8, u8));
+            }
+        };
+        assert_eq!(stripped, expected.to_string());
     }
 
     #[test]
