@@ -56,6 +56,18 @@ pub use volley_core::{
     RemoteService, Result, Service, describe, error::codes,
 };
 
+/// serde, at the version volley is built on (parameter and result types implement its
+/// `Serialize` and `Deserialize`).
+pub use volley_core::serde;
+
+/// schemars, at the version volley is built on. Derive [`JsonSchema`] on the types your
+/// methods take and return so the generated documents describe them; bring the crate into
+/// scope for the derive with `use volley::schemars;`.
+pub use volley_core::schemars;
+/// Derive it on parameter and result types (`#[derive(volley::JsonSchema)]`, with
+/// `use volley::schemars;` in the module).
+pub use volley_core::schemars::JsonSchema;
+
 /// jsonrpsee, at the version volley is built on (for hand-written `RpcModule`s).
 pub use volley_core::jsonrpsee;
 
@@ -70,7 +82,7 @@ pub use volley_client::{Client, ClientBuilder};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use volley_core::describe::ServiceDescription;
+    pub use volley_core::describe::{SchemaGenerator, ServiceDescription};
     pub use volley_core::private::*;
     pub use volley_core::{Context, Error, ErrorObject, Peer, RemoteService, Result, Service};
 }

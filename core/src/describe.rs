@@ -1,5 +1,11 @@
 //! Static descriptions of `#[volley::rpc]` traits: the source for documents and generated clients.
 
+pub use schemars::{Schema, SchemaGenerator};
+
+/// Adds a type's JSON Schema to a generator and returns the (sub)schema to use for it, or
+/// `None` when the type does not implement `JsonSchema`.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
+
 /// Whether a method answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MethodKind {
@@ -18,6 +24,10 @@ pub struct ParamDescription {
     pub rust_type: &'static str,
     /// Doc comments on the parameter, if any.
     pub docs: &'static str,
+    /// The parameter's JSON Schema.
+    pub schema: SchemaFn,
+    /// False when the parameter may be left out (its type accepts `null`, like `Option`).
+    pub required: fn() -> bool,
 }
 
 /// One method of a trait.
@@ -37,6 +47,10 @@ pub struct MethodDescription {
     pub result_type: &'static str,
     /// The error type, as written, when the method returns a `Result`.
     pub error_type: Option<&'static str>,
+    /// The success type's JSON Schema (`None` for notifications).
+    pub result_schema: SchemaFn,
+    /// The error type's JSON Schema, when it has one (describes the error's `data`).
+    pub error_schema: SchemaFn,
 }
 
 /// One `#[volley::rpc]` trait.

@@ -15,7 +15,7 @@ use crate::error::{ErrorObject, Result, codes, error_object};
 use crate::peer::Peer;
 use crate::service::Service;
 
-pub use crate::describe::{MethodDescription, MethodKind, ParamDescription};
+pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
 pub use crate::params::{ParamReader, ParamWriter};
 pub use jsonrpsee_types::Params as JsonParams;
 
@@ -125,6 +125,126 @@ pub async fn notify(
     params: Option<Box<RawValue>>,
 ) -> Result<()> {
     peer.notify_raw(method, params).await
+}
+
+/// Finds a type's JSON Schema when it has one: `(&Probe::<T>::new()).schema(g)` resolves to
+/// [`HasSchema`] when `T: JsonSchema`, and to [`NoSchema`] (returning `None`) otherwise.
+pub struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    /// A probe for `T`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The schema of a type that implements `JsonSchema`.
+pub trait HasSchema {
+    /// `Some(schema)`.
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema>;
+}
+
+impl<T: schemars::JsonSchema + ?Sized> HasSchema for Probe<T> {
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(g.subschema_for::<T>())
+    }
+}
+
+/// The fallback for a type without `JsonSchema`.
+pub trait NoSchema {
+    /// `None`.
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema>;
+}
+
+impl<T: ?Sized> NoSchema for &Probe<T> {
+    fn schema(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+}
+
+/// Probes the success type of a return type `R: RpcResult` (see [`Probe`]).
+pub struct OkProbe<R: ?Sized>(std::marker::PhantomData<R>);
+/// Probes the error type of a return type `R: RpcResult` (see [`Probe`]).
+pub struct ErrProbe<R: ?Sized>(std::marker::PhantomData<R>);
+
+impl<R: ?Sized> OkProbe<R> {
+    /// A probe for `R::Ok`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<R: ?Sized> ErrProbe<R> {
+    /// A probe for `R::Err`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<R: RpcResult> HasSchema for OkProbe<R>
+where
+    R::Ok: schemars::JsonSchema,
+{
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(g.subschema_for::<R::Ok>())
+    }
+}
+
+impl<R: RpcResult> HasSchema for ErrProbe<R>
+where
+    R::Err: schemars::JsonSchema,
+{
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(g.subschema_for::<R::Err>())
+    }
+}
+
+impl<R: ?Sized> NoSchema for &OkProbe<R> {
+    fn schema(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+}
+
+impl<R: ?Sized> NoSchema for &ErrProbe<R> {
+    fn schema(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+}
+
+/// Whether a parameter may be left out: `(&Probe::<T>::new()).optional()` is true when `T`
+/// decodes from `null` (like `Option`), false otherwise or when `T` does not decode at all.
+pub trait Nullable {
+    /// Whether `null` decodes.
+    fn optional(&self) -> bool;
+}
+
+impl<T: DeserializeOwned> Nullable for Probe<T> {
+    fn optional(&self) -> bool {
+        serde_json::from_str::<T>("null").is_ok()
+    }
+}
+
+/// The fallback of [`Nullable`] for types that do not decode.
+pub trait NotNullable {
+    /// False.
+    fn optional(&self) -> bool;
+}
+
+impl<T: ?Sized> NotNullable for &Probe<T> {
+    fn optional(&self) -> bool {
+        false
+    }
+}
+
+/// No schema (notifications have no result).
+pub fn no_schema(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+    None
 }
 
 /// Wraps a module and its description.

@@ -38,8 +38,27 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         let name = &param.name;
         let rust_type = type_text(&param.ty);
         let docs = &param.docs;
-        quote!(#p::ParamDescription { name: #name, rust_type: #rust_type, docs: #docs })
+        let ty = &param.ty;
+        let schema = schema_fn(p, quote!(#p::Probe::<#ty>));
+        quote!(#p::ParamDescription {
+            name: #name,
+            rust_type: #rust_type,
+            docs: #docs,
+            schema: #schema,
+            required: || {
+                #[allow(unused_imports)]
+                use #p::{Nullable as _, NotNullable as _};
+                !(&#p::Probe::<#ty>::new()).optional()
+            },
+        })
     });
+    let (result_schema, error_schema) = match (&m.output, m.kind) {
+        (Some(ty), Kind::Request) => (
+            schema_fn(p, quote!(#p::OkProbe::<#ty>)),
+            schema_fn(p, quote!(#p::ErrProbe::<#ty>)),
+        ),
+        _ => (quote!(#p::no_schema), quote!(#p::no_schema)),
+    };
     let (result_type, error_type) = match (&m.output, m.kind) {
         (Some(ty), Kind::Request) => result_parts(ty),
         _ => ("()".to_owned(), None),
@@ -57,6 +76,20 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             params: &[#(#params),*],
             result_type: #result_type,
             error_type: #error_type,
+            result_schema: #result_schema,
+            error_schema: #error_schema,
+        }
+    }
+}
+
+/// A `SchemaFn` for a probe (`Probe::<T>`, `OkProbe::<R>`, `ErrProbe::<R>`): the probed
+/// type's JSON Schema when it implements `JsonSchema`, else `None`.
+fn schema_fn(p: &TokenStream, probe: TokenStream) -> TokenStream {
+    quote! {
+        |generator: &mut #p::SchemaGenerator| {
+            #[allow(unused_imports)]
+            use #p::{HasSchema as _, NoSchema as _};
+            (&#probe::new()).schema(generator)
         }
     }
 }
