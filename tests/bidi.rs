@@ -226,11 +226,11 @@ async fn server_disconnect_fails_every_pending_client_call_at_once() {
 #[tokio::test]
 async fn client_disconnect_fails_the_servers_pending_callbacks() {
     let (cancel_tx, mut cancelled) = mpsc::unbounded_channel();
-    let running = start(Calc {
+    let calc_impl = Calc {
         cancelled: Some(cancel_tx),
         ..Calc::new()
-    })
-    .await;
+    };
+    let running = start(calc_impl.clone()).await;
     let mut events = running.server().peers().subscribe();
     let (asked_tx, mut asked) = mpsc::unbounded_channel();
     let c = client(
@@ -253,8 +253,9 @@ async fn client_disconnect_fails_the_servers_pending_callbacks() {
     // and a client call in flight on the server, whose handler must see the cancellation
     let calc = CalculatorClient::new(c.peer());
     let in_flight = tokio::spawn(async move { calc.wait(77).await });
+    // wait until the server's handler is running
     t(async {
-        while c.peer().pending_calls() < 1 {
+        while !calc_impl.gates.lock().unwrap().contains_key(&77) {
             tokio::task::yield_now().await;
         }
     })
