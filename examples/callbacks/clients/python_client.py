@@ -19,6 +19,11 @@ TIMEOUT = 10  # seconds, for the connect and for every read
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
 
+def unmask(mask, payload):
+    """XORs payload with the 4-byte mask (masking and unmasking are the same operation)."""
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class WebSocket:
     """A client WebSocket (RFC 6455): handshake, masked frames out, unmasked frames in."""
 
@@ -67,8 +72,7 @@ class WebSocket:
         else:
             length = struct.pack("!BQ", 0x80 | 127, n)
         mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(struct.pack("!B", 0x80 | opcode) + length + mask + masked)
+        self.sock.sendall(struct.pack("!B", 0x80 | opcode) + length + mask + unmask(mask, payload))
 
     def send(self, message):
         self._send_frame(0x1, json.dumps(message).encode())
@@ -86,7 +90,7 @@ class WebSocket:
             mask = self._read(4) if b1 & 0x80 else None
             payload = self._read(n)
             if mask:
-                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                payload = unmask(mask, payload)
             if opcode == 0x8:
                 raise ConnectionError("the server closed the connection")
             if opcode == 0x9:
@@ -107,18 +111,20 @@ class WebSocket:
         self.sock.close()
 
 
+def param(params, name):
+    """A param sent by name (an object) or, as the only param, by position (an array)."""
+    return params[name] if isinstance(params, dict) else params[0]
+
+
 def call(ws, request_id, method, params):
     """Calls method and returns its result, serving the server's requests meanwhile."""
     ws.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
     while True:
         message = ws.recv()
         if message.get("method") == "tick":
-            params = message.get("params")
-            print(f"tick {params['n'] if isinstance(params, dict) else params[0]}")
+            print(f"tick {param(message['params'], 'n')}")
         elif message.get("method") == "confirm" and "id" in message:
-            params = message.get("params")
-            question = params["question"] if isinstance(params, dict) else params[0]
-            print(f"server asks: {question} -> answering yes")
+            print(f"server asks: {param(message['params'], 'question')} -> answering yes")
             ws.send({"jsonrpc": "2.0", "id": message["id"], "result": True})
         elif "method" in message and "id" in message:
             error = {"code": -32601, "message": "Method not found"}

@@ -33,8 +33,8 @@ pub fn server() -> volley::Server {
 /// Sends every peer connected to `peers` the notification `tick(n)` every `every`, with `n`
 /// counting up from 1, until the returned task is aborted.
 ///
-/// Each round waits until the tick is queued for every peer, so a client that stops reading
-/// slows the clock down instead of piling up ticks.
+/// A peer whose outgoing queue stays full for a whole period misses that tick, so one client
+/// that stops reading never holds up the others.
 pub fn spawn_ticker(peers: volley::Peers, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut clock = tokio::time::interval_at(Instant::now() + every, every);
@@ -42,15 +42,17 @@ pub fn spawn_ticker(peers: volley::Peers, every: Duration) -> JoinHandle<()> {
         for n in 1.. {
             clock.tick().await;
             let connected = peers.list();
-            let sent = join_all(
-                connected
-                    .iter()
-                    .map(|peer| async move { BrowserClient::new(peer).tick(n).await }),
-            )
+            let sent = join_all(connected.iter().map(|peer| async move {
+                tokio::time::timeout(every, BrowserClient::new(peer).tick(n)).await
+            }))
             .await;
             for (peer, result) in connected.iter().zip(sent) {
-                if let Err(e) = result {
-                    tracing::debug!(peer = %peer.id(), error = %e, "tick not sent");
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::debug!(peer = %peer.id(), error = %e, "tick not sent"),
+                    Err(_) => {
+                        tracing::debug!(peer = %peer.id(), "tick skipped: the peer is not reading")
+                    }
                 }
             }
         }

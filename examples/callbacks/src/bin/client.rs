@@ -47,7 +47,10 @@ async fn main() -> ExitCode {
             let mut message = format!("error: {e}");
             let mut source = e.source();
             while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
+                let cause_text = cause.to_string();
+                if !message.ends_with(&cause_text) {
+                    message.push_str(&format!(": {cause_text}"));
+                }
                 source = cause.source();
             }
             eprintln!("{message}");
