@@ -78,7 +78,7 @@ pub use volley_macros::rpc;
 pub use volley_server::{PeerEvent, Peers, RunningServer, Server, ServerBuilder};
 
 #[cfg(feature = "client")]
-pub use volley_client::{Client, ClientBuilder};
+pub use volley_client::{Client, ClientBuilder, ConnectError};
 
 #[doc(hidden)]
 pub mod __private {

@@ -173,10 +173,22 @@ pub struct OkProbe<R: ?Sized>(std::marker::PhantomData<R>);
 /// Probes the error type of a return type `R: RpcResult` (see [`Probe`]).
 pub struct ErrProbe<R: ?Sized>(std::marker::PhantomData<R>);
 
+impl<R: ?Sized> Default for OkProbe<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<R: ?Sized> OkProbe<R> {
     /// A probe for `R::Ok`.
     pub const fn new() -> Self {
         Self(std::marker::PhantomData)
+    }
+}
+
+impl<R: ?Sized> Default for ErrProbe<R> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -86,6 +86,8 @@ fn method(service: &Service, m: &Method) -> TokenStream {
         ..
     } = m;
     let builder = Ident::new("params", Span::mixed_site());
+    let peer = Ident::new("peer", Span::mixed_site());
+    let timeout = Ident::new("timeout", Span::mixed_site());
     let sig_params = m.params.iter().map(|param| {
         let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
         quote!(#(#attrs)* #ident: #ty)
@@ -112,15 +114,23 @@ fn method(service: &Service, m: &Method) -> TokenStream {
                 format!(" Sends the request `{wire_name}` and waits for its result."),
                 quote_spanned!(span=> #p::Result<<#ty as #p::RpcResult>::Ok>),
                 quote_spanned! {span=>
-                    #p::call(&self.peer, #wire_name, #encoded, self.timeout).await
+                    #p::call(&#peer, #wire_name, #encoded, #timeout).await
                 },
             )
         }
         _ => (
             format!(" Sends the notification `{wire_name}`; no answer is awaited, none comes."),
             quote!(#p::Result<()>),
-            quote!(#p::notify(&self.peer, #wire_name, #encoded).await),
+            quote!(#p::notify(&#peer, #wire_name, #encoded).await),
         ),
+    };
+    // Spanned at the return type, so "must return Result" errors point at the user's type.
+    let future_span = match (&m.kind, &m.output) {
+        (Kind::Request, Some(ty)) => ty.span(),
+        _ => Span::call_site(),
+    };
+    let future = quote_spanned! {future_span=>
+        impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static
     };
     let many_arguments =
         (m.params.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
@@ -130,10 +140,17 @@ fn method(service: &Service, m: &Method) -> TokenStream {
         #separator
         #[doc = #doc]
         #many_arguments
-        pub async fn #ident(&self, #(#sig_params),*) -> #output {
-            #start
-            #(#writes)*
-            #send
+        ///
+        /// The returned future owns what it needs (it does not borrow the stub), so calls
+        /// to many peers can be built in a loop and awaited together.
+        pub fn #ident(&self, #(#sig_params),*) -> #future {
+            let #peer = ::core::clone::Clone::clone(&self.peer);
+            let #timeout = self.timeout;
+            async move {
+                #start
+                #(#writes)*
+                #send
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ pub struct ServerBuilder {
     max_message_size: usize,
     backlog: u32,
     max_connections: Option<usize>,
+    docs_page: bool,
 }
 
 impl Default for ServerBuilder {
@@ -48,6 +49,7 @@ impl Default for ServerBuilder {
             max_message_size: 16 * 1024 * 1024,
             backlog: 4096,
             max_connections: None,
+            docs_page: true,
         }
     }
 }
@@ -136,6 +138,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether to serve the `/docs` page (default on): every method in both directions with
+    /// its schemas, and a console that calls methods and answers the server's calls by hand.
+    pub fn docs_page(mut self, enabled: bool) -> Self {
+        self.docs_page = enabled;
+        self
+    }
+
     /// Finishes the server.
     pub fn build(self) -> Server {
         Server {
@@ -149,6 +158,7 @@ impl ServerBuilder {
                 write_buffer_size: self.write_buffer_size,
                 max_message_size: self.max_message_size,
                 backlog: self.backlog,
+                docs_page: self.docs_page,
                 peers: Peers::default(),
                 shutdown: CancellationToken::new(),
             }),
@@ -165,6 +175,7 @@ struct Inner {
     write_buffer_size: usize,
     max_message_size: usize,
     backlog: u32,
+    docs_page: bool,
     slots: Option<Arc<Semaphore>>,
     peers: Peers,
     shutdown: CancellationToken,
@@ -219,9 +230,11 @@ impl Server {
     /// The server's routes (the WebSocket endpoint), to merge into an existing app:
     /// `app.merge(server.router())`.
     pub fn router(&self) -> Router {
-        Router::new()
-            .route(&self.inner.path, get(upgrade))
-            .with_state(self.clone())
+        let mut router = Router::new().route(&self.inner.path, get(upgrade));
+        if self.inner.docs_page {
+            router = router.route(crate::docs_page::PATH, get(crate::docs_page::serve));
+        }
+        router.with_state(self.clone())
     }
 
     /// Binds `addr` with a large backlog and serves [`Server::router`] there in the
@@ -262,10 +275,37 @@ impl Server {
 
     /// Serves on `addr` until the process is interrupted (Ctrl-C), then shuts down.
     pub async fn serve(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let running = self.listen(addr).await?;
-        let _ = tokio::signal::ctrl_c().await;
+        self.serve_with(addr, self.router()).await
+    }
+
+    /// Like [`Server::serve`], serving your own `app` (which should include
+    /// [`Server::router`]).
+    pub async fn serve_with(&self, addr: impl ToSocketAddrs, app: Router) -> io::Result<()> {
+        let running = self.listen_with(addr, app).await?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.stopped() => {}
+        }
         running.shutdown().await;
         Ok(())
+    }
+
+    /// Resolves once the server begins to shut down; background tasks that call peers can
+    /// `select!` on it to stop with the server.
+    pub async fn stopped(&self) {
+        self.inner.shutdown.cancelled().await
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
+    /// Begins shutting down: stops accepting and closes every connection with 1001. The
+    /// `RunningServer` (or `serve`) finishes the shutdown.
+    pub fn stop(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.peers.close_all(1001, "server shutting down");
     }
 }
 

@@ -8,6 +8,7 @@
 //! Most users depend on the `volley` facade, which re-exports this crate's types.
 
 mod builder;
+mod docs_page;
 mod peers;
 mod transport;
 
