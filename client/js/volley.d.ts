@@ -1,0 +1,229 @@
+// Types for volley.js: bidirectional JSON-RPC 2.0 over WebSocket.
+
+/** Parameters of a call: by position (array) or by name (object). */
+export type Params = readonly unknown[] | { readonly [name: string]: unknown };
+
+/** The JSON-RPC error codes volley uses (PROTOCOL.md, "Error codes"). */
+export declare const ErrorCodes: {
+  readonly PARSE_ERROR: -32700;
+  readonly INVALID_REQUEST: -32600;
+  readonly METHOD_NOT_FOUND: -32601;
+  readonly INVALID_PARAMS: -32602;
+  readonly INTERNAL_ERROR: -32603;
+  readonly REQUEST_CANCELLED: -32800;
+  readonly BATCH_TOO_LARGE: -32010;
+  readonly UPSTREAM_CALL_FAILED: -32011;
+  readonly SHUTTING_DOWN: -32012;
+};
+
+/**
+ * The remote peer answered with a JSON-RPC error object: "the remote said no".
+ * Handlers may throw one to answer with a chosen code, message and data.
+ */
+export declare class RpcError extends Error {
+  constructor(code: number, message: string, data?: unknown);
+  readonly name: 'RpcError';
+  /** JSON-RPC error code. */
+  code: number;
+  /** Extra information, as sent on the wire (`undefined` when absent). */
+  data: unknown;
+}
+
+/**
+ * The call got no answer because the connection was down, dropped or closed, or it could
+ * not be queued. The remote peer may or may not have run it.
+ */
+export declare class DisconnectedError extends Error {
+  constructor(message: string, options?: { cause?: unknown });
+  readonly name: 'DisconnectedError';
+}
+
+/** The call got no answer within its deadline (`rpc.cancel` was sent for it). */
+export declare class TimeoutError extends Error {
+  constructor(message: string, options?: { cause?: unknown });
+  readonly name: 'TimeoutError';
+}
+
+/** The call was cancelled through its `AbortSignal` (`rpc.cancel` was sent if it was on the wire). */
+export declare class CancelledError extends Error {
+  constructor(message: string, options?: { cause?: unknown });
+  readonly name: 'CancelledError';
+}
+
+/** What a handler gets besides the params. */
+export interface HandlerContext {
+  /** Aborted when the caller sends `rpc.cancel` for this request, or the connection drops. */
+  readonly signal: AbortSignal;
+  /** The peer the request came from (to call it back). */
+  readonly peer: Peer;
+}
+
+/**
+ * A method this peer serves. Gets the params as sent (object, array, or `undefined`); its
+ * return value (or what its promise resolves to) is the result. A thrown error with an
+ * integer `code` (an `RpcError`, say) is sent with its `code`, `message` and `data`; any
+ * other becomes -32603 "Internal error" with the error's message as `data`.
+ */
+export type Handler = (params: any, context: HandlerContext) => unknown;
+
+/** Methods the remote peer may call, by name. */
+export type Handlers = { [method: string]: Handler };
+
+export interface ReconnectOptions {
+  /** Ceiling of the first delay (default 250). */
+  initialDelayMs?: number;
+  /** Largest ceiling; also how long a connection must stay up before the backoff starts over (default 10000). */
+  maxDelayMs?: number;
+  /** How much the ceiling grows with each failed attempt (default 2). */
+  factor?: number;
+}
+
+export interface HeartbeatOptions {
+  /** Time from one answered `rpc.ping` to the next ping (default 15000). */
+  intervalMs?: number;
+  /** How long to wait for "pong" before closing the socket (code 4000) and reconnecting (default 10000). */
+  timeoutMs?: number;
+}
+
+/**
+ * The part of the WebSocket interface volley.js uses: the browser's, Node >= 22's global,
+ * or the npm `ws` package's.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  binaryType: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: any) => void): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface ConnectOptions {
+  /** Methods the remote peer may call on this one, by name. Looked up at each call. */
+  handlers?: Handlers | object;
+  /** Default deadline of `call` and `batch` in ms (default 30000); `0` or `Infinity` for none. */
+  timeoutMs?: number;
+  /**
+   * How long `connect` waits for the first open socket, across attempts when reconnecting,
+   * and how long each attempt may take (default 30000).
+   */
+  connectTimeoutMs?: number;
+  /** Reconnect with exponential backoff and full jitter when the connection drops (default true). */
+  reconnect?: boolean | ReconnectOptions;
+  /** Send `rpc.ping` periodically and reconnect when it goes unanswered (default true). */
+  heartbeat?: boolean | HeartbeatOptions;
+  /**
+   * Hold calls, notifications and batches made while disconnected (up to this many; `true`
+   * means 100) and send them once connected again. When off (the default), they fail at
+   * once with `DisconnectedError`.
+   */
+  queueWhileDisconnected?: boolean | number;
+  /** The WebSocket class to use (default: the global one). On Node 20, pass `WebSocket` from `ws`. */
+  WebSocket?: WebSocketConstructor;
+}
+
+export interface CallOptions {
+  /** Deadline for the answer in ms (default: the peer's `timeoutMs`). */
+  timeoutMs?: number;
+  /** Cancels the call: it rejects with `CancelledError` and `rpc.cancel` is sent. */
+  signal?: AbortSignal;
+}
+
+export interface BatchItem {
+  method: string;
+  params?: Params;
+  /** Send as a notification (no answer; its outcome is `undefined`). */
+  notify?: boolean;
+}
+
+/** One call's outcome in a batch. */
+export type BatchOutcome<T = unknown> =
+  | { result: T; error?: undefined }
+  | { error: RpcError; result?: undefined };
+
+/** An event of a `Peer`; its data is in `detail`. */
+export interface PeerEvent<T> extends Event {
+  readonly detail: T;
+}
+
+export interface PeerEventMap {
+  /** A socket opened (after every reconnect too). */
+  open: PeerEvent<{}>;
+  /** An open socket closed; every pending call has been rejected. */
+  close: PeerEvent<{ code: number; reason: string }>;
+  /** The next connection attempt starts in `delayMs`. */
+  reconnecting: PeerEvent<{ attempt: number; delayMs: number }>;
+  /** A socket opened again after a drop. */
+  reconnected: PeerEvent<{}>;
+  /** A socket error, or a notification handler that threw (`method` says which). */
+  error: PeerEvent<{ error: unknown; method?: string }>;
+}
+
+type Listener = ((event: Event) => void) | { handleEvent(event: Event): void } | null;
+type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+
+/**
+ * The other end of the connection. Made by `connect`; stays valid across reconnects until
+ * `close()`.
+ */
+export declare class Peer extends EventTarget {
+  private constructor();
+  /** The WebSocket URL, resolved. */
+  readonly url: string;
+  /** Whether a socket is open now. */
+  readonly connected: boolean;
+
+  /**
+   * Calls `method` on the remote peer and resolves with its result. Rejects with `RpcError`
+   * when the remote peer answers with an error, and with `TimeoutError`, `CancelledError` or
+   * `DisconnectedError` when no answer came (on timeout and cancel, `rpc.cancel` is sent).
+   */
+  call<T = any>(method: string, params?: Params, options?: CallOptions): Promise<T>;
+
+  /** Sends a notification. Throws `DisconnectedError` when it can be neither sent nor queued. */
+  notify(method: string, params?: Params): void;
+
+  /**
+   * Sends several calls and notifications in one frame. Resolves with one entry per item,
+   * in order: `{ result }` or `{ error }` for calls, `undefined` for notifications. Rejects
+   * as a whole with `TimeoutError`, `CancelledError` or `DisconnectedError`.
+   */
+  batch(items: readonly BatchItem[], options?: CallOptions): Promise<Array<BatchOutcome | undefined>>;
+
+  /**
+   * Closes the connection for good (no reconnect). Pending and queued calls reject with
+   * `DisconnectedError`, and so do later ones. Throws `RangeError` (and changes nothing) for a
+   * code other than 1000 or 3000-4999, or a reason longer than 123 bytes of UTF-8.
+   */
+  close(code?: number, reason?: string): void;
+
+  addEventListener<K extends keyof PeerEventMap>(
+    type: K,
+    listener: (this: Peer, event: PeerEventMap[K]) => void,
+    options?: ListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: Listener, options?: ListenerOptions): void;
+  removeEventListener<K extends keyof PeerEventMap>(
+    type: K,
+    listener: (this: Peer, event: PeerEventMap[K]) => void,
+    options?: boolean | { capture?: boolean },
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: Listener,
+    options?: boolean | { capture?: boolean },
+  ): void;
+}
+
+/**
+ * Opens a connection and resolves with the `Peer` once the socket is open.
+ *
+ * Rejects with `DisconnectedError` if the first connection fails and `reconnect` is off;
+ * with reconnect on it keeps trying, and rejects with `TimeoutError` after
+ * `connectTimeoutMs`. Rejects with `TypeError` for a bad URL or option.
+ *
+ * @param url `ws://` or `wss://` URL, or a path (`/ws`) resolved against the page's
+ *   `location` (http becomes ws, https becomes wss).
+ */
+export declare function connect(url: string | URL, options?: ConnectOptions): Promise<Peer>;

@@ -1,0 +1,1480 @@
+// @ts-check
+/**
+ * volley.js: bidirectional JSON-RPC 2.0 over WebSocket, for browsers and Node.
+ *
+ * Zero dependencies, one ES module. The wire rules are volley's PROTOCOL.md: plain
+ * JSON-RPC 2.0, both ends send requests, notifications and responses on one socket, plus
+ * the extensions `rpc.cancel`, `rpc.ping` and `rpc.discover`.
+ *
+ * ```js
+ * import { connect, RpcError, DisconnectedError } from './volley.js';
+ *
+ * const peer = await connect('/ws', {
+ *   handlers: { confirm: ({ question }) => window.confirm(question) },
+ * });
+ * const sum = await peer.call('add', { a: 1, b: 2 });
+ * ```
+ *
+ * @module volley
+ */
+
+const VERSION = '0.1.0';
+
+/** The JSON-RPC error codes volley uses (PROTOCOL.md, "Error codes"). */
+export const ErrorCodes = Object.freeze({
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  REQUEST_CANCELLED: -32800,
+  BATCH_TOO_LARGE: -32010,
+  UPSTREAM_CALL_FAILED: -32011,
+  SHUTTING_DOWN: -32012,
+});
+
+const DEFAULTS = Object.freeze({
+  timeoutMs: 30_000,
+  connectTimeoutMs: 30_000,
+  reconnect: Object.freeze({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2 }),
+  heartbeat: Object.freeze({ intervalMs: 15_000, timeoutMs: 10_000 }),
+  queueWhileDisconnected: 100,
+});
+
+/** Close code volley.js uses when a heartbeat `rpc.ping` goes unanswered. */
+const HEARTBEAT_CLOSE_CODE = 4000;
+
+/** setTimeout's largest delay; longer (or infinite) deadlines mean "no deadline". */
+const MAX_TIMER_MS = 2_147_483_647;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The remote peer answered with a JSON-RPC error object: "the remote said no".
+ * Handlers may throw one to answer with a chosen code, message and data.
+ */
+export class RpcError extends Error {
+  /**
+   * @param {number} code JSON-RPC error code.
+   * @param {string} message The error's message, as sent on the wire.
+   * @param {unknown} [data] Extra information, as sent on the wire (`undefined` when absent).
+   */
+  constructor(code, message, data) {
+    super(message);
+    this.name = 'RpcError';
+    /** @type {number} */
+    this.code = code;
+    /** @type {unknown} */
+    this.data = data;
+  }
+}
+
+/**
+ * The call got no answer because the connection was down, dropped, or closed, or it could
+ * not be queued. The remote peer may or may not have run it.
+ */
+export class DisconnectedError extends Error {
+  /** @param {string} message @param {{ cause?: unknown }} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'DisconnectedError';
+  }
+}
+
+/** The call got no answer within its deadline (`rpc.cancel` was sent for it). */
+export class TimeoutError extends Error {
+  /** @param {string} message @param {{ cause?: unknown }} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The call was cancelled through its `AbortSignal` (`rpc.cancel` was sent if it was on the wire). */
+export class CancelledError extends Error {
+  /** @param {string} message @param {{ cause?: unknown }} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'CancelledError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Parameters of a call: by position (array) or by name (object).
+ * @typedef {readonly unknown[] | { readonly [name: string]: unknown }} Params
+ */
+
+/**
+ * What a handler gets besides the params.
+ * @typedef {object} HandlerContext
+ * @property {AbortSignal} signal Aborted when the caller sends `rpc.cancel` for this request,
+ *   or when the connection drops.
+ * @property {Peer} peer The peer the request came from (to call it back).
+ */
+
+/**
+ * A method this peer serves. Gets the params as sent (object, array, or `undefined`); its
+ * return value (or what its promise resolves to) is the result. A thrown error with an
+ * integer `code` (an {@link RpcError}, say) is sent with its `code`, `message` and `data`;
+ * any other becomes -32603 "Internal error" with the error's message as `data`.
+ * @callback Handler
+ * @param {any} params
+ * @param {HandlerContext} context
+ * @returns {unknown}
+ */
+
+/**
+ * @typedef {object} ReconnectOptions
+ * @property {number} [initialDelayMs=250] Ceiling of the first delay.
+ * @property {number} [maxDelayMs=10000] Largest ceiling; also how long a connection must stay
+ *   up before the backoff starts over.
+ * @property {number} [factor=2] How much the ceiling grows with each failed attempt.
+ */
+
+/**
+ * @typedef {object} HeartbeatOptions
+ * @property {number} [intervalMs=15000] Time from one answered `rpc.ping` to the next ping.
+ * @property {number} [timeoutMs=10000] How long to wait for "pong" before closing the socket
+ *   (code 4000) and reconnecting.
+ */
+
+/**
+ * The part of the WebSocket interface volley.js uses: the browser's, Node >= 22's global,
+ * or the npm `ws` package's.
+ * @typedef {object} WebSocketLike
+ * @property {number} readyState
+ * @property {string} binaryType
+ * @property {(data: string) => void} send
+ * @property {(code?: number, reason?: string) => void} close
+ * @property {(type: string, listener: (event: any) => void) => void} addEventListener
+ */
+
+/** @typedef {new (url: string) => WebSocketLike} WebSocketConstructor */
+
+/**
+ * @typedef {object} ConnectOptions
+ * @property {Record<string, Handler> | object} [handlers] Methods the remote peer may call on
+ *   this one, by name. Looked up at each call, so methods may be added later.
+ * @property {number} [timeoutMs=30000] Default deadline of `call` and `batch`; `0` or
+ *   `Infinity` for none.
+ * @property {number} [connectTimeoutMs=30000] How long `connect` waits for the first open
+ *   socket (across attempts when reconnecting), and how long each attempt may take.
+ * @property {boolean | ReconnectOptions} [reconnect=true] Reconnect with exponential backoff
+ *   and full jitter when the connection drops.
+ * @property {boolean | HeartbeatOptions} [heartbeat=true] Send `rpc.ping` periodically and
+ *   reconnect when it goes unanswered.
+ * @property {boolean | number} [queueWhileDisconnected=false] Hold calls, notifications and
+ *   batches made while disconnected (up to this many; `true` means 100) and send them once
+ *   connected again. When off, they fail at once with {@link DisconnectedError}.
+ * @property {WebSocketConstructor} [WebSocket] The WebSocket class to use (default: the
+ *   global one). On Node 20, pass `WebSocket` from the `ws` package.
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {number} [timeoutMs] Deadline for the answer (default: the peer's `timeoutMs`).
+ * @property {AbortSignal} [signal] Cancels the call: it rejects with {@link CancelledError}
+ *   and `rpc.cancel` is sent.
+ */
+
+/**
+ * @typedef {object} BatchItem
+ * @property {string} method
+ * @property {Params} [params]
+ * @property {boolean} [notify] Send as a notification (no answer, no outcome).
+ */
+
+/**
+ * One call's outcome in a batch: `{ result }` or `{ error }` (an {@link RpcError}).
+ * @typedef {{ result: unknown, error?: undefined } | { error: RpcError, result?: undefined }} BatchOutcome
+ */
+
+// ---------------------------------------------------------------------------------------
+// Internal types
+// ---------------------------------------------------------------------------------------
+
+/**
+ * One WebSocket and its state. A link that died ignores everything its socket does later.
+ * @typedef {object} Link
+ * @property {WebSocketLike} ws
+ * @property {boolean} open
+ * @property {boolean} dead
+ * @property {number} openedAt
+ * @property {ReturnType<typeof setTimeout> | undefined} attemptTimer
+ * @property {string} lastError
+ * @property {Promise<void> | null} backlog Frames waiting behind a Blob being read.
+ * @property {number} backlogCount
+ */
+
+/**
+ * An outgoing message, sent at once or waiting in the queue for the connection.
+ * @typedef {object} Outgoing
+ * @property {string} frame
+ * @property {(link: Link) => void} [onSent] Called just before the frame is written.
+ * @property {(why: string) => void} fail Called when it will never be sent.
+ */
+
+/**
+ * An id this peer sent and awaits an answer for.
+ * @typedef {object} Pending
+ * @property {(message: any) => void} answer
+ * @property {(why: string) => void} drop The connection went before the answer came.
+ */
+
+/**
+ * A request or notification from the remote peer whose handler is running.
+ * @typedef {object} Running
+ * @property {AbortController} controller
+ * @property {() => void} [cancel] Answers -32800 (requests only).
+ */
+
+const TOKEN = Symbol('volley.connect');
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+// ---------------------------------------------------------------------------------------
+// connect
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Opens a connection and resolves with the {@link Peer} once the socket is open.
+ *
+ * Rejects with {@link DisconnectedError} if the first connection fails and `reconnect` is
+ * off; with reconnect on it keeps trying, and rejects with {@link TimeoutError} after
+ * `connectTimeoutMs`. Rejects with `TypeError` for a bad URL or option.
+ *
+ * @param {string | URL} url `ws://` or `wss://` URL, or a path (`/ws`) or other relative URL
+ *   resolved against the page's `location` (http becomes ws, https becomes wss).
+ * @param {ConnectOptions} [options]
+ * @returns {Promise<Peer>}
+ */
+export function connect(url, options = {}) {
+  return new Promise((resolve, reject) => {
+    const peer = new Peer(TOKEN, resolveUrl(url), options);
+    peer[TOKEN](resolve, reject);
+  });
+}
+
+/**
+ * @param {string | URL} url
+ * @returns {string}
+ */
+function resolveUrl(url) {
+  const text = String(url);
+  /** @type {URL} */
+  let parsed;
+  try {
+    parsed = new URL(text);
+  } catch {
+    const base = /** @type {{ location?: { href?: string } }} */ (globalThis).location?.href;
+    if (!base) {
+      throw new TypeError(
+        `volley: "${text}" is not an absolute ws:// or wss:// URL, and there is no page location to resolve it against`,
+      );
+    }
+    parsed = new URL(text, base);
+  }
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new TypeError(`volley: "${text}" is not a ws://, wss://, http:// or https:// URL`);
+  }
+  parsed.hash = '';
+  return parsed.href;
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @param {number} fallback
+ * @returns {number}
+ */
+function durationOption(value, name, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`volley: ${name} must be a number of milliseconds >= 0, not ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * @param {ConnectOptions['reconnect']} value
+ * @returns {Required<ReconnectOptions> | null}
+ */
+function reconnectOption(value) {
+  if (value === false) return null;
+  if (value === undefined || value === true) return { ...DEFAULTS.reconnect };
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError('volley: reconnect must be true, false or { initialDelayMs, maxDelayMs, factor }');
+  }
+  const d = DEFAULTS.reconnect;
+  const r = {
+    initialDelayMs: durationOption(value.initialDelayMs, 'reconnect.initialDelayMs', d.initialDelayMs),
+    maxDelayMs: durationOption(value.maxDelayMs, 'reconnect.maxDelayMs', d.maxDelayMs),
+    factor: durationOption(value.factor, 'reconnect.factor', d.factor),
+  };
+  if (r.factor < 1) throw new TypeError('volley: reconnect.factor must be >= 1');
+  return r;
+}
+
+/**
+ * @param {ConnectOptions['heartbeat']} value
+ * @returns {Required<HeartbeatOptions> | null}
+ */
+function heartbeatOption(value) {
+  if (value === false) return null;
+  if (value === undefined || value === true) return { ...DEFAULTS.heartbeat };
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError('volley: heartbeat must be true, false or { intervalMs, timeoutMs }');
+  }
+  const d = DEFAULTS.heartbeat;
+  return {
+    intervalMs: durationOption(value.intervalMs, 'heartbeat.intervalMs', d.intervalMs),
+    timeoutMs: durationOption(value.timeoutMs, 'heartbeat.timeoutMs', d.timeoutMs),
+  };
+}
+
+/**
+ * @param {ConnectOptions['queueWhileDisconnected']} value
+ * @returns {number}
+ */
+function queueOption(value) {
+  if (value === undefined || value === false) return 0;
+  if (value === true) return DEFAULTS.queueWhileDisconnected;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new TypeError('volley: queueWhileDisconnected must be true, false or a number >= 0');
+  }
+  return Math.floor(value);
+}
+
+/**
+ * @param {number} ms
+ * @returns {boolean}
+ */
+function hasDeadline(ms) {
+  return ms > 0 && ms <= MAX_TIMER_MS;
+}
+
+// ---------------------------------------------------------------------------------------
+// Peer
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The other end of the connection. Made by {@link connect}; stays valid across reconnects
+ * until {@link Peer#close}.
+ *
+ * Events (all `CustomEvent`s; the data is in `detail`):
+ * - `open`: a socket opened (after every reconnect too);
+ * - `close` `{ code, reason }`: an open socket closed; every pending call has been rejected;
+ * - `reconnecting` `{ attempt, delayMs }`: the next attempt starts in `delayMs`;
+ * - `reconnected`: a socket opened again after a drop;
+ * - `error` `{ error, method? }`: a socket error, or a notification handler that threw (no one
+ *   else would hear of it).
+ */
+export class Peer extends EventTarget {
+  /** @type {string} */
+  #url;
+  /** @type {WebSocketConstructor} */
+  #WebSocket;
+  /** @type {Record<string, unknown>} */
+  #handlers;
+  /** @type {number} */
+  #timeoutMs;
+  /** @type {number} */
+  #connectTimeoutMs;
+  /** @type {Required<ReconnectOptions> | null} */
+  #reconnect;
+  /** @type {Required<HeartbeatOptions> | null} */
+  #heartbeat;
+  /** @type {number} */
+  #queueLimit;
+
+  /** @type {Link | null} */
+  #link = null;
+  #everOpened = false;
+  /** Closed for good: by `close()`, a failed first connect, or a drop with reconnect off. */
+  #closed = false;
+  #closedWhy = '';
+  /** Why the last attempt to connect failed. */
+  #lastFailure = '';
+  /** Attempts since the last open (reported in `reconnecting`). */
+  #attempt = 0;
+  /** Sockets created so far. */
+  #dials = 0;
+  /** Backoff level: failed attempts since a connection last stayed up for `maxDelayMs`. */
+  #backoff = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #reconnectTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #heartbeatTimer;
+  /** @type {{ resolve: (peer: Peer) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> | undefined } | null} */
+  #connecting = null;
+
+  #nextId = 1;
+  /** @type {Map<number, Pending>} */
+  #pending = new Map();
+  /** @type {Outgoing[]} */
+  #queue = [];
+  /** @type {Map<string | symbol, Running>} */
+  #running = new Map();
+
+  /**
+   * Not for direct use: call {@link connect}.
+   * @param {symbol} token
+   * @param {string} url
+   * @param {ConnectOptions} options
+   */
+  constructor(token, url, options) {
+    if (token !== TOKEN) throw new TypeError('volley: use connect(url, options) to make a Peer');
+    super();
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('volley: options must be an object');
+    }
+    const WS = options.WebSocket ?? /** @type {any} */ (globalThis).WebSocket;
+    if (typeof WS !== 'function') {
+      throw new TypeError(
+        'volley: no WebSocket class: this runtime has no global WebSocket (Node < 22); ' +
+          "pass one: connect(url, { WebSocket }) with `import { WebSocket } from 'ws'`",
+      );
+    }
+    const handlers = options.handlers ?? {};
+    if (typeof handlers !== 'object' || handlers === null) {
+      throw new TypeError('volley: handlers must be an object mapping method names to functions');
+    }
+    this.#url = url;
+    this.#WebSocket = WS;
+    this.#handlers = /** @type {Record<string, unknown>} */ (handlers);
+    this.#timeoutMs = durationOption(options.timeoutMs, 'timeoutMs', DEFAULTS.timeoutMs);
+    this.#connectTimeoutMs = durationOption(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULTS.connectTimeoutMs);
+    this.#reconnect = reconnectOption(options.reconnect);
+    this.#heartbeat = heartbeatOption(options.heartbeat);
+    this.#queueLimit = queueOption(options.queueWhileDisconnected);
+  }
+
+  /**
+   * Starts the first connection (used by `connect`).
+   * @param {(peer: Peer) => void} resolve
+   * @param {(err: Error) => void} reject
+   */
+  [TOKEN](resolve, reject) {
+    const ms = this.#connectTimeoutMs;
+    const timer = hasDeadline(ms)
+      ? setTimeout(() => {
+          const last = this.#link?.lastError || this.#lastFailure;
+          const tries = this.#dials;
+          this.#abandon(`no connection within ${ms} ms`);
+          reject(
+            new TimeoutError(
+              `volley: could not connect to ${this.#url} within ${ms} ms (${tries} attempt${tries === 1 ? '' : 's'}${last ? `; last: ${last}` : ''})`,
+            ),
+          );
+        }, ms)
+      : undefined;
+    this.#connecting = { resolve, reject, timer };
+    this.#dial();
+  }
+
+  /** The WebSocket URL, resolved. */
+  get url() {
+    return this.#url;
+  }
+
+  /** Whether a socket is open now. */
+  get connected() {
+    return this.#link !== null && this.#link.open;
+  }
+
+  /**
+   * Calls `method` on the remote peer and resolves with its result.
+   *
+   * Rejects with {@link RpcError} when the remote peer answers with an error, and with
+   * {@link TimeoutError}, {@link CancelledError} or {@link DisconnectedError} when no answer
+   * came: on timeout and on cancel, `rpc.cancel` is sent for the call's id.
+   *
+   * @param {string} method
+   * @param {Params} [params]
+   * @param {CallOptions} [options]
+   * @returns {Promise<any>}
+   */
+  async call(method, params, options = {}) {
+    checkMethod(method);
+    const { signal } = options;
+    const timeoutMs = durationOption(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
+    if (signal?.aborted) {
+      throw new CancelledError(`volley: call "${method}" was cancelled before it was sent`, { cause: signal.reason });
+    }
+    const id = this.#nextId++;
+    const frame = encodeRequest(id, method, params);
+    const answers = await this.#exchange(frame, [id], `call "${method}" (id ${id})`, timeoutMs, signal, true);
+    const outcome = toOutcome(answers.get(id));
+    if (outcome.error) throw outcome.error;
+    return outcome.result;
+  }
+
+  /**
+   * Sends a notification (no answer). Throws {@link DisconnectedError} when it can be neither
+   * sent nor queued.
+   *
+   * @param {string} method
+   * @param {Params} [params]
+   * @returns {void}
+   */
+  notify(method, params) {
+    checkMethod(method);
+    const frame = encodeRequest(undefined, method, params);
+    this.#submit({ frame, fail: () => {} }, `notification "${method}"`, true);
+  }
+
+  /**
+   * Sends several calls and notifications in one frame. Resolves with one entry per item, in
+   * the order given: `{ result }` or `{ error }` (an {@link RpcError}) for calls, `undefined`
+   * for notifications. Rejects as a whole with {@link TimeoutError}, {@link CancelledError} or
+   * {@link DisconnectedError} when some answer never came (`rpc.cancel` is sent for the
+   * calls still unanswered on timeout or cancel).
+   *
+   * @param {readonly BatchItem[]} items
+   * @param {CallOptions} [options]
+   * @returns {Promise<Array<BatchOutcome | undefined>>}
+   */
+  async batch(items, options = {}) {
+    if (!Array.isArray(items)) throw new TypeError('volley: batch takes an array of { method, params, notify }');
+    if (items.length === 0) return [];
+    const { signal } = options;
+    const timeoutMs = durationOption(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
+    for (const item of items) {
+      if (item === null || typeof item !== 'object') throw new TypeError('volley: each batch item must be { method, params, notify }');
+      checkMethod(item.method);
+    }
+    if (signal?.aborted) {
+      throw new CancelledError('volley: batch was cancelled before it was sent', { cause: signal.reason });
+    }
+    /** @type {Array<number | undefined>} */
+    const slots = [];
+    const parts = [];
+    for (const item of items) {
+      const id = item.notify ? undefined : this.#nextId++;
+      slots.push(id);
+      parts.push(encodeRequest(id, item.method, item.params));
+    }
+    const frame = `[${parts.join(',')}]`;
+    const ids = /** @type {number[]} */ (slots.filter((id) => id !== undefined));
+    if (ids.length === 0) {
+      this.#submit({ frame, fail: () => {} }, `batch of ${items.length} notifications`, true);
+      return items.map(() => undefined);
+    }
+    const label =
+      ids.length === 1
+        ? `batch of 1 call (id ${ids[0]})`
+        : `batch of ${ids.length} calls (ids ${ids[0]}-${ids[ids.length - 1]})`;
+    const answers = await this.#exchange(frame, ids, label, timeoutMs, signal, true);
+    return slots.map((id) => (id === undefined ? undefined : toOutcome(answers.get(id))));
+  }
+
+  /**
+   * Closes the connection for good: no reconnect. Pending and queued calls reject with
+   * {@link DisconnectedError}; later calls too. Throws `RangeError` (and changes nothing) for a
+   * code other than 1000 or 3000-4999, or a reason longer than 123 bytes of UTF-8: what
+   * browsers allow.
+   *
+   * @param {number} [code=1000]
+   * @param {string} [reason='']
+   * @returns {void}
+   */
+  close(code = 1000, reason = '') {
+    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new RangeError(`volley: close code must be 1000 or 3000-4999, not ${code}`);
+    }
+    if (new TextEncoder().encode(reason).length > 123) {
+      throw new RangeError('volley: close reason must be at most 123 bytes of UTF-8');
+    }
+    if (this.#closed) return;
+    const link = this.#link;
+    if (link && !link.dead) link.ws.close(code, reason);
+    this.#abandon('peer.close() was called', link, code, reason);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Outgoing
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Sends `frame` (or queues it) and resolves with the responses to `ids`, by id.
+   *
+   * @param {string} frame
+   * @param {number[]} ids
+   * @param {string} label How errors name this exchange.
+   * @param {number} timeoutMs
+   * @param {AbortSignal | undefined} signal
+   * @param {boolean} queueable
+   * @returns {Promise<Map<number, any>>}
+   */
+  #exchange(frame, ids, label, timeoutMs, signal, queueable) {
+    return new Promise((resolve, reject) => {
+      /** @type {Map<number, any>} */
+      const answers = new Map();
+      /** @type {Link | null} */
+      let sentOn = null;
+      let done = false;
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let timer;
+
+      const onLink = () => sentOn !== null && sentOn === this.#link && sentOn.open;
+      /**
+       * @param {Error | null} err
+       * @param {boolean} [cancel] Send `rpc.cancel` for the unanswered ids.
+       */
+      const finish = (err, cancel = false) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const queued = this.#queue.indexOf(entry);
+        if (queued >= 0) this.#queue.splice(queued, 1);
+        const live = cancel && onLink();
+        for (const id of ids) {
+          if (answers.has(id)) continue;
+          this.#pending.delete(id);
+          if (live && sentOn) this.#send(sentOn, encodeRequest(undefined, 'rpc.cancel', { id }));
+        }
+        if (err) reject(err);
+        else resolve(answers);
+      };
+      const onAbort = () => {
+        const where = onLink() ? '; rpc.cancel sent' : sentOn ? '' : ' before it was sent';
+        finish(new CancelledError(`volley: ${label} was cancelled${where}`, { cause: signal?.reason }), true);
+      };
+
+      /** @type {Outgoing} */
+      const entry = {
+        frame,
+        onSent: (link) => {
+          sentOn = link;
+          for (const id of ids) {
+            this.#pending.set(id, {
+              answer: (message) => {
+                answers.set(id, message);
+                if (answers.size === ids.length) finish(null);
+              },
+              drop: (why) => finish(new DisconnectedError(`volley: ${label} got no answer: ${why}`)),
+            });
+          }
+        },
+        fail: (why) => finish(new DisconnectedError(`volley: ${label} was not sent: ${why}`)),
+      };
+
+      if (hasDeadline(timeoutMs)) {
+        timer = setTimeout(() => {
+          const waiting = sentOn ? '' : ' (it was still waiting for the connection)';
+          finish(new TimeoutError(`volley: ${label} got no answer within ${timeoutMs} ms${waiting}`), true);
+        }, timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        this.#submit(entry, label, queueable);
+      } catch (err) {
+        finish(/** @type {Error} */ (err));
+      }
+    });
+  }
+
+  /**
+   * Writes `entry` now, or queues it, or throws {@link DisconnectedError}.
+   * @param {Outgoing} entry
+   * @param {string} label
+   * @param {boolean} queueable
+   */
+  #submit(entry, label, queueable) {
+    if (this.#closed) throw new DisconnectedError(`volley: ${label} was not sent: ${this.#closedWhy}`);
+    const link = this.#link;
+    if (link && link.open) {
+      entry.onSent?.(link);
+      this.#send(link, entry.frame);
+      return;
+    }
+    const limit = this.#queueLimit;
+    if (!queueable || limit === 0) {
+      throw new DisconnectedError(
+        `volley: ${label} was not sent: not connected to ${this.#url}` +
+          (queueable ? ' (the queueWhileDisconnected option holds such calls until the connection is back)' : ''),
+      );
+    }
+    if (this.#queue.length >= limit) {
+      throw new DisconnectedError(
+        `volley: ${label} was not sent: not connected, and the queue is full (${limit} messages already wait for the connection; queueWhileDisconnected: ${limit})`,
+      );
+    }
+    this.#queue.push(entry);
+  }
+
+  /**
+   * Writes one frame on `link` if it is still the open one.
+   * @param {Link} link
+   * @param {string} text
+   */
+  #send(link, text) {
+    if (link !== this.#link || !link.open) return;
+    try {
+      link.ws.send(text);
+    } catch (err) {
+      this.#lose(link, 1006, '', `sending failed: ${errorText(err)}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Connection lifecycle
+  // -------------------------------------------------------------------------------------
+
+  /** Opens a new socket. */
+  #dial() {
+    if (this.#closed) return;
+    this.#dials += 1;
+    /** @type {WebSocketLike} */
+    let ws;
+    try {
+      ws = new this.#WebSocket(this.#url);
+    } catch (err) {
+      const why = `the WebSocket could not be created: ${errorText(err)}`;
+      if (!this.#everOpened || this.#reconnect === null) {
+        // A URL the WebSocket class refuses at once will not get better by retrying.
+        const c = this.#connecting;
+        this.#abandon(why);
+        if (c) c.reject(new DisconnectedError(`volley: could not connect to ${this.#url}: ${why}`, { cause: err }));
+        return;
+      }
+      this.#lastFailure = why;
+      this.#emit('error', { error: err });
+      this.#retry(0);
+      return;
+    }
+    /** @type {Link} */
+    const link = {
+      ws,
+      open: false,
+      dead: false,
+      openedAt: 0,
+      attemptTimer: undefined,
+      lastError: '',
+      backlog: null,
+      backlogCount: 0,
+    };
+    this.#link = link;
+    try {
+      ws.binaryType = 'arraybuffer';
+    } catch {
+      // Blob frames are read asynchronously below.
+    }
+    ws.addEventListener('open', () => this.#onOpen(link));
+    ws.addEventListener('message', (/** @type {{ data: unknown }} */ event) => this.#onMessage(link, event.data));
+    ws.addEventListener('error', (/** @type {any} */ event) => {
+      if (link.dead) return;
+      const error = event?.error ?? new Error(event?.message || `WebSocket error on ${this.#url}`);
+      link.lastError = errorText(error);
+      this.#emit('error', { error });
+    });
+    ws.addEventListener('close', (/** @type {{ code?: number, reason?: string }} */ event) => {
+      const code = event?.code ?? 1006;
+      const reason = event?.reason ?? '';
+      const why = link.open
+        ? `the connection closed (${describeClose(code, reason)})`
+        : `the connection could not be opened (${link.lastError || describeClose(code, reason)})`;
+      this.#lose(link, code, reason, why);
+    });
+    const ms = this.#connectTimeoutMs;
+    if (hasDeadline(ms)) {
+      link.attemptTimer = setTimeout(() => {
+        if (link.open || link.dead) return;
+        try {
+          ws.close();
+        } catch {
+          // Nothing more to do with a socket that will not open.
+        }
+        this.#lose(link, 1006, '', `the connection was not open within ${ms} ms`);
+      }, ms);
+    }
+  }
+
+  /** @param {Link} link */
+  #onOpen(link) {
+    if (link.dead || link !== this.#link) return;
+    clearTimeout(link.attemptTimer);
+    link.open = true;
+    link.openedAt = Date.now();
+    const reconnected = this.#everOpened;
+    this.#everOpened = true;
+    this.#attempt = 0;
+    this.#startHeartbeat(link);
+    while (this.#queue.length > 0 && link.open && link === this.#link) {
+      const entry = /** @type {Outgoing} */ (this.#queue.shift());
+      entry.onSent?.(link);
+      this.#send(link, entry.frame);
+    }
+    const c = this.#connecting;
+    if (c) {
+      this.#connecting = null;
+      clearTimeout(c.timer);
+      c.resolve(this);
+    }
+    this.#emit('open', {});
+    if (reconnected && link.open) this.#emit('reconnected', {});
+  }
+
+  /**
+   * The link is gone (socket closed, heartbeat missed, attempt timed out, or `close()`):
+   * fail what waits on it, then reconnect or stop.
+   * @param {Link} link
+   * @param {number} code
+   * @param {string} reason
+   * @param {string} why Why calls got no answer, for error messages.
+   */
+  #lose(link, code, reason, why) {
+    if (link.dead) return;
+    link.dead = true;
+    clearTimeout(link.attemptTimer);
+    const wasOpen = link.open;
+    link.open = false;
+    if (this.#link === link) this.#link = null;
+    if (wasOpen) {
+      clearTimeout(this.#heartbeatTimer);
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.drop(why);
+      const running = [...this.#running.values()];
+      this.#running.clear();
+      for (const r of running) {
+        r.controller.abort(new DisconnectedError(`volley: the connection to the caller is gone: ${why}`));
+      }
+      this.#emit('close', { code, reason });
+    } else {
+      this.#lastFailure = why;
+    }
+    if (this.#closed) return;
+    if (this.#reconnect === null) {
+      const c = this.#connecting;
+      this.#abandon(wasOpen ? `${why}, and reconnect is off` : why);
+      if (c) c.reject(new DisconnectedError(`volley: could not connect to ${this.#url}: ${why}`));
+      return;
+    }
+    this.#retry(wasOpen ? Date.now() - link.openedAt : 0);
+  }
+
+  /**
+   * Schedules the next attempt, with exponential backoff and full jitter.
+   * @param {number} uptimeMs How long the connection that just went had been open.
+   */
+  #retry(uptimeMs) {
+    const r = /** @type {Required<ReconnectOptions>} */ (this.#reconnect);
+    if (uptimeMs >= r.maxDelayMs) this.#backoff = 0;
+    this.#attempt += 1;
+    this.#backoff += 1;
+    const ceiling = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** (this.#backoff - 1));
+    const delayMs = Math.floor(Math.random() * ceiling);
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#dial();
+    }, delayMs);
+    this.#emit('reconnecting', { attempt: this.#attempt, delayMs });
+  }
+
+  /**
+   * Stops for good: no more reconnects, the queue fails, a pending `connect` is settled by
+   * the caller of this method (or rejected here when `close()` is called).
+   * @param {string} why
+   * @param {Link | null} [link] The open link to drop too.
+   * @param {number} [code]
+   * @param {string} [reason]
+   */
+  #abandon(why, link = this.#link, code = 1000, reason = '') {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closedWhy = why === 'peer.close() was called' ? 'the peer is closed (peer.close() was called)' : why;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    clearTimeout(this.#heartbeatTimer);
+    const c = this.#connecting;
+    this.#connecting = null;
+    if (c) clearTimeout(c.timer);
+    if (link && !link.dead) {
+      if (!link.open) {
+        try {
+          link.ws.close();
+        } catch {
+          // The socket is abandoned either way.
+        }
+      }
+      this.#lose(link, code, reason, why);
+    }
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const entry of queued) entry.fail(this.#closedWhy);
+    if (c && why === 'peer.close() was called') {
+      c.reject(new DisconnectedError(`volley: could not connect to ${this.#url}: ${why}`));
+    }
+  }
+
+  /** @param {Link} link */
+  #startHeartbeat(link) {
+    const hb = this.#heartbeat;
+    if (hb === null) return;
+    const alive = () => link === this.#link && link.open;
+    const beat = () => {
+      if (!alive()) return;
+      const id = this.#nextId++;
+      const frame = encodeRequest(id, 'rpc.ping', undefined);
+      this.#exchange(frame, [id], `heartbeat rpc.ping (id ${id})`, hb.timeoutMs, undefined, false).then(
+        // Any answer, even an error from a peer without rpc.ping, shows the link is alive.
+        () => {
+          if (alive()) this.#heartbeatTimer = setTimeout(beat, hb.intervalMs);
+        },
+        (err) => {
+          if (!(err instanceof TimeoutError) || !alive()) return;
+          try {
+            link.ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
+          } catch {
+            // The link is dropped below regardless.
+          }
+          this.#lose(
+            link,
+            HEARTBEAT_CLOSE_CODE,
+            'heartbeat timeout',
+            `no answer to the heartbeat rpc.ping within ${hb.timeoutMs} ms, so the connection was closed`,
+          );
+        },
+      );
+    };
+    clearTimeout(this.#heartbeatTimer);
+    if (hasDeadline(hb.intervalMs)) this.#heartbeatTimer = setTimeout(beat, hb.intervalMs);
+  }
+
+  /**
+   * @param {string} type
+   * @param {object} detail
+   */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Incoming
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Keeps frames in order even when one arrives as a Blob (read asynchronously).
+   * @param {Link} link
+   * @param {unknown} data
+   */
+  #onMessage(link, data) {
+    if (link.dead) return;
+    const blob = typeof Blob !== 'undefined' && data instanceof Blob;
+    if (!blob && link.backlog === null) {
+      this.#onFrame(link, data);
+      return;
+    }
+    link.backlogCount += 1;
+    link.backlog = (link.backlog ?? Promise.resolve())
+      .then(async () => {
+        const bytes = blob ? new Uint8Array(await /** @type {Blob} */ (data).arrayBuffer()) : data;
+        this.#onFrame(link, bytes);
+      })
+      .catch((err) => this.#emit('error', { error: err }))
+      .finally(() => {
+        link.backlogCount -= 1;
+        if (link.backlogCount === 0) link.backlog = null;
+      });
+  }
+
+  /**
+   * @param {Link} link
+   * @param {unknown} data A string, or bytes to read as UTF-8.
+   */
+  #onFrame(link, data) {
+    if (link !== this.#link || !link.open) return;
+    /** @type {string} */
+    let text;
+    try {
+      if (typeof data === 'string') text = data;
+      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = decoder.decode(/** @type {ArrayBuffer} */ (data));
+      else text = String(data);
+    } catch (err) {
+      this.#send(link, failure('null', ErrorCodes.PARSE_ERROR, 'Parse error', `frame is not UTF-8: ${errorText(err)}`));
+      return;
+    }
+    /** @type {unknown} */
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      this.#send(link, failure('null', ErrorCodes.PARSE_ERROR, 'Parse error', errorText(err)));
+      return;
+    }
+    if (!Array.isArray(message)) {
+      const out = this.#onItem(message, () => /** @type {string | undefined} */ (idSources(text)));
+      if (typeof out === 'string') this.#send(link, out);
+      else if (out) out.then((reply) => this.#send(link, reply));
+      return;
+    }
+    if (message.length === 0) {
+      this.#send(link, failure('null', ErrorCodes.INVALID_REQUEST, 'Invalid Request', 'empty batch'));
+      return;
+    }
+    /** @type {Array<string | undefined> | undefined} */
+    let sources;
+    const sourceOf = (/** @type {number} */ i) => {
+      sources ??= /** @type {Array<string | undefined>} */ (idSources(text));
+      return sources[i];
+    };
+    /** @type {Array<string | Promise<string>>} */
+    const replies = [];
+    message.forEach((item, i) => {
+      const out = this.#onItem(item, () => sourceOf(i));
+      if (out !== undefined) replies.push(out);
+    });
+    if (replies.length === 0) return;
+    Promise.all(replies).then((all) => this.#send(link, `[${all.join(',')}]`));
+  }
+
+  /**
+   * Handles one message; returns the reply frame (or a promise of it) for requests and
+   * invalid messages, nothing for responses and notifications.
+   * @param {unknown} message
+   * @param {() => string | undefined} rawId The id's source text, byte for byte.
+   * @returns {string | Promise<string> | undefined}
+   */
+  #onItem(message, rawId) {
+    const c = classify(message);
+    const m = /** @type {any} */ (message);
+    switch (c.kind) {
+      case 'response':
+        this.#onResponse(m);
+        return undefined;
+      case 'notification':
+        this.#onNotification(m.method, m.params);
+        return undefined;
+      case 'request':
+        return this.#onRequest(m.method, m.params, m.id, idText(m.id, rawId));
+      default:
+        return failure(
+          c.hasId ? idText(m.id, rawId) : 'null',
+          ErrorCodes.INVALID_REQUEST,
+          'Invalid Request',
+          c.detail,
+        );
+    }
+  }
+
+  /** @param {{ id: unknown }} message */
+  #onResponse(message) {
+    if (typeof message.id !== 'number') return;
+    const p = this.#pending.get(message.id);
+    if (!p) return; // an answer to no pending call (late, or not ours): dropped
+    this.#pending.delete(message.id);
+    p.answer(message);
+  }
+
+  /**
+   * @param {string} method
+   * @returns {((params: unknown, context: HandlerContext) => unknown) | undefined}
+   */
+  #handler(method) {
+    const handlers = this.#handlers;
+    if (method === 'constructor' || method === '__proto__') return undefined;
+    const fn = handlers[method];
+    if (typeof fn !== 'function') return undefined;
+    if (fn === /** @type {any} */ (Object.prototype)[method]) return undefined;
+    return (params, context) => fn.call(handlers, params, context);
+  }
+
+  /**
+   * @param {string} method
+   * @param {unknown} params
+   * @param {unknown} id
+   * @param {string} idSource
+   * @returns {string | Promise<string>}
+   */
+  #onRequest(method, params, id, idSource) {
+    if (method === 'rpc.ping') return success(idSource, 'pong');
+    const fn = this.#handler(method);
+    if (!fn) {
+      if (method === 'rpc.discover') return success(idSource, this.#discover());
+      return failure(idSource, ErrorCodes.METHOD_NOT_FOUND, 'Method not found', `no method "${method}" on this peer`);
+    }
+    const key = idKey(id);
+    const controller = new AbortController();
+    return new Promise((resolve) => {
+      /** @type {Running} */
+      const run = {
+        controller,
+        cancel: () => resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the caller sent rpc.cancel')),
+      };
+      this.#running.set(key, run);
+      new Promise((r) => r(fn(params, { signal: controller.signal, peer: this })))
+        .then(
+          (result) => resolve(success(idSource, result)),
+          (err) => resolve(failureFrom(idSource, err)),
+        )
+        .finally(() => {
+          if (this.#running.get(key) === run) this.#running.delete(key);
+        });
+    });
+  }
+
+  /**
+   * @param {string} method
+   * @param {unknown} params
+   */
+  #onNotification(method, params) {
+    if (method === 'rpc.cancel') {
+      this.#onCancel(params);
+      return;
+    }
+    const fn = this.#handler(method);
+    if (!fn) return; // notifications are never answered, not even "Method not found"
+    const key = Symbol(method);
+    const run = { controller: new AbortController() };
+    this.#running.set(key, run);
+    new Promise((r) => r(fn(params, { signal: run.controller.signal, peer: this })))
+      .catch((error) => this.#emit('error', { error, method }))
+      .finally(() => this.#running.delete(key));
+  }
+
+  /** @param {unknown} params `{ id }` or `[id]` */
+  #onCancel(params) {
+    /** @type {unknown} */
+    let id;
+    if (Array.isArray(params)) id = params[0];
+    else if (params !== null && typeof params === 'object' && Object.hasOwn(params, 'id')) id = /** @type {any} */ (params).id;
+    else return;
+    const key = idKey(id);
+    const run = this.#running.get(key);
+    if (!run) return;
+    this.#running.delete(key);
+    run.controller.abort(new CancelledError('volley: the caller cancelled this request (rpc.cancel)'));
+    run.cancel?.();
+  }
+
+  /** The OpenRPC document of what this peer serves (names only: JavaScript has no schemas). */
+  #discover() {
+    const names = new Set();
+    for (let o = this.#handlers; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const name of Object.getOwnPropertyNames(o)) {
+        if (this.#handler(name)) names.add(name);
+      }
+    }
+    return {
+      openrpc: '1.3.2',
+      info: { title: 'volley.js peer', version: VERSION },
+      methods: [...names].sort().map((name) => ({
+        name,
+        paramStructure: 'either',
+        params: [],
+        result: { name: 'result', schema: {} },
+        'x-implemented-by': ['client'],
+      })),
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------
+
+/** @param {unknown} method */
+function checkMethod(method) {
+  if (typeof method !== 'string') throw new TypeError(`volley: method must be a string, not ${typeof method}`);
+}
+
+/**
+ * `{"jsonrpc":"2.0","id":<id>,"method":<method>,"params":<params>}`; without an id, a
+ * notification.
+ * @param {number | undefined} id
+ * @param {string} method
+ * @param {unknown} params
+ * @returns {string}
+ */
+function encodeRequest(id, method, params) {
+  let s = `{"jsonrpc":"2.0",${id === undefined ? '' : `"id":${id},`}"method":${JSON.stringify(method)}`;
+  if (params !== undefined) {
+    const p = params === null || typeof params !== 'object' ? undefined : JSON.stringify(params);
+    if (p === undefined || (p[0] !== '{' && p[0] !== '[')) {
+      throw new TypeError(`volley: params of "${method}" must be an array or an object`);
+    }
+    s += `,"params":${p}`;
+  }
+  return `${s}}`;
+}
+
+/**
+ * @param {unknown} message
+ * @returns {{ kind: 'request' | 'notification' | 'response' } | { kind: 'invalid', hasId: boolean, detail: string }}
+ */
+function classify(message) {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    return { kind: 'invalid', hasId: false, detail: 'a message must be a JSON object' };
+  }
+  const m = /** @type {Record<string, unknown>} */ (message);
+  const hasId = Object.hasOwn(m, 'id');
+  if (hasId && !(typeof m.id === 'string' || typeof m.id === 'number' || m.id === null)) {
+    return { kind: 'invalid', hasId: false, detail: 'id must be a string, a number or null' };
+  }
+  if (m.jsonrpc !== '2.0') return { kind: 'invalid', hasId, detail: 'jsonrpc must be "2.0"' };
+  if (Object.hasOwn(m, 'method')) {
+    if (typeof m.method !== 'string') return { kind: 'invalid', hasId, detail: 'method must be a string' };
+    if (Object.hasOwn(m, 'params') && (m.params === null || typeof m.params !== 'object')) {
+      return { kind: 'invalid', hasId, detail: 'params must be an array or an object' };
+    }
+    return { kind: hasId ? 'request' : 'notification' };
+  }
+  const hasResult = Object.hasOwn(m, 'result');
+  const hasError = Object.hasOwn(m, 'error');
+  if (hasId && hasResult !== hasError) return { kind: 'response' };
+  if (hasResult && hasError) return { kind: 'invalid', hasId, detail: 'a response has either result or error, not both' };
+  return { kind: 'invalid', hasId, detail: 'not a request, notification or response' };
+}
+
+/**
+ * A response message as a batch outcome.
+ * @param {any} message
+ * @returns {BatchOutcome}
+ */
+function toOutcome(message) {
+  if (!Object.hasOwn(message, 'error')) return { result: message.result };
+  const e = message.error;
+  if (e !== null && typeof e === 'object' && Number.isInteger(e.code) && typeof e.message === 'string') {
+    return { error: new RpcError(e.code, e.message, e.data) };
+  }
+  return {
+    error: new RpcError(ErrorCodes.INTERNAL_ERROR, 'Internal error', `the peer sent a malformed error object: ${safeJson(e)}`),
+  };
+}
+
+/**
+ * The key under which a running request is found by `rpc.cancel`.
+ * @param {unknown} id
+ * @returns {string}
+ */
+function idKey(id) {
+  return typeof id === 'string' ? `s${id}` : `n${String(id)}`;
+}
+
+/**
+ * The id as it goes back on the wire: its own source text when that can be found, so an
+ * id such as `1.0e2` or `18446744073709551617` comes back byte for byte.
+ * @param {unknown} id
+ * @param {() => string | undefined} rawId
+ * @returns {string}
+ */
+function idText(id, rawId) {
+  if (id === null) return 'null';
+  const raw = rawId();
+  if (raw !== undefined) {
+    try {
+      if (JSON.parse(raw) === id) return raw;
+    } catch {
+      // fall through to the re-encoded id
+    }
+  }
+  return JSON.stringify(id);
+}
+
+/**
+ * @param {string} idSource
+ * @param {unknown} result
+ * @returns {string}
+ */
+function success(idSource, result) {
+  /** @type {string | undefined} */
+  let body;
+  try {
+    body = JSON.stringify(result === undefined ? null : result);
+  } catch (err) {
+    return failure(idSource, ErrorCodes.INTERNAL_ERROR, 'Internal error', `the result could not be encoded as JSON: ${errorText(err)}`);
+  }
+  return `{"jsonrpc":"2.0","id":${idSource},"result":${body ?? 'null'}}`;
+}
+
+/**
+ * @param {string} idSource
+ * @param {number} code
+ * @param {string} message
+ * @param {unknown} [data]
+ * @returns {string}
+ */
+function failure(idSource, code, message, data) {
+  /** @type {string} */
+  let error;
+  try {
+    error = JSON.stringify(data === undefined ? { code, message } : { code, message, data });
+  } catch (err) {
+    error = JSON.stringify({ code, message, data: `the error data could not be encoded as JSON: ${errorText(err)}` });
+  }
+  return `{"jsonrpc":"2.0","id":${idSource},"error":${error}}`;
+}
+
+/**
+ * The reply for an error a handler threw.
+ * @param {string} idSource
+ * @param {unknown} err
+ * @returns {string}
+ */
+function failureFrom(idSource, err) {
+  if (err instanceof DisconnectedError || err instanceof TimeoutError || err instanceof CancelledError) {
+    return failure(idSource, ErrorCodes.UPSTREAM_CALL_FAILED, 'Upstream call failed', err.message);
+  }
+  const e = /** @type {any} */ (err);
+  if (e !== null && typeof e === 'object' && Number.isInteger(e.code)) {
+    const message = typeof e.message === 'string' ? e.message : String(e.message ?? '');
+    return failure(idSource, e.code, message, e.data);
+  }
+  return failure(idSource, ErrorCodes.INTERNAL_ERROR, 'Internal error', errorText(err));
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string}
+ */
+function errorText(err) {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  return safeJson(err);
+}
+
+/**
+ * @param {unknown} value
+ * @returns {string}
+ */
+function safeJson(value) {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * @param {number} code
+ * @param {string} reason
+ * @returns {string}
+ */
+function describeClose(code, reason) {
+  return reason ? `code ${code}: ${reason}` : `code ${code}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Id source text. The frame has already been parsed by JSON.parse, so it is valid JSON.
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The source text of the top-level `id` member: for an object, a string (or `undefined`);
+ * for an array, one entry per element.
+ * @param {string} t
+ * @returns {string | undefined | Array<string | undefined>}
+ */
+function idSources(t) {
+  let i = skipSpace(t, 0);
+  if (t.charCodeAt(i) === 123) return objectId(t, i).raw;
+  if (t.charCodeAt(i) !== 91) return undefined;
+  /** @type {Array<string | undefined>} */
+  const out = [];
+  i = skipSpace(t, i + 1);
+  if (t.charCodeAt(i) === 93) return out;
+  for (;;) {
+    if (t.charCodeAt(i) === 123) {
+      const o = objectId(t, i);
+      out.push(o.raw);
+      i = o.end;
+    } else {
+      out.push(undefined);
+      i = skipValue(t, i);
+    }
+    i = skipSpace(t, i);
+    if (t.charCodeAt(i) !== 44) return out;
+    i = skipSpace(t, i + 1);
+  }
+}
+
+/**
+ * @param {string} t
+ * @param {number} i Index of the object's `{`.
+ * @returns {{ raw: string | undefined, end: number }}
+ */
+function objectId(t, i) {
+  /** @type {string | undefined} */
+  let raw;
+  i = skipSpace(t, i + 1);
+  if (t.charCodeAt(i) === 125) return { raw, end: i + 1 };
+  for (;;) {
+    const keyEnd = skipString(t, i);
+    const key = t.slice(i, keyEnd);
+    i = skipSpace(t, skipSpace(t, keyEnd) + 1);
+    const valueEnd = skipValue(t, i);
+    if (key === '"id"' || (key.includes('\\') && JSON.parse(key) === 'id')) raw = t.slice(i, valueEnd);
+    i = skipSpace(t, valueEnd);
+    if (t.charCodeAt(i) !== 44) return { raw, end: i + 1 };
+    i = skipSpace(t, i + 1);
+  }
+}
+
+/**
+ * @param {string} t
+ * @param {number} i
+ * @returns {number}
+ */
+function skipSpace(t, i) {
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) i += 1;
+    else return i;
+  }
+}
+
+/**
+ * @param {string} t
+ * @param {number} i Index of the opening quote.
+ * @returns {number} Index after the closing quote.
+ */
+function skipString(t, i) {
+  let j = i + 1;
+  for (;;) {
+    j = t.indexOf('"', j);
+    if (j < 0) return t.length;
+    let k = j - 1;
+    while (t.charCodeAt(k) === 92) k -= 1;
+    if ((j - 1 - k) % 2 === 0) return j + 1;
+    j += 1;
+  }
+}
+
+/**
+ * @param {string} t
+ * @param {number} i
+ * @returns {number}
+ */
+function skipValue(t, i) {
+  const c = t.charCodeAt(i);
+  if (c === 34) return skipString(t, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    while (i < t.length) {
+      const d = t.charCodeAt(i);
+      if (d === 34) {
+        i = skipString(t, i);
+        continue;
+      }
+      if (d === 123 || d === 91) depth += 1;
+      else if ((d === 125 || d === 93) && --depth === 0) return i + 1;
+      i += 1;
+    }
+    return i;
+  }
+  while (i < t.length) {
+    const d = t.charCodeAt(i);
+    if (d === 44 || d === 125 || d === 93 || d === 32 || d === 9 || d === 10 || d === 13) break;
+    i += 1;
+  }
+  return i;
+}
