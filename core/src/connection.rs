@@ -95,6 +95,7 @@ where
         service,
         conn_id: jsonrpsee::ConnectionId(NEXT_CONN.fetch_add(1, Ordering::Relaxed)),
         permits: Arc::new(Semaphore::new(limit)),
+        limit,
         running: Mutex::new(HashMap::new()),
         seq: AtomicU64::new(0),
     });
@@ -108,6 +109,8 @@ pub(crate) struct Conn {
     pub(crate) service: Service,
     pub(crate) conn_id: jsonrpsee::ConnectionId,
     permits: Arc<Semaphore>,
+    /// The number of dispatch slots.
+    limit: usize,
     /// Incoming requests in flight, by raw id text, for `rpc.cancel`.
     running: Mutex<HashMap<Box<str>, (u64, CancellationToken)>>,
     seq: AtomicU64,
@@ -319,6 +322,19 @@ async fn permit(
     }
 }
 
+/// Waits for `n` dispatch slots; `None` when the connection closed meanwhile.
+async fn permits(
+    conn: &Conn,
+    closed: &CancellationToken,
+    n: u32,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::select! {
+        biased;
+        _ = closed.cancelled() => None,
+        p = conn.permits.clone().acquire_many_owned(n) => p.ok(),
+    }
+}
+
 /// Handles one frame; false when the connection closed while waiting for a dispatch slot.
 async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> bool {
     let frame = match message::parse_frame(bytes) {
@@ -379,7 +395,10 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 }
                 return true;
             }
-            let Some(permit) = permit(conn, closed).await else {
+            // A batch takes one slot per element (up to the whole cap), so batching does not
+            // get around the per-connection limit.
+            let slots = u32::try_from(work.len().min(conn.limit)).unwrap_or(u32::MAX);
+            let Some(permit) = permits(conn, closed, slots).await else {
                 return false;
             };
             let conn = conn.clone();

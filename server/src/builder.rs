@@ -230,7 +230,9 @@ impl Server {
     /// The server's routes (the WebSocket endpoint), to merge into an existing app:
     /// `app.merge(server.router())`.
     pub fn router(&self) -> Router {
-        let mut router = Router::new().route(&self.inner.path, get(upgrade));
+        let mut router = Router::new()
+            .route(&self.inner.path, get(upgrade))
+            .route(crate::assets::PATH, get(crate::assets::volley_js));
         if self.inner.docs_page {
             router = router.route(crate::docs_page::PATH, get(crate::docs_page::serve));
         }

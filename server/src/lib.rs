@@ -7,11 +7,13 @@
 //!
 //! Most users depend on the `volley` facade, which re-exports this crate's types.
 
+mod assets;
 mod builder;
 mod docs_page;
 mod peers;
 mod transport;
 
+pub use assets::VOLLEY_JS;
 pub use builder::{RunningServer, Server, ServerBuilder};
 pub use peers::{PeerEvent, Peers};
 pub use volley_core::Service;

@@ -5,8 +5,9 @@
 //! cargo run -p example-ping -- --addr 127.0.0.1:8080
 //! ```
 //!
-//! Then open `http://127.0.0.1:8080/`. The page uses nothing but the browser's `WebSocket`
-//! API: any JSON-RPC 2.0 client can call `ping` on `ws://127.0.0.1:8080/ws`.
+//! Then open `http://127.0.0.1:8080/`. The page calls `ping` through `volley.js`, which every
+//! volley server serves at `/volley.js`; any other JSON-RPC 2.0 client can call `ping` on
+//! `ws://127.0.0.1:8080/ws` just the same.
 
 use axum::Router;
 use axum::response::Html;

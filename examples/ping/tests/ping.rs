@@ -81,10 +81,10 @@ async fn root_serves_the_page_with_its_websocket_code() {
     );
     assert_eq!(body, example_ping::INDEX_HTML);
     for needle in [
-        "new WebSocket(url)",
-        r#"new URL("/ws", location.href)"#,
-        r#"method: "ping""#,
-        "setInterval(ping, 5000)",
+        r#"import { connect } from "/volley.js""#,
+        r#"connect("/ws")"#,
+        r#"peer.call("ping")"#,
+        "5000",
         "CONNECTED",
         "SENT: ping",
         "RECEIVED: ",
