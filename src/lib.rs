@@ -48,6 +48,9 @@
 //! - [`Service`]: the methods one side serves, from `into_service()` or a jsonrpsee `RpcModule`.
 //! - [`Server`] (feature `server`): axum routes, peer registry, `listen`/`into_router`.
 //! - [`Client`] (feature `client`): dial a server, serve traits, call the server's traits.
+//! - [`docs`]: AsyncAPI 3.0 and OpenRPC 1.3.2 documents of both directions, generated from the
+//!   traits; a server serves them at `/asyncapi.json` and `/openrpc.json`, and answers
+//!   `rpc.discover` with the OpenRPC one.
 //!
 //! The wire protocol is plain JSON-RPC 2.0; see `PROTOCOL.md` in the repository.
 
@@ -70,6 +73,17 @@ pub use volley_core::schemars::JsonSchema;
 
 /// jsonrpsee, at the version volley is built on (for hand-written `RpcModule`s).
 pub use volley_core::jsonrpsee;
+
+/// AsyncAPI 3.0 and OpenRPC 1.3.2 documents rendered from trait descriptions, without a
+/// server: `volley::docs::asyncapi(&info, &[server_traits], &[client_traits], url)` and
+/// `volley::docs::openrpc(...)` return `serde_json::Value`s. A running server serves the same
+/// documents at `/asyncapi.json` and `/openrpc.json` (`Server::asyncapi`, `Server::openrpc`).
+pub use volley_core::docs;
+
+/// Generates a typed TypeScript client over volley.js; what it contains and how schemas map
+/// to TypeScript is described in [`volley_core::typescript`].
+pub use volley_core::typescript::generate as typescript;
+pub use volley_core::typescript::TypeScriptOptions;
 
 #[cfg(feature = "macros")]
 pub use volley_macros::rpc;

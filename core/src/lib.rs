@@ -15,6 +15,7 @@ mod context;
 pub mod describe;
 pub mod discover;
 mod dispatch;
+pub mod docs;
 pub mod error;
 mod message;
 pub mod params;
@@ -22,6 +23,7 @@ mod peer;
 #[doc(hidden)]
 pub mod private;
 mod service;
+pub mod typescript;
 
 pub use config::PeerConfig;
 pub use context::Context;

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use volley_core::describe::ServiceDescription;
+use volley_core::docs::{DocInfo, Side};
 use volley_core::{DuplicateMethod, PeerConfig, RemoteService, Service, connection};
 
 use crate::peers::Peers;
@@ -35,6 +36,10 @@ pub struct ServerBuilder {
     backlog: u32,
     max_connections: Option<usize>,
     docs_page: bool,
+    documents: bool,
+    title: Option<String>,
+    version: Option<String>,
+    description: Option<String>,
 }
 
 impl Default for ServerBuilder {
@@ -50,6 +55,10 @@ impl Default for ServerBuilder {
             backlog: 4096,
             max_connections: None,
             docs_page: true,
+            documents: true,
+            title: None,
+            version: None,
+            description: None,
         }
     }
 }
@@ -145,12 +154,52 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether to serve `/asyncapi.json` and `/openrpc.json` (default on): the AsyncAPI 3.0
+    /// and OpenRPC 1.3.2 documents of both directions, generated from the traits' descriptions.
+    pub fn documents(mut self, enabled: bool) -> Self {
+        self.documents = enabled;
+        self
+    }
+
+    /// The title of the generated documents (default: the served traits' names, then "API").
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The API version in the generated documents (default `0.0.0`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The description of the generated documents (CommonMark; default: a paragraph on how
+    /// JSON-RPC over one WebSocket works in both directions).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
     /// Finishes the server.
     pub fn build(self) -> Server {
+        let mut info = DocInfo::for_services(self.service.descriptions());
+        if let Some(title) = self.title {
+            info.title = title;
+        }
+        if let Some(version) = self.version {
+            info.version = version;
+        }
+        info.description = self.description;
+        // Each connection's `rpc.discover` describes both directions.
+        let service = self
+            .service
+            .with_side(Side::Server)
+            .with_peer_descriptions(self.client_services.iter().copied())
+            .with_info(info);
         Server {
             inner: Arc::new(Inner {
                 slots: self.max_connections.map(|n| Arc::new(Semaphore::new(n))),
-                service: self.service,
+                service,
                 client_services: self.client_services,
                 config: self.config,
                 path: self.path,
@@ -159,6 +208,8 @@ impl ServerBuilder {
                 max_message_size: self.max_message_size,
                 backlog: self.backlog,
                 docs_page: self.docs_page,
+                documents: self.documents,
+                bound: Mutex::new(None),
                 peers: Peers::default(),
                 shutdown: CancellationToken::new(),
             }),
@@ -176,6 +227,9 @@ struct Inner {
     max_message_size: usize,
     backlog: u32,
     docs_page: bool,
+    documents: bool,
+    /// The address of the last `listen`, for documents requested without a Host header.
+    bound: Mutex<Option<SocketAddr>>,
     slots: Option<Arc<Semaphore>>,
     peers: Peers,
     shutdown: CancellationToken,
@@ -227,12 +281,20 @@ impl Server {
         &self.inner.path
     }
 
+    /// The address the server last started listening on, if it did.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The server's routes (the WebSocket endpoint), to merge into an existing app:
     /// `app.merge(server.router())`.
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .route(&self.inner.path, get(upgrade))
             .route(crate::assets::PATH, get(crate::assets::volley_js));
+        if self.inner.documents {
+            router = crate::documents::routes(router);
+        }
         if self.inner.docs_page {
             router = router.route(crate::docs_page::PATH, get(crate::docs_page::serve));
         }
@@ -254,6 +316,7 @@ impl Server {
     ) -> io::Result<RunningServer> {
         let listener = bind(addr, self.inner.backlog).await?;
         let local_addr = listener.local_addr()?;
+        *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local_addr);
         let stop = self.inner.shutdown.clone();
         let task = tokio::spawn({
             let stop = stop.clone();

@@ -28,14 +28,9 @@ pub(crate) async fn serve(State(server): State<Server>) -> Response {
             (header::CACHE_CONTROL, "no-store"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        render(&document(&server), &config),
+        render(&server.openrpc(), &config),
     )
         .into_response()
-}
-
-/// The OpenRPC document the page describes: both directions.
-fn document(server: &Server) -> Value {
-    volley_core::discover::openrpc(server.service())
 }
 
 /// The template with `document` and `config` in their slots.

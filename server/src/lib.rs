@@ -10,10 +10,13 @@
 mod assets;
 mod builder;
 mod docs_page;
+mod documents;
 mod peers;
 mod transport;
+mod typescript;
 
 pub use assets::VOLLEY_JS;
 pub use builder::{RunningServer, Server, ServerBuilder};
 pub use peers::{PeerEvent, Peers};
 pub use volley_core::Service;
+pub use volley_core::docs::DocInfo;

@@ -1,0 +1,262 @@
+//! OpenRPC 1.3.2: the methods a peer serves, for `rpc.discover`, `/openrpc.json` and `/docs`.
+
+use serde_json::{Map, Value, json};
+
+use super::example::example_value;
+use super::{DEFAULT_DESCRIPTION, DocInfo, Endpoint, Side, describe, split_docs, undescribed};
+use crate::describe::ServiceDescription;
+use crate::service::Service;
+
+/// The OpenRPC version written.
+pub const OPENRPC_VERSION: &str = "1.3.2";
+
+/// An OpenRPC 1.3.2 document of both directions of a server: the methods it serves
+/// (`"x-implemented-by": ["server"]`) and the methods every connected client serves
+/// (`"x-implemented-by": ["client"]`), with the `x-implemented-by` extension declared in
+/// `x-extensions`.
+///
+/// Every method has `paramStructure: "either"` (volley accepts params by name and by position),
+/// params with `required` and a schema, a `result` unless it is a notification, an example,
+/// and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
+/// object's `data`, an extension declared in `x-extensions`: an OpenRPC error object needs a
+/// fixed code, which an error type does not have). `url` (`ws://host:port/path`) becomes the
+/// `servers` entry.
+pub fn openrpc(
+    info: &DocInfo,
+    server_serves: &[&ServiceDescription],
+    client_serves: &[&ServiceDescription],
+    url: Option<&str>,
+) -> Value {
+    render(
+        info,
+        &[
+            Group {
+                side: Some(Side::Server),
+                services: server_serves,
+                undescribed: &[],
+            },
+            Group {
+                side: Some(Side::Client),
+                services: client_serves,
+                undescribed: &[],
+            },
+        ],
+        url,
+    )
+}
+
+/// The OpenRPC document of what `service` serves, as `rpc.discover` returns it: its methods
+/// (marked with [`Service::side`] when set), the methods the other end serves when the service
+/// knows them ([`Service::peer_descriptions`]: a server's service knows what its clients
+/// serve), and methods registered without a description (hand-written jsonrpsee modules),
+/// which are listed by name only.
+pub fn service_openrpc(service: &Service, url: Option<&str>) -> Value {
+    let info = service
+        .info()
+        .cloned()
+        .unwrap_or_else(|| DocInfo::for_services(service.descriptions()));
+    let own = service.side();
+    let undescribed = undescribed(service);
+    render(
+        &info,
+        &[
+            Group {
+                side: own,
+                services: service.descriptions(),
+                undescribed: &undescribed,
+            },
+            Group {
+                side: own.map(Side::other),
+                services: service.peer_descriptions(),
+                undescribed: &[],
+            },
+        ],
+        url,
+    )
+}
+
+struct Group<'a> {
+    side: Option<Side>,
+    services: &'a [&'a ServiceDescription],
+    undescribed: &'a [&'a str],
+}
+
+fn render(info: &DocInfo, groups: &[Group<'_>], url: Option<&str>) -> Value {
+    let described_groups: Vec<_> = groups.iter().map(|g| (g.side, g.services)).collect();
+    let (methods, definitions) = describe(&described_groups, &[]);
+    let root = json!({ "components": { "schemas": definitions.schemas } });
+
+    let mut out: Vec<Value> = Vec::new();
+    let mut uses_error_data = false;
+    for d in &methods {
+        let m = d.method;
+        // A method both ends serve under one name is listed once, implemented by both.
+        if let Some(existing) = out.iter_mut().find(|v| v["name"] == m.name) {
+            if let Some(side) = d.side {
+                let label = json!(side.as_str());
+                let listed = existing["x-implemented-by"]
+                    .as_array()
+                    .is_some_and(|l| l.contains(&label));
+                if !listed {
+                    if let Some(list) = existing["x-implemented-by"].as_array_mut() {
+                        list.push(label);
+                    }
+                    if let Some(tags) = existing["tags"].as_array_mut() {
+                        tags.push(json!({ "name": side.as_str() }));
+                    }
+                }
+            }
+            continue;
+        }
+        let mut method = Map::new();
+        method.insert("name".into(), m.name.into());
+        let (summary, description) = split_docs(m.docs);
+        if let Some(s) = summary {
+            method.insert("summary".into(), s.into());
+        }
+        if let Some(s) = description {
+            method.insert("description".into(), s.into());
+        }
+        let mut tags = Vec::new();
+        if let Some(side) = d.side {
+            tags.push(json!({ "name": side.as_str() }));
+        }
+        let mut tag = json!({ "name": d.service.name });
+        if !d.service.docs.is_empty() {
+            tag["description"] = d.service.docs.into();
+        }
+        tags.push(tag);
+        method.insert("tags".into(), tags.into());
+        if let Some(side) = d.side {
+            method.insert("x-implemented-by".into(), json!([side.as_str()]));
+        }
+        method.insert("paramStructure".into(), "either".into());
+        let params: Vec<Value> = m
+            .params
+            .iter()
+            .zip(&d.params)
+            .map(|(p, schema)| {
+                let mut v = json!({
+                    "name": p.name,
+                    "required": (p.required)(),
+                    "schema": schema,
+                });
+                if !p.docs.is_empty() {
+                    v["description"] = p.docs.into();
+                }
+                v
+            })
+            .collect();
+        method.insert("params".into(), params.into());
+        if let Some(result) = &d.result {
+            method.insert(
+                "result".into(),
+                json!({ "name": "result", "schema": result }),
+            );
+        }
+        if let Some(error) = &d.error {
+            uses_error_data = true;
+            method.insert(
+                "x-error-data".into(),
+                json!({ "name": m.error_type.unwrap_or("error"), "schema": error }),
+            );
+        }
+        let mut example = json!({
+            "name": format!("{} example", m.name),
+            "params": m.params.iter().zip(&d.params).map(|(p, schema)| {
+                json!({ "name": p.name, "value": example_value(schema, &root) })
+            }).collect::<Vec<_>>(),
+        });
+        if let Some(result) = &d.result {
+            example["result"] = json!({ "name": "result", "value": example_value(result, &root) });
+        }
+        method.insert("examples".into(), json!([example]));
+        out.push(Value::Object(method));
+    }
+    for group in groups {
+        for name in group.undescribed {
+            if out.iter().any(|v| v["name"] == *name) {
+                continue;
+            }
+            let mut method = json!({
+                "name": name,
+                "description": "Served without a description (a hand-written jsonrpsee \
+                    module): its params and result are not known.",
+                "paramStructure": "either",
+                "params": [],
+                "result": { "name": "result", "schema": {} },
+            });
+            if let Some(side) = group.side {
+                method["x-implemented-by"] = json!([side.as_str()]);
+                method["tags"] = json!([{ "name": side.as_str() }]);
+            }
+            out.push(method);
+        }
+    }
+
+    let mut info_v = json!({ "title": info.title, "version": info.version });
+    info_v["description"] = info
+        .description
+        .as_deref()
+        .unwrap_or(DEFAULT_DESCRIPTION)
+        .into();
+    let mut extensions = vec![implemented_by_extension()];
+    if uses_error_data {
+        extensions.push(error_data_extension());
+    }
+    let mut doc = json!({
+        "openrpc": OPENRPC_VERSION,
+        "info": info_v,
+        "x-extensions": extensions,
+        "methods": out,
+    });
+    if let Some(url) = url.and_then(|u| Endpoint::parse(u).url()) {
+        doc["servers"] = json!([{ "name": "websocket", "url": url }]);
+    }
+    let schemas = root["components"]["schemas"].clone();
+    if schemas.as_object().is_some_and(|s| !s.is_empty()) {
+        doc["components"] = json!({ "schemas": schemas });
+    }
+    doc
+}
+
+/// The declaration of `x-implemented-by` (the shape of open-rpc/tools'
+/// `packages/extensions/src/x-implemented-by`).
+fn implemented_by_extension() -> Value {
+    json!({
+        "openrpcExtension": "0.0.0-development",
+        "name": "x-implemented-by",
+        "version": "0.0.1",
+        "summary": "Which peer handles inbound requests for this method (default [\"server\"])",
+        "description": "Same shape as open-rpc/tools packages/extensions/src/x-implemented-by",
+        "restricted": ["methodObject"],
+        "schema": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": true,
+            "items": { "type": "string", "minLength": 1 }
+        }
+    })
+}
+
+/// The declaration of `x-error-data`: the JSON Schema of the `data` of the method's
+/// application errors, named after the error type.
+fn error_data_extension() -> Value {
+    json!({
+        "openrpcExtension": "0.0.0-development",
+        "name": "x-error-data",
+        "version": "0.0.1",
+        "summary": "The JSON Schema of the `data` member of this method's application errors",
+        "description": "`name` is the error type; `schema` describes the `data` of the error \
+            objects the method answers with. Their codes and messages are chosen at run time.",
+        "restricted": ["methodObject"],
+        "schema": {
+            "type": "object",
+            "required": ["name", "schema"],
+            "properties": {
+                "name": { "type": "string", "minLength": 1 },
+                "schema": { "type": ["object", "boolean"] }
+            }
+        }
+    })
+}

@@ -1,0 +1,165 @@
+//! Runs the Chromium tests of `tests/browser/` from Rust tests: finds what they need, runs
+//! one script under Node with a deadline, and carries out the script's `CONTROL` requests
+//! (see `harness.mjs`).
+//!
+//! Include it with `#[path = ".../tests/browser/harness.rs"] mod harness;`.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+/// The browser the scripts drive.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The workspace root: the nearest ancestor of `manifest_dir` holding `tests/browser/`.
+pub fn workspace_root(manifest_dir: &str) -> PathBuf {
+    Path::new(manifest_dir)
+        .ancestors()
+        .find(|dir| dir.join("tests/browser/harness.mjs").is_file())
+        .expect("tests/browser/harness.mjs above the crate")
+        .to_owned()
+}
+
+/// Why the browser tests cannot run here, with the command that fixes it.
+pub fn missing_tools(root: &Path) -> Option<String> {
+    let version = match std::process::Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        _ => return Some("node is not installed, install with `apt-get install -y nodejs`".into()),
+    };
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 20 {
+        return Some(format!(
+            "node {version} is too old (playwright-core needs 20 or newer), install a newer one with `apt-get install -y nodejs`"
+        ));
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .is_dir()
+    {
+        return Some(
+            "tests/browser/node_modules is missing, install with `cd tests/browser && npm ci`"
+                .into(),
+        );
+    }
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!(
+            "{CHROMIUM} is missing, install with `apt-get install -y chromium`"
+        ));
+    }
+    None
+}
+
+/// The workspace root when the browser tests can run. Otherwise prints `SKIPPED: <why>` and
+/// returns `None`, or panics when `VOLLEY_REQUIRE_ALL=1`.
+pub fn ready(manifest_dir: &str) -> Option<PathBuf> {
+    let root = workspace_root(manifest_dir);
+    match missing_tools(&root) {
+        None => Some(root),
+        Some(why) if std::env::var("VOLLEY_REQUIRE_ALL").as_deref() == Ok("1") => {
+            panic!("VOLLEY_REQUIRE_ALL=1 but {why}")
+        }
+        Some(why) => {
+            println!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+/// One `CONTROL <command>` line from a script; answer through `reply` (an error message
+/// fails the script's step).
+#[derive(Debug)]
+pub struct ControlRequest {
+    pub command: String,
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// Runs `node tests/browser/<script> <base>` and panics unless it exits 0 within `deadline`.
+/// `CONTROL` lines go to `control` (and fail the script when there is none).
+pub async fn run_script(
+    root: &Path,
+    script: &str,
+    base: &str,
+    deadline: Duration,
+    control: Option<mpsc::UnboundedSender<ControlRequest>>,
+) {
+    let mut child = tokio::process::Command::new("node")
+        .arg(root.join("tests/browser").join(script))
+        .arg(base)
+        .current_dir(root.join("tests/browser"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let errors = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+
+    let conversation = async {
+        let mut transcript = String::new();
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await.expect("read the script's output") {
+            println!("[{script}] {line}");
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let Some(command) = line.strip_prefix("CONTROL ") else {
+                continue;
+            };
+            let outcome = match &control {
+                None => Err("this test takes no CONTROL requests".to_owned()),
+                Some(control) => {
+                    let (reply, answer) = oneshot::channel();
+                    let request = ControlRequest {
+                        command: command.to_owned(),
+                        reply,
+                    };
+                    match control.send(request) {
+                        Ok(()) => answer
+                            .await
+                            .unwrap_or_else(|_| Err("the driver dropped the request".into())),
+                        Err(_) => Err("the driver stopped taking requests".into()),
+                    }
+                }
+            };
+            let answer = match outcome {
+                Ok(()) => format!("OK {command}\n"),
+                Err(why) => format!("ERR {command} {why}\n"),
+            };
+            // The script may have ended meanwhile; its exit status tells.
+            let _ = stdin.write_all(answer.as_bytes()).await;
+            let _ = stdin.flush().await;
+        }
+        let status = child.wait().await.expect("wait for node");
+        (status, transcript)
+    };
+    let (status, transcript) = match tokio::time::timeout(deadline, conversation).await {
+        Ok(done) => done,
+        Err(_) => panic!("{script} ran longer than {deadline:?}"),
+    };
+    let stderr = tokio::time::timeout(Duration::from_secs(5), errors)
+        .await
+        .map(|r| r.unwrap_or_default())
+        .unwrap_or_default();
+    if !stderr.is_empty() {
+        eprintln!("[{script} stderr]\n{stderr}");
+    }
+    assert!(
+        status.success(),
+        "{script} failed ({status}):\n{transcript}\n{stderr}"
+    );
+}

@@ -1,0 +1,1113 @@
+//! Generated API documents: AsyncAPI 3.0 and OpenRPC 1.3.2 of the example traits
+//! (tests/common/services.rs) and of a test API that covers structs, enums, `Option`, tuples,
+//! nested and recursive types, same-named types from two modules, namespaced traits,
+//! notifications both ways, a type without a schema and an error type with one.
+//!
+//! - Every AsyncAPI document validates against the official AsyncAPI 3.0.0 JSON Schema and
+//!   every OpenRPC document against the OpenRPC meta-schema (tests/schemas/, vendored), with
+//!   the `jsonschema` crate; every example validates against the schema it illustrates.
+//! - With Node and `tests/node/node_modules`, `@asyncapi/parser` 3.6.3 reports no error and no
+//!   warning for any AsyncAPI document; without them the test prints `SKIPPED: ...` and passes,
+//!   unless `VOLLEY_REQUIRE_ALL=1`.
+//! - Snapshots in tests/snapshots/; `VOLLEY_UPDATE_SNAPSHOTS=1` rewrites them.
+//! - The server serves both documents and answers `rpc.discover` with both directions.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::services::*;
+use common::t;
+use jsonschema::{Draft, Registry, Validator};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use volley::describe::ServiceDescription;
+use volley::docs::{self, DocInfo};
+use volley::{PeerEvent, RemoteService, Server};
+
+/// The test API: every shape of type the documents must describe.
+mod api {
+    #![allow(dead_code, missing_docs, unreachable_pub)]
+
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Serialize};
+    use volley::schemars;
+
+    /// Points on a plane.
+    pub mod geometry {
+        use serde::{Deserialize, Serialize};
+        use volley::schemars;
+
+        /// A point in plane coordinates.
+        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+        pub struct Point {
+            pub x: f64,
+            pub y: f64,
+        }
+    }
+
+    /// Cells on a screen.
+    pub mod screen {
+        use serde::{Deserialize, Serialize};
+        use volley::schemars;
+
+        /// A cell on the screen: same name as `geometry::Point`, different type.
+        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+        pub struct Point {
+            pub col: u16,
+            pub row: u16,
+        }
+    }
+
+    /// A shape (externally tagged enum).
+    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+    pub enum Shape {
+        /// A circle.
+        Circle {
+            center: geometry::Point,
+            radius: f64,
+        },
+        /// A closed polygon.
+        Polygon(Vec<geometry::Point>),
+        /// Nothing.
+        Empty,
+    }
+
+    /// An input event (internally tagged enum).
+    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum Event {
+        Click { at: screen::Point, double: bool },
+        Key { code: u32 },
+    }
+
+    /// A colour (unit enum).
+    #[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Colour {
+        Red,
+        Green,
+        Blue,
+    }
+
+    /// A recursive type.
+    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+    pub struct Tree {
+        pub value: i64,
+        pub children: Vec<Tree>,
+        pub parent_hint: Option<Box<Tree>>,
+    }
+
+    /// A nested document.
+    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Drawing {
+        pub name: String,
+        pub shapes: Vec<Shape>,
+        pub colour: Option<Colour>,
+        pub labels: HashMap<String, String>,
+        pub bounds: (geometry::Point, geometry::Point),
+        #[serde(default)]
+        pub layer: u8,
+        pub id: uuid_like::Id,
+    }
+
+    /// A type with a custom schema.
+    pub mod uuid_like {
+        use serde::{Deserialize, Serialize};
+        use volley::schemars;
+
+        /// An id, `format: uuid`.
+        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+        #[schemars(transparent)]
+        pub struct Id(#[schemars(with = "String", extend("format" = "uuid"))] pub String);
+    }
+
+    /// A type without a JSON Schema.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct Opaque(pub Vec<u8>);
+
+    /// Why drawing failed: the error's `data`.
+    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+    pub struct DrawError {
+        pub reason: String,
+        pub shape: Option<u32>,
+    }
+
+    impl From<DrawError> for volley::ErrorObject {
+        fn from(e: DrawError) -> Self {
+            volley::ErrorObject::owned(1000, "draw failed", Some(e))
+        }
+    }
+
+    /// Draws shapes on named drawings.
+    ///
+    /// Every method works on one drawing at a time.
+    #[volley::rpc(namespace = "draw")]
+    pub trait Canvas {
+        /// Adds a shape to a drawing and returns its index.
+        ///
+        /// Fails with a `DrawError` when the drawing does not exist.
+        async fn add_shape(&self, drawing: String, shape: Shape) -> Result<u32, DrawError>;
+        /// Tuples in and out.
+        async fn pair(
+            &self,
+            pair: (i32, String),
+            maybe: Option<(u8, bool)>,
+        ) -> volley::Result<(i64, Option<String>)>;
+        /// Two types called `Point`.
+        async fn locate(
+            &self,
+            plane: geometry::Point,
+            cell: screen::Point,
+        ) -> volley::Result<Vec<screen::Point>>;
+        /// A recursive result.
+        async fn tree(&self, depth: u8) -> volley::Result<Tree>;
+        /// A whole drawing.
+        async fn drawing(&self, name: String, colour: Option<Colour>) -> volley::Result<Drawing>;
+        /// Types without a schema.
+        async fn opaque(&self, blob: Opaque) -> volley::Result<Opaque>;
+        /// No params, no result.
+        async fn reset(&self) -> volley::Result<()>;
+        /// Clears a drawing; nobody answers.
+        #[rpc(notification)]
+        async fn clear(&self, drawing: String);
+    }
+
+    /// What a canvas client (a viewer) serves.
+    #[volley::rpc(namespace = "ui")]
+    pub trait Viewer {
+        /// Asks the user to pick a shape.
+        async fn pick(&self, options: Vec<Shape>, event: Event) -> Result<Option<u32>, DrawError>;
+        /// Redraws an area, or everything.
+        #[rpc(notification)]
+        async fn redraw(&self, area: Option<(geometry::Point, geometry::Point)>);
+    }
+}
+
+use api::{CanvasClient, ViewerClient};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn d<C: RemoteService>() -> &'static ServiceDescription {
+    docs::description::<C>()
+}
+
+fn calc_server() -> Server {
+    Server::builder()
+        .serve(Calc::new().into_service())
+        .client_serves::<BrowserClient>()
+        .title("Calculator")
+        .version("1.2.3")
+        .build()
+}
+
+/// Every document under test, by snapshot name.
+fn documents() -> BTreeMap<&'static str, Value> {
+    let server = calc_server();
+    let canvas = DocInfo::new("Canvas", "0.1.0").with_description("Shapes, both ways.");
+    let canvas_both = [d::<CanvasClient>()];
+    let viewer = [d::<ViewerClient>()];
+    let mut docs = BTreeMap::new();
+    docs.insert("calc.asyncapi", server.asyncapi());
+    docs.insert("calc.openrpc", server.openrpc());
+    docs.insert(
+        "canvas.asyncapi",
+        docs::asyncapi(
+            &canvas,
+            &canvas_both,
+            &viewer,
+            "wss://canvas.example.com/rpc",
+        ),
+    );
+    docs.insert(
+        "canvas.openrpc",
+        docs::openrpc(
+            &canvas,
+            &canvas_both,
+            &viewer,
+            Some("wss://canvas.example.com/rpc"),
+        ),
+    );
+    // Browser on both ends: the same method names served by both.
+    docs.insert(
+        "mixed.asyncapi",
+        docs::asyncapi(
+            &DocInfo::default(),
+            &[
+                d::<CalculatorClient>(),
+                d::<BrowserClient>(),
+                d::<ViewerClient>(),
+            ],
+            &[d::<BrowserClient>(), d::<CanvasClient>()],
+            "/ws",
+        ),
+    );
+    docs.insert(
+        "mixed.openrpc",
+        docs::openrpc(
+            &DocInfo::default(),
+            &[
+                d::<CalculatorClient>(),
+                d::<BrowserClient>(),
+                d::<ViewerClient>(),
+            ],
+            &[d::<BrowserClient>(), d::<CanvasClient>()],
+            None,
+        ),
+    );
+    docs.insert(
+        "empty.asyncapi",
+        docs::asyncapi(&DocInfo::default(), &[], &[], "/ws"),
+    );
+    docs.insert(
+        "empty.openrpc",
+        docs::openrpc(&DocInfo::default(), &[], &[], None),
+    );
+    docs
+}
+
+fn asyncapi_documents() -> Vec<(&'static str, Value)> {
+    documents()
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".asyncapi"))
+        .collect()
+}
+
+fn openrpc_documents() -> Vec<(&'static str, Value)> {
+    documents()
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".openrpc"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers
+
+const DRAFT07: &str = "http://json-schema.org/draft-07/schema#";
+
+fn vendored(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn asyncapi_validator() -> Validator {
+    jsonschema::options()
+        .with_draft(Draft::Draft7)
+        .should_validate_formats(true)
+        .build(&vendored("asyncapi-3.0.0.json"))
+        .expect("the AsyncAPI 3.0.0 schema compiles")
+}
+
+fn openrpc_validator() -> Validator {
+    // Both declare the draft-07 based dialect `https://meta.json-schema.tools/`: compile them as
+    // draft-07 and serve the JSON Schema tools meta-schema from the registry.
+    let mut tools = vendored("json-schema-tools-meta-schema.json");
+    tools["$schema"] = DRAFT07.into();
+    let mut meta = vendored("openrpc-meta-schema.json");
+    meta["$schema"] = DRAFT07.into();
+    let registry = Registry::new()
+        .draft(Draft::Draft7)
+        .add("https://meta.json-schema.tools/", tools.clone())
+        .and_then(|r| r.add("https://meta.json-schema.tools", tools))
+        .and_then(|r| r.prepare())
+        .expect("registry");
+    // The registry only needs to live while the validator is built.
+    jsonschema::options()
+        .with_draft(Draft::Draft7)
+        .should_validate_formats(true)
+        .with_registry(&registry)
+        .build(&meta)
+        .expect("the OpenRPC meta-schema compiles")
+}
+
+fn errors(validator: &Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// A validator for `schema`, a schema inside `doc` whose `$ref`s point into `doc`.
+fn validator_in(doc: &Value, schema: &Value) -> Validator {
+    let mut root = json!({ "allOf": [schema] });
+    root["components"] = doc["components"].clone();
+    jsonschema::options()
+        .with_draft(Draft::Draft7)
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
+}
+
+/// Every `$ref` resolves inside the document; no draft 2019-09/2020-12 keyword anywhere.
+fn check_self_contained_and_draft07(name: &str, doc: &Value) {
+    fn walk(name: &str, doc: &Value, v: &Value, path: &str) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let here = format!("{path}/{k}");
+                    if k == "$ref" {
+                        let r = child.as_str().unwrap_or_default();
+                        let pointer = r
+                            .strip_prefix('#')
+                            .unwrap_or_else(|| panic!("{name}: external $ref {r} at {here}"));
+                        assert!(
+                            doc.pointer(pointer).is_some(),
+                            "{name}: $ref {r} at {here} does not resolve"
+                        );
+                    }
+                    for banned in [
+                        "$defs",
+                        "prefixItems",
+                        "unevaluatedProperties",
+                        "unevaluatedItems",
+                        "dependentRequired",
+                        "dependentSchemas",
+                        "$anchor",
+                        "$dynamicRef",
+                        "$dynamicAnchor",
+                        "$recursiveRef",
+                        "$schema",
+                    ] {
+                        // Example payloads are data; everything else is schema or document.
+                        if k == banned && !path.contains("/examples") {
+                            panic!("{name}: `{banned}` at {here}");
+                        }
+                    }
+                    walk(name, doc, child, &here);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(name, doc, child, &format!("{path}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(name, doc, doc, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Official schemas
+
+#[test]
+fn asyncapi_documents_validate_against_the_asyncapi_3_schema() {
+    let validator = asyncapi_validator();
+    for (name, doc) in asyncapi_documents() {
+        let errs = errors(&validator, &doc);
+        assert!(
+            errs.is_empty(),
+            "{name} is not valid AsyncAPI 3.0:\n{}",
+            errs.join("\n")
+        );
+        check_self_contained_and_draft07(name, &doc);
+        // The schema checks component keys only where they match; the spec requires all to.
+        let mut maps = vec![&doc["operations"], &doc["channels"], &doc["servers"]];
+        maps.extend(doc["components"].as_object().expect("components").values());
+        maps.push(&doc["channels"]["jsonrpc"]["messages"]);
+        for map in maps {
+            for key in map.as_object().expect("a map").keys() {
+                assert!(
+                    !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+                    "{name}: key {key:?} does not match ^[a-zA-Z0-9\\.\\-_]+$"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn openrpc_documents_validate_against_the_openrpc_meta_schema() {
+    let validator = openrpc_validator();
+    for (name, doc) in openrpc_documents() {
+        let errs = errors(&validator, &doc);
+        assert!(
+            errs.is_empty(),
+            "{name} is not valid OpenRPC:\n{}",
+            errs.join("\n")
+        );
+        check_self_contained_and_draft07(name, &doc);
+        // Extension values type-check against the schemas declared in `x-extensions`.
+        for ext in doc["x-extensions"].as_array().expect("x-extensions") {
+            let field = ext["name"].as_str().expect("extension name");
+            let check = validator_in(&doc, &ext["schema"]);
+            for method in doc["methods"].as_array().expect("methods") {
+                if let Some(value) = method.get(field) {
+                    let errs = errors(&check, value);
+                    assert!(
+                        errs.is_empty(),
+                        "{name}: {} {field}: {errs:?}",
+                        method["name"]
+                    );
+                }
+            }
+        }
+        // Every method-level extension used is declared.
+        for method in doc["methods"].as_array().expect("methods") {
+            for key in method.as_object().expect("method").keys() {
+                if key.starts_with("x-") {
+                    assert!(
+                        doc["x-extensions"]
+                            .as_array()
+                            .is_some_and(|e| e.iter().any(|x| x["name"] == *key)),
+                        "{name}: {key} is not declared in x-extensions"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_validators_reject_broken_documents() {
+    let asyncapi = asyncapi_validator();
+    let mut doc = documents()["calc.asyncapi"].clone();
+    doc["operations"]["server.add"]["action"] = "respond".into();
+    assert!(!asyncapi.is_valid(&doc), "a bad action must fail");
+    let mut doc = documents()["calc.asyncapi"].clone();
+    doc["servers"]["websocket"]["protocol"] = json!(["ws"]);
+    assert!(
+        !asyncapi.is_valid(&doc),
+        "a protocol that is not a string must fail"
+    );
+
+    let openrpc = openrpc_validator();
+    let mut doc = documents()["calc.openrpc"].clone();
+    doc["methods"][0]["paramStructure"] = "sideways".into();
+    assert!(!openrpc.is_valid(&doc), "a bad paramStructure must fail");
+    let mut doc = documents()["calc.openrpc"].clone();
+    doc["methods"][0]["params"][0]["schema"] = json!({ "type": 5 });
+    assert!(!openrpc.is_valid(&doc), "a bad schema must fail");
+}
+
+#[test]
+fn every_asyncapi_message_example_validates_against_its_payload() {
+    for (name, doc) in asyncapi_documents() {
+        let messages = doc["components"]["messages"].as_object().expect("messages");
+        for (key, message) in messages {
+            let validator = validator_in(&doc, &message["payload"]);
+            let examples = message["examples"].as_array().expect("examples");
+            assert!(!examples.is_empty(), "{name}: {key} has no example");
+            for example in examples {
+                let errs = errors(&validator, &example["payload"]);
+                assert!(
+                    errs.is_empty(),
+                    "{name}: example of {key} does not match its payload: {errs:?}\n{}",
+                    example["payload"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_openrpc_example_validates_against_its_schemas() {
+    for (name, doc) in openrpc_documents() {
+        for method in doc["methods"].as_array().expect("methods") {
+            let params = method["params"].as_array().expect("params");
+            for example in method["examples"].as_array().into_iter().flatten() {
+                let values = example["params"].as_array().expect("example params");
+                assert_eq!(values.len(), params.len(), "{name}: {}", method["name"]);
+                for (param, value) in params.iter().zip(values) {
+                    assert_eq!(param["name"], value["name"]);
+                    let errs = errors(&validator_in(&doc, &param["schema"]), &value["value"]);
+                    assert!(
+                        errs.is_empty(),
+                        "{name}: {} {}: {errs:?}",
+                        method["name"],
+                        param["name"]
+                    );
+                }
+                match (method.get("result"), example.get("result")) {
+                    (Some(result), Some(value)) => {
+                        let errs = errors(&validator_in(&doc, &result["schema"]), &value["value"]);
+                        assert!(
+                            errs.is_empty(),
+                            "{name}: {} result: {errs:?}",
+                            method["name"]
+                        );
+                    }
+                    (None, None) => {}
+                    _ => panic!("{name}: {} example and result disagree", method["name"]),
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+fn method<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no method {name}"))
+}
+
+fn param<'a>(method: &'a Value, name: &str) -> &'a Value {
+    method["params"]
+        .as_array()
+        .expect("params")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no param {name}"))
+}
+
+#[test]
+fn asyncapi_describes_both_directions_of_one_channel() {
+    let docs = documents();
+    let doc = &docs["canvas.asyncapi"];
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    assert_eq!(doc["info"]["title"], "Canvas");
+    assert_eq!(doc["info"]["description"], "Shapes, both ways.");
+    let server = &doc["servers"]["websocket"];
+    assert_eq!(server["host"], "canvas.example.com");
+    assert_eq!(server["protocol"], "wss");
+    assert_eq!(doc["channels"]["jsonrpc"]["address"], "/rpc");
+
+    let ops = doc["operations"].as_object().expect("operations");
+    let keys: Vec<&str> = ops.keys().map(String::as_str).collect();
+    for key in &keys {
+        assert!(
+            key.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+            "{key}"
+        );
+    }
+    // Requests the server serves: receive + reply; its notifications: receive, no reply.
+    let add = &ops["server.draw.add_shape"];
+    assert_eq!(add["action"], "receive");
+    assert_eq!(add["title"], "draw.add_shape");
+    assert_eq!(
+        add["summary"],
+        "Adds a shape to a drawing and returns its index."
+    );
+    assert_eq!(
+        add["description"],
+        "Fails with a `DrawError` when the drawing does not exist."
+    );
+    let replies: Vec<&str> = add["reply"]["messages"]
+        .as_array()
+        .expect("reply messages")
+        .iter()
+        .map(|m| m["$ref"].as_str().expect("ref"))
+        .collect();
+    assert_eq!(
+        replies,
+        [
+            "#/channels/jsonrpc/messages/server.draw.add_shape.result",
+            "#/channels/jsonrpc/messages/server.draw.add_shape.error",
+            "#/channels/jsonrpc/messages/jsonrpc.error",
+        ]
+    );
+    let clear = &ops["server.draw.clear"];
+    assert_eq!(clear["action"], "receive");
+    assert!(clear.get("reply").is_none());
+    // Methods clients serve: send (+ reply for requests).
+    assert_eq!(ops["client.ui.pick"]["action"], "send");
+    assert!(ops["client.ui.pick"].get("reply").is_some());
+    assert_eq!(ops["client.ui.redraw"]["action"], "send");
+    assert!(ops["client.ui.redraw"].get("reply").is_none());
+
+    // The request envelope: method pinned, params by name with `required`.
+    let messages = &doc["components"]["messages"];
+    let request = &messages["server.draw.add_shape.request"];
+    assert_eq!(
+        request["correlationId"]["$ref"],
+        "#/components/correlationIds/jsonrpcId"
+    );
+    assert_eq!(
+        doc["components"]["correlationIds"]["jsonrpcId"]["location"],
+        "$message.payload#/id"
+    );
+    let payload = &request["payload"];
+    assert_eq!(
+        payload["required"],
+        json!(["jsonrpc", "id", "method", "params"])
+    );
+    assert_eq!(
+        payload["properties"]["method"],
+        json!({ "type": "string", "const": "draw.add_shape" })
+    );
+    assert_eq!(
+        payload["properties"]["params"]["required"],
+        json!(["drawing", "shape"])
+    );
+    assert_eq!(
+        payload["properties"]["params"]["additionalProperties"],
+        false
+    );
+    // `Option` params are not required; a method whose params are all optional needs none.
+    let drawing = &messages["server.draw.drawing.request"]["payload"]["properties"]["params"];
+    assert_eq!(drawing["required"], json!(["name"]));
+    let redraw = &messages["client.ui.redraw.notification"];
+    assert!(redraw.get("correlationId").is_none());
+    assert_eq!(redraw["payload"]["required"], json!(["jsonrpc", "method"]));
+    assert!(redraw["payload"]["properties"].get("id").is_none());
+    // Typed errors describe `error.data`.
+    let error = &messages["server.draw.add_shape.error"]["payload"]["properties"]["error"];
+    assert_eq!(
+        error["properties"]["data"]["$ref"],
+        "#/components/schemas/DrawError"
+    );
+    // Every channel message is a component message and every operation message is on the
+    // channel.
+    let channel_messages = doc["channels"]["jsonrpc"]["messages"]
+        .as_object()
+        .expect("msgs");
+    assert_eq!(
+        channel_messages.keys().collect::<Vec<_>>(),
+        messages
+            .as_object()
+            .expect("messages")
+            .keys()
+            .collect::<Vec<_>>()
+    );
+    for op in ops.values() {
+        let refs = op["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(op["reply"]["messages"].as_array().into_iter().flatten());
+        for r in refs {
+            let r = r["$ref"].as_str().expect("ref");
+            assert!(doc.pointer(r.trim_start_matches('#')).is_some(), "{r}");
+        }
+    }
+}
+
+#[test]
+fn a_path_alone_gives_localhost_and_the_path() {
+    let docs = documents();
+    let doc = &docs["mixed.asyncapi"];
+    assert_eq!(doc["servers"]["websocket"]["host"], "localhost");
+    assert_eq!(doc["servers"]["websocket"]["protocol"], "ws");
+    assert_eq!(doc["channels"]["jsonrpc"]["address"], "/ws");
+    assert!(docs["mixed.openrpc"].get("servers").is_none());
+    assert_eq!(
+        docs["canvas.openrpc"]["servers"],
+        json!([{ "name": "websocket", "url": "wss://canvas.example.com/rpc" }])
+    );
+}
+
+#[test]
+fn schemas_are_draft07_with_definitions_under_components() {
+    let docs = documents();
+    for name in ["canvas.asyncapi", "canvas.openrpc"] {
+        let doc = &docs[name];
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        // Same name, two modules: two schemas, and each method points at its own.
+        assert!(
+            schemas.contains_key("Point") && schemas.contains_key("Point2"),
+            "{name}"
+        );
+        let (plane, cell) = if name.ends_with("openrpc") {
+            let locate = method(doc, "draw.locate");
+            (
+                param(locate, "plane")["schema"].clone(),
+                param(locate, "cell")["schema"].clone(),
+            )
+        } else {
+            let p = &doc["components"]["messages"]["server.draw.locate.request"]["payload"]["properties"]
+                ["params"]["properties"];
+            (p["plane"].clone(), p["cell"].clone())
+        };
+        let resolve = |s: &Value| {
+            let r = s["$ref"].as_str().expect("a $ref").to_owned();
+            doc.pointer(r.trim_start_matches('#'))
+                .expect("resolves")
+                .clone()
+        };
+        let (plane, cell) = (resolve(&plane), resolve(&cell));
+        assert!(plane["properties"].get("x").is_some(), "{name}: {plane}");
+        assert!(cell["properties"].get("col").is_some(), "{name}: {cell}");
+        // Tuples are draft-07 `items` arrays, never `prefixItems`.
+        let drawing = &schemas["Drawing"];
+        let bounds = &drawing["properties"]["bounds"];
+        assert!(bounds["items"].is_array(), "{name}: {bounds}");
+        assert_eq!(bounds["minItems"], 2);
+        assert_eq!(bounds["maxItems"], 2);
+        // `format` survives; recursive types refer to themselves.
+        assert_eq!(schemas["Id"]["format"], "uuid");
+        assert_eq!(
+            schemas["Tree"]["properties"]["children"]["items"]["$ref"],
+            "#/components/schemas/Tree"
+        );
+    }
+    let doc = &docs["canvas.openrpc"];
+    let pair = method(doc, "draw.pair");
+    let tuple = &param(pair, "pair")["schema"];
+    assert_eq!(tuple["type"], "array");
+    assert!(tuple["items"].is_array(), "{tuple}");
+    assert!(tuple.get("prefixItems").is_none());
+}
+
+#[test]
+fn a_type_without_a_schema_gets_an_empty_schema_that_says_so() {
+    let docs = documents();
+    let opaque = method(&docs["canvas.openrpc"], "draw.opaque");
+    let schema = &param(opaque, "blob")["schema"];
+    let text = schema["description"].as_str().expect("a description");
+    assert!(
+        text.contains("No JSON Schema is available for `Opaque`"),
+        "{text}"
+    );
+    assert_eq!(schema.as_object().map(|o| o.len()), Some(1), "{schema}");
+    assert_eq!(opaque["result"]["schema"], *schema);
+    // The calc example's AppError has no schema: no x-error-data, no typed error message.
+    let find = method(&docs["calc.openrpc"], "find");
+    assert!(find.get("x-error-data").is_none());
+    assert!(
+        docs["calc.asyncapi"]["components"]["messages"]
+            .get("server.find.error")
+            .is_none()
+    );
+}
+
+#[test]
+fn openrpc_marks_who_implements_each_method() {
+    let docs = documents();
+    let doc = &docs["calc.openrpc"];
+    assert_eq!(doc["openrpc"], "1.3.2");
+    assert_eq!(doc["info"]["title"], "Calculator");
+    assert_eq!(doc["info"]["version"], "1.2.3");
+    assert_eq!(doc["x-extensions"][0]["name"], "x-implemented-by");
+    assert_eq!(
+        doc["x-extensions"][0]["restricted"],
+        json!(["methodObject"])
+    );
+    for name in [
+        "add", "ask", "boom", "echo", "wait", "release", "find", "log", "whoami",
+    ] {
+        let m = method(doc, name);
+        assert_eq!(m["x-implemented-by"], json!(["server"]), "{name}");
+        assert_eq!(m["paramStructure"], "either");
+    }
+    for name in ["confirm", "tick"] {
+        assert_eq!(
+            method(doc, name)["x-implemented-by"],
+            json!(["client"]),
+            "{name}"
+        );
+    }
+    // Notifications have no result.
+    assert!(method(doc, "log").get("result").is_none());
+    assert!(method(doc, "tick").get("result").is_none());
+    assert!(method(doc, "add").get("result").is_some());
+    let find = method(doc, "find");
+    assert_eq!(param(find, "name")["required"], true);
+    assert_eq!(param(find, "strict")["required"], false);
+    assert_eq!(find["summary"], "Fails with an application error.");
+
+    let doc = &docs["canvas.openrpc"];
+    let add = method(doc, "draw.add_shape");
+    assert_eq!(add["x-error-data"]["name"], "DrawError");
+    assert_eq!(
+        add["x-error-data"]["schema"]["$ref"],
+        "#/components/schemas/DrawError"
+    );
+    assert_eq!(add["tags"][1]["name"], "Canvas");
+    assert_eq!(
+        add["tags"][1]["description"],
+        "Draws shapes on named drawings.\n\nEvery method works on one drawing at a time."
+    );
+
+    // One name served by both ends is listed once, implemented by both.
+    let doc = &docs["mixed.openrpc"];
+    let confirms: Vec<_> = doc["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter(|m| m["name"] == "confirm")
+        .collect();
+    assert_eq!(confirms.len(), 1);
+    assert_eq!(confirms[0]["x-implemented-by"], json!(["server", "client"]));
+    // AsyncAPI keeps them apart.
+    let ops = &docs["mixed.asyncapi"]["operations"];
+    assert_eq!(ops["server.confirm"]["action"], "receive");
+    assert_eq!(ops["client.confirm"]["action"], "send");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+#[test]
+fn documents_match_their_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let update = std::env::var("VOLLEY_UPDATE_SNAPSHOTS").as_deref() == Ok("1");
+    let mut failures = Vec::new();
+    for (name, doc) in documents() {
+        let path = dir.join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(&doc).expect("json") + "\n";
+        if update {
+            std::fs::create_dir_all(&dir).expect("snapshot dir");
+            std::fs::write(&path, &text).expect("write snapshot");
+            continue;
+        }
+        let Ok(saved) = std::fs::read_to_string(&path) else {
+            failures.push(format!("{} is missing", path.display()));
+            continue;
+        };
+        let saved: Value = serde_json::from_str(&saved).expect("snapshot is JSON");
+        if saved != doc {
+            let actual = std::env::temp_dir().join(format!("volley-snapshot-{name}.json"));
+            std::fs::write(&actual, &text).expect("write actual");
+            failures.push(format!(
+                "{name} differs from its snapshot; see `diff -u {} {}`",
+                path.display(),
+                actual.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\nIf the change is intended, rewrite the snapshots with \
+         `VOLLEY_UPDATE_SNAPSHOTS=1 cargo test -p volley --test documents`.",
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// @asyncapi/parser
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Why the parser cannot run here, with the command that fixes it.
+fn missing_node() -> Option<String> {
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !matches!(node, Ok(ref out) if out.status.success()) {
+        return Some("node is not installed, install with `apt-get install -y nodejs npm`".into());
+    }
+    if !root()
+        .join("tests/node/node_modules/@asyncapi/parser")
+        .is_dir()
+    {
+        return Some(
+            "tests/node/node_modules is missing, install with `cd tests/node && npm ci`".into(),
+        );
+    }
+    None
+}
+
+#[tokio::test]
+async fn asyncapi_parser_reports_no_errors_or_warnings() {
+    if let Some(why) = missing_node() {
+        if std::env::var("VOLLEY_REQUIRE_ALL").as_deref() == Ok("1") {
+            panic!("VOLLEY_REQUIRE_ALL=1 but {why}");
+        }
+        println!("SKIPPED: {why}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("volley-asyncapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut files = Vec::new();
+    for (name, doc) in asyncapi_documents() {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+        files.push(path);
+    }
+    let child = tokio::process::Command::new("node")
+        .arg(root().join("tests/node/validate.mjs"))
+        .arg("--fail-on-warnings")
+        .args(&files)
+        .current_dir(root().join("tests/node"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node");
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the parser ran longer than 120 s")
+        .expect("node");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "@asyncapi/parser found problems ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/// A plain HTTP GET: the status, the headers (lower-case names) and the body.
+async fn get(addr: SocketAddr, request: String) -> (u16, BTreeMap<String, String>, String) {
+    let mut tcp = t(TcpStream::connect(addr)).await.expect("connect");
+    t(tcp.write_all(request.as_bytes())).await.expect("write");
+    let mut raw = Vec::new();
+    t(tcp.read_to_end(&mut raw)).await.expect("read");
+    let text = String::from_utf8(raw).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn http11(path: &str, host: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+}
+
+#[tokio::test]
+async fn the_server_serves_both_documents_for_the_host_it_was_reached_at() {
+    let server = calc_server();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let addr = running.local_addr();
+
+    let (status, headers, body) =
+        get(addr, http11("/asyncapi.json", "api.example.test:8443")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["servers"]["websocket"]["host"], "api.example.test:8443");
+    assert_eq!(doc["servers"]["websocket"]["protocol"], "ws");
+    assert_eq!(doc["channels"]["jsonrpc"]["address"], "/ws");
+    assert_eq!(doc["info"]["title"], "Calculator");
+    assert_eq!(doc, server.asyncapi_at("ws://api.example.test:8443/ws"));
+
+    // Behind a TLS-terminating proxy.
+    let request = "GET /openrpc.json HTTP/1.1\r\nHost: internal:80\r\nX-Forwarded-Proto: https\r\n\
+        X-Forwarded-Host: rpc.example.test\r\nConnection: close\r\n\r\n"
+        .to_owned();
+    let (status, headers, body) = get(addr, request).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["servers"][0]["url"], "wss://rpc.example.test/ws");
+    assert_eq!(
+        method(&doc, "confirm")["x-implemented-by"],
+        json!(["client"])
+    );
+
+    // No Host header (HTTP/1.0): the bound address.
+    let (status, _, body) = get(addr, "GET /asyncapi.json HTTP/1.0\r\n\r\n".to_owned()).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["servers"]["websocket"]["host"], addr.to_string());
+    assert_eq!(
+        server.asyncapi()["servers"]["websocket"]["host"],
+        addr.to_string()
+    );
+
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn mounted_under_a_prefix_the_documents_name_the_prefixed_path() {
+    let server = calc_server();
+    let app = axum::Router::new().nest("/api", server.router());
+    let running = t(server.listen_with("127.0.0.1:0", app))
+        .await
+        .expect("listen");
+    let (status, _, body) = get(running.local_addr(), http11("/api/asyncapi.json", "h:1")).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["channels"]["jsonrpc"]["address"], "/api/ws");
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn documents_can_be_switched_off() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .documents(false)
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    for path in ["/asyncapi.json", "/openrpc.json"] {
+        let (status, _, _) = get(running.local_addr(), http11(path, "localhost")).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    // The documents are still there to render by hand.
+    assert_eq!(server.openrpc()["openrpc"], "1.3.2");
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn rpc_discover_describes_both_directions_on_the_server_and_the_clients_side_on_the_client() {
+    let server = calc_server();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let mut events = server.peers().subscribe();
+    let browser = TestBrowser {
+        answer: true,
+        ticks: None,
+        asked: None,
+    };
+    let client = t(volley::Client::builder()
+        .serve(browser.into_service())
+        .connect(&running.ws_url()))
+    .await
+    .expect("connect");
+    let peer = loop {
+        if let PeerEvent::Connected(peer) = t(events.recv()).await.expect("an event") {
+            break peer;
+        }
+    };
+
+    // The server's rpc.discover: what it serves and what its clients serve.
+    let raw = t(client
+        .peer()
+        .request_raw("rpc.discover", None, Some(TIMEOUT)))
+    .await
+    .expect("rpc.discover");
+    let doc: Value = serde_json::from_str(raw.get()).expect("json");
+    let mut expected = server.openrpc();
+    expected.as_object_mut().expect("doc").remove("servers");
+    assert_eq!(doc, expected);
+    assert_eq!(method(&doc, "add")["x-implemented-by"], json!(["server"]));
+    assert_eq!(
+        method(&doc, "confirm")["x-implemented-by"],
+        json!(["client"])
+    );
+    assert_eq!(doc["info"]["title"], "Calculator");
+    let errs = errors(&openrpc_validator(), &doc);
+    assert!(errs.is_empty(), "{errs:?}");
+
+    // The client's rpc.discover, called by the server: what the client serves.
+    let raw = t(peer.request_raw("rpc.discover", None, Some(TIMEOUT)))
+        .await
+        .expect("rpc.discover on the client");
+    let doc: Value = serde_json::from_str(raw.get()).expect("json");
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["confirm", "tick"]);
+    assert!(method(&doc, "tick").get("result").is_none());
+    let errs = errors(&openrpc_validator(), &doc);
+    assert!(errs.is_empty(), "{errs:?}");
+
+    client.close();
+    t(running.shutdown()).await;
+}

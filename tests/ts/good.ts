@@ -1,0 +1,120 @@
+// Uses the generated clients the way an application would; must pass `tsc --strict`.
+import * as calc from "./generated/calc.js";
+import * as drawing from "./generated/drawing.js";
+import { RpcError, connect } from "./generated/volley.js";
+
+export async function calculator(url: string): Promise<string> {
+  const seen: number[] = [];
+  const api = await calc.connectApi(
+    url,
+    {
+      confirm: ({ question }, { signal }) => !signal.aborted && question.endsWith("?"),
+      tick: ({ n }) => {
+        seen.push(n);
+      },
+    },
+    { timeoutMs: 5_000, reconnect: { maxDelayMs: 1_000 }, heartbeat: false },
+  );
+
+  const sum: number = await api.server.add({ a: 1, b: 2 });
+  const answer: boolean = await api.server.ask({ question: "ok?" });
+  const found: string = await api.server.find({ name: "x" });
+  const strict: string = await api.server.find({ name: "y", strict: null });
+  const nothing: null = await api.server.boom();
+  const [peerId, address] = await api.server.whoami();
+  const echoed: unknown = await api.server.echo({ value: [1, "two"] });
+  const logged: void = api.server.log({ msg: "hello" });
+
+  const controller = new AbortController();
+  const waited = await api.server.wait({ key: 7 }, { timeoutMs: 100, signal: controller.signal });
+  const byName: calc.ServerMethods["add"]["result"] = await api.call("add", { a: 2, b: 3 });
+  const noParams = await api.call("whoami");
+  api.notify("log", { msg: "by name" });
+
+  try {
+    await api.server.find({ name: "root", strict: true });
+  } catch (e) {
+    if (e instanceof RpcError) seen.push(e.code);
+  }
+  api.peer.addEventListener("close", (event) => seen.push(event.detail.code));
+  api.peer.close();
+  return [sum, answer, found, strict, nothing, peerId, address, echoed, logged, waited, byName, noParams, seen].join();
+}
+
+/** Handlers may be async, and may be written apart from the call. */
+export const asyncHandlers: calc.ClientHandlers = {
+  async confirm(params, context) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    return !context.signal.aborted && params.question.length > 0;
+  },
+  async tick() {},
+};
+
+/** The two halves of `connectApi`, for an application that wants the peer itself. */
+export async function byHand(url: string): Promise<calc.Api> {
+  const peer = await connect(url, { handlers: calc.clientHandlers(asyncHandlers) });
+  return calc.createApi(peer);
+}
+
+export function area(shape: drawing.Shape): number {
+  switch (shape.kind) {
+    case "circle":
+      return Math.PI * shape.radius * shape.radius;
+    case "polygon":
+      return shape.points.length;
+    case "empty":
+      return 0;
+  }
+}
+
+export function describeChange(change: drawing.Change): string {
+  if (change === "Reset") return "reset";
+  if ("Moved" in change) return `moved by ${change.Moved.x},${change.Moved.y}`;
+  if ("Renamed" in change) return `${change.Renamed.from} -> ${change.Renamed.to}`;
+  const [from, to]: [drawing.Color, drawing.Color] = change.Recolored;
+  return `${from} -> ${to}`;
+}
+
+export async function drawings(url: string): Promise<string[]> {
+  const out: string[] = [];
+  const api = await drawing.connectApi(url, {
+    "ui.pick_color": async ({ choices }) => choices[0] ?? "Red",
+    "ui.changed": ({ drawing: id, change }) => {
+      out.push(`${id}: ${describeChange(change)}`);
+    },
+  });
+  const created: drawing.Drawing = await api.server.draw.create({
+    title: null,
+    shapes: [{ kind: "circle", center: { x: 0, y: 0 }, radius: 2 }, { kind: "empty" }],
+    origin: [10, -20],
+  });
+  out.push(String(created.id), created.title ?? "untitled", String(created["z-index"]));
+  for (const [tag, value] of Object.entries(created.tags)) out.push(`${tag}=${value}`);
+  const scale: drawing.Meters = created.scale;
+  out.push(String(scale), String(created.parent?.id), String(created.history?.length));
+
+  const byId = await api.server.draw.get({ id: 5 });
+  const byTitle = await api.server.draw.get({ id: "sketch" });
+  if (byId !== null && byTitle !== null) out.push(byId.color, byTitle.color);
+  const [topLeft, bottomRight] = await api.server.draw.bounds({ shape: { kind: "polygon", points: [] } });
+  out.push(String(topLeft.x + bottomRight.y));
+  const page: drawing.Page = await api.server.draw.list();
+  const next = await api.server.draw.list({ cursor: page.next ?? null, limit: 10 });
+  out.push(...next.items.map((d) => String(d.id)));
+  const census: { [color: string]: number } = await api.server.draw.census();
+  out.push(String(census["Red"] ?? 0));
+  const version: drawing.Api2 = await api.server.draw.version();
+  const weird: drawing.weird_name_1 = await api.server.draw.weird({ weird: { "0": true } });
+  out.push(version.version, String(weird["0"]));
+  api.server.draw.touch({ id: 1 });
+  const cleared: null = await api.server.draw.layers.clear({ drawing: 1 });
+  const viaWireName = await api.call("draw.layers.clear", { drawing: 2 });
+  out.push(String(cleared), String(viaWireName));
+  return out;
+}
+
+/** The method maps read as documentation, and type other code. */
+export type PickColor = drawing.ClientMethods["ui.pick_color"];
+export const pick: PickColor["result"] = "Green";
+export const requests: drawing.RequestName<drawing.ServerMethods>[] = ["draw.create", "draw.layers.clear"];
+export const notifications: drawing.NotificationName<drawing.ServerMethods>[] = ["draw.touch"];
