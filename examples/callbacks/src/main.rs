@@ -2,19 +2,45 @@
 //!
 //! ```text
 //! cargo run -p example-callbacks -- --addr 127.0.0.1:8080
+//! cargo run -p example-callbacks -- --print-asyncapi     # or --print-openrpc, --print-typescript
 //! ```
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: example-callbacks [--addr HOST:PORT]   (default 127.0.0.1:8080)";
+const USAGE: &str = "usage: example-callbacks [--addr HOST:PORT]   (default 127.0.0.1:8080)
+       example-callbacks --print-asyncapi | --print-openrpc | --print-typescript";
+
+/// What to do.
+enum Command {
+    Serve(String),
+    Print(Document),
+    Help,
+}
+
+/// A document to print instead of serving.
+enum Document {
+    AsyncApi,
+    OpenRpc,
+    TypeScript,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let addr = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(addr)) => addr,
-        Ok(None) => {
+        Ok(Command::Serve(addr)) => addr,
+        Ok(Command::Help) => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Print(document)) => {
+            let server = example_callbacks::server();
+            let text = match document {
+                Document::AsyncApi => pretty(&server.asyncapi()),
+                Document::OpenRpc => pretty(&server.openrpc()),
+                Document::TypeScript => server.typescript(&volley::TypeScriptOptions::new()),
+            };
+            println!("{text}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -38,6 +64,7 @@ async fn main() -> ExitCode {
     };
     let ticker = example_callbacks::spawn_ticker(server.peers().clone(), Duration::from_secs(1));
     let url = running.ws_url();
+    println!("open http://{}/docs", running.local_addr());
     println!("connect to {url}");
     println!("run the client: cargo run -p example-callbacks --bin client -- --url {url}");
     if let Err(e) = tokio::signal::ctrl_c().await {
@@ -48,12 +75,19 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The address to listen on, or `None` when help was asked for.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, String> {
+fn pretty(document: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(document).expect("documents encode")
+}
+
+/// What the command line asks for.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut addr = "127.0.0.1:8080".to_owned();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
+            "-h" | "--help" => return Ok(Command::Help),
+            "--print-asyncapi" => return Ok(Command::Print(Document::AsyncApi)),
+            "--print-openrpc" => return Ok(Command::Print(Document::OpenRpc)),
+            "--print-typescript" => return Ok(Command::Print(Document::TypeScript)),
             "--addr" => addr = args.next().ok_or("--addr needs a value")?,
             _ => match arg.strip_prefix("--addr=") {
                 Some(value) => addr = value.to_owned(),
@@ -61,5 +95,5 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, 
             },
         }
     }
-    Ok(Some(addr))
+    Ok(Command::Serve(addr))
 }
