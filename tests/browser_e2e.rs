@@ -81,7 +81,11 @@ async fn serve_requests(
                 Err(e) => Err(format!("could not listen on {addr} again: {e}")),
             },
             (command, running) => {
-                let state = if running.is_some() { "running" } else { "stopped" };
+                let state = if running.is_some() {
+                    "running"
+                } else {
+                    "stopped"
+                };
                 live = running;
                 Err(format!("cannot {command} while {state}"))
             }

@@ -32,7 +32,8 @@ use volley::{PeerEvent, RemoteService, Server};
 
 /// The test API: every shape of type the documents must describe.
 mod api {
-    #![allow(dead_code, missing_docs, unreachable_pub)]
+    // `type_complexity`: the stub `#[volley::rpc]` generates for `pair` trips it.
+    #![allow(dead_code, missing_docs, unreachable_pub, clippy::type_complexity)]
 
     use std::collections::HashMap;
 
@@ -154,7 +155,13 @@ mod api {
         /// Adds a shape to a drawing and returns its index.
         ///
         /// Fails with a `DrawError` when the drawing does not exist.
-        async fn add_shape(&self, drawing: String, shape: Shape) -> Result<u32, DrawError>;
+        async fn add_shape(
+            &self,
+            /// The drawing's name.
+            drawing: String,
+            /// What to add.
+            shape: Shape,
+        ) -> Result<u32, DrawError>;
         /// Tuples in and out.
         async fn pair(
             &self,
@@ -483,6 +490,19 @@ fn the_validators_reject_broken_documents() {
         !asyncapi.is_valid(&doc),
         "a protocol that is not a string must fail"
     );
+    let mut doc = documents()["calc.asyncapi"].clone();
+    doc["components"]["messages"]["server.add.request"]["payload"]["properties"]["params"]["type"] =
+        json!(5);
+    assert!(
+        !asyncapi.is_valid(&doc),
+        "a broken payload schema must fail"
+    );
+    let mut doc = documents()["calc.asyncapi"].clone();
+    doc["components"]["schemas"]["JsonRpcId"]["type"] = json!("tuple");
+    assert!(
+        !asyncapi.is_valid(&doc),
+        "a broken component schema must fail"
+    );
 
     let openrpc = openrpc_validator();
     let mut doc = documents()["calc.openrpc"].clone();
@@ -491,6 +511,13 @@ fn the_validators_reject_broken_documents() {
     let mut doc = documents()["calc.openrpc"].clone();
     doc["methods"][0]["params"][0]["schema"] = json!({ "type": 5 });
     assert!(!openrpc.is_valid(&doc), "a bad schema must fail");
+    let mut doc = documents()["calc.openrpc"].clone();
+    doc["methods"][0]["x-implemented-by"] = json!([]);
+    let ext = validator_in(&doc, &doc["x-extensions"][0]["schema"]);
+    assert!(
+        !ext.is_valid(&doc["methods"][0]["x-implemented-by"]),
+        "an empty x-implemented-by must fail"
+    );
 }
 
 #[test]
@@ -652,6 +679,16 @@ fn asyncapi_describes_both_directions_of_one_channel() {
     assert_eq!(
         payload["properties"]["params"]["additionalProperties"],
         false
+    );
+    // Param docs describe the params' properties (around a `$ref`, with `allOf`).
+    let params = &payload["properties"]["params"]["properties"];
+    assert_eq!(
+        params["drawing"],
+        json!({ "type": "string", "description": "The drawing's name." })
+    );
+    assert_eq!(
+        params["shape"],
+        json!({ "allOf": [{ "$ref": "#/components/schemas/Shape" }], "description": "What to add." })
     );
     // `Option` params are not required; a method whose params are all optional needs none.
     let drawing = &messages["server.draw.drawing.request"]["payload"]["properties"]["params"];
@@ -817,6 +854,13 @@ fn openrpc_marks_who_implements_each_method() {
 
     let doc = &docs["canvas.openrpc"];
     let add = method(doc, "draw.add_shape");
+    // Param docs: the content descriptor's description; the schema stays as it is.
+    assert_eq!(param(add, "drawing")["description"], "The drawing's name.");
+    assert_eq!(param(add, "drawing")["schema"], json!({ "type": "string" }));
+    assert_eq!(
+        param(add, "shape")["schema"],
+        json!({ "$ref": "#/components/schemas/Shape" })
+    );
     assert_eq!(add["x-error-data"]["name"], "DrawError");
     assert_eq!(
         add["x-error-data"]["schema"]["$ref"],
@@ -918,16 +962,39 @@ async fn asyncapi_parser_reports_no_errors_or_warnings() {
     }
     let dir = std::env::temp_dir().join(format!("volley-asyncapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut files = Vec::new();
-    for (name, doc) in asyncapi_documents() {
+    let write = |name: &str, doc: &Value| {
         let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
-        files.push(path);
-    }
+        std::fs::write(&path, serde_json::to_string_pretty(doc).expect("json")).expect("write");
+        path
+    };
+    let files: Vec<PathBuf> = asyncapi_documents()
+        .iter()
+        .map(|(name, doc)| write(name, doc))
+        .collect();
+    let (ok, output) = run_parser(&files).await;
+    println!("{output}");
+    assert!(ok, "@asyncapi/parser found problems:\n{output}");
+
+    // The parser is live: an operation whose message is not on its channel is an error.
+    let mut broken = documents()["calc.asyncapi"].clone();
+    broken["channels"]["jsonrpc"]["messages"]
+        .as_object_mut()
+        .expect("messages")
+        .remove("server.add.request");
+    let (ok, output) = run_parser(&[write("broken", &broken)]).await;
+    assert!(
+        !ok && output.contains(" error "),
+        "a broken document passed:\n{output}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs tests/node/validate.mjs on `files`: whether it passed, and what it printed.
+async fn run_parser(files: &[PathBuf]) -> (bool, String) {
     let child = tokio::process::Command::new("node")
         .arg(root().join("tests/node/validate.mjs"))
         .arg("--fail-on-warnings")
-        .args(&files)
+        .args(files)
         .current_dir(root().join("tests/node"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -939,15 +1006,12 @@ async fn asyncapi_parser_reports_no_errors_or_warnings() {
         .await
         .expect("the parser ran longer than 120 s")
         .expect("node");
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "@asyncapi/parser found problems ({}):\n{stdout}\n{stderr}",
-        out.status
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
+    (out.status.success(), text)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -144,8 +144,11 @@ pub trait Drawings {
     /// The bounding box of a shape: top-left and bottom-right.
     async fn bounds(&self, shape: Shape) -> volley::Result<(Point, Point)>;
     /// Lists drawings, a page at a time.
-    async fn list(&self, cursor: Option<String>, limit: Option<u32>)
-    -> volley::Result<Page<Drawing>>;
+    async fn list(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> volley::Result<Page<Drawing>>;
     /// Counts drawings per color.
     async fn census(&self) -> volley::Result<HashMap<String, u32>>;
     /// The server's version.
@@ -247,8 +250,14 @@ fn generation_is_deterministic_and_the_import_is_configurable() {
         module.contains("import * as volley from \"https://example.com/volley.js\";"),
         "{module}"
     );
-    assert!(module.contains("export interface ClientHandlers {}"), "{module}");
-    assert!(module.contains("handlers: ClientHandlers = {},"), "{module}");
+    assert!(
+        module.contains("export interface ClientHandlers {}"),
+        "{module}"
+    );
+    assert!(
+        module.contains("handlers: ClientHandlers = {},"),
+        "{module}"
+    );
 }
 
 #[test]
@@ -257,7 +266,10 @@ fn the_server_generates_the_module_of_both_directions() {
         .serve(Calc::new().into_service())
         .client_serves::<BrowserClient>()
         .build();
-    assert_eq!(server.typescript(&TypeScriptOptions::default()), calc_module());
+    assert_eq!(
+        server.typescript(&TypeScriptOptions::default()),
+        calc_module()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -340,7 +352,10 @@ fn diagnostics(output: &Output) -> BTreeMap<String, Vec<String>> {
                 .rsplit_once('(')
                 .map_or(&line[..at], |(f, _)| f)
                 .to_owned();
-            by_file.entry(file.clone()).or_default().push(line.to_owned());
+            by_file
+                .entry(file.clone())
+                .or_default()
+                .push(line.to_owned());
             last = Some(file);
         } else if let (Some(file), true) = (&last, line.starts_with(' ')) {
             if let Some(message) = by_file.get_mut(file).and_then(|v| v.last_mut()) {
@@ -348,7 +363,10 @@ fn diagnostics(output: &Output) -> BTreeMap<String, Vec<String>> {
                 message.push_str(line);
             }
         } else if !line.trim().is_empty() {
-            by_file.entry("<tsc>".into()).or_default().push(line.to_owned());
+            by_file
+                .entry("<tsc>".into())
+                .or_default()
+                .push(line.to_owned());
         }
     }
     by_file
@@ -376,7 +394,11 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
     let tsc = tsc();
     let tsc = tsc.to_str().expect("a UTF-8 path");
 
-    let good = node(&[tsc, "-p", "tsconfig.json", "--pretty", "false"], TSC_DEADLINE).await;
+    let good = node(
+        &[tsc, "-p", "tsconfig.json", "--pretty", "false"],
+        TSC_DEADLINE,
+    )
+    .await;
     assert!(
         good.status.success(),
         "tsc -p tests/ts/tsconfig.json failed:\n{}{}",
@@ -384,7 +406,11 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
         String::from_utf8_lossy(&good.stderr)
     );
 
-    let bad = node(&[tsc, "-p", "tsconfig.bad.json", "--pretty", "false"], TSC_DEADLINE).await;
+    let bad = node(
+        &[tsc, "-p", "tsconfig.bad.json", "--pretty", "false"],
+        TSC_DEADLINE,
+    )
+    .await;
     assert!(!bad.status.success(), "the bad files type-checked");
     let errors = diagnostics(&bad);
     let mut files: Vec<PathBuf> = std::fs::read_dir(ts_dir().join("bad"))
@@ -393,7 +419,10 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
         .filter(|p| p.extension().is_some_and(|x| x == "ts"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "expected the bad/*.ts files, found {files:?}");
+    assert!(
+        files.len() >= 10,
+        "expected the bad/*.ts files, found {files:?}"
+    );
     let mut checked = Vec::new();
     for path in &files {
         let name = format!(
@@ -410,7 +439,10 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
         };
         let messages = marked("// expect-error:");
         let at = marked("// expect-error-at:");
-        assert!(!messages.is_empty(), "{name} has no `// expect-error:` line");
+        assert!(
+            !messages.is_empty(),
+            "{name} has no `// expect-error:` line"
+        );
         let found = errors.get(&name).cloned().unwrap_or_default();
         let [error] = found.as_slice() else {
             panic!(
@@ -425,8 +457,8 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
             );
         }
         for want in &at {
-            let text = text_at(&source, error)
-                .unwrap_or_else(|| panic!("{name}: no position in {error}"));
+            let text =
+                text_at(&source, error).unwrap_or_else(|| panic!("{name}: no position in {error}"));
             assert!(
                 text.starts_with(want.as_str()),
                 "{name}: the error is not at `{want}` but at `{}`; tsc said:\n{error}",
@@ -505,13 +537,19 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
     let line = t(lines.next_line()).await.expect("read stdout");
     if line.as_deref() != Some("calls ok") {
         let mut err = String::new();
-        let _ = t(tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut err)).await;
+        let _ = t(tokio::io::AsyncReadExt::read_to_string(
+            &mut stderr,
+            &mut err,
+        ))
+        .await;
         panic!("e2e.mjs said {line:?}\n{err}");
     }
     assert_eq!(t(logs.recv()).await.as_deref(), Some("from typescript"));
 
     // The client's handlers, called by position and by name.
-    let by_position: bool = t(peer.call("confirm", &json!(["yes?"]))).await.expect("confirm");
+    let by_position: bool = t(peer.call("confirm", &json!(["yes?"])))
+        .await
+        .expect("confirm");
     assert!(by_position);
     let by_name: bool = t(peer.call("confirm", &json!({ "question": "no?" })))
         .await

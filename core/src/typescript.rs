@@ -348,7 +348,8 @@ fn ref_name(reference: &str) -> Option<String> {
     while let [first, tail @ ..] = rest {
         if *first == b'%'
             && let Some(hex) = tail.get(..2)
-            && let Ok(byte) = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16)
+            && let Ok(hex) = std::str::from_utf8(hex)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
         {
             bytes.push(byte);
             rest = &tail[2..];
@@ -420,7 +421,10 @@ fn union(members: Vec<(Ts, Vec<String>)>) -> Ts {
     }
     match flat.len() {
         0 => Ts::atom("never"),
-        1 => flat.pop().map(|(t, _)| t).unwrap_or_else(|| Ts::atom("never")),
+        1 => flat
+            .pop()
+            .map(|(t, _)| t)
+            .unwrap_or_else(|| Ts::atom("never")),
         _ => Ts::Union(flat),
     }
 }
@@ -467,32 +471,31 @@ impl Convert<'_> {
             Value::Object(object) => object,
             _ => return Ts::atom("unknown"),
         };
+        let composed = ["$ref", "allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| object.contains_key(*k));
         let mut parts = Vec::new();
-        let mut composed = false;
-        if let Some(Value::String(reference)) = object.get("$ref") {
-            composed = true;
-            parts.push(self.reference(reference));
-        }
-        if let Some(all) = object.get("allOf").and_then(Value::as_array) {
-            composed = true;
-            parts.extend(all.iter().map(|s| self.convert(s)));
-        }
-        for keyword in ["oneOf", "anyOf"] {
-            if let Some(any) = object.get(keyword).and_then(Value::as_array) {
-                composed = true;
-                parts.push(union(
-                    any.iter()
-                        .map(|s| (self.convert(s), docs(s, false)))
-                        .collect(),
-                ));
-            }
-        }
         if let Some(value) = object.get("const") {
             parts.push(literal(value));
         } else if let Some(values) = object.get("enum").and_then(Value::as_array) {
             parts.push(union(values.iter().map(|v| (literal(v), vec![])).collect()));
         } else if let Some(ty) = self.by_type(object, composed) {
             parts.push(ty);
+        }
+        if let Some(Value::String(reference)) = object.get("$ref") {
+            parts.push(self.reference(reference));
+        }
+        if let Some(all) = object.get("allOf").and_then(Value::as_array) {
+            parts.extend(all.iter().map(|s| self.convert(s)));
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            if let Some(any) = object.get(keyword).and_then(Value::as_array) {
+                parts.push(union(
+                    any.iter()
+                        .map(|s| (self.convert(s), docs(s, false)))
+                        .collect(),
+                ));
+            }
         }
         intersection(parts)
     }
@@ -519,7 +522,10 @@ impl Convert<'_> {
                 {
                     inferred.push("object");
                 }
-                if ["items", "prefixItems"].iter().any(|k| object.contains_key(*k)) {
+                if ["items", "prefixItems"]
+                    .iter()
+                    .any(|k| object.contains_key(*k))
+                {
                     inferred.push("array");
                 }
                 inferred
@@ -762,8 +768,14 @@ fn write_docs(out: &mut String, level: usize, lines: &[String]) {
 
 fn doc_lines(text: &str) -> Vec<String> {
     let lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
-    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
-    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |i| i + 1);
+    let start = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |i| i + 1);
     lines[start..end].to_vec()
 }
 
@@ -808,7 +820,11 @@ fn print(ty: &Ts, level: usize) -> String {
                     } else {
                         text
                     };
-                    if i >= *required { format!("{text}?") } else { text }
+                    if i >= *required {
+                        format!("{text}?")
+                    } else {
+                        text
+                    }
                 })
                 .collect();
             if let Some(rest) = rest {
@@ -1150,7 +1166,9 @@ fn client_handlers(out: &mut String, client: &[Method]) {
         let wire = string_literal(m.desc.name);
         let returns = match m.desc.kind {
             MethodKind::Request => {
-                format!("ClientMethods[{wire}][\"result\"] | Promise<ClientMethods[{wire}][\"result\"]>")
+                format!(
+                    "ClientMethods[{wire}][\"result\"] | Promise<ClientMethods[{wire}][\"result\"]>"
+                )
             }
             MethodKind::Notification => "void | Promise<void>".to_owned(),
         };
@@ -1308,4 +1326,312 @@ function namedParams(method: string, params: unknown, names: readonly string[]):
 }
 "#,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::describe::{ParamDescription, Schema};
+
+    fn convert(schema: Value, definitions: &[&str]) -> String {
+        let definitions: Map<String, Value> = definitions
+            .iter()
+            .map(|d| ((*d).to_owned(), json!({})))
+            .collect();
+        let names = definition_names(&definitions);
+        print(&Convert { names: &names }.convert(&schema), 0)
+    }
+
+    #[test]
+    fn schemas_become_types() {
+        let cases = [
+            (json!(true), "unknown"),
+            (json!(false), "never"),
+            (json!({}), "unknown"),
+            (json!({ "type": "string" }), "string"),
+            (json!({ "type": ["string", "null"] }), "string | null"),
+            (json!({ "type": "integer", "format": "int64" }), "number"),
+            (json!({ "type": "null" }), "null"),
+            (json!({ "enum": ["a", "b"] }), r#""a" | "b""#),
+            (
+                json!({ "type": "string", "enum": ["a", "b\"c"] }),
+                r#""a" | "b\"c""#,
+            ),
+            (
+                json!({ "enum": [1, 2.5, null, true] }),
+                "1 | 2.5 | null | true",
+            ),
+            (json!({ "const": "x" }), r#""x""#),
+            (json!({ "const": [1, "a"] }), r#"[1, "a"]"#),
+            (json!({ "type": "array" }), "unknown[]"),
+            (
+                json!({ "type": "array", "items": { "type": "string" } }),
+                "string[]",
+            ),
+            (
+                json!({ "type": "array", "items": { "type": ["string", "null"] } }),
+                "(string | null)[]",
+            ),
+            (
+                json!({ "type": "array", "items": [{ "type": "string" }, { "type": "number" }],
+                        "minItems": 2, "maxItems": 2 }),
+                "[string, number]",
+            ),
+            (
+                json!({ "type": "array", "items": [{ "type": "string" }, { "type": "number" }],
+                        "minItems": 1, "additionalItems": false }),
+                "[string, number?]",
+            ),
+            (
+                json!({ "type": "array", "items": [{ "type": "string" }], "minItems": 1 }),
+                "[string, ...unknown[]]",
+            ),
+            (
+                json!({ "type": "array", "prefixItems": [{ "type": "string" }],
+                        "items": { "type": "boolean" }, "minItems": 1 }),
+                "[string, ...boolean[]]",
+            ),
+            (
+                json!({ "type": "array", "prefixItems": [{ "type": "string" }],
+                        "items": false, "minItems": 1 }),
+                "[string]",
+            ),
+            (
+                json!({ "anyOf": [{ "$ref": "#/definitions/A" }, { "type": "null" }] }),
+                "A | null",
+            ),
+            (
+                json!({ "oneOf": [{ "type": "string" }, { "type": "string" }] }),
+                "string",
+            ),
+            (json!({ "anyOf": [{ "type": "string" }, true] }), "unknown"),
+            (
+                json!({ "allOf": [{ "$ref": "#/definitions/A" }, { "$ref": "#/definitions/B" }] }),
+                "A & B",
+            ),
+            (
+                json!({ "allOf": [{ "$ref": "#/definitions/A" }], "description": "sibling" }),
+                "A",
+            ),
+            (json!({ "$ref": "#/definitions/Missing" }), "unknown"),
+            (json!({ "$ref": "https://example.com/schema" }), "unknown"),
+            (json!({ "$ref": "#/definitions/a~1b%20c" }), "a_b_c"),
+            (
+                json!({ "$ref": "#/definitions/Page%3CPoint%3E" }),
+                "Page_Point_",
+            ),
+            (json!({ "type": "object" }), "{ [key: string]: unknown }"),
+            (
+                json!({ "type": "object", "additionalProperties": { "type": "integer" } }),
+                "{ [key: string]: number }",
+            ),
+            (
+                json!({ "type": "object", "patternProperties": { "^x": { "type": "string" } } }),
+                "{ [key: string]: string }",
+            ),
+            (
+                json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+                "Record<string, never>",
+            ),
+            (
+                json!({ "type": "object", "oneOf": [{ "$ref": "#/definitions/A" },
+                                                    { "$ref": "#/definitions/B" }] }),
+                "A | B",
+            ),
+        ];
+        for (schema, expected) in cases {
+            let text = schema.to_string();
+            assert_eq!(
+                convert(schema, &["A", "B", "a/b c", "Page<Point>"]),
+                expected,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn objects_list_properties_with_docs_and_optionality() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "b": { "type": "integer", "format": "uint64", "description": "Bee." },
+                "a-b": { "type": ["string", "null"], "default": null, "deprecated": true },
+                "a": { "$ref": "#/definitions/A" },
+            },
+            "required": ["a", "b"],
+            "additionalProperties": { "type": "boolean" },
+        });
+        assert_eq!(
+            convert(schema, &["A"]),
+            "{\n  a: A;\n  /**\n   * @default null\n   * @deprecated\n   */\n  \"a-b\"?: string | null;\n  \
+             /**\n   * Bee.\n   *\n   * Integers of format `uint64` are typed `number`: JSON numbers, \
+             exact up to 2^53 - 1 in JavaScript.\n   */\n  b: number;\n  \
+             [key: string]: boolean | A | string | null | number;\n}"
+        );
+    }
+
+    #[test]
+    fn flattened_enums_intersect_with_their_object() {
+        let schema = json!({
+            "type": "object",
+            "properties": { "id": { "type": "string" } },
+            "required": ["id"],
+            "oneOf": [
+                { "type": "object", "properties": { "a": { "const": 1 } }, "required": ["a"] },
+                { "type": "object", "properties": { "b": { "const": 2 } }, "required": ["b"] },
+            ],
+        });
+        let expected =
+            "{\n  id: string;\n} & (\n  | {\n      a: 1;\n    }\n  | {\n      b: 2;\n    }\n)";
+        assert_eq!(convert(schema, &[]), expected);
+    }
+
+    #[test]
+    fn definition_names_are_identifiers_that_clash_with_nothing() {
+        let definitions: Map<String, Value> = [
+            "Api",
+            "string",
+            "Page<Point>",
+            "1st",
+            "a-b",
+            "a_b",
+            "",
+            "Promise",
+            "Fine",
+        ]
+        .iter()
+        .map(|d| ((*d).to_owned(), json!({})))
+        .collect();
+        let names = definition_names(&definitions);
+        let name = |d: &str| names[d].as_str();
+        assert_eq!(name("Api"), "Api2");
+        assert_eq!(name("string"), "string2");
+        assert_eq!(name("Page<Point>"), "Page_Point_");
+        assert_eq!(name("1st"), "_1st");
+        assert_eq!(name("a-b"), "a_b");
+        assert_eq!(name("a_b"), "a_b2");
+        assert_eq!(name(""), "_");
+        assert_eq!(name("Promise"), "Promise2");
+        assert_eq!(name("Fine"), "Fine");
+    }
+
+    #[test]
+    fn doc_comments_cannot_end_early() {
+        let mut out = String::new();
+        write_docs(&mut out, 1, &["a */ b".to_owned()]);
+        assert_eq!(out, "  /** a *\\/ b */\n");
+    }
+
+    fn no_schema(_: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+
+    fn string_schema(g: &mut SchemaGenerator) -> Option<Schema> {
+        Some(g.subschema_for::<String>())
+    }
+
+    fn yes() -> bool {
+        true
+    }
+
+    const QUESTION: &[ParamDescription] = &[ParamDescription {
+        name: "question",
+        rust_type: "String",
+        docs: "",
+        schema: string_schema,
+        required: yes,
+    }];
+
+    const fn method(name: &'static str, kind: MethodKind) -> MethodDescription {
+        MethodDescription {
+            rust_name: "m",
+            name,
+            docs: "",
+            kind,
+            params: QUESTION,
+            result_type: "String",
+            error_type: None,
+            result_schema: string_schema,
+            error_schema: no_schema,
+        }
+    }
+
+    static SERVER: ServiceDescription = ServiceDescription {
+        name: "Server",
+        docs: "",
+        namespace: None,
+        methods: &[
+            method("calc", MethodKind::Request),
+            method("calc.add", MethodKind::Request),
+            method("x.y.z", MethodKind::Request),
+            method("x.w", MethodKind::Notification),
+            method("a..b", MethodKind::Request),
+            method("__proto__", MethodKind::Request),
+            method("my-method", MethodKind::Request),
+            method("x.w", MethodKind::Request),
+            MethodDescription {
+                rust_name: "opaque",
+                name: "opaque",
+                docs: "",
+                kind: MethodKind::Request,
+                params: &[ParamDescription {
+                    name: "handle",
+                    rust_type: "Handle",
+                    docs: "An opaque handle.",
+                    schema: no_schema,
+                    required: yes,
+                }],
+                result_type: "Handle",
+                error_type: None,
+                result_schema: no_schema,
+                error_schema: no_schema,
+            },
+        ],
+    };
+
+    static CLIENT: ServiceDescription = ServiceDescription {
+        name: "Client",
+        docs: "",
+        namespace: Some("ui"),
+        methods: &[method("ui.ask", MethodKind::Request)],
+    };
+
+    #[test]
+    fn dotted_names_nest_unless_a_method_is_named_like_the_group() {
+        let module = generate(&[&SERVER], &[&CLIENT], &TypeScriptOptions::default());
+        let api = &module[module
+            .find("export interface ServerApi")
+            .expect("ServerApi")..];
+        let api = &api[..api.find("\n}\n").expect("its end")];
+        for expected in [
+            "\n  calc(params: ServerMethods[\"calc\"][\"params\"]",
+            "\n  \"calc.add\"(params: ServerMethods[\"calc.add\"][\"params\"]",
+            "\n  readonly x: {\n    /** Methods under `x.y.`. */\n    readonly y: {\n      z(",
+            "\n    w(params: ServerMethods[\"x.w\"][\"params\"]): void;",
+            "\n  \"a..b\"(",
+            "\n  __proto__(",
+            "\n  \"my-method\"(",
+        ] {
+            assert!(api.contains(expected), "{expected:?} not in\n{api}");
+        }
+        // Types without a schema are `unknown`.
+        assert!(module.contains(
+            "  opaque: {\n    kind: \"request\";\n    params: {\n      /** An opaque handle. */\n      \
+             handle: unknown;\n    };\n    result: unknown;\n  };"
+        ));
+        // The first description of a wire name wins.
+        assert_eq!(module.matches("\n  \"x.w\": {").count(), 1);
+        assert!(module.contains("[\"__proto__\"]: (params, options) => peer.call(\"__proto__\""));
+        assert!(module.contains("\n    \"ui.ask\": (params, context) =>\n"));
+        assert!(module.contains("import * as volley from \"./volley.js\";"));
+        let module = generate(
+            &[&SERVER],
+            &[],
+            &TypeScriptOptions::new().volley_js("volley-js"),
+        );
+        assert!(module.contains("import * as volley from \"volley-js\";"));
+        assert!(module.contains("export interface ClientHandlers {}"));
+    }
 }

@@ -11,6 +11,10 @@ impl Server {
     ///
     /// [`ServerBuilder::client_serves`]: crate::ServerBuilder::client_serves
     pub fn typescript(&self, options: &TypeScriptOptions) -> String {
-        generate(self.service().descriptions(), self.client_services(), options)
+        generate(
+            self.service().descriptions(),
+            self.client_services(),
+            options,
+        )
     }
 }

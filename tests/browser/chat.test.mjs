@@ -2,9 +2,11 @@
 //
 // Two pages (separate browser contexts, like two people) join the room, see each other's
 // messages, and one asks the other to leave: the other refuses in the dialog, then agrees.
+// Then `CONTROL restart` has the Rust test replace the server with a new, empty room on the
+// same port, and both pages reconnect and rejoin under their names by themselves.
 // Run by examples/chat/tests/browser.rs. Saves target/artifacts/chat-*.png.
 
-import { assert, baseUrl, check, launch, newPage, run, screenshot } from './harness.mjs';
+import { assert, baseUrl, check, control, launch, newPage, run, screenshot } from './harness.mjs';
 
 const base = baseUrl('chat.test.mjs');
 
@@ -150,10 +152,6 @@ async function main() {
     await room(ada).system('Bob joined').nth(1).waitFor();
   });
 
-  await check('no console errors and nothing loaded from elsewhere', async () => {
-    const problems = [...a.problems, ...b.problems];
-    assert(problems.length === 0, problems.join('; '));
-  });
 
   await check('dark mode and the side-by-side view', async () => {
     await say(bob, 'Back again.');
@@ -170,6 +168,26 @@ async function main() {
       <img src="${url(shots.ada)}"><img src="${url(shots.dialog)}"></body>`);
     await sheet.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
     await screenshot(sheet, 'chat-side-by-side');
+  });
+
+  await check('no console errors and nothing loaded from elsewhere', async () => {
+    const problems = [...a.problems, ...b.problems];
+    assert(problems.length === 0, problems.join('; '));
+  });
+
+  await check('after a server restart both pages rejoin by themselves', async () => {
+    await control('restart');
+    for (const [page, other] of [[ada, 'Bob'], [bob, 'Ada']]) {
+      await page.locator('#status[data-state="open"]').waitFor({ timeout: 20_000 });
+      // The new room is empty but for these two: the history starts over.
+      await room(page).member(other).waitFor();
+      await room(page).message('Ada', 'Hello Bob!').waitFor({ state: 'detached' });
+    }
+    await say(ada, 'Still here after the restart.');
+    await room(bob).message('Ada', 'Still here after the restart.').waitFor();
+    // The only console errors allowed: Chromium's own for refused reconnect attempts.
+    const problems = [...a.problems, ...b.problems].filter((p) => !/WebSocket connection to '.*' failed/.test(p));
+    assert(problems.length === 0, problems.join('; '));
   });
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::example::example_value;
-use super::schema::DEFINITIONS;
+use super::schema::{DEFINITIONS, with_description};
 use super::{
     DEFAULT_DESCRIPTION, DocInfo, Endpoint, Side, component_key, describe, split_docs, unique_key,
 };
@@ -99,7 +99,7 @@ pub fn asyncapi(
         let mut required = Vec::new();
         let mut params_example = Map::new();
         for (p, schema) in m.params.iter().zip(&d.params) {
-            properties.insert(p.name.into(), schema.clone());
+            properties.insert(p.name.into(), with_description(schema.clone(), p.docs));
             if (p.required)() {
                 required.push(Value::from(p.name));
             }

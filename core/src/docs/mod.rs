@@ -32,7 +32,7 @@ use serde_json::Value;
 use crate::describe::{MethodDescription, MethodKind, ServiceDescription};
 use crate::peer::RemoteService;
 use crate::service::Service;
-use schema::{Definitions, Schemas, with_description};
+use schema::{Definitions, Schemas};
 
 pub use asyncapi::{ASYNCAPI_VERSION, asyncapi};
 pub use example::example_value;
@@ -243,7 +243,7 @@ pub(crate) struct Described<'d> {
     pub(crate) service: &'d ServiceDescription,
     /// The method.
     pub(crate) method: &'d MethodDescription,
-    /// Each parameter's schema (with the parameter's docs as its description).
+    /// Each parameter's schema.
     pub(crate) params: Vec<Value>,
     /// The result's schema (`None` for notifications).
     pub(crate) result: Option<Value>,
@@ -265,7 +265,7 @@ pub(crate) fn describe<'d>(
                 let params = method
                     .params
                     .iter()
-                    .map(|p| with_description(schemas.schema_or_any(p.schema, p.rust_type), p.docs))
+                    .map(|p| schemas.schema_or_any(p.schema, p.rust_type))
                     .collect();
                 let (result, error) = match method.kind {
                     MethodKind::Request => (

@@ -1,5 +1,6 @@
 //! The chat page in Chromium: two pages join, see each other's messages, and one asks the
-//! other to leave, which the other refuses and then accepts in its dialog
+//! other to leave, which the other refuses and then accepts in its dialog; then the server
+//! restarts on the same port and both pages rejoin by themselves
 //! (`tests/browser/chat.test.mjs`). Screenshots land in `target/artifacts/chat-*.png`.
 //!
 //! Needs Node >= 20, `npm ci` in tests/browser and /usr/bin/chromium; without them it prints
@@ -8,35 +9,75 @@
 #[path = "../../../tests/browser/harness.rs"]
 mod harness;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use example_chat::Options;
+use harness::ControlRequest;
+use tokio::sync::mpsc;
+use volley::RunningServer;
+
+async fn start(addr: SocketAddr) -> std::io::Result<RunningServer> {
+    let server = example_chat::server_with(Options::default());
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        server.listen_with(addr, example_chat::app(&server)),
+    )
+    .await
+    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "listen took over 10 s"))?
+}
+
+async fn stop(running: RunningServer) {
+    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
+        .await
+        .expect("shut down in time");
+}
+
+/// Carries out the script's `restart` (a new, empty room on the same port) until the script
+/// ends; returns the server running then.
+async fn serve_requests(
+    mut running: RunningServer,
+    mut requests: mpsc::UnboundedReceiver<ControlRequest>,
+) -> RunningServer {
+    let addr = running.local_addr();
+    while let Some(request) = requests.recv().await {
+        if request.command != "restart" {
+            let _ = request
+                .reply
+                .send(Err(format!("unknown command {}", request.command)));
+            continue;
+        }
+        stop(running).await;
+        running = start(addr)
+            .await
+            .unwrap_or_else(|e| panic!("could not listen on {addr} again: {e}"));
+        let _ = request.reply.send(Ok(()));
+    }
+    running
+}
 
 #[tokio::test]
 async fn two_pages_chat_and_one_asks_the_other_to_leave() {
     let Some(root) = harness::ready(env!("CARGO_MANIFEST_DIR")) else {
         return;
     };
-    let server = example_chat::server_with(Options::default());
-    let running = tokio::time::timeout(
-        Duration::from_secs(10),
-        server.listen_with("127.0.0.1:0", example_chat::app(&server)),
-    )
-    .await
-    .expect("listen in time")
-    .expect("listen");
+    let running = start("127.0.0.1:0".parse().unwrap()).await.expect("listen");
     let base = format!("http://{}", running.local_addr());
+    let (control, requests) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(serve_requests(running, requests));
 
     harness::run_script(
         &root,
         "chat.test.mjs",
         &base,
         Duration::from_secs(120),
-        None,
+        Some(control),
     )
     .await;
 
-    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
+    let running = tokio::time::timeout(Duration::from_secs(10), driver)
         .await
-        .expect("shut down in time");
+        .expect("the driver ends with the script")
+        .expect("driver task");
+    stop(running).await;
 }
