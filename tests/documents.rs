@@ -17,12 +17,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::services::*;
 use common::t;
-use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -31,172 +29,15 @@ use volley::docs::{self, DocInfo};
 use volley::{PeerEvent, RemoteService, Server};
 
 /// The test API: every shape of type the documents must describe.
-mod api {
-    // `type_complexity`: the stub `#[volley::rpc]` generates for `pair` trips it.
-    #![allow(dead_code, missing_docs, unreachable_pub, clippy::type_complexity)]
+// `type_complexity`: the stub `#[volley::rpc]` generates for `pair` trips it.
+#[allow(dead_code, missing_docs, unreachable_pub, clippy::type_complexity)]
+#[path = "documents/api.rs"]
+mod api;
+/// Validators built from the vendored official schemas, and the `@asyncapi/parser` runner.
+#[path = "documents/validate.rs"]
+mod validate;
 
-    use std::collections::HashMap;
-
-    use serde::{Deserialize, Serialize};
-    use volley::schemars;
-
-    /// Points on a plane.
-    pub mod geometry {
-        use serde::{Deserialize, Serialize};
-        use volley::schemars;
-
-        /// A point in plane coordinates.
-        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-        pub struct Point {
-            pub x: f64,
-            pub y: f64,
-        }
-    }
-
-    /// Cells on a screen.
-    pub mod screen {
-        use serde::{Deserialize, Serialize};
-        use volley::schemars;
-
-        /// A cell on the screen: same name as `geometry::Point`, different type.
-        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-        pub struct Point {
-            pub col: u16,
-            pub row: u16,
-        }
-    }
-
-    /// A shape (externally tagged enum).
-    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-    pub enum Shape {
-        /// A circle.
-        Circle {
-            center: geometry::Point,
-            radius: f64,
-        },
-        /// A closed polygon.
-        Polygon(Vec<geometry::Point>),
-        /// Nothing.
-        Empty,
-    }
-
-    /// An input event (internally tagged enum).
-    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-    #[serde(tag = "kind", rename_all = "snake_case")]
-    pub enum Event {
-        Click { at: screen::Point, double: bool },
-        Key { code: u32 },
-    }
-
-    /// A colour (unit enum).
-    #[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum Colour {
-        Red,
-        Green,
-        Blue,
-    }
-
-    /// A recursive type.
-    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-    pub struct Tree {
-        pub value: i64,
-        pub children: Vec<Tree>,
-        pub parent_hint: Option<Box<Tree>>,
-    }
-
-    /// A nested document.
-    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-    #[serde(rename_all = "camelCase")]
-    pub struct Drawing {
-        pub name: String,
-        pub shapes: Vec<Shape>,
-        pub colour: Option<Colour>,
-        pub labels: HashMap<String, String>,
-        pub bounds: (geometry::Point, geometry::Point),
-        #[serde(default)]
-        pub layer: u8,
-        pub id: uuid_like::Id,
-    }
-
-    /// A type with a custom schema.
-    pub mod uuid_like {
-        use serde::{Deserialize, Serialize};
-        use volley::schemars;
-
-        /// An id, `format: uuid`.
-        #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-        #[schemars(transparent)]
-        pub struct Id(#[schemars(with = "String", extend("format" = "uuid"))] pub String);
-    }
-
-    /// A type without a JSON Schema.
-    #[derive(Debug, Clone, Serialize, Deserialize)]
-    pub struct Opaque(pub Vec<u8>);
-
-    /// Why drawing failed: the error's `data`.
-    #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-    pub struct DrawError {
-        pub reason: String,
-        pub shape: Option<u32>,
-    }
-
-    impl From<DrawError> for volley::ErrorObject {
-        fn from(e: DrawError) -> Self {
-            volley::ErrorObject::owned(1000, "draw failed", Some(e))
-        }
-    }
-
-    /// Draws shapes on named drawings.
-    ///
-    /// Every method works on one drawing at a time.
-    #[volley::rpc(namespace = "draw")]
-    pub trait Canvas {
-        /// Adds a shape to a drawing and returns its index.
-        ///
-        /// Fails with a `DrawError` when the drawing does not exist.
-        async fn add_shape(
-            &self,
-            /// The drawing's name.
-            drawing: String,
-            /// What to add.
-            shape: Shape,
-        ) -> Result<u32, DrawError>;
-        /// Tuples in and out.
-        async fn pair(
-            &self,
-            pair: (i32, String),
-            maybe: Option<(u8, bool)>,
-        ) -> volley::Result<(i64, Option<String>)>;
-        /// Two types called `Point`.
-        async fn locate(
-            &self,
-            plane: geometry::Point,
-            cell: screen::Point,
-        ) -> volley::Result<Vec<screen::Point>>;
-        /// A recursive result.
-        async fn tree(&self, depth: u8) -> volley::Result<Tree>;
-        /// A whole drawing.
-        async fn drawing(&self, name: String, colour: Option<Colour>) -> volley::Result<Drawing>;
-        /// Types without a schema.
-        async fn opaque(&self, blob: Opaque) -> volley::Result<Opaque>;
-        /// No params, no result.
-        async fn reset(&self) -> volley::Result<()>;
-        /// Clears a drawing; nobody answers.
-        #[rpc(notification)]
-        async fn clear(&self, drawing: String);
-    }
-
-    /// What a canvas client (a viewer) serves.
-    #[volley::rpc(namespace = "ui")]
-    pub trait Viewer {
-        /// Asks the user to pick a shape.
-        async fn pick(&self, options: Vec<Shape>, event: Event) -> Result<Option<u32>, DrawError>;
-        /// Redraws an area, or everything.
-        #[rpc(notification)]
-        async fn redraw(&self, area: Option<(geometry::Point, geometry::Point)>);
-    }
-}
+use validate::*;
 
 use api::{CanvasClient, ViewerClient};
 
@@ -292,116 +133,6 @@ fn openrpc_documents() -> Vec<(&'static str, Value)> {
         .into_iter()
         .filter(|(name, _)| name.ends_with(".openrpc"))
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation helpers
-
-const DRAFT07: &str = "http://json-schema.org/draft-07/schema#";
-
-fn vendored(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/schemas")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn asyncapi_validator() -> Validator {
-    jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .should_validate_formats(true)
-        .build(&vendored("asyncapi-3.0.0.json"))
-        .expect("the AsyncAPI 3.0.0 schema compiles")
-}
-
-fn openrpc_validator() -> Validator {
-    // Both declare the draft-07 based dialect `https://meta.json-schema.tools/`: compile them as
-    // draft-07 and serve the JSON Schema tools meta-schema from the registry.
-    let mut tools = vendored("json-schema-tools-meta-schema.json");
-    tools["$schema"] = DRAFT07.into();
-    let mut meta = vendored("openrpc-meta-schema.json");
-    meta["$schema"] = DRAFT07.into();
-    let registry = Registry::new()
-        .draft(Draft::Draft7)
-        .add("https://meta.json-schema.tools/", tools.clone())
-        .and_then(|r| r.add("https://meta.json-schema.tools", tools))
-        .and_then(|r| r.prepare())
-        .expect("registry");
-    // The registry only needs to live while the validator is built.
-    jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .should_validate_formats(true)
-        .with_registry(&registry)
-        .build(&meta)
-        .expect("the OpenRPC meta-schema compiles")
-}
-
-fn errors(validator: &Validator, instance: &Value) -> Vec<String> {
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("at {}: {e}", e.instance_path()))
-        .collect()
-}
-
-/// A validator for `schema`, a schema inside `doc` whose `$ref`s point into `doc`.
-fn validator_in(doc: &Value, schema: &Value) -> Validator {
-    let mut root = json!({ "allOf": [schema] });
-    root["components"] = doc["components"].clone();
-    jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .should_validate_formats(true)
-        .build(&root)
-        .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
-}
-
-/// Every `$ref` resolves inside the document; no draft 2019-09/2020-12 keyword anywhere.
-fn check_self_contained_and_draft07(name: &str, doc: &Value) {
-    fn walk(name: &str, doc: &Value, v: &Value, path: &str) {
-        match v {
-            Value::Object(map) => {
-                for (k, child) in map {
-                    let here = format!("{path}/{k}");
-                    if k == "$ref" {
-                        let r = child.as_str().unwrap_or_default();
-                        let pointer = r
-                            .strip_prefix('#')
-                            .unwrap_or_else(|| panic!("{name}: external $ref {r} at {here}"));
-                        assert!(
-                            doc.pointer(pointer).is_some(),
-                            "{name}: $ref {r} at {here} does not resolve"
-                        );
-                    }
-                    for banned in [
-                        "$defs",
-                        "prefixItems",
-                        "unevaluatedProperties",
-                        "unevaluatedItems",
-                        "dependentRequired",
-                        "dependentSchemas",
-                        "$anchor",
-                        "$dynamicRef",
-                        "$dynamicAnchor",
-                        "$recursiveRef",
-                        "$schema",
-                    ] {
-                        // Example payloads are data; everything else is schema or document.
-                        if k == banned && !path.contains("/examples") {
-                            panic!("{name}: `{banned}` at {here}");
-                        }
-                    }
-                    walk(name, doc, child, &here);
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    walk(name, doc, child, &format!("{path}/{i}"));
-                }
-            }
-            _ => {}
-        }
-    }
-    walk(name, doc, doc, "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -930,27 +661,6 @@ fn documents_match_their_snapshots() {
 // ---------------------------------------------------------------------------------------------
 // @asyncapi/parser
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Why the parser cannot run here, with the command that fixes it.
-fn missing_node() -> Option<String> {
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !matches!(node, Ok(ref out) if out.status.success()) {
-        return Some("node is not installed, install with `apt-get install -y nodejs npm`".into());
-    }
-    if !root()
-        .join("tests/node/node_modules/@asyncapi/parser")
-        .is_dir()
-    {
-        return Some(
-            "tests/node/node_modules is missing, install with `cd tests/node && npm ci`".into(),
-        );
-    }
-    None
-}
-
 #[tokio::test]
 async fn asyncapi_parser_reports_no_errors_or_warnings() {
     if let Some(why) = missing_node() {
@@ -987,31 +697,6 @@ async fn asyncapi_parser_reports_no_errors_or_warnings() {
         "a broken document passed:\n{output}"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Runs tests/node/validate.mjs on `files`: whether it passed, and what it printed.
-async fn run_parser(files: &[PathBuf]) -> (bool, String) {
-    let child = tokio::process::Command::new("node")
-        .arg(root().join("tests/node/validate.mjs"))
-        .arg("--fail-on-warnings")
-        .args(files)
-        .current_dir(root().join("tests/node"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node");
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the parser ran longer than 120 s")
-        .expect("node");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 // ---------------------------------------------------------------------------------------------

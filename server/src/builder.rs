@@ -286,8 +286,9 @@ impl Server {
         *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The server's routes (the WebSocket endpoint), to merge into an existing app:
-    /// `app.merge(server.router())`.
+    /// The server's routes (the WebSocket endpoint, `/volley.js`, `/asyncapi.json` and
+    /// `/openrpc.json` unless [`ServerBuilder::documents`] turned them off, `/docs`), to merge
+    /// into an existing app: `app.merge(server.router())`.
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .route(&self.inner.path, get(upgrade))
