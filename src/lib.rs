@@ -80,10 +80,10 @@ pub use volley_core::jsonrpsee;
 /// documents at `/asyncapi.json` and `/openrpc.json` (`Server::asyncapi`, `Server::openrpc`).
 pub use volley_core::docs;
 
+pub use volley_core::typescript::TypeScriptOptions;
 /// Generates a typed TypeScript client over volley.js; what it contains and how schemas map
 /// to TypeScript is described in [`volley_core::typescript`].
 pub use volley_core::typescript::generate as typescript;
-pub use volley_core::typescript::TypeScriptOptions;
 
 #[cfg(feature = "macros")]
 pub use volley_macros::rpc;

@@ -116,6 +116,8 @@ async fn every_server_serves_volley_js() {
     t(tcp.read_to_string(&mut body)).await.unwrap();
     assert!(body.starts_with("HTTP/1.1 200"), "{body:.200}");
     assert!(body.contains("text/javascript"), "{body:.400}");
-    assert!(body.contains("export async function connect") || body.contains("export function connect"));
+    assert!(
+        body.contains("export async function connect") || body.contains("export function connect")
+    );
     running.shutdown().await;
 }

@@ -103,7 +103,7 @@ impl ClientBuilder {
         let peer = connection::spawn(
             inbound(stream),
             TungsteniteSink(sink),
-            self.service,
+            self.service.with_side(volley_core::docs::Side::Client),
             self.config,
             http::Extensions::new(),
         );

@@ -122,7 +122,11 @@ impl Conn {
     }
 
     async fn send(&self, frame: String) {
-        // Fails only when the writer is gone, i.e. the connection is closing.
+        // Nothing new is queued once the connection is closing: the peer no longer waits for
+        // answers (its calls have failed with Disconnected), and the writer is finishing.
+        if !self.peer.is_connected() {
+            return;
+        }
         let _ = self.shared().out.send(Outbound::Text(frame)).await;
     }
 
@@ -182,6 +186,7 @@ impl Conn {
             None => {
                 let cx = self.context(self.shared().closed.child_token());
                 tokio::select! {
+                    biased;
                     _ = cx.cancellation().cancelled() => {}
                     _ = dispatch::invoke(self, &item.method, item.params, cx.clone()) => {}
                 }
@@ -190,7 +195,10 @@ impl Conn {
             Some(id) => {
                 let (seq, token) = item.tracked.unwrap_or_else(|| self.track(&id));
                 let cx = self.context(token.clone());
+                // Cancellation wins over a result that is ready at the same moment: once the
+                // connection is closing, a handler's late answer is dropped, not written.
                 let outcome = tokio::select! {
+                    biased;
                     _ = token.cancelled() => None,
                     r = dispatch::invoke(self, &item.method, item.params, cx) => Some(r),
                 };

@@ -31,12 +31,12 @@ pub use error::{Error, ErrorObject, Result};
 pub use peer::{Batch, CloseReason, Outbound, Peer, PeerId, RemoteService};
 pub use service::{DuplicateMethod, Service};
 
-/// serde, at the version volley is built on.
-pub use serde;
-/// schemars, at the version volley is built on: derive `JsonSchema` on parameter and result
-/// types so documents describe them.
-pub use schemars;
 /// jsonrpsee, re-exported at the version volley is built on.
 pub use jsonrpsee;
 /// jsonrpsee's message types (`ErrorObject`, `Params`, ...).
 pub use jsonrpsee_types;
+/// schemars, at the version volley is built on: derive `JsonSchema` on parameter and result
+/// types so documents describe them.
+pub use schemars;
+/// serde, at the version volley is built on.
+pub use serde;

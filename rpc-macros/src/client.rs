@@ -134,12 +134,14 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     };
     let many_arguments =
         (m.params.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let complexity = quote!(#[allow(clippy::type_complexity)]);
     let separator = (!m.docs.is_empty()).then(|| quote!(#[doc = ""]));
     quote! {
         #(#stub_attrs)*
         #separator
         #[doc = #doc]
         #many_arguments
+        #complexity
         ///
         /// The returned future owns what it needs (it does not borrow the stub), so calls
         /// to many peers can be built in a loop and awaited together.

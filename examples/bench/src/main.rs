@@ -65,7 +65,10 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
         .unwrap_or(default)
 }
 
@@ -93,7 +96,9 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", running.ws_url());
     // Stop when the parent closes our stdin.
     let mut line = String::new();
-    let _ = BufReader::new(tokio::io::stdin()).read_line(&mut line).await;
+    let _ = BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await;
     running.shutdown().await;
     Ok(())
 }
@@ -156,7 +161,14 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
     let url = tokio::time::timeout(Duration::from_secs(30), out.next_line())
         .await??
         .ok_or("server printed nothing")?;
-    println!("volley benchmark against {url} (server pid {pid}{})", if pinned { ", server on CPU 0, load on CPU 1" } else { "" });
+    println!(
+        "volley benchmark against {url} (server pid {pid}{})",
+        if pinned {
+            ", server on CPU 0, load on CPU 1"
+        } else {
+            ""
+        }
+    );
 
     let cpu = cpu_time(pid);
     let calls = throughput(&url, &opts).await?;
@@ -231,7 +243,10 @@ async fn latency(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> 
 }
 
 async fn callbacks(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
-    let c = volley::Client::builder().serve(Yes.into_service()).connect(url).await?;
+    let c = volley::Client::builder()
+        .serve(Yes.into_service())
+        .connect(url)
+        .await?;
     let per_task = (opts.calls / 4) / opts.window;
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -261,8 +276,10 @@ async fn idle_memory(url: &str, pid: u32, n: usize) -> Result<(), Box<dyn std::e
     let start = Instant::now();
     let conns = futures_util::future::try_join_all((0..n).map(|_| async {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
-        ws.send(Message::Text(r#"{"jsonrpc":"2.0","id":1,"method":"rpc.ping"}"#.into()))
-            .await?;
+        ws.send(Message::Text(
+            r#"{"jsonrpc":"2.0","id":1,"method":"rpc.ping"}"#.into(),
+        ))
+        .await?;
         let _ = ws.next().await;
         Ok::<_, tokio_tungstenite::tungstenite::Error>(ws)
     }))
