@@ -364,7 +364,7 @@ async fn handlers_see_who_calls_them() {
 }
 
 #[tokio::test]
-async fn at_the_request_cap_the_connection_stops_reading_instead_of_dropping() {
+async fn at_the_request_cap_requests_wait_their_turn_and_are_never_dropped() {
     let calc = Calc::new();
     let server = Server::builder()
         .serve(calc.clone().into_service())
@@ -372,7 +372,7 @@ async fn at_the_request_cap_the_connection_stops_reading_instead_of_dropping() {
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut a = raw_connect(&running.ws_url()).await;
-    // `wait` takes the only slot; `add` behind it must wait (not fail, not vanish).
+    // `wait` takes the only running slot; `add` behind it waits (it does not fail or vanish).
     a.send(r#"{"jsonrpc":"2.0","id":1,"method":"wait","params":[3]}"#)
         .await;
     a.send(r#"{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}"#)

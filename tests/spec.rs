@@ -59,6 +59,28 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     let v = one(raw, r#"{"jsonrpc":"1.0","id":4,"method":"add"}"#).await;
     assert_eq!((err_code(&v), v["id"].clone()), (-32600, json!(4)));
 
+    // a malformed response is refused with id null: its id is from the other side's own
+    // id space, and echoing it would answer one of the other side's calls
+    for frame in [
+        r#"{"id":1,"result":2}"#,
+        r#"{"jsonrpc":"2.0","id":7,"result":1,"error":{"code":1,"message":"x"}}"#,
+    ] {
+        let v = one(raw, frame).await;
+        assert_eq!(
+            (err_code(&v), v["id"].clone()),
+            (-32600, Value::Null),
+            "{frame}"
+        );
+    }
+
+    // rpc.cancel sent as a request is answered (with null)
+    let v = one(
+        raw,
+        r#"{"jsonrpc":"2.0","id":5,"method":"rpc.cancel","params":{"id":99}}"#,
+    )
+    .await;
+    assert_eq!(v, json!({"jsonrpc":"2.0","id":5,"result":null}));
+
     // unknown method
     let v = one(raw, r#"{"jsonrpc":"2.0","id":1,"method":"nope"}"#).await;
     assert_eq!(err_code(&v), -32601);

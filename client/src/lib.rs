@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use volley_core::connection::{BoxError, Inbound, Transport};
+use volley_core::connection::{BoxError, Inbound, Transport, close_frame};
 use volley_core::{CloseReason, DuplicateMethod, Peer, PeerConfig, Service, connection};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -161,11 +161,11 @@ impl Transport for TungsteniteSink {
     }
 
     async fn close(&mut self, reason: CloseReason) {
-        let frame = CloseFrame {
-            code: reason.code.into(),
-            reason: reason.reason.into(),
-        };
-        let _ = self.0.send(Message::Close(Some(frame))).await;
+        let frame = close_frame(&reason).map(|(code, reason)| CloseFrame {
+            code: code.into(),
+            reason: reason.into(),
+        });
+        let _ = self.0.send(Message::Close(frame)).await;
         let _ = self.0.close().await;
     }
 }
@@ -174,7 +174,11 @@ fn inbound(
     stream: SplitStream<Ws>,
 ) -> impl Stream<Item = Result<Inbound, tungstenite::Error>> + Send + Unpin + 'static {
     stream.map(|m| {
-        m.map(|m| match m {
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => return Ok(Inbound::Close(Some(read_error(&e)))),
+        };
+        Ok::<_, tungstenite::Error>(match m {
             Message::Text(t) => Inbound::Data(t.into()),
             Message::Binary(b) => Inbound::Data(b),
             Message::Close(f) => Inbound::Close(f.map(|f| CloseReason {
@@ -184,4 +188,19 @@ fn inbound(
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Inbound::Other,
         })
     })
+}
+
+/// The close code for a failed read: 1009 for an oversized message, 1007 for text that is
+/// not UTF-8, 1002 for a protocol violation, 1006 (connection lost) otherwise.
+fn read_error(e: &tungstenite::Error) -> CloseReason {
+    let code = match e {
+        tungstenite::Error::Capacity(_) => 1009,
+        tungstenite::Error::Utf8(_) => 1007,
+        tungstenite::Error::Protocol(_) => 1002,
+        _ => 1006,
+    };
+    CloseReason {
+        code,
+        reason: e.to_string(),
+    }
 }

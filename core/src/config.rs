@@ -8,8 +8,12 @@ pub struct PeerConfig {
     /// Deadline for an outgoing call when the call gives none (default 30 s).
     pub request_timeout: Duration,
     /// Incoming requests and notifications running at once on one connection (default 128).
-    /// At the cap the connection stops reading until one finishes: backpressure, never a drop.
     pub max_concurrent_requests: usize,
+    /// Incoming requests read and waiting for a running slot (default 128). When these are
+    /// full too, the connection stops reading until a request finishes: backpressure, never a
+    /// drop. While requests only wait, the connection keeps reading, so answers to the
+    /// running handlers' own calls back to this peer still arrive.
+    pub max_waiting_requests: usize,
     /// Outgoing frames waiting for the writer (default 1024). When full, callers and handlers
     /// wait for room.
     pub outbound_queue: usize,
@@ -22,6 +26,7 @@ impl Default for PeerConfig {
         Self {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 128,
+            max_waiting_requests: 128,
             outbound_queue: 1024,
             max_batch_len: 1024,
         }

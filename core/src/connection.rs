@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::value::RawValue;
@@ -16,7 +17,7 @@ use crate::context::Context;
 use crate::dispatch::{self, Incoming};
 use crate::error::{ErrorObject, codes, error_object};
 use crate::message::{self, Frame, Message};
-use crate::peer::{CloseReason, Outbound, Peer, Shared};
+use crate::peer::{CloseReason, Outbound, Peer, Queued, Shared};
 use crate::service::Service;
 
 /// One frame from the transport.
@@ -45,6 +46,20 @@ pub trait Transport: Send + 'static {
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Sends a close frame and shuts the write half.
     fn close(&mut self, reason: CloseReason) -> impl Future<Output = ()> + Send;
+}
+
+/// What to put in the close frame for `reason`: `None` (a close frame without a code) for
+/// the codes RFC 6455 forbids on the wire (1005, 1006, 1015), and the reason cut to the 123
+/// bytes a close frame can carry, at a character boundary.
+pub fn close_frame(reason: &CloseReason) -> Option<(u16, String)> {
+    if matches!(reason.code, 1005 | 1006 | 1015) || reason.code < 1000 {
+        return None;
+    }
+    let mut end = reason.reason.len().min(123);
+    while !reason.reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some((reason.code, reason.reason[..end].to_owned()))
 }
 
 /// A boxed transport error.
@@ -89,13 +104,15 @@ where
 {
     let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
     let limit = config.max_concurrent_requests.max(1);
+    let admitted = limit + config.max_waiting_requests;
     let peer = Peer::new(tx, config, extensions);
     let conn = Arc::new(Conn {
         peer: peer.clone(),
         service,
         conn_id: jsonrpsee::ConnectionId(NEXT_CONN.fetch_add(1, Ordering::Relaxed)),
-        permits: Arc::new(Semaphore::new(limit)),
-        limit,
+        admission: Arc::new(Semaphore::new(admitted)),
+        admission_limit: admitted,
+        slots: Semaphore::new(limit),
         running: Mutex::new(HashMap::new()),
         seq: AtomicU64::new(0),
     });
@@ -108,9 +125,13 @@ pub(crate) struct Conn {
     pub(crate) peer: Peer,
     pub(crate) service: Service,
     pub(crate) conn_id: jsonrpsee::ConnectionId,
-    permits: Arc<Semaphore>,
-    /// The number of dispatch slots.
-    limit: usize,
+    /// Requests read but not finished: running, or waiting for a slot.
+    /// When none is left the reader stops reading: backpressure on the socket.
+    admission: Arc<Semaphore>,
+    admission_limit: usize,
+    /// Handlers running at once (`max_concurrent_requests`). Requests waiting for a slot do
+    /// not stop the reader, so responses to a handler's own callbacks still get through.
+    slots: Semaphore,
     /// Incoming requests in flight, by raw id text, for `rpc.cancel`.
     running: Mutex<HashMap<Box<str>, (u64, CancellationToken)>>,
     seq: AtomicU64,
@@ -124,10 +145,7 @@ impl Conn {
     async fn send(&self, frame: String) {
         // Nothing new is queued once the connection is closing: the peer no longer waits for
         // answers (its calls have failed with Disconnected), and the writer is finishing.
-        if !self.peer.is_connected() {
-            return;
-        }
-        let _ = self.shared().out.send(Outbound::Text(frame)).await;
+        let _ = self.shared().send(frame, false).await;
     }
 
     /// Starts tracking an incoming request; the token is cancelled by `rpc.cancel` or close.
@@ -170,6 +188,17 @@ impl Conn {
         Context::new(self.peer.clone(), cancel)
     }
 
+    /// Waits for a running slot, then runs the handler.
+    async fn invoke(
+        self: &Arc<Self>,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        cx: Context,
+    ) -> dispatch::Reply {
+        let _slot = self.slots.acquire().await;
+        dispatch::invoke(self, method, params, cx).await
+    }
+
     /// Runs one request or notification to completion and returns its response frame.
     pub(crate) async fn run(self: &Arc<Self>, item: Incoming) -> Option<String> {
         let span = tracing::debug_span!(
@@ -188,7 +217,7 @@ impl Conn {
                 tokio::select! {
                     biased;
                     _ = cx.cancellation().cancelled() => {}
-                    _ = dispatch::invoke(self, &item.method, item.params, cx.clone()) => {}
+                    _ = self.invoke(&item.method, item.params, cx.clone()) => {}
                 }
                 None
             }
@@ -200,7 +229,7 @@ impl Conn {
                 let outcome = tokio::select! {
                     biased;
                     _ = token.cancelled() => None,
-                    r = dispatch::invoke(self, &item.method, item.params, cx) => Some(r),
+                    r = self.invoke(&item.method, item.params, cx) => Some(r),
                 };
                 self.untrack(&id, seq);
                 match outcome {
@@ -219,28 +248,59 @@ impl Conn {
     }
 }
 
+/// How long the writer keeps trying once the connection is closing (a peer that stopped
+/// reading must not hold a connection open).
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs a transport operation; once the connection is closing it gets [`CLOSE_GRACE`] more.
+async fn guarded(
+    closed: &CancellationToken,
+    op: impl Future<Output = Result<(), BoxError>>,
+) -> Result<(), BoxError> {
+    tokio::pin!(op);
+    tokio::select! {
+        biased;
+        r = &mut op => r,
+        _ = closed.cancelled() => match tokio::time::timeout(CLOSE_GRACE, op).await {
+            Ok(r) => r,
+            Err(_) => Err("the peer stopped reading".into()),
+        },
+    }
+}
+
+/// Marks the writer finished however it ends.
+struct Finished(CancellationToken);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 async fn write_loop(
     shared: Arc<Shared>,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut rx: mpsc::Receiver<Queued>,
     mut transport: impl Transport,
 ) {
+    let _finished = Finished(shared.finished.clone());
     let closed = shared.closed.clone();
+    let mut healthy = true;
     loop {
         let first = tokio::select! {
             biased;
             m = rx.recv() => m,
             _ = closed.cancelled() => None,
         };
-        let Some(Outbound::Text(first)) = first else {
+        let Some(first) = first else {
             break;
         };
-        let mut result = transport.feed(first).await;
+        let mut result = guarded(&closed, transport.feed(first.text)).await;
         // Coalesce: take whatever is queued; then let the other ready tasks (handlers about to
         // answer) run once and take what they queued, so one flush carries many frames.
         let mut yielded = false;
         while result.is_ok() {
             match rx.try_recv() {
-                Ok(Outbound::Text(t)) => result = transport.feed(t).await,
+                Ok(q) => result = guarded(&closed, transport.feed(q.text)).await,
                 Err(_) if !yielded => {
                     yielded = true;
                     tokio::task::yield_now().await;
@@ -248,31 +308,37 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        if let Err(e) = result.and(transport.flush().await) {
+        if result.is_ok() {
+            result = guarded(&closed, transport.flush()).await;
+        }
+        if let Err(e) = result {
             tracing::debug!(peer = %shared.id, error = %e, "write failed; closing");
             shared.shutdown(CloseReason {
                 code: 1006,
                 reason: format!("write failed: {e}"),
             });
+            healthy = false;
             break;
         }
     }
-    // Closing: write what was already queued (answers, a last notification), then close.
-    let mut ok = true;
-    while let Ok(Outbound::Text(t)) = rx.try_recv() {
-        if transport.feed(t).await.is_err() {
-            ok = false;
-            break;
+    // Closing: write what was already queued (answers, a last notification; not requests,
+    // whose callers were told `Disconnected`), then the close frame, all within the grace.
+    let finish = async {
+        if healthy {
+            while let Ok(q) = rx.try_recv() {
+                if !q.is_call && transport.feed(q.text).await.is_err() {
+                    return;
+                }
+            }
+            let _ = transport.flush().await;
         }
-    }
-    if ok {
-        let _ = transport.flush().await;
-    }
-    let reason = shared.close_reason().unwrap_or(CloseReason {
-        code: 1000,
-        reason: String::new(),
-    });
-    transport.close(reason).await;
+        let reason = shared.close_reason().unwrap_or(CloseReason {
+            code: 1000,
+            reason: String::new(),
+        });
+        transport.close(reason).await;
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, finish).await;
 }
 
 async fn read_loop<St, E>(conn: Arc<Conn>, mut incoming: St)
@@ -326,7 +392,7 @@ async fn permit(
     tokio::select! {
         biased;
         _ = closed.cancelled() => None,
-        p = conn.permits.clone().acquire_owned() => p.ok(),
+        p = conn.admission.clone().acquire_owned() => p.ok(),
     }
 }
 
@@ -339,13 +405,14 @@ async fn permits(
     tokio::select! {
         biased;
         _ = closed.cancelled() => None,
-        p = conn.permits.clone().acquire_many_owned(n) => p.ok(),
+        p = conn.admission.clone().acquire_many_owned(n) => p.ok(),
     }
 }
 
 /// Handles one frame; false when the connection closed while waiting for a dispatch slot.
 async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> bool {
-    let frame = match message::parse_frame(bytes) {
+    let max = conn.shared().config.max_batch_len;
+    let frame = match message::parse_frame(bytes, max) {
         Ok(f) => f,
         Err(err) => {
             conn.send(message::failure(None, &err)).await;
@@ -373,18 +440,17 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 true
             }
         },
+        Frame::TooLarge(len) => {
+            let err = error_object(
+                codes::BATCH_TOO_LARGE,
+                format!("batch of {len} exceeds the limit of {max}"),
+            );
+            conn.send(message::failure(None, &err)).await;
+            true
+        }
         Frame::Batch(items) => {
             if items.is_empty() {
                 let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
-                conn.send(message::failure(None, &err)).await;
-                return true;
-            }
-            let max = conn.shared().config.max_batch_len;
-            if items.len() > max {
-                let err = error_object(
-                    codes::BATCH_TOO_LARGE,
-                    format!("batch of {} exceeds the limit of {max}", items.len()),
-                );
                 conn.send(message::failure(None, &err)).await;
                 return true;
             }
@@ -403,9 +469,9 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 }
                 return true;
             }
-            // A batch takes one slot per element (up to the whole cap), so batching does not
-            // get around the per-connection limit.
-            let slots = u32::try_from(work.len().min(conn.limit)).unwrap_or(u32::MAX);
+            // A batch is admitted for its elements (up to the whole admission), and each element
+            // takes a running slot of its own, so batching does not get around the limit.
+            let slots = u32::try_from(work.len().min(conn.admission_limit)).unwrap_or(u32::MAX);
             let Some(permit) = permits(conn, closed, slots).await else {
                 return false;
             };
@@ -477,6 +543,10 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
             params: params.map(ToOwned::to_owned),
             tracked: None,
         }),
+        Message::Request { id, method, params } if method == "rpc.cancel" => {
+            conn.cancel_incoming(params);
+            Step::Reply(message::success(id.get(), "null"))
+        }
         Message::Request { id, method, params } => Step::Dispatch(Incoming {
             id: Some(id.to_owned()),
             method: method.into_owned(),

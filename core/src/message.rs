@@ -39,18 +39,67 @@ pub(crate) enum Message<'a> {
 pub(crate) enum Frame<'a> {
     Single(&'a RawValue),
     Batch(Vec<&'a RawValue>),
+    /// A batch with this many elements, over the connection's limit.
+    TooLarge(usize),
 }
 
-/// Parses a frame's text; `Err` is the -32700 error response to send back.
-pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, ErrorObject> {
+/// A batch's elements, keeping at most `max + 1` of them (the rest are only counted), so an
+/// oversized batch costs no memory before it is refused.
+struct Bounded<'a> {
+    items: Vec<&'a RawValue>,
+    len: usize,
+}
+
+struct BoundedSeed(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for BoundedSeed {
+    type Value = Bounded<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BoundedSeed {
+    type Value = Bounded<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        let mut len = 0;
+        loop {
+            if len <= self.0 {
+                match seq.next_element::<&'de RawValue>()? {
+                    Some(item) => items.push(item),
+                    None => break,
+                }
+            } else if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                break;
+            }
+            len += 1;
+        }
+        Ok(Bounded { items, len })
+    }
+}
+
+/// Parses a frame's text; `Err` is the -32700 error response to send back. A batch longer
+/// than `max_batch` comes back as [`Frame::TooLarge`] without its elements.
+pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Frame<'_>, ErrorObject> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
     let raw: &RawValue =
         serde_json::from_str(text).map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
     if raw.get().starts_with('[') {
-        let items: Vec<&RawValue> = serde_json::from_str(raw.get())
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let batch = BoundedSeed(max_batch)
+            .deserialize(&mut de)
             .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
-        Ok(Frame::Batch(items))
+        if batch.len > max_batch {
+            Ok(Frame::TooLarge(batch.len))
+        } else {
+            Ok(Frame::Batch(batch.items))
+        }
     } else {
         Ok(Frame::Single(raw))
     }
@@ -108,8 +157,12 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
     {
         return invalid(None, "id must be a string, a number or null");
     }
+    // Only a request's id is ours to echo: a malformed *response* carries an id from our own
+    // id space, and echoing it would answer one of the other side's calls. So without
+    // `method`, errors go out with `id: null`.
+    let echo = if env.method.is_some() { id } else { None };
     if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
-        return invalid(id, "jsonrpc must be \"2.0\"");
+        return invalid(echo, "jsonrpc must be \"2.0\"");
     }
     if let Some(m) = env.method {
         let method: Cow<'_, str> = match serde_json::from_str(m.get()) {
@@ -139,8 +192,8 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
             id,
             outcome: Err(e),
         },
-        (_, Some(_), Some(_)) => invalid(id, "a response has either result or error, not both"),
-        _ => invalid(id, "not a request, notification or response"),
+        (_, Some(_), Some(_)) => invalid(None, "a response has either result or error, not both"),
+        _ => invalid(None, "not a request, notification or response"),
     }
 }
 

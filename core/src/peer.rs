@@ -46,6 +46,14 @@ pub enum Outbound {
     Text(String),
 }
 
+/// A frame waiting for the writer; `is_call` marks requests, which are not written once the
+/// connection is closing (their callers have already been told `Disconnected`).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) text: String,
+    pub(crate) is_call: bool,
+}
+
 pub(crate) type Answer = std::result::Result<Box<RawValue>, ErrorObject>;
 
 struct Pending {
@@ -57,8 +65,10 @@ pub(crate) struct Shared {
     pub(crate) id: PeerId,
     next_id: AtomicU64,
     pending: Mutex<Pending>,
-    pub(crate) out: mpsc::Sender<Outbound>,
+    pub(crate) out: mpsc::Sender<Queued>,
     pub(crate) closed: CancellationToken,
+    /// Cancelled when the writer has finished (close frame sent or the socket gone).
+    pub(crate) finished: CancellationToken,
     close_reason: Mutex<Option<CloseReason>>,
     pub(crate) config: PeerConfig,
     extensions: http::Extensions,
@@ -97,6 +107,21 @@ impl Shared {
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
         self.closed.cancel();
+    }
+
+    /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
+    /// when the connection closes meanwhile (a stalled writer never holds a caller).
+    pub(crate) async fn send(&self, frame: String, is_call: bool) -> Result<()> {
+        if self.closed.is_cancelled() {
+            return Err(Error::Disconnected);
+        }
+        tokio::select! {
+            biased;
+            _ = self.closed.cancelled() => Err(Error::Disconnected),
+            sent = self.out.send(Queued { text: frame, is_call }) => {
+                sent.map_err(|_| Error::Disconnected)
+            }
+        }
     }
 
     pub(crate) fn close_reason(&self) -> Option<CloseReason> {
@@ -141,7 +166,10 @@ impl Drop for CallGuard<'_> {
                 let frame = message::request(None, "rpc.cancel", Some(&params));
                 // Best effort: a full queue means the peer is slow; the late answer is dropped
                 // as an unknown id anyway.
-                let _ = self.shared.out.try_send(Outbound::Text(frame));
+                let _ = self.shared.out.try_send(Queued {
+                    text: frame,
+                    is_call: false,
+                });
             }
         }
     }
@@ -162,7 +190,7 @@ pub struct Peer {
 
 impl Peer {
     pub(crate) fn new(
-        out: mpsc::Sender<Outbound>,
+        out: mpsc::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
     ) -> Self {
@@ -176,6 +204,7 @@ impl Peer {
                 }),
                 out,
                 closed: CancellationToken::new(),
+                finished: CancellationToken::new(),
                 close_reason: Mutex::new(None),
                 config,
                 extensions,
@@ -199,8 +228,12 @@ impl Peer {
     }
 
     /// Resolves once the connection has closed, with the reason.
+    ///
+    /// It resolves once the writer is done too (the close frame sent, or the socket gone), so
+    /// a program that returns after it does not cut the closing handshake short.
     pub async fn closed(&self) -> CloseReason {
         self.shared.closed.cancelled().await;
+        self.shared.finished.cancelled().await;
         self.shared.close_reason().unwrap_or(CloseReason {
             code: 1006,
             reason: String::new(),
@@ -259,11 +292,7 @@ impl Peer {
         };
         let frame = message::request(Some(id), method, params.as_deref());
         let exchange = async {
-            shared
-                .out
-                .send(Outbound::Text(frame))
-                .await
-                .map_err(|_| Error::Disconnected)?;
+            shared.send(frame, true).await?;
             rx.await.map_err(|_| Error::Disconnected)
         };
         let answer = match tokio::time::timeout(timeout, exchange).await {
@@ -283,11 +312,24 @@ impl Peer {
             return Err(Error::Disconnected);
         }
         let frame = message::request(None, method, params.as_deref());
-        self.shared
-            .out
-            .send(Outbound::Text(frame))
-            .await
-            .map_err(|_| Error::Disconnected)
+        self.shared.send(frame, false).await
+    }
+
+    /// Queues a notification only if the outgoing queue has room right now; `Error::Busy`
+    /// when it is full (the peer is not reading), `Error::Disconnected` when closed.
+    pub fn try_notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
+        if !self.is_connected() {
+            return Err(Error::Disconnected);
+        }
+        let frame = message::request(None, method, params.as_deref());
+        let queued = Queued {
+            text: frame,
+            is_call: false,
+        };
+        self.shared.out.try_send(queued).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => Error::Busy,
+            mpsc::error::TrySendError::Closed(_) => Error::Disconnected,
+        })
     }
 
     /// Starts a batch: several calls and notifications sent in one frame.
@@ -389,12 +431,9 @@ impl Batch<'_> {
         if receivers.is_empty() && !self.peer.is_connected() {
             return Err(Error::Disconnected);
         }
+        let is_call = !receivers.is_empty();
         let exchange = async {
-            shared
-                .out
-                .send(Outbound::Text(frame))
-                .await
-                .map_err(|_| Error::Disconnected)?;
+            shared.send(frame, is_call).await?;
             let mut out = Vec::with_capacity(receivers.len());
             for rx in receivers {
                 out.push(match rx.await {

@@ -106,10 +106,18 @@ impl ServerBuilder {
         self
     }
 
-    /// Incoming requests running at once per connection (default 128); at the cap the
-    /// connection stops reading until one finishes.
+    /// Incoming requests running at once per connection (default 128). Up to
+    /// [`max_waiting_requests`](Self::max_waiting_requests) more wait for a slot; beyond that
+    /// the connection stops reading until one finishes.
     pub fn max_concurrent_requests(mut self, n: usize) -> Self {
         self.config.max_concurrent_requests = n;
+        self
+    }
+
+    /// Incoming requests read ahead and waiting for a running slot, per connection (default
+    /// 128). While requests only wait, answers to handlers' callbacks still get through.
+    pub fn max_waiting_requests(mut self, n: usize) -> Self {
+        self.config.max_waiting_requests = n;
         self
     }
 
@@ -419,9 +427,17 @@ impl RunningServer {
 
     /// Stops accepting, closes every connection with 1001 ("server shutting down"; their
     /// pending calls fail with `Disconnected`) and waits for the listener to stop.
+    ///
+    /// It returns once every connection has sent its close frame (or given up on a peer that
+    /// stopped reading, after two seconds), so a program may exit right after it.
     pub async fn shutdown(self) {
         self.server.inner.shutdown.cancel();
-        self.server.peers().close_all(1001, "server shutting down");
+        let peers = self.server.peers().list();
+        for peer in &peers {
+            peer.close_with(1001, "server shutting down");
+        }
+        let closing = futures_util::future::join_all(peers.iter().map(|p| p.closed()));
+        let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
         let _ = self.task.await;
     }
 }

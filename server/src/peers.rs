@@ -71,20 +71,20 @@ impl Peers {
         self.inner.events.subscribe()
     }
 
-    /// Sends the notification `method` with `params` to every connected peer, concurrently;
-    /// returns how many peers it was queued for (peers that disconnect meanwhile are skipped).
-    pub async fn notify_all<P: volley_core::serde::Serialize + ?Sized>(
+    /// Queues the notification `method` with `params` for every connected peer, without
+    /// waiting: a peer whose outgoing queue is full (it has stopped reading) misses it, so one
+    /// stalled client never holds up a broadcast. Returns how many peers it was queued for.
+    pub fn notify_all<P: volley_core::serde::Serialize + ?Sized>(
         &self,
         method: &str,
         params: &P,
     ) -> Result<usize, volley_core::Error> {
         let params = volley_core::params::encode_params(params)?;
-        let sends = self.list().into_iter().map(|peer| {
-            let params = params.clone();
-            async move { peer.notify_raw(method, params).await.is_ok() }
-        });
-        let sent = futures_util::future::join_all(sends).await;
-        Ok(sent.into_iter().filter(|ok| *ok).count())
+        Ok(self
+            .list()
+            .iter()
+            .filter(|peer| peer.try_notify_raw(method, params.clone()).is_ok())
+            .count())
     }
 
     /// Closes every connection with `code` (1001 when the server shuts down).

@@ -1,0 +1,126 @@
+//! Limits and failure modes: stalled peers, the request cap with callbacks, oversized messages.
+
+mod common;
+
+use std::time::Duration;
+
+use common::services::*;
+use common::{raw_connect, t};
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use volley::{Client, Error, PeerConfig, PeerEvent, Server};
+
+#[tokio::test]
+async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .peer_config(PeerConfig {
+            outbound_queue: 2,
+            ..PeerConfig::default()
+        })
+        .build();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    // A client that connects and then never reads.
+    let _silent = raw_connect(&running.ws_url()).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!("expected a connection")
+    };
+    // Fill the socket buffers and the outgoing queue with big notifications.
+    let big = "x".repeat(256 * 1024);
+    t(async {
+        loop {
+            match peer.try_notify_raw("log", serde_json::value::to_raw_value(&[&big]).ok()) {
+                Ok(()) => tokio::task::yield_now().await,
+                Err(Error::Busy) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await;
+    // These wait for room that never comes...
+    let notify = tokio::spawn({
+        let peer = peer.clone();
+        async move { peer.notify("log", &["late"]).await }
+    });
+    let call = tokio::spawn({
+        let peer = peer.clone();
+        async move { peer.call::<_, bool>("confirm", &["still there?"]).await }
+    });
+    // ...a broadcast skips the stalled peer instead of waiting for it...
+    assert_eq!(
+        running
+            .server()
+            .peers()
+            .notify_all("log", &["all"])
+            .unwrap(),
+        0
+    );
+    // ...and closing releases them at once, and the connection ends within its grace.
+    peer.close();
+    assert!(t(notify).await.unwrap().unwrap_err().is_disconnected());
+    assert!(t(call).await.unwrap().unwrap_err().is_disconnected());
+    t(peer.closed()).await;
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn handlers_calling_back_at_the_request_cap_do_not_stall() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .peer_config(PeerConfig {
+            max_concurrent_requests: 1,
+            max_waiting_requests: 3,
+            request_timeout: Duration::from_secs(8),
+            ..PeerConfig::default()
+        })
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let client = t(Client::builder()
+        .serve(
+            TestBrowser {
+                answer: true,
+                ticks: None,
+                asked: None,
+            }
+            .into_service(),
+        )
+        .connect(&running.ws_url()))
+    .await
+    .unwrap();
+    let calc = CalculatorClient::new(client.peer());
+    // Each `ask` calls the client back; with one slot the others wait for the first, whose
+    // callback answer must still be read.
+    let asks = (0..4).map(|i| calc.ask(format!("q{i}")));
+    for answer in t(futures_util::future::join_all(asks)).await {
+        assert!(answer.unwrap());
+    }
+
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_with_1009() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .max_message_size(1000)
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let mut raw = raw_connect(&running.ws_url()).await;
+    let params = "1,".repeat(2500);
+    raw.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"echo","params":[[{params}1]]}}"#
+    ))
+    .await;
+    loop {
+        match t(raw.ws.next()).await {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1009, "{frame:?}");
+                break;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a close frame with 1009, got {other:?}"),
+        }
+    }
+    running.shutdown().await;
+}
