@@ -124,3 +124,23 @@ async fn an_oversized_message_closes_with_1009() {
     }
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn rpc_cancel_reaches_every_running_request_with_that_id() {
+    let server = Server::builder().serve(Calc::new().into_service()).build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let mut raw = raw_connect(&running.ws_url()).await;
+    // A peer may reuse an id while the first request with it still runs.
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"wait","params":[21]}"#)
+        .await;
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"wait","params":[22]}"#)
+        .await;
+    raw.send(r#"{"jsonrpc":"2.0","method":"rpc.cancel","params":{"id":1}}"#)
+        .await;
+    for _ in 0..2 {
+        let v = raw.recv().await;
+        assert_eq!(v["id"], 1, "{v}");
+        assert_eq!(v["error"]["code"], -32800, "{v}");
+    }
+    running.shutdown().await;
+}

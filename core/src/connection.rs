@@ -133,7 +133,9 @@ pub(crate) struct Conn {
     /// not stop the reader, so responses to a handler's own callbacks still get through.
     slots: Semaphore,
     /// Incoming requests in flight, by raw id text, for `rpc.cancel`.
-    running: Mutex<HashMap<Box<str>, (u64, CancellationToken)>>,
+    /// (A peer may reuse an id while an earlier request with it still runs: `rpc.cancel`
+    /// then cancels all of them.)
+    running: Mutex<HashMap<Box<str>, Vec<(u64, CancellationToken)>>>,
     seq: AtomicU64,
 }
 
@@ -153,14 +155,20 @@ impl Conn {
         let token = self.shared().closed.child_token();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        running.insert(id.get().into(), (seq, token.clone()));
+        running
+            .entry(id.get().into())
+            .or_default()
+            .push((seq, token.clone()));
         (seq, token)
     }
 
     fn untrack(&self, id: &RawValue, seq: u64) {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        if running.get(id.get()).is_some_and(|(s, _)| *s == seq) {
-            running.remove(id.get());
+        if let Some(tokens) = running.get_mut(id.get()) {
+            tokens.retain(|(s, _)| *s != seq);
+            if tokens.is_empty() {
+                running.remove(id.get());
+            }
         }
     }
 
@@ -178,7 +186,7 @@ impl Conn {
             .ok();
         if let Some(id) = id {
             let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((_, token)) = running.get(id.get()) {
+            for (_, token) in running.get(id.get()).into_iter().flatten() {
                 token.cancel();
             }
         }
