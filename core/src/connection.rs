@@ -121,6 +121,9 @@ where
     peer
 }
 
+/// One running incoming request: its sequence number and cancellation token.
+type Tracked = (u64, CancellationToken);
+
 pub(crate) struct Conn {
     pub(crate) peer: Peer,
     pub(crate) service: Service,
@@ -135,7 +138,7 @@ pub(crate) struct Conn {
     /// Incoming requests in flight, by raw id text, for `rpc.cancel`.
     /// (A peer may reuse an id while an earlier request with it still runs: `rpc.cancel`
     /// then cancels all of them.)
-    running: Mutex<HashMap<Box<str>, Vec<(u64, CancellationToken)>>>,
+    running: Mutex<HashMap<Box<str>, Vec<Tracked>>>,
     seq: AtomicU64,
 }
 
