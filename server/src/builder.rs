@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
@@ -35,6 +35,7 @@ pub struct ServerBuilder {
     max_message_size: usize,
     backlog: u32,
     max_connections: Option<usize>,
+    allowed_origins: Option<Vec<String>>,
     docs_page: bool,
     documents: bool,
     title: Option<String>,
@@ -54,6 +55,7 @@ impl Default for ServerBuilder {
             max_message_size: 16 * 1024 * 1024,
             backlog: 4096,
             max_connections: None,
+            allowed_origins: None,
             docs_page: true,
             documents: true,
             title: None,
@@ -188,6 +190,25 @@ impl ServerBuilder {
         self
     }
 
+    /// Accepts WebSocket upgrades only from pages served by these origins
+    /// (`"https://app.example.com"`, `"http://localhost:8080"`): a browser sends `Origin` with
+    /// every upgrade, and any other origin gets HTTP 403, so a page elsewhere cannot open a
+    /// connection with your users' cookies. Requests without `Origin` (programs, not
+    /// browsers) are accepted. By default every origin is accepted.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = Some(
+            origins
+                .into_iter()
+                .map(|o| o.into().trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
+        );
+        self
+    }
+
     /// Finishes the server.
     pub fn build(self) -> Server {
         let mut info = DocInfo::for_services(self.service.descriptions());
@@ -207,6 +228,7 @@ impl ServerBuilder {
         Server {
             inner: Arc::new(Inner {
                 slots: self.max_connections.map(|n| Arc::new(Semaphore::new(n))),
+                allowed_origins: self.allowed_origins,
                 service,
                 client_services: self.client_services,
                 config: self.config,
@@ -239,6 +261,7 @@ struct Inner {
     /// The address of the last `listen`, for documents requested without a Host header.
     bound: Mutex<Option<SocketAddr>>,
     slots: Option<Arc<Semaphore>>,
+    allowed_origins: Option<Vec<String>>,
     peers: Peers,
     shutdown: CancellationToken,
 }
@@ -450,6 +473,20 @@ async fn upgrade(
     let inner = &server.inner;
     if inner.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "server shutting down").into_response();
+    }
+    if let (Some(allowed), Some(origin)) = (
+        &inner.allowed_origins,
+        request.headers().get(header::ORIGIN),
+    ) {
+        let origin = origin
+            .to_str()
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        if !allowed.contains(&origin) {
+            tracing::debug!(%origin, "WebSocket upgrade from an origin that is not allowed");
+            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
     }
     let slot = match &inner.slots {
         Some(s) => match s.clone().try_acquire_owned() {
