@@ -144,3 +144,68 @@ async fn rpc_cancel_reaches_every_running_request_with_that_id() {
     }
     running.shutdown().await;
 }
+
+fn keepalive(every: Duration) -> PeerConfig {
+    PeerConfig {
+        ping_interval: Some(every),
+        ..PeerConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_peer_that_answers_nothing_is_closed_as_dead() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .peer_config(keepalive(Duration::from_millis(100)))
+        .build();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    // Connects, then never reads: no pong ever comes back.
+    let _silent = raw_connect(&running.ws_url()).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!("expected a connection")
+    };
+    let pending = tokio::spawn({
+        let peer = peer.clone();
+        async move {
+            BrowserClient::new(&peer)
+                .tick(1)
+                .await
+                .and(peer.call::<_, bool>("confirm", &["there?"]).await)
+        }
+    });
+    match t(events.recv()).await.unwrap() {
+        PeerEvent::Disconnected { id, reason } => {
+            assert_eq!(id, peer.id());
+            assert!(reason.reason.contains("the peer is gone"), "{reason:?}");
+        }
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+    assert!(t(pending).await.unwrap().unwrap_err().is_disconnected());
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_idle_but_healthy_connection_stays_open() {
+    let server = Server::builder()
+        .serve(Calc::new().into_service())
+        .peer_config(keepalive(Duration::from_millis(50)))
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let client = t(Client::builder()
+        .peer_config(keepalive(Duration::from_millis(50)))
+        .connect(&running.ws_url()))
+    .await
+    .unwrap();
+    // Ten keepalive periods with no calls at all: pings and pongs keep both ends alive.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(client.peer().is_connected());
+    assert_eq!(running.server().peers().len(), 1);
+    assert_eq!(
+        t(CalculatorClient::new(client.peer()).add(2, 3))
+            .await
+            .unwrap(),
+        5
+    );
+    running.shutdown().await;
+}

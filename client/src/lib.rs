@@ -160,6 +160,13 @@ impl Transport for TungsteniteSink {
         self.0.flush().await.map_err(Into::into)
     }
 
+    async fn ping(&mut self) -> Result<(), BoxError> {
+        self.0
+            .send(Message::Ping(Default::default()))
+            .await
+            .map_err(Into::into)
+    }
+
     async fn close(&mut self, reason: CloseReason) {
         let frame = close_frame(&reason).map(|(code, reason)| CloseFrame {
             code: code.into(),

@@ -19,6 +19,10 @@ pub struct PeerConfig {
     pub outbound_queue: usize,
     /// Most elements accepted in one incoming batch (default 1024).
     pub max_batch_len: usize,
+    /// Keepalive (default 30 s): a WebSocket ping goes out this often, and a connection from
+    /// which nothing at all (no frame, no pong) has arrived for twice this long is closed as
+    /// dead, failing its pending calls with `Disconnected`. `None` turns it off.
+    pub ping_interval: Option<Duration>,
 }
 
 impl Default for PeerConfig {
@@ -29,6 +33,7 @@ impl Default for PeerConfig {
             max_waiting_requests: 128,
             outbound_queue: 1024,
             max_batch_len: 1024,
+            ping_interval: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -46,6 +46,10 @@ pub trait Transport: Send + 'static {
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Sends a close frame and shuts the write half.
     fn close(&mut self, reason: CloseReason) -> impl Future<Output = ()> + Send;
+    /// Sends a WebSocket ping and flushes it (keepalive). The default sends nothing.
+    fn ping(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// What to put in the close frame for `reason`: `None` (a close frame without a code) for
@@ -279,6 +283,16 @@ async fn guarded(
     }
 }
 
+/// The next keepalive tick, or never when keepalive is off.
+async fn tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(timer) => {
+            timer.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// Marks the writer finished however it ends.
 struct Finished(CancellationToken);
 
@@ -296,11 +310,28 @@ async fn write_loop(
     let _finished = Finished(shared.finished.clone());
     let closed = shared.closed.clone();
     let mut healthy = true;
+    let mut keepalive = shared.config.ping_interval.map(|every| {
+        let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        timer
+    });
     loop {
         let first = tokio::select! {
             biased;
             m = rx.recv() => m,
             _ = closed.cancelled() => None,
+            _ = tick(&mut keepalive) => {
+                if let Err(e) = guarded(&closed, transport.ping()).await {
+                    tracing::debug!(peer = %shared.id, error = %e, "ping failed; closing");
+                    shared.shutdown(CloseReason {
+                        code: 1006,
+                        reason: format!("write failed: {e}"),
+                    });
+                    healthy = false;
+                    break;
+                }
+                continue;
+            }
         };
         let Some(first) = first else {
             break;
@@ -358,12 +389,30 @@ where
     E: std::fmt::Display + Send + 'static,
 {
     let closed = conn.shared().closed.clone();
+    let every = conn.shared().config.ping_interval;
+    let mut keepalive = every.map(|every| {
+        let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        timer
+    });
+    conn.shared().seen();
     let reason = loop {
         let next = tokio::select! {
             biased;
             _ = closed.cancelled() => return,
             n = incoming.next() => n,
+            _ = tick(&mut keepalive) => {
+                let quiet = conn.shared().quiet_for();
+                match every {
+                    Some(every) if quiet > every * 2 => break CloseReason {
+                        code: 1006,
+                        reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                    },
+                    _ => continue,
+                }
+            }
         };
+        conn.shared().seen();
         match next {
             None => {
                 break CloseReason {
@@ -388,6 +437,8 @@ where
                 if !on_frame(&conn, &bytes, &closed).await {
                     return;
                 }
+                // Time spent waiting for a dispatch slot is ours, not the peer's silence.
+                conn.shared().seen();
             }
         }
     };

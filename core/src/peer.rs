@@ -69,6 +69,9 @@ pub(crate) struct Shared {
     pub(crate) closed: CancellationToken,
     /// Cancelled when the writer has finished (close frame sent or the socket gone).
     pub(crate) finished: CancellationToken,
+    /// When the connection started, and milliseconds after it that the last frame arrived.
+    pub(crate) started: std::time::Instant,
+    pub(crate) last_seen_ms: AtomicU64,
     close_reason: Mutex<Option<CloseReason>>,
     pub(crate) config: PeerConfig,
     extensions: http::Extensions,
@@ -107,6 +110,18 @@ impl Shared {
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
         self.closed.cancel();
+    }
+
+    /// Notes that a frame (of any kind) arrived.
+    pub(crate) fn seen(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_seen_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// How long since the last frame arrived.
+    pub(crate) fn quiet_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_seen_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
     }
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
@@ -205,6 +220,8 @@ impl Peer {
                 out,
                 closed: CancellationToken::new(),
                 finished: CancellationToken::new(),
+                started: std::time::Instant::now(),
+                last_seen_ms: AtomicU64::new(0),
                 close_reason: Mutex::new(None),
                 config,
                 extensions,
