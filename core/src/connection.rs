@@ -1,12 +1,15 @@
 //! The per-connection engine: one reader, one writer, a bounded dispatcher. The only module
-//! that touches the transport, and only through `Stream`/`Sink` of [`Inbound`]/[`Outbound`].
+//! that touches the transport, and only through a `Stream` of [`Inbound`] frames and a
+//! [`Transport`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::time::Instant;
+
+use futures_util::{Stream, StreamExt};
 use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -14,11 +17,12 @@ use tracing::Instrument;
 
 use crate::config::PeerConfig;
 use crate::context::Context;
-use crate::dispatch::{self, Incoming};
+use crate::dispatch::{self, Incoming, Target};
 use crate::error::{ErrorObject, codes, error_object};
 use crate::message::{self, Frame, Message};
-use crate::peer::{CloseReason, Outbound, Peer, Queued, Shared};
+use crate::peer::{CloseReason, Peer, Queued, Shared};
 use crate::service::Service;
+use jsonrpsee_types::Params;
 
 /// One frame from the transport.
 #[derive(Debug)]
@@ -29,13 +33,6 @@ pub enum Inbound {
     Close(Option<CloseReason>),
     /// Ping, pong or anything else the transport handles itself.
     Other,
-}
-
-/// What the writer sends at the end, beyond the queued frames.
-#[derive(Debug)]
-pub enum WriterFinal {
-    /// A close frame with this code and reason.
-    Close(CloseReason),
 }
 
 /// Adapts a transport's sink to volley: text frames in, close at the end.
@@ -68,25 +65,6 @@ pub fn close_frame(reason: &CloseReason) -> Option<(u16, String)> {
 
 /// A boxed transport error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Any `Sink<Outbound>` whose close is a plain sink close (no close code).
-pub struct SinkTransport<S>(pub S);
-
-impl<S> Transport for SinkTransport<S>
-where
-    S: Sink<Outbound> + Unpin + Send + 'static,
-    S::Error: Into<BoxError>,
-{
-    async fn feed(&mut self, text: String) -> Result<(), BoxError> {
-        self.0.feed(Outbound::Text(text)).await.map_err(Into::into)
-    }
-    async fn flush(&mut self) -> Result<(), BoxError> {
-        self.0.flush().await.map_err(Into::into)
-    }
-    async fn close(&mut self, _reason: CloseReason) {
-        let _ = self.0.close().await;
-    }
-}
 
 static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
 
@@ -206,12 +184,13 @@ impl Conn {
     /// Waits for a running slot, then runs the handler.
     async fn invoke(
         self: &Arc<Self>,
-        method: &str,
-        params: Option<Box<RawValue>>,
+        target: Target,
+        params: Params<'static>,
+        id: Option<&RawValue>,
         cx: Context,
     ) -> dispatch::Reply {
         let _slot = self.slots.acquire().await;
-        dispatch::invoke(self, method, params, cx).await
+        dispatch::invoke(self, target, params, id, cx).await
     }
 
     /// Runs one request or notification to completion and returns its response frame.
@@ -219,46 +198,48 @@ impl Conn {
         let span = tracing::debug_span!(
             "rpc",
             peer = %self.peer.id(),
-            method = %item.method,
-            id = item.id.as_deref().map(RawValue::get),
+            method = item.target.name(),
+            id = item.request.as_ref().map(|(id, _)| id.get()),
         );
         self.run_inner(item).instrument(span).await
     }
 
     async fn run_inner(self: &Arc<Self>, item: Incoming) -> Option<String> {
-        match item.id {
-            None => {
-                let cx = self.context(self.shared().closed.child_token());
-                tokio::select! {
-                    biased;
-                    _ = cx.cancellation().cancelled() => {}
-                    _ = self.invoke(&item.method, item.params, cx.clone()) => {}
-                }
-                None
+        let Incoming {
+            request,
+            target,
+            params,
+        } = item;
+        let Some((id, (seq, token))) = request else {
+            // A notification: run it, answer nothing.
+            let token = self.shared().closed.child_token();
+            let cx = self.context(token.clone());
+            tokio::select! {
+                biased;
+                _ = token.cancelled() => {}
+                _ = self.invoke(target, params, None, cx) => {}
             }
-            Some(id) => {
-                let (seq, token) = item.tracked.unwrap_or_else(|| self.track(&id));
-                let cx = self.context(token.clone());
-                // Cancellation wins over a result that is ready at the same moment: once the
-                // connection is closing, a handler's late answer is dropped, not written.
-                let outcome = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => None,
-                    r = self.invoke(&item.method, item.params, cx) => Some(r),
-                };
-                self.untrack(&id, seq);
-                match outcome {
-                    Some(reply) => Some(reply.into_frame(id.get())),
-                    None if self.peer.is_connected() => Some(message::failure(
-                        Some(id.get()),
-                        &error_object(
-                            codes::REQUEST_CANCELLED,
-                            "cancelled by rpc.cancel".to_owned(),
-                        ),
-                    )),
-                    None => None,
-                }
-            }
+            return None;
+        };
+        let cx = self.context(token.clone());
+        // Cancellation wins over a result that is ready at the same moment: once the
+        // connection is closing, a handler's late answer is dropped, not written.
+        let outcome = tokio::select! {
+            biased;
+            _ = token.cancelled() => None,
+            r = self.invoke(target, params, Some(&id), cx) => Some(r),
+        };
+        self.untrack(&id, seq);
+        match outcome {
+            Some(reply) => Some(reply.into_frame(id.get())),
+            None if self.peer.is_connected() => Some(message::failure(
+                Some(id.get()),
+                &error_object(
+                    codes::REQUEST_CANCELLED,
+                    "cancelled by rpc.cancel".to_owned(),
+                ),
+            )),
+            None => None,
         }
     }
 }
@@ -281,6 +262,15 @@ async fn guarded(
             Err(_) => Err("the peer stopped reading".into()),
         },
     }
+}
+
+/// A timer that first fires one `every` from now, or none when keepalive is off.
+fn keepalive_timer(every: Option<Duration>) -> Option<tokio::time::Interval> {
+    every.map(|every| {
+        let mut timer = tokio::time::interval_at(Instant::now() + every, every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        timer
+    })
 }
 
 /// The next keepalive tick, or never when keepalive is off.
@@ -310,11 +300,7 @@ async fn write_loop(
     let _finished = Finished(shared.finished.clone());
     let closed = shared.closed.clone();
     let mut healthy = true;
-    let mut keepalive = shared.config.ping_interval.map(|every| {
-        let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        timer
-    });
+    let mut keepalive = keepalive_timer(shared.config.ping_interval);
     loop {
         let first = tokio::select! {
             biased;
@@ -390,19 +376,16 @@ where
 {
     let closed = conn.shared().closed.clone();
     let every = conn.shared().config.ping_interval;
-    let mut keepalive = every.map(|every| {
-        let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        timer
-    });
-    conn.shared().seen();
+    let mut keepalive = keepalive_timer(every);
+    // Only this task reads frames, so when the last one arrived is its own business.
+    let mut last_seen = Instant::now();
     let reason = loop {
         let next = tokio::select! {
             biased;
             _ = closed.cancelled() => return,
             n = incoming.next() => n,
             _ = tick(&mut keepalive) => {
-                let quiet = conn.shared().quiet_for();
+                let quiet = last_seen.elapsed();
                 match every {
                     Some(every) if quiet > every * 2 => break CloseReason {
                         code: 1006,
@@ -412,7 +395,6 @@ where
                 }
             }
         };
-        conn.shared().seen();
         match next {
             None => {
                 break CloseReason {
@@ -437,29 +419,18 @@ where
                 if !on_frame(&conn, &bytes, &closed).await {
                     return;
                 }
-                // Time spent waiting for a dispatch slot is ours, not the peer's silence.
-                conn.shared().seen();
             }
         }
+        // Noted after the frame is handled: time spent waiting for a dispatch slot is ours,
+        // not the peer's silence.
+        last_seen = Instant::now();
     };
     tracing::debug!(peer = %conn.peer.id(), code = reason.code, reason = %reason.reason, "connection ended");
     conn.shared().shutdown(reason);
 }
 
-/// Waits for a dispatch slot; `None` when the connection closed meanwhile.
-async fn permit(
-    conn: &Conn,
-    closed: &CancellationToken,
-) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    tokio::select! {
-        biased;
-        _ = closed.cancelled() => None,
-        p = conn.admission.clone().acquire_owned() => p.ok(),
-    }
-}
-
-/// Waits for `n` dispatch slots; `None` when the connection closed meanwhile.
-async fn permits(
+/// Waits for `n` admissions; `None` when the connection closed meanwhile.
+async fn admit(
     conn: &Conn,
     closed: &CancellationToken,
     n: u32,
@@ -489,7 +460,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 true
             }
             Step::Dispatch(item) => {
-                let Some(permit) = permit(conn, closed).await else {
+                let Some(permit) = admit(conn, closed, 1).await else {
                     return false;
                 };
                 let conn = conn.clone();
@@ -534,7 +505,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             // A batch is admitted for its elements (up to the whole admission), and each element
             // takes a running slot of its own, so batching does not get around the limit.
             let slots = u32::try_from(work.len().min(conn.admission_limit)).unwrap_or(u32::MAX);
-            let Some(permit) = permits(conn, closed, slots).await else {
+            let Some(permit) = admit(conn, closed, slots).await else {
                 return false;
             };
             let conn = conn.clone();
@@ -563,6 +534,11 @@ fn join_batch(replies: Vec<String>) -> String {
     }
     s.push(']');
     s
+}
+
+/// Params as jsonrpsee callbacks take them, copied once out of the frame.
+fn owned_params(params: Option<&RawValue>) -> Params<'static> {
+    Params::new(params.map(RawValue::get)).into_owned()
 }
 
 enum Step {
@@ -599,24 +575,37 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
             conn.cancel_incoming(params);
             Step::Done
         }
-        Message::Notification { method, params } => Step::Dispatch(Incoming {
-            id: None,
-            method: method.into_owned(),
-            params: params.map(ToOwned::to_owned),
-            tracked: None,
-        }),
+        Message::Notification { method, params } => match Target::resolve(conn, &method) {
+            Some(target) => Step::Dispatch(Incoming {
+                request: None,
+                target,
+                params: owned_params(params),
+            }),
+            None => {
+                tracing::debug!(peer = %conn.peer.id(), %method, "notification for no method; dropped");
+                Step::Done
+            }
+        },
         Message::Request { id, method, params } if method == "rpc.cancel" => {
             conn.cancel_incoming(params);
             Step::Reply(message::success(id.get(), "null"))
         }
-        Message::Request { id, method, params } => Step::Dispatch(Incoming {
-            id: Some(id.to_owned()),
-            method: method.into_owned(),
-            params: params.map(ToOwned::to_owned),
-            // Tracked before the handler task starts, so an `rpc.cancel` right behind the
-            // request always finds it.
-            tracked: Some(conn.track(id)),
-        }),
+        Message::Request { id, method, params } => match Target::resolve(conn, &method) {
+            Some(target) => Step::Dispatch(Incoming {
+                // Tracked before the handler task starts, so an `rpc.cancel` right behind the
+                // request always finds it.
+                request: Some((id.to_owned(), conn.track(id))),
+                target,
+                params: owned_params(params),
+            }),
+            None => Step::Reply(message::failure(
+                Some(id.get()),
+                &error_object(
+                    codes::METHOD_NOT_FOUND,
+                    format!("no method named `{method}`"),
+                ),
+            )),
+        },
         Message::Invalid { id, detail } => {
             let err = error_object(codes::INVALID_REQUEST, detail);
             Step::Reply(message::failure(id.map(RawValue::get), &err))

@@ -1,5 +1,6 @@
 //! Invoking a method from the jsonrpsee method table, and volley's built-in `rpc.*` methods.
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -14,18 +15,53 @@ use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object};
 use crate::message;
 
-/// An incoming request (with `id`) or notification, owned so it can move into a task.
+/// What an incoming method name resolved to, looked up once by the reader.
+pub(crate) enum Target {
+    /// `rpc.ping`.
+    Ping,
+    /// `rpc.discover`.
+    Discover,
+    /// A method of the service, by its registered name.
+    Method(&'static str, MethodCallback),
+}
+
+impl Target {
+    /// Resolves `method`; `None` when this peer does not serve it.
+    pub(crate) fn resolve(conn: &Conn, method: &str) -> Option<Self> {
+        match method {
+            "rpc.ping" => Some(Target::Ping),
+            "rpc.discover" => Some(Target::Discover),
+            _ => conn
+                .service
+                .methods()
+                .method_with_name(method)
+                .map(|(name, callback)| Target::Method(name, callback.clone())),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Target::Ping => "rpc.ping",
+            Target::Discover => "rpc.discover",
+            Target::Method(name, _) => name,
+        }
+    }
+}
+
+/// An incoming request or notification, owned so it can move into a task.
 pub(crate) struct Incoming {
-    pub(crate) id: Option<Box<RawValue>>,
-    pub(crate) method: String,
-    pub(crate) params: Option<Box<RawValue>>,
-    pub(crate) tracked: Option<(u64, CancellationToken)>,
+    /// For a request: its id as written, and its tracking for `rpc.cancel`. `None` for a
+    /// notification.
+    pub(crate) request: Option<(Box<RawValue>, (u64, CancellationToken))>,
+    pub(crate) target: Target,
+    pub(crate) params: Params<'static>,
 }
 
 /// A handler's outcome, before the request id is put in.
 pub(crate) enum Reply {
-    /// A full response from jsonrpsee, written with `"id":null`.
-    Jsonrpsee(Box<RawValue>),
+    /// A full response from jsonrpsee; `exact` when it already carries the request's id as
+    /// written, otherwise it was built with `"id":null` and the id is spliced in.
+    Jsonrpsee { json: Box<RawValue>, exact: bool },
     /// A result or an error object.
     Payload(Result<Box<RawValue>, ErrorObject>),
 }
@@ -33,61 +69,71 @@ pub(crate) enum Reply {
 impl Reply {
     pub(crate) fn into_frame(self, id: &str) -> String {
         match self {
-            Reply::Jsonrpsee(json) => message::with_id(&json, id),
+            Reply::Jsonrpsee { json, exact: true } => String::from(Box::<str>::from(json)),
+            Reply::Jsonrpsee { json, exact: false } => message::with_id(&json, id),
             Reply::Payload(Ok(result)) => message::success(id, result.get()),
             Reply::Payload(Err(err)) => message::failure(Some(id), &err),
         }
     }
 }
 
-fn raw(s: &str) -> Box<RawValue> {
-    RawValue::from_string(s.to_owned()).expect("valid JSON literal")
+/// The id to hand jsonrpsee so that its response carries the request's id byte for byte:
+/// a plain unsigned integer, or a string without escapes. Other ids (negative, fractional,
+/// beyond 2^64, escaped) become `Id::Null` and are spliced in afterwards.
+fn exact_id(raw: Option<&RawValue>) -> Option<Id<'static>> {
+    let text = raw?.get();
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return (!inner.contains('\\')).then(|| Id::Str(Cow::Owned(inner.to_owned())));
+    }
+    // A JSON number that parses as a u64 has no sign, fraction, exponent or leading zero, so
+    // jsonrpsee writes it back exactly as it came.
+    text.parse().ok().map(Id::Number)
 }
 
-/// Runs `method`; a panic in the handler becomes -32603 and leaves the connection usable.
+/// Runs the target; a panic in the handler becomes -32603 and leaves the connection usable.
 pub(crate) async fn invoke(
     conn: &Arc<Conn>,
-    method: &str,
-    params: Option<Box<RawValue>>,
+    target: Target,
+    params: Params<'static>,
+    id: Option<&RawValue>,
     cx: Context,
 ) -> Reply {
-    match method {
-        "rpc.ping" => return Reply::Payload(Ok(raw("\"pong\""))),
-        "rpc.discover" => {
+    let method = target.name();
+    let callback = match target {
+        Target::Ping => {
+            return Reply::Payload(Ok(
+                RawValue::from_string("\"pong\"".to_owned()).expect("a JSON string")
+            ));
+        }
+        Target::Discover => {
             let doc = crate::discover::openrpc(&conn.service);
             return Reply::Payload(
                 serde_json::value::to_raw_value(&doc)
                     .map_err(|e| error_object(codes::INTERNAL_ERROR, e.to_string())),
             );
         }
-        "rpc.cancel" => return Reply::Payload(Ok(raw("null"))),
-        _ => {}
-    }
-    let Some(callback) = conn.service.methods().method(method) else {
-        return Reply::Payload(Err(error_object(
-            codes::METHOD_NOT_FOUND,
-            format!("no method named `{method}`"),
-        )));
+        Target::Method(_, callback) => callback,
     };
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();
     ext.insert(cx);
     ext.insert(conn.conn_id);
-    let params = Params::new(params.as_deref().map(RawValue::get)).into_owned();
+    let exact = exact_id(id);
+    let (rpc_id, exact) = match exact {
+        Some(id) => (id, true),
+        None => (Id::Null, false),
+    };
     let max = usize::MAX;
+    let reply = |json| Reply::Jsonrpsee { json, exact };
     let fut = async {
         match callback {
-            MethodCallback::Sync(cb) => {
-                Reply::Jsonrpsee(cb(Id::Null, params, max, ext).into_json())
+            MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext).into_json()),
+            MethodCallback::Async(cb) => {
+                reply(cb(rpc_id, params, conn.conn_id, max, ext).await.into_json())
             }
-            MethodCallback::Async(cb) => Reply::Jsonrpsee(
-                cb(Id::Null, params, conn.conn_id, max, ext)
-                    .await
-                    .into_json(),
-            ),
             MethodCallback::Unsubscription(cb) => {
-                Reply::Jsonrpsee(cb(Id::Null, params, conn.conn_id, max, ext).into_json())
+                reply(cb(rpc_id, params, conn.conn_id, max, ext).into_json())
             }
             MethodCallback::Subscription(_) => Reply::Payload(Err(error_object(
                 codes::INTERNAL_ERROR,
@@ -110,5 +156,32 @@ pub(crate) async fn invoke(
                 format!("handler panicked: {what}"),
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn only_ids_that_round_trip_are_handed_to_jsonrpsee() {
+        assert!(matches!(exact_id(Some(&raw("7"))), Some(Id::Number(7))));
+        assert!(matches!(exact_id(Some(&raw(r#""ab c""#))), Some(Id::Str(s)) if s == "ab c"));
+        for other in [
+            "-0",
+            "-1",
+            "1.5",
+            "1e3",
+            "18446744073709551616",
+            r#""a\"b""#,
+            "null",
+        ] {
+            assert!(exact_id(Some(&raw(other))).is_none(), "{other}");
+        }
+        assert!(exact_id(None).is_none());
     }
 }

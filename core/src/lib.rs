@@ -28,7 +28,7 @@ pub mod typescript;
 pub use config::PeerConfig;
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
-pub use peer::{Batch, CloseReason, Outbound, Peer, PeerId, RemoteService};
+pub use peer::{Batch, CloseReason, Peer, PeerId, RemoteService};
 pub use service::{DuplicateMethod, Service};
 
 /// jsonrpsee, re-exported at the version volley is built on.

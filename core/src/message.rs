@@ -198,9 +198,14 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
 }
 
 fn push_json_str(buf: &mut String, s: &str) {
-    let mut v = Vec::with_capacity(s.len() + 2);
-    serde_json::to_writer(&mut v, s).expect("strings always encode");
-    buf.push_str(std::str::from_utf8(&v).expect("serde_json writes UTF-8"));
+    // Method names almost never need escaping: write them as they are.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        buf.push('"');
+        buf.push_str(s);
+        buf.push('"');
+        return;
+    }
+    buf.push_str(&serde_json::to_string(s).expect("strings always encode"));
 }
 
 /// `{"jsonrpc":"2.0","id":<id>,"method":<method>,"params":<params>}`; without an id, a

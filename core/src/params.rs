@@ -117,7 +117,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for NamedParams<'a> {
 /// Writes params as a JSON object, one named field at a time (what volley's stubs send).
 #[derive(Debug)]
 pub struct ParamWriter {
-    buf: String,
+    buf: Vec<u8>,
 }
 
 impl Default for ParamWriter {
@@ -130,20 +130,16 @@ impl ParamWriter {
     /// An empty object.
     pub fn new() -> Self {
         Self {
-            buf: String::with_capacity(64),
+            buf: Vec::with_capacity(64),
         }
     }
 
     /// Appends `"name": value`.
     pub fn add<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
-        self.buf.push(if self.buf.is_empty() { '{' } else { ',' });
-        // SAFETY-free: serde_json writes UTF-8 into the String's bytes through a Vec.
-        let mut bytes = std::mem::take(&mut self.buf).into_bytes();
-        serde_json::to_writer(&mut bytes, name).map_err(Error::InvalidParams)?;
-        bytes.push(b':');
-        serde_json::to_writer(&mut bytes, value).map_err(Error::InvalidParams)?;
-        self.buf = String::from_utf8(bytes).expect("serde_json writes UTF-8");
-        Ok(())
+        self.buf.push(if self.buf.is_empty() { b'{' } else { b',' });
+        serde_json::to_writer(&mut self.buf, name).map_err(Error::InvalidParams)?;
+        self.buf.push(b':');
+        serde_json::to_writer(&mut self.buf, value).map_err(Error::InvalidParams)
     }
 
     /// The finished object, or `None` when no field was added (params are then left out).
@@ -151,8 +147,9 @@ impl ParamWriter {
         if self.buf.is_empty() {
             return None;
         }
-        self.buf.push('}');
-        Some(RawValue::from_string(self.buf).expect("ParamWriter builds valid JSON"))
+        self.buf.push(b'}');
+        let text = String::from_utf8(self.buf).expect("serde_json writes UTF-8");
+        Some(RawValue::from_string(text).expect("ParamWriter builds valid JSON"))
     }
 }
 

@@ -39,13 +39,6 @@ pub struct CloseReason {
     pub reason: String,
 }
 
-/// One frame for the writer.
-#[derive(Debug)]
-pub enum Outbound {
-    /// A JSON text frame.
-    Text(String),
-}
-
 /// A frame waiting for the writer; `is_call` marks requests, which are not written once the
 /// connection is closing (their callers have already been told `Disconnected`).
 #[derive(Debug)]
@@ -69,9 +62,6 @@ pub(crate) struct Shared {
     pub(crate) closed: CancellationToken,
     /// Cancelled when the writer has finished (close frame sent or the socket gone).
     pub(crate) finished: CancellationToken,
-    /// When the connection started, and milliseconds after it that the last frame arrived.
-    pub(crate) started: std::time::Instant,
-    pub(crate) last_seen_ms: AtomicU64,
     close_reason: Mutex<Option<CloseReason>>,
     pub(crate) config: PeerConfig,
     extensions: http::Extensions,
@@ -110,18 +100,6 @@ impl Shared {
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
         self.closed.cancel();
-    }
-
-    /// Notes that a frame (of any kind) arrived.
-    pub(crate) fn seen(&self) {
-        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_seen_ms.store(ms, Ordering::Relaxed);
-    }
-
-    /// How long since the last frame arrived.
-    pub(crate) fn quiet_for(&self) -> Duration {
-        let last = Duration::from_millis(self.last_seen_ms.load(Ordering::Relaxed));
-        self.started.elapsed().saturating_sub(last)
     }
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
@@ -164,18 +142,19 @@ impl Shared {
 }
 
 /// Withdraws a pending call if its future is dropped or times out, and tells the peer.
-struct CallGuard<'a> {
+/// `ids` is `[u64; 1]` for a single call (no allocation per call) and a `Vec` for a batch.
+struct CallGuard<'a, I: AsRef<[u64]>> {
     shared: &'a Shared,
-    ids: Vec<u64>,
+    ids: I,
     armed: bool,
 }
 
-impl Drop for CallGuard<'_> {
+impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
     fn drop(&mut self) {
         if !self.armed {
             return;
         }
-        for &id in &self.ids {
+        for &id in self.ids.as_ref() {
             if self.shared.forget(id) {
                 let params = RawValue::from_string(format!(r#"{{"id":{id}}}"#)).expect("valid");
                 let frame = message::request(None, "rpc.cancel", Some(&params));
@@ -220,8 +199,6 @@ impl Peer {
                 out,
                 closed: CancellationToken::new(),
                 finished: CancellationToken::new(),
-                started: std::time::Instant::now(),
-                last_seen_ms: AtomicU64::new(0),
                 close_reason: Mutex::new(None),
                 config,
                 extensions,
@@ -304,7 +281,7 @@ impl Peer {
         let (id, rx) = shared.register()?;
         let mut guard = CallGuard {
             shared,
-            ids: vec![id],
+            ids: [id],
             armed: true,
         };
         let frame = message::request(Some(id), method, params.as_deref());
@@ -325,9 +302,6 @@ impl Peer {
 
     /// Sends a notification with already-encoded params.
     pub async fn notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
-        if !self.is_connected() {
-            return Err(Error::Disconnected);
-        }
         let frame = message::request(None, method, params.as_deref());
         self.shared.send(frame, false).await
     }

@@ -4,7 +4,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use futures_util::FutureExt;
 use jsonrpsee::RpcModule;
+use jsonrpsee::core::server::{Extensions, MethodCallback, MethodResponse, ResponsePayload};
 use jsonrpsee_types::Params;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
@@ -36,12 +40,7 @@ where
     F: Fn(Params<'static>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    module
-        .register_async_method(name, move |params, _, _| {
-            let f = f.clone();
-            async move { f(params).await }
-        })
-        .unwrap_or_else(|e| panic!("volley: {e}"));
+    insert(module, name, move |params, _| f(params));
 }
 
 /// Registers a handler that takes the calling [`Context`].
@@ -50,20 +49,47 @@ where
     F: Fn(Params<'static>, Context) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    module
-        .register_async_method(name, move |params, _, ext| {
-            let f = f.clone();
-            let cx = ext.get::<Context>().cloned();
+    insert(module, name, move |params, cx| {
+        let call = cx.map(|cx| f(params, cx));
+        async move {
+            match call {
+                Some(call) => call.await,
+                None => Err(error_object(
+                    codes::INTERNAL_ERROR,
+                    "this method needs a volley connection context".to_owned(),
+                )),
+            }
+        }
+    });
+}
+
+/// Inserts `f` as an asynchronous jsonrpsee method. The callback is written directly rather
+/// than through `RpcModule::register_async_method`, which clones the callback, the module
+/// context and every call's extensions; here the call's [`Context`] is moved out of its
+/// extensions instead.
+fn insert<F, Fut>(module: &mut Module, name: &'static str, f: F)
+where
+    F: Fn(Params<'static>, Option<Context>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    let callback = MethodCallback::Async(Arc::new(
+        move |id, params, _conn, max_response_size, mut ext: Extensions| {
+            let call = f(params, ext.remove::<Context>());
             async move {
-                match cx {
-                    Some(cx) => f(params, cx).await,
-                    None => Err(error_object(
-                        codes::INTERNAL_ERROR,
-                        "this method needs a volley connection context".to_owned(),
-                    )),
+                match call.await {
+                    Ok(result) => MethodResponse::response(
+                        id,
+                        ResponsePayload::success(result),
+                        max_response_size,
+                    ),
+                    Err(error) => MethodResponse::error(id, error),
                 }
             }
-        })
+            .boxed()
+        },
+    ));
+    module
+        .verify_and_insert(name, callback)
         .unwrap_or_else(|e| panic!("volley: {e}"));
 }
 
