@@ -285,6 +285,11 @@ pub fn no_schema(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> 
     None
 }
 
+/// Queues the notification `method` for `peer` if its outgoing queue has room now.
+pub fn try_notify(peer: &Peer, method: &'static str, params: Option<Box<RawValue>>) -> Result<()> {
+    peer.try_notify_raw(method, params)
+}
+
 /// Wraps a module and its description.
 pub fn service(module: Module, description: &'static ServiceDescription) -> Service {
     Service::from_module(module, Some(description))

@@ -1,8 +1,9 @@
 //! Renders the typed stub `<Trait>Client` and its `RemoteService` impl.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::describe;
@@ -104,6 +105,7 @@ fn method(service: &Service, m: &Method) -> TokenStream {
         ident.set_span(ty.span());
         quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
     });
+    let writes: Vec<TokenStream> = writes.collect();
     let start = (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();));
 
     let (doc, output, send) = match (&m.kind, &m.output) {
@@ -136,7 +138,34 @@ fn method(service: &Service, m: &Method) -> TokenStream {
         (m.params.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let complexity = quote!(#[allow(clippy::type_complexity)]);
     let separator = (!m.docs.is_empty()).then(|| quote!(#[doc = ""]));
+    // A notification can also be queued without waiting, for broadcasts that must not be held
+    // up by a peer that stopped reading.
+    let try_variant = matches!(m.kind, Kind::Notification).then(|| {
+        let try_ident = format_ident!("try_{}", ident.unraw());
+        let sig_params = m.params.iter().map(|param| {
+            let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
+            quote!(#(#attrs)* #ident: #ty)
+        });
+        let doc = format!(
+            " Queues the notification `{wire_name}` only if the peer's outgoing queue has room \
+             now: `Error::Busy` when it is full (the peer is not reading), \
+             `Error::Disconnected` when the connection is closed. Never waits."
+        );
+        quote! {
+            #(#stub_attrs)*
+            #separator
+            #[doc = #doc]
+            #many_arguments
+            pub fn #try_ident(&self, #(#sig_params),*) -> #p::Result<()> {
+                #start
+                #(#writes)*
+                #p::try_notify(&self.peer, #wire_name, #encoded)
+            }
+        }
+    });
     quote! {
+        #try_variant
+
         #(#stub_attrs)*
         #separator
         #[doc = #doc]

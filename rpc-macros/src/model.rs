@@ -383,6 +383,24 @@ impl Service {
                 other => errors.spanned(other, "only `async fn` methods can go in an rpc trait"),
             }
         }
+        // Every notification also gets a non-waiting `try_<name>` on the stub.
+        for method in &methods {
+            if let Some(base) = method.rust_name.strip_prefix("try_")
+                && methods
+                    .iter()
+                    .any(|n| matches!(n.kind, Kind::Notification) && n.rust_name == base)
+            {
+                errors.at(
+                    method.ident.span(),
+                    format!(
+                        "a method named `{}` clashes with `{}Client::{}`, the non-waiting form of \
+                         the notification `{base}`; rename it and keep the wire name with \
+                         `#[rpc(name = \"{}\")]`",
+                        method.rust_name, item.ident, method.rust_name, method.rust_name
+                    ),
+                );
+            }
+        }
 
         if let Some(e) = errors.0 {
             return Err(e);

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -33,26 +32,17 @@ pub fn server() -> volley::Server {
 /// Sends every peer connected to `peers` the notification `tick(n)` every `every`, with `n`
 /// counting up from 1, until the returned task is aborted.
 ///
-/// A peer whose outgoing queue stays full for a whole period misses that tick, so one client
-/// that stops reading never holds up the others.
+/// Ticks are queued without waiting (`try_tick`): a peer whose outgoing queue is full (it
+/// stopped reading) misses that tick, so one such client never holds up the others.
 pub fn spawn_ticker(peers: volley::Peers, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut clock = tokio::time::interval_at(Instant::now() + every, every);
         clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
         for n in 1.. {
             clock.tick().await;
-            let connected = peers.list();
-            let sent = join_all(connected.iter().map(|peer| async move {
-                tokio::time::timeout(every, BrowserClient::new(peer).tick(n)).await
-            }))
-            .await;
-            for (peer, result) in connected.iter().zip(sent) {
-                match result {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => tracing::debug!(peer = %peer.id(), error = %e, "tick not sent"),
-                    Err(_) => {
-                        tracing::debug!(peer = %peer.id(), "tick skipped: the peer is not reading")
-                    }
+            for peer in peers.list() {
+                if let Err(e) = BrowserClient::new(&peer).try_tick(n) {
+                    tracing::debug!(peer = %peer.id(), error = %e, "tick not sent");
                 }
             }
         }

@@ -128,6 +128,10 @@ pub fn server_with(options: Options) -> volley::Server {
     let server = volley::Server::builder()
         .serve(room.clone().into_service())
         .client_serves::<MemberClient>()
+        .peer_config(volley::PeerConfig {
+            outbound_queue: room::OUTBOX,
+            ..volley::PeerConfig::default()
+        })
         .build();
     room.forget_departed(server.peers().subscribe());
     server

@@ -5,9 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast::{self, error::RecvError};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use volley::{Context, Peer, PeerEvent, PeerId};
+use volley::{Context, Error, Peer, PeerEvent, PeerId};
 
 use crate::{ChatError, ChatMessage, Joined, KickOutcome, MemberClient, Room};
 
@@ -15,8 +14,9 @@ use crate::{ChatError, ChatMessage, Joined, KickOutcome, MemberClient, Room};
 pub(crate) const MAX_NAME_CHARS: usize = 24;
 /// The longest message, in characters.
 pub(crate) const MAX_TEXT_CHARS: usize = 500;
-/// Pushes waiting for one member; a member this far behind is disconnected.
-const OUTBOX: usize = 256;
+/// Frames waiting to be written to one member (the connection's outgoing queue); a member
+/// this far behind is disconnected.
+pub(crate) const OUTBOX: usize = 256;
 
 /// How the room behaves.
 #[derive(Debug, Clone)]
@@ -57,8 +57,8 @@ impl Options {
 /// The server's implementation of [`Room`]: who is in the room, and what was said.
 ///
 /// Cheap to clone (the clones share the room). Every member gets the room's pushes in the
-/// order they happened, through a queue of their own, so one slow page never holds up the
-/// others.
+/// order they happened, queued without waiting on their own connection (the stub's `try_`
+/// notifications), so one slow page never holds up the others.
 #[derive(Clone)]
 pub struct ChatRoom {
     shared: Arc<Shared>,
@@ -80,11 +80,10 @@ struct Seat {
     id: PeerId,
     name: String,
     peer: Peer,
-    outbox: mpsc::Sender<Push>,
     being_asked: bool,
 }
 
-#[derive(Clone)]
+/// What the room pushes to every member.
 enum Push {
     Message(ChatMessage),
     Members(Vec<String>),
@@ -195,13 +194,10 @@ impl Room for ChatRoom {
             return Err(ChatError::NotJoined);
         }
         self.post(&mut state, None, format!("{name} joined"));
-        let (outbox, pushes) = mpsc::channel(OUTBOX);
-        deliver(cx.peer().clone(), pushes);
         state.seats.push(Seat {
             id: cx.peer_id(),
             name: name.clone(),
             peer: cx.peer().clone(),
-            outbox,
             being_asked: false,
         });
         state.push_members();
@@ -357,7 +353,7 @@ impl State {
             .find(|seat| seat.name.to_lowercase() == name)
     }
 
-    /// Removes a member; their queue is still delivered, then their delivery task ends.
+    /// Removes a member (what is already queued for them is still written).
     fn remove(&mut self, id: PeerId) -> Option<Seat> {
         let at = self.seats.iter().position(|seat| seat.id == id)?;
         Some(self.seats.remove(at))
@@ -367,39 +363,26 @@ impl State {
         self.push(&Push::Members(self.names()));
     }
 
-    /// Queues `push` for every member. A member whose queue is full is not reading: their
-    /// connection is closed, and they leave the room through the departure events.
+    /// Queues `push` for every member, in order, on their connection's outgoing queue. A
+    /// member whose queue is full is not reading: their connection is closed, and they leave
+    /// the room through the departure events.
     fn push(&self, push: &Push) {
         for seat in &self.seats {
-            match seat.outbox.try_send(push.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+            let member = MemberClient::new(&seat.peer);
+            let queued = match push {
+                Push::Message(m) => member.try_message(m.from.clone(), m.text.clone(), m.at),
+                Push::Members(names) => member.try_members(names.clone()),
+            };
+            match queued {
+                Ok(()) | Err(Error::Disconnected) => {}
+                Err(Error::Busy) => {
                     tracing::warn!(peer = %seat.id, name = %seat.name, "member is not reading; disconnecting");
                     seat.peer.close_with(1008, "too far behind the room");
                 }
-                // The delivery task ended: the connection is gone.
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(e) => tracing::debug!(peer = %seat.id, error = %e, "push not queued"),
             }
         }
     }
-}
-
-/// Sends one member their pushes, in order, until the member leaves or disconnects.
-fn deliver(peer: Peer, mut pushes: mpsc::Receiver<Push>) {
-    tokio::spawn(async move {
-        let member = MemberClient::new(&peer);
-        while let Some(push) = pushes.recv().await {
-            let sent = match push {
-                Push::Message(m) => member.message(m.from, m.text, m.at).await,
-                Push::Members(names) => member.members(names).await,
-            };
-            match sent {
-                Ok(()) => {}
-                Err(e) if e.is_disconnected() => break,
-                Err(e) => tracing::debug!(peer = %peer.id(), error = %e, "push not sent"),
-            }
-        }
-    });
 }
 
 /// The name, trimmed, if it is acceptable.

@@ -127,6 +127,12 @@ async fn stub_types(client: CalculatorClient) -> volley::Result<()> {
     Ok(())
 }
 
+/// A notification also has a non-waiting form on the stub.
+#[allow(dead_code)]
+fn try_log(stub: &CalculatorClient) -> volley::Result<()> {
+    stub.try_log("queued without waiting".to_owned())
+}
+
 fn main() {
     let service = Calc::default().into_service();
     assert_eq!(
