@@ -5,8 +5,8 @@
 //! The page is `assets/docs.html`; each request gets it with the server's OpenRPC document and
 //! the endpoint's path embedded as JSON in `<script type="application/json">` elements.
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -19,8 +19,14 @@ const TEMPLATE: &str = include_str!("../assets/docs.html");
 const DOCUMENT_SLOT: &str = "__VOLLEY_OPENRPC__";
 const CONFIG_SLOT: &str = "__VOLLEY_CONFIG__";
 
-/// `GET /docs`.
-pub(crate) async fn serve(State(server): State<Server>) -> Response {
+/// `GET /docs`. The embedded document names the WebSocket URL this request came to, as
+/// `/openrpc.json` does.
+pub(crate) async fn serve(
+    State(server): State<Server>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let url = crate::documents::request_url(&server, &uri, &headers, PATH);
     let config = json!({ "wsPath": server.path(), "docsPath": PATH });
     (
         [
@@ -28,7 +34,7 @@ pub(crate) async fn serve(State(server): State<Server>) -> Response {
             (header::CACHE_CONTROL, "no-store"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        render(&server.openrpc(), &config),
+        render(&server.openrpc_at(&url), &config),
     )
         .into_response()
 }

@@ -60,7 +60,12 @@ fn json_response(doc: &Value) -> Response {
 }
 
 /// The WebSocket URL as seen by the client that asked for `route`.
-fn request_url(server: &Server, uri: &axum::http::Uri, headers: &HeaderMap, route: &str) -> String {
+pub(crate) fn request_url(
+    server: &Server,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    route: &str,
+) -> String {
     let header = |name: &str| {
         headers
             .get(name)
