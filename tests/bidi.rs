@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::services::*;
 use common::{raw_connect, t};
-use tokio::sync::mpsc;
-use volley::{Client, Error, PeerEvent, RunningServer, Server};
+use tokio::sync::broadcast;
+use volley::{Client, Error, Peer, PeerEvent, RunningServer, Server};
 
 async fn start(calc: Calc) -> RunningServer {
     let server = Server::builder()
@@ -24,18 +24,33 @@ async fn client(url: &str, browser: TestBrowser) -> Client {
         .expect("connect")
 }
 
-fn browser(answer: bool) -> TestBrowser {
-    TestBrowser {
-        answer,
-        ticks: None,
-        asked: None,
+/// A client of `running`, seen from both ends.
+struct Connection {
+    client: Client,
+    /// The server's handle on this client, from its connect event.
+    peer: Peer,
+    /// The server's peer events after that connect event.
+    events: broadcast::Receiver<PeerEvent>,
+}
+
+/// Connects a client serving `browser` and waits for the server to announce it.
+async fn connect_seen(running: &RunningServer, browser: TestBrowser) -> Connection {
+    let mut events = running.server().peers().subscribe();
+    let client = client(&running.ws_url(), browser).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.expect("a peer event") else {
+        panic!("expected a connect event")
+    };
+    Connection {
+        client,
+        peer,
+        events,
     }
 }
 
 #[tokio::test]
 async fn client_calls_server_by_name_and_gets_typed_errors() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let calc = CalculatorClient::new(c.peer());
     assert_eq!(t(calc.add(1, 2)).await.unwrap(), 3);
     assert_eq!(t(calc.find("x".into(), None)).await.unwrap(), "found x");
@@ -45,13 +60,13 @@ async fn client_calls_server_by_name_and_gets_typed_errors() {
     assert_eq!(obj.data().map(|d| d.get()), Some("\"nope\""));
     let err = t(calc.find("root".into(), None)).await.unwrap_err();
     assert_eq!(err.remote().unwrap().code(), 403);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn server_calls_back_the_caller_inside_a_handler_nested_both_ways() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(false)).await;
+    let c = client(&running.ws_url(), TestBrowser::new(false)).await;
     let calc = CalculatorClient::new(c.peer());
     // server -> client callback answering from the client's own value
     assert!(!t(calc.ask("sure?".into())).await.unwrap());
@@ -69,27 +84,19 @@ async fn server_calls_back_the_caller_inside_a_handler_nested_both_ways() {
     for (i, a) in answers.into_iter().enumerate() {
         assert_eq!(a.unwrap(), i % 2 == 0, "call {i}");
     }
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn server_calls_clients_from_outside_handlers_through_the_registry() {
     let running = start(Calc::new()).await;
     let server = running.server().clone();
-    let mut events = server.peers().subscribe();
-    let (tick_tx, mut ticks) = mpsc::unbounded_channel();
-    let c = client(
-        &running.ws_url(),
-        TestBrowser {
-            answer: true,
-            ticks: Some(tick_tx),
-            asked: None,
-        },
-    )
-    .await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!("expected a connect event")
-    };
+    let (browser, mut ticks) = TestBrowser::new(true).with_ticks();
+    let Connection {
+        client: c,
+        peer,
+        mut events,
+    } = connect_seen(&running, browser).await;
     assert_eq!(server.peers().len(), 1);
     assert_eq!(server.peers().get(peer.id()).unwrap().id(), peer.id());
     assert_eq!(server.peers().list()[0].id(), peer.id());
@@ -119,43 +126,29 @@ async fn server_calls_clients_from_outside_handlers_through_the_registry() {
         other => panic!("expected a disconnect, got {other:?}"),
     }
     assert!(server.peers().is_empty());
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn notifications_flow_both_ways_and_run_their_handlers() {
-    let (log_tx, mut logs) = mpsc::unbounded_channel();
-    let running = start(Calc {
-        logs: Some(log_tx),
-        ..Calc::new()
-    })
-    .await;
-    let mut events = running.server().peers().subscribe();
-    let (tick_tx, mut ticks) = mpsc::unbounded_channel();
-    let c = client(
-        &running.ws_url(),
-        TestBrowser {
-            answer: true,
-            ticks: Some(tick_tx),
-            asked: None,
-        },
-    )
-    .await;
+    let (calc, mut logs) = Calc::logging();
+    let running = start(calc).await;
+    let (browser, mut ticks) = TestBrowser::new(true).with_ticks();
+    let Connection {
+        client: c, peer, ..
+    } = connect_seen(&running, browser).await;
     let calc = CalculatorClient::new(c.peer());
     t(calc.log("hello".into())).await.unwrap();
     assert_eq!(t(logs.recv()).await.as_deref(), Some("hello"));
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!()
-    };
     t(BrowserClient::new(&peer).tick(7)).await.unwrap();
     assert_eq!(t(ticks.recv()).await, Some(7));
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn concurrent_calls_on_one_connection_are_answered_out_of_order() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let calc = CalculatorClient::new(c.peer());
     let first = tokio::spawn({
         let calc = calc.clone();
@@ -171,18 +164,14 @@ async fn concurrent_calls_on_one_connection_are_answered_out_of_order() {
     assert!(!first.is_finished());
     assert!(t(calc.release(1)).await.unwrap());
     assert_eq!(t(first).await.unwrap().unwrap(), 1);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn a_timed_out_call_is_withdrawn_and_cancels_the_remote_handler() {
-    let (cancel_tx, mut cancelled) = mpsc::unbounded_channel();
-    let running = start(Calc {
-        cancelled: Some(cancel_tx),
-        ..Calc::new()
-    })
-    .await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let (calc, mut cancelled) = Calc::reporting_cancels();
+    let running = start(calc).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let calc = CalculatorClient::new(c.peer()).with_timeout(Duration::from_millis(200));
     let err = t(calc.wait(5)).await.unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
@@ -191,13 +180,13 @@ async fn a_timed_out_call_is_withdrawn_and_cancels_the_remote_handler() {
     assert_eq!(c.peer().pending_calls(), 0);
     // the connection is still fine
     assert_eq!(t(calc.add(2, 2)).await.unwrap(), 4);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn server_disconnect_fails_every_pending_client_call_at_once() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let calc = CalculatorClient::new(c.peer());
     let calls: Vec<_> = (10..15)
         .map(|k| {
@@ -220,31 +209,17 @@ async fn server_disconnect_fails_every_pending_client_call_at_once() {
     // later calls fail at once, too
     assert!(t(calc.add(1, 1)).await.unwrap_err().is_disconnected());
     assert_eq!(t(c.closed()).await.code, 1001);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn client_disconnect_fails_the_servers_pending_callbacks() {
-    let (cancel_tx, mut cancelled) = mpsc::unbounded_channel();
-    let calc_impl = Calc {
-        cancelled: Some(cancel_tx),
-        ..Calc::new()
-    };
+    let (calc_impl, mut cancelled) = Calc::reporting_cancels();
     let running = start(calc_impl.clone()).await;
-    let mut events = running.server().peers().subscribe();
-    let (asked_tx, mut asked) = mpsc::unbounded_channel();
-    let c = client(
-        &running.ws_url(),
-        TestBrowser {
-            answer: true,
-            ticks: None,
-            asked: Some(asked_tx),
-        },
-    )
-    .await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!()
-    };
+    let (browser, mut asked) = TestBrowser::new(true).with_asked();
+    let Connection {
+        client: c, peer, ..
+    } = connect_seen(&running, browser).await;
     let pending = tokio::spawn({
         let peer = peer.clone();
         async move { BrowserClient::new(&peer).confirm("hang".into()).await }
@@ -270,7 +245,7 @@ async fn client_disconnect_fails_the_servers_pending_callbacks() {
     let err = t(pending).await.unwrap().unwrap_err();
     assert!(err.is_disconnected(), "{err:?}");
     assert!(!peer.is_connected());
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -287,7 +262,7 @@ async fn a_stray_response_is_ignored_and_the_connection_keeps_working() {
         raw.recv().await,
         serde_json::json!({"jsonrpc":"2.0","id":1,"result":3})
     );
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -301,7 +276,7 @@ async fn jsonrpsee_ws_client_calls_a_volley_server() {
         .await
         .unwrap();
     assert_eq!(sum, 42);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 /// The calculator as a jsonrpsee-generated client.
@@ -315,16 +290,17 @@ trait JsonrpseeCalc {
 #[tokio::test]
 async fn a_jsonrpsee_generated_stub_calls_through_a_volley_peer() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let sum = t(JsonrpseeCalcClient::add(c.peer(), 5, 6)).await.unwrap();
     assert_eq!(sum, 11);
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn peer_batch_calls_come_back_in_order() {
-    let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), browser(true)).await;
+    let (calc, mut logs) = Calc::logging();
+    let running = start(calc).await;
+    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
     let answers = t(c
         .peer()
         .batch()
@@ -346,21 +322,21 @@ async fn peer_batch_calls_come_back_in_order() {
         -32601
     );
     assert_eq!(answers[2].as_ref().unwrap().get(), "7");
-    running.shutdown().await;
+    // The batched notification ran its handler, with no entry of its own.
+    assert_eq!(t(logs.recv()).await.as_deref(), Some("x"));
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn handlers_see_who_calls_them() {
     let running = start(Calc::new()).await;
-    let mut events = running.server().peers().subscribe();
-    let c = client(&running.ws_url(), browser(true)).await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!()
-    };
+    let Connection {
+        client: c, peer, ..
+    } = connect_seen(&running, TestBrowser::new(true)).await;
     let (id, addr) = t(CalculatorClient::new(c.peer()).whoami()).await.unwrap();
     assert_eq!(id, peer.id().0);
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -378,7 +354,7 @@ async fn at_the_request_cap_requests_wait_their_turn_and_are_never_dropped() {
     a.send(r#"{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}"#)
         .await;
     // a second connection has its own slots and releases the first call
-    let b = client(&running.ws_url(), browser(true)).await;
+    let b = client(&running.ws_url(), TestBrowser::new(true)).await;
     assert!(t(CalculatorClient::new(b.peer()).release(3)).await.unwrap());
     let first = a.recv().await;
     let second = a.recv().await;
@@ -390,7 +366,7 @@ async fn at_the_request_cap_requests_wait_their_turn_and_are_never_dropped() {
         second,
         serde_json::json!({"jsonrpc":"2.0","id":2,"result":3})
     );
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -408,12 +384,18 @@ async fn a_hand_written_jsonrpsee_module_is_served_next_to_generated_methods() {
         .serve(module)
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    let c = client(&running.ws_url(), browser(true)).await;
+    let Connection {
+        client: c, peer, ..
+    } = connect_seen(&running, TestBrowser::new(true)).await;
     let id: u64 = t(c.peer().call("legacy_peer", &())).await.unwrap();
-    assert_ne!(id, 0, "the volley context reaches jsonrpsee callbacks");
+    assert_eq!(
+        id,
+        peer.id().0,
+        "the volley context of this connection reaches jsonrpsee callbacks"
+    );
     assert_eq!(
         t(CalculatorClient::new(c.peer()).add(1, 1)).await.unwrap(),
         2
     );
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }

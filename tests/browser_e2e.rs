@@ -48,7 +48,7 @@ impl Live {
             for n in 1u64.. {
                 clock.tick().await;
                 for peer in peers.list() {
-                    let _ = BrowserClient::new(&peer).tick(n).await;
+                    let _ = common::t(BrowserClient::new(&peer).tick(n)).await;
                 }
             }
         });

@@ -5,27 +5,54 @@ mod common;
 use std::time::Duration;
 
 use common::services::*;
-use common::{raw_connect, t};
+use common::{RawClient, raw_connect, t};
 use futures_util::StreamExt;
+use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
-use volley::{Client, Error, PeerConfig, PeerEvent, Server};
+use volley::{Client, Error, Peer, PeerConfig, PeerEvent, RunningServer, Server};
 
-#[tokio::test]
-async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
+/// A server whose peers get `config`, with a client that connected and then never reads.
+struct Stalled {
+    running: RunningServer,
+    /// The server's handle on the silent client.
+    peer: Peer,
+    /// The server's peer events after the silent client's connect event.
+    events: broadcast::Receiver<PeerEvent>,
+    /// Never read; bind it (not `..`) to keep the connection open.
+    _silent: RawClient,
+}
+
+async fn stalled_client(config: PeerConfig) -> Stalled {
     let server = Server::builder()
         .serve(Calc::new().into_service())
-        .peer_config(PeerConfig {
-            outbound_queue: 2,
-            ..PeerConfig::default()
-        })
+        .peer_config(config)
         .build();
     let mut events = server.peers().subscribe();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    // A client that connects and then never reads.
-    let _silent = raw_connect(&running.ws_url()).await;
+    let silent = raw_connect(&running.ws_url()).await;
     let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
         panic!("expected a connection")
     };
+    Stalled {
+        running,
+        peer,
+        events,
+        _silent: silent,
+    }
+}
+
+#[tokio::test]
+async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
+    let Stalled {
+        running,
+        peer,
+        _silent,
+        ..
+    } = stalled_client(PeerConfig {
+        outbound_queue: 2,
+        ..PeerConfig::default()
+    })
+    .await;
     // Fill the socket buffers and the outgoing queue with big notifications.
     let big = "x".repeat(256 * 1024);
     t(async {
@@ -56,12 +83,21 @@ async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
             .unwrap(),
         0
     );
+    // ...and so does a stub's non-waiting notification.
+    assert!(matches!(
+        BrowserClient::new(&peer).try_tick(1),
+        Err(Error::Busy)
+    ));
     // ...and closing releases them at once, and the connection ends within its grace.
     peer.close();
     assert!(t(notify).await.unwrap().unwrap_err().is_disconnected());
     assert!(t(call).await.unwrap().unwrap_err().is_disconnected());
     t(peer.closed()).await;
-    running.shutdown().await;
+    assert!(matches!(
+        BrowserClient::new(&peer).try_tick(2),
+        Err(Error::Disconnected)
+    ));
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -77,14 +113,7 @@ async fn handlers_calling_back_at_the_request_cap_do_not_stall() {
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let client = t(Client::builder()
-        .serve(
-            TestBrowser {
-                answer: true,
-                ticks: None,
-                asked: None,
-            }
-            .into_service(),
-        )
+        .serve(TestBrowser::new(true).into_service())
         .connect(&running.ws_url()))
     .await
     .unwrap();
@@ -96,7 +125,7 @@ async fn handlers_calling_back_at_the_request_cap_do_not_stall() {
         assert!(answer.unwrap());
     }
 
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -122,7 +151,7 @@ async fn an_oversized_message_closes_with_1009() {
             other => panic!("expected a close frame with 1009, got {other:?}"),
         }
     }
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -142,7 +171,7 @@ async fn rpc_cancel_reaches_every_running_request_with_that_id() {
         assert_eq!(v["id"], 1, "{v}");
         assert_eq!(v["error"]["code"], -32800, "{v}");
     }
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 fn keepalive(every: Duration) -> PeerConfig {
@@ -154,17 +183,13 @@ fn keepalive(every: Duration) -> PeerConfig {
 
 #[tokio::test]
 async fn a_peer_that_answers_nothing_is_closed_as_dead() {
-    let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .peer_config(keepalive(Duration::from_millis(100)))
-        .build();
-    let mut events = server.peers().subscribe();
-    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    // Connects, then never reads: no pong ever comes back.
-    let _silent = raw_connect(&running.ws_url()).await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!("expected a connection")
-    };
+    // The client never reads: no pong ever comes back.
+    let Stalled {
+        running,
+        peer,
+        mut events,
+        _silent,
+    } = stalled_client(keepalive(Duration::from_millis(100))).await;
     let pending = tokio::spawn({
         let peer = peer.clone();
         async move {
@@ -182,7 +207,7 @@ async fn a_peer_that_answers_nothing_is_closed_as_dead() {
         other => panic!("expected a disconnect, got {other:?}"),
     }
     assert!(t(pending).await.unwrap().unwrap_err().is_disconnected());
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -191,14 +216,19 @@ async fn an_idle_but_healthy_connection_stays_open() {
         .serve(Calc::new().into_service())
         .peer_config(keepalive(Duration::from_millis(50)))
         .build();
+    let mut events = server.peers().subscribe();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let client = t(Client::builder()
         .peer_config(keepalive(Duration::from_millis(50)))
         .connect(&running.ws_url()))
     .await
     .unwrap();
-    // Ten keepalive periods with no calls at all: pings and pongs keep both ends alive.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!("expected a connection")
+    };
+    // Ten keepalive periods with no calls at all: the idle time is what is under test, so it
+    // is waited out; pings and pongs must keep both ends alive through it.
+    t(tokio::time::sleep(Duration::from_millis(500))).await;
     assert!(client.peer().is_connected());
     assert_eq!(running.server().peers().len(), 1);
     assert_eq!(
@@ -207,5 +237,14 @@ async fn an_idle_but_healthy_connection_stays_open() {
             .unwrap(),
         5
     );
-    running.shutdown().await;
+    // The answer came over the first connection: the server never saw it end.
+    assert!(peer.is_connected());
+    assert!(
+        matches!(
+            events.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty)
+        ),
+        "no peer event after the connect"
+    );
+    t(running.shutdown()).await;
 }

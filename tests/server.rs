@@ -8,7 +8,7 @@ use common::services::{Calc, Calculator};
 use common::t;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, http::HeaderValue};
-use volley::Server;
+use volley::{PeerEvent, Server};
 
 async fn dial(url: &str, origin: Option<&str>) -> Result<(), u16> {
     let mut request = url.into_client_request().unwrap();
@@ -36,7 +36,7 @@ async fn only_allowed_origins_may_open_a_connection() {
     assert_eq!(dial(&url, Some("HTTP://LOCALHOST:8080")).await, Ok(()));
     assert_eq!(dial(&url, Some("https://evil.example.net")).await, Err(403));
     assert_eq!(dial(&url, None).await, Ok(()), "programs send no Origin");
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +90,7 @@ async fn middleware_claims_reach_handlers_through_the_context() {
         raw.recv().await,
         serde_json::json!({"jsonrpc":"2.0","id":1,"result":"ada"})
     );
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -103,14 +103,16 @@ async fn connections_beyond_the_limit_get_503_until_one_leaves() {
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let url = running.ws_url();
     let first = common::raw_connect(&url).await;
+    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
+        panic!("expected the first connection")
+    };
     assert_eq!(dial(&url, None).await, Err(503));
     drop(first);
-    // wait for the server to see the first connection go
-    loop {
-        if let volley::PeerEvent::Disconnected { .. } = t(events.recv()).await.unwrap() {
-            break;
-        }
+    // the refused one never became a peer: the next event is the first connection leaving
+    match t(events.recv()).await.unwrap() {
+        PeerEvent::Disconnected { id, .. } => assert_eq!(id, peer.id()),
+        other => panic!("expected the first connection to leave, got {other:?}"),
     }
     assert_eq!(dial(&url, None).await, Ok(()));
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }

@@ -250,22 +250,26 @@ async fn server_side_follows_the_spec() {
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;
-    spec_cases(&mut raw).await;
-    running.shutdown().await;
+    t(spec_cases(&mut raw)).await;
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
 async fn client_side_follows_the_spec() {
     let (url, accept) = raw_server().await;
-    let (client, mut raw) = tokio::join!(
-        volley::Client::builder()
-            .serve(Calc::new().into_service())
-            .connect(&url),
-        accept
-    );
+    let (client, mut raw) = t(async {
+        tokio::join!(
+            volley::Client::builder()
+                .serve(Calc::new().into_service())
+                .connect(&url),
+            accept
+        )
+    })
+    .await;
     let client = client.unwrap();
-    spec_cases(&mut raw).await;
+    t(spec_cases(&mut raw)).await;
     client.close();
+    raw.closed().await;
 }
 
 #[tokio::test]

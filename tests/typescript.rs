@@ -10,6 +10,8 @@
 #![allow(missing_docs)]
 
 mod common;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,7 +24,6 @@ use common::t;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::mpsc;
 use volley::describe::ServiceDescription;
 use volley::{Error, PeerEvent, RemoteService, Server, TypeScriptOptions, schemars};
 
@@ -286,29 +287,12 @@ fn tsc() -> PathBuf {
 /// Whether node and tests/ts/node_modules are there; prints SKIPPED (or fails under
 /// `VOLLEY_REQUIRE_ALL=1`) when they are not.
 fn tools_ready() -> bool {
-    let why = if std::process::Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        Some("node not found, install with `apt-get install -y nodejs npm`")
-    } else if !tsc().exists() || !ts_dir().join("node_modules/ws").exists() {
-        Some("tests/ts/node_modules is missing, install with `cd tests/ts && npm ci`")
-    } else {
-        None
-    };
-    match why {
-        None => true,
-        Some(why) if std::env::var("VOLLEY_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("VOLLEY_REQUIRE_ALL=1 but {why}")
-        }
-        Some(why) => {
-            println!("SKIPPED: {why}");
-            false
-        }
-    }
+    let install = "cd tests/ts && npm ci";
+    tools::require(&[
+        tools::node_available(),
+        tools::has_file(root(), "tests/ts/node_modules/typescript/bin/tsc", install),
+        tools::has_dir(root(), "tests/ts/node_modules/ws", install),
+    ])
 }
 
 /// Writes tests/ts/generated/ (the two modules and a copy of volley.js with its types), once
@@ -521,11 +505,7 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
     );
     std::fs::copy(dir.join("volley.js"), out_dir.join("volley.js")).expect("copy volley.js");
 
-    let (logs_tx, mut logs) = mpsc::unbounded_channel();
-    let calc = Calc {
-        logs: Some(logs_tx),
-        ..Calc::new()
-    };
+    let (calc, mut logs) = Calc::logging();
     let server = Server::builder()
         .serve(calc.into_service())
         .client_serves::<BrowserClient>()
@@ -545,11 +525,8 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut stderr = child.stderr.take().expect("stderr");
 
-    let peer = loop {
-        match t(events.recv()).await.expect("peer events") {
-            PeerEvent::Connected(peer) => break peer,
-            _ => continue,
-        }
+    let PeerEvent::Connected(peer) = t(events.recv()).await.expect("peer events") else {
+        panic!("expected e2e.mjs to connect")
     };
     let line = t(lines.next_line()).await.expect("read stdout");
     if line.as_deref() != Some("calls ok") {

@@ -2,6 +2,8 @@
 //! volley server (calls `add`, calls `ask` and answers the server's `confirm`, gets a `tick`).
 
 mod common;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,36 +11,36 @@ use std::time::Duration;
 
 use common::services::{BrowserClient, Calc, Calculator};
 use common::t;
+use tokio::io::AsyncReadExt;
 use volley::{PeerEvent, Server};
 
-fn js_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("client/js")
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether node and the npm packages are there; prints SKIPPED or fails under
-/// `VOLLEY_REQUIRE_ALL=1` when they are not.
+fn js_dir() -> PathBuf {
+    root().join("client/js")
+}
+
+/// Whether node and client/js/node_modules are there; prints SKIPPED (or fails under
+/// `VOLLEY_REQUIRE_ALL=1`) when they are not.
 fn node_ready() -> bool {
-    let required = std::env::var("VOLLEY_REQUIRE_ALL").is_ok_and(|v| v == "1");
-    let why = if std::process::Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_err()
-    {
-        Some("node not found, install with apt-get install -y nodejs npm")
-    } else if !js_dir().join("node_modules/ws").exists() {
-        Some("client/js/node_modules missing, install with (cd client/js && npm ci)")
-    } else {
-        None
-    };
-    match why {
-        None => true,
-        Some(why) if required => panic!("VOLLEY_REQUIRE_ALL=1 but {why}"),
-        Some(why) => {
-            eprintln!("SKIPPED: {why}");
-            false
-        }
-    }
+    tools::require(&[
+        tools::node_available(),
+        tools::has_dir(
+            root(),
+            "client/js/node_modules/ws",
+            "cd client/js && npm ci",
+        ),
+    ])
+}
+
+/// The number after `# <name> ` in node's test summary.
+fn summary_count(stdout: &str, name: &str) -> Option<u64> {
+    let prefix = format!("# {name} ");
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix)?.trim().parse().ok())
 }
 
 #[tokio::test]
@@ -59,6 +61,7 @@ async fn volley_js_node_test_suite_passes() {
         .arg("--test")
         .args(&files)
         .current_dir(js_dir())
+        .stdin(Stdio::null())
         .kill_on_drop(true)
         .output())
     .await
@@ -69,7 +72,13 @@ async fn volley_js_node_test_suite_passes() {
         "node --test failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("# fail 0"), "{stdout}");
+    let count = |name| {
+        summary_count(&stdout, name)
+            .unwrap_or_else(|| panic!("no `# {name} N` in node's summary:\n{stdout}"))
+    };
+    assert!(count("pass") > 0, "no test ran:\n{stdout}");
+    assert_eq!(count("fail"), 0, "{stdout}");
+    assert_eq!(count("cancelled"), 0, "{stdout}");
 }
 
 #[tokio::test]
@@ -87,9 +96,17 @@ async fn a_node_client_calls_the_server_and_answers_its_callbacks() {
         .arg("test/against-volley.mjs")
         .arg(running.ws_url())
         .current_dir(js_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn node");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let output = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text).await;
+        text
+    });
     let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
         panic!("expected the node client to connect")
     };
@@ -107,8 +124,14 @@ async fn a_node_client_calls_the_server_and_answers_its_callbacks() {
     })
     .await
     .expect("node exited");
+    let output = t(output).await.expect("the script's output");
+    print!("{output}");
     assert!(status.success(), "against-volley.mjs failed: {status}");
-    running.shutdown().await;
+    assert!(
+        output.contains("against-volley: ok (add = 3, ask = true via confirm, tick"),
+        "against-volley.mjs did not report its checks:\n{output}"
+    );
+    t(running.shutdown()).await;
 }
 
 #[tokio::test]
@@ -118,7 +141,7 @@ async fn every_server_serves_volley_js() {
     let mut tcp = t(tokio::net::TcpStream::connect(running.local_addr()))
         .await
         .unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     t(tcp.write_all(b"GET /volley.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         .await
         .unwrap();
@@ -129,5 +152,5 @@ async fn every_server_serves_volley_js() {
     assert!(
         body.contains("export async function connect") || body.contains("export function connect")
     );
-    running.shutdown().await;
+    t(running.shutdown()).await;
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
-/// The browser the scripts drive.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
+#[path = "../support/tools.rs"]
+pub mod tools;
 
 /// The workspace root: the nearest ancestor of `manifest_dir` holding `tests/browser/`.
 pub fn workspace_root(manifest_dir: &str) -> PathBuf {
@@ -24,54 +24,21 @@ pub fn workspace_root(manifest_dir: &str) -> PathBuf {
         .to_owned()
 }
 
-/// Why the browser tests cannot run here, with the command that fixes it.
-pub fn missing_tools(root: &Path) -> Option<String> {
-    let version = match std::process::Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        _ => return Some("node is not installed, install with `apt-get install -y nodejs`".into()),
-    };
-    let major: u32 = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    if major < 20 {
-        return Some(format!(
-            "node {version} is too old (playwright-core needs 20 or newer), install a newer one with `apt-get install -y nodejs`"
-        ));
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core")
-        .is_dir()
-    {
-        return Some(
-            "tests/browser/node_modules is missing, install with `cd tests/browser && npm ci`"
-                .into(),
-        );
-    }
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!(
-            "{CHROMIUM} is missing, install with `apt-get install -y chromium`"
-        ));
-    }
-    None
-}
-
-/// The workspace root when the browser tests can run. Otherwise prints `SKIPPED: <why>` and
-/// returns `None`, or panics when `VOLLEY_REQUIRE_ALL=1`.
+/// The workspace root when the browser tests can run (Node >= 20, `npm ci` in tests/browser,
+/// Chromium). Otherwise prints `SKIPPED: <why>` and returns `None`, or panics when
+/// `VOLLEY_REQUIRE_ALL=1`.
 pub fn ready(manifest_dir: &str) -> Option<PathBuf> {
     let root = workspace_root(manifest_dir);
-    match missing_tools(&root) {
-        None => Some(root),
-        Some(why) if std::env::var("VOLLEY_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("VOLLEY_REQUIRE_ALL=1 but {why}")
-        }
-        Some(why) => {
-            println!("SKIPPED: {why}");
-            None
-        }
-    }
+    tools::require(&[
+        tools::node_at_least(20, "playwright-core"),
+        tools::has_dir(
+            &root,
+            "tests/browser/node_modules/playwright-core",
+            "cd tests/browser && npm ci",
+        ),
+        tools::chromium_available(),
+    ])
+    .then_some(root)
 }
 
 /// One `CONTROL <command>` line from a script; answer through `reply` (an error message
@@ -82,8 +49,9 @@ pub struct ControlRequest {
     pub reply: oneshot::Sender<Result<(), String>>,
 }
 
-/// Runs `node tests/browser/<script> <base>` and panics unless it exits 0 within `deadline`.
-/// `CONTROL` lines go to `control` (and fail the script when there is none).
+/// Runs `node tests/browser/<script> <base>` and panics unless it exits 0 within `deadline`
+/// after a closing `N passed, 0 failed` line with N > 0. `CONTROL` lines go to `control` (and
+/// fail the script when there is none).
 pub async fn run_script(
     root: &Path,
     script: &str,
@@ -162,4 +130,15 @@ pub async fn run_script(
         status.success(),
         "{script} failed ({status}):\n{transcript}\n{stderr}"
     );
+    let passed = checks_passed(&transcript)
+        .unwrap_or_else(|| panic!("{script} printed no `N passed, 0 failed` line:\n{transcript}"));
+    assert!(passed > 0, "{script} ran no check:\n{transcript}");
+}
+
+/// N of the script's closing `N passed, 0 failed` line (the summary of harness.mjs).
+fn checks_passed(transcript: &str) -> Option<u32> {
+    transcript
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_suffix(" passed, 0 failed")?.parse().ok())
 }

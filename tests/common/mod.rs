@@ -1,4 +1,8 @@
-//! Shared test helpers: timeouts around every await, raw WebSocket peers.
+//! Shared test helpers: timeouts around every await, raw WebSocket peers, and the services
+//! the tests serve.
+//!
+//! Every helper here finishes within [`t`]'s deadline (a receive loop is bounded as a whole,
+//! not only each receive), so awaiting one is as bounded as awaiting `t(...)`.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod services;
@@ -40,52 +44,81 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Raw<S> {
 
     /// The next text frame, parsed; panics on close.
     pub async fn recv(&mut self) -> Value {
-        loop {
-            match t(self.ws.next()).await {
-                Some(Ok(Message::Text(s))) => return serde_json::from_str(&s).expect("json"),
-                Some(Ok(Message::Binary(b))) => return serde_json::from_slice(&b).expect("json"),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                other => panic!("expected a frame, got {other:?}"),
+        t(async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Text(s))) => return serde_json::from_str(&s).expect("json"),
+                    Some(Ok(Message::Binary(b))) => {
+                        return serde_json::from_slice(&b).expect("json");
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    other => panic!("expected a frame, got {other:?}"),
+                }
             }
-        }
+        })
+        .await
     }
 
     /// The next text frame as raw text.
     pub async fn recv_text(&mut self) -> String {
-        loop {
-            match t(self.ws.next()).await {
-                Some(Ok(Message::Text(s))) => return s.to_string(),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("expected a frame, got {other:?}"),
+        t(async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Text(s))) => return s.to_string(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    other => panic!("expected a frame, got {other:?}"),
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Sends `frame` then a `rpc.ping` with id "probe" and returns every frame that came
     /// before the probe's answer (proves "no response" without sleeping).
     pub async fn send_and_collect(&mut self, frame: &str) -> Vec<Value> {
-        self.send(frame).await;
-        self.send(r#"{"jsonrpc":"2.0","id":"probe","method":"rpc.ping"}"#)
-            .await;
-        let mut seen = Vec::new();
-        loop {
-            let v = self.recv().await;
-            if v.get("id") == Some(&Value::String("probe".into())) && v.get("result").is_some() {
-                return seen;
+        t(async {
+            self.send(frame).await;
+            self.send(r#"{"jsonrpc":"2.0","id":"probe","method":"rpc.ping"}"#)
+                .await;
+            let mut seen = Vec::new();
+            loop {
+                let v = self.recv().await;
+                if v.get("id") == Some(&Value::String("probe".into())) {
+                    assert_eq!(
+                        v.get("result"),
+                        Some(&Value::from("pong")),
+                        "the probe: {v}"
+                    );
+                    return seen;
+                }
+                seen.push(v);
             }
-            seen.push(v);
-        }
+        })
+        .await
     }
 
     /// Waits for the connection to end (close frame or EOF).
     pub async fn closed(&mut self) {
-        loop {
-            match t(self.ws.next()).await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
+        t(async {
+            loop {
+                match self.ws.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
             }
-        }
+        })
+        .await
     }
+}
+
+/// The method called `name` in an OpenRPC document.
+pub fn method<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no method {name} in the document"))
 }
 
 pub async fn raw_connect(url: &str) -> RawClient {
@@ -97,7 +130,7 @@ pub async fn raw_connect(url: &str) -> RawClient {
 
 /// A plain WebSocket server on 127.0.0.1:0 that accepts one connection.
 pub async fn raw_server() -> (String, impl Future<Output = RawServerSide>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = t(TcpListener::bind("127.0.0.1:0")).await.expect("bind");
     let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
     let accept = async move {
         let (tcp, _) = t(listener.accept()).await.expect("accept");

@@ -69,6 +69,27 @@ impl Calc {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A calculator that hands every `log` line to the returned receiver.
+    pub fn logging() -> (Self, mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let calc = Self {
+            logs: Some(tx),
+            ..Self::default()
+        };
+        (calc, rx)
+    }
+
+    /// A calculator that hands the key of every `wait` dropped before its release (a
+    /// cancelled handler) to the returned receiver.
+    pub fn reporting_cancels() -> (Self, mpsc::UnboundedReceiver<u64>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let calc = Self {
+            cancelled: Some(tx),
+            ..Self::default()
+        };
+        (calc, rx)
+    }
 }
 
 struct DropReport(Option<(mpsc::UnboundedSender<u64>, u64)>);
@@ -151,6 +172,31 @@ pub struct TestBrowser {
     pub answer: bool,
     pub ticks: Option<mpsc::UnboundedSender<u64>>,
     pub asked: Option<mpsc::UnboundedSender<String>>,
+}
+
+impl TestBrowser {
+    /// Answers `confirm` with `answer` and reports nothing.
+    pub fn new(answer: bool) -> Self {
+        Self {
+            answer,
+            ticks: None,
+            asked: None,
+        }
+    }
+
+    /// Also hands the `n` of every `tick` to the returned receiver.
+    pub fn with_ticks(mut self) -> (Self, mpsc::UnboundedReceiver<u64>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.ticks = Some(tx);
+        (self, rx)
+    }
+
+    /// Also hands every question `confirm` is asked to the returned receiver.
+    pub fn with_asked(mut self) -> (Self, mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.asked = Some(tx);
+        (self, rx)
+    }
 }
 
 impl Browser for TestBrowser {

@@ -6,6 +6,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use jsonschema::{Draft, Registry, Validator};
+
+use crate::tools;
 use serde_json::{Value, json};
 
 const DRAFT07: &str = "http://json-schema.org/draft-07/schema#";
@@ -119,21 +121,17 @@ pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Why the parser cannot run here, with the command that fixes it.
-pub(crate) fn missing_node() -> Option<String> {
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !matches!(node, Ok(ref out) if out.status.success()) {
-        return Some("node is not installed, install with `apt-get install -y nodejs npm`".into());
-    }
-    if !root()
-        .join("tests/node/node_modules/@asyncapi/parser")
-        .is_dir()
-    {
-        return Some(
-            "tests/node/node_modules is missing, install with `cd tests/node && npm ci`".into(),
-        );
-    }
-    None
+/// Whether node and tests/node/node_modules are there; prints SKIPPED (or fails under
+/// `VOLLEY_REQUIRE_ALL=1`) when they are not.
+pub(crate) fn parser_ready() -> bool {
+    tools::require(&[
+        tools::node_available(),
+        tools::has_dir(
+            &root(),
+            "tests/node/node_modules/@asyncapi/parser",
+            "cd tests/node && npm ci",
+        ),
+    ])
 }
 
 /// Runs tests/node/validate.mjs on `files`: whether it passed, and what it printed.

@@ -1,8 +1,9 @@
 //! `clients/python_client.py`, a standard-library-only JSON-RPC client, against the server.
 
 mod common;
+#[path = "../../../tests/support/tools.rs"]
+mod tools;
 
-use std::io::ErrorKind;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,6 +13,9 @@ use tokio::process::Command;
 
 #[tokio::test]
 async fn the_python_client_calls_add_and_ask_and_answers_confirm() {
+    if !tools::require(&[tools::python3_available()]) {
+        return;
+    }
     let server = TestServer::start(Duration::from_millis(10)).await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/python_client.py");
 
@@ -21,19 +25,7 @@ async fn the_python_client_calls_add_and_ask_and_answers_confirm() {
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
-    let output = match t(run).await {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            let message = "SKIPPED: python3 not found, install with apt-get install -y python3";
-            if std::env::var("VOLLEY_REQUIRE_ALL").as_deref() == Ok("1") {
-                panic!("{message} (VOLLEY_REQUIRE_ALL=1)");
-            }
-            println!("{message}");
-            server.stop().await;
-            return;
-        }
-        Err(e) => panic!("could not run python3: {e}"),
-    };
+    let output = t(run).await.expect("run python3");
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -57,6 +57,21 @@ async fn the_client_reports_a_server_that_is_not_there() {
         .expect("bind");
     let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
     drop(listener);
-    let result = t(run_client(&url, &options(true))).await;
-    assert!(result.is_err(), "{result:?}");
+    let error = t(run_client(&url, &options(true)))
+        .await
+        .expect_err("nothing listens there");
+    // The connect itself failed, refused by the closed port (not some later step).
+    assert!(
+        matches!(
+            error.downcast_ref::<volley::ConnectError>(),
+            Some(volley::ConnectError::WebSocket(_))
+        ),
+        "{error:?}"
+    );
+    let refused = std::iter::successors(Some(&*error as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .filter_map(|e| e.downcast_ref::<std::io::Error>())
+    .any(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
+    assert!(refused, "not a refused connection: {error:?}");
 }

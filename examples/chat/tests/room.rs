@@ -65,13 +65,16 @@ async fn say_reaches_every_member_in_the_same_order() {
     }
     let mut seen = [Vec::new(), Vec::new()];
     for (guest, seen) in [&mut ada, &mut bob].into_iter().zip(seen.iter_mut()) {
-        while seen.len() < 20 {
-            if let Pushed::Message(m) = guest.next().await
-                && m.from.is_some()
-            {
-                seen.push((m.from.unwrap(), m.text));
+        t(async {
+            while seen.len() < 20 {
+                if let Pushed::Message(m) = guest.next().await
+                    && let Some(from) = m.from
+                {
+                    seen.push((from, m.text));
+                }
             }
-        }
+        })
+        .await;
     }
     assert_eq!(seen[0], seen[1], "both members saw the same conversation");
     assert_eq!(seen[0][0], ("ada".to_owned(), "ada 0".to_owned()));
@@ -286,23 +289,31 @@ async fn send(ws: &mut Ws, frame: Value) {
 }
 
 async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        match t(ws.next()).await {
-            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("json"),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            other => panic!("expected a text frame, got {other:?}"),
+    t(async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str(&text).expect("json");
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
         }
-    }
+    })
+    .await
 }
 
 /// The next message that is not a `message` or `members` notification.
 async fn recv_skipping_pushes(ws: &mut Ws) -> Value {
-    loop {
-        let frame = recv(ws).await;
-        if frame["method"] != "message" && frame["method"] != "members" {
-            return frame;
+    t(async {
+        loop {
+            let frame = recv(ws).await;
+            if frame["method"] != "message" && frame["method"] != "members" {
+                return frame;
+            }
         }
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -318,14 +329,15 @@ async fn a_raw_json_rpc_client_can_take_part() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "join", "params": ["raw"]}),
     )
     .await;
-    let mut frames = Vec::new();
-    let joined = loop {
-        let frame = recv(&mut ws).await;
-        if frame["id"] == 1 {
-            break frame;
+    let joined = t(async {
+        loop {
+            let frame = recv(&mut ws).await;
+            if frame["id"] == 1 {
+                break frame;
+            }
         }
-        frames.push(frame);
-    };
+    })
+    .await;
     assert_eq!(joined["result"]["you"], "raw");
     assert_eq!(joined["result"]["members"], json!(["raw"]));
 
@@ -336,15 +348,18 @@ async fn a_raw_json_rpc_client_can_take_part() {
     .await;
     let mut said = None;
     let mut answered = false;
-    while said.is_none() || !answered {
-        let frame = recv(&mut ws).await;
-        if frame["id"] == 2 {
-            assert_eq!(frame, json!({"jsonrpc": "2.0", "id": 2, "result": null}));
-            answered = true;
-        } else if frame["method"] == "message" && frame["params"]["text"] == "hi" {
-            said = Some(frame);
+    t(async {
+        while said.is_none() || !answered {
+            let frame = recv(&mut ws).await;
+            if frame["id"] == 2 {
+                assert_eq!(frame, json!({"jsonrpc": "2.0", "id": 2, "result": null}));
+                answered = true;
+            } else if frame["method"] == "message" && frame["params"]["text"] == "hi" {
+                said = Some(frame);
+            }
         }
-    }
+    })
+    .await;
     let said = said.unwrap();
     assert!(said.get("id").is_none(), "a notification: {said}");
     assert_eq!(said["params"]["from"], "raw");

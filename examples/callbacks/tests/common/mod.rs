@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use volley::RunningServer;
 
 /// Every await in the tests goes through this: a hang fails the test instead of wedging it.
+/// The helpers below finish within it too (a receive loop is bounded as a whole).
 pub async fn t<F: Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(10), f)
         .await
@@ -65,24 +66,35 @@ impl Raw {
 
     /// The next JSON-RPC message; panics on close or on a frame that is not JSON.
     pub async fn recv(&mut self) -> Value {
-        loop {
-            match t(self.ws.next()).await {
-                Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("json"),
-                Some(Ok(Message::Binary(b))) => return serde_json::from_slice(&b).expect("json"),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                other => panic!("expected a frame, got {other:?}"),
+        t(async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        return serde_json::from_str(&text).expect("json");
+                    }
+                    Some(Ok(Message::Binary(b))) => {
+                        return serde_json::from_slice(&b).expect("json");
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                    other => panic!("expected a frame, got {other:?}"),
+                }
             }
-        }
+        })
+        .await
     }
 
-    /// The next message that is not a `tick` notification.
+    /// The next message that is not a `tick` notification. Ticks keep coming, so the wait
+    /// for the other message is bounded as a whole.
     pub async fn recv_skipping_ticks(&mut self) -> Value {
-        loop {
-            let message = self.recv().await;
-            if message["method"] != "tick" {
-                return message;
+        t(async {
+            loop {
+                let message = self.recv().await;
+                if message["method"] != "tick" {
+                    return message;
+                }
             }
-        }
+        })
+        .await
     }
 
     pub async fn close(mut self) {

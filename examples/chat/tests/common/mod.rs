@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use volley::RunningServer;
 
 /// Every await in the tests goes through this: a hang fails the test instead of wedging it.
+/// The helpers below finish within it too (a receive loop is bounded as a whole).
 pub async fn t<F: Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(10), f)
         .await
@@ -125,33 +126,42 @@ impl Guest {
 
     /// Skips pushes until a message with this text; returns it.
     pub async fn message(&mut self, text: &str) -> ChatMessage {
-        loop {
-            if let Pushed::Message(m) = self.next().await
-                && m.text == text
-            {
-                return m;
+        t(async {
+            loop {
+                if let Pushed::Message(m) = self.next().await
+                    && m.text == text
+                {
+                    return m;
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Skips pushes until the member list is exactly `members`.
     pub async fn members(&mut self, members: &[&str]) {
-        loop {
-            if let Pushed::Members(now) = self.next().await
-                && now == members
-            {
-                return;
+        t(async {
+            loop {
+                if let Pushed::Members(now) = self.next().await
+                    && now == members
+                {
+                    return;
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Skips pushes until `confirmKick`; returns who asked.
     pub async fn asked(&mut self) -> String {
-        loop {
-            if let Pushed::Asked(by) = self.next().await {
-                return by;
+        t(async {
+            loop {
+                if let Pushed::Asked(by) = self.next().await {
+                    return by;
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Closes the connection and waits until it is closed.
