@@ -4,7 +4,26 @@
 //! turns it into a handler registration (`into_service()`), a typed stub (`<Trait>Client`)
 //! and a description of its methods. Either end of one socket serves traits and calls the
 //! other end's traits: the browser calls the server, and the server calls the browser back,
-//! on the same connection, in the middle of a call if it likes.
+//! on the same connection, in the middle of a call if it likes. On the wire it is plain
+//! JSON-RPC 2.0 (see `PROTOCOL.md` in the repository).
+//!
+//! ## Contents
+//!
+//! 1. [Services](#services): a trait, its implementation, `into_service()`.
+//! 2. [Calling back](#calling-back): the [`Context`] and the caller's [`Peer`].
+//! 3. [The registry](#the-registry): every connected peer, from anywhere.
+//! 4. [Clients](#clients): the Rust [`Client`] serves and calls too.
+//! 5. [Documents and TypeScript](#documents-and-typescript): [`codegen`].
+//! 6. [The browser](#the-browser): `volley.js`, `/docs`.
+//! 7. [Limits](#limits): [`PeerConfig`] and the server's own.
+//! 8. [Feature flags](#feature-flags).
+//!
+//! ## Services
+//!
+//! A trait marked `#[volley::rpc]` is a service. Implement it with plain `async fn`s, turn the
+//! implementation into a [`Service`] with `into_service()`, and add it to a server (or a
+//! client) with `add_service`. [`Server::serve`] runs the server until Ctrl-C;
+//! [`Server::listen`] runs it in the background; [`Server::router`] mounts it in your axum app.
 //!
 //! ```no_run
 //! /// What the server offers.
@@ -12,10 +31,27 @@
 //! pub trait Calculator {
 //!     /// Adds two numbers.
 //!     async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
-//!     /// Asks the calling client to confirm, and reports its answer.
-//!     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
 //! }
 //!
+//! struct Calc;
+//! impl Calculator for Calc {
+//!     async fn add(&self, a: i64, b: i64) -> volley::Result<i64> { Ok(a + b) }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let server = volley::Server::builder().add_service(Calc.into_service()).build();
+//! server.serve("127.0.0.1:8080").await // WebSocket at ws://127.0.0.1:8080/ws
+//! # }
+//! ```
+//!
+//! ## Calling back
+//!
+//! A handler that takes `cx: &volley::Context` first can call the peer that called it, through
+//! the stub of a trait that peer serves, and await the answer before it answers itself. Every
+//! call resolves: with a result, a [remote error](Error::Remote), or a local error that says
+//! what happened ([`Error::Disconnected`], [`Error::Timeout`], ...).
+//!
+//! ```
 //! /// What every connected client offers.
 //! #[volley::rpc]
 //! pub trait Browser {
@@ -23,41 +59,112 @@
 //!     async fn confirm(&self, question: String) -> volley::Result<bool>;
 //! }
 //!
-//! struct Calc;
-//! impl Calculator for Calc {
-//!     async fn add(&self, a: i64, b: i64) -> volley::Result<i64> { Ok(a + b) }
-//!     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
-//!         BrowserClient::new(cx.peer()).confirm(question).await  // call the caller back
-//!     }
+//! #[volley::rpc]
+//! pub trait Asker {
+//!     /// Asks the calling client and reports its answer.
+//!     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
 //! }
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let server = volley::Server::builder().serve(Calc.into_service()).build();
-//! let running = server.listen("127.0.0.1:8080").await?;
+//! struct Server;
+//! impl Asker for Server {
+//!     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
+//!         BrowserClient::new(cx.peer()).confirm(question).await
+//!     }
+//! }
+//! ```
+//!
+//! ## The registry
+//!
+//! [`Server::peers`] lists the connected peers, finds one by id and streams
+//! [`PeerEvent`]s, so any task can call clients:
+//!
+//! ```no_run
+//! # #[volley::rpc] pub trait Browser { async fn confirm(&self, q: String) -> volley::Result<bool>; }
+//! # async fn run(server: volley::Server) {
 //! for peer in server.peers().list() {
 //!     let _ = BrowserClient::new(&peer).confirm("still there?".into()).await;
 //! }
-//! # running.shutdown().await; Ok(()) }
+//! # }
 //! ```
 //!
-//! ## Concepts
-//! - [`Peer`]: the other end of one connection; every call resolves with a result, a
-//!   [remote error](Error::Remote) or a local error ([`Error::Disconnected`], [`Error::Timeout`]).
-//! - [`Context`]: what a handler knows about its caller; take `cx: &volley::Context` as the
-//!   first parameter.
-//! - [`Service`]: the methods one side serves, from `into_service()` or a jsonrpsee `RpcModule`.
-//! - [`Server`] (feature `server`): axum routes, peer registry, `listen`/`into_router`.
-//! - [`Client`] (feature `client`): dial a server, serve traits, call the server's traits.
-//! - [`docs`]: AsyncAPI 3.0 and OpenRPC 1.3.2 documents of both directions, generated from the
-//!   traits; a server serves them at `/asyncapi.json` and `/openrpc.json`, and answers
-//!   `rpc.discover` with the OpenRPC one.
+//! ## Clients
 //!
-//! The wire protocol is plain JSON-RPC 2.0; see `PROTOCOL.md` in the repository.
+//! [`Client`] dials a server, serves traits to it and calls its traits over the same socket:
+//!
+//! ```no_run
+//! # #[volley::rpc] pub trait Calculator { async fn add(&self, a: i64, b: i64) -> volley::Result<i64>; }
+//! # #[volley::rpc] pub trait Browser { async fn confirm(&self, q: String) -> volley::Result<bool>; }
+//! # struct Me; impl Browser for Me { async fn confirm(&self, _: String) -> volley::Result<bool> { Ok(true) } }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = volley::Client::builder()
+//!     .add_service(Me.into_service())
+//!     .connect("ws://127.0.0.1:8080/ws")
+//!     .await?;
+//! let sum = CalculatorClient::new(client.peer()).add(1, 2).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Documents and TypeScript
+//!
+//! The traits one end serves and the traits the other end serves (its *remote services*,
+//! declared with `add_remote_service::<Stub>()`) make an [`codegen::Api`]. From it
+//! [`codegen`] renders, one function each, an AsyncAPI 3.0 document
+//! ([`codegen::asyncapi`]), an OpenRPC 1.3.2 document ([`codegen::openrpc`], also the answer
+//! to `rpc.discover`) and a typed TypeScript client ([`codegen::typescript`]). A server
+//! serves the documents at `/asyncapi.json` and `/openrpc.json`; its `Api` is
+//! [`Server::api`]:
+//!
+//! ```
+//! # #[volley::rpc] pub trait Calculator { async fn add(&self, a: i64, b: i64) -> volley::Result<i64>; }
+//! # #[volley::rpc] pub trait Browser { async fn confirm(&self, q: String) -> volley::Result<bool>; }
+//! # struct Calc; impl Calculator for Calc { async fn add(&self, a: i64, b: i64) -> volley::Result<i64> { Ok(a + b) } }
+//! let server = volley::Server::builder()
+//!     .add_service(Calc.into_service())
+//!     .add_remote_service::<BrowserClient>()
+//!     .build();
+//! let openrpc = volley::codegen::openrpc(server.api(), Some("ws://localhost:8080/ws"));
+//! let ts = volley::codegen::typescript(server.api(), &volley::codegen::TypeScriptOptions::new());
+//! assert_eq!(openrpc["methods"][0]["name"], "add");
+//! assert!(ts.contains("confirm"));
+//! ```
+//!
+//! Derive [`JsonSchema`] on parameter and result types (with `use volley::schemars;`) so the
+//! documents describe them; types without it still work and get an empty schema.
+//!
+//! ## The browser
+//!
+//! Every server serves `volley.js` (a zero-dependency ES module) at `/volley.js`, its type
+//! declarations at `/volley.d.ts`, and `/docs`, a page listing every method both ways with a
+//! console that calls the server and answers its calls by hand.
+//!
+//! ## Limits
+//!
+//! Per connection ([`PeerConfig`], on both ends): a call deadline (30 s), 128 running and 128
+//! waiting incoming requests, then backpressure; 1024 queued outgoing frames; batches of at
+//! most 1024; a keepalive ping every 30 s. On the server ([`ServerBuilder`]): 16 MiB messages,
+//! 4 KiB read buffers, an optional connection cap, and an origin allowlist.
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what |
+//! | --- | --- | --- |
+//! | `server` | yes | [`Server`] (axum), re-exported [`axum`] |
+//! | `client` | yes | [`Client`] (tokio-tungstenite) |
+//! | `macros` | yes | `#[volley::rpc]` |
 
 pub use volley_core::{
-    Batch, CloseReason, Context, DuplicateMethod, Error, ErrorObject, Peer, PeerConfig, PeerId,
-    RemoteService, Result, Service, describe, error::codes,
+    Batch, CloseReason, Context, DuplicateMethodError, Error, ErrorObject, Peer, PeerConfig,
+    PeerId, RemoteService, Result, Service, describe, error::codes,
 };
+
+/// Generators: AsyncAPI 3.0 and OpenRPC 1.3.2 documents and a TypeScript client, each
+/// rendered from an [`Api`](codegen::Api) by one function.
+pub mod codegen {
+    pub use volley_codegen::{
+        ASYNCAPI_VERSION, Api, Info, OPENRPC_VERSION, Side, TypeScriptOptions, asyncapi,
+        example_value, openrpc, typescript,
+    };
+}
 
 /// serde, at the version volley is built on (parameter and result types implement its
 /// `Serialize` and `Deserialize`).
@@ -74,22 +181,13 @@ pub use volley_core::schemars::JsonSchema;
 /// jsonrpsee, at the version volley is built on (for hand-written `RpcModule`s).
 pub use volley_core::jsonrpsee;
 
-/// AsyncAPI 3.0 and OpenRPC 1.3.2 documents rendered from trait descriptions, without a
-/// server: `volley::docs::asyncapi(&info, &[server_traits], &[client_traits], url)` and
-/// `volley::docs::openrpc(...)` return `serde_json::Value`s. A running server serves the same
-/// documents at `/asyncapi.json` and `/openrpc.json` (`Server::asyncapi`, `Server::openrpc`).
-pub use volley_core::docs;
-
-pub use volley_core::typescript::TypeScriptOptions;
-/// Generates a typed TypeScript client over volley.js; what it contains and how schemas map
-/// to TypeScript is described in [`volley_core::typescript`].
-pub use volley_core::typescript::generate as typescript;
-
 #[cfg(feature = "macros")]
 pub use volley_macros::rpc;
 
 #[cfg(feature = "server")]
-pub use volley_server::{PeerEvent, Peers, RunningServer, Server, ServerBuilder};
+pub use volley_server::{
+    PeerEvent, Peers, RunningServer, Server, ServerBuilder, VOLLEY_D_TS, VOLLEY_JS, axum,
+};
 
 #[cfg(feature = "client")]
 pub use volley_client::{Client, ClientBuilder, ConnectError};

@@ -12,16 +12,18 @@ use volley::{Client, Error, Peer, PeerEvent, RunningServer, Server};
 
 async fn start(calc: Calc) -> RunningServer {
     let server = Server::builder()
-        .serve(calc.into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(calc.into_service())
+        .add_remote_service::<BrowserClient>()
         .build();
     t(server.listen("127.0.0.1:0")).await.expect("listen")
 }
 
 async fn client(url: &str, browser: TestBrowser) -> Client {
-    t(Client::builder().serve(browser.into_service()).connect(url))
-        .await
-        .expect("connect")
+    t(Client::builder()
+        .add_service(browser.into_service())
+        .connect(url))
+    .await
+    .expect("connect")
 }
 
 /// A client of `running`, seen from both ends.
@@ -343,8 +345,8 @@ async fn handlers_see_who_calls_them() {
 async fn at_the_request_cap_requests_wait_their_turn_and_are_never_dropped() {
     let calc = Calc::new();
     let server = Server::builder()
-        .serve(calc.clone().into_service())
-        .max_concurrent_requests(1)
+        .add_service(calc.clone().into_service())
+        .peer_config(volley::PeerConfig::default().max_concurrent_requests(1))
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut a = raw_connect(&running.ws_url()).await;
@@ -380,8 +382,8 @@ async fn a_hand_written_jsonrpsee_module_is_served_next_to_generated_methods() {
         })
         .unwrap();
     let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .serve(module)
+        .add_service(Calc::new().into_service())
+        .add_service(module)
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let Connection {

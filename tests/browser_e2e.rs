@@ -35,8 +35,8 @@ struct Live {
 impl Live {
     async fn start(addr: SocketAddr) -> io::Result<Self> {
         let server = Server::builder()
-            .serve(Calc::new().into_service())
-            .client_serves::<BrowserClient>()
+            .add_service(Calc::new().into_service())
+            .add_remote_service::<BrowserClient>()
             .build();
         let app = server.router().route("/", get(|| async { Html(PAGE) }));
         let running = tokio::time::timeout(Duration::from_secs(10), server.listen_with(addr, app))

@@ -22,8 +22,8 @@ use volley::{PeerEvent, RunningServer, Server};
 
 async fn start(docs_page: bool) -> RunningServer {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(Calc::new().into_service())
+        .add_remote_service::<BrowserClient>()
         .docs_page(docs_page)
         .build();
     t(server.listen("127.0.0.1:0")).await.expect("listen")

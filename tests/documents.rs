@@ -26,8 +26,8 @@ use common::{method, t};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use volley::codegen::{self as docs, Api, Info, Side};
 use volley::describe::ServiceDescription;
-use volley::docs::{self, DocInfo};
 use volley::{PeerEvent, RemoteService, Server};
 
 /// The test API: every shape of type the documents must describe.
@@ -46,42 +46,63 @@ use api::{CanvasClient, ViewerClient};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn d<C: RemoteService>() -> &'static ServiceDescription {
-    docs::description::<C>()
+    C::DESCRIPTION
+}
+
+/// The API of a server serving `server` whose clients serve `client`.
+fn api(
+    info: Info,
+    server: &[&'static ServiceDescription],
+    client: &[&'static ServiceDescription],
+) -> Api {
+    Api::new(Side::Server)
+        .with_served(server.iter().copied())
+        .with_remote(client.iter().copied())
+        .with_info(info)
+}
+
+/// The URL a server's documents name when no request tells: its listen address, else the path.
+fn default_url(server: &Server) -> String {
+    match server.local_addr() {
+        Some(addr) => format!("ws://{addr}{}", server.path()),
+        None => server.path().to_owned(),
+    }
 }
 
 fn calc_server() -> Server {
     Server::builder()
-        .serve(Calc::new().into_service())
-        .client_serves::<BrowserClient>()
-        .title("Calculator")
-        .version("1.2.3")
+        .add_service(Calc::new().into_service())
+        .add_remote_service::<BrowserClient>()
+        .info(Info::new("Calculator", "1.2.3"))
         .build()
 }
 
 /// Every document under test, by snapshot name.
 fn documents() -> BTreeMap<&'static str, Value> {
     let server = calc_server();
-    let canvas = DocInfo::new("Canvas", "0.1.0").with_description("Shapes, both ways.");
+    let canvas = Info::new("Canvas", "0.1.0").with_description("Shapes, both ways.");
     let canvas_both = [d::<CanvasClient>()];
     let viewer = [d::<ViewerClient>()];
     let mut docs = BTreeMap::new();
-    docs.insert("calc.asyncapi", server.asyncapi());
-    docs.insert("calc.openrpc", server.openrpc());
+    docs.insert(
+        "calc.asyncapi",
+        docs::asyncapi(server.api(), &default_url(&server)),
+    );
+    docs.insert(
+        "calc.openrpc",
+        docs::openrpc(server.api(), Some(&default_url(&server))),
+    );
     docs.insert(
         "canvas.asyncapi",
         docs::asyncapi(
-            &canvas,
-            &canvas_both,
-            &viewer,
+            &api(canvas.clone(), &canvas_both, &viewer),
             "wss://canvas.example.com/rpc",
         ),
     );
     docs.insert(
         "canvas.openrpc",
         docs::openrpc(
-            &canvas,
-            &canvas_both,
-            &viewer,
+            &api(canvas.clone(), &canvas_both, &viewer),
             Some("wss://canvas.example.com/rpc"),
         ),
     );
@@ -89,26 +110,30 @@ fn documents() -> BTreeMap<&'static str, Value> {
     docs.insert(
         "mixed.asyncapi",
         docs::asyncapi(
-            &DocInfo::default(),
-            &[
-                d::<CalculatorClient>(),
-                d::<BrowserClient>(),
-                d::<ViewerClient>(),
-            ],
-            &[d::<BrowserClient>(), d::<CanvasClient>()],
+            &api(
+                Info::default().clone(),
+                &[
+                    d::<CalculatorClient>(),
+                    d::<BrowserClient>(),
+                    d::<ViewerClient>(),
+                ],
+                &[d::<BrowserClient>(), d::<CanvasClient>()],
+            ),
             "/ws",
         ),
     );
     docs.insert(
         "mixed.openrpc",
         docs::openrpc(
-            &DocInfo::default(),
-            &[
-                d::<CalculatorClient>(),
-                d::<BrowserClient>(),
-                d::<ViewerClient>(),
-            ],
-            &[d::<BrowserClient>(), d::<CanvasClient>()],
+            &api(
+                Info::default().clone(),
+                &[
+                    d::<CalculatorClient>(),
+                    d::<BrowserClient>(),
+                    d::<ViewerClient>(),
+                ],
+                &[d::<BrowserClient>(), d::<CanvasClient>()],
+            ),
             None,
         ),
     );
@@ -126,16 +151,22 @@ fn documents() -> BTreeMap<&'static str, Value> {
     ] {
         let asyncapi: &'static str = format!("{name}.asyncapi").leak();
         let openrpc: &'static str = format!("{name}.openrpc").leak();
-        docs.insert(asyncapi, server.asyncapi());
-        docs.insert(openrpc, server.openrpc());
+        docs.insert(
+            asyncapi,
+            docs::asyncapi(server.api(), &default_url(&server)),
+        );
+        docs.insert(
+            openrpc,
+            docs::openrpc(server.api(), Some(&default_url(&server))),
+        );
     }
     docs.insert(
         "empty.asyncapi",
-        docs::asyncapi(&DocInfo::default(), &[], &[], "/ws"),
+        docs::asyncapi(&api(Info::default().clone(), &[], &[]), "/ws"),
     );
     docs.insert(
         "empty.openrpc",
-        docs::openrpc(&DocInfo::default(), &[], &[], None),
+        docs::openrpc(&api(Info::default().clone(), &[], &[]), None),
     );
     docs
 }
@@ -766,7 +797,10 @@ async fn the_server_serves_both_documents_for_the_host_it_was_reached_at() {
     assert_eq!(doc["servers"]["websocket"]["protocol"], "ws");
     assert_eq!(doc["channels"]["jsonrpc"]["address"], "/ws");
     assert_eq!(doc["info"]["title"], "Calculator");
-    assert_eq!(doc, server.asyncapi_at("ws://api.example.test:8443/ws"));
+    assert_eq!(
+        doc,
+        docs::asyncapi(server.api(), "ws://api.example.test:8443/ws")
+    );
 
     // Behind a TLS-terminating proxy.
     let request = "GET /openrpc.json HTTP/1.1\r\nHost: internal:80\r\nX-Forwarded-Proto: https\r\n\
@@ -788,7 +822,7 @@ async fn the_server_serves_both_documents_for_the_host_it_was_reached_at() {
     let doc: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(doc["servers"]["websocket"]["host"], addr.to_string());
     assert_eq!(
-        server.asyncapi()["servers"]["websocket"]["host"],
+        docs::asyncapi(server.api(), &default_url(&server))["servers"]["websocket"]["host"],
         addr.to_string()
     );
 
@@ -812,7 +846,7 @@ async fn mounted_under_a_prefix_the_documents_name_the_prefixed_path() {
 #[tokio::test]
 async fn documents_can_be_switched_off() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .documents(false)
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
@@ -828,7 +862,10 @@ async fn documents_can_be_switched_off() {
         "{headers:?}"
     );
     // The documents are still there to render by hand.
-    assert_eq!(server.openrpc()["openrpc"], "1.3.2");
+    assert_eq!(
+        docs::openrpc(server.api(), Some(&default_url(&server)))["openrpc"],
+        "1.3.2"
+    );
     t(running.shutdown()).await;
 }
 
@@ -838,7 +875,7 @@ async fn rpc_discover_describes_both_directions_on_the_server_and_the_clients_si
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
     let mut events = server.peers().subscribe();
     let client = t(volley::Client::builder()
-        .serve(TestBrowser::new(true).into_service())
+        .add_service(TestBrowser::new(true).into_service())
         .connect(&running.ws_url()))
     .await
     .expect("connect");
@@ -853,7 +890,7 @@ async fn rpc_discover_describes_both_directions_on_the_server_and_the_clients_si
     .await
     .expect("rpc.discover");
     let doc: Value = serde_json::from_str(raw.get()).expect("json");
-    let mut expected = server.openrpc();
+    let mut expected = docs::openrpc(server.api(), Some(&default_url(&server)));
     expected.as_object_mut().expect("doc").remove("servers");
     assert_eq!(doc, expected);
     assert_eq!(method(&doc, "add")["x-implemented-by"], json!(["server"]));

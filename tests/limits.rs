@@ -24,7 +24,7 @@ struct Stalled {
 
 async fn stalled_client(config: PeerConfig) -> Stalled {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .peer_config(config)
         .build();
     let mut events = server.peers().subscribe();
@@ -48,11 +48,7 @@ async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
         peer,
         _silent,
         ..
-    } = stalled_client(PeerConfig {
-        outbound_queue: 2,
-        ..PeerConfig::default()
-    })
-    .await;
+    } = stalled_client(PeerConfig::default().outbound_queue(2)).await;
     // Fill the socket buffers and the outgoing queue with big notifications.
     let big = "x".repeat(256 * 1024);
     t(async {
@@ -103,17 +99,17 @@ async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
 #[tokio::test]
 async fn handlers_calling_back_at_the_request_cap_do_not_stall() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .peer_config(PeerConfig {
-            max_concurrent_requests: 1,
-            max_waiting_requests: 3,
-            request_timeout: Duration::from_secs(8),
-            ..PeerConfig::default()
-        })
+        .add_service(Calc::new().into_service())
+        .peer_config(
+            PeerConfig::default()
+                .max_concurrent_requests(1)
+                .max_waiting_requests(3)
+                .request_timeout(Duration::from_secs(8)),
+        )
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let client = t(Client::builder()
-        .serve(TestBrowser::new(true).into_service())
+        .add_service(TestBrowser::new(true).into_service())
         .connect(&running.ws_url()))
     .await
     .unwrap();
@@ -131,7 +127,7 @@ async fn handlers_calling_back_at_the_request_cap_do_not_stall() {
 #[tokio::test]
 async fn an_oversized_message_closes_with_1009() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .max_message_size(1000)
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
@@ -156,7 +152,9 @@ async fn an_oversized_message_closes_with_1009() {
 
 #[tokio::test]
 async fn rpc_cancel_reaches_every_running_request_with_that_id() {
-    let server = Server::builder().serve(Calc::new().into_service()).build();
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;
     // A peer may reuse an id while the first request with it still runs.
@@ -175,10 +173,7 @@ async fn rpc_cancel_reaches_every_running_request_with_that_id() {
 }
 
 fn keepalive(every: Duration) -> PeerConfig {
-    PeerConfig {
-        ping_interval: Some(every),
-        ..PeerConfig::default()
-    }
+    PeerConfig::default().ping_interval(Some(every))
 }
 
 #[tokio::test]
@@ -213,7 +208,7 @@ async fn a_peer_that_answers_nothing_is_closed_as_dead() {
 #[tokio::test]
 async fn an_idle_but_healthy_connection_stays_open() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .peer_config(keepalive(Duration::from_millis(50)))
         .build();
     let mut events = server.peers().subscribe();

@@ -27,7 +27,7 @@ async fn dial(url: &str, origin: Option<&str>) -> Result<(), u16> {
 #[tokio::test]
 async fn only_allowed_origins_may_open_a_connection() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .allowed_origins(["https://app.example.com", "http://localhost:8080/"])
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
@@ -51,7 +51,7 @@ async fn middleware_claims_reach_handlers_through_the_context() {
                 .and_then(|cx| cx.extensions().get::<Claims>().map(|c| c.0.clone()))
         })
         .unwrap();
-    let server = Server::builder().serve(module).build();
+    let server = Server::builder().add_service(module).build();
     // An application's own auth layer, and its own route, around the volley routes.
     let app = axum::Router::new()
         .route("/health", axum::routing::get(|| async { "ok" }))
@@ -96,7 +96,7 @@ async fn middleware_claims_reach_handlers_through_the_context() {
 #[tokio::test]
 async fn connections_beyond_the_limit_get_503_until_one_leaves() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .max_connections(1)
         .build();
     let mut events = server.peers().subscribe();

@@ -246,7 +246,7 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
 #[tokio::test]
 async fn server_side_follows_the_spec() {
     let server = volley::Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;
@@ -260,7 +260,7 @@ async fn client_side_follows_the_spec() {
     let (client, mut raw) = t(async {
         tokio::join!(
             volley::Client::builder()
-                .serve(Calc::new().into_service())
+                .add_service(Calc::new().into_service())
                 .connect(&url),
             accept
         )
@@ -275,7 +275,7 @@ async fn client_side_follows_the_spec() {
 #[tokio::test]
 async fn server_shutdown_closes_connections_with_1001() {
     let server = volley::Server::builder()
-        .serve(Calc::new().into_service())
+        .add_service(Calc::new().into_service())
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut raw = raw_connect(&running.ws_url()).await;

@@ -24,8 +24,9 @@ use common::t;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use volley::codegen::{Side, TypeScriptOptions};
 use volley::describe::ServiceDescription;
-use volley::{Error, PeerEvent, RemoteService, Server, TypeScriptOptions, schemars};
+use volley::{Error, PeerEvent, RemoteService, Server, schemars};
 
 // ---------------------------------------------------------------------------------------
 // A richer API: structs, enums of every serde representation, Option, tuples, maps,
@@ -178,10 +179,22 @@ fn description<C: RemoteService>() -> &'static ServiceDescription {
     C::DESCRIPTION
 }
 
+/// The TypeScript module of a server serving `server` whose clients serve `client`.
+fn typescript(
+    server: &[&'static ServiceDescription],
+    client: &[&'static ServiceDescription],
+    options: &TypeScriptOptions,
+) -> String {
+    let api = volley::codegen::Api::new(Side::Server)
+        .with_served(server.iter().copied())
+        .with_remote(client.iter().copied());
+    volley::codegen::typescript(&api, options)
+}
+
 /// The module for the shared test API (`Calculator` served by the server, `Browser` by
 /// the client).
 fn calc_module() -> String {
-    volley::typescript(
+    typescript(
         &[description::<CalculatorClient>()],
         &[description::<BrowserClient>()],
         &TypeScriptOptions::default(),
@@ -189,7 +202,7 @@ fn calc_module() -> String {
 }
 
 fn drawing_module() -> String {
-    volley::typescript(
+    typescript(
         &[description::<DrawingsClient>()],
         &[description::<ViewerClient>()],
         &TypeScriptOptions::default(),
@@ -242,7 +255,7 @@ fn generated_modules_match_their_snapshots() {
 #[test]
 fn generation_is_deterministic_and_the_import_is_configurable() {
     assert_eq!(drawing_module(), drawing_module());
-    let module = volley::typescript(
+    let module = typescript(
         &[description::<CalculatorClient>()],
         &[],
         &TypeScriptOptions::new().volley_js("https://example.com/volley.js"),
@@ -264,11 +277,11 @@ fn generation_is_deterministic_and_the_import_is_configurable() {
 #[test]
 fn the_server_generates_the_module_of_both_directions() {
     let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(Calc::new().into_service())
+        .add_remote_service::<BrowserClient>()
         .build();
     assert_eq!(
-        server.typescript(&TypeScriptOptions::default()),
+        volley::codegen::typescript(server.api(), &TypeScriptOptions::default()),
         calc_module()
     );
 }
@@ -317,13 +330,13 @@ fn generated_dir() -> &'static Path {
             ("example_callbacks", example_callbacks::server()),
             ("example_chat", example_chat::server()),
         ] {
-            let module = server.typescript(&volley::TypeScriptOptions::default());
+            let module = volley::codegen::typescript(server.api(), &TypeScriptOptions::default());
             std::fs::write(dir.join(format!("{name}.ts")), module)
                 .unwrap_or_else(|e| panic!("write {name}.ts: {e}"));
         }
         for file in ["volley.js", "volley.d.ts"] {
-            std::fs::copy(root().join("client/js").join(file), dir.join(file))
-                .unwrap_or_else(|e| panic!("copy client/js/{file}: {e}"));
+            std::fs::copy(root().join("server/js").join(file), dir.join(file))
+                .unwrap_or_else(|e| panic!("copy server/js/{file}: {e}"));
         }
         dir
     })
@@ -507,8 +520,8 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
 
     let (calc, mut logs) = Calc::logging();
     let server = Server::builder()
-        .serve(calc.into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(calc.into_service())
+        .add_remote_service::<BrowserClient>()
         .build();
     let mut events = server.peers().subscribe();
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");

@@ -19,18 +19,18 @@ fn root() -> &'static Path {
 }
 
 fn js_dir() -> PathBuf {
-    root().join("client/js")
+    root().join("server/js")
 }
 
-/// Whether node and client/js/node_modules are there; prints SKIPPED (or fails under
+/// Whether node and server/js/node_modules are there; prints SKIPPED (or fails under
 /// `VOLLEY_REQUIRE_ALL=1`) when they are not.
 fn node_ready() -> bool {
     tools::require(&[
         tools::node_available(),
         tools::has_dir(
             root(),
-            "client/js/node_modules/ws",
-            "cd client/js && npm ci",
+            "server/js/node_modules/ws",
+            "cd server/js && npm ci",
         ),
     ])
 }
@@ -50,13 +50,13 @@ async fn volley_js_node_test_suite_passes() {
     }
     // The test files by name: `node --test <dir>` means different things across Node versions.
     let mut files: Vec<String> = std::fs::read_dir(js_dir().join("test"))
-        .expect("client/js/test")
+        .expect("server/js/test")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".test.js"))
         .map(|name| format!("test/{name}"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no client/js/test/*.test.js files");
+    assert!(!files.is_empty(), "no server/js/test/*.test.js files");
     let out = t(tokio::process::Command::new("node")
         .arg("--test")
         .args(&files)
@@ -87,8 +87,8 @@ async fn a_node_client_calls_the_server_and_answers_its_callbacks() {
         return;
     }
     let server = Server::builder()
-        .serve(Calc::new().into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(Calc::new().into_service())
+        .add_remote_service::<BrowserClient>()
         .build();
     let mut events = server.peers().subscribe();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
@@ -136,7 +136,9 @@ async fn a_node_client_calls_the_server_and_answers_its_callbacks() {
 
 #[tokio::test]
 async fn every_server_serves_volley_js() {
-    let server = Server::builder().serve(Calc::new().into_service()).build();
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
     let mut tcp = t(tokio::net::TcpStream::connect(running.local_addr()))
         .await

@@ -5,16 +5,16 @@
 
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, Stream, StreamExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use volley_core::connection::{BoxError, Inbound, Transport, close_frame};
-use volley_core::{CloseReason, DuplicateMethod, Peer, PeerConfig, Service, connection};
+mod websocket;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
+use volley_codegen::{Api, Side};
+use volley_core::describe::ServiceDescription;
+use volley_core::{
+    CloseReason, DuplicateMethodError, Peer, PeerConfig, RemoteService, Service, connection,
+};
+
+use websocket::Tungstenite;
 
 /// Dialing failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,7 @@ pub enum ConnectError {
 #[derive(Debug)]
 pub struct ClientBuilder {
     service: Service,
+    remote: Vec<&'static ServiceDescription>,
     config: PeerConfig,
     connect_timeout: Duration,
     max_message_size: usize,
@@ -41,6 +42,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             service: Service::new(),
+            remote: Vec::new(),
             config: PeerConfig::default(),
             connect_timeout: Duration::from_secs(10),
             max_message_size: 16 * 1024 * 1024,
@@ -52,27 +54,35 @@ impl ClientBuilder {
     /// Adds methods this client serves to the server: `MyBrowser.into_service()`.
     ///
     /// # Panics
-    /// When a method name is already taken; see [`ClientBuilder::try_serve`].
-    pub fn serve(self, service: impl Into<Service>) -> Self {
-        self.try_serve(service)
+    /// When a method name is already taken; see [`ClientBuilder::try_add_service`].
+    pub fn add_service(self, service: impl Into<Service>) -> Self {
+        self.try_add_service(service)
             .unwrap_or_else(|e| panic!("volley: {e}"))
     }
 
     /// Adds methods this client serves; fails on a duplicate method name.
-    pub fn try_serve(mut self, service: impl Into<Service>) -> Result<Self, DuplicateMethod> {
+    pub fn try_add_service(
+        mut self,
+        service: impl Into<Service>,
+    ) -> Result<Self, DuplicateMethodError> {
         self.service.merge(service)?;
         Ok(self)
     }
 
-    /// All per-connection limits at once.
-    pub fn peer_config(mut self, config: PeerConfig) -> Self {
-        self.config = config;
+    /// Declares a remote service: a trait the server serves and this client calls, named by
+    /// its stub (`.add_remote_service::<CalculatorClient>()`), so this client's
+    /// `rpc.discover` describes both directions.
+    pub fn add_remote_service<C: RemoteService>(mut self) -> Self {
+        if !self.remote.iter().any(|d| std::ptr::eq(*d, C::DESCRIPTION)) {
+            self.remote.push(C::DESCRIPTION);
+        }
         self
     }
 
-    /// Default deadline for calls to the server (default 30 s).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config.request_timeout = timeout;
+    /// Per-connection limits and defaults: call deadline, running and waiting requests,
+    /// outgoing queue, batch size, keepalive (see [`PeerConfig`] for each default).
+    pub fn peer_config(mut self, config: PeerConfig) -> Self {
+        self.config = config;
         self
     }
 
@@ -99,11 +109,13 @@ impl ClientBuilder {
             .await
             .map_err(|_| ConnectError::Timeout(self.connect_timeout))?
             .map_err(|e| ConnectError::WebSocket(Box::new(e)))?;
-        let (sink, stream) = ws.split();
-        let peer = connection::spawn(
-            inbound(stream),
-            TungsteniteSink(sink),
-            self.service.with_side(volley_core::docs::Side::Client),
+        let api = Api::of_service(Side::Client, &self.service).with_remote(self.remote);
+        let service = self
+            .service
+            .with_discover(&volley_codegen::openrpc(&api, None));
+        let peer = connection::spawn_websocket::<Tungstenite, _>(
+            ws,
+            service,
             self.config,
             http::Extensions::new(),
         );
@@ -143,71 +155,5 @@ impl Client {
     /// Resolves when the connection has closed.
     pub async fn closed(&self) -> CloseReason {
         self.peer.closed().await
-    }
-}
-
-struct TungsteniteSink(SplitSink<Ws, Message>);
-
-impl Transport for TungsteniteSink {
-    async fn feed(&mut self, text: String) -> Result<(), BoxError> {
-        self.0
-            .feed(Message::Text(text.into()))
-            .await
-            .map_err(Into::into)
-    }
-
-    async fn flush(&mut self) -> Result<(), BoxError> {
-        self.0.flush().await.map_err(Into::into)
-    }
-
-    async fn ping(&mut self) -> Result<(), BoxError> {
-        self.0
-            .send(Message::Ping(Default::default()))
-            .await
-            .map_err(Into::into)
-    }
-
-    async fn close(&mut self, reason: CloseReason) {
-        let frame = close_frame(&reason).map(|(code, reason)| CloseFrame {
-            code: code.into(),
-            reason: reason.into(),
-        });
-        let _ = self.0.send(Message::Close(frame)).await;
-        let _ = self.0.close().await;
-    }
-}
-
-fn inbound(
-    stream: SplitStream<Ws>,
-) -> impl Stream<Item = Result<Inbound, tungstenite::Error>> + Send + Unpin + 'static {
-    stream.map(|m| {
-        let m = match m {
-            Ok(m) => m,
-            Err(e) => return Ok(Inbound::Close(Some(read_error(&e)))),
-        };
-        Ok::<_, tungstenite::Error>(match m {
-            Message::Text(t) => Inbound::Data(t.into()),
-            Message::Binary(b) => Inbound::Data(b),
-            Message::Close(f) => Inbound::Close(f.map(|f| CloseReason {
-                code: f.code.into(),
-                reason: f.reason.to_string(),
-            })),
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Inbound::Other,
-        })
-    })
-}
-
-/// The close code for a failed read: 1009 for an oversized message, 1007 for text that is
-/// not UTF-8, 1002 for a protocol violation, 1006 (connection lost) otherwise.
-fn read_error(e: &tungstenite::Error) -> CloseReason {
-    let code = match e {
-        tungstenite::Error::Capacity(_) => 1009,
-        tungstenite::Error::Utf8(_) => 1007,
-        tungstenite::Error::Protocol(_) => 1002,
-        _ => 1006,
-    };
-    CloseReason {
-        code,
-        reason: e.to_string(),
     }
 }

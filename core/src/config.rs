@@ -1,28 +1,25 @@
-//! Per-connection settings shared by the server and the client.
+//! [`PeerConfig`]: per-connection settings shared by the server and the client.
 
 use std::time::Duration;
 
-/// Limits and defaults for one connection. Both ends use the same settings type.
+/// Limits and defaults for one connection. Both ends use the same settings type; hand it to
+/// `ServerBuilder::peer_config` or `ClientBuilder::peer_config`:
+///
+/// ```
+/// use std::time::Duration;
+/// let config = volley_core::PeerConfig::default()
+///     .request_timeout(Duration::from_secs(5))
+///     .max_concurrent_requests(16);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PeerConfig {
-    /// Deadline for an outgoing call when the call gives none (default 30 s).
-    pub request_timeout: Duration,
-    /// Incoming requests and notifications running at once on one connection (default 128).
-    pub max_concurrent_requests: usize,
-    /// Incoming requests read and waiting for a running slot (default 128). When these are
-    /// full too, the connection stops reading until a request finishes: backpressure, never a
-    /// drop. While requests only wait, the connection keeps reading, so answers to the
-    /// running handlers' own calls back to this peer still arrive.
-    pub max_waiting_requests: usize,
-    /// Outgoing frames waiting for the writer (default 1024). When full, callers and handlers
-    /// wait for room.
-    pub outbound_queue: usize,
-    /// Most elements accepted in one incoming batch (default 1024).
-    pub max_batch_len: usize,
-    /// Keepalive (default 30 s): a WebSocket ping goes out this often, and a connection from
-    /// which nothing at all (no frame, no pong) has arrived for twice this long is closed as
-    /// dead, failing its pending calls with `Disconnected`. `None` turns it off.
-    pub ping_interval: Option<Duration>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_concurrent_requests: usize,
+    pub(crate) max_waiting_requests: usize,
+    pub(crate) outbound_queue: usize,
+    pub(crate) max_batch_len: usize,
+    pub(crate) ping_interval: Option<Duration>,
 }
 
 impl Default for PeerConfig {
@@ -35,5 +32,51 @@ impl Default for PeerConfig {
             max_batch_len: 1024,
             ping_interval: Some(Duration::from_secs(30)),
         }
+    }
+}
+
+impl PeerConfig {
+    /// Deadline for an outgoing call when the call gives none (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Incoming requests and notifications running at once on one connection (default 128;
+    /// 0 counts as 1).
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.max_concurrent_requests = n;
+        self
+    }
+
+    /// Incoming requests read and waiting for a running slot (default 128). When these are
+    /// full too, the connection stops reading until a request finishes: backpressure, never a
+    /// drop. While requests only wait, the connection keeps reading, so answers to the
+    /// running handlers' own calls back to this peer still arrive.
+    pub fn max_waiting_requests(mut self, n: usize) -> Self {
+        self.max_waiting_requests = n;
+        self
+    }
+
+    /// Outgoing frames waiting for the writer (default 1024; 0 counts as 1). When full,
+    /// callers and handlers wait for room, and `try_` notifications fail with `Error::Busy`.
+    pub fn outbound_queue(mut self, frames: usize) -> Self {
+        self.outbound_queue = frames;
+        self
+    }
+
+    /// Most elements accepted in one incoming batch (default 1024); a bigger batch is answered
+    /// with one error (-32010) without being parsed further.
+    pub fn max_batch_len(mut self, n: usize) -> Self {
+        self.max_batch_len = n;
+        self
+    }
+
+    /// Keepalive (default 30 s): a WebSocket ping goes out this often, and a connection from
+    /// which nothing at all (no frame, no pong) has arrived for twice this long is closed as
+    /// dead, failing its pending calls with `Disconnected`. `None` turns it off.
+    pub fn ping_interval(mut self, every: Option<Duration>) -> Self {
+        self.ping_interval = every;
+        self
     }
 }

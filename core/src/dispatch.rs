@@ -1,48 +1,42 @@
-//! Invoking a method from the jsonrpsee method table, and volley's built-in `rpc.*` methods.
-
-use std::borrow::Cow;
-use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+//! Invoking a method: a built-in one, or one from the service's jsonrpsee method table.
 
 use futures_util::FutureExt;
-use jsonrpsee::MethodCallback;
+use jsonrpsee::{ConnectionId, MethodCallback};
 use jsonrpsee_types::{Id, Params};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::Conn;
+use crate::builtin::Builtin;
 use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object};
 use crate::message;
+use crate::service::Service;
 
 /// What an incoming method name resolved to, looked up once by the reader.
 pub(crate) enum Target {
-    /// `rpc.ping`.
-    Ping,
-    /// `rpc.discover`.
-    Discover,
+    /// `rpc.ping` or `rpc.discover`.
+    Builtin(Builtin),
     /// A method of the service, by its registered name.
     Method(&'static str, MethodCallback),
 }
 
 impl Target {
     /// Resolves `method`; `None` when this peer does not serve it.
-    pub(crate) fn resolve(conn: &Conn, method: &str) -> Option<Self> {
-        match method {
-            "rpc.ping" => Some(Target::Ping),
-            "rpc.discover" => Some(Target::Discover),
-            _ => conn
-                .service
-                .methods()
-                .method_with_name(method)
-                .map(|(name, callback)| Target::Method(name, callback.clone())),
+    pub(crate) fn resolve(service: &Service, method: &str) -> Option<Self> {
+        if let Some(builtin) = Builtin::lookup(method, service) {
+            return Some(Target::Builtin(builtin));
         }
+        service
+            .methods()
+            .method_with_name(method)
+            .map(|(name, callback)| Target::Method(name, callback.clone()))
     }
 
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            Target::Ping => "rpc.ping",
-            Target::Discover => "rpc.discover",
+            Target::Builtin(builtin) => builtin.name(),
             Target::Method(name, _) => name,
         }
     }
@@ -92,7 +86,8 @@ fn exact_id(raw: Option<&RawValue>) -> Option<Id<'static>> {
 
 /// Runs the target; a panic in the handler becomes -32603 and leaves the connection usable.
 pub(crate) async fn invoke(
-    conn: &Arc<Conn>,
+    service: &Service,
+    conn_id: ConnectionId,
     target: Target,
     params: Params<'static>,
     id: Option<&RawValue>,
@@ -100,25 +95,14 @@ pub(crate) async fn invoke(
 ) -> Reply {
     let method = target.name();
     let callback = match target {
-        Target::Ping => {
-            return Reply::Payload(Ok(
-                RawValue::from_string("\"pong\"".to_owned()).expect("a JSON string")
-            ));
-        }
-        Target::Discover => {
-            let doc = crate::discover::openrpc(&conn.service);
-            return Reply::Payload(
-                serde_json::value::to_raw_value(&doc)
-                    .map_err(|e| error_object(codes::INTERNAL_ERROR, e.to_string())),
-            );
-        }
+        Target::Builtin(builtin) => return Reply::Payload(Ok(builtin.answer(service))),
         Target::Method(_, callback) => callback,
     };
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();
     ext.insert(cx);
-    ext.insert(conn.conn_id);
+    ext.insert(conn_id);
     let exact = exact_id(id);
     let (rpc_id, exact) = match exact {
         Some(id) => (id, true),
@@ -130,10 +114,10 @@ pub(crate) async fn invoke(
         match callback {
             MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext).into_json()),
             MethodCallback::Async(cb) => {
-                reply(cb(rpc_id, params, conn.conn_id, max, ext).await.into_json())
+                reply(cb(rpc_id, params, conn_id, max, ext).await.into_json())
             }
             MethodCallback::Unsubscription(cb) => {
-                reply(cb(rpc_id, params, conn.conn_id, max, ext).into_json())
+                reply(cb(rpc_id, params, conn_id, max, ext).into_json())
             }
             MethodCallback::Subscription(_) => Reply::Payload(Err(error_object(
                 codes::INTERNAL_ERROR,

@@ -1,35 +1,37 @@
 //! volley-core: the JSON-RPC 2.0 protocol and the per-connection peer engine shared by
-//! volley's server and client. No sockets and no HTTP here: a transport hands frames in and
-//! takes frames out ([`connection::spawn`]).
+//! volley's server and client. No sockets, no HTTP and no generators here: a transport hands
+//! frames in and takes frames out ([`connection::spawn`], or
+//! [`connection::spawn_websocket`] for any WebSocket library).
 //!
 //! Most users depend on the `volley` facade instead of this crate.
 //!
 //! - [`Peer`] calls the other end; [`Context`] is what a handler knows about its caller.
-//! - [`Service`] is the set of methods one side serves.
+//! - [`Service`] is the set of methods one side serves; [`describe`] is the description of
+//!   the traits behind it, which `volley-codegen` turns into documents.
 //! - [`Error`] separates "the remote said no" ([`Error::Remote`]) from "no answer came".
+//! - [`PeerConfig`] holds every per-connection limit.
 
-mod client_t;
+mod builtin;
 pub mod config;
 pub mod connection;
 mod context;
 pub mod describe;
-pub mod discover;
 mod dispatch;
-pub mod docs;
 pub mod error;
 mod message;
 pub mod params;
 mod peer;
 #[doc(hidden)]
 pub mod private;
+mod running;
 mod service;
-pub mod typescript;
+pub mod transport;
 
 pub use config::PeerConfig;
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use peer::{Batch, CloseReason, Peer, PeerId, RemoteService};
-pub use service::{DuplicateMethod, Service};
+pub use service::{DuplicateMethodError, Service};
 
 /// jsonrpsee, re-exported at the version volley is built on.
 pub use jsonrpsee;

@@ -5,31 +5,29 @@ use std::sync::Arc;
 
 use jsonrpsee::{Methods, RpcModule};
 
+use serde_json::value::RawValue;
+
 use crate::describe::ServiceDescription;
-use crate::docs::{DocInfo, Side};
 
 /// A set of methods a peer serves, with the descriptions of the traits they came from.
 ///
 /// Build one with the `into_service()` method that `#[volley::rpc]` adds to a trait, or from
 /// a hand-written jsonrpsee [`RpcModule`]; combine several with [`Service::merge`].
 ///
-/// For its `rpc.discover` document a service may also know which end of the connection it
-/// serves ([`Service::with_side`]), what the other end serves
-/// ([`Service::with_peer_descriptions`]) and the document's title and version
-/// ([`Service::with_info`]); the server sets all three on the service it hands each connection.
+/// A service answers volley's built-in `rpc.ping` and `rpc.cancel`, and `rpc.discover` once
+/// it carries a document ([`Service::with_discover`]): the server and the client set the
+/// OpenRPC document of both directions on the service they hand each connection.
 #[derive(Clone, Default)]
 pub struct Service {
     methods: Methods,
     descriptions: Vec<&'static ServiceDescription>,
-    side: Option<Side>,
-    peer_descriptions: Vec<&'static ServiceDescription>,
-    info: Option<Arc<DocInfo>>,
+    discover: Option<Arc<RawValue>>,
 }
 
 /// Two services registered the same method name.
 #[derive(Debug, thiserror::Error)]
 #[error("method `{0}` is registered twice")]
-pub struct DuplicateMethod(pub String);
+pub struct DuplicateMethodError(pub String);
 
 impl Service {
     /// An empty service (serves nothing but volley's built-in `rpc.*` methods).
@@ -50,72 +48,35 @@ impl Service {
     }
 
     /// Adds every method of `other`; fails if a method name is taken.
-    pub fn merge(&mut self, other: impl Into<Service>) -> Result<(), DuplicateMethod> {
+    pub fn merge(&mut self, other: impl Into<Service>) -> Result<(), DuplicateMethodError> {
         let other = other.into();
         if let Some(dup) = other
             .methods
             .method_names()
             .find(|n| self.methods.method(n).is_some())
         {
-            return Err(DuplicateMethod(dup.to_owned()));
+            return Err(DuplicateMethodError(dup.to_owned()));
         }
         self.methods
             .merge(other.methods)
-            .map_err(|e| DuplicateMethod(e.to_string()))?;
+            .map_err(|e| DuplicateMethodError(e.to_string()))?;
         self.descriptions.extend(other.descriptions);
-        self.side = self.side.or(other.side);
-        self.info = self.info.take().or(other.info);
-        for d in other.peer_descriptions {
-            self.add_peer_description(d);
-        }
+        // The merged methods are not in either document.
+        self.discover = None;
         Ok(())
     }
 
-    /// Says which end of the connection serves this service (shown as `x-implemented-by` in
-    /// its OpenRPC document).
-    pub fn with_side(mut self, side: Side) -> Self {
-        self.side = Some(side);
+    /// Sets the document `rpc.discover` answers with (encoded once, here).
+    pub fn with_discover(mut self, document: &serde_json::Value) -> Self {
+        self.discover = serde_json::value::to_raw_value(document)
+            .ok()
+            .map(Arc::from);
         self
     }
 
-    /// Which end of the connection serves this service, when set.
-    pub fn side(&self) -> Option<Side> {
-        self.side
-    }
-
-    /// Adds descriptions of traits the other end of the connection serves, so this service's
-    /// `rpc.discover` document describes both directions.
-    pub fn with_peer_descriptions(
-        mut self,
-        descriptions: impl IntoIterator<Item = &'static ServiceDescription>,
-    ) -> Self {
-        for d in descriptions {
-            self.add_peer_description(d);
-        }
-        self
-    }
-
-    fn add_peer_description(&mut self, d: &'static ServiceDescription) {
-        if !self.peer_descriptions.iter().any(|p| std::ptr::eq(*p, d)) {
-            self.peer_descriptions.push(d);
-        }
-    }
-
-    /// Descriptions of the traits the other end serves (see
-    /// [`Service::with_peer_descriptions`]).
-    pub fn peer_descriptions(&self) -> &[&'static ServiceDescription] {
-        &self.peer_descriptions
-    }
-
-    /// Sets the title, version and description of this service's documents.
-    pub fn with_info(mut self, info: DocInfo) -> Self {
-        self.info = Some(Arc::new(info));
-        self
-    }
-
-    /// The title, version and description of this service's documents, when set.
-    pub fn info(&self) -> Option<&DocInfo> {
-        self.info.as_deref()
+    /// The document `rpc.discover` answers with, when set.
+    pub fn discover(&self) -> Option<&RawValue> {
+        self.discover.as_deref()
     }
 
     /// The jsonrpsee method table.

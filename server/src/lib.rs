@@ -1,22 +1,25 @@
 //! volley-server: serve volley connections over axum.
 //!
 //! [`Server::builder`] takes the [`Service`]s each connection serves and returns a [`Server`]
-//! you can [`listen`](Server::listen) with on an address, or mount into an existing
-//! `axum::Router` with [`Server::router`]. [`Server::peers`] is the registry of connected
-//! peers, usable from anywhere in the program.
+//! you can [`serve`](Server::serve) on an address until Ctrl-C, [`listen`](Server::listen)
+//! with in the background, or mount into an existing `axum::Router` with
+//! [`Server::router`]. [`Server::peers`] is the registry of connected peers, usable from
+//! anywhere in the program; [`Server::api`] is the contract its documents are rendered from.
 //!
 //! Most users depend on the `volley` facade, which re-exports this crate's types.
 
-mod assets;
 mod builder;
-mod docs_page;
-mod documents;
+mod http;
 mod peers;
-mod transport;
-mod typescript;
+mod server;
+mod upgrade;
+mod websocket;
 
-pub use assets::VOLLEY_JS;
-pub use builder::{RunningServer, Server, ServerBuilder};
+pub use builder::ServerBuilder;
+pub use http::assets::{VOLLEY_D_TS, VOLLEY_JS};
 pub use peers::{PeerEvent, Peers};
+pub use server::{RunningServer, Server};
 pub use volley_core::Service;
-pub use volley_core::docs::DocInfo;
+
+/// axum, at the version [`Server::router`] returns a `Router` of.
+pub use axum;

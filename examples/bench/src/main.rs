@@ -89,8 +89,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let server = volley::Server::builder()
-        .serve(Server.into_service())
-        .client_serves::<AnswerClient>()
+        .add_service(Server.into_service())
+        .add_remote_service::<AnswerClient>()
         .build();
     let running = server.listen("127.0.0.1:0").await?;
     println!("{}", running.ws_url());
@@ -244,7 +244,7 @@ async fn latency(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> 
 
 async fn callbacks(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
     let c = volley::Client::builder()
-        .serve(Yes.into_service())
+        .add_service(Yes.into_service())
         .connect(url)
         .await?;
     let per_task = (opts.calls / 4) / opts.window;

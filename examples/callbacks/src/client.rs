@@ -77,7 +77,7 @@ pub async fn run_client(url: &str, options: &ClientOptions) -> Result<Summary, B
         ticks: ticks_tx,
     };
     let client = volley::Client::builder()
-        .serve(console.into_service())
+        .add_service(console.into_service())
         .connect(url)
         .await?;
     let summary = converse(&client, options, ticks_rx).await;

@@ -36,9 +36,16 @@ async fn main() -> ExitCode {
         Ok(Command::Print(document)) => {
             let server = example_callbacks::server();
             let text = match document {
-                Document::AsyncApi => pretty(&server.asyncapi()),
-                Document::OpenRpc => pretty(&server.openrpc()),
-                Document::TypeScript => server.typescript(&volley::TypeScriptOptions::new()),
+                Document::AsyncApi => {
+                    pretty(&volley::codegen::asyncapi(server.api(), server.path()))
+                }
+                Document::OpenRpc => {
+                    pretty(&volley::codegen::openrpc(server.api(), Some(server.path())))
+                }
+                Document::TypeScript => volley::codegen::typescript(
+                    server.api(),
+                    &volley::codegen::TypeScriptOptions::new(),
+                ),
             };
             println!("{text}");
             return ExitCode::SUCCESS;

@@ -24,8 +24,8 @@ impl Calculator for Calc {
 /// The volley server: serves [`Calculator`] on `/ws` and calls [`Browser`](crate::Browser) on its clients.
 pub fn server() -> volley::Server {
     volley::Server::builder()
-        .serve(Calc.into_service())
-        .client_serves::<BrowserClient>()
+        .add_service(Calc.into_service())
+        .add_remote_service::<BrowserClient>()
         .build()
 }
 

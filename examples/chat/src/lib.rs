@@ -126,12 +126,9 @@ pub fn server() -> volley::Server {
 pub fn server_with(options: Options) -> volley::Server {
     let room = ChatRoom::new(options);
     let server = volley::Server::builder()
-        .serve(room.clone().into_service())
-        .client_serves::<MemberClient>()
-        .peer_config(volley::PeerConfig {
-            outbound_queue: room::OUTBOX,
-            ..volley::PeerConfig::default()
-        })
+        .add_service(room.clone().into_service())
+        .add_remote_service::<MemberClient>()
+        .peer_config(volley::PeerConfig::default().outbound_queue(room::OUTBOX))
         .build();
     room.forget_departed(server.peers().subscribe());
     server

@@ -35,7 +35,9 @@ pub const INDEX_HTML: &str = include_str!("index.html");
 
 /// The volley server: serves [`Ping`] on `/ws`.
 pub fn server() -> volley::Server {
-    volley::Server::builder().serve(Pong.into_service()).build()
+    volley::Server::builder()
+        .add_service(Pong.into_service())
+        .build()
 }
 
 /// The whole app: `server`'s WebSocket endpoint plus the page at `/`.

@@ -92,7 +92,7 @@ impl Guest {
             answer: answer.clone(),
         };
         let client = t(volley::Client::builder()
-            .serve(recorder.into_service())
+            .add_service(recorder.into_service())
             .connect(&running.ws_url()))
         .await
         .expect("connect");

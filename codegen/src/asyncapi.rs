@@ -4,12 +4,15 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
-use super::example::example_value;
-use super::schema::{DEFINITIONS, with_description};
-use super::{
-    DEFAULT_DESCRIPTION, DocInfo, Endpoint, Side, component_key, describe, split_docs, unique_key,
-};
-use crate::describe::{MethodKind, ServiceDescription};
+use volley_core::describe::MethodKind;
+
+use crate::api::{Api, Side};
+use crate::collect::{DEFAULT_DESCRIPTION, describe, split_docs};
+use crate::endpoint::Endpoint;
+use crate::example::example_value;
+use crate::names::{component_key, unique_key};
+use crate::schema::{DEFINITIONS, with_description};
+use crate::text::plain;
 
 /// The AsyncAPI version written.
 pub const ASYNCAPI_VERSION: &str = "3.0.0";
@@ -22,8 +25,8 @@ const ERROR_RESPONSE: &str = "JsonRpcErrorResponse";
 const GENERIC_ERROR: &str = "jsonrpc.error";
 const CORRELATION: &str = "jsonrpcId";
 
-/// An AsyncAPI 3.0 document of a server that serves `server_serves` and calls
-/// `client_serves` on its clients, at `url` (`ws://host:port/path`, or just the path, in which
+/// An AsyncAPI 3.0 document of a server that serves [`Api::server_serves`] and calls
+/// [`Api::client_serves`] on its clients, at `url` (`ws://host:port/path`, or just the path, in which
 /// case the host reads `localhost`).
 ///
 /// Written from the server's side, as AsyncAPI 3 wants: one server entry (protocol `ws` or
@@ -39,16 +42,12 @@ const CORRELATION: &str = "jsonrpcId";
 /// Payloads are whole JSON-RPC messages (`jsonrpc`, `id`, `method` as a `const`, `params` by
 /// name), requests and responses are correlated by `$message.payload#/id`, and every message
 /// has an example generated from its schema.
-pub fn asyncapi(
-    info: &DocInfo,
-    server_serves: &[&ServiceDescription],
-    client_serves: &[&ServiceDescription],
-    url: &str,
-) -> Value {
+pub fn asyncapi(api: &Api, url: &str) -> Value {
+    let info = api.info();
     let (methods, definitions) = describe(
         &[
-            (Some(Side::Server), server_serves),
-            (Some(Side::Client), client_serves),
+            (Some(Side::Server), api.server_serves()),
+            (Some(Side::Client), api.client_serves()),
         ],
         &[VERSION, ID, ERROR, ERROR_RESPONSE],
     );
@@ -80,17 +79,17 @@ pub fn asyncapi(
         if !tags.iter().any(|t| t["name"] == d.service.name) {
             let mut tag = json!({ "name": d.service.name });
             if !d.service.docs.is_empty() {
-                tag["description"] = d.service.docs.into();
+                tag["description"] = plain(d.service.docs).into();
             }
             tags.push(tag);
         }
         let (summary, description) = split_docs(m.docs);
         let describe_into = |target: &mut Value| {
-            if let Some(s) = summary {
-                target["summary"] = s.into();
+            if let Some(s) = &summary {
+                target["summary"] = s.as_str().into();
             }
-            if let Some(s) = description {
-                target["description"] = s.into();
+            if let Some(s) = &description {
+                target["description"] = s.as_str().into();
             }
         };
 
@@ -99,7 +98,10 @@ pub fn asyncapi(
         let mut required = Vec::new();
         let mut params_example = Map::new();
         for (p, schema) in m.params.iter().zip(&d.params) {
-            properties.insert(p.name.into(), with_description(schema.clone(), p.docs));
+            properties.insert(
+                p.name.into(),
+                with_description(schema.clone(), &plain(p.docs)),
+            );
             if (p.required)() {
                 required.push(Value::from(p.name));
             }

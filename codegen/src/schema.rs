@@ -7,8 +7,10 @@ use schemars::generate::SchemaSettings;
 use schemars::transform::ReplaceBoolSchemas;
 use serde_json::{Map, Value, json};
 
-use super::{component_key, unique_key};
-use crate::describe::{SchemaFn, SchemaGenerator};
+use volley_core::describe::{SchemaFn, SchemaGenerator};
+
+use crate::names::{component_key, unique_key};
+use crate::text::plain_schema;
 
 /// Where type definitions live in both documents.
 pub(crate) const DEFINITIONS: &str = "#/components/schemas/";
@@ -43,7 +45,9 @@ impl Schemas {
         for transform in self.generator.transforms_mut() {
             transform.transform(&mut schema);
         }
-        Some(schema.to_value())
+        let mut value = schema.to_value();
+        plain_schema(&mut value);
+        Some(value)
     }
 
     /// The schema `f` gives, or an empty schema saying why there is none.
@@ -58,7 +62,8 @@ impl Schemas {
         let mut taken: HashSet<String> = reserved.iter().map(|s| (*s).to_owned()).collect();
         let mut renames = HashMap::new();
         let mut schemas = Map::new();
-        for (name, schema) in definitions {
+        for (name, mut schema) in definitions {
+            plain_schema(&mut schema);
             let key = unique_key(component_key(&name), &mut taken);
             renames.insert(
                 format!("{DEFINITIONS}{}", encode_ref_name(&name)),

@@ -1,7 +1,7 @@
 //! A typed TypeScript client, generated from the same descriptions as the documents.
 //!
-//! [`generate`] takes the traits the server serves and the traits its clients serve, and
-//! returns one ES module (TypeScript source) that imports `volley.js` and exports:
+//! [`typescript()`] takes an [`Api`] (the traits the server serves and the traits its clients
+//! serve) and returns one ES module (TypeScript source) that imports `volley.js` and exports:
 //!
 //! - one declaration per JSON Schema definition (Rust structs become `interface`s, enums
 //!   become unions), with the Rust doc comments as `/** */` comments;
@@ -39,9 +39,11 @@ use std::fmt::Write as _;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
-use crate::describe::{MethodDescription, MethodKind, SchemaGenerator, ServiceDescription};
+use crate::api::Api;
+use crate::text::plain;
+use volley_core::describe::{MethodDescription, MethodKind, SchemaGenerator, ServiceDescription};
 
-/// How [`generate`] writes the module.
+/// How [`typescript()`] writes the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TypeScriptOptions {
@@ -71,16 +73,14 @@ impl TypeScriptOptions {
     }
 }
 
-/// The TypeScript module of a client that calls what `server_serves` and serves what
-/// `client_serves` (see the [module docs](self)).
+/// The TypeScript module of a browser or Node client of `api`: it calls what
+/// [`Api::server_serves`] and serves what [`Api::client_serves`] (see the
+/// [module docs](self)).
 ///
 /// A wire name that appears twice in one direction is generated once, from its first
 /// description (a server refuses such duplicates anyway).
-pub fn generate(
-    server_serves: &[&ServiceDescription],
-    client_serves: &[&ServiceDescription],
-    options: &TypeScriptOptions,
-) -> String {
+pub fn typescript(api: &Api, options: &TypeScriptOptions) -> String {
+    let (server_serves, client_serves) = (api.server_serves(), api.client_serves());
     let mut generator = SchemaSettings::draft07().into_generator();
     let server = collect(server_serves, &mut generator);
     let client = collect(client_serves, &mut generator);
@@ -165,7 +165,10 @@ fn collect(services: &[&ServiceDescription], generator: &mut SchemaGenerator) ->
     methods
 }
 
-fn schema_value(generator: &mut SchemaGenerator, f: crate::describe::SchemaFn) -> Option<Value> {
+fn schema_value(
+    generator: &mut SchemaGenerator,
+    f: volley_core::describe::SchemaFn,
+) -> Option<Value> {
     let mut schema = f(generator)?;
     for transform in generator.transforms_mut() {
         transform.transform(&mut schema);
@@ -668,7 +671,7 @@ fn docs(schema: &Value, integers: bool) -> Vec<String> {
             if !lines.is_empty() {
                 lines.push(String::new());
             }
-            lines.extend(text.lines().map(str::to_owned));
+            lines.extend(plain(text).lines().map(str::to_owned));
         }
     }
     if integers && let Some(note) = integer_note(&[schema], false) {
@@ -767,6 +770,7 @@ fn write_docs(out: &mut String, level: usize, lines: &[String]) {
 }
 
 fn doc_lines(text: &str) -> Vec<String> {
+    let text = plain(text);
     let lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
     let start = lines
         .iter()
@@ -1333,7 +1337,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::describe::{ParamDescription, Schema};
+    use volley_core::describe::{ParamDescription, Schema};
 
     fn convert(schema: Value, definitions: &[&str]) -> String {
         let definitions: Map<String, Value> = definitions
@@ -1600,7 +1604,10 @@ mod tests {
 
     #[test]
     fn dotted_names_nest_unless_a_method_is_named_like_the_group() {
-        let module = generate(&[&SERVER], &[&CLIENT], &TypeScriptOptions::default());
+        let api = Api::new(crate::Side::Server)
+            .with_served([&SERVER])
+            .with_remote([&CLIENT]);
+        let module = typescript(&api, &TypeScriptOptions::default());
         let api = &module[module
             .find("export interface ServerApi")
             .expect("ServerApi")..];
@@ -1626,11 +1633,8 @@ mod tests {
         assert!(module.contains("[\"__proto__\"]: (params, options) => peer.call(\"__proto__\""));
         assert!(module.contains("\n    \"ui.ask\": (params, context) =>\n"));
         assert!(module.contains("import * as volley from \"./volley.js\";"));
-        let module = generate(
-            &[&SERVER],
-            &[],
-            &TypeScriptOptions::new().volley_js("volley-js"),
-        );
+        let api = Api::new(crate::Side::Server).with_served([&SERVER]);
+        let module = typescript(&api, &TypeScriptOptions::new().volley_js("volley-js"));
         assert!(module.contains("import * as volley from \"volley-js\";"));
         assert!(module.contains("export interface ClientHandlers {}"));
     }

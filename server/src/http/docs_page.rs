@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::Server;
+use crate::server::Server;
 
-/// Where the page is served, relative to [`Server::router`]'s root.
+/// Where the page is served, relative to the router's root.
 pub(crate) const PATH: &str = "/docs";
 
-const TEMPLATE: &str = include_str!("../assets/docs.html");
+const TEMPLATE: &str = include_str!("../../assets/docs.html");
 const DOCUMENT_SLOT: &str = "__VOLLEY_OPENRPC__";
 const CONFIG_SLOT: &str = "__VOLLEY_CONFIG__";
 
@@ -26,7 +26,7 @@ pub(crate) async fn serve(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let url = crate::documents::request_url(&server, &uri, &headers, PATH);
+    let url = super::documents::request_url(&server, &uri, &headers, PATH);
     let config = json!({ "wsPath": server.path(), "docsPath": PATH });
     (
         [
@@ -34,7 +34,7 @@ pub(crate) async fn serve(
             (header::CACHE_CONTROL, "no-store"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        render(&server.openrpc_at(&url), &config),
+        render(&volley_codegen::openrpc(server.api(), Some(&url)), &config),
     )
         .into_response()
 }

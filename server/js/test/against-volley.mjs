@@ -29,7 +29,7 @@ async function webSocketClass() {
   try {
     return (await import('ws')).WebSocket;
   } catch {
-    return fail("this Node has no global WebSocket and the `ws` package is not installed (run `npm install` in client/js)");
+    return fail("this Node has no global WebSocket and the `ws` package is not installed (run `npm install` in server/js)");
   }
 }
 

@@ -2,18 +2,21 @@
 
 use serde_json::{Map, Value, json};
 
-use super::example::example_value;
-use super::{DEFAULT_DESCRIPTION, DocInfo, Endpoint, Side, describe, split_docs, undescribed};
-use crate::describe::ServiceDescription;
-use crate::service::Service;
+use volley_core::describe::ServiceDescription;
+
+use crate::api::{Api, Info, Side};
+use crate::collect::{DEFAULT_DESCRIPTION, describe, split_docs};
+use crate::endpoint::Endpoint;
+use crate::example::example_value;
+use crate::text::plain;
 
 /// The OpenRPC version written.
 pub const OPENRPC_VERSION: &str = "1.3.2";
 
-/// An OpenRPC 1.3.2 document of both directions of a server: the methods it serves
-/// (`"x-implemented-by": ["server"]`) and the methods every connected client serves
-/// (`"x-implemented-by": ["client"]`), with the `x-implemented-by` extension declared in
-/// `x-extensions`.
+/// The OpenRPC 1.3.2 document of `api`, as `rpc.discover` returns it: the methods its end
+/// serves (`"x-implemented-by": ["server"]` on a server), the methods the other end serves
+/// (`["client"]`), and by name only the methods no description covers (hand-written
+/// jsonrpsee modules); the `x-implemented-by` extension is declared in `x-extensions`.
 ///
 /// Every method has `paramStructure: "either"` (volley accepts params by name and by position),
 /// params with `required` and a schema, a `result` unless it is a notification, an example,
@@ -21,53 +24,19 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 /// object's `data`, an extension declared in `x-extensions`: an OpenRPC error object needs a
 /// fixed code, which an error type does not have). `url` (`ws://host:port/path`) becomes the
 /// `servers` entry.
-pub fn openrpc(
-    info: &DocInfo,
-    server_serves: &[&ServiceDescription],
-    client_serves: &[&ServiceDescription],
-    url: Option<&str>,
-) -> Value {
+pub fn openrpc(api: &Api, url: Option<&str>) -> Value {
+    let own = api.side();
     render(
-        info,
-        &[
-            Group {
-                side: Some(Side::Server),
-                services: server_serves,
-                undescribed: &[],
-            },
-            Group {
-                side: Some(Side::Client),
-                services: client_serves,
-                undescribed: &[],
-            },
-        ],
-        url,
-    )
-}
-
-/// The OpenRPC document of what `service` serves, as `rpc.discover` returns it: its methods
-/// (marked with [`Service::side`] when set), the methods the other end serves when the service
-/// knows them ([`Service::peer_descriptions`]: a server's service knows what its clients
-/// serve), and methods registered without a description (hand-written jsonrpsee modules),
-/// which are listed by name only.
-pub fn service_openrpc(service: &Service, url: Option<&str>) -> Value {
-    let info = service
-        .info()
-        .cloned()
-        .unwrap_or_else(|| DocInfo::for_services(service.descriptions()));
-    let own = service.side();
-    let undescribed = undescribed(service);
-    render(
-        &info,
+        &api.info(),
         &[
             Group {
                 side: own,
-                services: service.descriptions(),
-                undescribed: &undescribed,
+                services: api.served(),
+                undescribed: api.undescribed(),
             },
             Group {
-                side: own.map(Side::other),
-                services: service.peer_descriptions(),
+                side: own.other(),
+                services: api.remote(),
                 undescribed: &[],
             },
         ],
@@ -76,13 +45,13 @@ pub fn service_openrpc(service: &Service, url: Option<&str>) -> Value {
 }
 
 struct Group<'a> {
-    side: Option<Side>,
+    side: Side,
     services: &'a [&'a ServiceDescription],
     undescribed: &'a [&'a str],
 }
 
-fn render(info: &DocInfo, groups: &[Group<'_>], url: Option<&str>) -> Value {
-    let described_groups: Vec<_> = groups.iter().map(|g| (g.side, g.services)).collect();
+fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
+    let described_groups: Vec<_> = groups.iter().map(|g| (Some(g.side), g.services)).collect();
     let (methods, definitions) = describe(&described_groups, &[]);
     let root = json!({ "components": { "schemas": definitions.schemas } });
 
@@ -123,7 +92,7 @@ fn render(info: &DocInfo, groups: &[Group<'_>], url: Option<&str>) -> Value {
         }
         let mut tag = json!({ "name": d.service.name });
         if !d.service.docs.is_empty() {
-            tag["description"] = d.service.docs.into();
+            tag["description"] = plain(d.service.docs).into();
         }
         tags.push(tag);
         method.insert("tags".into(), tags.into());
@@ -142,7 +111,7 @@ fn render(info: &DocInfo, groups: &[Group<'_>], url: Option<&str>) -> Value {
                     "schema": schema,
                 });
                 if !p.docs.is_empty() {
-                    v["description"] = p.docs.into();
+                    v["description"] = plain(p.docs).into();
                 }
                 v
             })
@@ -186,10 +155,8 @@ fn render(info: &DocInfo, groups: &[Group<'_>], url: Option<&str>) -> Value {
                 "params": [],
                 "result": { "name": "result", "schema": {} },
             });
-            if let Some(side) = group.side {
-                method["x-implemented-by"] = json!([side.as_str()]);
-                method["tags"] = json!([{ "name": side.as_str() }]);
-            }
+            method["x-implemented-by"] = json!([group.side.as_str()]);
+            method["tags"] = json!([{ "name": group.side.as_str() }]);
             out.push(method);
         }
     }

@@ -7,8 +7,8 @@ use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::core::traits::ToRpcParams;
 use serde::de::DeserializeOwned;
 
+use super::Peer;
 use crate::error::Error;
-use crate::peer::Peer;
 
 fn to_client_error(e: Error) -> ClientError {
     match e {

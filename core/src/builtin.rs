@@ -1,0 +1,100 @@
+//! volley's built-in methods, all handled here: `rpc.ping`, `rpc.discover` and `rpc.cancel`.
+//!
+//! `rpc.ping` and `rpc.discover` run like any method (in order with the requests around
+//! them); `rpc.cancel` is acted on by the reader as soon as it arrives, so it reaches a
+//! request that is still waiting for a running slot.
+
+use serde_json::value::RawValue;
+
+use crate::service::Service;
+
+/// The method that cancels an incoming request: `{"id": <id>}` or `[<id>]`.
+pub(crate) const CANCEL: &str = "rpc.cancel";
+
+/// A built-in method that answers like a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    /// `rpc.ping`: answers `"pong"`.
+    Ping,
+    /// `rpc.discover`: answers the service's OpenRPC document.
+    Discover,
+}
+
+impl Builtin {
+    /// The built-in named `method`; `rpc.discover` only when `service` carries a document.
+    pub(crate) fn lookup(method: &str, service: &Service) -> Option<Self> {
+        match method {
+            "rpc.ping" => Some(Builtin::Ping),
+            "rpc.discover" if service.discover().is_some() => Some(Builtin::Discover),
+            _ => None,
+        }
+    }
+
+    /// Its wire name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Builtin::Ping => "rpc.ping",
+            Builtin::Discover => "rpc.discover",
+        }
+    }
+
+    /// Its result (the discover document was encoded once, when the service got it).
+    pub(crate) fn answer(self, service: &Service) -> Box<RawValue> {
+        let text = match self {
+            Builtin::Ping => "\"pong\"",
+            Builtin::Discover => service.discover().map_or("null", RawValue::get),
+        };
+        RawValue::from_string(text.to_owned()).unwrap_or_default()
+    }
+}
+
+/// The request id an `rpc.cancel` names, by name (`{"id": ..}`) or by position (`[id]`).
+pub(crate) fn cancel_target(params: Option<&RawValue>) -> Option<&RawValue> {
+    #[derive(serde::Deserialize)]
+    struct ById<'a> {
+        #[serde(borrow)]
+        id: &'a RawValue,
+    }
+    let p = params?;
+    serde_json::from_str::<ById<'_>>(p.get())
+        .map(|b| b.id)
+        .or_else(|_| serde_json::from_str::<(&RawValue,)>(p.get()).map(|t| t.0))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn cancel_names_its_target_by_name_or_position() {
+        assert_eq!(cancel_target(Some(&raw(r#"{"id":7}"#))).unwrap().get(), "7");
+        assert_eq!(
+            cancel_target(Some(&raw(r#"["a"]"#))).unwrap().get(),
+            r#""a""#
+        );
+        assert!(cancel_target(Some(&raw(r#"{"x":1}"#))).is_none());
+        assert!(cancel_target(None).is_none());
+    }
+
+    #[test]
+    fn discover_is_built_in_only_with_a_document() {
+        let bare = Service::new();
+        assert_eq!(Builtin::lookup("rpc.ping", &bare), Some(Builtin::Ping));
+        assert_eq!(Builtin::lookup("rpc.discover", &bare), None);
+        let with = Service::new().with_discover(&serde_json::json!({"openrpc": "1.3.2"}));
+        assert_eq!(
+            Builtin::lookup("rpc.discover", &with),
+            Some(Builtin::Discover)
+        );
+        assert_eq!(
+            Builtin::Discover.answer(&with).get(),
+            r#"{"openrpc":"1.3.2"}"#
+        );
+        assert_eq!(Builtin::Ping.answer(&bare).get(), r#""pong""#);
+    }
+}

@@ -1,0 +1,264 @@
+//! The reader: classifies each frame, routes responses to waiting callers, acts on
+//! `rpc.cancel`, admits requests to the dispatcher (backpressure when full), and notices a
+//! silent peer.
+
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::Conn;
+use super::write::{keepalive_timer, tick};
+use crate::builtin;
+use crate::dispatch::{Incoming, Target};
+use crate::error::{ErrorObject, codes, error_object};
+use crate::message::{self, Frame, Message};
+use crate::peer::CloseReason;
+use crate::transport::Inbound;
+use jsonrpsee_types::Params;
+
+pub(super) async fn read_loop<St, E>(conn: Arc<Conn>, mut incoming: St)
+where
+    St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let closed = conn.shared().closed.clone();
+    let every = conn.shared().config.ping_interval;
+    let mut keepalive = keepalive_timer(every);
+    // Only this task reads frames, so when the last one arrived is its own business.
+    let mut last_seen = Instant::now();
+    let reason = loop {
+        let next = tokio::select! {
+            biased;
+            _ = closed.cancelled() => return,
+            n = incoming.next() => n,
+            _ = tick(&mut keepalive) => {
+                let quiet = last_seen.elapsed();
+                match every {
+                    Some(every) if quiet > every * 2 => break CloseReason {
+                        code: 1006,
+                        reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                    },
+                    _ => continue,
+                }
+            }
+        };
+        match next {
+            None => {
+                break CloseReason {
+                    code: 1006,
+                    reason: "connection lost".into(),
+                };
+            }
+            Some(Err(e)) => {
+                break CloseReason {
+                    code: 1006,
+                    reason: format!("read failed: {e}"),
+                };
+            }
+            Some(Ok(Inbound::Close(r))) => {
+                break r.unwrap_or(CloseReason {
+                    code: 1005,
+                    reason: String::new(),
+                });
+            }
+            Some(Ok(Inbound::Other)) => {}
+            Some(Ok(Inbound::Data(bytes))) => {
+                if !on_frame(&conn, &bytes, &closed).await {
+                    return;
+                }
+            }
+        }
+        // Noted after the frame is handled: time spent waiting for a dispatch slot is ours,
+        // not the peer's silence.
+        last_seen = Instant::now();
+    };
+    tracing::debug!(peer = %conn.peer.id(), code = reason.code, reason = %reason.reason, "connection ended");
+    conn.shared().shutdown(reason);
+}
+
+/// Waits for `n` admissions; `None` when the connection closed meanwhile.
+async fn admit(
+    conn: &Conn,
+    closed: &CancellationToken,
+    n: u32,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::select! {
+        biased;
+        _ = closed.cancelled() => None,
+        p = conn.admission.clone().acquire_many_owned(n) => p.ok(),
+    }
+}
+
+/// Handles one frame; false when the connection closed while waiting for a dispatch slot.
+async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> bool {
+    let max = conn.shared().config.max_batch_len;
+    let frame = match message::parse_frame(bytes, max) {
+        Ok(f) => f,
+        Err(err) => {
+            conn.send(message::failure(None, &err)).await;
+            return true;
+        }
+    };
+    match frame {
+        Frame::Single(raw) => match classify_owned(conn, raw) {
+            Step::Done => true,
+            Step::Reply(frame) => {
+                conn.send(frame).await;
+                true
+            }
+            Step::Dispatch(item) => {
+                let Some(permit) = admit(conn, closed, 1).await else {
+                    return false;
+                };
+                let conn = conn.clone();
+                tokio::spawn(async move {
+                    if let Some(frame) = conn.run(item).await {
+                        conn.send(frame).await;
+                    }
+                    drop(permit);
+                });
+                true
+            }
+        },
+        Frame::TooLarge(len) => {
+            let err = error_object(
+                codes::BATCH_TOO_LARGE,
+                format!("batch of {len} exceeds the limit of {max}"),
+            );
+            conn.send(message::failure(None, &err)).await;
+            true
+        }
+        Frame::Batch(items) => {
+            if items.is_empty() {
+                let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
+                conn.send(message::failure(None, &err)).await;
+                return true;
+            }
+            let mut replies = Vec::new();
+            let mut work = Vec::new();
+            for raw in items {
+                match classify_owned(conn, raw) {
+                    Step::Done => {}
+                    Step::Reply(f) => replies.push(f),
+                    Step::Dispatch(item) => work.push(item),
+                }
+            }
+            if work.is_empty() {
+                if !replies.is_empty() {
+                    conn.send(join_batch(replies)).await;
+                }
+                return true;
+            }
+            // A batch is admitted for its elements (up to the whole admission), and each element
+            // takes a running slot of its own, so batching does not get around the limit.
+            let slots = u32::try_from(work.len().min(conn.admission_limit)).unwrap_or(u32::MAX);
+            let Some(permit) = admit(conn, closed, slots).await else {
+                return false;
+            };
+            let conn = conn.clone();
+            tokio::spawn(async move {
+                let outs =
+                    futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
+                replies.extend(outs.into_iter().flatten());
+                if !replies.is_empty() {
+                    conn.send(join_batch(replies)).await;
+                }
+                drop(permit);
+            });
+            true
+        }
+    }
+}
+
+fn join_batch(replies: Vec<String>) -> String {
+    let mut s = String::with_capacity(replies.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+    s.push('[');
+    for (i, r) in replies.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(r);
+    }
+    s.push(']');
+    s
+}
+
+/// Params as jsonrpsee callbacks take them, copied once out of the frame.
+fn owned_params(params: Option<&RawValue>) -> Params<'static> {
+    Params::new(params.map(RawValue::get)).into_owned()
+}
+
+enum Step {
+    Done,
+    Reply(String),
+    Dispatch(Incoming),
+}
+
+/// Classifies one message and handles everything that needs no handler task.
+fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
+    match message::classify(raw) {
+        Message::Response { id, outcome } => {
+            let answer = match outcome {
+                Ok(result) => Ok(result.to_owned()),
+                Err(err) => Err(
+                    serde_json::from_str::<ErrorObject>(err.get()).unwrap_or_else(|e| {
+                        error_object(
+                            codes::INTERNAL_ERROR,
+                            format!("peer sent a malformed error object: {e}"),
+                        )
+                    }),
+                ),
+            };
+            let routed = id
+                .get()
+                .parse::<u64>()
+                .is_ok_and(|n| conn.shared().resolve(n, answer));
+            if !routed {
+                tracing::debug!(peer = %conn.peer.id(), id = id.get(), "response to no pending call; dropped");
+            }
+            Step::Done
+        }
+        Message::Notification { method, params } if method == builtin::CANCEL => {
+            conn.cancel_incoming(params);
+            Step::Done
+        }
+        Message::Notification { method, params } => match Target::resolve(&conn.service, &method) {
+            Some(target) => Step::Dispatch(Incoming {
+                request: None,
+                target,
+                params: owned_params(params),
+            }),
+            None => {
+                tracing::debug!(peer = %conn.peer.id(), %method, "notification for no method; dropped");
+                Step::Done
+            }
+        },
+        Message::Request { id, method, params } if method == builtin::CANCEL => {
+            conn.cancel_incoming(params);
+            Step::Reply(message::success(id.get(), "null"))
+        }
+        Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
+            Some(target) => Step::Dispatch(Incoming {
+                // Tracked before the handler task starts, so an `rpc.cancel` right behind the
+                // request always finds it.
+                request: Some((id.to_owned(), conn.running.track(id, &conn.shared().closed))),
+                target,
+                params: owned_params(params),
+            }),
+            None => Step::Reply(message::failure(
+                Some(id.get()),
+                &error_object(
+                    codes::METHOD_NOT_FOUND,
+                    format!("no method named `{method}`"),
+                ),
+            )),
+        },
+        Message::Invalid { id, detail } => {
+            let err = error_object(codes::INVALID_REQUEST, detail);
+            Step::Reply(message::failure(id.map(RawValue::get), &err))
+        }
+    }
+}

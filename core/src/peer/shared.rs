@@ -1,0 +1,167 @@
+//! The state every clone of a [`Peer`](super::Peer) shares: the pending-call table, the
+//! outgoing queue, the close state.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::{CloseReason, PeerId};
+use crate::config::PeerConfig;
+use crate::error::{Error, ErrorObject, Result};
+use crate::message;
+
+/// A frame waiting for the writer; `is_call` marks requests, which are not written once the
+/// connection is closing (their callers have already been told `Disconnected`).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) text: String,
+    pub(crate) is_call: bool,
+}
+
+pub(crate) type Answer = std::result::Result<Box<RawValue>, ErrorObject>;
+
+struct Pending {
+    open: bool,
+    calls: HashMap<u64, oneshot::Sender<Answer>>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) id: PeerId,
+    next_id: AtomicU64,
+    pending: Mutex<Pending>,
+    pub(crate) out: mpsc::Sender<Queued>,
+    pub(crate) closed: CancellationToken,
+    /// Cancelled when the writer has finished (close frame sent or the socket gone).
+    pub(crate) finished: CancellationToken,
+    close_reason: Mutex<Option<CloseReason>>,
+    pub(crate) config: PeerConfig,
+    pub(super) extensions: http::Extensions,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub(super) fn new(
+        id: PeerId,
+        out: mpsc::Sender<Queued>,
+        config: PeerConfig,
+        extensions: http::Extensions,
+    ) -> Self {
+        Self {
+            id,
+            next_id: AtomicU64::new(0),
+            pending: Mutex::new(Pending {
+                open: true,
+                calls: HashMap::new(),
+            }),
+            out,
+            closed: CancellationToken::new(),
+            finished: CancellationToken::new(),
+            close_reason: Mutex::new(None),
+            config,
+            extensions,
+        }
+    }
+
+    /// Hands an answer to the caller waiting for `id`; false when nobody waits.
+    pub(crate) fn resolve(&self, id: u64, answer: Answer) -> bool {
+        let tx = lock(&self.pending).calls.remove(&id);
+        match tx {
+            Some(tx) => {
+                let _ = tx.send(answer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends the connection: every pending call fails with `Disconnected`, new calls fail at
+    /// once, the reader and writer stop. Idempotent; the first reason wins.
+    pub(crate) fn shutdown(&self, reason: CloseReason) {
+        {
+            let mut r = lock(&self.close_reason);
+            if r.is_none() {
+                *r = Some(reason);
+            }
+        }
+        let drained = {
+            let mut p = lock(&self.pending);
+            p.open = false;
+            std::mem::take(&mut p.calls)
+        };
+        drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
+        self.closed.cancel();
+    }
+
+    /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
+    /// when the connection closes meanwhile (a stalled writer never holds a caller).
+    pub(crate) async fn send(&self, frame: String, is_call: bool) -> Result<()> {
+        if self.closed.is_cancelled() {
+            return Err(Error::Disconnected);
+        }
+        tokio::select! {
+            biased;
+            _ = self.closed.cancelled() => Err(Error::Disconnected),
+            sent = self.out.send(Queued { text: frame, is_call }) => {
+                sent.map_err(|_| Error::Disconnected)
+            }
+        }
+    }
+
+    pub(crate) fn close_reason(&self) -> Option<CloseReason> {
+        lock(&self.close_reason).clone()
+    }
+
+    pub(super) fn register(&self) -> Result<(u64, oneshot::Receiver<Answer>)> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        let mut p = lock(&self.pending);
+        if !p.open {
+            return Err(Error::Disconnected);
+        }
+        p.calls.insert(id, tx);
+        Ok((id, rx))
+    }
+
+    pub(super) fn forget(&self, id: u64) -> bool {
+        lock(&self.pending).calls.remove(&id).is_some()
+    }
+
+    pub(crate) fn pending_len(&self) -> usize {
+        lock(&self.pending).calls.len()
+    }
+}
+
+/// Withdraws a pending call if its future is dropped or times out, and tells the peer.
+/// `ids` is `[u64; 1]` for a single call (no allocation per call) and a `Vec` for a batch.
+pub(super) struct CallGuard<'a, I: AsRef<[u64]>> {
+    pub(super) shared: &'a Shared,
+    pub(super) ids: I,
+    pub(super) armed: bool,
+}
+
+impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        for &id in self.ids.as_ref() {
+            if self.shared.forget(id) {
+                let params = RawValue::from_string(format!(r#"{{"id":{id}}}"#)).expect("valid");
+                let frame = message::request(None, "rpc.cancel", Some(&params));
+                // Best effort: a full queue means the peer is slow; the late answer is dropped
+                // as an unknown id anyway.
+                let _ = self.shared.out.try_send(Queued {
+                    text: frame,
+                    is_call: false,
+                });
+            }
+        }
+    }
+}

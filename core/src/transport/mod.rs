@@ -1,0 +1,48 @@
+//! What the engine needs from a transport: a `Stream` of [`Inbound`] frames and a
+//! [`Transport`] to write with. [`ws`] adapts any WebSocket library to both.
+
+pub mod ws;
+
+use crate::peer::CloseReason;
+
+/// One frame from the transport.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A text or binary data frame; both are read as UTF-8 JSON.
+    Data(bytes::Bytes),
+    /// The remote sent a close frame.
+    Close(Option<CloseReason>),
+    /// Ping, pong or anything else the transport handles itself.
+    Other,
+}
+
+/// Adapts a transport's sink to volley: text frames in, close at the end.
+pub trait Transport: Send + 'static {
+    /// Writes (buffers) one text frame.
+    fn feed(&mut self, text: String) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Flushes buffered frames to the socket.
+    fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Sends a close frame and shuts the write half.
+    fn close(&mut self, reason: CloseReason) -> impl Future<Output = ()> + Send;
+    /// Sends a WebSocket ping and flushes it (keepalive). The default sends nothing.
+    fn ping(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// What to put in the close frame for `reason`: `None` (a close frame without a code) for
+/// the codes RFC 6455 forbids on the wire (1005, 1006, 1015), and the reason cut to the 123
+/// bytes a close frame can carry, at a character boundary.
+pub fn close_frame(reason: &CloseReason) -> Option<(u16, String)> {
+    if matches!(reason.code, 1005 | 1006 | 1015) || reason.code < 1000 {
+        return None;
+    }
+    let mut end = reason.reason.len().min(123);
+    while !reason.reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some((reason.code, reason.reason[..end].to_owned()))
+}
+
+/// A boxed transport error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

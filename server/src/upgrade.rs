@@ -1,0 +1,72 @@
+//! The WebSocket upgrade: refuse what must be refused (shutting down, other origins, no free
+//! connection slot), then start the engine and register the peer until it leaves.
+
+use std::net::SocketAddr;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use volley_core::connection;
+
+use crate::server::Server;
+use crate::websocket::Axum;
+
+/// `GET <path>` with an upgrade to WebSocket.
+pub(crate) async fn upgrade(
+    State(server): State<Server>,
+    ws: WebSocketUpgrade,
+    request: axum::extract::Request,
+) -> Response {
+    let inner = &server.inner;
+    let settings = &inner.settings;
+    if inner.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "server shutting down").into_response();
+    }
+    if let (Some(allowed), Some(origin)) = (
+        &settings.allowed_origins,
+        request.headers().get(header::ORIGIN),
+    ) {
+        let origin = origin
+            .to_str()
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        if !allowed.contains(&origin) {
+            tracing::debug!(%origin, "WebSocket upgrade from an origin that is not allowed");
+            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    let slot = match &inner.slots {
+        Some(s) => match s.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+            }
+        },
+        None => None,
+    };
+    let mut extensions = request.extensions().clone();
+    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        extensions.insert(*addr);
+    }
+    ws.read_buffer_size(settings.read_buffer_size)
+        .write_buffer_size(settings.write_buffer_size)
+        .max_message_size(settings.max_message_size)
+        .on_upgrade(move |socket| async move {
+            let inner = &server.inner;
+            let peer = connection::spawn_websocket::<Axum, _>(
+                socket,
+                inner.service.clone(),
+                inner.settings.config.clone(),
+                extensions,
+            );
+            inner.peers.insert(peer.clone());
+            if inner.shutdown.is_cancelled() {
+                peer.close_with(1001, "server shutting down");
+            }
+            let reason = peer.closed().await;
+            inner.peers.remove(peer.id(), reason);
+            drop(slot);
+        })
+}
