@@ -11,13 +11,13 @@ use crate::attr::{is_doc, is_rpc};
 use crate::parse::plain_ident;
 
 /// An item that is not a trait (or not valid Rust), unchanged, then the error.
-pub(crate) fn item(input: TokenStream, error: &Error) -> TokenStream {
+pub(crate) fn unchanged(input: TokenStream, error: &Error) -> TokenStream {
     let error = error.to_compile_error();
     quote!(#input #error)
 }
 
 /// The trait minus the macro's syntax, then the errors.
-pub(crate) fn trait_item(item: ItemTrait, errors: &Error) -> TokenStream {
+pub(crate) fn stripped(item: ItemTrait, errors: &Error) -> TokenStream {
     let item = strip(item);
     let errors = errors.to_compile_error();
     quote!(#item #errors)
@@ -77,6 +77,6 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let error = Error::new(proc_macro2::Span::call_site(), "wrong");
         let expected = quote! { trait T {} ::core::compile_error! { "wrong" } };
-        assert_eq!(trait_item(item, &error).to_string(), expected.to_string());
+        assert_eq!(stripped(item, &error).to_string(), expected.to_string());
     }
 }

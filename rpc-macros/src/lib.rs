@@ -131,13 +131,13 @@ pub fn rpc(
 fn attribute(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match parse::trait_item(input.clone()) {
         Ok(item) => item,
-        Err(error) => return fallback::item(input, &error),
+        Err(error) => return fallback::unchanged(input, &error),
     };
     let mut errors = Errors::default();
     let service = parse::service(args, &item, &mut errors);
     valid::check(&service, &mut errors);
     match errors.finish() {
         Ok(()) => expand::render(&service),
-        Err(error) => fallback::trait_item(item, &error),
+        Err(errors) => fallback::stripped(item, &errors),
     }
 }

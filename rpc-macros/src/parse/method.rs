@@ -5,7 +5,6 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{FnArg, Receiver, ReturnType, Signature, TraitItemFn, Type};
 
-use super::Naming;
 use super::param::{impl_trait, params};
 use crate::ast::{Kind, Method};
 use crate::attr::{self, is_doc, is_rpc};
@@ -46,6 +45,21 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
         kind,
         output,
         output_span: sig.ident.span(),
+    }
+}
+
+/// How wire names are built.
+pub(super) struct Naming<'a> {
+    pub(super) namespace: Option<&'a str>,
+    pub(super) separator: &'a str,
+}
+
+impl Naming<'_> {
+    fn wire_name(&self, name: &str) -> String {
+        match self.namespace {
+            Some(ns) => format!("{ns}{}{name}", self.separator),
+            None => name.to_owned(),
+        }
     }
 }
 
@@ -159,4 +173,97 @@ fn kind(sig: &Signature, notification: bool, output: Option<&Type>, errors: &mut
 
 fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn messages(method: TokenStream) -> Vec<String> {
+        let f: TraitItemFn = syn::parse2(method).unwrap_or_else(|e| panic!("{e}"));
+        let naming = Naming {
+            namespace: None,
+            separator: ".",
+        };
+        let mut errors = Errors::default();
+        super::method(&f, &naming, &mut errors);
+        errors.messages()
+    }
+
+    #[test]
+    fn receivers() {
+        let cases = [
+            (
+                quote!(
+                    async fn a(&self) -> R;
+                ),
+                None,
+            ),
+            (
+                quote!(
+                    async fn a(self: &Self) -> R;
+                ),
+                Some("rpc methods take `&self`; write the receiver as `&self`"),
+            ),
+            (
+                quote!(
+                    async fn a(&mut self) -> R;
+                ),
+                Some("rpc methods take `&self`, not `&mut self`: calls run concurrently"),
+            ),
+            (
+                quote!(
+                    async fn a(x: u8) -> R;
+                ),
+                Some("rpc methods take `&self` as their first parameter"),
+            ),
+            (
+                quote!(
+                    async fn a() -> R;
+                ),
+                Some("rpc methods take `&self` as their first parameter"),
+            ),
+        ];
+        for (method, expected) in cases {
+            assert_eq!(messages(method), Vec::from_iter(expected));
+        }
+    }
+
+    #[test]
+    fn requests_and_notifications() {
+        assert!(
+            messages(quote!(
+                #[rpc(notification)]
+                async fn a(&self) -> ();
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            messages(quote!(
+                #[rpc(notification)]
+                async fn a(&self) -> u8;
+            )),
+            [
+                "notifications have no response; remove the return type or drop \
+                 `#[rpc(notification)]`"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(
+                async fn a(&self);
+            )),
+            [
+                "rpc methods must return `Result<T, E>` such as `volley::Result<()>`; mark a \
+                 method that sends no response `#[rpc(notification)]`"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(
+                async fn a(&self) -> impl Send;
+            )),
+            ["rpc methods cannot return `impl Trait`: use a concrete type"]
+        );
+    }
 }

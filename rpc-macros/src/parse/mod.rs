@@ -34,7 +34,7 @@ pub(crate) fn trait_item(input: TokenStream) -> syn::Result<ItemTrait> {
 pub(crate) fn service(args: TokenStream, item: &ItemTrait, errors: &mut Errors) -> Service {
     let options = attr::trait_options(args, &item.attrs, errors);
     trait_header(item, errors);
-    let naming = Naming {
+    let naming = method::Naming {
         namespace: options.namespace.as_ref().map(|n| n.value.as_str()),
         separator: options.separator.as_ref().map_or(".", |s| s.value.as_str()),
     };
@@ -59,21 +59,6 @@ pub(crate) fn service(args: TokenStream, item: &ItemTrait, errors: &mut Errors) 
     }
 }
 
-/// How wire names are built.
-struct Naming<'a> {
-    namespace: Option<&'a str>,
-    separator: &'a str,
-}
-
-impl Naming<'_> {
-    fn wire_name(&self, name: &str) -> String {
-        match self.namespace {
-            Some(ns) => format!("{ns}{}{name}", self.separator),
-            None => name.to_owned(),
-        }
-    }
-}
-
 /// `unsafe trait`, `auto trait`, `trait T<..>` and `where` are refused.
 fn trait_header(item: &ItemTrait, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
@@ -95,7 +80,11 @@ fn trait_header(item: &ItemTrait, errors: &mut Errors) {
 }
 
 /// A method; any other trait item is refused.
-fn trait_member(item: &TraitItem, naming: &Naming<'_>, errors: &mut Errors) -> Option<Method> {
+fn trait_member(
+    item: &TraitItem,
+    naming: &method::Naming<'_>,
+    errors: &mut Errors,
+) -> Option<Method> {
     match item {
         TraitItem::Fn(f) => return Some(method::method(f, naming, errors)),
         TraitItem::Const(c) => {

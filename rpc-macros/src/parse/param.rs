@@ -145,3 +145,69 @@ fn context_ref(ty: &Type) -> Option<&TypeReference> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+    use syn::TraitItemFn;
+
+    /// The context, the wire names and the messages of a method's parameters.
+    fn read(method: TokenStream) -> (bool, Vec<String>, Vec<String>) {
+        let f: TraitItemFn = syn::parse2(method).unwrap_or_else(|e| panic!("{e}"));
+        let mut errors = Errors::default();
+        let (context, params) = params(f.sig.inputs.iter().skip(1), &mut errors);
+        let names = params.into_iter().map(|p| p.name).collect();
+        (context.is_some(), names, errors.messages())
+    }
+
+    #[test]
+    fn context_and_names() {
+        let (context, names, errors) = read(quote! {
+            async fn a(&self, cx: &(volley::Context), r#type: u8, #[rpc(name = "b")] c: u8);
+        });
+        assert!(context);
+        assert_eq!(names, ["type", "b"]);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn context_rules() {
+        let (_, _, errors) = read(quote! {
+            async fn a(&self, x: u8, cx: &Context);
+        });
+        assert_eq!(
+            errors,
+            ["the context must be the first parameter after `&self`"]
+        );
+        let (_, _, errors) = read(quote! {
+            async fn a(&self, #[rpc(name = "c")] cx: &mut Context);
+        });
+        assert_eq!(
+            errors,
+            [
+                "take the context by shared reference: `&Context`",
+                "the context is not sent on the wire and has no name"
+            ]
+        );
+    }
+
+    #[test]
+    fn patterns_and_impl_trait() {
+        let (_, names, errors) = read(quote! {
+            async fn a(&self, mut x: u8, (y, z): (u8, u8), w: Vec<impl Send>);
+        });
+        assert_eq!(names, ["__param0", "__param1", "w"]);
+        let pattern = "rpc parameters must be plain identifiers such as `value`; their names \
+                       are the names on the wire";
+        assert_eq!(
+            errors,
+            [
+                pattern,
+                pattern,
+                "rpc methods cannot take `impl Trait`: every parameter needs one concrete type",
+            ]
+        );
+    }
+}
