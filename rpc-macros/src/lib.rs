@@ -4,13 +4,18 @@
 //! generated code calls; depending on this crate alone is not enough. Everything about the
 //! attribute is documented on [`macro@rpc`].
 
-mod client;
-mod describe;
-mod model;
-mod server;
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod parse;
+mod respan;
+mod valid;
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+
+use crate::ctxt::Errors;
 
 /// Turns a trait into a JSON-RPC 2.0 service that either end of a volley connection can serve
 /// or call.
@@ -118,49 +123,21 @@ pub fn rpc(
     args: proc_macro::TokenStream,
     input: proc_macro::TokenStream,
 ) -> proc_macro::TokenStream {
-    expand(args.into(), input.into()).into()
+    attribute(args.into(), input.into()).into()
 }
 
-/// The expansion, or, when the input breaks a rule, the trait with only the macro's own
-/// attributes removed plus the errors, so that the rest of the crate still type-checks.
-fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    let item = match syn::parse2::<syn::Item>(input.clone()) {
-        Ok(syn::Item::Trait(item)) => item,
-        Ok(other) => {
-            let error =
-                syn::Error::new_spanned(item_keyword(&other), "#[volley::rpc] goes on a trait")
-                    .to_compile_error();
-            return quote!(#input #error);
-        }
-        Err(error) => {
-            let error = error.to_compile_error();
-            return quote!(#input #error);
-        }
+/// Parse, validate, render; when the input breaks a rule, the fallback: the trait with only the
+/// macro's own syntax removed plus the errors, so that the rest of the crate still type-checks.
+fn attribute(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item = match parse::trait_item(input.clone()) {
+        Ok(item) => item,
+        Err(error) => return fallback::unchanged(input, &error),
     };
-    match model::Service::parse(args, &item) {
-        Ok(service) => {
-            let server = server::render(&service);
-            let client = client::render(&service);
-            quote!(#server #client)
-        }
-        Err(error) => {
-            let item = model::strip(item);
-            let error = error.to_compile_error();
-            quote!(#item #error)
-        }
-    }
-}
-
-/// The keyword naming what kind of item this is (`struct`, `fn`...), or the whole item.
-fn item_keyword(item: &syn::Item) -> TokenStream {
-    match item {
-        syn::Item::Struct(i) => i.struct_token.to_token_stream(),
-        syn::Item::Enum(i) => i.enum_token.to_token_stream(),
-        syn::Item::Fn(i) => i.sig.fn_token.to_token_stream(),
-        syn::Item::Impl(i) => i.impl_token.to_token_stream(),
-        syn::Item::Mod(i) => i.mod_token.to_token_stream(),
-        syn::Item::Union(i) => i.union_token.to_token_stream(),
-        syn::Item::Type(i) => i.type_token.to_token_stream(),
-        other => other.to_token_stream(),
+    let mut errors = Errors::default();
+    let service = parse::service(args, &item, &mut errors);
+    valid::check(&service, &mut errors);
+    match errors.finish() {
+        Ok(()) => expand::render(&service),
+        Err(errors) => fallback::stripped(item, &errors),
     }
 }

@@ -4,11 +4,12 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::model::{Kind, Method, Service};
+use super::private;
+use crate::ast::{Kind, Method, Service};
 
 /// The expression `&ServiceDescription { ... }`, usable in a `const`.
 pub(crate) fn render(service: &Service) -> TokenStream {
-    let p = service.private();
+    let p = private(service);
     let name = &service.name;
     let docs = &service.docs;
     let namespace = match &service.namespace {

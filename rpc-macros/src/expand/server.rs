@@ -5,7 +5,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use crate::model::{Kind, Method, Service};
+use super::{private, private_at};
+use crate::ast::{Kind, Method, Service};
 
 /// Names of generated locals: resolved at the macro's own site, so they never clash with a
 /// parameter the user named `this` or `params`.
@@ -86,7 +87,7 @@ fn trait_method(m: &Method) -> TokenStream {
 }
 
 fn into_service(service: &Service) -> TokenStream {
-    let p = service.private();
+    let p = private(service);
     let client = &service.client;
     let locals = Locals::new();
     let Locals { this, module, .. } = &locals;
@@ -150,7 +151,7 @@ fn into_service_docs(service: &Service) -> Vec<String> {
 
 /// Registers one method: decode the params, call the implementation, encode its result.
 fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
-    let p = service.private();
+    let p = private(service);
     let trait_ident = &service.ident;
     let Locals {
         this,
@@ -187,7 +188,7 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
     let respond = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
             let span = ty.span();
-            let p = service.private_at(span);
+            let p = private_at(service, span);
             let (mut trait_ident, mut method) = (trait_ident.clone(), method.clone());
             trait_ident.set_span(span);
             method.set_span(span);

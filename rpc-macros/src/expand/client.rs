@@ -6,13 +6,13 @@ use syn::Ident;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use crate::describe;
-use crate::model::{Kind, Method, Service};
+use super::{describe, private, private_at};
+use crate::ast::{Kind, Method, Service};
 
 /// The stub struct, its methods, and its `RemoteService` impl (which holds the description).
 pub(crate) fn render(service: &Service) -> TokenStream {
     let Service { vis, client, .. } = service;
-    let p = service.private();
+    let p = private(service);
     let name = &service.name;
     let struct_docs = [
         format!(" Calls [`{name}`] on a remote peer."),
@@ -79,7 +79,7 @@ pub(crate) fn render(service: &Service) -> TokenStream {
 }
 
 fn method(service: &Service, m: &Method) -> TokenStream {
-    let p = service.private();
+    let p = private(service);
     let Method {
         stub_attrs,
         ident,
@@ -111,7 +111,7 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     let (doc, output, send) = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
             let span = ty.span();
-            let p = service.private_at(span);
+            let p = private_at(service, span);
             (
                 format!(" Sends the request `{wire_name}` and waits for its result."),
                 quote_spanned!(span=> #p::Result<<#ty as #p::RpcResult>::Ok>),
