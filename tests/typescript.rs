@@ -303,6 +303,7 @@ fn tools_ready() -> bool {
     let install = "cd tests/ts && npm ci";
     tools::require(&[
         tools::node_available(),
+        tools::npm_packages(root(), "tests/ts"),
         tools::has_file(root(), "tests/ts/node_modules/typescript/bin/tsc", install),
         tools::has_dir(root(), "tests/ts/node_modules/ws", install),
     ])

@@ -27,6 +27,7 @@ fn js_dir() -> PathBuf {
 fn node_ready() -> bool {
     tools::require(&[
         tools::node_available(),
+        tools::npm_packages(root(), "server/js"),
         tools::has_dir(
             root(),
             "server/js/node_modules/ws",

@@ -31,6 +31,7 @@ pub fn ready(manifest_dir: &str) -> Option<PathBuf> {
     let root = workspace_root(manifest_dir);
     tools::require(&[
         tools::node_at_least(20, "playwright-core"),
+        tools::npm_packages(&root, "tests/browser"),
         tools::has_dir(
             &root,
             "tests/browser/node_modules/playwright-core",

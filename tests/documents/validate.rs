@@ -126,6 +126,7 @@ pub(crate) fn root() -> PathBuf {
 pub(crate) fn parser_ready() -> bool {
     tools::require(&[
         tools::node_available(),
+        tools::npm_packages(&root(), "tests/node"),
         tools::has_dir(
             &root(),
             "tests/node/node_modules/@asyncapi/parser",

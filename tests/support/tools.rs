@@ -27,12 +27,50 @@ pub fn require(checks: &[Check]) -> bool {
 }
 
 /// Prints `SKIPPED: {why}` and returns false; panics instead under `VOLLEY_REQUIRE_ALL=1`.
+///
+/// The line goes straight to the process's stderr, not through `println!`, which the test
+/// harness captures and shows only for failing tests: a skip is seen in the default output
+/// of `cargo test`.
 pub fn missing(why: &str) -> bool {
     if required() {
         panic!("VOLLEY_REQUIRE_ALL=1 but {why}");
     }
-    println!("SKIPPED: {why}");
+    let test = std::thread::current();
+    let name = test.name().unwrap_or("a test");
+    let line = format!("SKIPPED: {why} ({name})\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     false
+}
+
+/// The npm packages of `root/dir`, installed from its lock file with `npm ci` when its
+/// `node_modules` is missing (once per directory and process). `Err` when npm is missing
+/// or the install fails (no registry, for instance).
+pub fn npm_packages(root: &Path, dir: &str) -> Check {
+    static INSTALLED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let path = root.join(dir);
+    let install = format!("`cd {dir} && npm ci`");
+    let mut done = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    if path.join("node_modules").is_dir() || done.contains(&path) {
+        return Ok(());
+    }
+    done.push(path.clone());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {
+            let line = format!("installed the npm packages of {dir} from its lock file\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            Ok(())
+        }
+        Ok(_) => Err(format!("`npm ci` failed in {dir}, install with {install}")),
+        Err(_) => Err(format!(
+            "npm is not installed (needed for {dir}), install with `apt-get install -y npm` then {install}"
+        )),
+    }
 }
 
 /// `node --version`, when node runs.
