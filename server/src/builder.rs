@@ -1,40 +1,16 @@
-//! [`ServerBuilder`] and the [`Settings`] a built server keeps.
+//! [`ServerBuilder`]: what a server serves and how it is configured.
 
 use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
 use volley_core::{DuplicateMethodError, PeerConfig, RemoteService, Service};
 
 use crate::server::Server;
+use crate::settings::Settings;
 
-/// Everything a built server was configured with (one value, kept by the [`Server`]).
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub(crate) path: String,
-    pub(crate) config: PeerConfig,
-    pub(crate) read_buffer_size: usize,
-    pub(crate) write_buffer_size: usize,
-    pub(crate) max_message_size: usize,
-    pub(crate) backlog: u32,
-    pub(crate) max_connections: Option<usize>,
-    pub(crate) allowed_origins: Option<Vec<String>>,
-    pub(crate) docs_page: bool,
-    pub(crate) documents: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            path: "/ws".to_owned(),
-            config: PeerConfig::default(),
-            read_buffer_size: 4 * 1024,
-            write_buffer_size: 16 * 1024,
-            max_message_size: 16 * 1024 * 1024,
-            backlog: 4096,
-            max_connections: None,
-            allowed_origins: None,
-            docs_page: true,
-            documents: true,
-        }
+impl Server {
+    /// A new builder.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
     }
 }
 

@@ -10,15 +10,18 @@
 
 mod builder;
 mod http;
+mod listen;
 mod peers;
 mod server;
+mod settings;
 mod upgrade;
 mod websocket;
 
 pub use builder::ServerBuilder;
 pub use http::assets::{VOLLEY_D_TS, VOLLEY_JS};
+pub use listen::RunningServer;
 pub use peers::{PeerEvent, Peers};
-pub use server::{RunningServer, Server};
+pub use server::Server;
 pub use volley_core::Service;
 
 /// axum, at the version [`Server::router`] returns a `Router` of.

@@ -1,21 +1,17 @@
-//! [`Server`] (the routes and the registry) and [`RunningServer`] (a server listening on an
-//! address).
+//! [`Server`]: what every connection serves, the registry of peers, and the shutdown.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use volley_codegen::Api;
 use volley_core::Service;
 
-use crate::builder::{ServerBuilder, Settings};
 use crate::peers::Peers;
+use crate::settings::Settings;
 
 pub(crate) struct Inner {
     pub(crate) service: Service,
@@ -24,11 +20,11 @@ pub(crate) struct Inner {
     /// Connection slots, when `max_connections` is set.
     pub(crate) slots: Option<Arc<Semaphore>>,
     /// The address of the last `listen`, for documents requested without a Host header.
-    bound: Mutex<Option<SocketAddr>>,
+    pub(crate) bound: Mutex<Option<SocketAddr>>,
     pub(crate) peers: Peers,
     pub(crate) shutdown: CancellationToken,
     /// The listeners started by `listen`.
-    listeners: TaskTracker,
+    pub(crate) listeners: TaskTracker,
 }
 
 /// A volley server: the services each connection serves, and the registry of peers.
@@ -52,11 +48,6 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// A new builder.
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::default()
-    }
-
     pub(crate) fn new(service: Service, api: Api, settings: Settings) -> Self {
         Server {
             inner: Arc::new(Inner {
@@ -95,65 +86,6 @@ impl Server {
         *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The server's routes (the WebSocket endpoint, `/volley.js` and `/volley.d.ts`,
-    /// `/asyncapi.json` and `/openrpc.json` unless [`ServerBuilder::documents`] turned them
-    /// off, `/docs` unless [`ServerBuilder::docs_page`] did), to merge into an existing app:
-    /// `app.merge(server.router())`.
-    pub fn router(&self) -> Router {
-        crate::http::router(self)
-    }
-
-    /// Binds `addr` with a large backlog and serves [`Server::router`] there in the
-    /// background. Use port 0 for any free port; [`RunningServer::local_addr`] tells which.
-    pub async fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<RunningServer> {
-        self.listen_with(addr, self.router()).await
-    }
-
-    /// Like [`Server::listen`], serving your own `app` (which should include
-    /// [`Server::router`]); shutting down also closes this server's connections.
-    pub async fn listen_with(
-        &self,
-        addr: impl ToSocketAddrs,
-        app: Router,
-    ) -> io::Result<RunningServer> {
-        let listener = bind(addr, self.inner.settings.backlog).await?;
-        let local_addr = listener.local_addr()?;
-        *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local_addr);
-        let stop = self.inner.shutdown.clone();
-        self.inner.listeners.spawn(async move {
-            let make = app.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, make)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-            {
-                tracing::error!(error = %e, "server stopped");
-            }
-        });
-        tracing::info!(%local_addr, path = %self.path(), "volley server listening");
-        Ok(RunningServer {
-            local_addr,
-            server: self.clone(),
-        })
-    }
-
-    /// Serves on `addr` until the process is interrupted (Ctrl-C) or [`Server::shutdown`] is
-    /// called, then shuts down.
-    pub async fn serve(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        self.serve_with(addr, self.router()).await
-    }
-
-    /// Like [`Server::serve`], serving your own `app` (which should include
-    /// [`Server::router`]).
-    pub async fn serve_with(&self, addr: impl ToSocketAddrs, app: Router) -> io::Result<()> {
-        self.listen_with(addr, app).await?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = self.stopped() => {}
-        }
-        self.shutdown().await;
-        Ok(())
-    }
-
     /// Resolves once the server begins to shut down; background tasks that call peers can
     /// `select!` on it to stop with the server.
     pub async fn stopped(&self) {
@@ -180,53 +112,5 @@ impl Server {
         let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
         self.inner.listeners.close();
         self.inner.listeners.wait().await;
-    }
-}
-
-async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> io::Result<TcpListener> {
-    let mut last = None;
-    for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        socket.set_nodelay(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
-            Ok(l) => return Ok(l),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
-}
-
-/// A server accepting connections on an address in the background (from
-/// [`Server::listen`]).
-#[derive(Debug)]
-pub struct RunningServer {
-    local_addr: SocketAddr,
-    server: Server,
-}
-
-impl RunningServer {
-    /// The bound address (useful after binding port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The WebSocket URL of this server, for example `ws://127.0.0.1:8080/ws`.
-    pub fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.local_addr, self.server.path())
-    }
-
-    /// The server this is running.
-    pub fn server(&self) -> &Server {
-        &self.server
-    }
-
-    /// [`Server::shutdown`].
-    pub async fn shutdown(self) {
-        self.server.shutdown().await
     }
 }

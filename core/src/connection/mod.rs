@@ -1,4 +1,4 @@
-//! The per-connection engine: one reader ([`read`]), one writer ([`write`]), a bounded
+//! The per-connection engine: one reader (`read.rs`), one writer (`write.rs`), a bounded
 //! dispatcher. It touches the transport only through a `Stream` of [`Inbound`] frames and a
 //! [`Transport`].
 

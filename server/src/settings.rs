@@ -1,0 +1,35 @@
+//! [`Settings`]: everything a built server was configured with.
+
+use volley_core::PeerConfig;
+
+/// Everything a built server was configured with (one value, kept by the [`Server`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) path: String,
+    pub(crate) config: PeerConfig,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) write_buffer_size: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) backlog: u32,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) docs_page: bool,
+    pub(crate) documents: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            path: "/ws".to_owned(),
+            config: PeerConfig::default(),
+            read_buffer_size: 4 * 1024,
+            write_buffer_size: 16 * 1024,
+            max_message_size: 16 * 1024 * 1024,
+            backlog: 4096,
+            max_connections: None,
+            allowed_origins: None,
+            docs_page: true,
+            documents: true,
+        }
+    }
+}
