@@ -8,8 +8,6 @@
 //! `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
 
 mod common;
-#[path = "browser/harness.rs"]
-mod harness;
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,10 +16,10 @@ use std::time::Duration;
 use axum::response::Html;
 use axum::routing::get;
 use common::services::{BrowserClient, Calc, Calculator};
-use harness::ControlRequest;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use volley::{RunningServer, Server};
+use volley_testing::browser::{self, ControlRequest};
 
 /// The page the script drives.
 const PAGE: &str = include_str!("browser/volley-js.html");
@@ -97,9 +95,9 @@ async fn serve_requests(
 
 #[tokio::test]
 async fn volley_js_calls_answers_and_reconnects_in_chromium() {
-    let Some(root) = harness::ready(env!("CARGO_MANIFEST_DIR")) else {
+    if !browser::ready() {
         return;
-    };
+    }
     // Port 0 first; every restart binds the port this one got.
     let live = Live::start("127.0.0.1:0".parse().unwrap())
         .await
@@ -108,8 +106,7 @@ async fn volley_js_calls_answers_and_reconnects_in_chromium() {
     let (control, requests) = mpsc::unbounded_channel();
     let driver = tokio::spawn(serve_requests(Some(live), addr, requests));
 
-    harness::run_script(
-        &root,
+    browser::run_script(
         "volley-js.test.mjs",
         &format!("http://{addr}"),
         Duration::from_secs(120),

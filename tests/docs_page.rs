@@ -6,8 +6,6 @@
 //! them it prints `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
 
 mod common;
-#[path = "browser/harness.rs"]
-mod harness;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use volley::{PeerEvent, RunningServer, Server};
+use volley_testing::browser;
 
 async fn start(docs_page: bool) -> RunningServer {
     let server = Server::builder()
@@ -124,9 +123,9 @@ async fn docs_page_can_be_switched_off() {
 
 #[tokio::test]
 async fn docs_page_works_in_chromium() {
-    let Some(root) = harness::ready(env!("CARGO_MANIFEST_DIR")) else {
+    if !browser::ready() {
         return;
-    };
+    }
 
     let running = start(true).await;
     let server = running.server().clone();
@@ -151,7 +150,7 @@ async fn docs_page_works_in_chromium() {
     });
 
     let base = format!("http://{}", running.local_addr());
-    harness::run_script(&root, "docs.test.mjs", &base, Duration::from_secs(90), None).await;
+    browser::run_script("docs.test.mjs", &base, Duration::from_secs(90), None).await;
 
     let pong = t(pongs.recv()).await.expect("the page connected");
     assert_eq!(pong.expect("the page answered rpc.ping"), r#""pong""#);

@@ -1,11 +1,13 @@
-//! Generated API documents: AsyncAPI 3.0 and OpenRPC 1.3.2 of the example traits
+//! Generated API documents: AsyncAPI 3.0 and OpenRPC 1.3.2 of the test traits
 //! (tests/common/services.rs) and of a test API that covers structs, enums, `Option`, tuples,
 //! nested and recursive types, same-named types from two modules, namespaced traits,
-//! notifications both ways, a type without a schema and an error type with one.
+//! notifications both ways, a type without a schema and an error type with one. (Each
+//! example checks its own documents in its `tests/documents.rs`.)
 //!
 //! - Every AsyncAPI document validates against the official AsyncAPI 3.0.0 JSON Schema and
-//!   every OpenRPC document against the OpenRPC meta-schema (tests/schemas/, vendored), with
-//!   the `jsonschema` crate; every example validates against the schema it illustrates.
+//!   every OpenRPC document against the OpenRPC meta-schema (testing/schemas/, vendored), with
+//!   the `jsonschema` crate; every example validates against the schema it illustrates
+//!   (`volley_testing::validate`).
 //! - With Node and `tests/node/node_modules`, `@asyncapi/parser` 3.6.3 reports no error and no
 //!   warning for any AsyncAPI document; without them the test prints `SKIPPED: ...` and passes,
 //!   unless `VOLLEY_REQUIRE_ALL=1`.
@@ -13,12 +15,10 @@
 //! - The server serves both documents and answers `rpc.discover` with both directions.
 
 mod common;
-#[path = "support/tools.rs"]
-mod tools;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::services::*;
@@ -29,17 +29,14 @@ use tokio::net::TcpStream;
 use volley::codegen::{self as docs, Api, Info, Side};
 use volley::describe::ServiceDescription;
 use volley::{PeerEvent, RemoteService, Server};
+use volley_testing::snapshot;
+use volley_testing::validate::{self, asyncapi_validator, errors, openrpc_validator, validator_in};
 
 /// The test API: every shape of type the documents must describe.
 // `type_complexity`: the stub `#[volley::rpc]` generates for `pair` trips it.
 #[allow(dead_code, missing_docs, unreachable_pub, clippy::type_complexity)]
 #[path = "documents/api.rs"]
 mod api;
-/// Validators built from the vendored official schemas, and the `@asyncapi/parser` runner.
-#[path = "documents/validate.rs"]
-mod validate;
-
-use validate::*;
 
 use api::{CanvasClient, ViewerClient};
 
@@ -190,72 +187,15 @@ fn openrpc_documents() -> Vec<(&'static str, Value)> {
 
 #[test]
 fn asyncapi_documents_validate_against_the_asyncapi_3_schema() {
-    let validator = asyncapi_validator();
     for (name, doc) in asyncapi_documents() {
-        let errs = errors(&validator, &doc);
-        assert!(
-            errs.is_empty(),
-            "{name} is not valid AsyncAPI 3.0:\n{}",
-            errs.join("\n")
-        );
-        check_self_contained_and_draft07(name, &doc);
-        // The schema checks component keys only where they match; the spec requires all to.
-        let mut maps = vec![&doc["operations"], &doc["channels"], &doc["servers"]];
-        maps.extend(doc["components"].as_object().expect("components").values());
-        maps.push(&doc["channels"]["jsonrpc"]["messages"]);
-        for map in maps {
-            for key in map.as_object().expect("a map").keys() {
-                assert!(
-                    !key.is_empty()
-                        && key
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
-                    "{name}: key {key:?} does not match ^[a-zA-Z0-9\\.\\-_]+$"
-                );
-            }
-        }
+        validate::assert_asyncapi(name, &doc);
     }
 }
 
 #[test]
 fn openrpc_documents_validate_against_the_openrpc_meta_schema() {
-    let validator = openrpc_validator();
     for (name, doc) in openrpc_documents() {
-        let errs = errors(&validator, &doc);
-        assert!(
-            errs.is_empty(),
-            "{name} is not valid OpenRPC:\n{}",
-            errs.join("\n")
-        );
-        check_self_contained_and_draft07(name, &doc);
-        // Extension values type-check against the schemas declared in `x-extensions`.
-        for ext in doc["x-extensions"].as_array().expect("x-extensions") {
-            let field = ext["name"].as_str().expect("extension name");
-            let check = validator_in(&doc, &ext["schema"]);
-            for method in doc["methods"].as_array().expect("methods") {
-                if let Some(value) = method.get(field) {
-                    let errs = errors(&check, value);
-                    assert!(
-                        errs.is_empty(),
-                        "{name}: {} {field}: {errs:?}",
-                        method["name"]
-                    );
-                }
-            }
-        }
-        // Every method-level extension used is declared.
-        for method in doc["methods"].as_array().expect("methods") {
-            for key in method.as_object().expect("method").keys() {
-                if key.starts_with("x-") {
-                    assert!(
-                        doc["x-extensions"]
-                            .as_array()
-                            .is_some_and(|e| e.iter().any(|x| x["name"] == *key)),
-                        "{name}: {key} is not declared in x-extensions"
-                    );
-                }
-            }
-        }
+        validate::assert_openrpc(name, &doc);
     }
 }
 
@@ -304,55 +244,14 @@ fn the_validators_reject_broken_documents() {
 #[test]
 fn every_asyncapi_message_example_validates_against_its_payload() {
     for (name, doc) in asyncapi_documents() {
-        let messages = doc["components"]["messages"].as_object().expect("messages");
-        for (key, message) in messages {
-            let validator = validator_in(&doc, &message["payload"]);
-            let examples = message["examples"].as_array().expect("examples");
-            assert!(!examples.is_empty(), "{name}: {key} has no example");
-            for example in examples {
-                let errs = errors(&validator, &example["payload"]);
-                assert!(
-                    errs.is_empty(),
-                    "{name}: example of {key} does not match its payload: {errs:?}\n{}",
-                    example["payload"]
-                );
-            }
-        }
+        validate::assert_asyncapi_examples(name, &doc);
     }
 }
 
 #[test]
 fn every_openrpc_example_validates_against_its_schemas() {
     for (name, doc) in openrpc_documents() {
-        for method in doc["methods"].as_array().expect("methods") {
-            let params = method["params"].as_array().expect("params");
-            for example in method["examples"].as_array().into_iter().flatten() {
-                let values = example["params"].as_array().expect("example params");
-                assert_eq!(values.len(), params.len(), "{name}: {}", method["name"]);
-                for (param, value) in params.iter().zip(values) {
-                    assert_eq!(param["name"], value["name"]);
-                    let errs = errors(&validator_in(&doc, &param["schema"]), &value["value"]);
-                    assert!(
-                        errs.is_empty(),
-                        "{name}: {} {}: {errs:?}",
-                        method["name"],
-                        param["name"]
-                    );
-                }
-                match (method.get("result"), example.get("result")) {
-                    (Some(result), Some(value)) => {
-                        let errs = errors(&validator_in(&doc, &result["schema"]), &value["value"]);
-                        assert!(
-                            errs.is_empty(),
-                            "{name}: {} result: {errs:?}",
-                            method["name"]
-                        );
-                    }
-                    (None, None) => {}
-                    _ => panic!("{name}: {} example and result disagree", method["name"]),
-                }
-            }
-        }
+        validate::assert_openrpc_examples(name, &doc);
     }
 }
 
@@ -669,36 +568,11 @@ fn openrpc_marks_who_implements_each_method() {
 #[test]
 fn documents_match_their_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let update = std::env::var("VOLLEY_UPDATE_SNAPSHOTS").as_deref() == Ok("1");
-    let mut failures = Vec::new();
-    for (name, doc) in documents() {
-        let path = dir.join(format!("{name}.json"));
-        let text = serde_json::to_string_pretty(&doc).expect("json") + "\n";
-        if update {
-            std::fs::create_dir_all(&dir).expect("snapshot dir");
-            std::fs::write(&path, &text).expect("write snapshot");
-            continue;
-        }
-        let Ok(saved) = std::fs::read_to_string(&path) else {
-            failures.push(format!("{} is missing", path.display()));
-            continue;
-        };
-        let saved: Value = serde_json::from_str(&saved).expect("snapshot is JSON");
-        if saved != doc {
-            let actual = std::env::temp_dir().join(format!("volley-snapshot-{name}.json"));
-            std::fs::write(&actual, &text).expect("write actual");
-            failures.push(format!(
-                "{name} differs from its snapshot; see `diff -u {} {}`",
-                path.display(),
-                actual.display()
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{}\nIf the change is intended, rewrite the snapshots with \
-         `VOLLEY_UPDATE_SNAPSHOTS=1 cargo test -p volley --test documents`.",
-        failures.join("\n")
+    snapshot::assert_all(
+        documents()
+            .iter()
+            .map(|(name, doc)| snapshot::check_json(&dir.join(format!("{name}.json")), doc)),
+        "cargo test -p volley --test documents",
     );
 }
 
@@ -707,38 +581,12 @@ fn documents_match_their_snapshots() {
 
 #[tokio::test]
 async fn asyncapi_parser_reports_no_errors_or_warnings() {
-    if !parser_ready() {
+    if !validate::parser_ready() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("volley-asyncapi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let write = |name: &str, doc: &Value| {
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(doc).expect("json")).expect("write");
-        path
-    };
-    let files: Vec<PathBuf> = asyncapi_documents()
-        .iter()
-        .map(|(name, doc)| write(name, doc))
-        .collect();
-    let (ok, output) = run_parser(&files).await;
-    println!("{output}");
-    assert!(ok, "@asyncapi/parser found problems:\n{output}");
-    // Every document was parsed and passed, each with its own `ok` line.
-    assert!(
-        output
-            .lines()
-            .any(|l| l == format!("{} passed, 0 failed", files.len())),
-        "not every document was checked:\n{output}"
-    );
-    for file in &files {
-        let ok_line = format!("{}: ok (", file.display());
-        assert!(
-            output.lines().any(|l| l.starts_with(&ok_line)),
-            "no `ok` for {}:\n{output}",
-            file.display()
-        );
-    }
+    let docs = asyncapi_documents();
+    let docs: Vec<(&str, &Value)> = docs.iter().map(|(name, doc)| (*name, doc)).collect();
+    validate::assert_parser_accepts(&docs).await;
 
     // The parser is live: an operation whose message is not on its channel is an error.
     let mut broken = documents()["calc.asyncapi"].clone();
@@ -746,12 +594,12 @@ async fn asyncapi_parser_reports_no_errors_or_warnings() {
         .as_object_mut()
         .expect("messages")
         .remove("server.add.request");
-    let (ok, output) = run_parser(&[write("broken", &broken)]).await;
+    let parsed = validate::run_parser(&[("broken", &broken)]).await;
     assert!(
-        !ok && output.contains(" error "),
-        "a broken document passed:\n{output}"
+        !parsed.ok && parsed.output.contains(" error "),
+        "a broken document passed:\n{}",
+        parsed.output
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,13 +5,12 @@
 //!
 //! The tsc and Node tests need Node >= 20 and `npm ci` in tests/ts; without them they print
 //! `SKIPPED: ...` and pass, unless `VOLLEY_REQUIRE_ALL=1`. `VOLLEY_UPDATE_SNAPSHOTS=1`
-//! rewrites the snapshots.
+//! rewrites the snapshots. (Each example type-checks its own module in its
+//! `tests/documents.rs`.)
 
 #![allow(missing_docs)]
 
 mod common;
-#[path = "support/tools.rs"]
-mod tools;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -27,6 +26,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use volley::codegen::{Side, TypeScriptOptions};
 use volley::describe::ServiceDescription;
 use volley::{Error, PeerEvent, RemoteService, Server, schemars};
+use volley_testing::{snapshot, typescript};
 
 // ---------------------------------------------------------------------------------------
 // A richer API: structs, enums of every serde representation, Option, tuples, maps,
@@ -216,40 +216,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn check_snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
-    if std::env::var("VOLLEY_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create snapshots dir");
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; create it with VOLLEY_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the generated module, first at line {}:\n  snapshot:  {:?}\n  \
-             generated: {:?}\nreview and rewrite with VOLLEY_UPDATE_SNAPSHOTS=1",
-            path.display(),
-            line + 1,
-            expected.lines().nth(line).unwrap_or("<end>"),
-            actual.lines().nth(line).unwrap_or("<end>"),
-        );
-    }
-}
-
 #[test]
 fn generated_modules_match_their_snapshots() {
-    check_snapshot("typescript_calc.ts.snap", &calc_module());
-    check_snapshot("typescript_drawing.ts.snap", &drawing_module());
+    let dir = root().join("tests/snapshots");
+    snapshot::assert_all(
+        [
+            snapshot::check(&dir.join("typescript_calc.ts.snap"), &calc_module()),
+            snapshot::check(&dir.join("typescript_drawing.ts.snap"), &drawing_module()),
+        ],
+        "cargo test -p volley --test typescript",
+    );
 }
 
 #[test]
@@ -293,28 +269,13 @@ fn ts_dir() -> PathBuf {
     root().join("tests/ts")
 }
 
-fn tsc() -> PathBuf {
-    ts_dir().join("node_modules/typescript/bin/tsc")
-}
-
-/// Whether node and tests/ts/node_modules are there; prints SKIPPED (or fails under
-/// `VOLLEY_REQUIRE_ALL=1`) when they are not.
-fn tools_ready() -> bool {
-    let install = "cd tests/ts && npm ci";
-    tools::require(&[
-        tools::node_available(),
-        tools::npm_packages(root(), "tests/ts"),
-        tools::has_file(root(), "tests/ts/node_modules/typescript/bin/tsc", install),
-        tools::has_dir(root(), "tests/ts/node_modules/ws", install),
-    ])
-}
-
-/// Writes tests/ts/generated/ (the two modules and a copy of volley.js with its types), once
-/// per test run.
+/// Writes tests/ts/generated/ afresh (the two modules and a copy of volley.js with its
+/// types), once per test run.
 fn generated_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = ts_dir().join("generated");
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create tests/ts/generated");
         std::fs::write(dir.join("calc.ts"), calc_module()).expect("write calc.ts");
         std::fs::write(dir.join("drawing.ts"), drawing_module()).expect("write drawing.ts");
@@ -402,11 +363,11 @@ const TSC_DEADLINE: Duration = Duration::from_secs(180);
 
 #[tokio::test]
 async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
-    if !tools_ready() {
+    if !typescript::ready() {
         return;
     }
     generated_dir();
-    let tsc = tsc();
+    let tsc = typescript::tsc();
     let tsc = tsc.to_str().expect("a UTF-8 path");
 
     let good = node(
@@ -495,12 +456,12 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
 /// positions and unknown names with -32602.
 #[tokio::test]
 async fn the_generated_client_talks_to_a_real_server_both_ways() {
-    if !tools_ready() {
+    if !typescript::ready() {
         return;
     }
     let dir = generated_dir();
     let out_dir = dir.join("js");
-    let tsc = tsc();
+    let tsc = typescript::tsc();
     let emit = node(
         &[
             tsc.to_str().expect("a UTF-8 path"),

@@ -2,8 +2,6 @@
 //! volley server (calls `add`, calls `ask` and answers the server's `confirm`, gets a `tick`).
 
 mod common;
-#[path = "support/tools.rs"]
-mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,6 +11,7 @@ use common::services::{BrowserClient, Calc, Calculator};
 use common::t;
 use tokio::io::AsyncReadExt;
 use volley::{PeerEvent, Server};
+use volley_testing::tools;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,7 @@
 //
 // Prints every diagnostic as `<file>: <severity> <code> at <path>: <message>` and exits 1 when
 // any document has a diagnostic of severity error (or, with --fail-on-warnings, warning), or
-// could not be parsed at all. Run by tests/documents.rs.
+// could not be parsed at all. Run by volley_testing::validate (testing/src/validate.rs).
 
 import { readFile } from 'node:fs/promises';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';

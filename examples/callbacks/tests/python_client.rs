@@ -1,8 +1,6 @@
 //! `clients/python_client.py`, a standard-library-only JSON-RPC client, against the server.
 
 mod common;
-#[path = "../../../tests/support/tools.rs"]
-mod tools;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -10,6 +8,7 @@ use std::time::Duration;
 
 use common::{TestServer, t};
 use tokio::process::Command;
+use volley_testing::tools;
 
 #[tokio::test]
 async fn the_python_client_calls_add_and_ask_and_answers_confirm() {

@@ -6,16 +6,13 @@
 //! Needs Node >= 20, `npm ci` in tests/browser and /usr/bin/chromium; without them it prints
 //! `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
 
-#[path = "../../../tests/browser/harness.rs"]
-mod harness;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use example_chat::Options;
-use harness::ControlRequest;
 use tokio::sync::mpsc;
 use volley::RunningServer;
+use volley_testing::browser::{self, ControlRequest};
 
 async fn start(addr: SocketAddr) -> std::io::Result<RunningServer> {
     let server = example_chat::server_with(Options::default());
@@ -58,16 +55,15 @@ async fn serve_requests(
 
 #[tokio::test]
 async fn two_pages_chat_and_one_asks_the_other_to_leave() {
-    let Some(root) = harness::ready(env!("CARGO_MANIFEST_DIR")) else {
+    if !browser::ready() {
         return;
-    };
+    }
     let running = start("127.0.0.1:0".parse().unwrap()).await.expect("listen");
     let base = format!("http://{}", running.local_addr());
     let (control, requests) = mpsc::unbounded_channel();
     let driver = tokio::spawn(serve_requests(running, requests));
 
-    harness::run_script(
-        &root,
+    browser::run_script(
         "chat.test.mjs",
         &base,
         Duration::from_secs(120),

@@ -4,16 +4,15 @@
 //! Needs Node >= 20, `npm ci` in tests/browser and /usr/bin/chromium; without them it prints
 //! `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
 
-#[path = "../../../tests/browser/harness.rs"]
-mod harness;
-
 use std::time::Duration;
+
+use volley_testing::browser;
 
 #[tokio::test]
 async fn the_page_receives_pong_in_chromium() {
-    let Some(root) = harness::ready(env!("CARGO_MANIFEST_DIR")) else {
+    if !browser::ready() {
         return;
-    };
+    }
     let server = example_ping::server();
     let running = tokio::time::timeout(
         Duration::from_secs(10),
@@ -24,7 +23,7 @@ async fn the_page_receives_pong_in_chromium() {
     .expect("listen");
     let base = format!("http://{}", running.local_addr());
 
-    harness::run_script(&root, "ping.test.mjs", &base, Duration::from_secs(90), None).await;
+    browser::run_script("ping.test.mjs", &base, Duration::from_secs(90), None).await;
 
     tokio::time::timeout(Duration::from_secs(10), running.shutdown())
         .await

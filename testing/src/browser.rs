@@ -1,52 +1,57 @@
 //! Runs the Chromium tests of `tests/browser/` from Rust tests: finds what they need, runs
 //! one script under Node with a deadline, and carries out the script's `CONTROL` requests
-//! (see `harness.mjs`).
+//! (see `tests/browser/harness.mjs`).
 //!
-//! Include it with `#[path = ".../tests/browser/harness.rs"] mod harness;`.
-#![allow(dead_code, unreachable_pub)]
+//! ```no_run
+//! # async fn page(base: &str) {
+//! use std::time::Duration;
+//! use volley_testing::browser;
+//!
+//! if !browser::ready() {
+//!     return; // SKIPPED: ... went to stderr
+//! }
+//! browser::run_script("ping.test.mjs", base, Duration::from_secs(90), None).await;
+//! # }
+//! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
-#[path = "../support/tools.rs"]
-pub mod tools;
+use crate::{tools, workspace_root};
 
-/// The workspace root: the nearest ancestor of `manifest_dir` holding `tests/browser/`.
-pub fn workspace_root(manifest_dir: &str) -> PathBuf {
-    Path::new(manifest_dir)
-        .ancestors()
-        .find(|dir| dir.join("tests/browser/harness.mjs").is_file())
-        .expect("tests/browser/harness.mjs above the crate")
-        .to_owned()
+/// The directory of the scripts and their npm packages.
+fn scripts_dir() -> PathBuf {
+    workspace_root().join("tests/browser")
 }
 
-/// The workspace root when the browser tests can run (Node >= 20, `npm ci` in tests/browser,
-/// Chromium). Otherwise prints `SKIPPED: <why>` and returns `None`, or panics when
+/// Whether the browser tests can run (Node >= 20, `npm ci` in tests/browser, Chromium).
+/// Otherwise prints `SKIPPED: <why>` and returns false, or panics when
 /// `VOLLEY_REQUIRE_ALL=1`.
-pub fn ready(manifest_dir: &str) -> Option<PathBuf> {
-    let root = workspace_root(manifest_dir);
+pub fn ready() -> bool {
+    let root = workspace_root();
     tools::require(&[
         tools::node_at_least(20, "playwright-core"),
-        tools::npm_packages(&root, "tests/browser"),
+        tools::npm_packages(root, "tests/browser"),
         tools::has_dir(
-            &root,
+            root,
             "tests/browser/node_modules/playwright-core",
             "cd tests/browser && npm ci",
         ),
         tools::chromium_available(),
     ])
-    .then_some(root)
 }
 
 /// One `CONTROL <command>` line from a script; answer through `reply` (an error message
 /// fails the script's step).
 #[derive(Debug)]
 pub struct ControlRequest {
+    /// The command, as the script wrote it after `CONTROL `.
     pub command: String,
+    /// Where the outcome goes: `Ok` or an error message.
     pub reply: oneshot::Sender<Result<(), String>>,
 }
 
@@ -54,16 +59,15 @@ pub struct ControlRequest {
 /// after a closing `N passed, 0 failed` line with N > 0. `CONTROL` lines go to `control` (and
 /// fail the script when there is none).
 pub async fn run_script(
-    root: &Path,
     script: &str,
     base: &str,
     deadline: Duration,
     control: Option<mpsc::UnboundedSender<ControlRequest>>,
 ) {
     let mut child = tokio::process::Command::new("node")
-        .arg(root.join("tests/browser").join(script))
+        .arg(scripts_dir().join(script))
         .arg(base)
-        .current_dir(root.join("tests/browser"))
+        .current_dir(scripts_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -142,4 +146,16 @@ fn checks_passed(transcript: &str) -> Option<u32> {
         .lines()
         .rev()
         .find_map(|line| line.trim().strip_suffix(" passed, 0 failed")?.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checks_passed;
+
+    #[test]
+    fn the_summary_line_counts_the_checks() {
+        assert_eq!(checks_passed("a\n3 passed, 0 failed\n"), Some(3));
+        assert_eq!(checks_passed("2 passed, 1 failed\n"), None);
+        assert_eq!(checks_passed("nothing\n"), None);
+    }
 }

@@ -3,9 +3,13 @@
 //! check into `SKIPPED: <why>` (the test returns early and passes) or, with
 //! `VOLLEY_REQUIRE_ALL=1`, into a failure.
 //!
-//! Include it with `#[path = ".../tests/support/tools.rs"] mod tools;`, once per test crate:
-//! tests/browser/harness.rs includes it, so the browser tests reach it as `harness::tools`.
-#![allow(dead_code, unreachable_pub)]
+//! ```no_run
+//! use volley_testing::{tools, workspace_root};
+//!
+//! if !tools::require(&[tools::node_available(), tools::npm_packages(workspace_root(), "server/js")]) {
+//!     return; // SKIPPED: ... went to stderr
+//! }
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
