@@ -134,29 +134,6 @@ fn documents() -> BTreeMap<&'static str, Value> {
             None,
         ),
     );
-    // Every example's server (example-chat's starts a task, so it needs a runtime).
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    let _runtime = tokio::runtime::Handle::try_current().is_err().then(|| {
-        RUNTIME
-            .get_or_init(|| tokio::runtime::Runtime::new().expect("a runtime"))
-            .enter()
-    });
-    for (name, server) in [
-        ("example-ping", example_ping::server()),
-        ("example-callbacks", example_callbacks::server()),
-        ("example-chat", example_chat::server()),
-    ] {
-        let asyncapi: &'static str = format!("{name}.asyncapi").leak();
-        let openrpc: &'static str = format!("{name}.openrpc").leak();
-        docs.insert(
-            asyncapi,
-            docs::asyncapi(server.api(), &default_url(&server)),
-        );
-        docs.insert(
-            openrpc,
-            docs::openrpc(server.api(), Some(&default_url(&server))),
-        );
-    }
     docs.insert(
         "empty.asyncapi",
         docs::asyncapi(&api(Info::default().clone(), &[], &[]), "/ws"),

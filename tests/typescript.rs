@@ -279,23 +279,6 @@ fn generated_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("create tests/ts/generated");
         std::fs::write(dir.join("calc.ts"), calc_module()).expect("write calc.ts");
         std::fs::write(dir.join("drawing.ts"), drawing_module()).expect("write drawing.ts");
-        // Every example's client module is type-checked with the rest (tsconfig.json takes
-        // generated/*.ts); example-chat's server starts a task, so it needs a runtime.
-        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-        let _runtime = tokio::runtime::Handle::try_current().is_err().then(|| {
-            RUNTIME
-                .get_or_init(|| tokio::runtime::Runtime::new().expect("a runtime"))
-                .enter()
-        });
-        for (name, server) in [
-            ("example_ping", example_ping::server()),
-            ("example_callbacks", example_callbacks::server()),
-            ("example_chat", example_chat::server()),
-        ] {
-            let module = volley::codegen::typescript(server.api(), &TypeScriptOptions::default());
-            std::fs::write(dir.join(format!("{name}.ts")), module)
-                .unwrap_or_else(|e| panic!("write {name}.ts: {e}"));
-        }
         for file in ["volley.js", "volley.d.ts"] {
             std::fs::copy(root().join("server/js").join(file), dir.join(file))
                 .unwrap_or_else(|e| panic!("copy server/js/{file}: {e}"));
