@@ -135,14 +135,40 @@
 //!
 //! Every server serves `volley.js` (a zero-dependency ES module) at `/volley.js`, its type
 //! declarations at `/volley.d.ts`, and `/docs`, a page listing every method both ways with a
-//! console that calls the server and answers its calls by hand.
+//! console that calls the server and answers its calls by hand:
+//!
+//! ```html
+//! <script type="module">
+//!   import { connect } from "/volley.js";
+//!   const peer = await connect("/ws", {
+//!     handlers: { confirm: ({ question }) => window.confirm(question) },
+//!   });
+//!   console.log(await peer.call("add", { a: 1, b: 2 }));
+//! </script>
+//! ```
 //!
 //! ## Limits
 //!
 //! Per connection ([`PeerConfig`], on both ends): a call deadline (30 s), 128 running and 128
 //! waiting incoming requests, then backpressure; 1024 queued outgoing frames; batches of at
 //! most 1024; a keepalive ping every 30 s. On the server ([`ServerBuilder`]): 16 MiB messages,
-//! 4 KiB read buffers, an optional connection cap, and an origin allowlist.
+//! 4 KiB read buffers, an optional connection cap, and an origin allowlist. `PROTOCOL.md`
+//! lists every limit and what a peer sees at it.
+//!
+//! ```
+//! use std::time::Duration;
+//! let server = volley::Server::builder()
+//!     .peer_config(
+//!         volley::PeerConfig::default()
+//!             .request_timeout(Duration::from_secs(5))
+//!             .max_concurrent_requests(16),
+//!     )
+//!     .max_message_size(1 << 20)
+//!     .max_connections(10_000)
+//!     .allowed_origins(["https://app.example.com"])
+//!     .build();
+//! # let _ = server;
+//! ```
 //!
 //! ## Feature flags
 //!
