@@ -87,7 +87,7 @@ impl Side {
 /// One end's view of a connection's contract: the traits it serves, the traits the other end
 /// serves (its *remote services*), and the documents' [`Info`]. Every generator takes one:
 /// [`asyncapi`](crate::asyncapi), [`openrpc`](crate::openrpc),
-/// [`typescript`](crate::typescript).
+/// [`typescript`](crate::typescript()).
 ///
 /// ```
 /// use volley_codegen::{Api, Info, Side};

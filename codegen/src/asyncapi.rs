@@ -1,7 +1,5 @@
 //! AsyncAPI 3.0: a server's view of its one WebSocket channel, both directions.
 
-use std::collections::HashSet;
-
 use serde_json::{Map, Value, json};
 
 use volley_core::describe::MethodKind;
@@ -10,7 +8,7 @@ use crate::api::{Api, Side};
 use crate::collect::{DEFAULT_DESCRIPTION, describe, split_docs};
 use crate::endpoint::Endpoint;
 use crate::example::example_value;
-use crate::names::{component_key, unique_key};
+use crate::names::{Namer, component_key};
 use crate::schema::{DEFINITIONS, with_description};
 use crate::text::plain;
 
@@ -59,7 +57,7 @@ pub fn asyncapi(api: &Api, url: &str) -> Value {
 
     let mut operations = Map::new();
     let mut messages = Map::new();
-    let mut taken = HashSet::new();
+    let mut keys = Namer::new(component_key, &[]);
     let mut tags: Vec<Value> = Vec::new();
     for d in &methods {
         let m = d.method;
@@ -72,10 +70,7 @@ pub fn asyncapi(api: &Api, url: &str) -> Value {
             Side::Server => ("client to server", "server to client"),
             Side::Client => ("server to client", "client to server"),
         };
-        let key = unique_key(
-            format!("{}.{}", side.as_str(), component_key(m.name)),
-            &mut taken,
-        );
+        let key = keys.unique(format!("{}.{}", side.as_str(), component_key(m.name)));
         if !tags.iter().any(|t| t["name"] == d.service.name) {
             let mut tag = json!({ "name": d.service.name });
             if !d.service.docs.is_empty() {

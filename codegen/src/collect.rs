@@ -4,7 +4,8 @@ use serde_json::Value;
 use volley_core::describe::{MethodDescription, MethodKind, ServiceDescription};
 
 use crate::api::Side;
-use crate::schema::{Definitions, Schemas};
+use crate::names::{Namer, component_key};
+use crate::schema::{DOCUMENT, Definitions, Schemas, no_schema};
 use crate::text::plain;
 
 /// Splits doc comments into a summary (the first line) and a description (the rest), with
@@ -27,6 +28,54 @@ pub(crate) fn split_docs(docs: &str) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The schemas of one method, as one generator gives them: `None` where a type has none.
+pub(crate) struct MethodSchemas {
+    /// Each parameter's schema.
+    pub(crate) params: Vec<Option<Value>>,
+    /// The result's schema; `None` for notifications.
+    pub(crate) result: Option<Option<Value>>,
+    /// The error's schema (the error object's `data`), when asked for and the method is a
+    /// request.
+    pub(crate) error: Option<Value>,
+}
+
+impl MethodSchemas {
+    /// The schemas of `method` from `schemas`: each parameter's, then the result's, then, with
+    /// `errors`, the error's (in this order, which decides the names of type definitions).
+    pub(crate) fn collect(schemas: &mut Schemas, method: &MethodDescription, errors: bool) -> Self {
+        let params = method
+            .params
+            .iter()
+            .map(|p| schemas.schema(p.schema))
+            .collect();
+        let (result, error) = match method.kind {
+            MethodKind::Request => (
+                Some(schemas.schema(method.result_schema)),
+                errors
+                    .then(|| schemas.schema(method.error_schema))
+                    .flatten(),
+            ),
+            MethodKind::Notification => (None, None),
+        };
+        Self {
+            params,
+            result,
+            error,
+        }
+    }
+
+    /// Points the `$ref`s of every schema at the keys of `definitions`.
+    pub(crate) fn fix(&mut self, definitions: &Definitions) {
+        let params = self.params.iter_mut().flatten();
+        for schema in params
+            .chain(self.result.iter_mut().flatten())
+            .chain(&mut self.error)
+        {
+            definitions.fix(schema);
+        }
+    }
+}
+
 /// One method of a document, with its schemas.
 pub(crate) struct Described<'d> {
     /// Which end serves it, when known.
@@ -44,48 +93,46 @@ pub(crate) struct Described<'d> {
 }
 
 /// The methods of `groups` in order, with schemas from one generator; type definitions get
-/// keys that avoid `reserved`.
+/// keys that avoid `reserved`. A type without a schema gets one that says so.
 pub(crate) fn describe<'d>(
     groups: &[(Option<Side>, &[&'d ServiceDescription])],
     reserved: &[&str],
 ) -> (Vec<Described<'d>>, Definitions) {
-    let mut schemas = Schemas::new();
-    let mut out = Vec::new();
+    let mut schemas = Schemas::new(DOCUMENT);
+    let mut collected = Vec::new();
     for (side, services) in groups {
         for service in services.iter().copied() {
             for method in service.methods {
-                let params = method
-                    .params
-                    .iter()
-                    .map(|p| schemas.schema_or_any(p.schema, p.rust_type))
-                    .collect();
-                let (result, error) = match method.kind {
-                    MethodKind::Request => (
-                        Some(schemas.schema_or_any(method.result_schema, method.result_type)),
-                        schemas.schema(method.error_schema),
-                    ),
-                    MethodKind::Notification => (None, None),
-                };
-                out.push(Described {
-                    side: *side,
-                    service,
-                    method,
-                    params,
-                    result,
-                    error,
-                });
+                let found = MethodSchemas::collect(&mut schemas, method, true);
+                collected.push((*side, service, method, found));
             }
         }
     }
-    let definitions = schemas.finish(reserved);
-    for d in &mut out {
-        for schema in d.params.iter_mut().chain(&mut d.result).chain(&mut d.error) {
-            definitions.fix(schema);
-        }
-    }
-    (out, definitions)
+    let definitions = schemas.finish(Namer::new(component_key, reserved));
+    let described = collected
+        .into_iter()
+        .map(|(side, service, method, mut found)| {
+            found.fix(&definitions);
+            let params = (found.params.into_iter().zip(method.params))
+                .map(|(schema, p)| schema.unwrap_or_else(|| no_schema(p.rust_type)))
+                .collect();
+            let result = found
+                .result
+                .map(|schema| schema.unwrap_or_else(|| no_schema(method.result_type)));
+            Described {
+                side,
+                service,
+                method,
+                params,
+                result,
+                error: found.error,
+            }
+        })
+        .collect();
+    (described, definitions)
 }
 
+/// The `info.description` of a document whose [`Info`](crate::Info) has none.
 pub(crate) const DEFAULT_DESCRIPTION: &str = "JSON-RPC 2.0 over one WebSocket connection. Both ends may \
 send requests and notifications: methods marked `server` are served by the server and called \
 by clients, methods marked `client` are served by every connected client and called by the \

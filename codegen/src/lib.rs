@@ -5,7 +5,7 @@
 //!
 //! - [`asyncapi`]: an AsyncAPI 3.0 document of both directions, from the server's view;
 //! - [`openrpc`]: an OpenRPC 1.3.2 document, as `rpc.discover` returns it;
-//! - [`typescript`]: a typed TypeScript client over `volley.js`.
+//! - [`typescript`](typescript()): a typed TypeScript client over `volley.js`.
 //!
 //! Both documents are self-contained: every `$ref` points inside the document, type schemas
 //! live under `#/components/schemas`, and schemas are JSON Schema draft-07 (the default schema

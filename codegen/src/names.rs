@@ -1,6 +1,45 @@
-//! Names of schema components, valid and unique in the document that declares them.
+//! Names that must be valid and unique where they are declared: component keys of the
+//! documents, type names of the TypeScript module, message and operation keys.
 
 use std::collections::HashSet;
+
+/// Gives out names that are valid (after a sanitising function) and unique: a name already
+/// given, or reserved, gets a number suffix (`Api` -> `Api2`, `Api3`, ...).
+pub(crate) struct Namer {
+    sanitise: fn(&str) -> String,
+    taken: HashSet<String>,
+}
+
+impl Namer {
+    /// A namer that sanitises with `sanitise` and never gives out any of `reserved`.
+    pub(crate) fn new(sanitise: fn(&str) -> String, reserved: &[&str]) -> Self {
+        Self {
+            sanitise,
+            taken: reserved.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// A name for `raw`: sanitised, then made unique, and taken from now on.
+    pub(crate) fn name(&mut self, raw: &str) -> String {
+        let name = (self.sanitise)(raw);
+        self.unique(name)
+    }
+
+    /// `name` as is when it is free, else with the first number suffix from 2 on that is; the
+    /// result is taken from now on. `name` must already be valid.
+    pub(crate) fn unique(&mut self, name: String) -> String {
+        if self.taken.insert(name.clone()) {
+            return name;
+        }
+        for i in 2.. {
+            let candidate = format!("{name}{i}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+        unreachable!("some suffix is free")
+    }
+}
 
 /// Turns any name into a component key valid in both documents (`^[a-zA-Z0-9.\-_]+$`).
 pub(crate) fn component_key(name: &str) -> String {
@@ -17,20 +56,6 @@ pub(crate) fn component_key(name: &str) -> String {
     if key.is_empty() { "_".to_owned() } else { key }
 }
 
-/// Makes `key` unique among `taken` by appending `2`, `3`, ... and records it.
-pub(crate) fn unique_key(key: String, taken: &mut HashSet<String>) -> String {
-    if taken.insert(key.clone()) {
-        return key;
-    }
-    for i in 2.. {
-        let candidate = format!("{key}{i}");
-        if taken.insert(candidate.clone()) {
-            return candidate;
-        }
-    }
-    unreachable!("some suffix is free")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,9 +64,20 @@ mod tests {
     fn keys_are_valid_and_unique() {
         assert_eq!(component_key("calc.add"), "calc.add");
         assert_eq!(component_key("Wrapper<i64, a::B>"), "Wrapper_i64__a__B_");
-        let mut taken = HashSet::new();
-        assert_eq!(unique_key("a".into(), &mut taken), "a");
-        assert_eq!(unique_key("a".into(), &mut taken), "a2");
-        assert_eq!(unique_key("a".into(), &mut taken), "a3");
+        let mut namer = Namer::new(component_key, &[]);
+        assert_eq!(namer.unique("a".into()), "a");
+        assert_eq!(namer.unique("a".into()), "a2");
+        assert_eq!(namer.unique("a".into()), "a3");
+    }
+
+    #[test]
+    fn names_are_sanitised_then_kept_clear_of_reserved_and_given_names() {
+        let mut namer = Namer::new(component_key, &["jsonrpc.error", "x2"]);
+        assert_eq!(namer.name("jsonrpc.error"), "jsonrpc.error2");
+        assert_eq!(namer.name("a<b>"), "a_b_");
+        assert_eq!(namer.name("a_b_"), "a_b_2");
+        assert_eq!(namer.name("x"), "x");
+        assert_eq!(namer.name("x"), "x3");
+        assert_eq!(namer.name(""), "_");
     }
 }

@@ -1,7 +1,8 @@
-//! JSON Schemas of parameter, result and error types: one schemars generator per document,
-//! draft-07, type definitions under `#/components/schemas` with keys valid in both documents.
+//! JSON Schemas of parameter, result and error types: one schemars generator per output,
+//! draft-07, with its type definitions renamed to keys the output can declare.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use schemars::generate::SchemaSettings;
 use schemars::transform::ReplaceBoolSchemas;
@@ -9,31 +10,54 @@ use serde_json::{Map, Value, json};
 
 use volley_core::describe::{SchemaFn, SchemaGenerator};
 
-use crate::names::{component_key, unique_key};
-use crate::text::plain_schema;
+use crate::names::Namer;
+use crate::text::plain;
 
 /// Where type definitions live in both documents.
 pub(crate) const DEFINITIONS: &str = "#/components/schemas/";
 
-/// Collects the schemas of one document.
+/// How an output wants its schemas written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dialect {
+    /// Where `$ref`s to type definitions point: a URI fragment ending in `/`.
+    pub(crate) definitions: &'static str,
+    /// Whether boolean schemas are written as objects (`{}` for "anything"); the
+    /// `additionalProperties` of objects stay booleans.
+    pub(crate) object_schemas: bool,
+    /// Whether every `description` loses its rustdoc-only markup here (else the output does
+    /// that where it shows them).
+    pub(crate) plain_descriptions: bool,
+}
+
+/// The schemas of both documents: definitions under [`DEFINITIONS`], no boolean schemas,
+/// plain descriptions.
+pub(crate) const DOCUMENT: Dialect = Dialect {
+    definitions: DEFINITIONS,
+    object_schemas: true,
+    plain_descriptions: true,
+};
+
+/// Collects the schemas of one output.
 pub(crate) struct Schemas {
     generator: SchemaGenerator,
+    dialect: Dialect,
 }
 
 impl Schemas {
-    /// A draft-07 generator whose `$ref`s point at `#/components/schemas/...`, with boolean
-    /// schemas written as objects (`{}` for "anything").
-    pub(crate) fn new() -> Self {
-        let mut bools = ReplaceBoolSchemas::default();
-        bools.skip_additional_properties = true;
-        let settings = SchemaSettings::draft07()
-            .with(|s| {
-                s.definitions_path = DEFINITIONS.trim_end_matches('/').into();
-                s.meta_schema = None;
-            })
-            .with_transform(bools);
+    /// A draft-07 generator writing schemas in `dialect`.
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        let mut settings = SchemaSettings::draft07().with(|s| {
+            s.definitions_path = dialect.definitions.trim_end_matches('/').into();
+            s.meta_schema = None;
+        });
+        if dialect.object_schemas {
+            let mut bools = ReplaceBoolSchemas::default();
+            bools.skip_additional_properties = true;
+            settings = settings.with_transform(bools);
+        }
         Self {
             generator: settings.into_generator(),
+            dialect,
         }
     }
 
@@ -46,50 +70,66 @@ impl Schemas {
             transform.transform(&mut schema);
         }
         let mut value = schema.to_value();
-        plain_schema(&mut value);
+        if self.dialect.plain_descriptions {
+            plain_schema(&mut value);
+        }
         Some(value)
     }
 
-    /// The schema `f` gives, or an empty schema saying why there is none.
-    pub(crate) fn schema_or_any(&mut self, f: SchemaFn, rust_type: &str) -> Value {
-        self.schema(f).unwrap_or_else(|| no_schema(rust_type))
+    /// Every type definition collected, transformed, under a key from `namer` (given in the
+    /// order of the names schemars chose).
+    pub(crate) fn finish(mut self, namer: Namer) -> Definitions {
+        let mut definitions = self.generator.take_definitions(true);
+        if self.dialect.plain_descriptions {
+            definitions.values_mut().for_each(plain_schema);
+        }
+        Definitions::new(self.dialect.definitions, definitions, namer)
     }
+}
 
-    /// Every type definition collected, transformed, under keys that match
-    /// `^[a-zA-Z0-9.\-_]+$` and avoid `reserved` (the document's own schema names).
-    pub(crate) fn finish(mut self, reserved: &[&str]) -> Definitions {
-        let definitions = self.generator.take_definitions(true);
-        let mut taken: HashSet<String> = reserved.iter().map(|s| (*s).to_owned()).collect();
-        let mut renames = HashMap::new();
+/// The collected type definitions, under the keys the output declares them by.
+pub(crate) struct Definitions {
+    /// The definitions, by key.
+    pub(crate) schemas: Map<String, Value>,
+    /// The keys of `schemas`, in the order of the names schemars chose.
+    keys: Vec<String>,
+    /// `$ref` as schemars wrote it -> `$ref` to the key.
+    renames: HashMap<String, String>,
+    /// Where `$ref`s to definitions point, ending in `/`.
+    path: &'static str,
+}
+
+impl Definitions {
+    /// `definitions` (by the names schemars chose, referred to under `path`) under keys from
+    /// `namer`, their `$ref`s pointing at the keys.
+    pub(crate) fn new(
+        path: &'static str,
+        definitions: Map<String, Value>,
+        mut namer: Namer,
+    ) -> Self {
+        let mut out = Self {
+            schemas: Map::new(),
+            keys: Vec::new(),
+            renames: HashMap::new(),
+            path,
+        };
         let mut schemas = Map::new();
-        for (name, mut schema) in definitions {
-            plain_schema(&mut schema);
-            let key = unique_key(component_key(&name), &mut taken);
-            renames.insert(
-                format!("{DEFINITIONS}{}", encode_ref_name(&name)),
-                format!("{DEFINITIONS}{key}"),
+        for (name, schema) in definitions {
+            let key = namer.name(&name);
+            out.renames.insert(
+                format!("{path}{}", encode_ref_name(&name)),
+                format!("{path}{key}"),
             );
+            out.keys.push(key.clone());
             schemas.insert(key, schema);
         }
-        let mut out = Definitions { schemas, renames };
-        let mut schemas = std::mem::take(&mut out.schemas);
         for schema in schemas.values_mut() {
             out.fix(schema);
         }
         out.schemas = schemas;
         out
     }
-}
 
-/// The collected type definitions and how their names changed.
-pub(crate) struct Definitions {
-    /// The definitions, by component key.
-    pub(crate) schemas: Map<String, Value>,
-    /// `$ref` as schemars wrote it -> `$ref` to the component key.
-    renames: HashMap<String, String>,
-}
-
-impl Definitions {
     /// Rewrites every `$ref` in `schema` that points at a renamed definition.
     pub(crate) fn fix(&self, schema: &mut Value) {
         for_each_subschema(schema, &mut |s| {
@@ -99,6 +139,20 @@ impl Definitions {
                 *r = new.clone();
             }
         });
+    }
+
+    /// The key of the definition a `$ref` (after [`fix`](Self::fix)) points at, if any.
+    pub(crate) fn resolve<'r>(&self, reference: &'r str) -> Option<&'r str> {
+        reference
+            .strip_prefix(self.path)
+            .filter(|key| self.schemas.contains_key(*key))
+    }
+
+    /// Every definition with its key, in the order of the names schemars chose.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.keys
+            .iter()
+            .filter_map(|key| Some((key.as_str(), self.schemas.get(key)?)))
     }
 }
 
@@ -129,6 +183,17 @@ pub(crate) fn for_each_subschema(schema: &mut Value, f: &mut impl FnMut(&mut Map
             _ => {}
         }
     }
+}
+
+/// Applies [`plain`] to every `description` in a JSON Schema.
+pub(crate) fn plain_schema(schema: &mut Value) {
+    for_each_subschema(schema, &mut |map| {
+        if let Some(Value::String(d)) = map.get_mut("description")
+            && let Cow::Owned(p) = plain(d)
+        {
+            *d = p;
+        }
+    });
 }
 
 /// A name as a JSON Pointer token in a URI fragment, as schemars writes it in `$ref`s.
@@ -171,5 +236,52 @@ pub(crate) fn with_description(schema: Value, description: &str) -> Value {
             Value::Object(map)
         }
         other => json!({ "allOf": [other], "description": description }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::component_key;
+
+    #[test]
+    fn schema_descriptions_are_cleaned_everywhere() {
+        let mut schema = json!({
+            "description": "A [`Lot`].",
+            "properties": { "bid": { "description": "See [`Bid`]." } }
+        });
+        plain_schema(&mut schema);
+        assert_eq!(schema["description"], "A `Lot`.");
+        assert_eq!(schema["properties"]["bid"]["description"], "See `Bid`.");
+    }
+
+    #[test]
+    fn definitions_are_renamed_and_refs_follow() {
+        let definitions: Map<String, Value> = [
+            ("a/b c", json!({ "$ref": "#/x/Page%3CPoint%3E" })),
+            (
+                "Page<Point>",
+                json!({ "items": { "$ref": "#/x/a~1b%20c" } }),
+            ),
+            ("error", json!({})),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let definitions =
+            Definitions::new("#/x/", definitions, Namer::new(component_key, &["error"]));
+        let keys: Vec<&str> = definitions.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["Page_Point_", "a_b_c", "error2"]);
+        assert_eq!(
+            definitions.schemas["a_b_c"],
+            json!({ "$ref": "#/x/Page_Point_" })
+        );
+        let mut schema =
+            json!({ "anyOf": [{ "$ref": "#/x/a~1b%20c" }, { "$ref": "#/x/Missing" }] });
+        definitions.fix(&mut schema);
+        assert_eq!(schema["anyOf"][0]["$ref"], "#/x/a_b_c");
+        assert_eq!(definitions.resolve("#/x/a_b_c"), Some("a_b_c"));
+        assert_eq!(definitions.resolve("#/x/Missing"), None);
+        assert_eq!(definitions.resolve("#/y/a_b_c"), None);
     }
 }

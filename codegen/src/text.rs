@@ -5,10 +5,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
-
-use crate::schema::for_each_subschema;
-
 /// `docs` without rustdoc-only markup.
 pub(crate) fn plain(docs: &str) -> Cow<'_, str> {
     if !docs.contains('[') {
@@ -27,17 +23,6 @@ pub(crate) fn plain(docs: &str) -> Cow<'_, str> {
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
     Cow::Owned(out)
-}
-
-/// Applies [`plain`] to every `description` in a JSON Schema.
-pub(crate) fn plain_schema(schema: &mut Value) {
-    for_each_subschema(schema, &mut |map| {
-        if let Some(Value::String(d)) = map.get_mut("description")
-            && let Cow::Owned(p) = plain(d)
-        {
-            *d = p;
-        }
-    });
 }
 
 /// `[name]: target` where the target is a Rust path (rustdoc resolves those; they say
@@ -215,16 +200,5 @@ mod tests {
             plain("See [the spec].\n\n[the spec]: https://example.com"),
             "See [the spec].\n\n[the spec]: https://example.com"
         );
-    }
-
-    #[test]
-    fn schema_descriptions_are_cleaned_everywhere() {
-        let mut schema = serde_json::json!({
-            "description": "A [`Lot`].",
-            "properties": { "bid": { "description": "See [`Bid`]." } }
-        });
-        plain_schema(&mut schema);
-        assert_eq!(schema["description"], "A `Lot`.");
-        assert_eq!(schema["properties"]["bid"]["description"], "See `Bid`.");
     }
 }

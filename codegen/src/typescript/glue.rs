@@ -1,0 +1,207 @@
+//! The typed API of the module: `ServerApi` (calls to the server, nested by dotted name),
+//! `ClientHandlers` (what the client serves), and the functions that connect them to a
+//! volley.js peer, written into the fixed text of `runtime.ts`.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use volley_core::describe::MethodKind;
+
+use super::{Method, pad};
+use crate::typescript::docs::{method_docs, write_docs};
+use crate::typescript::names::{key, literal_key, string_literal};
+use crate::typescript::runtime::{Section, fill};
+
+/// Everything after the method maps: the helper types, `ServerApi`, `ClientHandlers` and the
+/// runtime functions, for `server` (the methods the server serves) and `client` (those the
+/// client serves).
+pub(super) fn api(out: &mut String, server: &[Method], client: &[Method]) {
+    let server = tree(server);
+    let (server_api, server_object) = if server.is_empty() {
+        ("{}".to_owned(), "{}".to_owned())
+    } else {
+        let mut api = String::from("{\n");
+        members(&mut api, &server, 1, "");
+        api.push('}');
+        let mut object = String::from("{\n");
+        self::object(&mut object, &server, 2);
+        object.push_str("  }");
+        (api, object)
+    };
+    let (handler_types, handlers_default, handlers) = if client.is_empty() {
+        (
+            "{}".to_owned(),
+            " = {}",
+            "  void handlers;\n  return {};".to_owned(),
+        )
+    } else {
+        (handler_types(client), "", handlers(client))
+    };
+    fill(
+        out,
+        Section::Api.text(),
+        &[
+            ("ServerApi", &server_api),
+            ("ClientHandlers", &handler_types),
+            ("handlersDefault", handlers_default),
+            ("server", &server_object),
+            ("clientHandlers", &handlers),
+        ],
+    );
+    if !client.is_empty() {
+        out.push_str(Section::NamedParams.text());
+    }
+}
+
+/// Methods of one direction arranged for access by dotted path (see the module docs).
+enum Node<'m> {
+    Leaf(&'m Method),
+    Group(Vec<(String, Node<'m>)>),
+}
+
+fn tree(methods: &[Method]) -> Vec<(String, Node<'_>)> {
+    let names: HashSet<&str> = methods.iter().map(|m| m.desc.name).collect();
+    let mut root: Vec<(String, Node<'_>)> = Vec::new();
+    for m in methods {
+        let segments: Vec<&str> = m.desc.name.split('.').collect();
+        let nests = segments.len() > 1
+            && segments.iter().all(|s| !s.is_empty())
+            && (1..segments.len()).all(|n| !names.contains(segments[..n].join(".").as_str()));
+        if !nests {
+            root.push((m.desc.name.to_owned(), Node::Leaf(m)));
+            continue;
+        }
+        let (last, path) = segments.split_last().unwrap_or((&"", &[]));
+        let mut level = &mut root;
+        for segment in path {
+            let at = match level.iter().position(|(k, _)| k == segment) {
+                Some(at) => at,
+                None => {
+                    level.push(((*segment).to_owned(), Node::Group(Vec::new())));
+                    level.len() - 1
+                }
+            };
+            level = match &mut level[at].1 {
+                Node::Group(children) => children,
+                // A method named like this group would have stopped the nesting.
+                Node::Leaf(_) => unreachable!("a group and a method share a name"),
+            };
+        }
+        level.push(((*last).to_owned(), Node::Leaf(m)));
+    }
+    root
+}
+
+/// The members of `ServerApi` (or of a group in it) at `level`; `prefix` is the group's path.
+fn members(out: &mut String, nodes: &[(String, Node<'_>)], level: usize, prefix: &str) {
+    for (name, node) in nodes {
+        match node {
+            Node::Leaf(m) => {
+                write_docs(out, level, &method_docs(m));
+                let wire = string_literal(m.desc.name);
+                let opt = if m.all_optional() { "?" } else { "" };
+                let params = format!("params{opt}: ServerMethods[{wire}][\"params\"]");
+                match m.desc.kind {
+                    MethodKind::Request => {
+                        let _ = writeln!(
+                            out,
+                            "{}{}({params}, options?: volley.CallOptions): \
+                             Promise<ServerMethods[{wire}][\"result\"]>;",
+                            pad(level),
+                            key(name)
+                        );
+                    }
+                    MethodKind::Notification => {
+                        let _ = writeln!(out, "{}{}({params}): void;", pad(level), key(name));
+                    }
+                }
+            }
+            Node::Group(children) => {
+                let path = format!("{prefix}{name}.");
+                write_docs(out, level, &[format!("Methods under `{path}`.")]);
+                let _ = writeln!(out, "{}readonly {}: {{", pad(level), key(name));
+                members(out, children, level + 1, &path);
+                let _ = writeln!(out, "{}}};", pad(level));
+            }
+        }
+    }
+}
+
+/// The properties of the `server` object (or of a group in it) at `level`.
+fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
+    for (name, node) in nodes {
+        match node {
+            Node::Leaf(m) => {
+                let wire = string_literal(m.desc.name);
+                match m.desc.kind {
+                    MethodKind::Request => {
+                        let _ = writeln!(
+                            out,
+                            "{}{}: (params, options) => peer.call({wire}, params, options),",
+                            pad(level),
+                            literal_key(name)
+                        );
+                    }
+                    MethodKind::Notification => {
+                        let _ = writeln!(
+                            out,
+                            "{}{}: (params) => peer.notify({wire}, params),",
+                            pad(level),
+                            literal_key(name)
+                        );
+                    }
+                }
+            }
+            Node::Group(children) => {
+                let _ = writeln!(out, "{}{}: {{", pad(level), literal_key(name));
+                object(out, children, level + 1);
+                let _ = writeln!(out, "{}}},", pad(level));
+            }
+        }
+    }
+}
+
+/// The body of `ClientHandlers`: one member per client method, keyed by wire name.
+fn handler_types(client: &[Method]) -> String {
+    let mut out = String::from("{\n");
+    for m in client {
+        write_docs(&mut out, 1, &method_docs(m));
+        let wire = string_literal(m.desc.name);
+        let returns = match m.desc.kind {
+            MethodKind::Request => {
+                format!(
+                    "ClientMethods[{wire}][\"result\"] | Promise<ClientMethods[{wire}][\"result\"]>"
+                )
+            }
+            MethodKind::Notification => "void | Promise<void>".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{}{}: (params: ClientMethods[{wire}][\"params\"], context: volley.HandlerContext) => {returns};",
+            pad(1),
+            key(m.desc.name)
+        );
+    }
+    out.push('}');
+    out
+}
+
+/// The body of `clientHandlers`: volley.js handlers that name positional params and call
+/// the client's handlers.
+fn handlers(client: &[Method]) -> String {
+    let mut out = String::from("  return {\n");
+    for m in client {
+        let wire = string_literal(m.desc.name);
+        let names: Vec<String> = m.params.iter().map(|p| string_literal(p.name)).collect();
+        let _ = writeln!(
+            out,
+            "{}{}: (params, context) =>\n{}handlers[{wire}](namedParams({wire}, params, [{}]) as ClientMethods[{wire}][\"params\"], context),",
+            pad(2),
+            literal_key(m.desc.name),
+            pad(3),
+            names.join(", ")
+        );
+    }
+    out.push_str("  };");
+    out
+}
