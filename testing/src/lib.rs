@@ -9,10 +9,12 @@
 //!   `tests/ts/tsconfig.json`.
 //! - [`snapshot`]: compare with a file, rewrite it under `VOLLEY_UPDATE_SNAPSHOTS=1`.
 //! - [`browser`]: runs the Chromium scripts of `tests/browser/` and answers their requests.
+//! - [`process`]: an example's binary run as a user runs it, under a deadline.
 //!
 //! Paths to the node packages, scripts and schemas start at [`workspace_root`].
 
 pub mod browser;
+pub mod process;
 pub mod snapshot;
 pub mod tools;
 pub mod typescript;

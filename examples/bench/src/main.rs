@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p example-bench
 //! cargo run --release -p example-bench -- --calls 400000 --conns 4 --window 64 --idle 2000
+//! cargo run --release -p example-bench -- --quick     # a short run that checks it works
 //! ```
 //!
 //! It starts the server as a child process (pinned to CPU 0 with `taskset` when available;
@@ -17,6 +18,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
@@ -54,35 +56,57 @@ impl Answer for Yes {
     }
 }
 
+/// volley's benchmark: throughput, latency, callbacks, connect burst and memory per idle
+/// connection, against its own server on 127.0.0.1.
+#[derive(Parser)]
+#[command(name = "example-bench")]
+struct Args {
+    /// `add` calls in the throughput run (a quarter as many `ask` calls in the callbacks run)
+    /// [default: 200000, 20000 with --quick]
+    #[arg(long, value_name = "N")]
+    calls: Option<usize>,
+    /// Connections in the throughput run.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    conns: usize,
+    /// Calls in flight on each connection.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    window: usize,
+    /// Idle connections opened for the burst and memory figures, and again 100 at a time
+    /// [default: 2000, 200 with --quick]
+    #[arg(long, value_name = "N")]
+    idle: Option<usize>,
+    /// A short run that checks the benchmark works: fewer calls, latency samples and idle
+    /// connections.
+    #[arg(long)]
+    quick: bool,
+    /// Be the benchmark's server (the benchmark starts itself with this).
+    #[arg(long, hide = true)]
+    serve: bool,
+}
+
+/// The sizes of one run.
 struct Opts {
     calls: usize,
     conns: usize,
     window: usize,
     idle: usize,
-}
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-        .unwrap_or(default)
+    samples: usize,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--serve") {
+    let args = Args::parse();
+    if args.serve {
         return serve().await;
     }
     let opts = Opts {
-        calls: arg(&args, "--calls", 200_000),
-        conns: arg(&args, "--conns", 4),
-        window: arg(&args, "--window", 64),
-        idle: arg(&args, "--idle", 2_000),
+        calls: args
+            .calls
+            .unwrap_or(if args.quick { 20_000 } else { 200_000 }),
+        conns: args.conns,
+        window: args.window,
+        idle: args.idle.unwrap_or(if args.quick { 200 } else { 2_000 }),
+        samples: if args.quick { 1_000 } else { 10_000 },
     };
     run(opts).await
 }
@@ -178,7 +202,7 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
         used.as_secs_f64() * 1e6 / calls as f64,
         calls as f64 / used.as_secs_f64()
     );
-    latency(&url, 10_000).await?;
+    latency(&url, opts.samples).await?;
     callbacks(&url, &opts).await?;
     idle_memory(&url, pid, opts.idle).await?;
 

@@ -5,68 +5,59 @@
 //! cargo run -p example-callbacks -- --print-asyncapi     # or --print-openrpc, --print-typescript
 //! ```
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: example-callbacks [--addr HOST:PORT]   (default 127.0.0.1:8080)
-       example-callbacks --print-asyncapi | --print-openrpc | --print-typescript";
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use volley::codegen::{self, TypeScriptOptions};
 
-/// What to do.
-enum Command {
-    Serve(String),
-    Print(Document),
-    Help,
-}
-
-/// A document to print instead of serving.
-enum Document {
-    AsyncApi,
-    OpenRpc,
-    TypeScript,
+/// The callbacks server: `add` and `ask` on `/ws`, and a `tick` to every client once a second.
+#[derive(Parser)]
+#[command(name = "example-callbacks")]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Print the AsyncAPI document instead of serving.
+    #[arg(long, group = "print")]
+    print_asyncapi: bool,
+    /// Print the OpenRPC document instead of serving.
+    #[arg(long, group = "print")]
+    print_openrpc: bool,
+    /// Print the TypeScript client module instead of serving.
+    #[arg(long, group = "print")]
+    print_typescript: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let addr = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Serve(addr)) => addr,
-        Ok(Command::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Command::Print(document)) => {
-            let server = example_callbacks::server();
-            let text = match document {
-                Document::AsyncApi => {
-                    pretty(&volley::codegen::asyncapi(server.api(), server.path()))
-                }
-                Document::OpenRpc => {
-                    pretty(&volley::codegen::openrpc(server.api(), Some(server.path())))
-                }
-                Document::TypeScript => volley::codegen::typescript(
-                    server.api(),
-                    &volley::codegen::TypeScriptOptions::new(),
-                ),
-            };
-            println!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("{message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
+    let server = example_callbacks::server();
+    if args.print_asyncapi {
+        println!("{:#}", codegen::asyncapi(server.api(), server.path()));
+        return ExitCode::SUCCESS;
+    }
+    if args.print_openrpc {
+        println!("{:#}", codegen::openrpc(server.api(), Some(server.path())));
+        return ExitCode::SUCCESS;
+    }
+    if args.print_typescript {
+        let options = TypeScriptOptions::new();
+        println!("{}", codegen::typescript(server.api(), &options));
+        return ExitCode::SUCCESS;
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    let server = example_callbacks::server();
-    let running = match server.listen(&addr).await {
+    let running = match server.listen(&args.addr).await {
         Ok(running) => running,
         Err(e) => {
-            eprintln!("could not listen on {addr}: {e}");
+            eprintln!("could not listen on {}: {e}", args.addr);
             return ExitCode::FAILURE;
         }
     };
@@ -81,27 +72,4 @@ async fn main() -> ExitCode {
     ticker.abort();
     running.shutdown().await;
     ExitCode::SUCCESS
-}
-
-fn pretty(document: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(document).expect("documents encode")
-}
-
-/// What the command line asks for.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut addr = "127.0.0.1:8080".to_owned();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--print-asyncapi" => return Ok(Command::Print(Document::AsyncApi)),
-            "--print-openrpc" => return Ok(Command::Print(Document::OpenRpc)),
-            "--print-typescript" => return Ok(Command::Print(Document::TypeScript)),
-            "--addr" => addr = args.next().ok_or("--addr needs a value")?,
-            _ => match arg.strip_prefix("--addr=") {
-                Some(value) => addr = value.to_owned(),
-                None => return Err(format!("unknown argument `{arg}`")),
-            },
-        }
-    }
-    Ok(Command::Serve(addr))
 }
