@@ -34,34 +34,38 @@ pub(crate) struct MethodSchemas {
     pub(crate) params: Vec<Option<Value>>,
     /// The result's schema; `None` for notifications.
     pub(crate) result: Option<Option<Value>>,
-    /// The error's schema (the error object's `data`), when asked for and the method is a
-    /// request.
+    /// The error's schema (the error object's `data`), when [asked
+    /// for](MethodSchemas::with_error) and the method is a request.
     pub(crate) error: Option<Value>,
 }
 
 impl MethodSchemas {
-    /// The schemas of `method` from `schemas`: each parameter's, then the result's, then, with
-    /// `errors`, the error's (in this order, which decides the names of type definitions).
-    pub(crate) fn collect(schemas: &mut Schemas, method: &MethodDescription, errors: bool) -> Self {
+    /// The schemas of `method`'s parameters, then of its result, from `schemas` (the order
+    /// decides the names of type definitions); no error schema.
+    pub(crate) fn collect(schemas: &mut Schemas, method: &MethodDescription) -> Self {
         let params = method
             .params
             .iter()
             .map(|p| schemas.schema(p.schema))
             .collect();
-        let (result, error) = match method.kind {
-            MethodKind::Request => (
-                Some(schemas.schema(method.result_schema)),
-                errors
-                    .then(|| schemas.schema(method.error_schema))
-                    .flatten(),
-            ),
-            MethodKind::Notification => (None, None),
+        let result = match method.kind {
+            MethodKind::Request => Some(schemas.schema(method.result_schema)),
+            MethodKind::Notification => None,
         };
         Self {
             params,
             result,
-            error,
+            error: None,
         }
+    }
+
+    /// These schemas and the error's, for a request (collect it right after the others, so
+    /// that definitions are named in the order of the methods).
+    pub(crate) fn with_error(mut self, schemas: &mut Schemas, method: &MethodDescription) -> Self {
+        if method.kind == MethodKind::Request {
+            self.error = schemas.schema(method.error_schema);
+        }
+        self
     }
 
     /// Points the `$ref`s of every schema at the keys of `definitions`.
@@ -103,7 +107,8 @@ pub(crate) fn describe<'d>(
     for (side, services) in groups {
         for service in services.iter().copied() {
             for method in service.methods {
-                let found = MethodSchemas::collect(&mut schemas, method, true);
+                let found =
+                    MethodSchemas::collect(&mut schemas, method).with_error(&mut schemas, method);
                 collected.push((*side, service, method, found));
             }
         }

@@ -16,17 +16,17 @@ use crate::typescript::runtime::{Section, fill};
 /// runtime functions, for `server` (the methods the server serves) and `client` (those the
 /// client serves).
 pub(super) fn api(out: &mut String, server: &[Method], client: &[Method]) {
-    let server = tree(server);
     let (server_api, server_object) = if server.is_empty() {
         ("{}".to_owned(), "{}".to_owned())
     } else {
+        let tree = tree(server);
         let mut api = String::from("{\n");
-        members(&mut api, &server, 1, "");
+        members(&mut api, &tree, 1, "");
         api.push('}');
-        let mut object = String::from("{\n");
-        self::object(&mut object, &server, 2);
-        object.push_str("  }");
-        (api, object)
+        let mut properties = String::from("{\n");
+        object(&mut properties, &tree, 2);
+        properties.push_str("  }");
+        (api, properties)
     };
     let (handler_types, handlers_default, handlers) = if client.is_empty() {
         (
@@ -48,6 +48,7 @@ pub(super) fn api(out: &mut String, server: &[Method], client: &[Method]) {
             ("clientHandlers", &handlers),
         ],
     );
+    // Only client handlers call it.
     if !client.is_empty() {
         out.push_str(Section::NamedParams.text());
     }

@@ -129,7 +129,7 @@ fn collect(
     for service in services {
         for desc in service.methods {
             if seen.insert(desc.name) {
-                methods.push((desc, MethodSchemas::collect(schemas, desc, false)));
+                methods.push((desc, MethodSchemas::collect(schemas, desc)));
             }
         }
     }
@@ -155,28 +155,35 @@ struct Param {
 }
 
 impl Method {
-    /// The methods `collect` found, their `$ref`s pointed at `definitions`.
+    /// The methods [`collect`] found, their `$ref`s pointed at `definitions`.
     fn all(
         methods: Vec<(&'static MethodDescription, MethodSchemas)>,
         definitions: &Definitions,
     ) -> Vec<Method> {
-        let method = |(desc, mut schemas): (&'static MethodDescription, MethodSchemas)| {
-            schemas.fix(definitions);
-            let params = (desc.params.iter().zip(schemas.params))
-                .map(|(p, schema)| Param {
-                    name: p.name,
-                    docs: p.docs,
-                    required: (p.required)(),
-                    schema,
-                })
-                .collect();
-            Method {
-                desc,
-                params,
-                result: schemas.result,
-            }
-        };
-        methods.into_iter().map(method).collect()
+        (methods.into_iter())
+            .map(|(desc, schemas)| Method::new(desc, schemas, definitions))
+            .collect()
+    }
+
+    fn new(
+        desc: &'static MethodDescription,
+        mut schemas: MethodSchemas,
+        definitions: &Definitions,
+    ) -> Self {
+        schemas.fix(definitions);
+        let params = (desc.params.iter().zip(schemas.params))
+            .map(|(p, schema)| Param {
+                name: p.name,
+                docs: p.docs,
+                required: (p.required)(),
+                schema,
+            })
+            .collect();
+        Method {
+            desc,
+            params,
+            result: schemas.result,
+        }
     }
 
     /// Whether every parameter may be left out.
@@ -300,10 +307,20 @@ mod tests {
         assert_eq!(module.matches("\n  \"x.w\": {").count(), 1);
         assert!(module.contains("[\"__proto__\"]: (params, options) => peer.call(\"__proto__\""));
         assert!(module.contains("\n    \"ui.ask\": (params, context) =>\n"));
+        assert!(module.contains("\n  handlers: ClientHandlers,\n"));
+        assert!(module.contains("\nfunction namedParams("));
         assert!(module.contains("import * as volley from \"./volley.js\";"));
+        assert!(!module.contains("/*@"), "a placeholder is left");
         let api = Api::new(crate::Side::Server).with_served([&SERVER]);
         let module = typescript(&api, &TypeScriptOptions::new().volley_js("volley-js"));
         assert!(module.contains("import * as volley from \"volley-js\";"));
         assert!(module.contains("export interface ClientHandlers {}"));
+        assert!(module.contains("\n  handlers: ClientHandlers = {},\n"));
+        assert!(module.ends_with("  void handlers;\n  return {};\n}\n"));
+        assert!(!module.contains("namedParams"));
+        assert!(!module.contains("/*@"), "a placeholder is left");
+        let module = typescript(&Api::new(crate::Side::Server), &TypeScriptOptions::new());
+        assert!(module.contains("export interface ServerApi {}\n"));
+        assert!(module.contains("\n  const server: ServerApi = {};\n"));
     }
 }

@@ -111,3 +111,41 @@ pub(super) fn intersection(parts: Vec<Ts>) -> Ts {
         _ => Ts::Intersection(flat),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(types: &[&str]) -> Vec<(Ts, Vec<String>)> {
+        types.iter().map(|t| (Ts::atom(t), vec![])).collect()
+    }
+
+    #[test]
+    fn unions_flatten_and_simplify() {
+        let inner = union(members(&["a", "b"]));
+        assert_eq!(
+            union(vec![
+                (inner, vec![]),
+                (Ts::atom("b"), vec![]),
+                (Ts::atom("never"), vec![])
+            ]),
+            union(members(&["a", "b"]))
+        );
+        assert_eq!(union(members(&["a", "unknown"])), Ts::atom("unknown"));
+        assert_eq!(union(members(&["never"])), Ts::atom("never"));
+        assert_eq!(union(members(&["a", "a"])), Ts::atom("a"));
+    }
+
+    #[test]
+    fn intersections_flatten_and_simplify() {
+        let atoms = |types: &[&str]| types.iter().map(|t| Ts::atom(t)).collect::<Vec<_>>();
+        let inner = intersection(atoms(&["A", "B"]));
+        assert_eq!(
+            intersection(vec![inner, Ts::atom("A"), Ts::atom("unknown")]),
+            Ts::Intersection(atoms(&["A", "B"]))
+        );
+        assert_eq!(intersection(atoms(&["A", "never"])), Ts::atom("never"));
+        assert_eq!(intersection(atoms(&[])), Ts::atom("unknown"));
+        assert_eq!(intersection(atoms(&["A", "A"])), Ts::atom("A"));
+    }
+}
