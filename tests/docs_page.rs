@@ -13,11 +13,9 @@ use std::time::Duration;
 use common::services::*;
 use common::{method, t};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use volley::{PeerEvent, RunningServer, Server};
-use volley_testing::browser;
+use volley_testing::{browser, http};
 
 async fn start(docs_page: bool) -> RunningServer {
     let server = Server::builder()
@@ -35,19 +33,8 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 /// A plain HTTP/1.1 GET sent with `Host: {host}`.
 async fn get_as(addr: SocketAddr, host: &str, path: &str) -> (u16, String) {
-    let mut tcp = t(TcpStream::connect(addr)).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    t(tcp.write_all(request.as_bytes())).await.expect("write");
-    let mut raw = Vec::new();
-    t(tcp.read_to_end(&mut raw)).await.expect("read");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status code");
-    (status, body.to_owned())
+    let response = http::send(addr, &http::request(path, host)).await;
+    (response.status, response.body)
 }
 
 /// The JSON inside `<script type="application/json" id="{id}">`.

@@ -24,13 +24,11 @@ use std::time::Duration;
 use common::services::*;
 use common::{method, t};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use volley::codegen::{self as docs, Api, Info, Side};
 use volley::describe::ServiceDescription;
 use volley::{PeerEvent, RemoteService, Server};
-use volley_testing::snapshot;
 use volley_testing::validate::{self, asyncapi_validator, errors, openrpc_validator, validator_in};
+use volley_testing::{http, snapshot};
 
 /// The test API: every shape of type the documents must describe.
 // `type_complexity`: the stub `#[volley::rpc]` generates for `pair` trips it.
@@ -583,28 +581,10 @@ async fn asyncapi_parser_reports_no_errors_or_warnings() {
 // The server
 
 /// A plain HTTP GET: the status, the headers (lower-case names) and the body.
+/// A request as written, answered as (status, headers, body).
 async fn get(addr: SocketAddr, request: String) -> (u16, BTreeMap<String, String>, String) {
-    let mut tcp = t(TcpStream::connect(addr)).await.expect("connect");
-    t(tcp.write_all(request.as_bytes())).await.expect("write");
-    let mut raw = Vec::new();
-    t(tcp.read_to_end(&mut raw)).await.expect("read");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status code");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
-}
-
-fn http11(path: &str, host: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    let response = http::send(addr, &request).await;
+    (response.status, response.headers, response.body)
 }
 
 #[tokio::test]
@@ -613,8 +593,11 @@ async fn the_server_serves_both_documents_for_the_host_it_was_reached_at() {
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
     let addr = running.local_addr();
 
-    let (status, headers, body) =
-        get(addr, http11("/asyncapi.json", "api.example.test:8443")).await;
+    let (status, headers, body) = get(
+        addr,
+        http::request("/asyncapi.json", "api.example.test:8443"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/json");
     let doc: Value = serde_json::from_str(&body).expect("json");
@@ -661,7 +644,11 @@ async fn mounted_under_a_prefix_the_documents_name_the_prefixed_path() {
     let running = t(server.listen_with("127.0.0.1:0", app))
         .await
         .expect("listen");
-    let (status, _, body) = get(running.local_addr(), http11("/api/asyncapi.json", "h:1")).await;
+    let (status, _, body) = get(
+        running.local_addr(),
+        http::request("/api/asyncapi.json", "h:1"),
+    )
+    .await;
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(doc["channels"]["jsonrpc"]["address"], "/api/ws");
@@ -676,11 +663,15 @@ async fn documents_can_be_switched_off() {
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
     for path in ["/asyncapi.json", "/openrpc.json"] {
-        let (status, _, _) = get(running.local_addr(), http11(path, "localhost")).await;
+        let (status, _, _) = get(running.local_addr(), http::request(path, "localhost")).await;
         assert_eq!(status, 404, "{path}");
     }
     // Only the documents are gone: the same server still serves its other routes.
-    let (status, headers, _) = get(running.local_addr(), http11("/volley.js", "localhost")).await;
+    let (status, headers, _) = get(
+        running.local_addr(),
+        http::request("/volley.js", "localhost"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(
         headers["content-type"].starts_with("text/javascript"),

@@ -6,17 +6,14 @@
 //! The service is written the way a newcomer would: named structs, an error enum, a
 //! namespace, notifications both ways and a callback the server awaits.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use volley::codegen::TypeScriptOptions;
 use volley::{ErrorObject, Server, schemars};
-use volley_testing::{typescript, workspace_root};
+use volley_testing::{http, typescript, workspace_root};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -136,31 +133,6 @@ export async function run(api: auction.Api): Promise<void> {
 }
 "#;
 
-/// `GET path` over HTTP/1.1: the status, the content type and the body.
-async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let text = String::from_utf8(raw).expect("UTF-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-type")
-                .then(|| value.trim().to_owned())
-        })
-        .unwrap_or_default();
-    (status, content_type, body.to_owned())
-}
-
 /// tsc on `project` (a tsconfig.json), under a deadline.
 async fn tsc(project: &Path) -> Output {
     let run = tokio::process::Command::new("node")
@@ -210,18 +182,20 @@ async fn a_generated_client_type_checks_against_what_the_server_serves() {
         .expect("listen");
     let addr = running.local_addr();
 
-    let (status, js_type, js) = tokio::time::timeout(TIMEOUT, get(addr, "/volley.js"))
-        .await
-        .expect("GET /volley.js in time");
-    assert_eq!(status, 200);
-    assert!(js_type.starts_with("text/javascript"), "{js_type}");
-    assert_eq!(js, volley::VOLLEY_JS);
-    let (status, dts_type, dts) = tokio::time::timeout(TIMEOUT, get(addr, "/volley.d.ts"))
-        .await
-        .expect("GET /volley.d.ts in time");
-    assert_eq!(status, 200);
-    assert!(dts_type.starts_with("application/typescript"), "{dts_type}");
-    assert_eq!(dts, volley::VOLLEY_D_TS);
+    let js = http::get(addr, "/volley.js").await;
+    assert_eq!(js.status, 200);
+    assert!(
+        js.headers["content-type"].starts_with("text/javascript"),
+        "{js:?}"
+    );
+    assert_eq!(js.body, volley::VOLLEY_JS);
+    let dts = http::get(addr, "/volley.d.ts").await;
+    assert_eq!(dts.status, 200);
+    assert!(
+        dts.headers["content-type"].starts_with("application/typescript"),
+        "{dts:?}"
+    );
+    assert_eq!(dts.body, volley::VOLLEY_D_TS);
     tokio::time::timeout(TIMEOUT, running.shutdown())
         .await
         .expect("shut down in time");
@@ -239,8 +213,8 @@ async fn a_generated_client_type_checks_against_what_the_server_serves() {
         .join(std::process::id().to_string());
     std::fs::create_dir_all(&dir).expect("create the project directory");
     for (name, text) in [
-        ("volley.js", js.as_str()),
-        ("volley.d.ts", dts.as_str()),
+        ("volley.js", js.body.as_str()),
+        ("volley.d.ts", dts.body.as_str()),
         ("auction.ts", module.as_str()),
         ("app.ts", APP),
         ("bad.ts", BAD),

@@ -10,10 +10,14 @@
 //! - [`snapshot`]: compare with a file, rewrite it under `VOLLEY_UPDATE_SNAPSHOTS=1`.
 //! - [`browser`]: runs the Chromium scripts of `tests/browser/` and answers their requests.
 //! - [`process`]: an example's binary run as a user runs it, under a deadline.
+//! - [`http`]: a plain HTTP/1.1 request to a test server.
+//! - [`example_document_tests!`]: the document tests of an example, written once.
 //!
 //! Paths to the node packages, scripts and schemas start at [`workspace_root`].
 
 pub mod browser;
+pub mod documents;
+pub mod http;
 pub mod process;
 pub mod snapshot;
 pub mod tools;

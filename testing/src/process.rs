@@ -69,3 +69,36 @@ pub async fn spawn_until(program: &str, args: &[&str], prefix: &str) -> (Child, 
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, line)
 }
+
+/// Starts an example's server binary with `--addr 127.0.0.1:0`, reads the URL it prints
+/// (`open http://127.0.0.1:<port>/`), and checks that `GET /` there answers `page`; the
+/// process is killed afterwards.
+pub async fn assert_serves_page(program: &str, page: &str) {
+    let (mut server, line) = spawn_until(program, &["--addr", "127.0.0.1:0"], "open ").await;
+    let addr: std::net::SocketAddr = line
+        .strip_prefix("open http://")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(addr, _)| addr.parse().ok())
+        .unwrap_or_else(|| panic!("not a URL to open: {line}"));
+    assert!(addr.ip().is_loopback(), "{line}");
+    let response = crate::http::get(addr, "/").await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.body, page);
+    tokio::time::timeout(DEADLINE, server.kill())
+        .await
+        .expect("stopped in time")
+        .expect("stop the server");
+}
+
+/// `program --help` succeeds and explains `--addr <HOST:PORT>` with its loopback default;
+/// an unknown argument exits with status 2 and is named on stderr.
+pub async fn assert_addr_help_and_refusal(program: &str) {
+    let help = output(program, &["--help"]).await;
+    assert!(help.status.success(), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("--addr <HOST:PORT>"), "{text}");
+    assert!(text.contains("127.0.0.1:8080"), "{text}");
+    let wrong = output(program, &["--port", "80"]).await;
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--port"));
+}
