@@ -110,7 +110,7 @@
 //! declared with `add_remote_service::<Stub>()`) make an [`codegen::Api`]. From it
 //! [`codegen`] renders, one function each, an AsyncAPI 3.0 document
 //! ([`codegen::asyncapi`]), an OpenRPC 1.3.2 document ([`codegen::openrpc`], also the answer
-//! to `rpc.discover`) and a typed TypeScript client ([`codegen::typescript`]). A server
+//! to `rpc.discover`) and a typed TypeScript client ([`codegen::typescript()`]). A server
 //! serves the documents at `/asyncapi.json` and `/openrpc.json`; its `Api` is
 //! [`Server::api`]:
 //!

@@ -11,8 +11,8 @@ use crate::server::Server;
 
 impl Server {
     /// The server's routes (the WebSocket endpoint, `/volley.js` and `/volley.d.ts`,
-    /// `/asyncapi.json` and `/openrpc.json` unless [`ServerBuilder::documents`] turned them
-    /// off, `/docs` unless [`ServerBuilder::docs_page`] did), to merge into an existing app:
+    /// `/asyncapi.json` and `/openrpc.json` unless [`ServerBuilder::documents`](crate::ServerBuilder::documents) turned them
+    /// off, `/docs` unless [`ServerBuilder::docs_page`](crate::ServerBuilder::docs_page) did), to merge into an existing app:
     /// `app.merge(server.router())`.
     pub fn router(&self) -> Router {
         crate::http::router(self)
