@@ -73,9 +73,7 @@ impl ClientBuilder {
     /// its stub (`.add_remote_service::<CalculatorClient>()`), so this client's
     /// `rpc.discover` describes both directions.
     pub fn add_remote_service<C: RemoteService>(mut self) -> Self {
-        if !self.remote.iter().any(|d| std::ptr::eq(*d, C::DESCRIPTION)) {
-            self.remote.push(C::DESCRIPTION);
-        }
+        self.remote.push(C::DESCRIPTION);
         self
     }
 

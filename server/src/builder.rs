@@ -48,9 +48,7 @@ impl ServerBuilder {
     /// calls, named by its stub (`.add_remote_service::<BrowserClient>()`), so the server's
     /// documents, `rpc.discover` and TypeScript client describe both directions.
     pub fn add_remote_service<C: RemoteService>(mut self) -> Self {
-        if !self.remote.iter().any(|d| std::ptr::eq(*d, C::DESCRIPTION)) {
-            self.remote.push(C::DESCRIPTION);
-        }
+        self.remote.push(C::DESCRIPTION);
         self
     }
 
