@@ -75,72 +75,37 @@ fn calc_server() -> Server {
 /// Every document under test, by snapshot name.
 fn documents() -> BTreeMap<&'static str, Value> {
     let server = calc_server();
-    let canvas = Info::new("Canvas", "0.1.0").with_description("Shapes, both ways.");
-    let canvas_both = [d::<CanvasClient>()];
-    let viewer = [d::<ViewerClient>()];
-    let mut docs = BTreeMap::new();
-    docs.insert(
-        "calc.asyncapi",
-        docs::asyncapi(server.api(), &default_url(&server)),
-    );
-    docs.insert(
-        "calc.openrpc",
-        docs::openrpc(server.api(), Some(&default_url(&server))),
-    );
-    docs.insert(
-        "canvas.asyncapi",
-        docs::asyncapi(
-            &api(canvas.clone(), &canvas_both, &viewer),
-            "wss://canvas.example.com/rpc",
-        ),
-    );
-    docs.insert(
-        "canvas.openrpc",
-        docs::openrpc(
-            &api(canvas.clone(), &canvas_both, &viewer),
-            Some("wss://canvas.example.com/rpc"),
-        ),
+    let calc = server.api();
+    let canvas = api(
+        Info::new("Canvas", "0.1.0").with_description("Shapes, both ways."),
+        &[d::<CanvasClient>()],
+        &[d::<ViewerClient>()],
     );
     // Browser on both ends: the same method names served by both.
-    docs.insert(
-        "mixed.asyncapi",
-        docs::asyncapi(
-            &api(
-                Info::default().clone(),
-                &[
-                    d::<CalculatorClient>(),
-                    d::<BrowserClient>(),
-                    d::<ViewerClient>(),
-                ],
-                &[d::<BrowserClient>(), d::<CanvasClient>()],
-            ),
-            "/ws",
+    let mixed = api(
+        Info::default(),
+        &[
+            d::<CalculatorClient>(),
+            d::<BrowserClient>(),
+            d::<ViewerClient>(),
+        ],
+        &[d::<BrowserClient>(), d::<CanvasClient>()],
+    );
+    let empty = api(Info::default(), &[], &[]);
+    let canvas_url = "wss://canvas.example.com/rpc";
+    BTreeMap::from([
+        ("calc.asyncapi", docs::asyncapi(calc, &default_url(&server))),
+        (
+            "calc.openrpc",
+            docs::openrpc(calc, Some(&default_url(&server))),
         ),
-    );
-    docs.insert(
-        "mixed.openrpc",
-        docs::openrpc(
-            &api(
-                Info::default().clone(),
-                &[
-                    d::<CalculatorClient>(),
-                    d::<BrowserClient>(),
-                    d::<ViewerClient>(),
-                ],
-                &[d::<BrowserClient>(), d::<CanvasClient>()],
-            ),
-            None,
-        ),
-    );
-    docs.insert(
-        "empty.asyncapi",
-        docs::asyncapi(&api(Info::default().clone(), &[], &[]), "/ws"),
-    );
-    docs.insert(
-        "empty.openrpc",
-        docs::openrpc(&api(Info::default().clone(), &[], &[]), None),
-    );
-    docs
+        ("canvas.asyncapi", docs::asyncapi(&canvas, canvas_url)),
+        ("canvas.openrpc", docs::openrpc(&canvas, Some(canvas_url))),
+        ("mixed.asyncapi", docs::asyncapi(&mixed, "/ws")),
+        ("mixed.openrpc", docs::openrpc(&mixed, None)),
+        ("empty.asyncapi", docs::asyncapi(&empty, "/ws")),
+        ("empty.openrpc", docs::openrpc(&empty, None)),
+    ])
 }
 
 fn asyncapi_documents() -> Vec<(&'static str, Value)> {

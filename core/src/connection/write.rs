@@ -50,6 +50,15 @@ pub(super) async fn tick(timer: &mut Option<tokio::time::Interval>) {
     }
 }
 
+/// Ends the connection after the socket refused a write (1006: nothing more can be sent).
+fn write_failed(shared: &Shared, what: &str, e: &BoxError) {
+    tracing::debug!(peer = %shared.id, error = %e, "{what} failed; closing");
+    shared.shutdown(CloseReason {
+        code: 1006,
+        reason: format!("write failed: {e}"),
+    });
+}
+
 /// Marks the writer finished however it ends.
 struct Finished(CancellationToken);
 
@@ -75,11 +84,7 @@ pub(super) async fn write_loop(
             _ = closed.cancelled() => None,
             _ = tick(&mut keepalive) => {
                 if let Err(e) = guarded(&closed, transport.ping()).await {
-                    tracing::debug!(peer = %shared.id, error = %e, "ping failed; closing");
-                    shared.shutdown(CloseReason {
-                        code: 1006,
-                        reason: format!("write failed: {e}"),
-                    });
+                    write_failed(&shared, "ping", &e);
                     healthy = false;
                     break;
                 }
@@ -107,11 +112,7 @@ pub(super) async fn write_loop(
             result = guarded(&closed, transport.flush()).await;
         }
         if let Err(e) = result {
-            tracing::debug!(peer = %shared.id, error = %e, "write failed; closing");
-            shared.shutdown(CloseReason {
-                code: 1006,
-                reason: format!("write failed: {e}"),
-            });
+            write_failed(&shared, "write", &e);
             healthy = false;
             break;
         }
