@@ -11,11 +11,22 @@ use tokio_tungstenite::tungstenite::{self, http::HeaderValue};
 use volley::{PeerEvent, Server};
 
 async fn dial(url: &str, origin: Option<&str>) -> Result<(), u16> {
+    dial_with(url, origin, &[]).await
+}
+
+/// Opens a WebSocket with `Origin: origin` and the extra `headers`; the refusal's status.
+async fn dial_with(url: &str, origin: Option<&str>, headers: &[(&str, &str)]) -> Result<(), u16> {
     let mut request = url.into_client_request().unwrap();
     if let Some(origin) = origin {
         request
             .headers_mut()
             .insert("Origin", HeaderValue::from_str(origin).unwrap());
+    }
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
     }
     match t(tokio_tungstenite::connect_async(request)).await {
         Ok(_) => Ok(()),
@@ -37,6 +48,99 @@ async fn only_allowed_origins_may_open_a_connection() {
     assert_eq!(dial(&url, Some("https://evil.example.net")).await, Err(403));
     assert_eq!(dial(&url, None).await, Ok(()), "programs send no Origin");
     t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn by_default_only_the_servers_own_origin_may_open_a_connection() {
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let url = running.ws_url();
+    let own = format!("http://{}", running.local_addr());
+    let other_port = format!("http://127.0.0.1:{}", running.local_addr().port() + 1);
+    assert_eq!(
+        dial(&url, Some(&own)).await,
+        Ok(()),
+        "the page the server served"
+    );
+    assert_eq!(dial(&url, Some(&format!("{own}/"))).await, Ok(()));
+    assert_eq!(
+        dial(&url, Some(&other_port)).await,
+        Err(403),
+        "another port is another origin"
+    );
+    assert_eq!(dial(&url, Some("https://evil.example.net")).await, Err(403));
+    assert_eq!(
+        dial(&url, Some("null")).await,
+        Err(403),
+        "sandboxed pages and files"
+    );
+    let https_own = format!("https://{}", running.local_addr());
+    assert_eq!(
+        dial(&url, Some(&https_own)).await,
+        Err(403),
+        "another scheme"
+    );
+    assert_eq!(dial(&url, None).await, Ok(()), "programs send no Origin");
+    // Proxy headers are not trusted unless the server is said to be behind a proxy.
+    let proxied = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "app.example.com"),
+    ];
+    assert_eq!(
+        dial_with(&url, Some("https://app.example.com"), &proxied).await,
+        Err(403)
+    );
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_forwarded_origin_is_the_servers_own() {
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .behind_proxy(true)
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let url = running.ws_url();
+    let proxied = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "app.example.com"),
+    ];
+    let forwarded = [(
+        "Forwarded",
+        "for=192.0.2.1;proto=https;host=app.example.com",
+    )];
+    for headers in [&proxied[..], &forwarded[..]] {
+        assert_eq!(
+            dial_with(&url, Some("https://app.example.com"), headers).await,
+            Ok(())
+        );
+        assert_eq!(
+            dial_with(&url, Some("https://evil.example.net"), headers).await,
+            Err(403)
+        );
+    }
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn the_development_opt_out_accepts_every_origin() {
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .danger_accept_any_origin()
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let url = running.ws_url();
+    assert_eq!(dial(&url, Some("https://evil.example.net")).await, Ok(()));
+    assert_eq!(dial(&url, Some("null")).await, Ok(()));
+    t(running.shutdown()).await;
+}
+
+#[test]
+#[should_panic(expected = "is not an origin")]
+fn an_allowlist_entry_that_is_not_an_origin_is_refused_at_once() {
+    let _ = Server::builder().allowed_origins(["app.example.com"]);
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,6 +4,7 @@ use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
 use volley_core::{DuplicateMethodError, PeerConfig, RemoteService, Service};
 
+use crate::origin::normalise;
 use crate::server::Server;
 use crate::settings::Settings;
 
@@ -121,22 +122,46 @@ impl ServerBuilder {
         self
     }
 
-    /// Accepts WebSocket upgrades only from pages served by these origins
-    /// (`"https://app.example.com"`, `"http://localhost:8080"`): a browser sends `Origin` with
-    /// every upgrade, and any other origin gets HTTP 403, so a page elsewhere cannot open a
-    /// connection with your users' cookies. Requests without `Origin` (programs, not
-    /// browsers) are accepted. By default every origin is accepted.
+    /// Also accepts WebSocket upgrades from pages served by these origins
+    /// (`"https://app.example.com"`, `"http://localhost:5173"`), besides the server's own.
+    ///
+    /// A browser sends `Origin` with every upgrade and attaches the user's cookies, so by
+    /// default only pages of the server's own origin (scheme, host and port as the request
+    /// reached it) may connect; others get HTTP 403 before the upgrade. Requests without
+    /// `Origin` (programs, not browsers) are always accepted.
+    ///
+    /// # Panics
+    /// When an entry is not an origin (`scheme://host[:port]`, http or https).
     pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.settings.allowed_origins = Some(
-            origins
-                .into_iter()
-                .map(|o| o.into().trim_end_matches('/').to_ascii_lowercase())
-                .collect(),
-        );
+        for origin in origins {
+            let origin = origin.into();
+            let normalised = normalise(&origin).unwrap_or_else(|| {
+                panic!("volley: `{origin}` is not an origin (scheme://host[:port], http or https)")
+            });
+            self.settings.origins.allowed.push(normalised);
+        }
+        self
+    }
+
+    /// Says the server runs behind a reverse proxy that sets `X-Forwarded-Proto`,
+    /// `X-Forwarded-Host` or `Forwarded` (default off), so the server's own origin is read
+    /// from them: `https://app.example.com` rather than the address the proxy dialed. Only
+    /// turn it on behind such a proxy: a client could set these headers itself.
+    pub fn behind_proxy(mut self, enabled: bool) -> Self {
+        self.settings.origins.behind_proxy = enabled;
+        self
+    }
+
+    /// Accepts WebSocket upgrades from pages of any origin: any site the user visits may then
+    /// open a connection with the user's cookies (cross-site WebSocket hijacking). For local
+    /// development only; prefer [`ServerBuilder::allowed_origins`].
+    pub fn danger_accept_any_origin(mut self) -> Self {
+        tracing::warn!("volley: every origin may open a WebSocket (danger_accept_any_origin)");
+        self.settings.origins.any = true;
         self
     }
 

@@ -11,6 +11,7 @@
 mod builder;
 mod http;
 mod listen;
+mod origin;
 mod peers;
 mod server;
 mod settings;

@@ -2,6 +2,8 @@
 
 use volley_core::PeerConfig;
 
+use crate::origin::OriginPolicy;
+
 /// Everything a built server was configured with (one value, kept by the [`Server`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -12,7 +14,7 @@ pub(crate) struct Settings {
     pub(crate) max_message_size: usize,
     pub(crate) backlog: u32,
     pub(crate) max_connections: Option<usize>,
-    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) origins: OriginPolicy,
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
 }
@@ -27,7 +29,7 @@ impl Default for Settings {
             max_message_size: 16 * 1024 * 1024,
             backlog: 4096,
             max_connections: None,
-            allowed_origins: None,
+            origins: OriginPolicy::default(),
             docs_page: true,
             documents: true,
         }

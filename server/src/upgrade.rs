@@ -1,11 +1,11 @@
-//! The WebSocket upgrade: refuse what must be refused (shutting down, other origins, no free
-//! connection slot), then start the engine and register the peer until it leaves.
+//! The WebSocket upgrade: refuse what must be refused (shutting down, an origin that is not
+//! allowed, no free connection slot), then start the engine and register the peer until it leaves.
 
 use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use volley_core::connection;
 
@@ -23,19 +23,9 @@ pub(crate) async fn upgrade(
     if inner.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "server shutting down").into_response();
     }
-    if let (Some(allowed), Some(origin)) = (
-        &settings.allowed_origins,
-        request.headers().get(header::ORIGIN),
-    ) {
-        let origin = origin
-            .to_str()
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_ascii_lowercase();
-        if !allowed.contains(&origin) {
-            tracing::debug!(%origin, "WebSocket upgrade from an origin that is not allowed");
-            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-        }
+    if let Err(why) = settings.origins.accepts(request.headers(), false) {
+        tracing::debug!(%why, "WebSocket upgrade refused");
+        return (StatusCode::FORBIDDEN, why).into_response();
     }
     let slot = match &inner.slots {
         Some(s) => match s.clone().try_acquire_owned() {
