@@ -179,8 +179,8 @@
 //! | `macros` | yes | `#[volley::rpc]` |
 
 pub use volley_core::{
-    Batch, CloseReason, Context, DuplicateMethodError, Error, ErrorObject, Peer, PeerConfig,
-    PeerId, RemoteService, Result, Service, describe, error::codes,
+    Batch, Claims, CloseReason, Context, DuplicateMethodError, Error, ErrorObject, Peer,
+    PeerConfig, PeerId, RemoteService, Result, Service, describe, error::codes,
 };
 
 /// Generators: AsyncAPI 3.0 and OpenRPC 1.3.2 documents and a TypeScript client, each
@@ -212,7 +212,8 @@ pub use volley_macros::rpc;
 
 #[cfg(feature = "server")]
 pub use volley_server::{
-    PeerEvent, Peers, RunningServer, Server, ServerBuilder, VOLLEY_D_TS, VOLLEY_JS, axum,
+    Handshake, PeerEvent, Peers, Refusal, RunningServer, Server, ServerBuilder, VOLLEY_D_TS,
+    VOLLEY_JS, axum,
 };
 
 #[cfg(feature = "client")]

@@ -37,6 +37,16 @@ impl Context {
         self.peer.extensions()
     }
 
+    /// The caller's claims, established when its connection opened (see [`Peer::claims`]).
+    pub fn claims<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.peer.claims()
+    }
+
+    /// Runs `f` on the caller's connection state of type `T` (see [`Peer::with_state`]).
+    pub fn with_state<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.peer.with_state(f)
+    }
+
     /// Cancelled when the caller sends `rpc.cancel` for this request or the connection closes.
     pub fn cancellation(&self) -> &CancellationToken {
         &self.cancel

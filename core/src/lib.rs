@@ -25,6 +25,7 @@ mod peer;
 pub mod private;
 mod running;
 mod service;
+mod state;
 pub mod transport;
 
 pub use config::PeerConfig;
@@ -32,6 +33,7 @@ pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use peer::{Batch, CloseReason, Peer, PeerId, RemoteService};
 pub use service::{DuplicateMethodError, Service};
+pub use state::Claims;
 
 /// jsonrpsee, re-exported at the version volley is built on.
 pub use jsonrpsee;

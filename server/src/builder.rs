@@ -4,6 +4,7 @@ use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
 use volley_core::{DuplicateMethodError, PeerConfig, RemoteService, Service};
 
+use crate::auth::{Authenticator, Handshake, Refusal};
 use crate::origin::normalise;
 use crate::server::Server;
 use crate::settings::Settings;
@@ -162,6 +163,57 @@ impl ServerBuilder {
     pub fn danger_accept_any_origin(mut self) -> Self {
         tracing::warn!("volley: every origin may open a WebSocket (danger_accept_any_origin)");
         self.settings.origins.any = true;
+        self
+    }
+
+    /// Authenticates every WebSocket upgrade (not `/docs`, `/volley.js` or the documents):
+    /// `hook` sees the request ([`Handshake`]: headers, query, cookies, remote address) and
+    /// returns the connection's claims, which handlers read with `cx.claims::<C>()` and the
+    /// registry with `peer.claims::<C>()`, or a [`Refusal`] (401 or 403 with a body, sent
+    /// instead of the upgrade). It runs after the origin check.
+    ///
+    /// ```
+    /// use volley_server::{Handshake, Refusal, Server};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(String);
+    ///
+    /// let server = Server::builder()
+    ///     .authenticate(|handshake: Handshake| async move {
+    ///         let token = handshake
+    ///             .bearer_token()
+    ///             .map(str::to_owned)
+    ///             .or_else(|| handshake.query("token"))
+    ///             .ok_or_else(|| Refusal::unauthorized("a token is needed"))?;
+    ///         match token.as_str() {
+    ///             "alice-secret" => Ok(User("alice".into())),
+    ///             _ => Err(Refusal::forbidden("unknown token")),
+    ///         }
+    ///     })
+    ///     .build();
+    /// # let _ = server;
+    /// ```
+    pub fn authenticate<F, Fut, C>(mut self, hook: F) -> Self
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, Refusal>> + Send + 'static,
+        C: Clone + Send + Sync + 'static,
+    {
+        self.settings.auth = Some(Authenticator::new(hook));
+        self
+    }
+
+    /// WebSocket subprotocols the server speaks, in order of preference: of those a client
+    /// asks for (`Sec-WebSocket-Protocol`), the first listed here is chosen and echoed. By
+    /// default none is chosen (and a client that insists on one gives up).
+    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings
+            .subprotocols
+            .extend(protocols.into_iter().map(Into::into));
         self
     }
 

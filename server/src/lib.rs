@@ -8,6 +8,7 @@
 //!
 //! Most users depend on the `volley` facade, which re-exports this crate's types.
 
+mod auth;
 mod builder;
 mod http;
 mod listen;
@@ -18,6 +19,7 @@ mod settings;
 mod upgrade;
 mod websocket;
 
+pub use auth::{Handshake, Refusal};
 pub use builder::ServerBuilder;
 pub use http::assets::{VOLLEY_D_TS, VOLLEY_JS};
 pub use listen::RunningServer;

@@ -2,6 +2,7 @@
 
 use volley_core::PeerConfig;
 
+use crate::auth::Authenticator;
 use crate::origin::OriginPolicy;
 
 /// Everything a built server was configured with (one value, kept by the [`Server`]).
@@ -15,6 +16,8 @@ pub(crate) struct Settings {
     pub(crate) backlog: u32,
     pub(crate) max_connections: Option<usize>,
     pub(crate) origins: OriginPolicy,
+    pub(crate) auth: Option<Authenticator>,
+    pub(crate) subprotocols: Vec<String>,
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
 }
@@ -30,6 +33,8 @@ impl Default for Settings {
             backlog: 4096,
             max_connections: None,
             origins: OriginPolicy::default(),
+            auth: None,
+            subprotocols: Vec::new(),
             docs_page: true,
             documents: true,
         }

@@ -1,5 +1,5 @@
 //! The WebSocket upgrade: refuse what must be refused (shutting down, an origin that is not
-//! allowed, no free connection slot), then start the engine and register the peer until it leaves.
+//! allowed, a failed authentication, no free connection slot), then start the engine and register the peer until it leaves.
 
 use std::net::SocketAddr;
 
@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use volley_core::connection;
 
+use crate::auth::{Handshake, Refusal};
 use crate::server::Server;
 use crate::websocket::Axum;
 
@@ -27,6 +28,28 @@ pub(crate) async fn upgrade(
         tracing::debug!(%why, "WebSocket upgrade refused");
         return (StatusCode::FORBIDDEN, why).into_response();
     }
+    let remote_addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let mut extensions = request.extensions().clone();
+    if let Some(addr) = remote_addr {
+        extensions.insert(addr);
+    }
+    if let Some(auth) = &settings.auth {
+        let handshake = Handshake {
+            headers: request.headers().clone(),
+            uri: request.uri().clone(),
+            remote_addr,
+        };
+        if let Err(refusal) = auth.check(handshake, &mut extensions).await {
+            tracing::debug!(
+                status = refusal.status(),
+                "WebSocket upgrade not authenticated"
+            );
+            return refused(refusal);
+        }
+    }
     let slot = match &inner.slots {
         Some(s) => match s.clone().try_acquire_owned() {
             Ok(p) => Some(p),
@@ -36,11 +59,8 @@ pub(crate) async fn upgrade(
         },
         None => None,
     };
-    let mut extensions = request.extensions().clone();
-    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        extensions.insert(*addr);
-    }
-    ws.read_buffer_size(settings.read_buffer_size)
+    ws.protocols(settings.subprotocols.clone())
+        .read_buffer_size(settings.read_buffer_size)
         .write_buffer_size(settings.write_buffer_size)
         .max_message_size(settings.max_message_size)
         .on_upgrade(move |socket| async move {
@@ -59,4 +79,16 @@ pub(crate) async fn upgrade(
             inner.peers.remove(peer.id(), reason);
             drop(slot);
         })
+}
+
+/// The response for a refused authentication; a 401 says which scheme it wants.
+fn refused(refusal: Refusal) -> Response {
+    let mut response = (refusal.status, refusal.body).into_response();
+    if refusal.status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }

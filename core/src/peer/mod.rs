@@ -18,6 +18,7 @@ use crate::config::PeerConfig;
 use crate::error::{Error, Result};
 use crate::message;
 use crate::params::encode_params;
+use crate::state::Claims;
 
 pub use batch::Batch;
 use shared::CallGuard;
@@ -79,6 +80,35 @@ impl Peer {
     /// The connection's extensions (set when the connection was accepted or dialed).
     pub fn extensions(&self) -> &http::Extensions {
         &self.shared.extensions
+    }
+
+    /// The claims established when the connection opened, when they are a `T`: what the
+    /// server's authentication hook returned, or a [`Claims`] an axum layer put in the
+    /// upgrade request's extensions.
+    pub fn claims<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.shared.extensions.get::<Claims<T>>().map(|c| &c.0)
+    }
+
+    /// Runs `f` on this connection's state of type `T` (created with `Default` on first
+    /// use), under a lock held only for `f`: `peer.with_state(|rooms: &mut Rooms| ..)`. The
+    /// state is dropped when the connection closes; after that each call starts afresh.
+    pub fn with_state<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.shared.state.with(f)
+    }
+
+    /// A copy of this connection's state of type `T`, when set.
+    pub fn state<T: Clone + Send + 'static>(&self) -> Option<T> {
+        self.shared.state.get()
+    }
+
+    /// Sets this connection's state of type `T`, returning the previous value.
+    pub fn set_state<T: Send + 'static>(&self, value: T) -> Option<T> {
+        self.shared.state.insert(value)
+    }
+
+    /// Removes this connection's state of type `T`, returning it.
+    pub fn take_state<T: Send + 'static>(&self) -> Option<T> {
+        self.shared.state.remove()
     }
 
     /// Whether the connection is still open.

@@ -13,6 +13,7 @@ use super::{CloseReason, PeerId};
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result};
 use crate::message;
+use crate::state::State;
 
 /// A frame waiting for the writer; `is_call` marks requests, which are not written once the
 /// connection is closing (their callers have already been told `Disconnected`).
@@ -40,6 +41,8 @@ pub(crate) struct Shared {
     close_reason: Mutex<Option<CloseReason>>,
     pub(crate) config: PeerConfig,
     pub(super) extensions: http::Extensions,
+    /// Handlers' typed per-connection state; cleared when the connection closes.
+    pub(super) state: State,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,6 +69,7 @@ impl Shared {
             close_reason: Mutex::new(None),
             config,
             extensions,
+            state: State::default(),
         }
     }
 
@@ -97,6 +101,7 @@ impl Shared {
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
         self.closed.cancel();
+        self.state.clear();
     }
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
