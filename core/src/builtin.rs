@@ -2,10 +2,13 @@
 //!
 //! `rpc.ping` and `rpc.discover` run like any method (in order with the requests around
 //! them); `rpc.cancel` is acted on by the reader as soon as it arrives, so it reaches a
-//! request that is still waiting for a running slot.
+//! request that is still waiting for a running slot. While a connection drains, the reader
+//! answers every new request itself ([`while_draining`]).
 
 use serde_json::value::RawValue;
 
+use crate::error::{codes, error_object};
+use crate::message;
 use crate::service::Service;
 
 /// The method that cancels an incoming request: `{"id": <id>}` or `[<id>]`.
@@ -46,6 +49,22 @@ impl Builtin {
         };
         RawValue::from_string(text.to_owned()).unwrap_or_default()
     }
+}
+
+/// The answer to a request that arrives while the connection drains: `rpc.ping` is still
+/// answered (a heartbeat must not fail a connection that is closing cleanly); everything else
+/// gets -32012.
+pub(crate) fn while_draining(id: &str, method: &str) -> String {
+    if method == Builtin::Ping.name() {
+        return message::success(id, "\"pong\"");
+    }
+    message::failure(
+        Some(id),
+        &error_object(
+            codes::SHUTTING_DOWN,
+            "shutting down: no new requests are taken".to_owned(),
+        ),
+    )
 }
 
 /// The request id an `rpc.cancel` names, by name (`{"id": ..}`) or by position (`[id]`).

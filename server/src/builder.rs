@@ -217,6 +217,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How long [`Server::shutdown`] lets running requests finish before it closes the
+    /// connections anyway (default 10 s; their callers then see the close).
+    pub fn drain_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.settings.drain_timeout = timeout;
+        self
+    }
+
     /// Finishes the server. Its [`Api`] (and from it the `rpc.discover` document every
     /// connection answers with) is computed here, once.
     pub fn build(self) -> Server {

@@ -97,13 +97,31 @@ impl Server {
         self.inner.shutdown.is_cancelled()
     }
 
-    /// Shuts the server down: stops accepting (new upgrades get 503), closes every connection
-    /// with 1001 ("server shutting down"; their pending calls fail with `Disconnected`), and
-    /// waits until each has sent its close frame (or given up on a peer that stopped reading,
-    /// after two seconds; five seconds at most in all) and every listener has stopped, so a
-    /// program may exit right after it. Calling it again waits the same way.
+    /// Shuts the server down, draining first:
+    ///
+    /// 1. stops accepting: new upgrades get 503;
+    /// 2. drains every connection ([`Peer::drain`](volley_core::Peer::drain)): new requests
+    ///    get -32012 `Shutting down`, requests already running finish and their answers are
+    ///    delivered, for up to [`drain_timeout`](crate::ServerBuilder::drain_timeout);
+    /// 3. closes every connection with 1001 ("server shutting down"; calls still pending fail
+    ///    with `Disconnected` on both sides) and waits until each has sent its close frame
+    ///    (or given up on a peer that stopped reading, after two seconds; five at most);
+    /// 4. waits for every listener [`Server::listen`] started.
+    ///
+    /// Calling it again, or from several tasks, waits for the same end.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        let peers = self.inner.peers.list();
+        let draining = futures_util::future::join_all(peers.iter().map(|p| p.drain()));
+        if tokio::time::timeout(self.inner.settings.drain_timeout, draining)
+            .await
+            .is_err()
+        {
+            tracing::info!(
+                timeout = ?self.inner.settings.drain_timeout,
+                "requests still running at the end of the drain; closing anyway"
+            );
+        }
         let peers = self.inner.peers.list();
         for peer in &peers {
             peer.close_with(1001, "server shutting down");
@@ -112,5 +130,35 @@ impl Server {
         let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
         self.inner.listeners.close();
         self.inner.listeners.wait().await;
+    }
+
+    /// For a server run by your own `axum::serve`: a future to pass to its
+    /// `with_graceful_shutdown` that waits for `signal`, then runs [`Server::shutdown`]'s
+    /// drain and close, so every client gets its answers and a 1001 close frame before axum
+    /// stops:
+    ///
+    /// ```no_run
+    /// # async fn run(server: volley_server::Server) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// let app = server.router();
+    /// axum::serve(listener, app)
+    ///     .with_graceful_shutdown(server.shutdown_on(async {
+    ///         let _ = tokio::signal::ctrl_c().await;
+    ///     }))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn shutdown_on(
+        &self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let server = self.clone();
+        async move {
+            tokio::select! {
+                () = signal => {}
+                () = server.stopped() => {}
+            }
+            server.shutdown().await;
+        }
     }
 }

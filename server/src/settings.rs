@@ -1,5 +1,7 @@
 //! [`Settings`]: everything a built server was configured with.
 
+use std::time::Duration;
+
 use volley_core::PeerConfig;
 
 use crate::auth::Authenticator;
@@ -18,6 +20,7 @@ pub(crate) struct Settings {
     pub(crate) origins: OriginPolicy,
     pub(crate) auth: Option<Authenticator>,
     pub(crate) subprotocols: Vec<String>,
+    pub(crate) drain_timeout: Duration,
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
 }
@@ -35,6 +38,7 @@ impl Default for Settings {
             origins: OriginPolicy::default(),
             auth: None,
             subprotocols: Vec::new(),
+            drain_timeout: Duration::from_secs(10),
             docs_page: true,
             documents: true,
         }

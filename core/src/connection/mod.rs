@@ -47,14 +47,11 @@ where
 {
     let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
     let limit = config.max_concurrent_requests.max(1);
-    let admitted = limit + config.max_waiting_requests;
     let peer = Peer::new(tx, config, extensions);
     let conn = Arc::new(Conn {
         peer: peer.clone(),
         service,
         conn_id: jsonrpsee::ConnectionId(NEXT_CONN.fetch_add(1, Ordering::Relaxed)),
-        admission: Arc::new(Semaphore::new(admitted)),
-        admission_limit: admitted,
         slots: Semaphore::new(limit),
         running: Running::default(),
     });
@@ -90,10 +87,6 @@ struct Conn {
     peer: Peer,
     service: Service,
     conn_id: jsonrpsee::ConnectionId,
-    /// Requests read but not finished: running, or waiting for a slot.
-    /// When none is left the reader stops reading: backpressure on the socket.
-    admission: Arc<Semaphore>,
-    admission_limit: usize,
     /// Handlers running at once (`max_concurrent_requests`). Requests waiting for a slot do
     /// not stop the reader, so responses to a handler's own callbacks still get through.
     slots: Semaphore,

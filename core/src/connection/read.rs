@@ -88,7 +88,7 @@ async fn admit(
     tokio::select! {
         biased;
         _ = closed.cancelled() => None,
-        p = conn.admission.clone().acquire_many_owned(n) => p.ok(),
+        p = conn.shared().admission.clone().acquire_many_owned(n) => p.ok(),
     }
 }
 
@@ -154,7 +154,8 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             }
             // A batch is admitted for its elements (up to the whole admission), and each element
             // takes a running slot of its own, so batching does not get around the limit.
-            let slots = u32::try_from(work.len().min(conn.admission_limit)).unwrap_or(u32::MAX);
+            let slots =
+                u32::try_from(work.len().min(conn.shared().admission_limit)).unwrap_or(u32::MAX);
             let Some(permit) = admit(conn, closed, slots).await else {
                 return false;
             };
@@ -225,6 +226,10 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
             conn.cancel_incoming(params);
             Step::Done
         }
+        Message::Notification { method, .. } if conn.shared().is_draining() => {
+            tracing::debug!(peer = %conn.peer.id(), %method, "notification while draining; dropped");
+            Step::Done
+        }
         Message::Notification { method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
                 request: None,
@@ -239,6 +244,9 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
         Message::Request { id, method, params } if method == builtin::CANCEL => {
             conn.cancel_incoming(params);
             Step::Reply(message::success(id.get(), "null"))
+        }
+        Message::Request { id, method, .. } if conn.shared().is_draining() => {
+            Step::Reply(builtin::while_draining(id.get(), &method))
         }
         Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {

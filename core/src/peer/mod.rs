@@ -129,6 +129,19 @@ impl Peer {
         })
     }
 
+    /// Drains the connection before a close: new requests from the peer are refused with
+    /// -32012 (`Shutting down`; `rpc.ping` is still answered, notifications are dropped),
+    /// while every request already taken runs to its end and its answer is sent. Resolves
+    /// when none is left, or when the connection closed. Calls to the peer keep working.
+    pub async fn drain(&self) {
+        self.shared.drain().await
+    }
+
+    /// Whether [`Peer::drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.shared.is_draining()
+    }
+
     /// Closes the connection with code 1000. Pending calls on both sides fail with
     /// `Disconnected`.
     pub fn close(&self) {

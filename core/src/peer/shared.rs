@@ -2,11 +2,11 @@
 //! outgoing queue, the close state.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::value::RawValue;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::{CloseReason, PeerId};
@@ -43,6 +43,13 @@ pub(crate) struct Shared {
     pub(super) extensions: http::Extensions,
     /// Handlers' typed per-connection state; cleared when the connection closes.
     pub(super) state: State,
+    /// Incoming requests read but not finished (running, or waiting for a slot); when none is
+    /// left the reader stops reading: backpressure on the socket.
+    pub(crate) admission: Arc<Semaphore>,
+    /// The admission's size: `max_concurrent_requests` (at least 1) + `max_waiting_requests`.
+    pub(crate) admission_limit: usize,
+    /// Set by [`Shared::drain`]: new incoming requests are refused with -32012.
+    draining: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,12 +57,29 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Whether new incoming requests are refused (see [`Shared::drain`]).
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// Stops admitting incoming requests and waits until every admitted one has finished, or
+    /// the connection closed.
+    pub(crate) async fn drain(&self) {
+        self.draining.store(true, Ordering::Release);
+        let all = u32::try_from(self.admission_limit).unwrap_or(u32::MAX);
+        tokio::select! {
+            _ = self.closed.cancelled() => {}
+            idle = self.admission.acquire_many(all) => drop(idle),
+        }
+    }
+
     pub(super) fn new(
         id: PeerId,
         out: mpsc::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
     ) -> Self {
+        let admitted = config.max_concurrent_requests.max(1) + config.max_waiting_requests;
         Self {
             id,
             next_id: AtomicU64::new(0),
@@ -70,6 +94,9 @@ impl Shared {
             config,
             extensions,
             state: State::default(),
+            admission: Arc::new(Semaphore::new(admitted)),
+            admission_limit: admitted,
+            draining: AtomicBool::new(false),
         }
     }
 
