@@ -243,3 +243,141 @@ async fn an_idle_but_healthy_connection_stays_open() {
     );
     t(running.shutdown()).await;
 }
+
+#[tokio::test]
+async fn calls_past_max_pending_calls_fail_at_once_without_being_sent() {
+    let calc = Calc::new();
+    let server = Server::builder()
+        .add_service(calc.clone().into_service())
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let limit = 3;
+    let client = t(Client::builder()
+        .peer_config(PeerConfig::default().max_pending_calls(limit))
+        .connect(&running.ws_url()))
+    .await
+    .unwrap();
+    let stub = CalculatorClient::new(client.peer());
+    // One below the limit, then at it: both are taken and wait.
+    let mut waiting = Vec::new();
+    for key in 0..limit as u64 {
+        let started = calc.waiting.notified();
+        tokio::pin!(started);
+        started.as_mut().enable();
+        let stub = stub.clone();
+        waiting.push(tokio::spawn(async move { stub.wait(key).await }));
+        t(started).await;
+    }
+    assert_eq!(client.peer().pending_calls(), limit);
+    // One above: refused at once, locally, and nothing reaches the server.
+    match t(stub.add(1, 2)).await {
+        Err(Error::TooManyPendingCalls(n)) => assert_eq!(n, limit),
+        other => panic!("expected TooManyPendingCalls, got {other:?}"),
+    }
+    assert!(
+        t(client.peer().batch().call("add", &[1, 2]).unwrap().send())
+            .await
+            .is_err_and(|e| matches!(e, Error::TooManyPendingCalls(_)))
+    );
+    // Room again once one is answered.
+    let released = t(stub.release(0)).await;
+    assert!(
+        matches!(released, Err(Error::TooManyPendingCalls(_))),
+        "still full"
+    );
+    let gate = calc.gates.lock().unwrap().remove(&0).expect("wait(0) runs");
+    gate.send(()).unwrap();
+    assert_eq!(t(waiting.remove(0)).await.unwrap().unwrap(), 0);
+    assert_eq!(t(stub.add(1, 2)).await.unwrap(), 3);
+    for key in 1..limit as u64 {
+        calc.gates
+            .lock()
+            .unwrap()
+            .remove(&key)
+            .unwrap()
+            .send(())
+            .unwrap();
+    }
+    for call in waiting {
+        t(call).await.unwrap().unwrap();
+    }
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_peer_that_sends_requests_but_never_reads_the_answers_is_closed_with_1008() {
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .peer_config(
+            PeerConfig::default()
+                .outbound_queue(2)
+                .write_stall_timeout(Duration::from_millis(300)),
+        )
+        .build();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let (ws, _) = t(tokio_tungstenite::connect_async(running.ws_url()))
+        .await
+        .unwrap();
+    let (mut sink, _never_read) = ws.split();
+    // Big answers fill the socket buffers, then the outgoing queue.
+    let big = "y".repeat(64 * 1024);
+    let pipelining = tokio::spawn(async move {
+        use futures_util::SinkExt;
+        for id in 0.. {
+            let request =
+                format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"echo","params":["{big}"]}}"#);
+            if sink.send(Message::text(request)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let reason = t(async {
+        loop {
+            if let PeerEvent::Disconnected { reason, .. } = events.recv().await.unwrap() {
+                break reason;
+            }
+        }
+    })
+    .await;
+    assert_eq!(reason.code, 1008, "{reason:?}");
+    assert_eq!(reason.reason, "the peer does not read its answers");
+    pipelining.abort();
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn batches_up_to_max_batch_len_are_served_and_a_longer_one_gets_one_error() {
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .peer_config(PeerConfig::default().max_batch_len(3))
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let mut raw = raw_connect(&running.ws_url()).await;
+    let batch = |n: usize| {
+        let calls: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"add","params":[{i},1]}}"#))
+            .collect();
+        format!("[{}]", calls.join(","))
+    };
+    for n in [2, 3] {
+        raw.send(&batch(n)).await;
+        let answer = raw.recv().await;
+        let answers = answer
+            .as_array()
+            .unwrap_or_else(|| panic!("an array: {answer}"));
+        assert_eq!(answers.len(), n, "one below and at the limit: {answer}");
+    }
+    raw.send(&batch(4)).await;
+    let answer = raw.recv().await;
+    assert_eq!(answer["id"], serde_json::Value::Null, "{answer}");
+    assert_eq!(answer["error"]["code"], volley::codes::BATCH_TOO_LARGE);
+    assert_eq!(
+        answer["error"]["data"], "batch of 4 exceeds the limit of 3",
+        "{answer}"
+    );
+    // The connection carries on.
+    raw.send(&batch(1)).await;
+    assert_eq!(raw.recv().await.as_array().map(Vec::len), Some(1));
+    t(running.shutdown()).await;
+}

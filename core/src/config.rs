@@ -20,6 +20,8 @@ pub struct PeerConfig {
     pub(crate) outbound_queue: usize,
     pub(crate) max_batch_len: usize,
     pub(crate) ping_interval: Option<Duration>,
+    pub(crate) max_pending_calls: usize,
+    pub(crate) write_stall_timeout: Duration,
 }
 
 impl Default for PeerConfig {
@@ -31,6 +33,8 @@ impl Default for PeerConfig {
             outbound_queue: 1024,
             max_batch_len: 1024,
             ping_interval: Some(Duration::from_secs(30)),
+            max_pending_calls: 256,
+            write_stall_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -69,6 +73,22 @@ impl PeerConfig {
     /// with one error (-32010) without being parsed further.
     pub fn max_batch_len(mut self, n: usize) -> Self {
         self.max_batch_len = n;
+        self
+    }
+
+    /// Calls to the peer waiting for an answer at once (default 256, as jsonrpsee's client);
+    /// one more fails at once with `Error::TooManyPendingCalls` without being sent. Batch
+    /// calls count one each.
+    pub fn max_pending_calls(mut self, n: usize) -> Self {
+        self.max_pending_calls = n;
+        self
+    }
+
+    /// How long an answer may wait for room in the outgoing queue (default 30 s). A peer that
+    /// keeps sending requests but never reads the answers fills the queue; past this it is
+    /// closed with 1008, instead of holding its running slots for ever.
+    pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.write_stall_timeout = timeout;
         self
     }
 

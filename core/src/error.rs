@@ -79,6 +79,11 @@ pub enum Error {
     /// The outgoing queue is full and the call was made with `try_` semantics.
     #[error("outgoing queue full")]
     Busy,
+    /// As many calls as `PeerConfig::max_pending_calls` (the number inside) already wait for
+    /// an answer from this peer; the call was not sent. Wait for some to finish, or raise the
+    /// limit.
+    #[error("{0} calls to this peer already wait for an answer")]
+    TooManyPendingCalls(usize),
     /// The parameters could not be encoded as JSON, or are not an array or object.
     #[error("could not encode params")]
     InvalidParams(#[source] serde_json::Error),

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::value::RawValue;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -20,7 +21,7 @@ use crate::context::Context;
 use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
-use crate::peer::{Peer, Shared};
+use crate::peer::{CloseReason, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -99,10 +100,34 @@ impl Conn {
         &self.peer.shared
     }
 
+    /// Queues an answer. Nothing new is queued once the connection is closing: the peer no
+    /// longer waits for answers (its calls have failed with Disconnected), and the writer is
+    /// finishing. An answer that finds no room for `write_stall_timeout` means the peer is
+    /// not reading: the connection closes with 1008.
     async fn send(&self, frame: String) {
-        // Nothing new is queued once the connection is closing: the peer no longer waits for
-        // answers (its calls have failed with Disconnected), and the writer is finishing.
-        let _ = self.shared().send(frame, false).await;
+        let shared = self.shared();
+        if shared.closed.is_cancelled() {
+            return;
+        }
+        let queued = Queued {
+            text: frame,
+            is_call: false,
+        };
+        let frame = match shared.out.try_send(queued) {
+            Ok(()) | Err(TrySendError::Closed(_)) => return,
+            Err(TrySendError::Full(queued)) => queued.text,
+        };
+        let stall = shared.config.write_stall_timeout;
+        if tokio::time::timeout(stall, shared.send(frame, false))
+            .await
+            .is_err()
+        {
+            tracing::info!(peer = %shared.id, ?stall, "the peer does not read its answers; closing");
+            shared.shutdown(CloseReason {
+                code: 1008,
+                reason: "the peer does not read its answers".to_owned(),
+            });
+        }
     }
 
     /// Acts on `rpc.cancel`: cancels every running request with the id it names.

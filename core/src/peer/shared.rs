@@ -157,6 +157,10 @@ impl Shared {
         if !p.open {
             return Err(Error::Disconnected);
         }
+        let limit = self.config.max_pending_calls;
+        if p.calls.len() >= limit {
+            return Err(Error::TooManyPendingCalls(limit));
+        }
         p.calls.insert(id, tx);
         Ok((id, rx))
     }
