@@ -212,9 +212,14 @@ pub use volley_macros::rpc;
 
 #[cfg(feature = "server")]
 pub use volley_server::{
-    Handshake, PeerEvent, Peers, Refusal, RunningServer, Server, ServerBuilder, VOLLEY_D_TS,
+    Handshake, PeerEvent, Peers, Refusal, RunningServer, Server, ServerBuilder, Tls, VOLLEY_D_TS,
     VOLLEY_JS, axum,
 };
+
+/// rustls, at the version volley's TLS options take (`Tls::from_config`,
+/// `ClientBuilder::tls_config`).
+#[cfg(feature = "client")]
+pub use volley_client::rustls;
 
 #[cfg(feature = "client")]
 pub use volley_client::{Client, ClientBuilder, ConnectError};

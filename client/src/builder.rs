@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -12,6 +13,7 @@ use volley_core::{Claims, DuplicateMethodError, PeerConfig, RemoteService, Servi
 
 use crate::client::Client;
 use crate::error::ConnectError;
+use crate::tls::TlsOptions;
 use crate::websocket::Tungstenite;
 
 impl Client {
@@ -36,6 +38,7 @@ pub struct ClientBuilder {
     max_message_size: usize,
     headers: Vec<(String, String)>,
     extensions: http::Extensions,
+    tls: TlsOptions,
 }
 
 impl Default for ClientBuilder {
@@ -48,6 +51,7 @@ impl Default for ClientBuilder {
             max_message_size: 16 * 1024 * 1024,
             headers: Vec::new(),
             extensions: http::Extensions::new(),
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -125,7 +129,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Dials `url` (`ws://host:port/path`) and starts serving and calling over it.
+    /// Trusts the certificates in `pem` (PEM text) for `wss://`, besides the webpki roots: a
+    /// private CA, or a self-signed server certificate. A PEM without a certificate fails
+    /// `connect` with [`ConnectError::Tls`].
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.tls.extra_roots.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Uses this rustls configuration for `wss://` as it is (client certificates, other
+    /// roots, other protocol versions); [`ClientBuilder::add_root_certificate_pem`] is then
+    /// ignored. `volley_client::rustls` is the rustls it must come from.
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls.config = Some(config);
+        self
+    }
+
+    /// Dials `url` (`ws://host:port/path`, or `wss://` over TLS) and starts serving and
+    /// calling over it.
     pub async fn connect(self, url: &str) -> Result<Client, ConnectError> {
         let mut request = url
             .into_client_request()
@@ -141,7 +162,17 @@ impl ClientBuilder {
             .read_buffer_size(4 * 1024)
             .write_buffer_size(16 * 1024)
             .max_message_size(Some(self.max_message_size));
-        let dial = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+        let connector = if request.uri().scheme_str() == Some("wss") {
+            Connector::Rustls(self.tls.client_config()?)
+        } else {
+            Connector::Plain
+        };
+        let dial = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(ws_config),
+            true,
+            Some(connector),
+        );
         let (ws, response) = tokio::time::timeout(self.connect_timeout, dial)
             .await
             .map_err(|_| ConnectError::Timeout(self.connect_timeout))??;

@@ -23,6 +23,10 @@ pub enum ConnectError {
     /// No answer within the connect timeout.
     #[error("connect timed out after {0:?}")]
     Timeout(Duration),
+    /// TLS could not be set up: a root certificate that does not parse, for instance. (A
+    /// server certificate that is not trusted fails the handshake: `WebSocket`.)
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The URL or a header given to the builder cannot make a request.
     #[error("invalid request: {0}")]
     InvalidRequest(String),

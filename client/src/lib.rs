@@ -6,8 +6,12 @@
 mod builder;
 mod client;
 mod error;
+mod tls;
 mod websocket;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::ConnectError;
+
+/// rustls, at the version [`ClientBuilder::tls_config`] takes.
+pub use rustls;

@@ -8,6 +8,7 @@ use crate::auth::{Authenticator, Handshake, Refusal};
 use crate::origin::normalise;
 use crate::server::Server;
 use crate::settings::Settings;
+use crate::tls::Tls;
 
 impl Server {
     /// A new builder.
@@ -221,6 +222,14 @@ impl ServerBuilder {
     /// connections anyway (default 10 s; their callers then see the close).
     pub fn drain_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.settings.drain_timeout = timeout;
+        self
+    }
+
+    /// Terminates TLS itself: [`Server::listen`] and [`Server::serve`] then speak `https://`
+    /// and `wss://` on their address. (Behind a proxy that terminates TLS, leave this out
+    /// and see [`ServerBuilder::behind_proxy`].)
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.settings.tls = Some(tls);
         self
     }
 

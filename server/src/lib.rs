@@ -16,6 +16,7 @@ mod origin;
 mod peers;
 mod server;
 mod settings;
+mod tls;
 mod upgrade;
 mod websocket;
 
@@ -25,6 +26,10 @@ pub use http::assets::{VOLLEY_D_TS, VOLLEY_JS};
 pub use listen::RunningServer;
 pub use peers::{PeerEvent, Peers};
 pub use server::Server;
+pub use tls::Tls;
+
+/// rustls, at the version [`Tls::from_config`] takes.
+pub use rustls;
 pub use volley_core::Service;
 
 /// axum, at the version [`Server::router`] returns a `Router` of.

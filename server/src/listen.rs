@@ -5,9 +5,11 @@ use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 
 use crate::server::Server;
+use crate::tls::TlsListener;
 
 impl Server {
     /// The server's routes (the WebSocket endpoint, `/volley.js` and `/volley.d.ts`,
@@ -19,7 +21,7 @@ impl Server {
     }
 
     /// Binds `addr` with a large backlog and serves [`Server::router`] there in the
-    /// background. Use port 0 for any free port; [`RunningServer::local_addr`] tells which.
+    /// background (over TLS when [`ServerBuilder::tls`](crate::ServerBuilder::tls) was given). Use port 0 for any free port; [`RunningServer::local_addr`] tells which.
     pub async fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<RunningServer> {
         self.listen_with(addr, self.router()).await
     }
@@ -35,15 +37,20 @@ impl Server {
         let local_addr = listener.local_addr()?;
         *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local_addr);
         let stop = self.inner.shutdown.clone();
-        self.inner.listeners.spawn(async move {
-            let make = app.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, make)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-            {
-                tracing::error!(error = %e, "server stopped");
+        let stopped = async move { stop.cancelled().await };
+        let make = app.into_make_service_with_connect_info::<SocketAddr>();
+        match &self.inner.settings.tls {
+            None => {
+                let serve = axum::serve(listener, make).with_graceful_shutdown(stopped);
+                self.inner.listeners.spawn(report(serve.into_future()));
             }
-        });
+            Some(tls) => {
+                // `tap_io` keeps the remote address available as `ConnectInfo<SocketAddr>`.
+                let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
+                let serve = axum::serve(listener, make).with_graceful_shutdown(stopped);
+                self.inner.listeners.spawn(report(serve.into_future()));
+            }
+        }
         tracing::info!(%local_addr, path = %self.path(), "volley server listening");
         Ok(RunningServer {
             local_addr,
@@ -67,6 +74,13 @@ impl Server {
         }
         self.shutdown().await;
         Ok(())
+    }
+}
+
+/// Runs a listener to its end, logging why it stopped if it failed.
+async fn report(serving: impl Future<Output = io::Result<()>>) {
+    if let Err(e) = serving.await {
+        tracing::error!(error = %e, "server stopped");
     }
 }
 
@@ -102,9 +116,22 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// The WebSocket URL of this server, for example `ws://127.0.0.1:8080/ws`.
+    /// The WebSocket URL of this server, for example `ws://127.0.0.1:8080/ws` (`wss://` over
+    /// TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.local_addr, self.server.path())
+        let scheme = if self.server.is_tls() { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.local_addr, self.server.path())
+    }
+
+    /// The HTTP URL of this server's root, for example `http://127.0.0.1:8080/` (`https://`
+    /// over TLS).
+    pub fn http_url(&self) -> String {
+        let scheme = if self.server.is_tls() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/", self.local_addr)
     }
 
     /// The server this is running.

@@ -76,6 +76,11 @@ impl Server {
         &self.inner.api
     }
 
+    /// Whether the server terminates TLS itself ([`ServerBuilder::tls`](crate::ServerBuilder::tls)).
+    pub fn is_tls(&self) -> bool {
+        self.inner.settings.tls.is_some()
+    }
+
     /// The WebSocket endpoint's path.
     pub fn path(&self) -> &str {
         &self.inner.settings.path

@@ -6,6 +6,7 @@ use volley_core::PeerConfig;
 
 use crate::auth::Authenticator;
 use crate::origin::OriginPolicy;
+use crate::tls::Tls;
 
 /// Everything a built server was configured with (one value, kept by the [`Server`]).
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub(crate) struct Settings {
     pub(crate) auth: Option<Authenticator>,
     pub(crate) subprotocols: Vec<String>,
     pub(crate) drain_timeout: Duration,
+    pub(crate) tls: Option<Tls>,
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
 }
@@ -39,6 +41,7 @@ impl Default for Settings {
             auth: None,
             subprotocols: Vec::new(),
             drain_timeout: Duration::from_secs(10),
+            tls: None,
             docs_page: true,
             documents: true,
         }

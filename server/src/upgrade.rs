@@ -24,7 +24,10 @@ pub(crate) async fn upgrade(
     if inner.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "server shutting down").into_response();
     }
-    if let Err(why) = settings.origins.accepts(request.headers(), false) {
+    if let Err(why) = settings
+        .origins
+        .accepts(request.headers(), settings.tls.is_some())
+    {
         tracing::debug!(%why, "WebSocket upgrade refused");
         return (StatusCode::FORBIDDEN, why).into_response();
     }

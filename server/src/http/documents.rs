@@ -68,7 +68,8 @@ pub(crate) fn request_url(
         .map(str::to_owned)
         .or_else(|| uri.authority().map(|a| a.to_string()))
         .or_else(|| server.local_addr().map(|a| a.to_string()));
-    let secure = header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
+    let secure = server.is_tls()
+        || header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
         || uri.scheme_str() == Some("https");
     let scheme = if secure { "wss" } else { "ws" };
     // Mounted under a prefix (`Router::nest`), the WebSocket path is under it too.
