@@ -121,6 +121,11 @@ export interface ConnectOptions {
   queueWhileDisconnected?: boolean | number;
   /** The WebSocket class to use (default: the global one). On Node 20, pass `WebSocket` from `ws`. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * A token for the server's authentication, sent as the `token` query parameter of every
+   * connection attempt (browsers cannot set headers on a WebSocket).
+   */
+  token?: string;
 }
 
 export interface CallOptions {

@@ -255,7 +255,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 export function connect(url, options = {}) {
   return new Promise((resolve, reject) => {
-    const peer = new Peer(TOKEN, resolveUrl(url), options);
+    const peer = new Peer(TOKEN, withToken(resolveUrl(url), options.token), options);
     peer[TOKEN](resolve, reject);
   });
 }
@@ -285,6 +285,23 @@ function resolveUrl(url) {
     throw new TypeError(`volley: "${text}" is not a ws://, wss://, http:// or https:// URL`);
   }
   parsed.hash = '';
+  return parsed.href;
+}
+
+/**
+ * The URL with `token` as its `token` query parameter (browsers cannot set headers on a
+ * WebSocket, so a server's authentication reads it from the query).
+ * @param {string} url
+ * @param {unknown} token
+ * @returns {string}
+ */
+function withToken(url, token) {
+  if (token === undefined) return url;
+  if (typeof token !== 'string' || token === '') {
+    throw new TypeError(`volley: token must be a non-empty string, not ${String(token)}`);
+  }
+  const parsed = new URL(url);
+  parsed.searchParams.set('token', token);
   return parsed.href;
 }
 

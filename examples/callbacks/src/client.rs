@@ -43,6 +43,10 @@ pub struct ClientOptions {
     pub ticks: usize,
     /// Longest wait for each tick.
     pub tick_timeout: Duration,
+    /// Sent as `Authorization: Bearer <token>`, when set.
+    pub token: Option<String>,
+    /// A PEM certificate to trust for `wss://` (the server's own, when self-signed).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for ClientOptions {
@@ -52,6 +56,8 @@ impl Default for ClientOptions {
             answer: true,
             ticks: 3,
             tick_timeout: Duration::from_secs(5),
+            token: None,
+            ca_pem: None,
         }
     }
 }
@@ -76,10 +82,14 @@ pub async fn run_client(url: &str, options: &ClientOptions) -> Result<Summary, B
         answer: options.answer,
         ticks: ticks_tx,
     };
-    let client = volley::Client::builder()
-        .add_service(console.into_service())
-        .connect(url)
-        .await?;
+    let mut builder = volley::Client::builder().add_service(console.into_service());
+    if let Some(token) = &options.token {
+        builder = builder.bearer_token(token);
+    }
+    if let Some(pem) = &options.ca_pem {
+        builder = builder.add_root_certificate_pem(pem);
+    }
+    let client = builder.connect(url).await?;
     let summary = converse(&client, options, ticks_rx).await;
     client.close();
     client.closed().await;

@@ -3,6 +3,9 @@
 //! ```text
 //! cargo run -p example-callbacks -- --addr 127.0.0.1:8080
 //! cargo run -p example-callbacks --bin client -- --url ws://127.0.0.1:8080/ws
+//! # with a token and TLS:
+//! cargo run -p example-callbacks -- --token SECRET --tls-cert cert.pem --tls-key key.pem
+//! cargo run -p example-callbacks --bin client -- --url wss://localhost:8080/ws --token SECRET --ca cert.pem
 //! ```
 //!
 //! The server serves [`Calculator`]: `add(a, b)` and `ask(question)`. Every client serves
@@ -21,7 +24,7 @@ mod client;
 mod server;
 
 pub use client::{BoxError, ClientOptions, Console, Summary, run_client};
-pub use server::{Calc, server, spawn_ticker};
+pub use server::{Authorized, Calc, ServerOptions, server, server_with, spawn_ticker};
 
 /// What the server offers.
 #[volley::rpc]

@@ -23,10 +23,54 @@ impl Calculator for Calc {
 
 /// The volley server: serves [`Calculator`] on `/ws` and calls [`Browser`](crate::Browser) on its clients.
 pub fn server() -> volley::Server {
-    volley::Server::builder()
+    server_with(ServerOptions::default())
+}
+
+/// How the server is run: open or with a token, plain or over TLS.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// When set, a WebSocket upgrade must carry `Authorization: Bearer <token>` or
+    /// `?token=<token>`: without one it gets 401, with another 403.
+    pub token: Option<String>,
+    /// When set, the server speaks `https://` and `wss://` itself.
+    pub tls: Option<volley::Tls>,
+}
+
+/// Who passed the token check (the claims of every authenticated connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authorized;
+
+/// [`server`] with a token check and TLS as `options` say.
+pub fn server_with(options: ServerOptions) -> volley::Server {
+    let mut builder = volley::Server::builder()
         .add_service(Calc.into_service())
-        .add_remote_service::<BrowserClient>()
-        .build()
+        .add_remote_service::<BrowserClient>();
+    if let Some(secret) = options.token {
+        builder = builder.authenticate(move |handshake: volley::Handshake| {
+            let secret = secret.clone();
+            async move {
+                let token = handshake
+                    .bearer_token()
+                    .map(str::to_owned)
+                    .or_else(|| handshake.query("token"))
+                    .ok_or_else(|| volley::Refusal::unauthorized("a token is needed"))?;
+                if same(token.as_bytes(), secret.as_bytes()) {
+                    Ok(Authorized)
+                } else {
+                    Err(volley::Refusal::forbidden("wrong token"))
+                }
+            }
+        });
+    }
+    if let Some(tls) = options.tls {
+        builder = builder.tls(tls);
+    }
+    builder.build()
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Sends every peer connected to `peers` the notification `tick(n)` every `every`, with `n`

@@ -93,3 +93,62 @@ async fn both_binaries_explain_their_arguments_and_refuse_unknown_ones() {
         assert_eq!(wrong.status.code(), Some(2), "{args:?}: {wrong:?}");
     }
 }
+
+#[tokio::test]
+async fn with_a_token_and_tls_the_client_needs_both_and_says_why_it_was_refused() {
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("a certificate");
+    let dir = std::env::temp_dir().join(format!("example-callbacks-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write the certificate");
+    std::fs::write(&key_path, key_pair.serialize_pem()).expect("write the key");
+    let (cert_arg, key_arg) = (cert_path.to_str().unwrap(), key_path.to_str().unwrap());
+
+    let args = [
+        "--addr",
+        "127.0.0.1:0",
+        "--token",
+        "s3cret",
+        "--tls-cert",
+        cert_arg,
+        "--tls-key",
+        key_arg,
+    ];
+    let (mut server, line) = process::spawn_until(SERVER, &args, "connect to ").await;
+    let url = line.strip_prefix("connect to ").expect("a URL").to_owned();
+    assert!(url.starts_with("wss://127.0.0.1:"), "{line}");
+
+    let with = [
+        "--url",
+        &url,
+        "--token",
+        "s3cret",
+        "--ca",
+        cert_arg,
+        "--ticks=1",
+    ];
+    let out = process::output(CLIENT, &with).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("done: sum 3"));
+
+    for (args, expected) in [
+        (
+            &["--url", &url, "--ca", cert_arg][..],
+            "401: a token is needed",
+        ),
+        (
+            &["--url", &url, "--ca", cert_arg, "--token", "guess"][..],
+            "403: wrong token",
+        ),
+        (&["--url", &url, "--token", "s3cret"][..], "certificate"),
+    ] {
+        let out = process::output(CLIENT, args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    t(server.kill()).await.expect("stop the server");
+    let _ = std::fs::remove_dir_all(&dir);
+}

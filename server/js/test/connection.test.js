@@ -376,3 +376,24 @@ test('bad URLs and options are refused with TypeError', async () => {
 test('without a global WebSocket (Node < 22) connect asks for one', { skip: typeof globalThis.WebSocket === 'function' }, async () => {
   await assert.rejects(connect('ws://127.0.0.1:1/ws'), (err) => err instanceof TypeError && /from 'ws'/.test(err.message));
 });
+
+test('a token goes in the query of every connection attempt, and a bad one is refused', async () => {
+  const server = await startServer();
+  try {
+    const peer = await within(
+      connect(`${server.url}?room=a`, baseOptions({ token: 's3cret &=' })),
+      'connect',
+    );
+    const conn = await server.connection(0);
+    const query = new URL(conn.path, 'http://x').searchParams;
+    assert.equal(query.get('token'), 's3cret &=');
+    assert.equal(query.get('room'), 'a', 'the URL keeps its own query');
+    peer.close();
+    for (const token of ['', 7]) {
+      const error = await rejection(connect(server.url, baseOptions({ token })), `token ${token}`);
+      assert.ok(error instanceof TypeError, String(error));
+    }
+  } finally {
+    await server.close();
+  }
+});

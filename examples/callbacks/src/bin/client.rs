@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run -p example-callbacks --bin client -- --url ws://127.0.0.1:8080/ws
+//! cargo run -p example-callbacks --bin client -- --url wss://localhost:8080/ws --token SECRET --ca cert.pem
 //! ```
 
 use std::io::IsTerminal;
@@ -30,6 +31,12 @@ struct Args {
     /// The question to ask.
     #[arg(long, value_name = "TEXT", default_value_t = ClientOptions::default().question)]
     question: String,
+    /// Send `Authorization: Bearer SECRET`.
+    #[arg(long, value_name = "SECRET")]
+    token: Option<String>,
+    /// Trust this certificate for wss:// (PEM; the server's own when self-signed).
+    #[arg(long, value_name = "PEM")]
+    ca: Option<std::path::PathBuf>,
 }
 
 fn yes_or_no(answer: &str) -> Result<bool, String> {
@@ -49,10 +56,19 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
+    let ca_pem = match args.ca.as_deref().map(std::fs::read).transpose() {
+        Ok(pem) => pem,
+        Err(e) => {
+            eprintln!("error: could not read --ca: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let options = ClientOptions {
         question: args.question,
         answer: args.answer,
         ticks: args.ticks,
+        token: args.token,
+        ca_pem,
         ..ClientOptions::default()
     };
     match example_callbacks::run_client(&args.url, &options).await {
