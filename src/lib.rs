@@ -177,6 +177,7 @@
 //! | `server` | yes | [`Server`] (axum), re-exported [`axum`] |
 //! | `client` | yes | [`Client`] (tokio-tungstenite) |
 //! | `macros` | yes | `#[volley::rpc]` |
+//! | `metrics` | no | counters and histograms through the `metrics` crate facade (see the README) |
 
 pub use volley_core::{
     Batch, Claims, CloseReason, Context, DuplicateMethodError, Error, ErrorObject, Peer,

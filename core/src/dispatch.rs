@@ -55,16 +55,33 @@ pub(crate) struct Incoming {
 pub(crate) enum Reply {
     /// A full response from jsonrpsee; `exact` when it already carries the request's id as
     /// written, otherwise it was built with `"id":null` and the id is spliced in.
-    Jsonrpsee { json: Box<RawValue>, exact: bool },
+    Jsonrpsee {
+        json: Box<RawValue>,
+        exact: bool,
+        is_error: bool,
+    },
     /// A result or an error object.
     Payload(Result<Box<RawValue>, ErrorObject>),
 }
 
 impl Reply {
+    /// `ok`, or `error` when the answer is an error object.
+    pub(crate) fn outcome(&self) -> &'static str {
+        let is_error = match self {
+            Reply::Jsonrpsee { is_error, .. } => *is_error,
+            Reply::Payload(result) => result.is_err(),
+        };
+        if is_error { "error" } else { "ok" }
+    }
+
     pub(crate) fn into_frame(self, id: &str) -> String {
         match self {
-            Reply::Jsonrpsee { json, exact: true } => String::from(Box::<str>::from(json)),
-            Reply::Jsonrpsee { json, exact: false } => message::with_id(&json, id),
+            Reply::Jsonrpsee {
+                json, exact: true, ..
+            } => String::from(Box::<str>::from(json)),
+            Reply::Jsonrpsee {
+                json, exact: false, ..
+            } => message::with_id(&json, id),
             Reply::Payload(Ok(result)) => message::success(id, result.get()),
             Reply::Payload(Err(err)) => message::failure(Some(id), &err),
         }
@@ -109,16 +126,16 @@ pub(crate) async fn invoke(
         None => (Id::Null, false),
     };
     let max = usize::MAX;
-    let reply = |json| Reply::Jsonrpsee { json, exact };
+    let reply = |response: jsonrpsee::MethodResponse| Reply::Jsonrpsee {
+        is_error: response.is_error(),
+        json: response.into_json(),
+        exact,
+    };
     let fut = async {
         match callback {
-            MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext).into_json()),
-            MethodCallback::Async(cb) => {
-                reply(cb(rpc_id, params, conn_id, max, ext).await.into_json())
-            }
-            MethodCallback::Unsubscription(cb) => {
-                reply(cb(rpc_id, params, conn_id, max, ext).into_json())
-            }
+            MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext)),
+            MethodCallback::Async(cb) => reply(cb(rpc_id, params, conn_id, max, ext).await),
+            MethodCallback::Unsubscription(cb) => reply(cb(rpc_id, params, conn_id, max, ext)),
             MethodCallback::Subscription(_) => Reply::Payload(Err(error_object(
                 codes::INTERNAL_ERROR,
                 "jsonrpsee subscriptions are not served over volley connections; use notifications"

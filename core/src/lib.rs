@@ -19,6 +19,7 @@ pub mod describe;
 mod dispatch;
 pub mod error;
 mod message;
+mod observe;
 pub mod params;
 mod peer;
 #[doc(hidden)]

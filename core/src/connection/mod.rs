@@ -21,6 +21,7 @@ use crate::context::Context;
 use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
+use crate::observe::{self, Direction};
 use crate::peer::{CloseReason, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
@@ -56,6 +57,8 @@ where
         slots: Semaphore::new(limit),
         running: Running::default(),
     });
+    tracing::info!(peer = %peer.id(), remote = ?peer.extensions().get::<std::net::SocketAddr>(), "connection opened");
+    observe::connection_opened();
     tokio::spawn(write::write_loop(peer.shared.clone(), rx, transport));
     tokio::spawn(read::read_loop(conn, incoming));
     peer
@@ -123,6 +126,7 @@ impl Conn {
             .is_err()
         {
             tracing::info!(peer = %shared.id, ?stall, "the peer does not read its answers; closing");
+            observe::stall_close();
             shared.shutdown(CloseReason {
                 code: 1008,
                 reason: "the peer does not read its answers".to_owned(),
@@ -157,6 +161,7 @@ impl Conn {
     async fn run(&self, item: Incoming) -> Option<String> {
         let span = tracing::debug_span!(
             "rpc",
+            direction = "incoming",
             peer = %self.peer.id(),
             method = item.target.name(),
             id = item.request.as_ref().map(|(id, _)| id.get()),
@@ -170,15 +175,18 @@ impl Conn {
             target,
             params,
         } = item;
+        let method = target.name();
+        let started = observe::Started::now();
         let Some((id, (seq, token))) = request else {
             // A notification: run it, answer nothing.
             let token = self.shared().closed.child_token();
             let cx = self.context(token.clone());
-            tokio::select! {
+            let outcome = tokio::select! {
                 biased;
-                _ = token.cancelled() => {}
-                _ = self.invoke(target, params, None, cx) => {}
-            }
+                _ = token.cancelled() => "cancelled",
+                reply = self.invoke(target, params, None, cx) => reply.outcome(),
+            };
+            observe::finished(Direction::Incoming, method, outcome, started);
             return None;
         };
         let cx = self.context(token.clone());
@@ -190,6 +198,14 @@ impl Conn {
             r = self.invoke(target, params, Some(&id), cx) => Some(r),
         };
         self.running.untrack(&id, seq);
+        observe::finished(
+            Direction::Incoming,
+            method,
+            outcome
+                .as_ref()
+                .map_or("cancelled", dispatch::Reply::outcome),
+            started,
+        );
         match outcome {
             Some(reply) => Some(reply.into_frame(id.get())),
             None if self.peer.is_connected() => Some(message::failure(

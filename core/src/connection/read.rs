@@ -15,6 +15,7 @@ use crate::builtin;
 use crate::dispatch::{Incoming, Target};
 use crate::error::{ErrorObject, codes, error_object};
 use crate::message::{self, Frame, Message};
+use crate::observe;
 use crate::peer::CloseReason;
 use crate::transport::Inbound;
 use jsonrpsee_types::Params;
@@ -66,6 +67,7 @@ where
             }
             Some(Ok(Inbound::Other)) => {}
             Some(Ok(Inbound::Data(bytes))) => {
+                observe::received(bytes.len());
                 if !on_frame(&conn, &bytes, &closed).await {
                     return;
                 }

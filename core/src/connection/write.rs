@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::observe;
 use crate::peer::{CloseReason, Queued, Shared};
 use crate::transport::{BoxError, Transport};
 
@@ -94,13 +95,17 @@ pub(super) async fn write_loop(
         let Some(first) = first else {
             break;
         };
+        observe::sent(first.text.len());
         let mut result = guarded(&closed, transport.feed(first.text)).await;
         // Coalesce: take whatever is queued; then let the other ready tasks (handlers about to
         // answer) run once and take what they queued, so one flush carries many frames.
         let mut yielded = false;
         while result.is_ok() {
             match rx.try_recv() {
-                Ok(q) => result = guarded(&closed, transport.feed(q.text)).await,
+                Ok(q) => {
+                    observe::sent(q.text.len());
+                    result = guarded(&closed, transport.feed(q.text)).await;
+                }
                 Err(_) if !yielded => {
                     yielded = true;
                     tokio::task::yield_now().await;

@@ -13,10 +13,12 @@ use std::time::Duration;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::config::PeerConfig;
 use crate::error::{Error, Result};
 use crate::message;
+use crate::observe::{self, Direction};
 use crate::params::encode_params;
 use crate::state::Claims;
 
@@ -184,9 +186,41 @@ impl Peer {
         params: Option<Box<RawValue>>,
         timeout: Option<Duration>,
     ) -> Result<Box<RawValue>> {
+        let started = observe::Started::now();
+        let span = tracing::debug_span!(
+            "rpc",
+            direction = "outgoing",
+            peer = %self.id(),
+            method,
+            id = tracing::field::Empty,
+        );
+        let result = self
+            .exchange(method, params, timeout, &span)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(Error::Remote(_)) => "error",
+            Err(Error::Timeout(_)) => "timeout",
+            Err(Error::Disconnected) => "disconnected",
+            Err(_) => "refused",
+        };
+        span.in_scope(|| observe::finished(Direction::Outgoing, method, outcome, started));
+        result
+    }
+
+    /// One call: register, send, await the answer under the deadline.
+    async fn exchange(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        timeout: Option<Duration>,
+        span: &tracing::Span,
+    ) -> Result<Box<RawValue>> {
         let shared = &*self.shared;
         let timeout = timeout.unwrap_or(shared.config.request_timeout);
         let (id, rx) = shared.register()?;
+        span.record("id", id);
         let mut guard = CallGuard {
             shared,
             ids: [id],

@@ -13,6 +13,7 @@ use super::{CloseReason, PeerId};
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result};
 use crate::message;
+use crate::observe;
 use crate::state::State;
 
 /// A frame waiting for the writer; `is_call` marks requests, which are not written once the
@@ -118,6 +119,8 @@ impl Shared {
         {
             let mut r = lock(&self.close_reason);
             if r.is_none() {
+                tracing::info!(peer = %self.id, code = reason.code, reason = %reason.reason, "connection closed");
+                observe::connection_closed(reason.code);
                 *r = Some(reason);
             }
         }

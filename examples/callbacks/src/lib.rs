@@ -17,14 +17,17 @@
 //! that speaks WebSocket can take part: `clients/python_client.py` does, with nothing but
 //! Python's standard library.
 //!
-//! - [`server`] builds the server and [`spawn_ticker`] starts the ticks (module `server`).
+//! - [`server`] builds the server ([`server_with`] with a token and TLS), [`with_metrics`]
+//!   adds `/metrics`, and [`spawn_ticker`] starts the ticks (module `server`).
 //! - [`run_client`] is what the `client` binary does (module `client`).
 
 mod client;
 mod server;
 
 pub use client::{BoxError, ClientOptions, Console, Summary, run_client};
-pub use server::{Authorized, Calc, ServerOptions, server, server_with, spawn_ticker};
+pub use server::{
+    Authorized, Calc, ServerOptions, server, server_with, spawn_ticker, with_metrics,
+};
 
 /// What the server offers.
 #[volley::rpc]

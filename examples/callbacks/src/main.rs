@@ -79,7 +79,14 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    let running = match server.listen(&args.addr).await {
+    let app = match example_callbacks::with_metrics(server.router()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("could not set up /metrics: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let running = match server.listen_with(&args.addr, app).await {
         Ok(running) => running,
         Err(e) => {
             eprintln!("could not listen on {}: {e}", args.addr);
@@ -98,6 +105,7 @@ async fn main() -> ExitCode {
     };
     println!("open {}docs{query}", running.http_url());
     println!("connect to {url}");
+    println!("metrics at {}metrics", running.http_url());
     println!(
         "run the client: cargo run -p example-callbacks --bin client -- --url {url}{client_flags}{ca}"
     );

@@ -92,3 +92,24 @@ pub fn spawn_ticker(peers: volley::Peers, every: Duration) -> JoinHandle<()> {
         }
     })
 }
+
+/// `app` with a `/metrics` route in the Prometheus text format, fed by volley's counters and
+/// histograms (the `metrics` feature). Installs the process's `metrics` recorder, so call it
+/// once; it fails when another recorder is installed already.
+pub fn with_metrics(
+    app: volley::axum::Router,
+) -> Result<volley::axum::Router, metrics_exporter_prometheus::BuildError> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    // Histograms are compacted by the upkeep, which an exporter without its own HTTP
+    // listener leaves to its user.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let metrics = volley::axum::routing::get(move || std::future::ready(handle.render()));
+    Ok(app.route("/metrics", metrics))
+}

@@ -14,6 +14,7 @@ fn options(answer: bool) -> ClientOptions {
         answer,
         ticks: 3,
         tick_timeout: Duration::from_secs(5),
+        ..ClientOptions::default()
     }
 }
 
