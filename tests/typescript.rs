@@ -161,7 +161,7 @@ pub trait Drawings {
     #[rpc(notification)]
     async fn touch(&self, id: u64);
     /// Removes every layer.
-    #[rpc(name = "layers.clear")]
+    #[rpc(name = "layers.clear", requires = "editor")]
     async fn clear_layers(&self, drawing: u64) -> volley::Result<()>;
 }
 

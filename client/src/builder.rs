@@ -9,7 +9,9 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use volley_codegen::{Api, Side};
 use volley_core::describe::ServiceDescription;
-use volley_core::{Claims, DuplicateMethodError, PeerConfig, RemoteService, Service, connection};
+use volley_core::{
+    Claims, Context, DuplicateMethodError, PeerConfig, RemoteService, Service, connection,
+};
 
 use crate::client::Client;
 use crate::error::ConnectError;
@@ -142,6 +144,16 @@ impl ClientBuilder {
     /// ignored. `volley_client::rustls` is the rustls it must come from.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls.config = Some(config);
+        self
+    }
+
+    /// The authorization policy for the methods this client serves that have a requirement
+    /// (`#[rpc(requires = "..")]`), as on the server ([`volley_core::Authorizer`]).
+    pub fn authorize(
+        mut self,
+        policy: impl Fn(&Context, &str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.service = self.service.with_authorizer(policy);
         self
     }
 

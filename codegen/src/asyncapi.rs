@@ -173,6 +173,9 @@ pub fn asyncapi(api: &Api, url: &str) -> Value {
             "tags": [{ "name": side.as_str() }, { "name": d.service.name }],
         });
         describe_into(&mut operation);
+        if let Some(required) = m.requires {
+            operation["x-requires"] = required.into();
+        }
 
         if is_request {
             let result_schema = d.result.clone().unwrap_or_else(|| json!({}));

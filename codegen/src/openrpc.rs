@@ -20,7 +20,8 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 ///
 /// Every method has `paramStructure: "either"` (volley accepts params by name and by position),
 /// params with `required` and a schema, a `result` unless it is a notification, an example,
-/// and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
+/// `x-requires` on a guarded method (its requirement, an extension declared in
+/// `x-extensions`), and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
 /// object's `data`, an extension declared in `x-extensions`: an OpenRPC error object needs a
 /// fixed code, which an error type does not have). `url` (`ws://host:port/path`) becomes the
 /// `servers` entry.
@@ -57,6 +58,7 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
 
     let mut out: Vec<Value> = Vec::new();
     let mut uses_error_data = false;
+    let mut uses_requires = false;
     for d in &methods {
         let m = d.method;
         // A method both ends serve under one name is listed once, implemented by both.
@@ -123,6 +125,10 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
                 json!({ "name": "result", "schema": result }),
             );
         }
+        if let Some(required) = m.requires {
+            uses_requires = true;
+            method.insert("x-requires".into(), required.into());
+        }
         if let Some(error) = &d.error {
             uses_error_data = true;
             method.insert(
@@ -171,6 +177,9 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
     if uses_error_data {
         extensions.push(error_data_extension());
     }
+    if uses_requires {
+        extensions.push(requires_extension());
+    }
     let mut doc = json!({
         "openrpc": OPENRPC_VERSION,
         "info": info_v,
@@ -203,6 +212,21 @@ fn implemented_by_extension() -> Value {
             "uniqueItems": true,
             "items": { "type": "string", "minLength": 1 }
         }
+    })
+}
+
+/// The declaration of `x-requires`: what a caller must be allowed to call the method.
+fn requires_extension() -> Value {
+    json!({
+        "openrpcExtension": "0.0.0-development",
+        "name": "x-requires",
+        "version": "0.0.1",
+        "summary": "What a caller must be allowed to call this method",
+        "description": "The name of a requirement the server's authorization policy checks \
+            before the handler runs (for example a role). A caller that does not meet it gets \
+            error -32013 (Forbidden) and the method does not run.",
+        "restricted": ["methodObject"],
+        "schema": { "type": "string", "minLength": 1 }
     })
 }
 

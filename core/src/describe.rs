@@ -51,6 +51,9 @@ pub struct MethodDescription {
     pub result_schema: SchemaFn,
     /// The error type's JSON Schema, when it has one (describes the error's `data`).
     pub error_schema: SchemaFn,
+    /// What a caller must be allowed (`#[rpc(requires = "admin")]`): the server's
+    /// authorization policy checks it before the handler runs.
+    pub requires: Option<&'static str>,
 }
 
 /// One `#[volley::rpc]` trait.

@@ -113,7 +113,20 @@ pub(crate) async fn invoke(
     let method = target.name();
     let callback = match target {
         Target::Builtin(builtin) => return Reply::Payload(Ok(builtin.answer(service))),
-        Target::Method(_, callback) => callback,
+        Target::Method(name, callback) => {
+            if let Err(required) = service.authorized(name, &cx) {
+                tracing::debug!(
+                    method = name,
+                    required,
+                    "refused by the authorization policy"
+                );
+                return Reply::Payload(Err(error_object(
+                    codes::FORBIDDEN,
+                    format!("`{name}` requires `{required}`"),
+                )));
+            }
+            callback
+        }
     };
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.

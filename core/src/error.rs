@@ -27,6 +27,9 @@ pub mod codes {
     pub const UPSTREAM_FAILED: i32 = -32011;
     /// The peer is shutting down and no longer takes new requests.
     pub const SHUTTING_DOWN: i32 = -32012;
+    /// The caller does not meet the method's requirement (`#[rpc(requires = "..")]`); the
+    /// handler did not run.
+    pub const FORBIDDEN: i32 = -32013;
 
     /// The spec's message for one of its own codes ("Parse error", "Invalid Request", ...).
     pub fn message(code: i32) -> &'static str {
@@ -40,6 +43,7 @@ pub mod codes {
             BATCH_TOO_LARGE => "Batch too large",
             UPSTREAM_FAILED => "Upstream call failed",
             SHUTTING_DOWN => "Shutting down",
+            FORBIDDEN => "Forbidden",
             _ => "Server error",
         }
     }

@@ -33,7 +33,7 @@ pub use config::PeerConfig;
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use peer::{Batch, CloseReason, Peer, PeerId, RemoteService};
-pub use service::{DuplicateMethodError, Service};
+pub use service::{Authorizer, DuplicateMethodError, Service};
 pub use state::Claims;
 
 /// jsonrpsee, re-exported at the version volley is built on.

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use jsonrpsee::{Methods, RpcModule};
 
 use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+use crate::context::Context;
 
 use crate::describe::ServiceDescription;
 
@@ -22,7 +25,15 @@ pub struct Service {
     methods: Methods,
     descriptions: Vec<&'static ServiceDescription>,
     discover: Option<Arc<RawValue>>,
+    /// What each guarded method requires (`#[rpc(requires = "..")]`), by wire name.
+    requirements: Arc<HashMap<&'static str, &'static str>>,
+    authorizer: Option<Authorizer>,
 }
+
+/// The policy that decides whether the caller (its claims, its connection state) meets a
+/// method's requirement: `|cx, requirement| ..`. Methods without a requirement are not asked
+/// about; with no policy set, every requirement is refused.
+pub type Authorizer = Arc<dyn Fn(&Context, &str) -> bool + Send + Sync>;
 
 /// Two services registered the same method name.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +51,15 @@ impl Service {
         module: RpcModule<C>,
         description: Option<&'static ServiceDescription>,
     ) -> Self {
+        let requirements = description
+            .into_iter()
+            .flat_map(|d| d.methods)
+            .filter_map(|m| Some((m.name, m.requires?)))
+            .collect();
         Self {
             methods: module.into(),
             descriptions: description.into_iter().collect(),
+            requirements: Arc::new(requirements),
             ..Self::default()
         }
     }
@@ -61,6 +78,10 @@ impl Service {
             .merge(other.methods)
             .map_err(|e| DuplicateMethodError(e.to_string()))?;
         self.descriptions.extend(other.descriptions);
+        if !other.requirements.is_empty() {
+            Arc::make_mut(&mut self.requirements).extend(other.requirements.iter());
+        }
+        self.authorizer = self.authorizer.take().or(other.authorizer);
         // The merged methods are not in either document.
         self.discover = None;
         Ok(())
@@ -77,6 +98,35 @@ impl Service {
     /// The document `rpc.discover` answers with, when set.
     pub fn discover(&self) -> Option<&RawValue> {
         self.discover.as_deref()
+    }
+
+    /// Sets the policy that checks methods' requirements (see [`Authorizer`]).
+    pub fn with_authorizer(
+        mut self,
+        policy: impl Fn(&Context, &str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.authorizer = Some(Arc::new(policy));
+        self
+    }
+
+    /// What the method `name` requires of its caller, when it is guarded.
+    pub fn requirement(&self, name: &str) -> Option<&'static str> {
+        if self.requirements.is_empty() {
+            return None;
+        }
+        self.requirements.get(name).copied()
+    }
+
+    /// Whether the caller of `cx` may call `name`: yes when it requires nothing, else what
+    /// the policy says (no when there is none).
+    pub(crate) fn authorized(&self, name: &str, cx: &Context) -> Result<(), &'static str> {
+        match self.requirement(name) {
+            None => Ok(()),
+            Some(required) => match &self.authorizer {
+                Some(policy) if policy(cx, required) => Ok(()),
+                _ => Err(required),
+            },
+        }
     }
 
     /// The jsonrpsee method table.

@@ -52,6 +52,9 @@ pub(crate) struct Method {
     pub(crate) context: Option<ContextParam>,
     pub(crate) params: Vec<Param>,
     pub(crate) kind: Kind,
+    /// The authorization requirement (`requires = ".."`), checked by the server's policy
+    /// before the handler runs.
+    pub(crate) requires: Option<String>,
     /// The return type as written; `None` when omitted.
     pub(crate) output: Option<Type>,
     /// Where a missing return type would be: the method's name.

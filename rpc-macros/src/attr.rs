@@ -23,11 +23,12 @@ pub(crate) struct TraitOptions {
     pub(crate) krate: Option<Path>,
 }
 
-/// `name = ".."`, `notification`.
+/// `name = ".."`, `notification`, `requires = ".."`.
 #[derive(Default)]
 pub(crate) struct MethodOptions {
     pub(crate) name: Option<Spanned<String>>,
     pub(crate) notification: Option<Span>,
+    pub(crate) requires: Option<Spanned<String>>,
 }
 
 /// `name = ".."`.
@@ -124,9 +125,12 @@ impl MethodOptions {
         } else if meta.path.is_ident("notification") {
             let span = ident_span(&meta.path);
             set_once(&mut self.notification, &meta, "notification", span)
+        } else if meta.path.is_ident("requires") {
+            let lit = non_empty(&meta, "requires")?;
+            set_once(&mut self.requires, &meta, "requires", lit)
         } else {
             Err(meta.error(format!(
-                "unknown method option `{}`; expected `name` or `notification`",
+                "unknown method option `{}`; expected `name`, `notification` or `requires`",
                 path_text(&meta.path)
             )))
         }

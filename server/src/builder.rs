@@ -2,7 +2,7 @@
 
 use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
-use volley_core::{DuplicateMethodError, PeerConfig, RemoteService, Service};
+use volley_core::{Context, DuplicateMethodError, PeerConfig, RemoteService, Service};
 
 use crate::auth::{Authenticator, Handshake, Refusal};
 use crate::origin::normalise;
@@ -230,6 +230,29 @@ impl ServerBuilder {
     /// and see [`ServerBuilder::behind_proxy`].)
     pub fn tls(mut self, tls: Tls) -> Self {
         self.settings.tls = Some(tls);
+        self
+    }
+
+    /// The authorization policy for methods with a requirement (`#[rpc(requires =
+    /// "admin")]`): `|cx, requirement| ..` decides from the caller's claims
+    /// (`cx.claims::<T>()`) or its connection state. A refused call is answered with -32013
+    /// `Forbidden` and its handler never runs. Without a policy every requirement is refused.
+    ///
+    /// ```
+    /// # #[derive(Clone)] struct User { admin: bool }
+    /// let server = volley_server::Server::builder()
+    ///     .authorize(|cx, requirement| match requirement {
+    ///         "admin" => cx.claims::<User>().is_some_and(|u| u.admin),
+    ///         _ => false,
+    ///     })
+    ///     .build();
+    /// # let _ = server;
+    /// ```
+    pub fn authorize(
+        mut self,
+        policy: impl Fn(&Context, &str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.service = self.service.with_authorizer(policy);
         self
     }
 

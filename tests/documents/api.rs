@@ -145,7 +145,8 @@ pub trait Canvas {
     async fn drawing(&self, name: String, colour: Option<Colour>) -> volley::Result<Drawing>;
     /// Types without a schema.
     async fn opaque(&self, blob: Opaque) -> volley::Result<Opaque>;
-    /// No params, no result.
+    /// No params, no result; only for callers allowed to administer.
+    #[rpc(requires = "admin")]
     async fn reset(&self) -> volley::Result<()>;
     /// Clears a drawing; nobody answers.
     #[rpc(notification)]

@@ -67,6 +67,14 @@ pub(super) fn method_docs(m: &Method) -> Vec<String> {
         }
         lines.push(note);
     }
+    if let Some(required) = m.desc.requires {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!(
+            "Requires `{required}`: a caller without it gets error -32013 (Forbidden)."
+        ));
+    }
     lines
 }
 

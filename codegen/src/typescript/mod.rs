@@ -234,6 +234,7 @@ mod tests {
             error_type: None,
             result_schema: string_schema,
             error_schema: no_schema,
+            requires: None,
         }
     }
 
@@ -266,6 +267,7 @@ mod tests {
                 error_type: None,
                 result_schema: no_schema,
                 error_schema: no_schema,
+                requires: None,
             },
         ],
     };

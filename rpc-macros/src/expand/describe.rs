@@ -68,6 +68,10 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         Some(e) => quote!(::core::option::Option::Some(#e)),
         None => quote!(::core::option::Option::None),
     };
+    let requires = match &m.requires {
+        Some(r) => quote!(::core::option::Option::Some(#r)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #p::MethodDescription {
             rust_name: #rust_name,
@@ -79,6 +83,7 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             error_type: #error_type,
             result_schema: #result_schema,
             error_schema: #error_schema,
+            requires: #requires,
         }
     }
 }

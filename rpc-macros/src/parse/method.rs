@@ -38,6 +38,7 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
         rust_name,
         wire_name: naming.wire_name(&name),
         name_span,
+        requires: options.requires.as_ref().map(|r| r.value.clone()),
         docs: attr::docs(&f.attrs),
         receiver,
         context,

@@ -1,0 +1,6 @@
+#[volley::rpc(requires = "admin")]
+pub trait Service {
+    async fn wipe(&self) -> volley::Result<()>;
+}
+
+fn main() {}
