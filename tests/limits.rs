@@ -381,3 +381,51 @@ async fn batches_up_to_max_batch_len_are_served_and_a_longer_one_gets_one_error(
     assert_eq!(raw.recv().await.as_array().map(Vec::len), Some(1));
     t(running.shutdown()).await;
 }
+
+#[tokio::test]
+async fn a_batch_the_peer_refuses_as_too_large_fails_at_once_and_only_that_batch() {
+    let calc = Calc::new();
+    let server = Server::builder()
+        .add_service(calc.clone().into_service())
+        .peer_config(PeerConfig::default().max_batch_len(3))
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let client = t(Client::connect(&running.ws_url())).await.unwrap();
+    // A batch of the allowed size whose calls wait on the server.
+    let started = calc.waiting.notified();
+    tokio::pin!(started);
+    started.as_mut().enable();
+    let peer = client.peer().clone();
+    let waiting = tokio::spawn(async move {
+        let batch = peer.batch().call("wait", &[7])?.call("add", &[1, 2])?;
+        batch.send().await
+    });
+    t(started).await;
+    // One too many elements: every call of that batch gets the server's -32010 at once.
+    let mut too_big = client.peer().batch();
+    for i in 0..4 {
+        too_big = too_big.call("add", &[i, 1]).unwrap();
+    }
+    let answers = t(too_big.send()).await.expect("answered, not timed out");
+    assert_eq!(answers.len(), 4);
+    for answer in answers {
+        match answer {
+            Err(Error::Remote(e)) => assert_eq!(e.code(), volley::codes::BATCH_TOO_LARGE),
+            other => panic!("expected -32010, got {other:?}"),
+        }
+    }
+    // The other batch is untouched and completes.
+    calc.gates
+        .lock()
+        .unwrap()
+        .remove(&7)
+        .unwrap()
+        .send(())
+        .unwrap();
+    let answers = t(waiting).await.unwrap().expect("the first batch");
+    assert_eq!(answers[0].as_ref().unwrap().get(), "7");
+    assert_eq!(answers[1].as_ref().unwrap().get(), "3");
+    assert_eq!(client.peer().pending_calls(), 0);
+    client.close();
+    t(running.shutdown()).await;
+}

@@ -215,10 +215,12 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
                     }),
                 ),
             };
-            let routed = id
-                .get()
-                .parse::<u64>()
-                .is_ok_and(|n| conn.shared().resolve(n, answer));
+            let routed = match (id.get().parse::<u64>(), answer) {
+                (Ok(n), answer) => conn.shared().resolve(n, answer),
+                // An error for no id: the refusal of a whole batch of ours, when one can be told.
+                (Err(_), Err(error)) if id.get() == "null" => conn.shared().fail_batch(&error),
+                _ => false,
+            };
             if !routed {
                 tracing::debug!(peer = %conn.peer.id(), id = id.get(), "response to no pending call; dropped");
             }

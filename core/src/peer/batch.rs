@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::Peer;
-use super::shared::CallGuard;
+use super::shared::{CallGuard, Shared};
 use crate::error::{Error, Result};
 use crate::message;
 use crate::params::encode_params;
@@ -80,6 +80,10 @@ impl<'p> Batch<'p> {
         if receivers.is_empty() && !self.peer.is_connected() {
             return Err(Error::Disconnected);
         }
+        let _tracked = guard.ids.first().map(|&first| {
+            shared.track_batch(self.entries.len(), guard.ids.clone());
+            TrackedBatch { shared, first }
+        });
         let is_call = !receivers.is_empty();
         let exchange = async {
             shared.send(frame, is_call).await?;
@@ -99,5 +103,17 @@ impl<'p> Batch<'p> {
         };
         guard.armed = false;
         res
+    }
+}
+
+/// Forgets a tracked batch however its call ends.
+struct TrackedBatch<'a> {
+    shared: &'a Shared,
+    first: u64,
+}
+
+impl Drop for TrackedBatch<'_> {
+    fn drop(&mut self) {
+        self.shared.untrack_batch(self.first);
     }
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CloseReason, PeerId};
 use crate::config::PeerConfig;
-use crate::error::{Error, ErrorObject, Result};
+use crate::error::{Error, ErrorObject, Result, codes};
 use crate::message;
 use crate::observe;
 use crate::state::State;
@@ -29,6 +29,8 @@ pub(crate) type Answer = std::result::Result<Box<RawValue>, ErrorObject>;
 struct Pending {
     open: bool,
     calls: HashMap<u64, oneshot::Sender<Answer>>,
+    /// Batches with calls still waiting: how many elements each had, and its call ids.
+    batches: Vec<(usize, Vec<u64>)>,
 }
 
 pub(crate) struct Shared {
@@ -87,6 +89,7 @@ impl Shared {
             pending: Mutex::new(Pending {
                 open: true,
                 calls: HashMap::new(),
+                batches: Vec::new(),
             }),
             out,
             closed: CancellationToken::new(),
@@ -168,6 +171,53 @@ impl Shared {
         Ok((id, rx))
     }
 
+    /// Notes a batch of `len` elements whose calls are `ids` (not empty), so a refusal of the
+    /// whole batch (an error with `id: null`) reaches its callers.
+    pub(super) fn track_batch(&self, len: usize, ids: Vec<u64>) {
+        lock(&self.pending).batches.push((len, ids));
+    }
+
+    /// Forgets the batch whose first call is `first`.
+    pub(super) fn untrack_batch(&self, first: u64) {
+        lock(&self.pending)
+            .batches
+            .retain(|(_, ids)| ids.first() != Some(&first));
+    }
+
+    /// Hands an error that answers no id (`id: null`) to the calls of the batch it refuses:
+    /// for "Batch too large" (-32010) the oldest batch of the size its data names
+    /// (`batch of N exceeds ...`), otherwise the only batch waiting. False when no batch can be
+    /// told.
+    pub(crate) fn fail_batch(&self, error: &ErrorObject) -> bool {
+        let size = (error.code() == codes::BATCH_TOO_LARGE)
+            .then(|| error.data())
+            .flatten()
+            .and_then(|data| serde_json::from_str::<String>(data.get()).ok())
+            .and_then(|text| {
+                let rest = text.strip_prefix("batch of ")?;
+                rest.split(' ').next()?.parse::<usize>().ok()
+            });
+        let mut pending = lock(&self.pending);
+        let index = match size {
+            Some(n) => pending.batches.iter().position(|(len, _)| *len == n),
+            None if pending.batches.len() == 1 => Some(0),
+            None => None,
+        };
+        let Some(index) = index else {
+            return false;
+        };
+        let (_, ids) = pending.batches.remove(index);
+        let waiting: Vec<_> = ids
+            .iter()
+            .filter_map(|id| pending.calls.remove(id))
+            .collect();
+        drop(pending);
+        for tx in waiting {
+            let _ = tx.send(Err(error.clone()));
+        }
+        true
+    }
+
     pub(super) fn forget(&self, id: u64) -> bool {
         lock(&self.pending).calls.remove(&id).is_some()
     }
@@ -202,5 +252,46 @@ impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::error_object;
+
+    fn shared() -> Shared {
+        let (tx, _rx) = mpsc::channel(8);
+        Shared::new(
+            PeerId(1),
+            tx,
+            PeerConfig::default(),
+            http::Extensions::new(),
+        )
+    }
+
+    #[test]
+    fn a_refused_batch_is_told_by_its_size_or_by_being_the_only_one() {
+        let shared = shared();
+        let (a, mut rx_a) = shared.register().unwrap();
+        let (b, mut rx_b) = shared.register().unwrap();
+        shared.track_batch(2, vec![a]);
+        shared.track_batch(5, vec![b]);
+        // Without a size, two batches cannot be told apart: nothing is failed.
+        let vague = error_object(codes::INVALID_REQUEST, None);
+        assert!(!shared.fail_batch(&vague));
+        // "batch of 5" names the second.
+        let sized = error_object(
+            codes::BATCH_TOO_LARGE,
+            "batch of 5 exceeds the limit of 3".to_owned(),
+        );
+        assert!(shared.fail_batch(&sized));
+        assert!(matches!(rx_b.try_recv(), Ok(Err(e)) if e.code() == codes::BATCH_TOO_LARGE));
+        assert!(rx_a.try_recv().is_err(), "the other batch still waits");
+        // Now only one batch waits: any error for no id is its answer.
+        assert!(shared.fail_batch(&vague));
+        assert!(matches!(rx_a.try_recv(), Ok(Err(e)) if e.code() == codes::INVALID_REQUEST));
+        assert!(!shared.fail_batch(&vague), "no batch left");
+        assert_eq!(shared.pending_len(), 0);
     }
 }
