@@ -1,7 +1,7 @@
 //! A server that terminates TLS and authenticates every upgrade, driven from Chromium
 //! (`tests/browser/auth.test.mjs`): `/docs?token=..` and volley.js's `connect(url, { token })`
 //! pass the token in the query, a session cookie works too, and an upgrade without either is
-//! refused. The screenshot lands in `target/artifacts/auth-docs.png`.
+//! refused; a guarded method shows its requirement. The screenshot lands in `target/artifacts/auth-docs.png`.
 //!
 //! Needs Node >= 20, `npm ci` in tests/browser and /usr/bin/chromium; without them it prints
 //! `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
@@ -17,6 +17,22 @@ use volley_testing::browser;
 
 const TOKEN: &str = "s3cret token";
 
+/// A guarded method, for the requirement badge on `/docs`.
+#[volley::rpc]
+pub trait Admin {
+    /// Wipes everything.
+    #[rpc(requires = "admin")]
+    async fn wipe(&self) -> volley::Result<()>;
+}
+
+struct Wiper;
+
+impl Admin for Wiper {
+    async fn wipe(&self) -> volley::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn a_token_in_the_query_or_a_cookie_reaches_a_tls_server_from_chromium() {
     if !browser::ready() {
@@ -28,6 +44,7 @@ async fn a_token_in_the_query_or_a_cookie_reaches_a_tls_server_from_chromium() {
         .expect("a TLS identity");
     let server = Server::builder()
         .add_service(Calc::new().into_service())
+        .add_service(Wiper.into_service())
         .add_remote_service::<BrowserClient>()
         .authenticate(|handshake: Handshake| async move {
             let token = handshake

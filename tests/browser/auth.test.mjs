@@ -19,6 +19,8 @@ async function main() {
     const res = await page.goto(`${base}/docs?token=${encodeURIComponent(TOKEN)}`);
     assert(res && res.status() === 200, `GET /docs answered ${res && res.status()}`);
     await page.locator('[data-testid="connection"][data-state="open"]').waitFor();
+    // A guarded method says what it requires.
+    await page.locator('.badge.requires', { hasText: 'requires admin' }).first().waitFor();
     await screenshot(page, 'auth-docs');
   });
 
