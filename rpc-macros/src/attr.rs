@@ -269,7 +269,7 @@ mod tests {
         ));
         assert_eq!(
             errors,
-            ["unknown method option `foo`; expected `name` or `notification`"]
+            ["unknown method option `foo`; expected `name`, `notification` or `requires`"]
         );
         let errors = method_messages(quote!(
             async fn a(&self, #[rpc(foo)] x: u8) -> R;
