@@ -298,3 +298,27 @@ async fn the_client_has_claims_of_its_own_and_sees_the_servers_answer() {
     client.close();
     t(running.shutdown()).await;
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_the_handshake_is_given_up_on_at_the_connect_timeout() {
+    let listener = t(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .await
+        .expect("bind");
+    let url = format!("ws://{}/ws", listener.local_addr().expect("address"));
+    // Accepts the TCP connection and then says nothing.
+    let silent = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.expect("accept");
+        std::future::pending::<()>().await;
+        drop(socket);
+    });
+    let deadline = std::time::Duration::from_millis(200);
+    let error = t(Client::builder().connect_timeout(deadline).connect(&url))
+        .await
+        .expect_err("no handshake");
+    assert!(
+        matches!(error, ConnectError::Timeout(d) if d == deadline),
+        "{error}"
+    );
+    assert_eq!(error.to_string(), "connect timed out after 200ms");
+    silent.abort();
+}
