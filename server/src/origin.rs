@@ -43,14 +43,7 @@ impl OriginPolicy {
 
     /// The server's own origin as this request reached it.
     fn own_origin(&self, headers: &HeaderMap, tls: bool) -> Option<String> {
-        let text = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| first_value(headers, name);
         let forwarded = self
             .behind_proxy
             .then(|| text("forwarded").map(parse_forwarded))
@@ -67,6 +60,17 @@ impl OriginPolicy {
             .or_else(|| text(header::HOST.as_str()).map(str::to_owned))?;
         normalise(&format!("{scheme}://{host}"))
     }
+}
+
+/// The first value of header `name` (before any comma: proxies append theirs), trimmed; `None`
+/// when absent or empty.
+pub(crate) fn first_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// `proto` and `host` of the first element of a `Forwarded` header (RFC 7239).

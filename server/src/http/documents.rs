@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::origin::first_value;
 use crate::server::Server;
 
 /// Where the AsyncAPI document is served, relative to the router's root.
@@ -55,14 +56,7 @@ pub(crate) fn request_url(
     headers: &HeaderMap,
     route: &str,
 ) -> String {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
+    let header = |name: &str| first_value(headers, name);
     let host = header("x-forwarded-host")
         .or_else(|| header(header::HOST.as_str()))
         .map(str::to_owned)
