@@ -253,7 +253,10 @@ async fn handlers_keep_state_per_connection_dropped_when_it_closes() {
         1,
         "a's rooms were dropped with it"
     );
-    assert!(server_side_a.state::<Vec<String>>().is_none());
+    assert!(
+        server_side_a.take_state::<Rooms>().is_none(),
+        "nothing of a's state is left"
+    );
     assert_eq!(
         t(account_b.join("news".into())).await.unwrap(),
         ["music", "news"]
