@@ -74,10 +74,22 @@ pub enum Error {
     /// Reconnect (or wait for the peer to reconnect) and call again if the call is idempotent.
     #[error("peer disconnected")]
     Disconnected,
+    /// No connection is up right now and the session cannot resume (the client is
+    /// reconnecting, or the server's socket was lost without resumption): the call was not
+    /// sent. Fails at once, or after the client's `wait_for_connection` bound.
+    #[error("not connected (reconnecting)")]
+    NotConnected,
+    /// The connection was lost, and the session it belonged to had expired when the client
+    /// came back (the server kept it for its grace period only): the call may or may not have
+    /// run on the other side. The client now runs on a new session.
+    #[error("the session expired before the connection came back")]
+    SessionExpired,
     /// No answer came within the call's deadline. The call was withdrawn and `rpc.cancel` sent.
     #[error("call timed out after {0:?}")]
     Timeout(Duration),
-    /// The call was cancelled locally (for example its handler's own request was cancelled).
+    /// The call was cancelled locally: the handler that made it was itself cancelled (its
+    /// caller sent `rpc.cancel`, or its connection closed), so the call was withdrawn and
+    /// `rpc.cancel` sent to the peer.
     #[error("call cancelled")]
     Cancelled,
     /// The outgoing queue is full and the call was made with `try_` semantics.
@@ -105,9 +117,14 @@ impl Error {
         }
     }
 
-    /// True when the connection was lost before the answer came.
+    /// True when no answer came because of the connection: it was lost before the answer
+    /// came ([`Error::Disconnected`], [`Error::SessionExpired`]) or was down when the call was
+    /// made ([`Error::NotConnected`]).
     pub fn is_disconnected(&self) -> bool {
-        matches!(self, Error::Disconnected)
+        matches!(
+            self,
+            Error::Disconnected | Error::NotConnected | Error::SessionExpired
+        )
     }
 
     /// True when the call ran out of time.

@@ -24,6 +24,7 @@ pub mod params;
 mod peer;
 #[doc(hidden)]
 pub mod private;
+pub mod resume;
 mod running;
 mod service;
 mod state;
@@ -32,7 +33,7 @@ pub mod transport;
 pub use config::PeerConfig;
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
-pub use peer::{Batch, CloseReason, Peer, PeerId, RemoteService};
+pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
 pub use service::{Authorizer, DuplicateMethodError, Service};
 pub use state::Claims;
 

@@ -43,6 +43,14 @@ impl Running {
         }
     }
 
+    /// Cancels every running request.
+    pub(crate) fn cancel_all(&self) {
+        let by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, token) in by_id.values().flatten() {
+            token.cancel();
+        }
+    }
+
     /// Cancels every running request with this id.
     pub(crate) fn cancel(&self, id: &RawValue) {
         let by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,9 +1,14 @@
-//! The per-connection engine: one reader (`read.rs`), one writer (`write.rs`), a bounded
-//! dispatcher. It touches the transport only through a `Stream` of [`Inbound`] frames and a
-//! [`Transport`].
+//! The per-connection engine: for each socket one reader (`read.rs`) and one writer
+//! (`write.rs`), a bounded dispatcher, and a session (`session.rs`) that can carry the
+//! connection across sockets. It touches the transport only through a `Stream` of
+//! [`Inbound`] frames and a [`Transport`].
 
 mod read;
+mod replay;
+mod session;
 mod write;
+
+pub use session::{Attach, IncomingFrames, Link, OnLoss, Session, SessionOptions};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +27,7 @@ use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{CloseReason, Peer, Queued, Shared};
+use crate::peer::{CloseReason, HANDLER_CANCEL, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -31,7 +36,8 @@ use jsonrpsee_types::Params;
 
 static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
 
-/// Starts the engine for one established connection and returns its [`Peer`].
+/// Starts the engine for one established connection and returns its [`Peer`]: plain
+/// JSON-RPC, ending with the socket.
 ///
 /// `incoming` yields the transport's frames; `transport` writes. `service` is what this side
 /// serves; `extensions` become the connection's extensions (see [`Context::extensions`]).
@@ -47,9 +53,61 @@ where
     St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
 {
+    let incoming = incoming.map(|r| r.map_err(|e| BoxError::from(e.to_string())));
+    let link = Link::new(
+        incoming,
+        transport,
+        Attach::Fresh {
+            numbered: false,
+            hello: None,
+            expired: false,
+        },
+    );
+    start(
+        link,
+        None,
+        service,
+        config,
+        extensions,
+        SessionOptions::new(OnLoss::End),
+    )
+}
+
+/// Starts the engine on a first socket, as a session that can take others
+/// ([`Session::attach`]) as `options` say.
+pub fn spawn_session<T: Transport>(
+    first: Link<T>,
+    service: Service,
+    config: PeerConfig,
+    extensions: http::Extensions,
+    options: SessionOptions,
+) -> Session<T> {
+    let (links_tx, links_rx) = mpsc::channel(1);
+    let peer = start(first, Some(links_rx), service, config, extensions, options);
+    Session::new(peer, links_tx)
+}
+
+fn start<T: Transport>(
+    first: Link<T>,
+    links: Option<mpsc::Receiver<Link<T>>>,
+    service: Service,
+    config: PeerConfig,
+    extensions: http::Extensions,
+    options: SessionOptions,
+) -> Peer {
     let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
     let limit = config.max_concurrent_requests.max(1);
     let peer = Peer::new(tx, config, extensions);
+    {
+        let shared = &peer.shared;
+        *shared
+            .wait_for_link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = options.wait_for_link;
+        shared
+            .max_resends
+            .store(u64::from(options.max_resends), Ordering::Relaxed);
+    }
     let conn = Arc::new(Conn {
         peer: peer.clone(),
         service,
@@ -59,8 +117,7 @@ where
     });
     tracing::info!(peer = %peer.id(), remote = ?peer.extensions().get::<std::net::SocketAddr>(), "connection opened");
     observe::connection_opened();
-    tokio::spawn(write::write_loop(peer.shared.clone(), rx, transport));
-    tokio::spawn(read::read_loop(conn, incoming));
+    tokio::spawn(session::run(conn, rx, links, first, options));
     peer
 }
 
@@ -87,6 +144,22 @@ where
     )
 }
 
+/// A WebSocket of any library as a [`Link`] for a [`Session`] (see [`spawn_websocket`]).
+pub fn websocket_link<W, S>(socket: S, attach: Attach) -> Link<WsTransport<W, S>>
+where
+    W: WsMessages,
+    S: Stream<Item = Result<W::Message, W::Error>> + Sink<W::Message> + Send + Unpin + 'static,
+    <S as Sink<W::Message>>::Error: Into<BoxError>,
+{
+    let (sink, stream) = socket.split();
+    let incoming = inbound::<W>(stream).map(|r| r.map_err(|e| BoxError::from(e.to_string())));
+    Link::new(incoming, WsSink::<_, W>::new(sink), attach)
+}
+
+/// The writing half of a WebSocket `S` of the library `W`, as a [`Transport`].
+pub type WsTransport<W, S> =
+    WsSink<futures_util::stream::SplitSink<S, <W as WsMessages>::Message>, W>;
+
 struct Conn {
     peer: Peer,
     service: Service,
@@ -103,13 +176,15 @@ impl Conn {
         &self.peer.shared
     }
 
-    /// Queues an answer. Nothing new is queued once the connection is closing: the peer no
-    /// longer waits for answers (its calls have failed with Disconnected), and the writer is
-    /// finishing. An answer that finds no room for `write_stall_timeout` means the peer is
-    /// not reading: the connection closes with 1008.
-    async fn send(&self, frame: String) {
+    /// Queues an answer for the socket `generation` it was asked on. Nothing new is queued
+    /// once the connection is closing (the peer no longer waits for answers: its calls have
+    /// failed with Disconnected, and the writer is finishing), nor for a socket that was lost
+    /// and replaced without resuming. An answer that finds no room for `write_stall_timeout`
+    /// while a socket is attached means the peer is not reading: the connection closes with
+    /// 1008. Between sockets of a resumable session it waits (the grace bounds that).
+    async fn send(&self, frame: String, generation: u64) {
         let shared = self.shared();
-        if shared.closed.is_cancelled() {
+        if shared.closed.is_cancelled() || shared.generation.load(Ordering::Acquire) != generation {
             return;
         }
         let queued = Queued {
@@ -121,17 +196,33 @@ impl Conn {
             Err(TrySendError::Full(queued)) => queued.text,
         };
         let stall = shared.config.write_stall_timeout;
-        if tokio::time::timeout(stall, shared.send(frame, false))
-            .await
-            .is_err()
-        {
-            tracing::info!(peer = %shared.id, ?stall, "the peer does not read its answers; closing");
-            observe::stall_close();
-            shared.shutdown(CloseReason {
-                code: 1008,
-                reason: "the peer does not read its answers".to_owned(),
-            });
+        loop {
+            let room = tokio::select! {
+                biased;
+                _ = shared.closed.cancelled() => return,
+                room = tokio::time::timeout(stall, shared.out.reserve()) => room,
+            };
+            match room {
+                Ok(Ok(permit)) => {
+                    if shared.generation.load(Ordering::Acquire) == generation {
+                        permit.send(Queued {
+                            text: frame,
+                            is_call: false,
+                        });
+                    }
+                    return;
+                }
+                Ok(Err(_)) => return,
+                Err(_) if !shared.is_link_up() => continue,
+                Err(_) => break,
+            }
         }
+        tracing::info!(peer = %shared.id, ?stall, "the peer does not read its answers; closing");
+        observe::stall_close();
+        shared.shutdown(CloseReason {
+            code: 1008,
+            reason: "the peer does not read its answers".to_owned(),
+        });
     }
 
     /// Acts on `rpc.cancel`: cancels every running request with the id it names.
@@ -154,7 +245,9 @@ impl Conn {
         cx: Context,
     ) -> dispatch::Reply {
         let _slot = self.slots.acquire().await;
-        dispatch::invoke(&self.service, self.conn_id, target, params, id, cx).await
+        let cancel = cx.cancellation().clone();
+        let run = dispatch::invoke(&self.service, self.conn_id, target, params, id, cx);
+        HANDLER_CANCEL.scope(cancel, run).await
     }
 
     /// Runs one request or notification to completion and returns its response frame.

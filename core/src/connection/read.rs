@@ -3,6 +3,7 @@
 //! silent peer.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use futures_util::{Stream, StreamExt};
 use serde_json::value::RawValue;
@@ -10,18 +11,23 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Conn;
-use super::write::{keepalive_timer, tick};
+use super::write::{LinkCtl, Lost, keepalive_timer, tick};
 use crate::builtin;
 use crate::dispatch::{Incoming, Target};
-use crate::error::{ErrorObject, codes, error_object};
+use crate::error::{Error, ErrorObject, codes, error_object};
 use crate::message::{self, Frame, Message};
 use crate::observe;
 use crate::peer::CloseReason;
+use crate::resume::{self, ACK_EVERY};
 use crate::transport::Inbound;
 use jsonrpsee_types::Params;
 
-pub(super) async fn read_loop<St, E>(conn: Arc<Conn>, mut incoming: St)
-where
+pub(super) async fn read_loop<St, E>(
+    conn: Arc<Conn>,
+    mut incoming: St,
+    ctl: Arc<LinkCtl>,
+    numbered: bool,
+) where
     St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
 {
@@ -30,46 +36,63 @@ where
     let mut keepalive = keepalive_timer(every);
     // Only this task reads frames, so when the last one arrived is its own business.
     let mut last_seen = Instant::now();
-    let reason = loop {
+    let lost = loop {
         let next = tokio::select! {
             biased;
             _ = closed.cancelled() => return,
+            _ = ctl.lost.cancelled() => return,
             n = incoming.next() => n,
             _ = tick(&mut keepalive) => {
                 let quiet = last_seen.elapsed();
                 match every {
-                    Some(every) if quiet > every * 2 => break CloseReason {
-                        code: 1006,
-                        reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                    Some(every) if quiet > every * 2 => break Lost {
+                        reason: CloseReason {
+                            code: 1006,
+                            reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                        },
+                        clean: false,
+                        writable: true,
                     },
                     _ => continue,
                 }
             }
         };
+        let abnormal = |reason: String| Lost {
+            reason: CloseReason { code: 1006, reason },
+            clean: false,
+            writable: true,
+        };
         match next {
-            None => {
-                break CloseReason {
-                    code: 1006,
-                    reason: "connection lost".into(),
-                };
-            }
-            Some(Err(e)) => {
-                break CloseReason {
-                    code: 1006,
-                    reason: format!("read failed: {e}"),
-                };
-            }
+            None => break abnormal("connection lost".into()),
+            Some(Err(e)) => break abnormal(format!("read failed: {e}")),
             Some(Ok(Inbound::Close(r))) => {
-                break r.unwrap_or(CloseReason {
+                let reason = r.unwrap_or(CloseReason {
                     code: 1005,
                     reason: String::new(),
                 });
+                // 1006 is never sent in a close frame: the transport lost the connection.
+                let clean = reason.code != 1006;
+                break Lost {
+                    reason,
+                    clean,
+                    writable: true,
+                };
             }
             Some(Ok(Inbound::Other)) => {}
             Some(Ok(Inbound::Data(bytes))) => {
                 observe::received(bytes.len());
-                if !on_frame(&conn, &bytes, &closed).await {
-                    return;
+                match on_frame(&conn, &bytes, &closed).await {
+                    Read::Closed => return,
+                    Read::Control => {}
+                    Read::Counted if numbered => {
+                        let shared = conn.shared();
+                        let received = shared.received.fetch_add(1, Ordering::AcqRel) + 1;
+                        let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
+                        if owed == 1 || owed >= ACK_EVERY {
+                            ctl.ack_due.notify_one();
+                        }
+                    }
+                    Read::Counted => {}
                 }
             }
         }
@@ -77,8 +100,18 @@ where
         // not the peer's silence.
         last_seen = Instant::now();
     };
-    tracing::debug!(peer = %conn.peer.id(), code = reason.code, reason = %reason.reason, "connection ended");
-    conn.shared().shutdown(reason);
+    tracing::debug!(peer = %conn.peer.id(), code = lost.reason.code, reason = %lost.reason.reason, "socket ended");
+    ctl.lose(lost);
+}
+
+/// What reading one frame came to.
+enum Read {
+    /// A frame of the conversation (counted on a resumable session).
+    Counted,
+    /// The session extension's own frame (`rpc.ack`, `rpc.session`): not counted.
+    Control,
+    /// The connection closed while the frame waited for a dispatch slot.
+    Closed,
 }
 
 /// Waits for `n` admissions; `None` when the connection closed meanwhile.
@@ -94,35 +127,37 @@ async fn admit(
     }
 }
 
-/// Handles one frame; false when the connection closed while waiting for a dispatch slot.
-async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> bool {
+/// Handles one frame.
+async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> Read {
     let max = conn.shared().config.max_batch_len;
+    let generation = conn.shared().generation.load(Ordering::Acquire);
     let frame = match message::parse_frame(bytes, max) {
         Ok(f) => f,
         Err(err) => {
-            conn.send(message::failure(None, &err)).await;
-            return true;
+            conn.send(message::failure(None, &err), generation).await;
+            return Read::Counted;
         }
     };
     match frame {
         Frame::Single(raw) => match classify_owned(conn, raw) {
-            Step::Done => true,
+            Step::Control => Read::Control,
+            Step::Done => Read::Counted,
             Step::Reply(frame) => {
-                conn.send(frame).await;
-                true
+                conn.send(frame, generation).await;
+                Read::Counted
             }
             Step::Dispatch(item) => {
                 let Some(permit) = admit(conn, closed, 1).await else {
-                    return false;
+                    return Read::Closed;
                 };
                 let conn = conn.clone();
                 tokio::spawn(async move {
                     if let Some(frame) = conn.run(item).await {
-                        conn.send(frame).await;
+                        conn.send(frame, generation).await;
                     }
                     drop(permit);
                 });
-                true
+                Read::Counted
             }
         },
         Frame::TooLarge(len) => {
@@ -130,36 +165,36 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 codes::BATCH_TOO_LARGE,
                 format!("batch of {len} exceeds the limit of {max}"),
             );
-            conn.send(message::failure(None, &err)).await;
-            true
+            conn.send(message::failure(None, &err), generation).await;
+            Read::Counted
         }
         Frame::Batch(items) => {
             if items.is_empty() {
                 let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
-                conn.send(message::failure(None, &err)).await;
-                return true;
+                conn.send(message::failure(None, &err), generation).await;
+                return Read::Counted;
             }
             let mut replies = Vec::new();
             let mut work = Vec::new();
             for raw in items {
                 match classify_owned(conn, raw) {
-                    Step::Done => {}
+                    Step::Done | Step::Control => {}
                     Step::Reply(f) => replies.push(f),
                     Step::Dispatch(item) => work.push(item),
                 }
             }
             if work.is_empty() {
                 if !replies.is_empty() {
-                    conn.send(join_batch(replies)).await;
+                    conn.send(join_batch(replies), generation).await;
                 }
-                return true;
+                return Read::Counted;
             }
             // A batch is admitted for its elements (up to the whole admission), and each element
             // takes a running slot of its own, so batching does not get around the limit.
             let slots =
                 u32::try_from(work.len().min(conn.shared().admission_limit)).unwrap_or(u32::MAX);
             let Some(permit) = admit(conn, closed, slots).await else {
-                return false;
+                return Read::Closed;
             };
             let conn = conn.clone();
             tokio::spawn(async move {
@@ -167,11 +202,11 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                     futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
                 replies.extend(outs.into_iter().flatten());
                 if !replies.is_empty() {
-                    conn.send(join_batch(replies)).await;
+                    conn.send(join_batch(replies), generation).await;
                 }
                 drop(permit);
             });
-            true
+            Read::Counted
         }
     }
 }
@@ -195,6 +230,8 @@ fn owned_params(params: Option<&RawValue>) -> Params<'static> {
 }
 
 enum Step {
+    /// The session extension's own notification, handled.
+    Control,
     Done,
     Reply(String),
     Dispatch(Incoming),
@@ -216,7 +253,7 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
                 ),
             };
             let routed = match (id.get().parse::<u64>(), answer) {
-                (Ok(n), answer) => conn.shared().resolve(n, answer),
+                (Ok(n), answer) => conn.shared().resolve(n, answer.map_err(Error::Remote)),
                 // An error for no id: the refusal of a whole batch of ours, when one can be told.
                 (Err(_), Err(error)) if id.get() == "null" => conn.shared().fail_batch(&error),
                 _ => false,
@@ -229,6 +266,16 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
         Message::Notification { method, params } if method == builtin::CANCEL => {
             conn.cancel_incoming(params);
             Step::Done
+        }
+        Message::Notification { method, params } if resume::is_control(&method) => {
+            if method == resume::ACK
+                && let Some(n) = resume::ack_count(params)
+            {
+                let shared = conn.shared();
+                shared.peer_acked.fetch_max(n, Ordering::AcqRel);
+                shared.acked.notify_one();
+            }
+            Step::Control
         }
         Message::Notification { method, .. } if conn.shared().is_draining() => {
             tracing::debug!(peer = %conn.peer.id(), %method, "notification while draining; dropped");

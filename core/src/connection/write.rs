@@ -1,20 +1,62 @@
-//! The writer: drains the outgoing queue, writes every ready frame, flushes once; pings for
-//! keepalive; on close, writes what was queued and the close frame within a grace period.
+//! The writer of one socket: drains the outgoing queue and writes every ready frame with one
+//! flush; on a resumable session it numbers and keeps each frame ([`Replay`]) and
+//! acknowledges the peer's; it pings for keepalive. When the connection ends it writes what
+//! was queued and the close frame within a grace period.
 
-use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::replay::Replay;
 use crate::observe;
 use crate::peer::{CloseReason, Queued, Shared};
+use crate::resume::{self, ACK_DELAY, ACK_EVERY};
 use crate::transport::{BoxError, Transport};
 
 /// How long the writer keeps trying once the connection is closing (a peer that stopped
 /// reading must not hold a connection open).
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
+pub(super) const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How one socket was lost.
+#[derive(Debug, Clone)]
+pub(super) struct Lost {
+    pub(super) reason: CloseReason,
+    /// The peer closed it on purpose (a close frame, or a protocol error): a resumable
+    /// session ends too.
+    pub(super) clean: bool,
+    /// Whether the socket may still take a close frame.
+    pub(super) writable: bool,
+}
+
+/// What the reader and writer of one socket share.
+#[derive(Default)]
+pub(super) struct LinkCtl {
+    /// Cancelled when the socket is lost (either half noticed) or replaced.
+    pub(super) lost: CancellationToken,
+    why: Mutex<Option<Lost>>,
+    /// The reader has counted frames that want an acknowledgement.
+    pub(super) ack_due: Notify,
+}
+
+impl LinkCtl {
+    /// Records why the socket was lost (the first reason wins) and stops both halves.
+    pub(super) fn lose(&self, lost: Lost) {
+        let mut why = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        if why.is_none() {
+            *why = Some(lost);
+        }
+        drop(why);
+        self.lost.cancel();
+    }
+
+    pub(super) fn why(&self) -> Option<Lost> {
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
 
 /// Runs a transport operation; once the connection is closing it gets [`CLOSE_GRACE`] more.
 async fn guarded(
@@ -51,61 +93,184 @@ pub(super) async fn tick(timer: &mut Option<tokio::time::Interval>) {
     }
 }
 
-/// Ends the connection after the socket refused a write (1006: nothing more can be sent).
-fn write_failed(shared: &Shared, what: &str, e: &BoxError) {
-    tracing::debug!(peer = %shared.id, error = %e, "{what} failed; closing");
-    shared.shutdown(CloseReason {
-        code: 1006,
-        reason: format!("write failed: {e}"),
-    });
-}
-
-/// Marks the writer finished however it ends.
-struct Finished(CancellationToken);
-
-impl Drop for Finished {
-    fn drop(&mut self) {
-        self.0.cancel();
+/// Sleeps until `at`, or for ever when there is no deadline.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
-pub(super) async fn write_loop(
-    shared: Arc<Shared>,
-    mut rx: mpsc::Receiver<Queued>,
-    mut transport: impl Transport,
-) {
-    let _finished = Finished(shared.finished.clone());
-    let closed = shared.closed.clone();
-    let mut healthy = true;
-    let mut keepalive = keepalive_timer(shared.config.ping_interval);
-    loop {
-        let first = tokio::select! {
-            biased;
-            m = rx.recv() => m,
-            _ = closed.cancelled() => None,
-            _ = tick(&mut keepalive) => {
-                if let Err(e) = guarded(&closed, transport.ping()).await {
-                    write_failed(&shared, "ping", &e);
-                    healthy = false;
-                    break;
-                }
-                continue;
+/// Why [`pump`] returned.
+pub(super) enum PumpEnd {
+    /// The connection ended (closed by either side, or failed for good).
+    SessionClosed,
+    /// This socket was lost or replaced; the reason is in the [`LinkCtl`].
+    Lost,
+}
+
+/// The socket's writer state between calls.
+pub(super) struct Writer<'a, T> {
+    pub(super) shared: &'a Shared,
+    pub(super) transport: &'a mut T,
+    pub(super) replay: &'a mut Replay,
+    pub(super) ctl: &'a LinkCtl,
+    /// When the acknowledgement of frames received so far is due.
+    ack_at: Option<Instant>,
+}
+
+impl<'a, T: Transport> Writer<'a, T> {
+    pub(super) fn new(
+        shared: &'a Shared,
+        transport: &'a mut T,
+        replay: &'a mut Replay,
+        ctl: &'a LinkCtl,
+    ) -> Self {
+        Self {
+            shared,
+            transport,
+            replay,
+            ctl,
+            ack_at: None,
+        }
+    }
+
+    /// Records a failed write as the socket's loss.
+    fn failed(&self, what: &str, e: &BoxError) -> PumpEnd {
+        tracing::debug!(peer = %self.shared.id, error = %e, "{what} failed");
+        self.ctl.lose(Lost {
+            reason: CloseReason {
+                code: 1006,
+                reason: format!("write failed: {e}"),
+            },
+            clean: false,
+            writable: false,
+        });
+        PumpEnd::Lost
+    }
+
+    /// Writes a frame that is not counted (a hello, an acknowledgement), unflushed.
+    async fn feed_uncounted(&mut self, frame: String) -> Result<(), BoxError> {
+        observe::sent(frame.len());
+        guarded(&self.shared.closed, self.transport.feed(frame)).await
+    }
+
+    /// Writes a counted frame, numbering and keeping it first on a resumable session.
+    async fn feed(&mut self, frame: String) -> Result<(), BoxError> {
+        self.replay.record(&frame);
+        self.feed_uncounted(frame).await
+    }
+
+    /// Adds an acknowledgement of everything received so far, when one is owed.
+    async fn feed_ack(&mut self) -> Result<(), BoxError> {
+        self.ack_at = None;
+        let received = self.shared.received.load(Ordering::Acquire);
+        if received == self.shared.ack_sent.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.shared.ack_sent.store(received, Ordering::Release);
+        self.feed_uncounted(resume::ack_frame(received)).await
+    }
+
+    /// What starts a socket, before the queue: the hello (uncounted), the re-sent idempotent
+    /// calls of a new session, and on a resumed one every frame the peer has not received.
+    /// `Err` when the socket was lost meanwhile (recorded in the [`LinkCtl`]).
+    pub(super) async fn start(
+        &mut self,
+        hello: Option<String>,
+        resend: Vec<String>,
+    ) -> Result<(), PumpEnd> {
+        let mut result = Ok(());
+        if let Some(hello) = hello {
+            result = self.feed_uncounted(hello).await;
+        }
+        for frame in resend {
+            if result.is_ok() {
+                result = self.feed(frame).await;
             }
-        };
-        let Some(first) = first else {
-            break;
-        };
-        observe::sent(first.text.len());
-        let mut result = guarded(&closed, transport.feed(first.text)).await;
+        }
+        let again: Vec<String> = self.replay.unacked().map(str::to_owned).collect();
+        for frame in again {
+            if result.is_ok() {
+                observe::sent(frame.len());
+                result = guarded(&self.shared.closed, self.transport.feed(frame)).await;
+            }
+        }
+        if result.is_ok() {
+            result = guarded(&self.shared.closed, self.transport.flush()).await;
+        }
+        result.map_err(|e| self.failed("write", &e))
+    }
+
+    /// Writes queued frames until the connection ends or the socket is lost.
+    pub(super) async fn pump(&mut self, rx: &mut mpsc::Receiver<Queued>) -> PumpEnd {
+        let shared = self.shared;
+        let closed = shared.closed.clone();
+        let mut keepalive = keepalive_timer(shared.config.ping_interval);
+        loop {
+            if self.replay.is_numbered() {
+                self.replay.ack(shared.peer_acked.load(Ordering::Acquire));
+                shared
+                    .replay_bytes
+                    .store(self.replay.bytes(), Ordering::Relaxed);
+            }
+            let room = self.replay.has_room();
+            let first = tokio::select! {
+                biased;
+                _ = closed.cancelled() => return PumpEnd::SessionClosed,
+                _ = self.ctl.lost.cancelled() => return PumpEnd::Lost,
+                _ = self.ctl.ack_due.notified() => {
+                    let received = shared.received.load(Ordering::Acquire);
+                    let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
+                    if owed >= ACK_EVERY {
+                        self.ack_at = Some(Instant::now());
+                    } else if owed > 0 && self.ack_at.is_none() {
+                        self.ack_at = Some(Instant::now() + ACK_DELAY);
+                    }
+                    continue;
+                }
+                _ = until(self.ack_at) => {
+                    let mut result = self.feed_ack().await;
+                    if result.is_ok() {
+                        result = guarded(&closed, self.transport.flush()).await;
+                    }
+                    if let Err(e) = result {
+                        return self.failed("acknowledgement", &e);
+                    }
+                    continue;
+                }
+                // The replay buffer is full: wait for the peer's acknowledgement.
+                _ = shared.acked.notified(), if !room => continue,
+                m = rx.recv(), if room => match m {
+                    Some(q) => q,
+                    None => return PumpEnd::SessionClosed,
+                },
+                _ = tick(&mut keepalive) => {
+                    if let Err(e) = guarded(&closed, self.transport.ping()).await {
+                        return self.failed("ping", &e);
+                    }
+                    continue;
+                }
+            };
+            if let Err(e) = self.write_ready(first, rx).await {
+                return self.failed("write", &e);
+            }
+        }
+    }
+
+    /// Writes `first` and whatever else is ready, then flushes once.
+    async fn write_ready(
+        &mut self,
+        first: Queued,
+        rx: &mut mpsc::Receiver<Queued>,
+    ) -> Result<(), BoxError> {
+        self.feed(first.text).await?;
         // Coalesce: take whatever is queued; then let the other ready tasks (handlers about to
         // answer) run once and take what they queued, so one flush carries many frames.
         let mut yielded = false;
-        while result.is_ok() {
+        while self.replay.has_room() {
             match rx.try_recv() {
-                Ok(q) => {
-                    observe::sent(q.text.len());
-                    result = guarded(&closed, transport.feed(q.text)).await;
-                }
+                Ok(q) => self.feed(q.text).await?,
                 Err(_) if !yielded => {
                     yielded = true;
                     tokio::task::yield_now().await;
@@ -113,19 +278,23 @@ pub(super) async fn write_loop(
                 Err(_) => break,
             }
         }
-        if result.is_ok() {
-            result = guarded(&closed, transport.flush()).await;
+        if self.ack_at.is_some() {
+            self.feed_ack().await?;
         }
-        if let Err(e) = result {
-            write_failed(&shared, "write", &e);
-            healthy = false;
-            break;
-        }
+        guarded(&self.shared.closed, self.transport.flush()).await
     }
-    // Closing: write what was already queued (answers, a last notification; not requests,
-    // whose callers were told `Disconnected`), then the close frame, all within the grace.
+}
+
+/// Closing: write what was already queued (answers, a last notification; not requests,
+/// whose callers were told `Disconnected`), then the close frame, all within the grace.
+pub(super) async fn finish(
+    shared: &Shared,
+    rx: &mut mpsc::Receiver<Queued>,
+    transport: &mut impl Transport,
+    writable: bool,
+) {
     let finish = async {
-        if healthy {
+        if writable {
             while let Ok(q) = rx.try_recv() {
                 if !q.is_call && transport.feed(q.text).await.is_err() {
                     return;

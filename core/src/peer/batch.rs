@@ -67,7 +67,7 @@ impl<'p> Batch<'p> {
                 frame.push(',');
             }
             let id = if *is_call {
-                let (id, rx) = shared.register()?;
+                let (id, rx) = shared.register(None)?;
                 guard.ids.push(id);
                 receivers.push(rx);
                 Some(id)
@@ -89,11 +89,7 @@ impl<'p> Batch<'p> {
             shared.send(frame, is_call).await?;
             let mut out = Vec::with_capacity(receivers.len());
             for rx in receivers {
-                out.push(match rx.await {
-                    Ok(Ok(v)) => Ok(v),
-                    Ok(Err(obj)) => Err(Error::Remote(obj)),
-                    Err(_) => Err(Error::Disconnected),
-                });
+                out.push(rx.await.unwrap_or(Err(Error::Disconnected)));
             }
             Ok(out)
         };

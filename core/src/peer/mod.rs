@@ -40,6 +40,51 @@ impl fmt::Display for PeerId {
 
 static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
 
+/// Whether a connection has a socket right now. A plain connection goes from `Up` to
+/// `Closed`; a resumable or reconnecting one can be `Down` for a while in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkState {
+    /// A socket is attached: frames flow.
+    Up,
+    /// The socket was lost (the reason); the connection waits for a new one.
+    Down(CloseReason),
+    /// The connection has ended for good.
+    Closed(CloseReason),
+}
+
+/// Options for one call ([`Peer::request_with`]); the generated stubs set them from the
+/// method's `#[rpc(timeout = .., idempotent)]`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The deadline; the connection's `request_timeout` when `None`.
+    pub timeout: Option<Duration>,
+    /// The call may run more than once: when the connection is lost and comes back without
+    /// resuming, it is re-sent instead of failing with [`Error::Disconnected`].
+    pub idempotent: bool,
+}
+
+impl CallOptions {
+    /// Sets the deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Marks the call idempotent.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+}
+
+tokio::task_local! {
+    /// The cancellation of the handler running on this task: calls it makes end with
+    /// [`Error::Cancelled`] when it is cancelled.
+    pub(crate) static HANDLER_CANCEL: tokio_util::sync::CancellationToken;
+}
+
 /// Why a connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseReason {
@@ -113,9 +158,21 @@ impl Peer {
         self.shared.state.remove()
     }
 
-    /// Whether the connection is still open.
+    /// Whether the connection is still open (it may be between sockets: see
+    /// [`Peer::link_state`]).
     pub fn is_connected(&self) -> bool {
         !self.shared.closed.is_cancelled()
+    }
+
+    /// Whether a socket is attached now, and changes to it: `Up`, `Down` while a resumable or
+    /// reconnecting connection waits for a new socket, `Closed` at the end.
+    pub fn link_state(&self) -> tokio::sync::watch::Receiver<LinkState> {
+        self.shared.link_state()
+    }
+
+    /// Bytes of sent frames kept until the peer acknowledges them (resumable connections).
+    pub fn replay_buffer_bytes(&self) -> usize {
+        self.shared.replay_bytes.load(Ordering::Relaxed)
     }
 
     /// Resolves once the connection has closed, with the reason.
@@ -186,6 +243,23 @@ impl Peer {
         params: Option<Box<RawValue>>,
         timeout: Option<Duration>,
     ) -> Result<Box<RawValue>> {
+        let options = CallOptions {
+            timeout,
+            idempotent: false,
+        };
+        self.request_with(method, params, &options).await
+    }
+
+    /// Calls `method` with already-encoded params and [`CallOptions`], and returns the raw
+    /// result. Dropping the returned future withdraws the call and sends `rpc.cancel`; so does
+    /// the cancellation of the handler making the call (it then ends with
+    /// [`Error::Cancelled`]).
+    pub async fn request_with(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        options: &CallOptions,
+    ) -> Result<Box<RawValue>> {
         let started = observe::Started::now();
         let span = tracing::debug_span!(
             "rpc",
@@ -195,14 +269,15 @@ impl Peer {
             id = tracing::field::Empty,
         );
         let result = self
-            .exchange(method, params, timeout, &span)
+            .exchange(method, params, options, &span)
             .instrument(span.clone())
             .await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(Error::Remote(_)) => "error",
             Err(Error::Timeout(_)) => "timeout",
-            Err(Error::Disconnected) => "disconnected",
+            Err(Error::Cancelled) => "cancelled",
+            Err(e) if e.is_disconnected() => "disconnected",
             Err(_) => "refused",
         };
         span.in_scope(|| observe::finished(Direction::Outgoing, method, outcome, started));
@@ -214,31 +289,64 @@ impl Peer {
         &self,
         method: &str,
         params: Option<Box<RawValue>>,
-        timeout: Option<Duration>,
+        options: &CallOptions,
         span: &tracing::Span,
     ) -> Result<Box<RawValue>> {
         let shared = &*self.shared;
-        let timeout = timeout.unwrap_or(shared.config.request_timeout);
-        let (id, rx) = shared.register()?;
-        span.record("id", id);
-        let mut guard = CallGuard {
-            shared,
-            ids: [id],
-            armed: true,
+        let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
+        let cancel = HANDLER_CANCEL.try_with(Clone::clone).ok();
+        let call = async {
+            self.wait_for_link().await?;
+            let frame = |id| message::request(Some(id), method, params.as_deref());
+            let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
+            let (id, rx) = shared.register(resend)?;
+            span.record("id", id);
+            let mut guard = CallGuard {
+                shared,
+                ids: [id],
+                armed: true,
+            };
+            shared.send(frame(id), true).await?;
+            let answer = rx.await.unwrap_or(Err(Error::Disconnected));
+            guard.armed = false;
+            answer
         };
-        let frame = message::request(Some(id), method, params.as_deref());
-        let exchange = async {
-            shared.send(frame, true).await?;
-            rx.await.map_err(|_| Error::Disconnected)
+        let bounded = async {
+            match tokio::time::timeout(timeout, call).await {
+                Ok(answer) => answer,
+                Err(_) => Err(Error::Timeout(timeout)),
+            }
         };
-        let answer = match tokio::time::timeout(timeout, exchange).await {
-            Ok(answer) => answer,
-            Err(_) => return Err(Error::Timeout(timeout)),
+        match cancel {
+            None => bounded.await,
+            Some(cancel) => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(Error::Cancelled),
+                answer = bounded => answer,
+            },
+        }
+    }
+
+    /// While no socket is attached and the session cannot resume, waits up to the
+    /// connection's `wait_for_link` bound for one; fails with [`Error::NotConnected`] when
+    /// there is none (the default) or it passes.
+    async fn wait_for_link(&self) -> Result<()> {
+        let shared = &*self.shared;
+        if shared.takes_calls() || shared.closed.is_cancelled() {
+            return Ok(());
+        }
+        let bound = *shared
+            .wait_for_link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(bound) = bound else {
+            return Err(Error::NotConnected);
         };
-        guard.armed = false;
-        match answer? {
-            Ok(result) => Ok(result),
-            Err(obj) => Err(Error::Remote(obj)),
+        let mut state = shared.link_state();
+        let up = state.wait_for(|s| !matches!(s, LinkState::Down(_)));
+        match tokio::time::timeout(bound, up).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(Error::NotConnected),
         }
     }
 
@@ -249,10 +357,14 @@ impl Peer {
     }
 
     /// Queues a notification only if the outgoing queue has room right now; `Error::Busy`
-    /// when it is full (the peer is not reading), `Error::Disconnected` when closed.
+    /// when it is full (the peer is not reading), `Error::Disconnected` when closed,
+    /// `Error::NotConnected` between sockets when the session cannot resume.
     pub fn try_notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
         if !self.is_connected() {
             return Err(Error::Disconnected);
+        }
+        if !self.shared.takes_calls() {
+            return Err(Error::NotConnected);
         }
         let frame = message::request(None, method, params.as_deref());
         let queued = Queued {

@@ -2,14 +2,14 @@
 //! outgoing queue, the close state.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::value::RawValue;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{CloseReason, PeerId};
+use super::{CloseReason, LinkState, PeerId};
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
 use crate::message;
@@ -24,11 +24,21 @@ pub(crate) struct Queued {
     pub(crate) is_call: bool,
 }
 
-pub(crate) type Answer = std::result::Result<Box<RawValue>, ErrorObject>;
+/// What a waiting caller is handed: the result, [`Error::Remote`], or the local reason no
+/// answer will come.
+pub(crate) type Answer = Result<Box<RawValue>>;
+
+/// One call waiting for its answer.
+struct Waiter {
+    tx: oneshot::Sender<Answer>,
+    /// An idempotent call's request frame and how many more times it may be re-sent on a new
+    /// connection (never on a resumed one: resumption delivers it exactly once).
+    resend: Option<(Box<str>, u32)>,
+}
 
 struct Pending {
     open: bool,
-    calls: HashMap<u64, oneshot::Sender<Answer>>,
+    calls: HashMap<u64, Waiter>,
     /// Batches with calls still waiting: how many elements each had, and its call ids.
     batches: Vec<(usize, Vec<u64>)>,
 }
@@ -53,6 +63,29 @@ pub(crate) struct Shared {
     pub(crate) admission_limit: usize,
     /// Set by [`Shared::drain`]: new incoming requests are refused with -32012.
     draining: AtomicBool,
+    /// Whether a socket is attached now (see [`LinkState`]).
+    link_up: AtomicBool,
+    link: watch::Sender<LinkState>,
+    /// Whether losing the socket keeps pending calls and running handlers for a resume.
+    resumable: AtomicBool,
+    /// Bumped when a new socket replaces a lost one without resuming: answers of handlers
+    /// started before it are not written.
+    pub(crate) generation: AtomicU64,
+    /// Counted frames read from the peer on this session (resumption: what our acks say).
+    pub(crate) received: AtomicU64,
+    /// The last `received` value sent in an acknowledgement.
+    pub(crate) ack_sent: AtomicU64,
+    /// The most of our frames the peer has acknowledged.
+    pub(crate) peer_acked: AtomicU64,
+    /// Woken when `peer_acked` moves (the writer waits on it when the replay buffer is full).
+    pub(crate) acked: Notify,
+    /// Bytes held in the replay buffer (mirrored by the writer, for accounting).
+    pub(crate) replay_bytes: AtomicUsize,
+    /// How long a call made while no socket is attached (and the session cannot resume) waits
+    /// for one; `None` fails it at once.
+    pub(crate) wait_for_link: Mutex<Option<std::time::Duration>>,
+    /// Re-sends allowed for an idempotent call.
+    pub(crate) max_resends: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,15 +134,94 @@ impl Shared {
             admission: Arc::new(Semaphore::new(admitted)),
             admission_limit: admitted,
             draining: AtomicBool::new(false),
+            link_up: AtomicBool::new(true),
+            link: watch::channel(LinkState::Up).0,
+            resumable: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            ack_sent: AtomicU64::new(0),
+            peer_acked: AtomicU64::new(0),
+            acked: Notify::new(),
+            replay_bytes: AtomicUsize::new(0),
+            wait_for_link: Mutex::new(None),
+            max_resends: AtomicU64::new(0),
         }
+    }
+
+    /// Whether a socket is attached.
+    pub(crate) fn is_link_up(&self) -> bool {
+        self.link_up.load(Ordering::Acquire)
+    }
+
+    /// Whether the session survives losing its socket with calls intact.
+    pub(crate) fn is_resumable(&self) -> bool {
+        self.resumable.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_resumable(&self, on: bool) {
+        self.resumable.store(on, Ordering::Release);
+    }
+
+    /// Whether calls can be made now: a socket is attached, or the session will resume.
+    pub(crate) fn takes_calls(&self) -> bool {
+        self.is_link_up() || self.is_resumable()
+    }
+
+    pub(crate) fn link_state(&self) -> watch::Receiver<LinkState> {
+        self.link.subscribe()
+    }
+
+    /// Notes that a socket is attached (`true`) or lost (`false`, with the reason).
+    pub(crate) fn set_link(&self, state: LinkState) {
+        if self.closed.is_cancelled() {
+            return;
+        }
+        self.link_up
+            .store(matches!(state, LinkState::Up), Ordering::Release);
+        self.link.send_replace(state);
+    }
+
+    /// After a socket is lost without a resume: fails every waiting call with `error()`,
+    /// but the idempotent ones that may still be re-sent.
+    pub(crate) fn fail_unresumable(&self, error: impl Fn() -> Error) {
+        let failed: Vec<Waiter> = {
+            let mut p = lock(&self.pending);
+            let doomed: Vec<u64> = p
+                .calls
+                .iter()
+                .filter(|(_, w)| !matches!(&w.resend, Some((_, left)) if *left > 0))
+                .map(|(id, _)| *id)
+                .collect();
+            p.batches.clear();
+            doomed.iter().filter_map(|id| p.calls.remove(id)).collect()
+        };
+        for w in failed {
+            let _ = w.tx.send(Err(error()));
+        }
+    }
+
+    /// On a new socket after a lost one: the request frames of the idempotent calls still
+    /// waiting, each counting one re-send.
+    pub(crate) fn take_resends(&self) -> Vec<String> {
+        let mut p = lock(&self.pending);
+        let mut frames = Vec::new();
+        for w in p.calls.values_mut() {
+            if let Some((frame, left)) = &mut w.resend
+                && *left > 0
+            {
+                *left -= 1;
+                frames.push(frame.to_string());
+            }
+        }
+        frames
     }
 
     /// Hands an answer to the caller waiting for `id`; false when nobody waits.
     pub(crate) fn resolve(&self, id: u64, answer: Answer) -> bool {
-        let tx = lock(&self.pending).calls.remove(&id);
-        match tx {
-            Some(tx) => {
-                let _ = tx.send(answer);
+        let waiter = lock(&self.pending).calls.remove(&id);
+        match waiter {
+            Some(w) => {
+                let _ = w.tx.send(answer);
                 true
             }
             None => false,
@@ -133,6 +245,10 @@ impl Shared {
             std::mem::take(&mut p.calls)
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
+        self.link_up.store(false, Ordering::Release);
+        if let Some(reason) = self.close_reason() {
+            self.link.send_replace(LinkState::Closed(reason));
+        }
         self.closed.cancel();
         self.state.clear();
     }
@@ -142,6 +258,9 @@ impl Shared {
     pub(crate) async fn send(&self, frame: String, is_call: bool) -> Result<()> {
         if self.closed.is_cancelled() {
             return Err(Error::Disconnected);
+        }
+        if !self.takes_calls() {
+            return Err(Error::NotConnected);
         }
         tokio::select! {
             biased;
@@ -156,18 +275,33 @@ impl Shared {
         lock(&self.close_reason).clone()
     }
 
-    pub(super) fn register(&self) -> Result<(u64, oneshot::Receiver<Answer>)> {
+    /// Registers a call; `resend` makes the request frame for an idempotent call (given its
+    /// id), kept so the call can be re-sent on a new connection.
+    pub(super) fn register(
+        &self,
+        resend: Option<&dyn Fn(u64) -> String>,
+    ) -> Result<(u64, oneshot::Receiver<Answer>)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
+        let resend = resend.map(|frame| {
+            let left = self.max_resends.load(Ordering::Relaxed);
+            (
+                frame(id).into_boxed_str(),
+                u32::try_from(left).unwrap_or(u32::MAX),
+            )
+        });
         let mut p = lock(&self.pending);
         if !p.open {
             return Err(Error::Disconnected);
+        }
+        if !self.takes_calls() {
+            return Err(Error::NotConnected);
         }
         let limit = self.config.max_pending_calls;
         if p.calls.len() >= limit {
             return Err(Error::TooManyPendingCalls(limit));
         }
-        p.calls.insert(id, tx);
+        p.calls.insert(id, Waiter { tx, resend });
         Ok((id, rx))
     }
 
@@ -212,8 +346,8 @@ impl Shared {
             .filter_map(|id| pending.calls.remove(id))
             .collect();
         drop(pending);
-        for tx in waiting {
-            let _ = tx.send(Err(error.clone()));
+        for w in waiting {
+            let _ = w.tx.send(Err(Error::Remote(error.clone())));
         }
         true
     }
@@ -273,8 +407,8 @@ mod tests {
     #[test]
     fn a_refused_batch_is_told_by_its_size_or_by_being_the_only_one() {
         let shared = shared();
-        let (a, mut rx_a) = shared.register().unwrap();
-        let (b, mut rx_b) = shared.register().unwrap();
+        let (a, mut rx_a) = shared.register(None).unwrap();
+        let (b, mut rx_b) = shared.register(None).unwrap();
         shared.track_batch(2, vec![a]);
         shared.track_batch(5, vec![b]);
         // Without a size, two batches cannot be told apart: nothing is failed.
@@ -286,11 +420,15 @@ mod tests {
             "batch of 5 exceeds the limit of 3".to_owned(),
         );
         assert!(shared.fail_batch(&sized));
-        assert!(matches!(rx_b.try_recv(), Ok(Err(e)) if e.code() == codes::BATCH_TOO_LARGE));
+        assert!(
+            matches!(rx_b.try_recv(), Ok(Err(Error::Remote(e))) if e.code() == codes::BATCH_TOO_LARGE)
+        );
         assert!(rx_a.try_recv().is_err(), "the other batch still waits");
         // Now only one batch waits: any error for no id is its answer.
         assert!(shared.fail_batch(&vague));
-        assert!(matches!(rx_a.try_recv(), Ok(Err(e)) if e.code() == codes::INVALID_REQUEST));
+        assert!(
+            matches!(rx_a.try_recv(), Ok(Err(Error::Remote(e))) if e.code() == codes::INVALID_REQUEST)
+        );
         assert!(!shared.fail_batch(&vague), "no batch left");
         assert_eq!(shared.pending_len(), 0);
     }

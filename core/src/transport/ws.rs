@@ -45,8 +45,9 @@ pub(crate) fn inbound<W: WsMessages>(
     })
 }
 
-/// The write half of a WebSocket as a [`Transport`].
-pub(crate) struct WsSink<S, W> {
+/// The write half of a WebSocket as a [`Transport`] (see
+/// [`WsTransport`](crate::connection::WsTransport)).
+pub struct WsSink<S, W> {
     sink: S,
     messages: PhantomData<fn() -> W>,
 }
