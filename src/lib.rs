@@ -180,8 +180,9 @@
 //! | `metrics` | no | counters and histograms through the `metrics` crate facade (see the README) |
 
 pub use volley_core::{
-    Batch, Claims, CloseReason, Context, DuplicateMethodError, Error, ErrorObject, Peer,
-    PeerConfig, PeerId, RemoteService, Result, Service, describe, error::codes,
+    Batch, CallOptions, Claims, CloseReason, Context, DuplicateMethodError, Error, ErrorObject,
+    LinkState, Peer, PeerConfig, PeerId, RemoteService, Result, Resumption, Service, describe,
+    error::codes,
 };
 
 /// Generators: AsyncAPI 3.0 and OpenRPC 1.3.2 documents and a TypeScript client, each
@@ -223,7 +224,9 @@ pub use volley_server::{
 pub use volley_client::rustls;
 
 #[cfg(feature = "client")]
-pub use volley_client::{Client, ClientBuilder, ConnectError};
+pub use volley_client::{
+    Client, ClientBuilder, ConnectError, ConnectionState, Reconnect, Reconnected,
+};
 
 #[doc(hidden)]
 pub mod __private {

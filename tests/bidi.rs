@@ -26,6 +26,16 @@ async fn client(url: &str, browser: TestBrowser) -> Client {
     .expect("connect")
 }
 
+/// A client that closes with its socket instead of reconnecting.
+async fn plain_client(url: &str, browser: TestBrowser) -> Client {
+    t(Client::builder()
+        .add_service(browser.into_service())
+        .reconnect(None)
+        .connect(url))
+    .await
+    .expect("connect")
+}
+
 /// A client of `running`, seen from both ends.
 struct Connection {
     client: Client,
@@ -188,7 +198,7 @@ async fn a_timed_out_call_is_withdrawn_and_cancels_the_remote_handler() {
 #[tokio::test]
 async fn server_disconnect_fails_every_pending_client_call_at_once() {
     let running = start(Calc::new()).await;
-    let c = client(&running.ws_url(), TestBrowser::new(true)).await;
+    let c = plain_client(&running.ws_url(), TestBrowser::new(true)).await;
     let calc = CalculatorClient::new(c.peer());
     let calls: Vec<_> = (10..15)
         .map(|k| {

@@ -43,7 +43,7 @@ async fn running_requests_finish_new_ones_are_refused_then_1001() {
         .add_service(calc.clone().into_service())
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
-    let client = t(Client::connect(&running.ws_url()))
+    let client = t(Client::builder().reconnect(None).connect(&running.ws_url()))
         .await
         .expect("connect");
     let slow = start_wait(&calc, &client, 1).await;
@@ -87,7 +87,7 @@ async fn a_request_still_running_at_the_drain_deadline_is_cut_off() {
         .drain_timeout(Duration::from_millis(100))
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
-    let client = t(Client::connect(&running.ws_url()))
+    let client = t(Client::builder().reconnect(None).connect(&running.ws_url()))
         .await
         .expect("connect");
     let stuck = start_wait(&calc, &client, 2).await;
@@ -120,9 +120,11 @@ async fn an_app_run_by_axum_serve_drains_and_closes_with_1001() {
             }))
             .into_future(),
     );
-    let client = t(Client::connect(&format!("ws://{addr}/ws")))
-        .await
-        .expect("connect");
+    let client = t(Client::builder()
+        .reconnect(None)
+        .connect(&format!("ws://{addr}/ws")))
+    .await
+    .expect("connect");
     let slow = start_wait(&calc, &client, 3).await;
 
     stop.send(()).expect("the server listens for the signal");

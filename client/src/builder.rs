@@ -3,18 +3,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_tungstenite::Connector;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use futures_util::FutureExt;
+use tokio::sync::watch;
 use volley_codegen::{Api, Side};
+use volley_core::connection::{self, Attach, OnLoss, SessionOptions};
 use volley_core::describe::ServiceDescription;
 use volley_core::{
-    Claims, Context, DuplicateMethodError, PeerConfig, RemoteService, Service, connection,
+    Claims, Context, DuplicateMethodError, Peer, PeerConfig, RemoteService, Resumption, Service,
 };
 
 use crate::client::Client;
+use crate::dial::{Ask, Dialer, HeaderSource};
 use crate::error::ConnectError;
+use crate::reconnect::{ConnectionState, Hook, Reconnect, Reconnected, Supervisor};
 use crate::tls::TlsOptions;
 use crate::websocket::Tungstenite;
 
@@ -31,16 +32,18 @@ impl Client {
 }
 
 /// Configures a [`Client`]. Start with [`Client::builder`].
-#[derive(Debug)]
 pub struct ClientBuilder {
     service: Service,
     remote: Vec<&'static ServiceDescription>,
     config: PeerConfig,
     connect_timeout: Duration,
     max_message_size: usize,
-    headers: Vec<(String, String)>,
+    headers: Vec<(String, HeaderSource)>,
     extensions: http::Extensions,
     tls: TlsOptions,
+    reconnect: Option<Reconnect>,
+    resumption: Option<Resumption>,
+    hook: Option<Hook>,
 }
 
 impl Default for ClientBuilder {
@@ -54,6 +57,9 @@ impl Default for ClientBuilder {
             headers: Vec::new(),
             extensions: http::Extensions::new(),
             tls: TlsOptions::default(),
+            reconnect: Some(Reconnect::default()),
+            resumption: Some(Resumption::default()),
+            hook: None,
         }
     }
 }
@@ -107,15 +113,63 @@ impl ClientBuilder {
     /// Adds a header to the upgrade request (`Authorization`, `Cookie`, anything the server
     /// or a proxy wants). A header that cannot be sent fails `connect` with
     /// [`ConnectError::InvalidRequest`].
+    /// Sent again with every reconnect attempt.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.headers
+            .push((name.into(), HeaderSource::Fixed(value.into())));
         self
     }
 
-    /// Sends `Authorization: Bearer <token>` with the upgrade.
+    /// Adds a header whose value `value` computes at each attempt (the first connect and
+    /// every reconnect): a token that is refreshed, for instance.
+    pub fn header_with(
+        mut self,
+        name: impl Into<String>,
+        value: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.headers
+            .push((name.into(), HeaderSource::Computed(Arc::new(value))));
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>` with the upgrade (and every reconnect).
     pub fn bearer_token(self, token: impl AsRef<str>) -> Self {
         let value = format!("Bearer {}", token.as_ref());
         self.header("Authorization", value)
+    }
+
+    /// Sends `Authorization: Bearer <token>` with the token `token` returns at each attempt,
+    /// so a reconnect presents a fresh one.
+    pub fn bearer_token_with(self, token: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.header_with("Authorization", move || format!("Bearer {}", token()))
+    }
+
+    /// Reconnecting after the socket is lost (default on: `Reconnect::default()`, backoff
+    /// from 250 ms to 10 s with full jitter, no limit on attempts); `None` turns it off, and
+    /// the client closes with its socket. The first connect is never retried: its error is
+    /// `connect`'s.
+    pub fn reconnect(mut self, reconnect: Option<Reconnect>) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// Asking the server for a resumable session (default on; see [`Resumption`] and
+    /// PROTOCOL.md, "Session resumption"). Servers that do not support it give a plain
+    /// connection. `None` turns it off: a reconnect is then a new connection.
+    pub fn resumption(mut self, resumption: Option<Resumption>) -> Self {
+        self.resumption = resumption;
+        self
+    }
+
+    /// Runs `hook` after each reconnect, with the peer and whether the session was resumed:
+    /// re-join rooms, re-subscribe, refresh state. Calls it makes go out on the new socket.
+    pub fn on_reconnect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Peer, Reconnected) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.hook = Some(Arc::new(move |peer, info| hook(peer, info).boxed()));
+        self
     }
 
     /// Asks for a WebSocket subprotocol (`Sec-WebSocket-Protocol`); the one the server chose
@@ -160,47 +214,88 @@ impl ClientBuilder {
     /// Dials `url` (`ws://host:port/path`, or `wss://` over TLS) and starts serving and
     /// calling over it.
     pub async fn connect(self, url: &str) -> Result<Client, ConnectError> {
-        let mut request = url
-            .into_client_request()
-            .map_err(|e| ConnectError::InvalidRequest(e.to_string()))?;
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| ConnectError::InvalidRequest(format!("header {name}: {e}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|e| ConnectError::InvalidRequest(format!("header {name}: {e}")))?;
-            request.headers_mut().append(name, value);
-        }
-        let ws_config = WebSocketConfig::default()
-            .read_buffer_size(4 * 1024)
-            .write_buffer_size(16 * 1024)
-            .max_message_size(Some(self.max_message_size));
-        let connector = if request.uri().scheme_str() == Some("wss") {
-            Connector::Rustls(self.tls.client_config()?)
-        } else {
-            Connector::Plain
+        let dialer = Dialer {
+            url: url.to_owned(),
+            headers: self.headers,
+            tls: self.tls,
+            connect_timeout: self.connect_timeout,
+            max_message_size: self.max_message_size,
         };
-        let dial = tokio_tungstenite::connect_async_tls_with_config(
-            request,
-            Some(ws_config),
-            true,
-            Some(connector),
-        );
-        let (ws, response) = tokio::time::timeout(self.connect_timeout, dial)
-            .await
-            .map_err(|_| ConnectError::Timeout(self.connect_timeout))??;
+        let (state, state_rx) = watch::channel(ConnectionState::Connecting);
+        let ask = if self.resumption.is_some() {
+            Ask::New
+        } else {
+            Ask::Plain
+        };
+        let dialed = dialer.dial(&ask).await?;
         let api = Api::of_service(Side::Client, &self.service).with_remote(self.remote);
         let service = self
             .service
             .with_discover(&volley_codegen::openrpc(&api, None));
-        let peer = connection::spawn_websocket::<Tungstenite, _>(
-            ws,
-            service,
-            self.config,
-            self.extensions,
-        );
+        let on_loss = if self.reconnect.is_some() {
+            OnLoss::AwaitReattach
+        } else {
+            OnLoss::End
+        };
+        let mut options = SessionOptions::new(on_loss);
+        if let Some(r) = &self.resumption {
+            options.max_replay_bytes = r.replay_bytes();
+        }
+        if let Some(r) = &self.reconnect {
+            options.wait_for_link = r.wait_for_connection;
+            options.max_resends = r.max_resends;
+        }
+        let attach = Attach::Fresh {
+            numbered: dialed.hello.is_some(),
+            hello: None,
+            expired: false,
+        };
+        let link = connection::websocket_link::<Tungstenite, _>(dialed.socket, attach);
+        let session =
+            connection::spawn_session(link, service, self.config, self.extensions, options);
+        let peer = session.peer().clone();
+        state.send_replace(ConnectionState::Connected {
+            resumed: false,
+            reconnects: 0,
+        });
+        match self.reconnect {
+            Some(policy) => {
+                let supervisor = Supervisor {
+                    session,
+                    dialer,
+                    policy,
+                    resumption: self.resumption.is_some(),
+                    hello: dialed.hello,
+                    state,
+                    hook: self.hook,
+                };
+                tokio::spawn(supervisor.run());
+            }
+            None => {
+                let peer = peer.clone();
+                tokio::spawn(async move {
+                    let reason = peer.closed().await;
+                    state.send_replace(ConnectionState::Closed(reason));
+                });
+            }
+        }
         Ok(Client {
             peer,
-            response_headers: Arc::new(response.headers().clone()),
+            response_headers: Arc::new(dialed.headers),
+            state: state_rx,
         })
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("service", &self.service)
+            .field("config", &self.config)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("reconnect", &self.reconnect)
+            .field("resumption", &self.resumption)
+            .field("on_reconnect", &self.hook.is_some())
+            .finish_non_exhaustive()
     }
 }

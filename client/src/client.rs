@@ -2,20 +2,32 @@
 
 use std::sync::Arc;
 
+use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::http::HeaderMap;
 use volley_core::{CloseReason, Peer};
 
+use crate::reconnect::ConnectionState;
+
 /// A connection to a server: call it through [`Client::peer`]; it calls the services this
-/// client serves. Dropping the `Client` does not close the connection; call
-/// [`Client::close`].
+/// client serves. It reconnects by itself when its socket is lost (see
+/// [`ClientBuilder::reconnect`](crate::ClientBuilder::reconnect)); the peer and every stub
+/// made from it stay valid across reconnects. Dropping the `Client` does not close the
+/// connection; call [`Client::close`].
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(crate) peer: Peer,
     pub(crate) response_headers: Arc<HeaderMap>,
+    pub(crate) state: watch::Receiver<ConnectionState>,
 }
 
 impl Client {
-    /// The headers of the server's answer to the upgrade.
+    /// What the connection is doing now, and every change to it: `Connected`,
+    /// `Reconnecting { attempt, delay, .. }`, `Closed(reason)`.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+
+    /// The headers of the server's answer to the first upgrade.
     pub fn response_headers(&self) -> &HeaderMap {
         &self.response_headers
     }

@@ -27,6 +27,10 @@ pub enum ConnectError {
     /// server certificate that is not trusted fails the handshake: `WebSocket`.)
     #[error("TLS: {0}")]
     Tls(String),
+    /// The server broke the protocol during the handshake (it announced a session and sent
+    /// no hello, for instance).
+    #[error("protocol: {0}")]
+    Protocol(String),
     /// The URL or a header given to the builder cannot make a request.
     #[error("invalid request: {0}")]
     InvalidRequest(String),

@@ -5,13 +5,17 @@
 
 mod builder;
 mod client;
+mod dial;
 mod error;
+mod reconnect;
 mod tls;
 mod websocket;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::ConnectError;
+pub use reconnect::{ConnectionState, Reconnect, Reconnected};
+pub use volley_core::Resumption;
 
 /// rustls, at the version [`ClientBuilder::tls_config`] takes.
 pub use rustls;

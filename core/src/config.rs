@@ -100,3 +100,58 @@ impl PeerConfig {
         self
     }
 }
+
+/// Session resumption (PROTOCOL.md, "Session resumption"): a connection whose socket drops
+/// keeps its calls, answers and notifications, and carries on when the client comes back
+/// with the session's id and token. Both builders take it; the client ignores `grace_period`
+/// (the server's is the one that counts).
+///
+/// ```
+/// use std::time::Duration;
+/// let resumption = volley_core::Resumption::default()
+///     .grace_period(Duration::from_secs(60))
+///     .max_replay_bytes(512 * 1024);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Resumption {
+    pub(crate) grace_period: Duration,
+    pub(crate) max_replay_bytes: usize,
+}
+
+impl Default for Resumption {
+    fn default() -> Self {
+        Self {
+            grace_period: Duration::from_secs(30),
+            max_replay_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl Resumption {
+    /// How long the server keeps a session whose socket was lost (default 30 s). Its
+    /// handlers keep running and their answers wait; after it, the session ends and every
+    /// call still waiting on either side fails.
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace_period = grace;
+        self
+    }
+
+    /// Bytes of sent frames kept until the other end acknowledges them (default 256 KiB, per
+    /// connection). When full, nothing more is written until an acknowledgement comes; the
+    /// other end acknowledges every 32 frames and within 100 ms.
+    pub fn max_replay_bytes(mut self, bytes: usize) -> Self {
+        self.max_replay_bytes = bytes;
+        self
+    }
+
+    /// The grace period.
+    pub fn grace(&self) -> Duration {
+        self.grace_period
+    }
+
+    /// The replay buffer's size.
+    pub fn replay_bytes(&self) -> usize {
+        self.max_replay_bytes
+    }
+}

@@ -30,7 +30,7 @@ mod service;
 mod state;
 pub mod transport;
 
-pub use config::PeerConfig;
+pub use config::{PeerConfig, Resumption};
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};

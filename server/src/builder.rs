@@ -225,6 +225,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Session resumption for clients that ask for it (default on: `Resumption::default()`,
+    /// a 30 s grace period and a 256 KiB replay buffer per connection); `None` turns it off,
+    /// and such clients get plain connections. A plain JSON-RPC client never sees it. See
+    /// PROTOCOL.md, "Session resumption".
+    pub fn resumption(mut self, resumption: Option<volley_core::Resumption>) -> Self {
+        self.settings.resumption = resumption;
+        self
+    }
+
     /// Terminates TLS itself: [`Server::listen`] and [`Server::serve`] then speak `https://`
     /// and `wss://` on their address. (Behind a proxy that terminates TLS, leave this out
     /// and see [`ServerBuilder::behind_proxy`].)

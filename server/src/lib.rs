@@ -15,6 +15,7 @@ mod listen;
 mod origin;
 mod peers;
 mod server;
+mod sessions;
 mod settings;
 mod tls;
 mod upgrade;

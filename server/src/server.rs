@@ -11,6 +11,7 @@ use volley_codegen::Api;
 use volley_core::Service;
 
 use crate::peers::Peers;
+use crate::sessions::Sessions;
 use crate::settings::Settings;
 
 pub(crate) struct Inner {
@@ -22,6 +23,8 @@ pub(crate) struct Inner {
     /// The address of the last `listen`, for documents requested without a Host header.
     pub(crate) bound: Mutex<Option<SocketAddr>>,
     pub(crate) peers: Peers,
+    /// Resumable sessions by id.
+    pub(crate) sessions: Sessions,
     pub(crate) shutdown: CancellationToken,
     /// The listeners started by `listen`.
     pub(crate) listeners: TaskTracker,
@@ -59,6 +62,7 @@ impl Server {
                 settings,
                 bound: Mutex::new(None),
                 peers: Peers::default(),
+                sessions: Sessions::default(),
                 shutdown: CancellationToken::new(),
                 listeners: TaskTracker::new(),
             }),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use volley_core::PeerConfig;
+use volley_core::{PeerConfig, Resumption};
 
 use crate::auth::Authenticator;
 use crate::origin::OriginPolicy;
@@ -25,6 +25,7 @@ pub(crate) struct Settings {
     pub(crate) tls: Option<Tls>,
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
+    pub(crate) resumption: Option<Resumption>,
 }
 
 impl Default for Settings {
@@ -44,6 +45,7 @@ impl Default for Settings {
             tls: None,
             docs_page: true,
             documents: true,
+            resumption: Some(Resumption::default()),
         }
     }
 }

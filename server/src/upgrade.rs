@@ -1,16 +1,22 @@
 //! The WebSocket upgrade: refuse what must be refused (shutting down, an origin that is not
-//! allowed, a failed authentication, no free connection slot), then start the engine and register the peer until it leaves.
+//! allowed, a failed authentication, no free connection slot), then start the engine (a
+//! plain connection, a new resumable session, or a new socket for a live session) and
+//! register the peer until it leaves.
 
 use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use volley_core::connection;
+use tokio::sync::OwnedSemaphorePermit;
+use volley_core::Peer;
+use volley_core::connection::{self, Attach, OnLoss, SessionOptions};
+use volley_core::resume::{self, Hello};
 
 use crate::auth::{Handshake, Refusal};
 use crate::server::Server;
+use crate::sessions::{Ask, Sessions};
 use crate::websocket::Axum;
 
 /// `GET <path>` with an upgrade to WebSocket.
@@ -53,20 +59,21 @@ pub(crate) async fn upgrade(
             return refused(refusal);
         }
     }
-    let slot = match &inner.slots {
-        Some(s) => match s.clone().try_acquire_owned() {
-            Ok(p) => Some(p),
-            Err(_) => {
-                return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
-            }
-        },
-        None => None,
+    let ask = match Ask::from_query(request.uri().query()) {
+        Ok(ask) => ask,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
     };
-    ws.protocols(settings.subprotocols.clone())
+    let resumption = settings.resumption.clone();
+    let ws = ws
+        .protocols(settings.subprotocols.clone())
         .read_buffer_size(settings.read_buffer_size)
         .write_buffer_size(settings.write_buffer_size)
-        .max_message_size(settings.max_message_size)
-        .on_upgrade(move |socket| async move {
+        .max_message_size(settings.max_message_size);
+    let Some(resumption) = resumption.filter(|_| ask != Ask::Plain) else {
+        let Some(slot) = take_slot(&server) else {
+            return too_many();
+        };
+        return ws.on_upgrade(move |socket| async move {
             let inner = &server.inner;
             let peer = connection::spawn_websocket::<Axum, _>(
                 socket,
@@ -74,14 +81,116 @@ pub(crate) async fn upgrade(
                 inner.settings.config.clone(),
                 extensions,
             );
-            inner.peers.insert(peer.clone());
-            if inner.shutdown.is_cancelled() {
-                peer.close_with(1001, "server shutting down");
+            run(&server, peer, None, slot).await;
+        });
+    };
+    let grace_ms = u64::try_from(resumption.grace().as_millis()).unwrap_or(u64::MAX);
+    // A resume of a live session takes no new slot: the session holds its own.
+    if let Ask::Resume {
+        id,
+        token,
+        received,
+    } = &ask
+        && let Some(session) = inner.sessions.find(id, token)
+    {
+        let hello = Hello {
+            id: id.clone(),
+            token: token.clone(),
+            resumed: true,
+            received: 0,
+            grace_ms,
+        };
+        let peer_received = *received;
+        let mut response = ws.on_upgrade(move |socket| async move {
+            let attach = Attach::Resume {
+                peer_received,
+                hello: Some(hello),
+            };
+            let link = connection::websocket_link::<Axum, _>(socket, attach);
+            if session.attach(link).await.is_err() {
+                tracing::debug!("the session ended while its resume was upgrading");
             }
-            let reason = peer.closed().await;
-            inner.peers.remove(peer.id(), reason);
-            drop(slot);
-        })
+        });
+        session_header(&mut response, id);
+        return response;
+    }
+    let Some(slot) = take_slot(&server) else {
+        return too_many();
+    };
+    let (id, token) = Sessions::credentials();
+    let expired = matches!(ask, Ask::Resume { .. });
+    let hello = Hello {
+        id: id.clone(),
+        token: token.clone(),
+        resumed: false,
+        received: 0,
+        grace_ms,
+    };
+    let header_id = id.clone();
+    let mut response = ws.on_upgrade(move |socket| async move {
+        let inner = &server.inner;
+        let attach = Attach::Fresh {
+            numbered: true,
+            hello: Some(hello),
+            expired,
+        };
+        let link = connection::websocket_link::<Axum, _>(socket, attach);
+        let mut options = SessionOptions::new(OnLoss::AwaitResume {
+            grace: resumption.grace(),
+        });
+        options.max_replay_bytes = resumption.replay_bytes();
+        let session = connection::spawn_session(
+            link,
+            inner.service.clone(),
+            inner.settings.config.clone(),
+            extensions,
+            options,
+        );
+        let peer = session.peer().clone();
+        inner.sessions.insert(id.clone(), token, session);
+        run(&server, peer, Some(&id), slot).await;
+    });
+    session_header(&mut response, &header_id);
+    response
+}
+
+/// A connection slot, when `max_connections` is set; `None` when all are taken.
+fn take_slot(server: &Server) -> Option<Option<OwnedSemaphorePermit>> {
+    match &server.inner.slots {
+        Some(s) => s.clone().try_acquire_owned().ok().map(Some),
+        None => Some(None),
+    }
+}
+
+fn too_many() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response()
+}
+
+/// Tells a client that asked for a session which one it got (browsers read the hello).
+fn session_header(response: &mut Response, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(resume::HEADER, value);
+    }
+}
+
+/// Registers the peer until its connection ends (every socket of it), holding its slot.
+async fn run(
+    server: &Server,
+    peer: Peer,
+    session: Option<&str>,
+    slot: Option<OwnedSemaphorePermit>,
+) {
+    let inner = &server.inner;
+    inner.peers.insert(peer.clone());
+    if inner.shutdown.is_cancelled() {
+        peer.close_with(1001, "server shutting down");
+    }
+    let reason = peer.closed().await;
+    if let Some(id) = session {
+        inner.sessions.remove(id);
+    }
+    inner.peers.remove(peer.id(), reason);
+    drop(slot);
 }
 
 /// The response for a refused authentication; a 401 says which scheme it wants.

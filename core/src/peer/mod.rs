@@ -170,6 +170,12 @@ impl Peer {
         self.shared.link_state()
     }
 
+    /// Counted frames received from the peer on this session: what a resuming client tells
+    /// the server it has (PROTOCOL.md, "Session resumption").
+    pub fn frames_received(&self) -> u64 {
+        self.shared.received.load(Ordering::Acquire)
+    }
+
     /// Bytes of sent frames kept until the peer acknowledges them (resumable connections).
     pub fn replay_buffer_bytes(&self) -> usize {
         self.shared.replay_bytes.load(Ordering::Relaxed)
