@@ -43,6 +43,10 @@ impl WsMessages for Tungstenite {
         match error {
             tungstenite::Error::Capacity(_) => 1009,
             tungstenite::Error::Utf8(_) => 1007,
+            // A TCP reset is a lost connection, not a protocol violation of the peer's.
+            tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            ) => 1006,
             tungstenite::Error::Protocol(_) => 1002,
             _ => 1006,
         }

@@ -43,6 +43,10 @@ impl WsMessages for Axum {
         match source.and_then(|e| e.downcast_ref::<tungstenite::Error>()) {
             Some(tungstenite::Error::Capacity(_)) => 1009,
             Some(tungstenite::Error::Utf8(_)) => 1007,
+            // A TCP reset is a lost connection, not a protocol violation of the peer's.
+            Some(tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            )) => 1006,
             Some(tungstenite::Error::Protocol(_)) => 1002,
             _ => 1006,
         }

@@ -11,6 +11,7 @@
 //! - [`browser`]: runs the Chromium scripts of `tests/browser/` and answers their requests.
 //! - [`process`]: an example's binary run as a user runs it, under a deadline.
 //! - [`http`]: a plain HTTP/1.1 request to a test server.
+//! - [`proxy`]: a TCP proxy that cuts, freezes or refuses connections on command.
 //! - [`example_document_tests!`]: the document tests of an example, written once.
 //!
 //! Paths to the node packages, scripts and schemas start at [`workspace_root`].
@@ -19,6 +20,7 @@ pub mod browser;
 pub mod documents;
 pub mod http;
 pub mod process;
+pub mod proxy;
 pub mod snapshot;
 pub mod tools;
 pub mod typescript;

@@ -27,7 +27,7 @@ use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{CloseReason, HANDLER_CANCEL, Peer, Queued, Shared};
+use crate::peer::{CloseReason, HANDLER_CANCEL, Kind, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -189,7 +189,7 @@ impl Conn {
         }
         let queued = Queued {
             text: frame,
-            is_call: false,
+            kind: Kind::Answer,
         };
         let frame = match shared.out.try_send(queued) {
             Ok(()) | Err(TrySendError::Closed(_)) => return,
@@ -207,7 +207,7 @@ impl Conn {
                     if shared.generation.load(Ordering::Acquire) == generation {
                         permit.send(Queued {
                             text: frame,
-                            is_call: false,
+                            kind: Kind::Answer,
                         });
                     }
                     return;

@@ -14,7 +14,7 @@ use super::read;
 use super::replay::Replay;
 use super::write::{self, LinkCtl, Lost, PumpEnd, Writer};
 use crate::error::Error;
-use crate::peer::{CloseReason, LinkState, Peer, Queued};
+use crate::peer::{CloseReason, Kind, LinkState, Peer, Queued};
 use crate::resume::Hello;
 use crate::transport::{BoxError, Inbound, Transport};
 
@@ -198,8 +198,10 @@ pub(super) async fn run<T: Transport>(
                     } else {
                         || Error::Disconnected
                     };
-                    void_previous(&conn, &mut rx, error);
+                    // A session that expired keeps what it never wrote: it cannot have run.
+                    let unsent = void_previous(&conn, &mut rx, error, expired);
                     resend = shared.take_resends();
+                    resend.extend(unsent);
                 }
                 replay.reset(numbered);
                 for counter in [&shared.received, &shared.ack_sent, &shared.peer_acked] {
@@ -270,12 +272,10 @@ pub(super) async fn run<T: Transport>(
             break;
         }
         tracing::debug!(peer = %shared.id, reason = %lost.reason.reason, resumable = shared.is_resumable(), "socket lost; waiting for another");
-        let reason = lost.reason.clone();
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(write::CLOSE_GRACE, transport.close(reason)).await;
-        });
+        // Dropped without a close frame: the peer must see a lost socket, not a goodbye.
+        drop(transport);
         if !shared.is_resumable() {
-            void_previous(&conn, &mut rx, || Error::Disconnected);
+            void_previous(&conn, &mut rx, || Error::Disconnected, false);
         }
         shared.set_link(LinkState::Down(lost.reason.clone()));
         if next.is_none() {
@@ -301,13 +301,32 @@ pub(super) async fn run<T: Transport>(
 
 /// What a lost socket leaves behind when the session does not resume: calls waiting for an
 /// answer fail with `error()` (but idempotent ones), the handlers it started are cancelled and
-/// their answers never written, and frames queued for it are dropped.
-fn void_previous(conn: &Conn, rx: &mut mpsc::Receiver<Queued>, error: fn() -> Error) {
+/// their answers never written, and frames queued for it are dropped; with `keep_unsent`,
+/// the single calls and notifications never written are kept (and returned, in order) for
+/// the next socket instead.
+fn void_previous(
+    conn: &Conn,
+    rx: &mut mpsc::Receiver<Queued>,
+    error: fn() -> Error,
+    keep_unsent: bool,
+) -> Vec<String> {
     let shared = &conn.peer.shared;
-    shared.fail_unresumable(error);
+    let mut unsent = Vec::new();
+    let mut unsent_ids = Vec::new();
+    while let Ok(q) = rx.try_recv() {
+        match q.kind {
+            Kind::Call(id) if keep_unsent => {
+                unsent_ids.push(id);
+                unsent.push(q.text);
+            }
+            Kind::Notification if keep_unsent => unsent.push(q.text),
+            _ => {}
+        }
+    }
+    shared.fail_unresumable(error, &unsent_ids);
     shared.generation.fetch_add(1, Ordering::AcqRel);
     conn.running.cancel_all();
-    while rx.try_recv().is_ok() {}
+    unsent
 }
 
 /// The next link handed to the session; never, when it takes none.

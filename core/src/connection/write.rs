@@ -296,7 +296,7 @@ pub(super) async fn finish(
     let finish = async {
         if writable {
             while let Ok(q) = rx.try_recv() {
-                if !q.is_call && transport.feed(q.text).await.is_err() {
+                if !q.kind.is_call() && transport.feed(q.text).await.is_err() {
                     return;
                 }
             }

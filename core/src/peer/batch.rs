@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::Peer;
-use super::shared::{CallGuard, Shared};
+use super::shared::{CallGuard, Kind, Shared};
 use crate::error::{Error, Result};
 use crate::message;
 use crate::params::encode_params;
@@ -84,9 +84,13 @@ impl<'p> Batch<'p> {
             shared.track_batch(self.entries.len(), guard.ids.clone());
             TrackedBatch { shared, first }
         });
-        let is_call = !receivers.is_empty();
+        let kind = if receivers.is_empty() {
+            Kind::Notification
+        } else {
+            Kind::Batch
+        };
         let exchange = async {
-            shared.send(frame, is_call).await?;
+            shared.send(frame, kind).await?;
             let mut out = Vec::with_capacity(receivers.len());
             for rx in receivers {
                 out.push(rx.await.unwrap_or(Err(Error::Disconnected)));

@@ -24,7 +24,7 @@ use crate::state::Claims;
 
 pub use batch::Batch;
 use shared::CallGuard;
-pub(crate) use shared::{Queued, Shared};
+pub(crate) use shared::{Kind, Queued, Shared};
 
 /// Identifies one connection for as long as the process runs (never reused).
 #[derive(
@@ -312,7 +312,7 @@ impl Peer {
                 ids: [id],
                 armed: true,
             };
-            shared.send(frame(id), true).await?;
+            shared.send(frame(id), Kind::Call(id)).await?;
             let answer = rx.await.unwrap_or(Err(Error::Disconnected));
             guard.armed = false;
             answer
@@ -359,7 +359,7 @@ impl Peer {
     /// Sends a notification with already-encoded params.
     pub async fn notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
         let frame = message::request(None, method, params.as_deref());
-        self.shared.send(frame, false).await
+        self.shared.send(frame, Kind::Notification).await
     }
 
     /// Queues a notification only if the outgoing queue has room right now; `Error::Busy`
@@ -375,7 +375,7 @@ impl Peer {
         let frame = message::request(None, method, params.as_deref());
         let queued = Queued {
             text: frame,
-            is_call: false,
+            kind: Kind::Notification,
         };
         self.shared.out.try_send(queued).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Error::Busy,

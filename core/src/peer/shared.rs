@@ -16,12 +16,32 @@ use crate::message;
 use crate::observe;
 use crate::state::State;
 
-/// A frame waiting for the writer; `is_call` marks requests, which are not written once the
-/// connection is closing (their callers have already been told `Disconnected`).
+/// A frame waiting for the writer.
 #[derive(Debug)]
 pub(crate) struct Queued {
     pub(crate) text: String,
-    pub(crate) is_call: bool,
+    pub(crate) kind: Kind,
+}
+
+/// What a queued frame is: requests are not written once the connection is closing (their
+/// callers have already been told `Disconnected`); when a session expires, the requests and
+/// notifications never written go out on the new one, answers to the old one are dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// One call, with its id.
+    Call(u64),
+    /// A batch with calls in it.
+    Batch,
+    /// Notifications only.
+    Notification,
+    /// Answers to the peer's requests.
+    Answer,
+}
+
+impl Kind {
+    pub(crate) fn is_call(self) -> bool {
+        matches!(self, Kind::Call(_) | Kind::Batch)
+    }
 }
 
 /// What a waiting caller is handed: the result, [`Error::Remote`], or the local reason no
@@ -182,8 +202,9 @@ impl Shared {
     }
 
     /// After a socket is lost without a resume: fails every waiting call with `error()`,
-    /// but the idempotent ones that may still be re-sent.
-    pub(crate) fn fail_unresumable(&self, error: impl Fn() -> Error) {
+    /// but the idempotent ones that may still be re-sent and those in `unsent` (never
+    /// written, so they go out on the next socket).
+    pub(crate) fn fail_unresumable(&self, error: impl Fn() -> Error, unsent: &[u64]) {
         let failed: Vec<Waiter> = {
             let mut p = lock(&self.pending);
             let doomed: Vec<u64> = p
@@ -191,6 +212,7 @@ impl Shared {
                 .iter()
                 .filter(|(_, w)| !matches!(&w.resend, Some((_, left)) if *left > 0))
                 .map(|(id, _)| *id)
+                .filter(|id| !unsent.contains(id))
                 .collect();
             p.batches.clear();
             doomed.iter().filter_map(|id| p.calls.remove(id)).collect()
@@ -255,7 +277,7 @@ impl Shared {
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
     /// when the connection closes meanwhile (a stalled writer never holds a caller).
-    pub(crate) async fn send(&self, frame: String, is_call: bool) -> Result<()> {
+    pub(crate) async fn send(&self, frame: String, kind: Kind) -> Result<()> {
         if self.closed.is_cancelled() {
             return Err(Error::Disconnected);
         }
@@ -265,7 +287,7 @@ impl Shared {
         tokio::select! {
             biased;
             _ = self.closed.cancelled() => Err(Error::Disconnected),
-            sent = self.out.send(Queued { text: frame, is_call }) => {
+            sent = self.out.send(Queued { text: frame, kind }) => {
                 sent.map_err(|_| Error::Disconnected)
             }
         }
@@ -382,7 +404,7 @@ impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
                 // as an unknown id anyway.
                 let _ = self.shared.out.try_send(Queued {
                     text: frame,
-                    is_call: false,
+                    kind: Kind::Notification,
                 });
             }
         }
