@@ -176,6 +176,12 @@ pub fn asyncapi(api: &Api, url: &str) -> Value {
         if let Some(required) = m.requires {
             operation["x-requires"] = required.into();
         }
+        if let Some(ms) = m.timeout_ms {
+            operation["x-timeout-ms"] = ms.into();
+        }
+        if m.idempotent {
+            operation["x-idempotent"] = true.into();
+        }
 
         if is_request {
             let result_schema = d.result.clone().unwrap_or_else(|| json!({}));

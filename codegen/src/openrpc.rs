@@ -21,7 +21,8 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 /// Every method has `paramStructure: "either"` (volley accepts params by name and by position),
 /// params with `required` and a schema, a `result` unless it is a notification, an example,
 /// `x-requires` on a guarded method (its requirement, an extension declared in
-/// `x-extensions`), and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
+/// `x-extensions`), `x-timeout-ms` and `x-idempotent` on a method with a deadline or marked
+/// idempotent (extensions declared likewise), and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
 /// object's `data`, an extension declared in `x-extensions`: an OpenRPC error object needs a
 /// fixed code, which an error type does not have). `url` (`ws://host:port/path`) becomes the
 /// `servers` entry.
@@ -59,6 +60,8 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
     let mut out: Vec<Value> = Vec::new();
     let mut uses_error_data = false;
     let mut uses_requires = false;
+    let mut uses_timeout = false;
+    let mut uses_idempotent = false;
     for d in &methods {
         let m = d.method;
         // A method both ends serve under one name is listed once, implemented by both.
@@ -129,6 +132,14 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
             uses_requires = true;
             method.insert("x-requires".into(), required.into());
         }
+        if let Some(ms) = m.timeout_ms {
+            uses_timeout = true;
+            method.insert("x-timeout-ms".into(), ms.into());
+        }
+        if m.idempotent {
+            uses_idempotent = true;
+            method.insert("x-idempotent".into(), true.into());
+        }
         if let Some(error) = &d.error {
             uses_error_data = true;
             method.insert(
@@ -180,6 +191,12 @@ fn render(info: &Info, groups: &[Group<'_>], url: Option<&str>) -> Value {
     if uses_requires {
         extensions.push(requires_extension());
     }
+    if uses_timeout {
+        extensions.push(timeout_extension());
+    }
+    if uses_idempotent {
+        extensions.push(idempotent_extension());
+    }
     let mut doc = json!({
         "openrpc": OPENRPC_VERSION,
         "info": info_v,
@@ -227,6 +244,36 @@ fn requires_extension() -> Value {
             error -32013 (Forbidden) and the method does not run.",
         "restricted": ["methodObject"],
         "schema": { "type": "string", "minLength": 1 }
+    })
+}
+
+/// The declaration of `x-timeout-ms`: the method's own deadline.
+fn timeout_extension() -> Value {
+    json!({
+        "openrpcExtension": "0.0.0-development",
+        "name": "x-timeout-ms",
+        "version": "0.0.1",
+        "summary": "The method's deadline, in milliseconds",
+        "description": "Generated callers wait this long for the answer by default. The \
+            serving side cancels the handler once it has run this long and answers error \
+            -32014 (Timed out).",
+        "restricted": ["methodObject"],
+        "schema": { "type": "integer", "minimum": 1 }
+    })
+}
+
+/// The declaration of `x-idempotent`: the method may safely run more than once.
+fn idempotent_extension() -> Value {
+    json!({
+        "openrpcExtension": "0.0.0-development",
+        "name": "x-idempotent",
+        "version": "0.0.1",
+        "summary": "Whether running the method twice does no harm",
+        "description": "A call in flight when the connection drops, on a connection that \
+            does not resume its session, is sent again after the reconnect (up to a bound); \
+            a call to a method without it fails with a disconnected error instead.",
+        "restricted": ["methodObject"],
+        "schema": { "type": "boolean" }
     })
 }
 

@@ -54,6 +54,13 @@ pub struct MethodDescription {
     /// What a caller must be allowed (`#[rpc(requires = "admin")]`): the server's
     /// authorization policy checks it before the handler runs.
     pub requires: Option<&'static str>,
+    /// The default deadline in milliseconds (`#[rpc(timeout = "5s")]`): callers through the
+    /// generated stub wait this long, and the serving side cancels the handler after it and
+    /// answers -32014 (Timed out).
+    pub timeout_ms: Option<u64>,
+    /// `#[rpc(idempotent)]`: running it twice does no harm, so a call in flight when the
+    /// connection is lost and comes back without resuming is sent again.
+    pub idempotent: bool,
 }
 
 /// One `#[volley::rpc]` trait.

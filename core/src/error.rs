@@ -30,6 +30,9 @@ pub mod codes {
     /// The caller does not meet the method's requirement (`#[rpc(requires = "..")]`); the
     /// handler did not run.
     pub const FORBIDDEN: i32 = -32013;
+    /// The method's own deadline (`#[rpc(timeout = "..")]`) passed: the handler was
+    /// cancelled.
+    pub const TIMED_OUT: i32 = -32014;
 
     /// The spec's message for one of its own codes ("Parse error", "Invalid Request", ...).
     pub fn message(code: i32) -> &'static str {
@@ -44,6 +47,7 @@ pub mod codes {
             UPSTREAM_FAILED => "Upstream call failed",
             SHUTTING_DOWN => "Shutting down",
             FORBIDDEN => "Forbidden",
+            TIMED_OUT => "Timed out",
             _ => "Server error",
         }
     }
@@ -87,9 +91,12 @@ pub enum Error {
     /// No answer came within the call's deadline. The call was withdrawn and `rpc.cancel` sent.
     #[error("call timed out after {0:?}")]
     Timeout(Duration),
-    /// The call was cancelled locally: the handler that made it was itself cancelled (its
-    /// caller sent `rpc.cancel`, or its connection closed), so the call was withdrawn and
-    /// `rpc.cancel` sent to the peer.
+    /// The call was cancelled locally through its [`CallOptions::cancel`] token (a handler's
+    /// `cx.cancellation()`, when its own caller gave up): it was withdrawn and `rpc.cancel`
+    /// sent to the peer. (Dropping the call's future withdraws it the same way, with no value
+    /// left to see.)
+    ///
+    /// [`CallOptions::cancel`]: crate::CallOptions::cancel
     #[error("call cancelled")]
     Cancelled,
     /// The outgoing queue is full and the call was made with `try_` semantics.
@@ -127,9 +134,14 @@ impl Error {
         )
     }
 
-    /// True when the call ran out of time.
+    /// True when the call ran out of time: the caller's deadline ([`Error::Timeout`]), or the
+    /// method's own on the serving side (a remote -32014, Timed out).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        match self {
+            Error::Timeout(_) => true,
+            Error::Remote(e) => e.code() == codes::TIMED_OUT,
+            _ => false,
+        }
     }
 }
 

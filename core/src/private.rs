@@ -133,14 +133,21 @@ pub fn unit_response() -> Response {
     Ok(RawValue::from_string("null".to_owned()).expect("null is JSON"))
 }
 
-/// Calls `method` on `peer` and decodes the result.
+/// Calls `method` on `peer` with the method's deadline and idempotence, and decodes the
+/// result.
 pub async fn call<T: DeserializeOwned>(
     peer: &Peer,
     method: &'static str,
     params: Option<Box<RawValue>>,
     timeout: Option<Duration>,
+    idempotent: bool,
 ) -> Result<T> {
-    let raw = peer.request_raw(method, params, timeout).await?;
+    let options = crate::CallOptions {
+        timeout,
+        idempotent,
+        cancel: None,
+    };
+    let raw = peer.request_with(method, params, &options).await?;
     serde_json::from_str(raw.get()).map_err(crate::Error::InvalidResult)
 }
 

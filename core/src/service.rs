@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonrpsee::{Methods, RpcModule};
 
@@ -27,6 +28,8 @@ pub struct Service {
     discover: Option<Arc<RawValue>>,
     /// What each guarded method requires (`#[rpc(requires = "..")]`), by wire name.
     requirements: Arc<HashMap<&'static str, &'static str>>,
+    /// Each method's own deadline (`#[rpc(timeout = "..")]`), by wire name.
+    deadlines: Arc<HashMap<&'static str, Duration>>,
     authorizer: Option<Authorizer>,
 }
 
@@ -56,10 +59,16 @@ impl Service {
             .flat_map(|d| d.methods)
             .filter_map(|m| Some((m.name, m.requires?)))
             .collect();
+        let deadlines = description
+            .into_iter()
+            .flat_map(|d| d.methods)
+            .filter_map(|m| Some((m.name, Duration::from_millis(m.timeout_ms?))))
+            .collect();
         Self {
             methods: module.into(),
             descriptions: description.into_iter().collect(),
             requirements: Arc::new(requirements),
+            deadlines: Arc::new(deadlines),
             ..Self::default()
         }
     }
@@ -80,6 +89,9 @@ impl Service {
         self.descriptions.extend(other.descriptions);
         if !other.requirements.is_empty() {
             Arc::make_mut(&mut self.requirements).extend(other.requirements.iter());
+        }
+        if !other.deadlines.is_empty() {
+            Arc::make_mut(&mut self.deadlines).extend(other.deadlines.iter());
         }
         self.authorizer = self.authorizer.take().or(other.authorizer);
         // The merged methods are not in either document.
@@ -107,6 +119,15 @@ impl Service {
     ) -> Self {
         self.authorizer = Some(Arc::new(policy));
         self
+    }
+
+    /// The method `name`'s own deadline (`#[rpc(timeout = "..")]`), when it has one: past
+    /// it the handler is cancelled and the caller answered -32014.
+    pub fn deadline(&self, name: &str) -> Option<Duration> {
+        if self.deadlines.is_empty() {
+            return None;
+        }
+        self.deadlines.get(name).copied()
     }
 
     /// What the method `name` requires of its caller, when it is guarded.

@@ -55,6 +55,10 @@ pub(crate) struct Method {
     /// The authorization requirement (`requires = ".."`), checked by the server's policy
     /// before the handler runs.
     pub(crate) requires: Option<String>,
+    /// The default deadline in milliseconds (`timeout = ".."`): callers' and the handler's.
+    pub(crate) timeout_ms: Option<u64>,
+    /// `idempotent`: a call in flight when the connection drops may be sent again.
+    pub(crate) idempotent: bool,
     /// The return type as written; `None` when omitted.
     pub(crate) output: Option<Type>,
     /// Where a missing return type would be: the method's name.

@@ -23,12 +23,15 @@ pub(crate) struct TraitOptions {
     pub(crate) krate: Option<Path>,
 }
 
-/// `name = ".."`, `notification`, `requires = ".."`.
+/// `name = ".."`, `notification`, `requires = ".."`, `timeout = ".."`, `idempotent`.
 #[derive(Default)]
 pub(crate) struct MethodOptions {
     pub(crate) name: Option<Spanned<String>>,
     pub(crate) notification: Option<Span>,
     pub(crate) requires: Option<Spanned<String>>,
+    /// The deadline in milliseconds.
+    pub(crate) timeout: Option<Spanned<u64>>,
+    pub(crate) idempotent: Option<Span>,
 }
 
 /// `name = ".."`.
@@ -128,9 +131,21 @@ impl MethodOptions {
         } else if meta.path.is_ident("requires") {
             let lit = non_empty(&meta, "requires")?;
             set_once(&mut self.requires, &meta, "requires", lit)
+        } else if meta.path.is_ident("timeout") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let millis = duration_millis(&lit.value()).map_err(|e| Error::new(lit.span(), e))?;
+            let value = Spanned {
+                value: millis,
+                span: lit.span(),
+            };
+            set_once(&mut self.timeout, &meta, "timeout", value)
+        } else if meta.path.is_ident("idempotent") {
+            let span = ident_span(&meta.path);
+            set_once(&mut self.idempotent, &meta, "idempotent", span)
         } else {
             Err(meta.error(format!(
-                "unknown method option `{}`; expected `name`, `notification` or `requires`",
+                "unknown method option `{}`; expected `name`, `notification`, `requires`, \
+                 `timeout` or `idempotent`",
                 path_text(&meta.path)
             )))
         }
@@ -148,6 +163,33 @@ impl ParamOptions {
                 path_text(&meta.path)
             )))
         }
+    }
+}
+
+/// `"250ms"`, `"5s"`, `"2m"` in milliseconds: a whole number above zero and a unit.
+fn duration_millis(text: &str) -> Result<u64, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => {
+            return Err(format!(
+                "`timeout` takes a whole number and a unit: \"250ms\", \"5s\" or \"2m\", not {text:?}"
+            ));
+        }
+    };
+    match digits.parse::<u64>() {
+        Ok(0) => Err("`timeout` must be above zero".to_owned()),
+        Ok(n) => n
+            .checked_mul(scale)
+            .ok_or_else(|| format!("`timeout` {text:?} is too long")),
+        Err(_) => Err(format!(
+            "`timeout` takes a whole number and a unit: \"250ms\", \"5s\" or \"2m\", not {text:?}"
+        )),
     }
 }
 
@@ -269,7 +311,9 @@ mod tests {
         ));
         assert_eq!(
             errors,
-            ["unknown method option `foo`; expected `name`, `notification` or `requires`"]
+            [
+                "unknown method option `foo`; expected `name`, `notification`, `requires`, `timeout` or `idempotent`"
+            ]
         );
         let errors = method_messages(quote!(
             async fn a(&self, #[rpc(foo)] x: u8) -> R;

@@ -75,6 +75,25 @@ pub(super) fn method_docs(m: &Method) -> Vec<String> {
             "Requires `{required}`: a caller without it gets error -32013 (Forbidden)."
         ));
     }
+    if let Some(ms) = m.desc.timeout_ms {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!(
+            "Deadline {ms} ms: callers wait that long by default; past it the handler is \
+             cancelled and the caller gets error -32014 (Timed out)."
+        ));
+    }
+    if m.desc.idempotent {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(
+            "Idempotent: a call in flight when the connection drops is sent again after the \
+             reconnect."
+                .to_owned(),
+        );
+    }
     lines
 }
 

@@ -136,9 +136,14 @@ fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
                 let wire = string_literal(m.desc.name);
                 match m.desc.kind {
                     MethodKind::Request => {
+                        // The method's own deadline is the default; the caller's options win.
+                        let options = match m.desc.timeout_ms {
+                            Some(ms) => format!("{{ timeoutMs: {ms}, ...options }}"),
+                            None => "options".to_owned(),
+                        };
                         let _ = writeln!(
                             out,
-                            "{}{}: (params, options) => peer.call({wire}, params, options),",
+                            "{}{}: (params, options) => peer.call({wire}, params, {options}),",
                             pad(level),
                             literal_key(name)
                         );

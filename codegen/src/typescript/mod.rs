@@ -235,6 +235,8 @@ mod tests {
             result_schema: string_schema,
             error_schema: no_schema,
             requires: None,
+            timeout_ms: None,
+            idempotent: false,
         }
     }
 
@@ -268,6 +270,8 @@ mod tests {
                 result_schema: no_schema,
                 error_schema: no_schema,
                 requires: None,
+                timeout_ms: None,
+                idempotent: false,
             },
         ],
     };

@@ -27,7 +27,7 @@ use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{CloseReason, HANDLER_CANCEL, Kind, Peer, Queued, Shared};
+use crate::peer::{CloseReason, Kind, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -245,9 +245,7 @@ impl Conn {
         cx: Context,
     ) -> dispatch::Reply {
         let _slot = self.slots.acquire().await;
-        let cancel = cx.cancellation().clone();
-        let run = dispatch::invoke(&self.service, self.conn_id, target, params, id, cx);
-        HANDLER_CANCEL.scope(cancel, run).await
+        dispatch::invoke(&self.service, self.conn_id, target, params, id, cx).await
     }
 
     /// Runs one request or notification to completion and returns its response frame.
@@ -283,12 +281,26 @@ impl Conn {
             return None;
         };
         let cx = self.context(token.clone());
+        let deadline = self.service.deadline(method);
+        let past_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
         // Cancellation wins over a result that is ready at the same moment: once the
         // connection is closing, a handler's late answer is dropped, not written.
         let outcome = tokio::select! {
             biased;
             _ = token.cancelled() => None,
             r = self.invoke(target, params, Some(&id), cx) => Some(r),
+            _ = past_deadline => {
+                // Whatever the handler started (its own calls) is cancelled with it.
+                token.cancel();
+                let d = deadline.unwrap_or_default();
+                let detail = format!("`{method}` did not finish within its deadline of {d:?}; the handler was cancelled");
+                Some(dispatch::Reply::Payload(Err(error_object(codes::TIMED_OUT, detail))))
+            }
         };
         self.running.untrack(&id, seq);
         observe::finished(

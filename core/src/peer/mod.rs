@@ -63,6 +63,10 @@ pub struct CallOptions {
     /// The call may run more than once: when the connection is lost and comes back without
     /// resuming, it is re-sent instead of failing with [`Error::Disconnected`].
     pub idempotent: bool,
+    /// Cancels the call when cancelled: it ends with [`Error::Cancelled`] and `rpc.cancel`
+    /// goes to the peer. A handler passes `cx.cancellation().clone()` so the calls it makes
+    /// (from tasks of its own too) end with it.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl CallOptions {
@@ -77,12 +81,12 @@ impl CallOptions {
         self.idempotent = idempotent;
         self
     }
-}
 
-tokio::task_local! {
-    /// The cancellation of the handler running on this task: calls it makes end with
-    /// [`Error::Cancelled`] when it is cancelled.
-    pub(crate) static HANDLER_CANCEL: tokio_util::sync::CancellationToken;
+    /// Cancels the call when `token` is cancelled (see [`CallOptions::cancel`]).
+    pub fn cancel_on(mut self, token: tokio_util::sync::CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
 }
 
 /// Why a connection ended.
@@ -251,15 +255,14 @@ impl Peer {
     ) -> Result<Box<RawValue>> {
         let options = CallOptions {
             timeout,
-            idempotent: false,
+            ..CallOptions::default()
         };
         self.request_with(method, params, &options).await
     }
 
     /// Calls `method` with already-encoded params and [`CallOptions`], and returns the raw
     /// result. Dropping the returned future withdraws the call and sends `rpc.cancel`; so does
-    /// the cancellation of the handler making the call (it then ends with
-    /// [`Error::Cancelled`]).
+    /// cancelling the options' token (the call then ends with [`Error::Cancelled`]).
     pub async fn request_with(
         &self,
         method: &str,
@@ -300,7 +303,7 @@ impl Peer {
     ) -> Result<Box<RawValue>> {
         let shared = &*self.shared;
         let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
-        let cancel = HANDLER_CANCEL.try_with(Clone::clone).ok();
+        let cancel = options.cancel.as_ref();
         let call = async {
             self.wait_for_link().await?;
             let frame = |id| message::request(Some(id), method, params.as_deref());

@@ -17,17 +17,23 @@ pub struct Console {
     pub answer: bool,
     /// Receives the `n` of every `tick`.
     pub ticks: mpsc::UnboundedSender<u64>,
+    /// Prints nothing for ticks and questions.
+    pub quiet: bool,
 }
 
 impl Browser for Console {
     async fn confirm(&self, question: String) -> volley::Result<bool> {
         let word = if self.answer { "yes" } else { "no" };
-        println!("server asks: {question} -> answering {word}");
+        if !self.quiet {
+            println!("server asks: {question} -> answering {word}");
+        }
         Ok(self.answer)
     }
 
     async fn tick(&self, n: u64) {
-        println!("tick {n}");
+        if !self.quiet {
+            println!("tick {n}");
+        }
         let _ = self.ticks.send(n);
     }
 }
@@ -47,6 +53,10 @@ pub struct ClientOptions {
     pub token: Option<String>,
     /// A PEM certificate to trust for `wss://` (the server's own, when self-signed).
     pub ca_pem: Option<Vec<u8>>,
+    /// Reconnect when the socket is lost (the default).
+    pub reconnect: bool,
+    /// Ask the server for a resumable session (the default).
+    pub resume: bool,
 }
 
 impl Default for ClientOptions {
@@ -58,6 +68,8 @@ impl Default for ClientOptions {
             tick_timeout: Duration::from_secs(5),
             token: None,
             ca_pem: None,
+            reconnect: true,
+            resume: true,
         }
     }
 }
@@ -81,7 +93,18 @@ pub async fn run_client(url: &str, options: &ClientOptions) -> Result<Summary, B
     let console = Console {
         answer: options.answer,
         ticks: ticks_tx,
+        quiet: false,
     };
+    let client = builder(options, console).connect(url).await?;
+    let summary = converse(&client, options, ticks_rx).await;
+    client.close();
+    client.closed().await;
+    summary
+}
+
+/// A client builder serving `console`, with the options' token, certificate, reconnect
+/// and resumption.
+pub(crate) fn builder(options: &ClientOptions, console: Console) -> volley::ClientBuilder {
     let mut builder = volley::Client::builder().add_service(console.into_service());
     if let Some(token) = &options.token {
         builder = builder.bearer_token(token);
@@ -89,11 +112,13 @@ pub async fn run_client(url: &str, options: &ClientOptions) -> Result<Summary, B
     if let Some(pem) = &options.ca_pem {
         builder = builder.add_root_certificate_pem(pem);
     }
-    let client = builder.connect(url).await?;
-    let summary = converse(&client, options, ticks_rx).await;
-    client.close();
-    client.closed().await;
-    summary
+    if !options.reconnect {
+        builder = builder.reconnect(None);
+    }
+    if !options.resume {
+        builder = builder.resumption(None);
+    }
+    builder
 }
 
 async fn converse(

@@ -19,12 +19,15 @@
 //!
 //! - [`server`] builds the server ([`server_with`] with a token and TLS), [`with_metrics`]
 //!   adds `/metrics`, and [`spawn_ticker`] starts the ticks (module `server`).
-//! - [`run_client`] is what the `client` binary does (module `client`).
+//! - [`run_client`] is what the `client` binary does (module `client`); [`run_repeat`] is its
+//!   `--repeat` mode (module `repeat`).
 
 mod client;
+mod repeat;
 mod server;
 
 pub use client::{BoxError, ClientOptions, Console, Summary, run_client};
+pub use repeat::{RepeatOptions, RepeatSummary, run_repeat};
 pub use server::{
     Authorized, Calc, ServerOptions, server, server_with, spawn_ticker, with_metrics,
 };
@@ -33,6 +36,9 @@ pub use server::{
 #[volley::rpc]
 pub trait Calculator {
     /// Adds two numbers.
+    ///
+    /// Safe to run twice: a client that reconnects sends it again if the answer was lost.
+    #[rpc(idempotent)]
     async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
 
     /// Asks the calling client to `confirm` the question, and returns its answer.

@@ -23,6 +23,7 @@ async fn calls_connections_and_bytes_are_counted_by_method_direction_and_outcome
             Console {
                 answer: true,
                 ticks,
+                quiet: true,
             }
             .into_service(),
         )

@@ -89,6 +89,11 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     let builder = Ident::new("params", Span::mixed_site());
     let peer = Ident::new("peer", Span::mixed_site());
     let timeout = Ident::new("timeout", Span::mixed_site());
+    let method_timeout = match m.timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+        None => quote!(::core::option::Option::None),
+    };
+    let idempotent = m.idempotent;
     let sig_params = m.params.iter().map(|param| {
         let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
         quote!(#(#attrs)* #ident: #ty)
@@ -116,7 +121,7 @@ fn method(service: &Service, m: &Method) -> TokenStream {
                 format!(" Sends the request `{wire_name}` and waits for its result."),
                 quote_spanned!(span=> #p::Result<<#ty as #p::RpcResult>::Ok>),
                 quote_spanned! {span=>
-                    #p::call(&#peer, #wire_name, #encoded, #timeout).await
+                    #p::call(&#peer, #wire_name, #encoded, #timeout.or(#method_timeout), #idempotent).await
                 },
             )
         }

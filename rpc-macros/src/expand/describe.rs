@@ -72,6 +72,11 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         Some(r) => quote!(::core::option::Option::Some(#r)),
         None => quote!(::core::option::Option::None),
     };
+    let timeout_ms = match m.timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    };
+    let idempotent = m.idempotent;
     quote! {
         #p::MethodDescription {
             rust_name: #rust_name,
@@ -84,6 +89,8 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             result_schema: #result_schema,
             error_schema: #error_schema,
             requires: #requires,
+            timeout_ms: #timeout_ms,
+            idempotent: #idempotent,
         }
     }
 }

@@ -25,6 +25,20 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
     let (context, params) = params(inputs, errors);
     let output = output(&sig.output, errors);
     let kind = kind(sig, options.notification.is_some(), output.as_ref(), errors);
+    if kind == Kind::Notification {
+        if let Some(t) = &options.timeout {
+            errors.at(
+                t.span,
+                "notifications have no deadline: no answer is awaited",
+            );
+        }
+        if let Some(span) = options.idempotent {
+            errors.at(
+                span,
+                "notifications are never sent again; `idempotent` is for requests",
+            );
+        }
+    }
     Method {
         attrs: f.attrs.iter().filter(|a| !is_rpc(a)).cloned().collect(),
         stub_attrs: f
@@ -39,6 +53,8 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
         wire_name: naming.wire_name(&name),
         name_span,
         requires: options.requires.as_ref().map(|r| r.value.clone()),
+        timeout_ms: options.timeout.as_ref().map(|t| t.value),
+        idempotent: options.idempotent.is_some(),
         docs: attr::docs(&f.attrs),
         receiver,
         context,

@@ -37,7 +37,7 @@ pub trait Calculator {
     #[rpc(notification)]
     async fn log(&self, msg: String);
     /// Counts the calls so far.
-    #[rpc(name = "callCount")]
+    #[rpc(name = "callCount", timeout = "2m", idempotent)]
     async fn call_count(&self) -> volley::Result<u32>;
     /// Echoes its params back.
     #[rpc(name = "otherName")]
@@ -146,6 +146,17 @@ fn main() {
             "calc.otherName"
         ]
     );
+
+    let described = CalculatorClient::DESCRIPTION;
+    let count = described.method("calc.callCount").unwrap();
+    assert_eq!((count.timeout_ms, count.idempotent), (Some(120_000), true));
+    let add = described.method("calc.add").unwrap();
+    assert_eq!((add.timeout_ms, add.idempotent), (None, false));
+    assert_eq!(
+        service.deadline("calc.callCount"),
+        Some(std::time::Duration::from_secs(120))
+    );
+    assert_eq!(service.deadline("calc.add"), None);
 
     let sum: i64 = block_on(service.methods().call("calc.add", [1, 2])).unwrap();
     assert_eq!(sum, 3);
