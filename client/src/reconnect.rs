@@ -171,6 +171,10 @@ impl Supervisor {
                 }
             };
             tracing::info!(peer = %peer.id(), reason = %lost.reason, "connection lost; reconnecting");
+            if !peer.is_resumable() {
+                // Closed by the server on purpose: its session is gone, start a new one.
+                self.hello = None;
+            }
             let Some(resumed) = self.reconnect(&peer, lost.reason).await else {
                 break;
             };

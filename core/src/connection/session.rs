@@ -271,6 +271,10 @@ pub(super) async fn run<T: Transport>(
             write::finish(&shared, &mut rx, &mut transport, lost.writable).await;
             break;
         }
+        if lost.clean {
+            // A close frame ended the session on the other side: nothing to resume.
+            shared.set_resumable(false);
+        }
         tracing::debug!(peer = %shared.id, reason = %lost.reason.reason, resumable = shared.is_resumable(), "socket lost; waiting for another");
         // Dropped without a close frame: the peer must see a lost socket, not a goodbye.
         drop(transport);

@@ -174,6 +174,12 @@ impl Peer {
         self.shared.link_state()
     }
 
+    /// Whether the session would survive losing its socket now: both ends agreed on
+    /// resumption, and no close frame has ended it.
+    pub fn is_resumable(&self) -> bool {
+        self.shared.is_resumable()
+    }
+
     /// Counted frames received from the peer on this session: what a resuming client tells
     /// the server it has (PROTOCOL.md, "Session resumption").
     pub fn frames_received(&self) -> u64 {

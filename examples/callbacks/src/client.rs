@@ -112,9 +112,14 @@ pub(crate) fn builder(options: &ClientOptions, console: Console) -> volley::Clie
     if let Some(pem) = &options.ca_pem {
         builder = builder.add_root_certificate_pem(pem);
     }
-    if !options.reconnect {
-        builder = builder.reconnect(None);
-    }
+    builder = if options.reconnect {
+        // Calls made while the server restarts wait for it (up to 10 s) instead of failing.
+        let policy =
+            volley::Reconnect::default().wait_for_connection(Some(Duration::from_secs(10)));
+        builder.reconnect(Some(policy))
+    } else {
+        builder.reconnect(None)
+    };
     if !options.resume {
         builder = builder.resumption(None);
     }
