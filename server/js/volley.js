@@ -4,7 +4,9 @@
  *
  * Zero dependencies, one ES module. The wire rules are volley's PROTOCOL.md: plain
  * JSON-RPC 2.0, both ends send requests, notifications and responses on one socket, plus
- * the extensions `rpc.cancel`, `rpc.ping` and `rpc.discover`.
+ * the extensions `rpc.cancel`, `rpc.ping` and `rpc.discover`, and session resumption
+ * (`rpc.session`, `rpc.ack`): with a server that offers it, calls and notifications in
+ * flight both ways survive a dropped socket, each delivered once.
  *
  * ```js
  * import { connect, RpcError, DisconnectedError } from './volley.js';
@@ -39,6 +41,7 @@ const DEFAULTS = Object.freeze({
   reconnect: Object.freeze({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2 }),
   heartbeat: Object.freeze({ intervalMs: 15_000, timeoutMs: 10_000 }),
   queueWhileDisconnected: 100,
+  maxReplayBytes: 262_144,
 });
 
 /** Close code volley.js uses when a heartbeat `rpc.ping` goes unanswered. */
@@ -46,6 +49,21 @@ const HEARTBEAT_CLOSE_CODE = 4000;
 
 /** setTimeout's largest delay; longer (or infinite) deadlines mean "no deadline". */
 const MAX_TIMER_MS = 2_147_483_647;
+
+// Session resumption (PROTOCOL.md, "Session resumption").
+/** Received frames are acknowledged at once when this many are unacknowledged... */
+const ACK_EVERY = 32;
+/** ...otherwise at most this long after the first unacknowledged one. */
+const ACK_DELAY_MS = 100;
+/**
+ * How long after a socket opens the server's `rpc.session` hello may come. A socket that
+ * gets no frame at all within it is taken as plain (the server does not know the extension).
+ */
+const HELLO_WAIT_MS = 10_000;
+/** Calls and notifications that may wait for a session's socket (or for acknowledgements). */
+const SESSION_QUEUE_LIMIT = 1024;
+/** How many times an idempotent call is sent again on a new connection. */
+const MAX_RESENDS = 3;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -101,6 +119,20 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * The call was written on a resumable session that the server no longer had when the
+ * client came back (its grace period passed, or it restarted): the remote peer may or may
+ * not have run it. Calls never written, and idempotent ones, do not fail this way: they go
+ * to the new session.
+ */
+export class SessionExpiredError extends Error {
+  /** @param {string} message @param {{ cause?: unknown }} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'SessionExpiredError';
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Public types
 // ---------------------------------------------------------------------------------------
@@ -153,6 +185,9 @@ export class CancelledError extends Error {
  * @property {(data: string) => void} send
  * @property {(code?: number, reason?: string) => void} close
  * @property {(type: string, listener: (event: any) => void) => void} addEventListener
+ * @property {() => void} [terminate] Drops the connection without a close frame (the `ws`
+ *   package has it). Used to give up on the socket of a resumable session: a close frame
+ *   would end the session.
  */
 
 /** @typedef {new (url: string) => WebSocketLike} WebSocketConstructor */
@@ -171,7 +206,19 @@ export class CancelledError extends Error {
  *   reconnect when it goes unanswered.
  * @property {boolean | number} [queueWhileDisconnected=false] Hold calls, notifications and
  *   batches made while disconnected (up to this many; `true` means 100) and send them once
- *   connected again. When off, they fail at once with {@link DisconnectedError}.
+ *   connected again. When off, they fail at once with {@link DisconnectedError}. (While a
+ *   resumable session waits for its socket, they are held for it regardless.)
+ * @property {boolean} [resume] Ask the server for a resumable session (PROTOCOL.md,
+ *   "Session resumption"); on by default when `reconnect` is on, and never without it. A
+ *   server that offers it answers with an `rpc.session` hello; then a socket lost without a
+ *   close frame does not fail the calls in flight, nor abort the handlers running: the
+ *   client reconnects, resumes the session, and each side writes again what the other
+ *   missed. A server without the extension gives a plain connection.
+ * @property {number} [maxReplayBytes=262144] Bytes of sent frames a session keeps until the
+ *   server acknowledges them; when full, further frames wait until an acknowledgement
+ *   frees room (an empty buffer takes one frame of any size).
+ * @property {string} [token] A token for the server's authentication, sent as the `token`
+ *   query parameter of every connection attempt (browsers cannot set headers on a WebSocket).
  * @property {WebSocketConstructor} [WebSocket] The WebSocket class to use (default: the
  *   global one). On Node 20, pass `WebSocket` from the `ws` package.
  */
@@ -181,6 +228,9 @@ export class CancelledError extends Error {
  * @property {number} [timeoutMs] Deadline for the answer (default: the peer's `timeoutMs`).
  * @property {AbortSignal} [signal] Cancels the call: it rejects with {@link CancelledError}
  *   and `rpc.cancel` is sent.
+ * @property {boolean} [idempotent=false] Running the call twice does no harm: when the
+ *   socket drops before its answer and there is no session to resume (or the session
+ *   expired), it is sent again on the next connection (up to 3 times) instead of failing.
  */
 
 /**
@@ -203,8 +253,17 @@ export class CancelledError extends Error {
  * One WebSocket and its state. A link that died ignores everything its socket does later.
  * @typedef {object} Link
  * @property {WebSocketLike} ws
- * @property {boolean} open
+ * @property {boolean} open The socket is open.
+ * @property {boolean} ready Frames may be written: open and, on a dial that resumes a
+ *   session, past the server's hello.
  * @property {boolean} dead
+ * @property {'new' | 'resume' | null} ask What the dial asked for: a new session, the
+ *   resumption of the current one, or nothing (resumption off).
+ * @property {boolean} awaitingHello Asked for a session, and no frame has arrived yet.
+ * @property {ReturnType<typeof setTimeout> | undefined} helloTimer
+ * @property {Session | null} session The session this socket carries: on a dial for a new
+ *   one, from the open (frames written before the hello are numbered too, as the server
+ *   counts them), and kept if the first frame is the hello. `null` on a plain socket.
  * @property {number} openedAt
  * @property {ReturnType<typeof setTimeout> | undefined} attemptTimer
  * @property {string} lastError
@@ -218,13 +277,44 @@ export class CancelledError extends Error {
  * @property {string} frame
  * @property {(link: Link) => void} [onSent] Called just before the frame is written.
  * @property {(why: string) => void} fail Called when it will never be sent.
+ * @property {Link} [owner] For a reply or an `rpc.cancel`: the socket whose request it
+ *   concerns. It is dropped unless that socket's session (or, plain, the socket) is still there.
+ * @property {number} [size] The frame's length in UTF-8 bytes, once known.
  */
 
 /**
  * An id this peer sent and awaits an answer for.
  * @typedef {object} Pending
  * @property {(message: any) => void} answer
- * @property {(why: string) => void} drop The connection went before the answer came.
+ * @property {(why: string, expired: boolean) => Outgoing | null} lost The connection (or
+ *   the session: `expired`) went before the answer came. Fails the call, or returns what to
+ *   send again (an idempotent call).
+ */
+
+/**
+ * A resumable session (PROTOCOL.md, "Session resumption"): the numbering, counting and
+ * replay buffer that outlive the sockets.
+ * @typedef {object} Session
+ * @property {string} id
+ * @property {string} token
+ * @property {number} graceMs
+ * @property {number} sent The number of the last counted frame written.
+ * @property {number} received Counted frames received.
+ * @property {number} ackSent The count last acknowledged to the server (or sent in the query).
+ * @property {Array<{ n: number, frame: string, size: number }>} replay Counted frames
+ *   written and not yet acknowledged, oldest first.
+ * @property {number} replayBytes
+ * @property {ReturnType<typeof setTimeout> | undefined} ackTimer
+ */
+
+/**
+ * The `rpc.session` hello's params.
+ * @typedef {object} Hello
+ * @property {string} id
+ * @property {string} token
+ * @property {boolean} resumed
+ * @property {number} received
+ * @property {number} graceMs
  */
 
 /**
@@ -370,6 +460,29 @@ function queueOption(value) {
 }
 
 /**
+ * @param {unknown} value
+ * @param {boolean} reconnect Whether reconnect is on (a session cannot resume without it).
+ * @returns {boolean}
+ */
+function resumeOption(value, reconnect) {
+  if (value === undefined) return reconnect;
+  if (typeof value !== 'boolean') throw new TypeError(`volley: resume must be true or false, not ${String(value)}`);
+  return value && reconnect;
+}
+
+/**
+ * @param {unknown} value
+ * @returns {number}
+ */
+function replayBytesOption(value) {
+  if (value === undefined) return DEFAULTS.maxReplayBytes;
+  if (typeof value !== 'number' || !(value >= 1)) {
+    throw new TypeError(`volley: maxReplayBytes must be a number of bytes >= 1, not ${String(value)}`);
+  }
+  return value;
+}
+
+/**
  * @param {number} ms
  * @returns {boolean}
  */
@@ -386,10 +499,16 @@ function hasDeadline(ms) {
  * until {@link Peer#close}.
  *
  * Events (all `CustomEvent`s; the data is in `detail`):
- * - `open`: a socket opened (after every reconnect too);
- * - `close` `{ code, reason }`: an open socket closed; every pending call has been rejected;
+ * - `open`: a socket opened (after every reconnect too; on a resumed session, once the
+ *   server's hello has come);
+ * - `close` `{ code, reason }`: an open socket closed; every pending call has been rejected,
+ *   unless a resumable session outlives the socket ({@link Peer#session} is still set then:
+ *   calls in flight and running handlers wait for the resume);
  * - `reconnecting` `{ attempt, delayMs }`: the next attempt starts in `delayMs`;
- * - `reconnected`: a socket opened again after a drop;
+ * - `reconnected` `{ resumed }`: a socket opened again after a drop. `resumed` is true when
+ *   it continues the session of the socket before (nothing was lost: rooms joined and
+ *   subscriptions made still hold); false when it is a new connection (or a new session,
+ *   the old one having expired) and the app must join and subscribe again;
  * - `error` `{ error, method? }`: a socket error, or a notification handler that threw (no one
  *   else would hear of it).
  */
@@ -410,9 +529,25 @@ export class Peer extends EventTarget {
   #heartbeat;
   /** @type {number} */
   #queueLimit;
+  /** @type {boolean} */
+  #resume;
+  /** @type {number} */
+  #maxReplayBytes;
 
   /** @type {Link | null} */
   #link = null;
+  /**
+   * The resumable session, from the server's hello until it ends (a close frame, `close()`,
+   * or the server no longer having it at a resume).
+   * @type {Session | null}
+   */
+  #session = null;
+  /**
+   * Sockets of a session given up on (heartbeat missed) that could not be dropped without a
+   * close frame (browsers cannot); closed once the next socket has its hello.
+   * @type {WebSocketLike[]}
+   */
+  #stale = [];
   #everOpened = false;
   /** Closed for good: by `close()`, a failed first connect, or a drop with reconnect off. */
   #closed = false;
@@ -471,6 +606,8 @@ export class Peer extends EventTarget {
     this.#reconnect = reconnectOption(options.reconnect);
     this.#heartbeat = heartbeatOption(options.heartbeat);
     this.#queueLimit = queueOption(options.queueWhileDisconnected);
+    this.#resume = resumeOption(options.resume, this.#reconnect !== null);
+    this.#maxReplayBytes = replayBytesOption(options.maxReplayBytes);
   }
 
   /**
@@ -501,9 +638,20 @@ export class Peer extends EventTarget {
     return this.#url;
   }
 
-  /** Whether a socket is open now. */
+  /** Whether a socket is open now (and, on a resumed session, past the server's hello). */
   get connected() {
-    return this.#link !== null && this.#link.open;
+    return this.#link !== null && this.#link.ready;
+  }
+
+  /**
+   * The resumable session, once the server's hello started one: its `id`, and `graceMs`,
+   * how long the server keeps it after losing the socket. `null` on a plain connection,
+   * before the hello, and once the session ended.
+   * @returns {{ id: string, graceMs: number } | null}
+   */
+  get session() {
+    const s = this.#session;
+    return s === null ? null : { id: s.id, graceMs: s.graceMs };
   }
 
   /**
@@ -527,7 +675,8 @@ export class Peer extends EventTarget {
     }
     const id = this.#nextId++;
     const frame = encodeRequest(id, method, params);
-    const answers = await this.#exchange(frame, [id], `call "${method}" (id ${id})`, timeoutMs, signal, true);
+    const label = `call "${method}" (id ${id})`;
+    const answers = await this.#exchange(frame, [id], label, timeoutMs, signal, true, options.idempotent === true);
     const outcome = toOutcome(answers.get(id));
     if (outcome.error) throw outcome.error;
     return outcome.result;
@@ -535,14 +684,15 @@ export class Peer extends EventTarget {
 
   /**
    * Sends a notification (no answer). Throws {@link DisconnectedError} when it can be neither
-   * sent nor queued.
+   * sent nor queued, and `TypeError` for `rpc.ack` and `rpc.session` (the session
+   * extension's own).
    *
    * @param {string} method
    * @param {Params} [params]
    * @returns {void}
    */
   notify(method, params) {
-    checkMethod(method);
+    checkNotification(method);
     const frame = encodeRequest(undefined, method, params);
     this.#submit({ frame, fail: () => {} }, `notification "${method}"`, true);
   }
@@ -565,7 +715,8 @@ export class Peer extends EventTarget {
     const timeoutMs = durationOption(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
     for (const item of items) {
       if (item === null || typeof item !== 'object') throw new TypeError('volley: each batch item must be { method, params, notify }');
-      checkMethod(item.method);
+      if (item.notify) checkNotification(item.method);
+      else checkMethod(item.method);
     }
     if (signal?.aborted) {
       throw new CancelledError('volley: batch was cancelled before it was sent', { cause: signal.reason });
@@ -588,7 +739,7 @@ export class Peer extends EventTarget {
       ids.length === 1
         ? `batch of 1 call (id ${ids[0]})`
         : `batch of ${ids.length} calls (ids ${ids[0]}-${ids[ids.length - 1]})`;
-    const answers = await this.#exchange(frame, ids, label, timeoutMs, signal, true);
+    const answers = await this.#exchange(frame, ids, label, timeoutMs, signal, true, options.idempotent === true);
     return slots.map((id) => (id === undefined ? undefined : toOutcome(answers.get(id))));
   }
 
@@ -628,19 +779,21 @@ export class Peer extends EventTarget {
    * @param {number} timeoutMs
    * @param {AbortSignal | undefined} signal
    * @param {boolean} queueable
+   * @param {boolean} [idempotent] Sent again on a new connection rather than failed.
    * @returns {Promise<Map<number, any>>}
    */
-  #exchange(frame, ids, label, timeoutMs, signal, queueable) {
+  #exchange(frame, ids, label, timeoutMs, signal, queueable, idempotent = false) {
     return new Promise((resolve, reject) => {
       /** @type {Map<number, any>} */
       const answers = new Map();
       /** @type {Link | null} */
       let sentOn = null;
+      let resends = 0;
       let done = false;
       /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
 
-      const onLink = () => sentOn !== null && sentOn === this.#link && sentOn.open;
+      const reachable = () => sentOn !== null && this.#reaches(sentOn);
       /**
        * @param {Error | null} err
        * @param {boolean} [cancel] Send `rpc.cancel` for the unanswered ids.
@@ -652,18 +805,33 @@ export class Peer extends EventTarget {
         signal?.removeEventListener('abort', onAbort);
         const queued = this.#queue.indexOf(entry);
         if (queued >= 0) this.#queue.splice(queued, 1);
-        const live = cancel && onLink();
+        const live = cancel && reachable();
         for (const id of ids) {
           if (answers.has(id)) continue;
           this.#pending.delete(id);
-          if (live && sentOn) this.#send(sentOn, encodeRequest(undefined, 'rpc.cancel', { id }));
+          if (live && sentOn) {
+            this.#out({ frame: encodeRequest(undefined, 'rpc.cancel', { id }), owner: sentOn, fail: () => {} });
+          }
         }
         if (err) reject(err);
         else resolve(answers);
       };
       const onAbort = () => {
-        const where = onLink() ? '; rpc.cancel sent' : sentOn ? '' : ' before it was sent';
+        const where = reachable() ? '; rpc.cancel sent' : sentOn ? '' : ' before it was sent';
         finish(new CancelledError(`volley: ${label} was cancelled${where}`, { cause: signal?.reason }), true);
+      };
+      /** @type {Pending['lost']} */
+      const lost = (why, expired) => {
+        if (done) return null;
+        if (sentOn === null) return entry; // another id of this batch already sent it back
+        if (idempotent && resends < MAX_RESENDS && this.#mayResend()) {
+          resends += 1;
+          sentOn = null;
+          return entry;
+        }
+        const message = `volley: ${label} got no answer: ${why}`;
+        finish(expired ? new SessionExpiredError(message) : new DisconnectedError(message));
+        return null;
       };
 
       /** @type {Outgoing} */
@@ -677,7 +845,7 @@ export class Peer extends EventTarget {
                 answers.set(id, message);
                 if (answers.size === ids.length) finish(null);
               },
-              drop: (why) => finish(new DisconnectedError(`volley: ${label} got no answer: ${why}`)),
+              lost,
             });
           }
         },
@@ -708,9 +876,15 @@ export class Peer extends EventTarget {
   #submit(entry, label, queueable) {
     if (this.#closed) throw new DisconnectedError(`volley: ${label} was not sent: ${this.#closedWhy}`);
     const link = this.#link;
-    if (link && link.open) {
-      entry.onSent?.(link);
-      this.#send(link, entry.frame);
+    const up = link !== null && link.ready;
+    if (up || (queueable && this.#session !== null)) {
+      if (this.#queue.length >= SESSION_QUEUE_LIMIT) {
+        throw new DisconnectedError(
+          `volley: ${label} was not sent: ${SESSION_QUEUE_LIMIT} messages already wait to be written ` +
+            '(for the session to resume, or for the server to acknowledge what was sent)',
+        );
+      }
+      this.#out(entry);
       return;
     }
     const limit = this.#queueLimit;
@@ -729,6 +903,86 @@ export class Peer extends EventTarget {
   }
 
   /**
+   * Writes `entry` now if nothing waits before it and the socket can take it, else queues
+   * it. A reply or cancel whose socket's session (or socket) is gone is dropped.
+   * @param {Outgoing} entry
+   */
+  #out(entry) {
+    if (entry.owner && !this.#reaches(entry.owner)) return;
+    if (this.#queue.length === 0 && this.#writable(entry)) this.#write(entry);
+    else this.#queue.push(entry);
+  }
+
+  /** Writes queued entries, in order, while the socket can take them. */
+  #pump() {
+    while (this.#queue.length > 0) {
+      const entry = this.#queue[0];
+      if (entry.owner && !this.#reaches(entry.owner)) {
+        this.#queue.shift();
+        continue;
+      }
+      if (!this.#writable(entry)) return;
+      this.#queue.shift();
+      this.#write(entry);
+    }
+  }
+
+  /**
+   * Whether `entry` may be written now: the socket is ready and, on a session, the replay
+   * buffer has room for it (an empty one takes a frame of any size).
+   * @param {Outgoing} entry
+   * @returns {boolean}
+   */
+  #writable(entry) {
+    const link = this.#link;
+    if (link === null || !link.ready) return false;
+    const s = link.session;
+    if (s === null || s.replay.length === 0) return true;
+    entry.size ??= utf8Length(entry.frame);
+    return s.replayBytes + entry.size <= this.#maxReplayBytes;
+  }
+
+  /**
+   * Writes `entry` on the ready socket; on a session, numbers it and keeps it until the
+   * server acknowledges it.
+   * @param {Outgoing} entry
+   */
+  #write(entry) {
+    const link = /** @type {Link} */ (this.#link);
+    entry.onSent?.(link);
+    const s = link.session;
+    if (s !== null) {
+      const size = (entry.size ??= utf8Length(entry.frame));
+      s.sent += 1;
+      s.replay.push({ n: s.sent, frame: entry.frame, size });
+      s.replayBytes += size;
+    }
+    this.#send(link, entry.frame);
+  }
+
+  /**
+   * Whether what concerns a request read on `link` (its reply, a cancel) can still reach
+   * the remote peer: the link's session lives on, or, plain, it is the open socket.
+   * @param {Link} link
+   * @returns {boolean}
+   */
+  #reaches(link) {
+    if (link.session !== null && link.session === this.#session) return true;
+    return link === this.#link && link.ready;
+  }
+
+  /**
+   * Sends the reply to a frame read on `link`: on a session, numbered and in order with the
+   * rest (held while the socket is down); plain, on that socket or not at all.
+   * @param {Link} link
+   * @param {string} text
+   */
+  #reply(link, text) {
+    if (link.session !== null) this.#out({ frame: text, owner: link, fail: () => {} });
+    else this.#send(link, text);
+  }
+
+  /**
    * Writes one frame on `link` if it is still the open one.
    * @param {Link} link
    * @param {string} text
@@ -742,6 +996,40 @@ export class Peer extends EventTarget {
     }
   }
 
+  /** Whether a call may still be sent again on a later connection. */
+  #mayResend() {
+    return !this.#closed && this.#reconnect !== null;
+  }
+
+  /**
+   * The calls waiting for answers will not get them: each fails, with
+   * {@link SessionExpiredError} when `expired`, else {@link DisconnectedError}; an idempotent
+   * one goes back to the front of the queue instead, to be sent again.
+   * @param {string} why
+   * @param {boolean} expired
+   */
+  #failPending(why, expired) {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    /** @type {Set<Outgoing>} */
+    const again = new Set();
+    for (const p of pending) {
+      const entry = p.lost(why, expired);
+      if (entry) again.add(entry);
+    }
+    this.#queue.unshift(...again);
+  }
+
+  /**
+   * Aborts every handler running for the remote peer (their answers are not sent).
+   * @param {Error} reason
+   */
+  #abortRunning(reason) {
+    const running = [...this.#running.values()];
+    this.#running.clear();
+    for (const r of running) r.controller.abort(reason);
+  }
+
   // -------------------------------------------------------------------------------------
   // Connection lifecycle
   // -------------------------------------------------------------------------------------
@@ -750,10 +1038,19 @@ export class Peer extends EventTarget {
   #dial() {
     if (this.#closed) return;
     this.#dials += 1;
+    const session = this.#session;
+    /** @type {Link['ask']} */
+    const ask = !this.#resume ? null : session === null ? 'new' : 'resume';
+    if (session !== null) {
+      // The count in the query acknowledges what this session has received.
+      clearTimeout(session.ackTimer);
+      session.ackTimer = undefined;
+      session.ackSent = session.received;
+    }
     /** @type {WebSocketLike} */
     let ws;
     try {
-      ws = new this.#WebSocket(this.#url);
+      ws = new this.#WebSocket(this.#dialUrl(ask));
     } catch (err) {
       const why = `the WebSocket could not be created: ${errorText(err)}`;
       if (!this.#everOpened || this.#reconnect === null) {
@@ -772,7 +1069,12 @@ export class Peer extends EventTarget {
     const link = {
       ws,
       open: false,
+      ready: false,
       dead: false,
+      ask,
+      awaitingHello: false,
+      helloTimer: undefined,
+      session: null,
       openedAt: 0,
       attemptTimer: undefined,
       lastError: '',
@@ -815,21 +1117,53 @@ export class Peer extends EventTarget {
     }
   }
 
+  /**
+   * The URL of a dial: the connection's, plus the session query parameters when `ask`ing
+   * for one (PROTOCOL.md, "Session resumption"). The URL's own query stays as it is.
+   * @param {Link['ask']} ask
+   * @returns {string}
+   */
+  #dialUrl(ask) {
+    if (ask === null) return this.#url;
+    const s = this.#session;
+    const params =
+      ask === 'resume' && s !== null
+        ? `volley_session=${encodeURIComponent(s.id)}&volley_resume_token=${encodeURIComponent(s.token)}&volley_received=${s.received}`
+        : 'volley_session=new';
+    const url = new URL(this.#url);
+    url.search = url.search.length > 1 ? `${url.search}&${params}` : `?${params}`;
+    return url.href;
+  }
+
   /** @param {Link} link */
   #onOpen(link) {
     if (link.dead || link !== this.#link) return;
     clearTimeout(link.attemptTimer);
     link.open = true;
     link.openedAt = Date.now();
+    if (link.ask !== null) {
+      link.awaitingHello = true;
+      link.helloTimer = setTimeout(() => this.#noHello(link), HELLO_WAIT_MS);
+    }
+    // A resume writes nothing before the hello says what the server has.
+    if (link.ask === 'resume') return;
+    if (link.ask === 'new') link.session = newSession();
+    this.#ready(link, false);
+  }
+
+  /**
+   * The link may carry frames: write what waits, settle `connect`, tell the listeners.
+   * @param {Link} link
+   * @param {boolean} resumed It continues the session of the socket before.
+   */
+  #ready(link, resumed) {
+    if (link.dead || link !== this.#link) return;
+    link.ready = true;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
     this.#attempt = 0;
     this.#startHeartbeat(link);
-    while (this.#queue.length > 0 && link.open && link === this.#link) {
-      const entry = /** @type {Outgoing} */ (this.#queue.shift());
-      entry.onSent?.(link);
-      this.#send(link, entry.frame);
-    }
+    this.#pump();
     const c = this.#connecting;
     if (c) {
       this.#connecting = null;
@@ -837,34 +1171,110 @@ export class Peer extends EventTarget {
       c.resolve(this);
     }
     this.#emit('open', {});
-    if (reconnected && link.open) this.#emit('reconnected', {});
+    if (reconnected && link.ready) this.#emit('reconnected', { resumed });
+  }
+
+  /**
+   * The server's `rpc.session` hello, the first frame on a socket that asked for a session.
+   * @param {Link} link
+   * @param {Hello} hello
+   */
+  #onHello(link, hello) {
+    this.#helloSeen(link);
+    const old = this.#session;
+    if (link.ask === 'new') {
+      const s = /** @type {Session} */ (link.session);
+      s.id = hello.id;
+      s.token = hello.token;
+      s.graceMs = hello.graceMs;
+      this.#session = s;
+      return;
+    }
+    if (old !== null && hello.resumed && hello.id === old.id) {
+      link.session = old;
+      this.#trim(old, hello.received);
+      for (const kept of old.replay) this.#send(link, kept.frame);
+      this.#ready(link, true);
+      return;
+    }
+    this.#expire('the session expired (the server no longer had it when the client came back)');
+    const s = newSession(hello);
+    this.#session = s;
+    link.session = s;
+    this.#ready(link, false);
+  }
+
+  /**
+   * The socket asked for a session, and its first frame is something else (or none came
+   * within {@link HELLO_WAIT_MS}): the server does not offer resumption; the socket is plain.
+   * @param {Link} link
+   */
+  #noHello(link) {
+    if (link.dead || !link.awaitingHello) return;
+    this.#helloSeen(link);
+    if (link.ask === 'new') {
+      link.session = null;
+      this.#pump();
+      return;
+    }
+    this.#expire('the session expired (the server did not resume it: it no longer offers resumption)');
+    this.#ready(link, false);
+  }
+
+  /** @param {Link} link */
+  #helloSeen(link) {
+    link.awaitingHello = false;
+    clearTimeout(link.helloTimer);
+    this.#closeStale();
+  }
+
+  /**
+   * The server did not resume the session: what was written on it may or may not have run.
+   * Calls waiting for answers fail with {@link SessionExpiredError} (idempotent ones are
+   * sent again); calls never written stay queued for the new connection; the handlers it
+   * started are aborted and their answers dropped.
+   * @param {string} why
+   */
+  #expire(why) {
+    this.#session = null;
+    this.#failPending(why, true);
+    this.#abortRunning(new SessionExpiredError(`volley: ${why}`));
   }
 
   /**
    * The link is gone (socket closed, heartbeat missed, attempt timed out, or `close()`):
-   * fail what waits on it, then reconnect or stop.
+   * fail what waits on it, then reconnect or stop. A resumable session lost without a close
+   * frame keeps what waits on it for the resume.
    * @param {Link} link
    * @param {number} code
    * @param {string} reason
    * @param {string} why Why calls got no answer, for error messages.
+   * @param {boolean} [closeFrame] Whether a close frame ended the socket (by default: the
+   *   code is not 1006, the code of a connection lost without one).
    */
-  #lose(link, code, reason, why) {
+  #lose(link, code, reason, why, closeFrame = code !== 1006) {
     if (link.dead) return;
     link.dead = true;
     clearTimeout(link.attemptTimer);
+    clearTimeout(link.helloTimer);
     const wasOpen = link.open;
     link.open = false;
+    link.ready = false;
     if (this.#link === link) this.#link = null;
+    const s = this.#session;
+    const ofSession = s !== null && (link.session === s || link.ask === 'resume');
+    const resuming = ofSession && !(wasOpen && closeFrame) && !this.#closed && this.#reconnect !== null;
+    if (s !== null) {
+      clearTimeout(s.ackTimer);
+      s.ackTimer = undefined;
+    }
+    if (wasOpen) clearTimeout(this.#heartbeatTimer);
+    if (ofSession && !resuming) this.#session = null;
+    if ((wasOpen || ofSession) && !resuming) {
+      this.#failPending(why, false);
+      this.#abortRunning(new DisconnectedError(`volley: the connection to the caller is gone: ${why}`));
+    }
     if (wasOpen) {
-      clearTimeout(this.#heartbeatTimer);
-      const pending = [...this.#pending.values()];
-      this.#pending.clear();
-      for (const p of pending) p.drop(why);
-      const running = [...this.#running.values()];
-      this.#running.clear();
-      for (const r of running) {
-        r.controller.abort(new DisconnectedError(`volley: the connection to the caller is gone: ${why}`));
-      }
       this.#emit('close', { code, reason });
     } else {
       this.#lastFailure = why;
@@ -924,8 +1334,15 @@ export class Peer extends EventTarget {
           // The socket is abandoned either way.
         }
       }
-      this.#lose(link, code, reason, why);
+      this.#lose(link, code, reason, why, true);
     }
+    // A session between sockets ends here too.
+    const s = this.#session;
+    this.#session = null;
+    if (s !== null) clearTimeout(s.ackTimer);
+    this.#failPending(this.#closedWhy, false);
+    this.#abortRunning(new DisconnectedError(`volley: the connection to the caller is gone: ${this.#closedWhy}`));
+    this.#closeStale();
     const queued = this.#queue;
     this.#queue = [];
     for (const entry of queued) entry.fail(this.#closedWhy);
@@ -938,7 +1355,7 @@ export class Peer extends EventTarget {
   #startHeartbeat(link) {
     const hb = this.#heartbeat;
     if (hb === null) return;
-    const alive = () => link === this.#link && link.open;
+    const alive = () => link === this.#link && link.ready;
     const beat = () => {
       if (!alive()) return;
       const id = this.#nextId++;
@@ -950,22 +1367,55 @@ export class Peer extends EventTarget {
         },
         (err) => {
           if (!(err instanceof TimeoutError) || !alive()) return;
+          const silent = `no answer to the heartbeat rpc.ping within ${hb.timeoutMs} ms`;
+          if (link.session !== null && link.session === this.#session) {
+            // A close frame would end the session: drop the socket without one, and resume.
+            this.#drop(link.ws);
+            this.#lose(link, HEARTBEAT_CLOSE_CODE, 'heartbeat timeout', `${silent}, so the socket was dropped`, false);
+            return;
+          }
           try {
             link.ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
           } catch {
             // The link is dropped below regardless.
           }
-          this.#lose(
-            link,
-            HEARTBEAT_CLOSE_CODE,
-            'heartbeat timeout',
-            `no answer to the heartbeat rpc.ping within ${hb.timeoutMs} ms, so the connection was closed`,
-          );
+          this.#lose(link, HEARTBEAT_CLOSE_CODE, 'heartbeat timeout', `${silent}, so the connection was closed`);
         },
       );
     };
     clearTimeout(this.#heartbeatTimer);
     if (hasDeadline(hb.intervalMs)) this.#heartbeatTimer = setTimeout(beat, hb.intervalMs);
+  }
+
+  /**
+   * Gives up on a socket without a close frame, where the WebSocket can (`terminate`);
+   * otherwise leaves it until the next socket has its hello (the server drops the old
+   * socket when a resume comes), then closes it.
+   * @param {WebSocketLike} ws
+   */
+  #drop(ws) {
+    if (typeof ws.terminate === 'function') {
+      try {
+        ws.terminate();
+        return;
+      } catch {
+        // Closed later, like a browser's.
+      }
+    }
+    this.#stale.push(ws);
+  }
+
+  /** Closes the sockets {@link Peer#drop} left open. */
+  #closeStale() {
+    const stale = this.#stale;
+    this.#stale = [];
+    for (const ws of stale) {
+      try {
+        ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
+      } catch {
+        // Gone already.
+      }
+    }
   }
 
   /**
@@ -1203,6 +1653,14 @@ export class Peer extends EventTarget {
 /** @param {unknown} method */
 function checkMethod(method) {
   if (typeof method !== 'string') throw new TypeError(`volley: method must be a string, not ${typeof method}`);
+}
+
+/** @param {unknown} method */
+function checkNotification(method) {
+  checkMethod(method);
+  if (method === 'rpc.ack' || method === 'rpc.session') {
+    throw new TypeError(`volley: "${method}" is the session extension's own notification; it cannot be sent`);
+  }
 }
 
 /**

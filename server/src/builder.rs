@@ -225,6 +225,16 @@ impl ServerBuilder {
         self
     }
 
+    /// How long a client has to send a complete HTTP request head (default 10 s): the
+    /// WebSocket upgrade, a document request, or the next request on a kept-alive
+    /// connection. A client that sends it slowly or not at all (slowloris) is disconnected.
+    /// Applies to [`Server::listen`](crate::Server::listen) and `serve`; with your own
+    /// `axum::serve`, configure your server.
+    pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.settings.handshake_timeout = timeout;
+        self
+    }
+
     /// Session resumption for clients that ask for it (default on: `Resumption::default()`,
     /// a 30 s grace period and a 256 KiB replay buffer per connection); `None` turns it off,
     /// and such clients get plain connections. A plain JSON-RPC client never sees it. See

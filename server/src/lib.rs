@@ -8,6 +8,7 @@
 //!
 //! Most users depend on the `volley` facade, which re-exports this crate's types.
 
+mod accept;
 mod auth;
 mod builder;
 mod http;

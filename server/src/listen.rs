@@ -5,9 +5,9 @@ use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 
+use crate::accept;
 use crate::server::Server;
 use crate::tls::TlsListener;
 
@@ -37,18 +37,16 @@ impl Server {
         let local_addr = listener.local_addr()?;
         *self.inner.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local_addr);
         let stop = self.inner.shutdown.clone();
-        let stopped = async move { stop.cancelled().await };
-        let make = app.into_make_service_with_connect_info::<SocketAddr>();
+        let handshake = self.inner.settings.handshake_timeout;
         match &self.inner.settings.tls {
             None => {
-                let serve = axum::serve(listener, make).with_graceful_shutdown(stopped);
-                self.inner.listeners.spawn(report(serve.into_future()));
+                let serve = accept::serve(listener, app, stop, handshake);
+                self.inner.listeners.spawn(serve);
             }
             Some(tls) => {
-                // `tap_io` keeps the remote address available as `ConnectInfo<SocketAddr>`.
-                let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
-                let serve = axum::serve(listener, make).with_graceful_shutdown(stopped);
-                self.inner.listeners.spawn(report(serve.into_future()));
+                let listener = TlsListener::new(listener, tls)?;
+                let serve = accept::serve(listener, app, stop, handshake);
+                self.inner.listeners.spawn(serve);
             }
         }
         tracing::info!(%local_addr, path = %self.path(), "volley server listening");
@@ -74,13 +72,6 @@ impl Server {
         }
         self.shutdown().await;
         Ok(())
-    }
-}
-
-/// Runs a listener to its end, logging why it stopped if it failed.
-async fn report(serving: impl Future<Output = io::Result<()>>) {
-    if let Err(e) = serving.await {
-        tracing::error!(error = %e, "server stopped");
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) struct Settings {
     pub(crate) docs_page: bool,
     pub(crate) documents: bool,
     pub(crate) resumption: Option<Resumption>,
+    pub(crate) handshake_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -46,6 +47,7 @@ impl Default for Settings {
             docs_page: true,
             documents: true,
             resumption: Some(Resumption::default()),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -58,15 +58,18 @@ impl LinkCtl {
     }
 }
 
-/// Runs a transport operation; once the connection is closing it gets [`CLOSE_GRACE`] more.
+/// Runs a transport operation; once the connection is closing it gets [`CLOSE_GRACE`] more,
+/// and once the socket is known lost (`lost`: the reader gave up on it) none.
 async fn guarded(
     closed: &CancellationToken,
+    lost: &CancellationToken,
     op: impl Future<Output = Result<(), BoxError>>,
 ) -> Result<(), BoxError> {
     tokio::pin!(op);
     tokio::select! {
         biased;
         r = &mut op => r,
+        _ = lost.cancelled() => Err("the socket was lost".into()),
         _ = closed.cancelled() => match tokio::time::timeout(CLOSE_GRACE, op).await {
             Ok(r) => r,
             Err(_) => Err("the peer stopped reading".into()),
@@ -152,7 +155,12 @@ impl<'a, T: Transport> Writer<'a, T> {
     /// Writes a frame that is not counted (a hello, an acknowledgement), unflushed.
     async fn feed_uncounted(&mut self, frame: String) -> Result<(), BoxError> {
         observe::sent(frame.len());
-        guarded(&self.shared.closed, self.transport.feed(frame)).await
+        guarded(
+            &self.shared.closed,
+            &self.ctl.lost,
+            self.transport.feed(frame),
+        )
+        .await
     }
 
     /// Writes a counted frame, numbering and keeping it first on a resumable session.
@@ -193,11 +201,16 @@ impl<'a, T: Transport> Writer<'a, T> {
         for frame in again {
             if result.is_ok() {
                 observe::sent(frame.len());
-                result = guarded(&self.shared.closed, self.transport.feed(frame)).await;
+                result = guarded(
+                    &self.shared.closed,
+                    &self.ctl.lost,
+                    self.transport.feed(frame),
+                )
+                .await;
             }
         }
         if result.is_ok() {
-            result = guarded(&self.shared.closed, self.transport.flush()).await;
+            result = guarded(&self.shared.closed, &self.ctl.lost, self.transport.flush()).await;
         }
         result.map_err(|e| self.failed("write", &e))
     }
@@ -232,7 +245,7 @@ impl<'a, T: Transport> Writer<'a, T> {
                 _ = until(self.ack_at) => {
                     let mut result = self.feed_ack().await;
                     if result.is_ok() {
-                        result = guarded(&closed, self.transport.flush()).await;
+                        result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;
                     }
                     if let Err(e) = result {
                         return self.failed("acknowledgement", &e);
@@ -246,7 +259,7 @@ impl<'a, T: Transport> Writer<'a, T> {
                     None => return PumpEnd::SessionClosed,
                 },
                 _ = tick(&mut keepalive) => {
-                    if let Err(e) = guarded(&closed, self.transport.ping()).await {
+                    if let Err(e) = guarded(&closed, &self.ctl.lost, self.transport.ping()).await {
                         return self.failed("ping", &e);
                     }
                     continue;
@@ -281,7 +294,7 @@ impl<'a, T: Transport> Writer<'a, T> {
         if self.ack_at.is_some() {
             self.feed_ack().await?;
         }
-        guarded(&self.shared.closed, self.transport.flush()).await
+        guarded(&self.shared.closed, &self.ctl.lost, self.transport.flush()).await
     }
 }
 
