@@ -18,6 +18,8 @@ mod context;
 pub mod describe;
 mod dispatch;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod message;
 mod observe;
 pub mod params;
