@@ -544,3 +544,143 @@ async fn the_client_s_keepalive_notices_a_silent_server_and_resumes() {
     c.close();
     t(running.shutdown()).await;
 }
+
+/// A small xorshift generator; the seed is printed so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let seed = std::env::var("VOLLEY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("random cuts: VOLLEY_SEED={seed}");
+        Rng(seed)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Cuts every connection through `proxy` at random moments (every 1 to 40 ms), counting
+/// the cuts in `cuts`, until `stop`: during calls, handshakes, hellos and replays alike.
+fn cut_at_random(
+    proxy: Arc<Proxy>,
+    cuts: Arc<AtomicUsize>,
+    stop: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut rng = Rng::seeded();
+        loop {
+            let pause = Duration::from_millis(1 + rng.below(40));
+            tokio::select! {
+                _ = stop.notified() => return,
+                _ = tokio::time::sleep(pause) => {
+                    proxy.cut();
+                    cuts.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    })
+}
+
+/// Makes calls of `record`, 20 at a time, while the proxy cuts at random, until it has cut
+/// 30 times; returns each outcome.
+async fn calls_through_random_cuts(
+    ledger: &LedgerClient,
+    proxy: &Arc<Proxy>,
+) -> Vec<(u64, volley::Result<u64>)> {
+    let (cuts, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(Notify::new()));
+    let cutter = cut_at_random(proxy.clone(), cuts.clone(), stop.clone());
+    let mut outcomes = Vec::new();
+    let mut wave = 0;
+    while cuts.load(Ordering::SeqCst) < 30 {
+        let mut set = tokio::task::JoinSet::new();
+        for k in 0..20 {
+            let n = wave * 20 + k;
+            let stub = ledger.clone();
+            set.spawn(async move { (n, stub.record(n).await) });
+        }
+        outcomes.extend(t(set.join_all()).await);
+        wave += 1;
+        tokio::task::yield_now().await;
+    }
+    stop.notify_one();
+    t(cutter).await.expect("cutter");
+    outcomes
+}
+
+#[tokio::test]
+async fn random_cuts_with_resumption_every_call_runs_exactly_once() {
+    let (book, device) = (Arc::new(Book::default()), Arc::new(Book::default()));
+    let running = t(server(&book, Some(Resumption::default())).listen("127.0.0.1:0"))
+        .await
+        .expect("listen");
+    let proxy = Arc::new(Proxy::start(running.local_addr()).await);
+    let c = t(Client::builder()
+        .add_service(DeviceImpl(device.clone()).into_service())
+        .reconnect(Some(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(20)),
+        ))
+        .connect(&proxy.ws_url("ws")))
+    .await
+    .expect("connect");
+    let ledger = LedgerClient::new(c.peer());
+    let outcomes = calls_through_random_cuts(&ledger, &proxy).await;
+    assert!(outcomes.len() >= 20);
+    for (n, outcome) in outcomes {
+        assert_eq!(outcome.expect("every call completes"), n);
+        assert_eq!(book.runs(n), 1, "record({n}) ran exactly once");
+    }
+    assert_eq!(running.server().peers().len(), 1, "one session throughout");
+    c.close();
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn random_cuts_without_resumption_every_call_resolves() {
+    let (book, device) = (Arc::new(Book::default()), Arc::new(Book::default()));
+    let running = t(server(&book, None).listen("127.0.0.1:0"))
+        .await
+        .expect("listen");
+    let proxy = Arc::new(Proxy::start(running.local_addr()).await);
+    let c = t(Client::builder()
+        .add_service(DeviceImpl(device.clone()).into_service())
+        .reconnect(Some(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(20)),
+        ))
+        .resumption(None)
+        .connect(&proxy.ws_url("ws")))
+    .await
+    .expect("connect");
+    let ledger = LedgerClient::new(c.peer());
+    let outcomes = calls_through_random_cuts(&ledger, &proxy).await;
+    let mut ok = 0;
+    for (n, outcome) in outcomes {
+        match outcome {
+            Ok(v) => {
+                assert_eq!(v, n);
+                assert!(book.runs(n) >= 1);
+                ok += 1;
+            }
+            Err(e) => assert!(e.is_disconnected(), "a failure names the link: {e:?}"),
+        }
+    }
+    assert!(ok > 0, "some calls got through");
+    c.close();
+    t(running.shutdown()).await;
+}
