@@ -82,6 +82,12 @@ async function main() {
     const tick = page.locator('[data-testid="method-tick"]');
     assert(await tick.getAttribute('data-kind') === 'notification', 'tick is not marked as a notification');
     assert((await tick.textContent()).includes('notification'), 'tick shows no notification badge');
+    // The methods' policy from the contract.
+    const ask = page.locator('[data-testid="method-ask"][data-side="server"]');
+    assert(await ask.getByTestId('timeout').textContent() === 'timeout 30 s', 'ask shows no 30 s deadline');
+    const add = page.locator('[data-testid="method-add"][data-side="server"]');
+    assert(await add.getByTestId('idempotent').count() === 1, 'add is not marked idempotent');
+    assert(await ask.getByTestId('idempotent').count() === 0, 'ask is marked idempotent');
   });
 
   await check('the raw JSON Schema shows on demand', async () => {

@@ -27,8 +27,10 @@ impl From<AppError> for volley::ErrorObject {
 #[volley::rpc]
 pub trait Calculator {
     /// Adds two numbers.
+    #[rpc(idempotent)]
     async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
     /// Asks the calling client to confirm, and returns its answer.
+    #[rpc(timeout = "30s")]
     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
     /// Panics.
     async fn boom(&self) -> volley::Result<()>;
