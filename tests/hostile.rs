@@ -479,3 +479,35 @@ async fn a_thousand_connect_disconnect_cycles_leave_nothing_behind() {
     bystander.undisturbed().await;
     t(running.shutdown()).await;
 }
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_closes_with_1007() {
+    let running = start(PeerConfig::default()).await;
+    let bystander = Bystander::start(&running).await;
+    let mut tcp = t(tokio::net::TcpStream::connect(running.local_addr()))
+        .await
+        .unwrap();
+    let upgrade = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        running.local_addr()
+    );
+    t(tcp.write_all(upgrade.as_bytes())).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        t(tcp.read_exact(&mut byte)).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    // A final text frame, masked with a zero key, whose three bytes are not UTF-8.
+    t(tcp.write_all(&[0x81, 0x83, 0, 0, 0, 0, 0xff, 0xfe, 0xfd]))
+        .await
+        .unwrap();
+    let mut frame = [0u8; 4];
+    t(tcp.read_exact(&mut frame)).await.unwrap();
+    assert_eq!(frame[0], 0x88, "a close frame: {frame:?}");
+    assert_eq!(u16::from_be_bytes([frame[2], frame[3]]), 1007);
+    bystander.undisturbed().await;
+    t(running.shutdown()).await;
+}
