@@ -138,3 +138,19 @@ pub(crate) fn stall_close() {
     #[cfg(feature = "metrics")]
     metrics::counter!("volley_stall_closes_total").increment(1);
 }
+
+/// The replay buffers of resumable sessions grew (or shrank, negative) by `delta` bytes.
+pub(crate) fn replay_bytes(delta: i64) {
+    #[cfg(feature = "metrics")]
+    metrics::gauge!("volley_replay_buffer_bytes").increment(delta as f64);
+    #[cfg(not(feature = "metrics"))]
+    let _ = delta;
+}
+
+/// A session lost its socket and waits for another (`true`), or stopped waiting.
+pub(crate) fn session_waiting(waiting: bool) {
+    #[cfg(feature = "metrics")]
+    metrics::gauge!("volley_sessions_waiting").increment(if waiting { 1.0 } else { -1.0 });
+    #[cfg(not(feature = "metrics"))]
+    let _ = waiting;
+}

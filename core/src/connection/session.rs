@@ -14,6 +14,7 @@ use super::read;
 use super::replay::Replay;
 use super::write::{self, LinkCtl, Lost, PumpEnd, Writer};
 use crate::error::Error;
+use crate::observe;
 use crate::peer::{CloseReason, Kind, LinkState, Peer, Queued};
 use crate::resume::Hello;
 use crate::transport::{BoxError, Inbound, Transport};
@@ -166,6 +167,18 @@ impl Drop for Finished {
     }
 }
 
+/// Takes a session's replay buffer off the books when it ends.
+struct ReplayAccount(Arc<crate::peer::Shared>);
+
+impl Drop for ReplayAccount {
+    fn drop(&mut self) {
+        let held = self.0.replay_bytes.swap(0, Ordering::Relaxed);
+        if held > 0 {
+            observe::replay_bytes(-(held as i64));
+        }
+    }
+}
+
 /// Runs a session: its sockets one after the other, until it ends.
 pub(super) async fn run<T: Transport>(
     conn: Arc<Conn>,
@@ -176,6 +189,7 @@ pub(super) async fn run<T: Transport>(
 ) {
     let shared = conn.peer.shared.clone();
     let _finished = Finished(shared.finished.clone());
+    let _replay = ReplayAccount(shared.clone());
     let mut replay = Replay::new(options.max_replay_bytes);
     let mut next = Some(first);
     let mut first_socket = true;
@@ -287,7 +301,9 @@ pub(super) async fn run<T: Transport>(
                 OnLoss::AwaitResume { grace } => Some(grace),
                 _ => None,
             };
+            observe::session_waiting(true);
             next = wait_for_link(&shared, &mut links, grace).await;
+            observe::session_waiting(false);
         }
         if next.is_none() && !shared.closed.is_cancelled() {
             shared.shutdown(CloseReason {

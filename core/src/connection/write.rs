@@ -223,9 +223,11 @@ impl<'a, T: Transport> Writer<'a, T> {
         loop {
             if self.replay.is_numbered() {
                 self.replay.ack(shared.peer_acked.load(Ordering::Acquire));
-                shared
-                    .replay_bytes
-                    .store(self.replay.bytes(), Ordering::Relaxed);
+                let now = self.replay.bytes();
+                let before = shared.replay_bytes.swap(now, Ordering::Relaxed);
+                if now != before {
+                    observe::replay_bytes(now as i64 - before as i64);
+                }
             }
             let room = self.replay.has_room();
             let first = tokio::select! {
