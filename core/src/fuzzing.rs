@@ -78,9 +78,7 @@ pub fn run(frames: &[&[u8]]) -> Vec<String> {
 fn service() -> Service {
     let mut module = RpcModule::new(());
     module
-        .register_method("echo", |params, _, _| {
-            params.parse::<Value>().map_err(ErrorObjectOwned::from)
-        })
+        .register_method("echo", |params, _, _| params.parse::<Value>())
         .expect("a new name");
     module
         .register_method("add", |params, _, _| {
