@@ -1,5 +1,7 @@
-//! volley.js: its own node test suite, and the hand-written Node client script against a real
-//! volley server (calls `add`, calls `ask` and answers the server's `confirm`, gets a `tick`).
+//! volley.js: its own node test suite, and the hand-written Node client scripts against a real
+//! volley server: `against-volley.mjs` (calls `add`, calls `ask` and answers the server's
+//! `confirm`, gets a `tick`) and `resume-against-volley.mjs` (session resumption: the hello,
+//! acknowledgements, and a call that outlives a dropped socket).
 
 mod common;
 
@@ -130,6 +132,45 @@ async fn a_node_client_calls_the_server_and_answers_its_callbacks() {
     assert!(
         output.contains("against-volley: ok (add = 3, ask = true via confirm, tick"),
         "against-volley.mjs did not report its checks:\n{output}"
+    );
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_node_client_resumes_its_session_after_a_dropped_socket() {
+    if !node_ready() {
+        return;
+    }
+    // Resumption is on by default on both ends.
+    let server = Server::builder()
+        .add_service(Calc::new().into_service())
+        .add_remote_service::<BrowserClient>()
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new("node")
+            .arg("test/resume-against-volley.mjs")
+            .arg(running.ws_url())
+            .current_dir(js_dir())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("resume-against-volley.mjs finished within 30 s")
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "resume-against-volley.mjs failed: {}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("resume-against-volley: ok (session"),
+        "resume-against-volley.mjs did not report its checks:\n{stdout}"
     );
     t(running.shutdown()).await;
 }

@@ -50,6 +50,17 @@ export declare class CancelledError extends Error {
   readonly name: 'CancelledError';
 }
 
+/**
+ * The call was written on a resumable session that the server no longer had when the
+ * client came back (its grace period passed, or it restarted): the remote peer may or may
+ * not have run it. Calls never written, and idempotent ones, do not fail this way: they go
+ * to the new session.
+ */
+export declare class SessionExpiredError extends Error {
+  constructor(message: string, options?: { cause?: unknown });
+  readonly name: 'SessionExpiredError';
+}
+
 /** What a handler gets besides the params. */
 export interface HandlerContext {
   /** Aborted when the caller sends `rpc.cancel` for this request, or the connection drops. */
@@ -95,6 +106,11 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: string, listener: (event: any) => void): void;
+  /**
+   * Drops the connection without a close frame (the `ws` package has it). Used to give up on
+   * the socket of a resumable session: a close frame would end the session.
+   */
+  terminate?(): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -116,9 +132,25 @@ export interface ConnectOptions {
   /**
    * Hold calls, notifications and batches made while disconnected (up to this many; `true`
    * means 100) and send them once connected again. When off (the default), they fail at
-   * once with `DisconnectedError`.
+   * once with `DisconnectedError`. (While a resumable session waits for its socket, they
+   * are held for it regardless.)
    */
   queueWhileDisconnected?: boolean | number;
+  /**
+   * Ask the server for a resumable session (PROTOCOL.md, "Session resumption"); on by
+   * default when `reconnect` is on, and never without it. A server that offers it answers
+   * with an `rpc.session` hello; then a socket lost without a close frame does not fail the
+   * calls in flight, nor abort the handlers running: the client reconnects, resumes the
+   * session, and each side writes again what the other missed. A server without the
+   * extension gives a plain connection.
+   */
+  resume?: boolean;
+  /**
+   * Bytes of sent frames a session keeps until the server acknowledges them (default
+   * 262144); when full, further frames wait until an acknowledgement frees room (an empty
+   * buffer takes one frame of any size).
+   */
+  maxReplayBytes?: number;
   /** The WebSocket class to use (default: the global one). On Node 20, pass `WebSocket` from `ws`. */
   WebSocket?: WebSocketConstructor;
   /**
@@ -133,6 +165,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Cancels the call: it rejects with `CancelledError` and `rpc.cancel` is sent. */
   signal?: AbortSignal;
+  /**
+   * Running the call twice does no harm (default false): when the socket drops before its
+   * answer and there is no session to resume (or the session expired), it is sent again on
+   * the next connection (up to 3 times) instead of failing.
+   */
+  idempotent?: boolean;
 }
 
 export interface BatchItem {
@@ -153,14 +191,23 @@ export interface PeerEvent<T> extends Event {
 }
 
 export interface PeerEventMap {
-  /** A socket opened (after every reconnect too). */
+  /** A socket opened (after every reconnect too; on a resumed session, once the server's hello has come). */
   open: PeerEvent<{}>;
-  /** An open socket closed; every pending call has been rejected. */
+  /**
+   * An open socket closed; every pending call has been rejected, unless a resumable session
+   * outlives the socket (`peer.session` is still set then: calls in flight and running
+   * handlers wait for the resume).
+   */
   close: PeerEvent<{ code: number; reason: string }>;
   /** The next connection attempt starts in `delayMs`. */
   reconnecting: PeerEvent<{ attempt: number; delayMs: number }>;
-  /** A socket opened again after a drop. */
-  reconnected: PeerEvent<{}>;
+  /**
+   * A socket opened again after a drop. `resumed` is true when it continues the session of
+   * the socket before (nothing was lost: rooms joined and subscriptions made still hold);
+   * false when it is a new connection (or a new session, the old one having expired) and
+   * the app must join and subscribe again.
+   */
+  reconnected: PeerEvent<{ resumed: boolean }>;
   /** A socket error, or a notification handler that threw (`method` says which). */
   error: PeerEvent<{ error: unknown; method?: string }>;
 }
@@ -176,8 +223,14 @@ export declare class Peer extends EventTarget {
   private constructor();
   /** The WebSocket URL, resolved. */
   readonly url: string;
-  /** Whether a socket is open now. */
+  /** Whether a socket is open now (and, on a resumed session, past the server's hello). */
   readonly connected: boolean;
+  /**
+   * The resumable session, once the server's hello started one: its `id`, and `graceMs`,
+   * how long the server keeps it after losing the socket. `null` on a plain connection,
+   * before the hello, and once the session ended.
+   */
+  readonly session: { readonly id: string; readonly graceMs: number } | null;
 
   /**
    * Calls `method` on the remote peer and resolves with its result. Rejects with `RpcError`
@@ -186,7 +239,10 @@ export declare class Peer extends EventTarget {
    */
   call<T = any>(method: string, params?: Params, options?: CallOptions): Promise<T>;
 
-  /** Sends a notification. Throws `DisconnectedError` when it can be neither sent nor queued. */
+  /**
+   * Sends a notification. Throws `DisconnectedError` when it can be neither sent nor queued,
+   * and `TypeError` for `rpc.ack` and `rpc.session` (the session extension's own).
+   */
   notify(method: string, params?: Params): void;
 
   /**

@@ -744,7 +744,8 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * Closes the connection for good: no reconnect. Pending and queued calls reject with
+   * Closes the connection for good: no reconnect, and the end of a resumable session (the
+   * server sees the close frame). Pending and queued calls reject with
    * {@link DisconnectedError}; later calls too. Throws `RangeError` (and changes nothing) for a
    * code other than 1000 or 3000-4999, or a reason longer than 123 bytes of UTF-8: what
    * browsers allow.
@@ -1258,6 +1259,7 @@ export class Peer extends EventTarget {
     clearTimeout(link.attemptTimer);
     clearTimeout(link.helloTimer);
     const wasOpen = link.open;
+    const wasReady = link.ready;
     link.open = false;
     link.ready = false;
     if (this.#link === link) this.#link = null;
@@ -1268,13 +1270,13 @@ export class Peer extends EventTarget {
       clearTimeout(s.ackTimer);
       s.ackTimer = undefined;
     }
-    if (wasOpen) clearTimeout(this.#heartbeatTimer);
+    if (wasReady) clearTimeout(this.#heartbeatTimer);
     if (ofSession && !resuming) this.#session = null;
     if ((wasOpen || ofSession) && !resuming) {
       this.#failPending(why, false);
       this.#abortRunning(new DisconnectedError(`volley: the connection to the caller is gone: ${why}`));
     }
-    if (wasOpen) {
+    if (wasReady) {
       this.#emit('close', { code, reason });
     } else {
       this.#lastFailure = why;
@@ -1461,38 +1463,59 @@ export class Peer extends EventTarget {
    */
   #onFrame(link, data) {
     if (link !== this.#link || !link.open) return;
-    /** @type {string} */
-    let text;
+    /** @type {string | null} */
+    let text = null;
+    let problem = '';
     try {
       if (typeof data === 'string') text = data;
       else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = decoder.decode(/** @type {ArrayBuffer} */ (data));
       else text = String(data);
     } catch (err) {
-      this.#send(link, failure('null', ErrorCodes.PARSE_ERROR, 'Parse error', `frame is not UTF-8: ${errorText(err)}`));
-      return;
+      problem = `frame is not UTF-8: ${errorText(err)}`;
     }
     /** @type {unknown} */
     let message;
-    try {
-      message = JSON.parse(text);
-    } catch (err) {
-      this.#send(link, failure('null', ErrorCodes.PARSE_ERROR, 'Parse error', errorText(err)));
+    if (text !== null) {
+      try {
+        message = JSON.parse(text);
+      } catch (err) {
+        text = null;
+        problem = errorText(err);
+      }
+    }
+    if (link.awaitingHello) {
+      const hello = text === null ? null : helloOf(message);
+      if (hello) {
+        this.#onHello(link, hello);
+        return;
+      }
+      this.#noHello(link);
+      if (link !== this.#link || !link.ready) return;
+    }
+    if (text !== null && isControl(message)) {
+      if (link.session !== null) this.#onControl(link.session, /** @type {any} */ (message));
       return;
     }
+    if (link.session !== null) this.#counted(link.session);
+    if (text === null) {
+      this.#reply(link, failure('null', ErrorCodes.PARSE_ERROR, 'Parse error', problem));
+      return;
+    }
+    const source = text;
     if (!Array.isArray(message)) {
-      const out = this.#onItem(message, () => /** @type {string | undefined} */ (idSources(text)));
-      if (typeof out === 'string') this.#send(link, out);
-      else if (out) out.then((reply) => this.#send(link, reply));
+      const out = this.#onItem(message, () => /** @type {string | undefined} */ (idSources(source)));
+      if (typeof out === 'string') this.#reply(link, out);
+      else if (out) out.then((reply) => this.#reply(link, reply));
       return;
     }
     if (message.length === 0) {
-      this.#send(link, failure('null', ErrorCodes.INVALID_REQUEST, 'Invalid Request', 'empty batch'));
+      this.#reply(link, failure('null', ErrorCodes.INVALID_REQUEST, 'Invalid Request', 'empty batch'));
       return;
     }
     /** @type {Array<string | undefined> | undefined} */
     let sources;
     const sourceOf = (/** @type {number} */ i) => {
-      sources ??= /** @type {Array<string | undefined>} */ (idSources(text));
+      sources ??= /** @type {Array<string | undefined>} */ (idSources(source));
       return sources[i];
     };
     /** @type {Array<string | Promise<string>>} */
@@ -1502,7 +1525,61 @@ export class Peer extends EventTarget {
       if (out !== undefined) replies.push(out);
     });
     if (replies.length === 0) return;
-    Promise.all(replies).then((all) => this.#send(link, `[${all.join(',')}]`));
+    Promise.all(replies).then((all) => this.#reply(link, `[${all.join(',')}]`));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Session bookkeeping: counting, acknowledgements, the replay buffer
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * A frame of the conversation arrived on session `s`: count it, and acknowledge at once
+   * when {@link ACK_EVERY} are unacknowledged, else within {@link ACK_DELAY_MS}.
+   * @param {Session} s
+   */
+  #counted(s) {
+    s.received += 1;
+    if (s.received - s.ackSent >= ACK_EVERY) this.#ack(s);
+    else s.ackTimer ??= setTimeout(() => this.#ack(s), ACK_DELAY_MS);
+  }
+
+  /**
+   * Sends `rpc.ack` with the count received on `s`, when it is owed and `s` has a socket.
+   * @param {Session} s
+   */
+  #ack(s) {
+    clearTimeout(s.ackTimer);
+    s.ackTimer = undefined;
+    const link = this.#link;
+    if (s !== this.#session || link === null || link.session !== s || !link.ready) return;
+    if (s.received === s.ackSent) return;
+    s.ackSent = s.received;
+    this.#send(link, encodeRequest(undefined, 'rpc.ack', { received: s.received }));
+  }
+
+  /**
+   * The extension's own notifications, read on session `s`: `rpc.ack` frees the replay
+   * buffer; a late `rpc.session` means nothing.
+   * @param {Session} s
+   * @param {{ method: string, params?: any }} message
+   */
+  #onControl(s, message) {
+    if (message.method !== 'rpc.ack' || s !== this.#session) return;
+    const received = message.params?.received;
+    if (!isCount(received)) return;
+    this.#trim(s, received);
+    this.#pump();
+  }
+
+  /**
+   * Drops from the replay buffer every frame the server has (`received` counts from the first).
+   * @param {Session} s
+   * @param {number} received
+   */
+  #trim(s, received) {
+    while (s.replay.length > 0 && /** @type {{ n: number }} */ (s.replay[0]).n <= received) {
+      s.replayBytes -= /** @type {{ size: number }} */ (s.replay.shift()).size;
+    }
   }
 
   /**
@@ -1599,6 +1676,7 @@ export class Peer extends EventTarget {
       this.#onCancel(params);
       return;
     }
+    if (method === 'rpc.ack' || method === 'rpc.session') return; // the extension's own, even in a batch
     const fn = this.#handler(method);
     if (!fn) return; // notifications are never answered, not even "Method not found"
     const key = Symbol(method);
@@ -1797,7 +1875,12 @@ function failure(idSource, code, message, data) {
  * @returns {string}
  */
 function failureFrom(idSource, err) {
-  if (err instanceof DisconnectedError || err instanceof TimeoutError || err instanceof CancelledError) {
+  if (
+    err instanceof DisconnectedError ||
+    err instanceof TimeoutError ||
+    err instanceof CancelledError ||
+    err instanceof SessionExpiredError
+  ) {
     return failure(idSource, ErrorCodes.UPSTREAM_CALL_FAILED, 'Upstream call failed', err.message);
   }
   const e = /** @type {any} */ (err);
@@ -1828,6 +1911,80 @@ function safeJson(value) {
   } catch {
     return String(value);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Session resumption
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A session's bookkeeping from its start: nothing sent, nothing received. Its id and token
+ * come with the hello.
+ * @param {Hello} [hello]
+ * @returns {Session}
+ */
+function newSession(hello) {
+  return {
+    id: hello?.id ?? '',
+    token: hello?.token ?? '',
+    graceMs: hello?.graceMs ?? 0,
+    sent: 0,
+    received: 0,
+    ackSent: 0,
+    replay: [],
+    replayBytes: 0,
+    ackTimer: undefined,
+  };
+}
+
+/**
+ * The params of an `rpc.session` hello; `null` when `message` is anything else.
+ * @param {unknown} message
+ * @returns {Hello | null}
+ */
+function helloOf(message) {
+  if (!isControl(message)) return null;
+  const m = /** @type {{ method: string, params?: any }} */ (message);
+  const p = m.params;
+  if (m.method !== 'rpc.session' || p === null || typeof p !== 'object') return null;
+  if (typeof p.id !== 'string' || p.id === '' || typeof p.token !== 'string' || typeof p.resumed !== 'boolean') return null;
+  if (!isCount(p.received)) return null;
+  return { id: p.id, token: p.token, resumed: p.resumed, received: p.received, graceMs: isCount(p.graceMs) ? p.graceMs : 0 };
+}
+
+/**
+ * Whether `message` is one of the extension's own notifications (`rpc.ack`, `rpc.session`)
+ * sent as a single message: those are not counted, and never reach a handler.
+ * @param {unknown} message
+ * @returns {boolean}
+ */
+function isControl(message) {
+  if (classify(message).kind !== 'notification') return false;
+  const method = /** @type {{ method: string }} */ (message).method;
+  return method === 'rpc.ack' || method === 'rpc.session';
+}
+
+/**
+ * @param {unknown} n
+ * @returns {n is number}
+ */
+function isCount(n) {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * The length of `text` in UTF-8 bytes, as it goes on the wire.
+ * @param {string} text
+ * @returns {number}
+ */
+function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // 2 bytes up to U+07FF, 3 above; a surrogate pair (2 code units) makes 4.
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return n;
 }
 
 /**
