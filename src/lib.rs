@@ -185,6 +185,10 @@ pub use volley_core::{
     error::codes,
 };
 
+/// The session-resumption extension's wire pieces (PROTOCOL.md, "Session resumption"): its
+/// query parameters, the `rpc.session` hello and the acknowledgement cadence.
+pub use volley_core::resume;
+
 /// Generators: AsyncAPI 3.0 and OpenRPC 1.3.2 documents and a TypeScript client, each
 /// rendered from an [`Api`](codegen::Api) by one function.
 pub mod codegen {

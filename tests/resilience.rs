@@ -57,6 +57,8 @@ struct Book {
     runs: Mutex<HashMap<u64, usize>>,
     notes: Mutex<Vec<u64>>,
     held: Mutex<HashMap<u64, Arc<Notify>>>,
+    /// How many times `hold(n)` started.
+    starts: Mutex<HashMap<u64, usize>>,
 }
 
 impl Book {
@@ -66,6 +68,10 @@ impl Book {
 
     fn runs(&self, n: u64) -> usize {
         self.runs.lock().unwrap().get(&n).copied().unwrap_or(0)
+    }
+
+    fn held_starts(&self, n: u64) -> usize {
+        self.starts.lock().unwrap().get(&n).copied().unwrap_or(0)
     }
 
     fn gate(&self, n: u64) -> Arc<Notify> {
@@ -83,6 +89,7 @@ impl Ledger for LedgerImpl {
     }
 
     async fn hold(&self, n: u64) -> volley::Result<u64> {
+        *self.0.starts.lock().unwrap().entry(n).or_default() += 1;
         self.0.gate(n).notified().await;
         self.0.count(n);
         Ok(n)
@@ -683,4 +690,157 @@ async fn random_cuts_without_resumption_every_call_resolves() {
     assert!(ok > 0, "some calls got through");
     c.close();
     t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn an_idempotent_call_is_sent_again_up_to_max_resends_then_fails() {
+    let (book, device) = (Arc::new(Book::default()), Arc::new(Book::default()));
+    let running = t(server(&book, None).listen("127.0.0.1:0"))
+        .await
+        .expect("listen");
+    let proxy = Proxy::start(running.local_addr()).await;
+    let c = t(Client::builder()
+        .add_service(DeviceImpl(device.clone()).into_service())
+        .reconnect(Some(quick().max_resends(2)))
+        .resumption(None)
+        .connect(&proxy.ws_url("ws")))
+    .await
+    .expect("connect");
+    let peer = c.peer().clone();
+    // `hold(9)` never finishes: each socket loss finds it in flight.
+    let call = tokio::spawn({
+        let peer = peer.clone();
+        async move {
+            let options = CallOptions::default().idempotent(true);
+            let params = serde_json::value::to_raw_value(&[9]).unwrap();
+            peer.request_with("hold", Some(params), &options).await
+        }
+    });
+    let mut state = c.state();
+    for sent in 1..=3 {
+        // The call has reached the server `sent` times (once, then once per re-send).
+        t(async {
+            while book.held_starts(9) < sent {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        proxy.cut();
+        if sent < 3 {
+            let before = reconnects(&state.borrow());
+            state_until(&mut state, |s| reconnects(s) > before).await;
+        }
+    }
+    // Two re-sends allowed: the third loss fails it.
+    let err = t(call).await.expect("task").unwrap_err();
+    assert!(matches!(err, Error::Disconnected), "{err:?}");
+    assert_eq!(book.held_starts(9), 3);
+    c.close();
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn the_client_stops_at_its_replay_bound_until_the_server_acknowledges() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+    const LIMIT: usize = 4096;
+    let listener = t(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .await
+        .unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    let (go_tx, mut go) = mpsc::unbounded_channel::<()>();
+    // A hand-written server that grants a session and acknowledges nothing until told to,
+    // then every note; returns how many notes it got.
+    let server = tokio::spawn(async move {
+        let (tcp, _) = t(listener.accept()).await.unwrap();
+        let grant = |_: &Request, mut response: Response| {
+            response
+                .headers_mut()
+                .insert("volley-session", "s1".parse().unwrap());
+            Ok(response)
+        };
+        let mut ws = t(tokio_tungstenite::accept_hdr_async(tcp, grant))
+            .await
+            .unwrap();
+        let hello = volley::resume::Hello {
+            id: "s1".into(),
+            token: "t".into(),
+            resumed: false,
+            received: 0,
+            grace_ms: 30_000,
+        };
+        t(ws.send(Message::Text(hello.frame().into())))
+            .await
+            .unwrap();
+        let (mut notes, mut acking) = (0u64, false);
+        loop {
+            tokio::select! {
+                frame = ws.next() => match frame {
+                    Some(Ok(Message::Text(text))) if text.contains(r#""method":"note""#) => notes += 1,
+                    Some(Ok(_)) => continue,
+                    _ => return notes,
+                },
+                Some(()) = go.recv() => acking = true,
+            }
+            if acking {
+                let ack = format!(
+                    r#"{{"jsonrpc":"2.0","method":"rpc.ack","params":{{"received":{notes}}}}}"#
+                );
+                t(ws.send(Message::Text(ack.into()))).await.unwrap();
+            }
+        }
+    });
+    let c = t(Client::builder()
+        .resumption(Some(Resumption::default().max_replay_bytes(LIMIT)))
+        .peer_config(PeerConfig::default().outbound_queue(4))
+        .reconnect(None)
+        .connect(&url))
+    .await
+    .expect("connect");
+    let peer = c.peer().clone();
+    let note = serde_json::value::to_raw_value(&["n".repeat(1000)]).unwrap();
+    // Push until the client refuses: its writer stopped at the bound (four 1 KiB frames out,
+    // unacknowledged), so its small queue filled. Without the bound the socket would have
+    // taken all of them.
+    let mut pushed = 0;
+    let busy = t(async {
+        loop {
+            match peer.try_notify_raw("note", Some(note.clone())) {
+                Ok(()) => pushed += 1,
+                Err(Error::Busy) => break true,
+                Err(e) => panic!("{e:?}"),
+            }
+            if pushed > 100 {
+                break false;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        busy,
+        "the client wrote {pushed} notes without an acknowledgement"
+    );
+    assert!(
+        pushed <= 4 + 4 + 1,
+        "{pushed} notes before the queue filled"
+    );
+    let held = peer.replay_buffer_bytes();
+    assert!(
+        (LIMIT..=LIMIT + 1100).contains(&held),
+        "{held} bytes held for replay"
+    );
+    // Acknowledgements free the buffer: everything pushed goes out.
+    go_tx.send(()).unwrap();
+    t(async {
+        while peer.replay_buffer_bytes() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    c.close();
+    let notes = t(server).await.expect("server");
+    assert_eq!(notes, pushed, "every note pushed arrived");
 }

@@ -254,8 +254,9 @@ impl<'a, T: Transport> Writer<'a, T> {
                     }
                     continue;
                 }
-                // The replay buffer is full: wait for the peer's acknowledgement.
-                _ = shared.acked.notified(), if !room => continue,
+                // An acknowledgement frees what the peer has (and room, when full): trim at once,
+                // so acknowledged frames never linger in memory on a quiet link.
+                _ = shared.acked.notified(), if self.replay.bytes() > 0 => continue,
                 m = rx.recv(), if room => match m {
                     Some(q) => q,
                     None => return PumpEnd::SessionClosed,
