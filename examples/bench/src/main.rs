@@ -79,6 +79,9 @@ struct Args {
     /// connections.
     #[arg(long)]
     quick: bool,
+    /// Clients do not ask for session resumption (to measure what it costs).
+    #[arg(long)]
+    no_resume: bool,
     /// Be the benchmark's server (the benchmark starts itself with this).
     #[arg(long, hide = true)]
     serve: bool,
@@ -91,6 +94,17 @@ struct Opts {
     window: usize,
     idle: usize,
     samples: usize,
+    resume: bool,
+}
+
+/// A client builder as the options say (with or without resumption).
+fn client(opts: &Opts) -> volley::ClientBuilder {
+    let builder = volley::Client::builder();
+    if opts.resume {
+        builder
+    } else {
+        builder.resumption(None)
+    }
 }
 
 #[tokio::main]
@@ -107,6 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         window: args.window,
         idle: args.idle.unwrap_or(if args.quick { 200 } else { 2_000 }),
         samples: if args.quick { 1_000 } else { 10_000 },
+        resume: !args.no_resume,
     };
     run(opts).await
 }
@@ -186,12 +201,13 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
         .await??
         .ok_or("server printed nothing")?;
     println!(
-        "volley benchmark against {url} (server pid {pid}{})",
+        "volley benchmark against {url} (server pid {pid}{}; clients {} session resumption)",
         if pinned {
             ", server on CPU 0, load on CPU 1"
         } else {
             ""
-        }
+        },
+        if opts.resume { "with" } else { "without" }
     );
 
     let cpu = cpu_time(pid);
@@ -202,7 +218,7 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
         used.as_secs_f64() * 1e6 / calls as f64,
         calls as f64 / used.as_secs_f64()
     );
-    latency(&url, opts.samples).await?;
+    latency(&url, &opts).await?;
     callbacks(&url, &opts).await?;
     idle_memory(&url, pid, opts.idle).await?;
 
@@ -214,7 +230,7 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
 async fn throughput(url: &str, opts: &Opts) -> Result<usize, Box<dyn std::error::Error>> {
     let mut clients = Vec::new();
     for _ in 0..opts.conns {
-        clients.push(volley::Client::connect(url).await?);
+        clients.push(client(opts).connect(url).await?);
     }
     let per_task = opts.calls / (opts.conns * opts.window);
     let start = Instant::now();
@@ -247,8 +263,9 @@ async fn throughput(url: &str, opts: &Opts) -> Result<usize, Box<dyn std::error:
     Ok(total)
 }
 
-async fn latency(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let c = volley::Client::connect(url).await?;
+async fn latency(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
+    let n = opts.samples;
+    let c = client(opts).connect(url).await?;
     let stub = BenchClient::new(c.peer());
     let mut samples = Vec::with_capacity(n);
     for i in 0..n as i64 {
@@ -267,7 +284,7 @@ async fn latency(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> 
 }
 
 async fn callbacks(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
-    let c = volley::Client::builder()
+    let c = client(opts)
         .add_service(Yes.into_service())
         .connect(url)
         .await?;
