@@ -126,6 +126,21 @@ pub fn python3_available() -> Check {
     }
 }
 
+/// The `kill` program, to stop and resume processes with signals (procps).
+pub fn kill_available() -> Check {
+    match Command::new("kill")
+        .arg("-l")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err(
+            "the kill program is not installed, install with `apt-get install -y procps`".into(),
+        ),
+    }
+}
+
 /// The directory `root/relative`, which `install` (run from `root`) creates.
 pub fn has_dir(root: &Path, relative: &str, install: &str) -> Check {
     if root.join(relative).is_dir() {

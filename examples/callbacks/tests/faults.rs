@@ -189,6 +189,10 @@ fn signal(child: &Child, name: &str) {
 /// resumption, at the end of the grace period with it.
 #[tokio::test]
 async fn a_killed_client_s_pending_callbacks_fail_on_the_server() {
+    // The client is frozen with SIGSTOP through the `kill` program.
+    if !volley_testing::tools::require(&[volley_testing::tools::kill_available()]) {
+        return;
+    }
     for resumption in [
         None,
         Some(Resumption::default().grace_period(Duration::from_millis(300))),
