@@ -294,7 +294,9 @@ impl<'a, T: Transport> Writer<'a, T> {
                 Err(_) => break,
             }
         }
-        if self.ack_at.is_some() {
+        // An acknowledgement that is due rides along; one that is merely pending waits for its
+        // timer, so a request/response exchange does not double its frames.
+        if self.ack_at.is_some_and(|at| at <= Instant::now()) {
             self.feed_ack().await?;
         }
         guarded(&self.shared.closed, &self.ctl.lost, self.transport.flush()).await
