@@ -27,7 +27,7 @@ use crate::dispatch::{self, Incoming, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{CloseReason, Kind, Peer, Queued, Shared};
+use crate::peer::{Between, CloseReason, Kind, Peer, Queued, Shared};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -97,17 +97,11 @@ fn start<T: Transport>(
 ) -> Peer {
     let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
     let limit = config.max_concurrent_requests.max(1);
-    let peer = Peer::new(tx, config, extensions);
-    {
-        let shared = &peer.shared;
-        *shared
-            .wait_for_link
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = options.wait_for_link;
-        shared
-            .max_resends
-            .store(u64::from(options.max_resends), Ordering::Relaxed);
-    }
+    let between = Between {
+        wait_for_link: options.wait_for_link,
+        max_resends: options.max_resends,
+    };
+    let peer = Peer::new(tx, config, extensions, between);
     let conn = Arc::new(Conn {
         peer: peer.clone(),
         service,

@@ -24,7 +24,7 @@ use crate::state::Claims;
 
 pub use batch::Batch;
 use shared::CallGuard;
-pub(crate) use shared::{Kind, Queued, Shared};
+pub(crate) use shared::{Between, Kind, Queued, Shared};
 
 /// Identifies one connection for as long as the process runs (never reused).
 #[derive(
@@ -116,10 +116,11 @@ impl Peer {
         out: mpsc::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
+        between: Between,
     ) -> Self {
         let id = PeerId(NEXT_PEER.fetch_add(1, Ordering::Relaxed));
         Self {
-            shared: Arc::new(Shared::new(id, out, config, extensions)),
+            shared: Arc::new(Shared::new(id, out, config, extensions, between)),
         }
     }
 
@@ -350,11 +351,7 @@ impl Peer {
         if shared.takes_calls() || shared.closed.is_cancelled() {
             return Ok(());
         }
-        let bound = *shared
-            .wait_for_link
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let Some(bound) = bound else {
+        let Some(bound) = shared.between.wait_for_link else {
             return Err(Error::NotConnected);
         };
         let mut state = shared.link_state();

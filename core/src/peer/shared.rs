@@ -101,11 +101,18 @@ pub(crate) struct Shared {
     pub(crate) acked: Notify,
     /// Bytes held in the replay buffer (mirrored by the writer, for accounting).
     pub(crate) replay_bytes: AtomicUsize,
-    /// How long a call made while no socket is attached (and the session cannot resume) waits
-    /// for one; `None` fails it at once.
-    pub(crate) wait_for_link: Mutex<Option<std::time::Duration>>,
+    /// What calls do between sockets.
+    pub(crate) between: Between,
+}
+
+/// What calls do while no socket is attached (set once, from the session's options).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Between {
+    /// How long a call made while the session cannot resume waits for a socket; `None` fails
+    /// it at once.
+    pub(crate) wait_for_link: Option<std::time::Duration>,
     /// Re-sends allowed for an idempotent call.
-    pub(crate) max_resends: AtomicU64,
+    pub(crate) max_resends: u32,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,6 +141,7 @@ impl Shared {
         out: mpsc::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
+        between: Between,
     ) -> Self {
         let admitted = config.max_concurrent_requests.max(1) + config.max_waiting_requests;
         Self {
@@ -163,8 +171,7 @@ impl Shared {
             peer_acked: AtomicU64::new(0),
             acked: Notify::new(),
             replay_bytes: AtomicUsize::new(0),
-            wait_for_link: Mutex::new(None),
-            max_resends: AtomicU64::new(0),
+            between,
         }
     }
 
@@ -305,13 +312,7 @@ impl Shared {
     ) -> Result<(u64, oneshot::Receiver<Answer>)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        let resend = resend.map(|frame| {
-            let left = self.max_resends.load(Ordering::Relaxed);
-            (
-                frame(id).into_boxed_str(),
-                u32::try_from(left).unwrap_or(u32::MAX),
-            )
-        });
+        let resend = resend.map(|frame| (frame(id).into_boxed_str(), self.between.max_resends));
         let mut p = lock(&self.pending);
         if !p.open {
             return Err(Error::Disconnected);
@@ -423,6 +424,7 @@ mod tests {
             tx,
             PeerConfig::default(),
             http::Extensions::new(),
+            Between::default(),
         )
     }
 
