@@ -180,8 +180,9 @@
 //! | `metrics` | no | counters and histograms through the `metrics` crate facade (see the README) |
 
 pub use volley_core::{
-    Batch, CallOptions, Claims, CloseReason, Context, DuplicateMethodError, Error, ErrorObject,
-    LinkState, Peer, PeerConfig, PeerId, RemoteService, Result, Resumption, Service, describe,
+    Audience, Batch, CallOptions, Claims, CloseReason, Context, Delivery, DuplicateMethodError,
+    Error, ErrorObject, LinkState, Outcomes, Overflow, Peer, PeerConfig, PeerEvent, PeerId, Peers,
+    RemoteFanout, RemoteService, Replies, Reply, Result, Resumption, Service, describe,
     error::codes,
 };
 
@@ -218,8 +219,7 @@ pub use volley_macros::rpc;
 
 #[cfg(feature = "server")]
 pub use volley_server::{
-    Handshake, PeerEvent, Peers, Refusal, RunningServer, Server, ServerBuilder, Tls, VOLLEY_D_TS,
-    VOLLEY_JS, axum,
+    Handshake, Refusal, RunningServer, Server, ServerBuilder, Tls, VOLLEY_D_TS, VOLLEY_JS, axum,
 };
 
 /// rustls, at the version volley's TLS options take (`Tls::from_config`,

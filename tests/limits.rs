@@ -70,25 +70,24 @@ async fn closing_a_peer_that_stopped_reading_releases_every_waiting_caller() {
         let peer = peer.clone();
         async move { peer.call::<_, bool>("confirm", &["still there?"]).await }
     });
-    // ...a broadcast skips the stalled peer instead of waiting for it...
-    assert_eq!(
-        running
-            .server()
-            .peers()
-            .notify_all("log", &["all"])
-            .unwrap(),
-        0
-    );
-    // ...and so does a stub's non-waiting notification.
+    // ...a stub's non-waiting notification does not...
     assert!(matches!(
         BrowserClient::new(&peer).try_tick(1),
         Err(Error::Busy)
     ));
-    // ...and closing releases them at once, and the connection ends within its grace.
-    peer.close();
+    // ...nor does a broadcast: the stalled peer overflows, and the default policy closes it,
+    // which releases the waiting ones at once; the connection ends within its grace.
+    let delivery = running
+        .server()
+        .peers()
+        .all()
+        .notify("log", &["all"])
+        .unwrap();
+    assert_eq!(delivery.queued, 0);
+    assert_eq!(delivery.overflowed, [peer.id()]);
     assert!(t(notify).await.unwrap().unwrap_err().is_disconnected());
     assert!(t(call).await.unwrap().unwrap_err().is_disconnected());
-    t(peer.closed()).await;
+    assert_eq!(t(peer.closed()).await.code, 1008);
     assert!(matches!(
         BrowserClient::new(&peer).try_tick(2),
         Err(Error::Disconnected)

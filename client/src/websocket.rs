@@ -3,7 +3,7 @@
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use volley_core::CloseReason;
-use volley_core::transport::{Inbound, ws::WsMessages};
+use volley_core::transport::{Frame, Inbound, ws::WsMessages};
 
 /// tungstenite's `Message` type.
 pub(crate) struct Tungstenite;
@@ -12,8 +12,9 @@ impl WsMessages for Tungstenite {
     type Message = Message;
     type Error = tungstenite::Error;
 
-    fn text(text: String) -> Message {
-        Message::Text(text.into())
+    fn text(frame: Frame) -> Message {
+        // A frame is valid UTF-8 by construction; the check costs a scan, never a copy.
+        Message::Text(tungstenite::Utf8Bytes::try_from(frame.into_bytes()).unwrap_or_default())
     }
 
     fn ping() -> Message {

@@ -22,6 +22,21 @@ pub struct PeerConfig {
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) max_pending_calls: usize,
     pub(crate) write_stall_timeout: Duration,
+    pub(crate) overflow: Overflow,
+}
+
+/// What a fan-out send (to a group, a user, everyone) does for a recipient whose outgoing
+/// queue is full, that is `outbound_queue` frames behind: the send never waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Close that connection with 1008 (`too slow`): it learns it missed something, and its
+    /// client can reconnect and catch up. The default.
+    #[default]
+    Close,
+    /// Leave that recipient out of this message and keep the connection: for data where
+    /// only the latest value matters (samples, positions).
+    Skip,
 }
 
 impl Default for PeerConfig {
@@ -35,6 +50,7 @@ impl Default for PeerConfig {
             ping_interval: Some(Duration::from_secs(30)),
             max_pending_calls: 256,
             write_stall_timeout: Duration::from_secs(30),
+            overflow: Overflow::Close,
         }
     }
 }
@@ -89,6 +105,16 @@ impl PeerConfig {
     /// closed with 1008, instead of holding its running slots for ever.
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
         self.write_stall_timeout = timeout;
+        self
+    }
+
+    /// What a fan-out send does for this connection when its outgoing queue is full
+    /// (default [`Overflow::Close`]). One connection's send ([`Peer::notify`]) waits for room
+    /// instead; its `try_` form fails with `Error::Busy`.
+    ///
+    /// [`Peer::notify`]: crate::Peer::notify
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
         self
     }
 

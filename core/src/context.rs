@@ -4,6 +4,7 @@ use std::fmt;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::fanout::Peers;
 use crate::peer::{Peer, PeerId};
 
 /// The calling context of one incoming request, available to any handler that takes
@@ -45,6 +46,30 @@ impl Context {
     /// Runs `f` on the caller's connection state of type `T` (see [`Peer::with_state`]).
     pub fn with_state<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         self.peer.with_state(f)
+    }
+
+    /// The registry of the server this connection belongs to: its peers, groups and users,
+    /// and the audiences to send to (`cx.peers().group("room").except(cx.peer_id())`). On a
+    /// connection outside any registry (a client's) it is an empty one: nobody to send to,
+    /// and joins do nothing.
+    pub fn peers(&self) -> Peers {
+        Peers::linked(self.peer.extensions())
+    }
+
+    /// Adds the caller to `group`; `true` when it joined now (see [`Peers::join`]). It leaves
+    /// every group when its connection ends.
+    pub fn join(&self, group: &str) -> bool {
+        self.peers().join(self.peer_id(), group)
+    }
+
+    /// Removes the caller from `group`; `true` when it was a member.
+    pub fn leave(&self, group: &str) -> bool {
+        self.peers().leave(self.peer_id(), group)
+    }
+
+    /// The groups the caller is in, in name order.
+    pub fn groups(&self) -> Vec<String> {
+        self.peers().groups_of(self.peer_id())
     }
 
     /// Cancelled when the caller sends `rpc.cancel` for this request or the connection closes.

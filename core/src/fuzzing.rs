@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::config::PeerConfig;
 use crate::connection;
-use crate::message::{self, Frame};
+use crate::message::{self, Parsed};
 use crate::peer::CloseReason;
 use crate::service::Service;
 use crate::transport::{BoxError, Inbound, Transport};
@@ -21,15 +21,15 @@ use crate::transport::{BoxError, Inbound, Transport};
 /// Classifies `bytes` as a frame and each message in it; never panics.
 pub fn classify(bytes: &[u8]) {
     match message::parse_frame(bytes, 16) {
-        Ok(Frame::Single(raw)) => {
+        Ok(Parsed::Single(raw)) => {
             let _ = message::classify(raw);
         }
-        Ok(Frame::Batch(items)) => {
+        Ok(Parsed::Batch(items)) => {
             for raw in items {
                 let _ = message::classify(raw);
             }
         }
-        Ok(Frame::TooLarge(_)) | Err(_) => {}
+        Ok(Parsed::TooLarge(_)) | Err(_) => {}
     }
 }
 
@@ -37,8 +37,10 @@ pub fn classify(bytes: &[u8]) {
 struct Memory(mpsc::UnboundedSender<String>);
 
 impl Transport for Memory {
-    async fn feed(&mut self, text: String) -> Result<(), BoxError> {
-        self.0.send(text).map_err(|_| "the reader is gone".into())
+    async fn feed(&mut self, text: crate::frame::Frame) -> Result<(), BoxError> {
+        self.0
+            .send(text.into())
+            .map_err(|_| "the reader is gone".into())
     }
 
     async fn flush(&mut self) -> Result<(), BoxError> {

@@ -18,6 +18,8 @@ mod context;
 pub mod describe;
 mod dispatch;
 pub mod error;
+pub mod fanout;
+mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 mod message;
@@ -32,9 +34,10 @@ mod service;
 mod state;
 pub mod transport;
 
-pub use config::{PeerConfig, Resumption};
+pub use config::{Overflow, PeerConfig, Resumption};
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
+pub use fanout::{Audience, Delivery, Outcomes, PeerEvent, Peers, RemoteFanout, Replies, Reply};
 pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
 pub use service::{Authorizer, DuplicateMethodError, Service};
 pub use state::Claims;

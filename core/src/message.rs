@@ -36,7 +36,7 @@ pub(crate) enum Message<'a> {
 
 /// A whole frame: one message, or a batch (JSON array).
 #[derive(Debug)]
-pub(crate) enum Frame<'a> {
+pub(crate) enum Parsed<'a> {
     Single(&'a RawValue),
     Batch(Vec<&'a RawValue>),
     /// A batch with this many elements, over the connection's limit.
@@ -83,8 +83,8 @@ impl<'de> serde::de::Visitor<'de> for BoundedSeed {
 }
 
 /// Parses a frame's text; `Err` is the -32700 error response to send back. A batch longer
-/// than `max_batch` comes back as [`Frame::TooLarge`] without its elements.
-pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Frame<'_>, ErrorObject> {
+/// than `max_batch` comes back as [`Parsed::TooLarge`] without its elements.
+pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Parsed<'_>, ErrorObject> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
     let raw: &RawValue =
@@ -96,12 +96,12 @@ pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Frame<'_>, E
             .deserialize(&mut de)
             .map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
         if batch.len > max_batch {
-            Ok(Frame::TooLarge(batch.len))
+            Ok(Parsed::TooLarge(batch.len))
         } else {
-            Ok(Frame::Batch(batch.items))
+            Ok(Parsed::Batch(batch.items))
         }
     } else {
-        Ok(Frame::Single(raw))
+        Ok(Parsed::Single(raw))
     }
 }
 

@@ -20,6 +20,7 @@ use crate::peer::Peer;
 use crate::service::Service;
 
 pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
+pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
 pub use crate::params::{ParamReader, ParamWriter};
 pub use jsonrpsee_types::Params as JsonParams;
 
@@ -295,6 +296,31 @@ pub fn no_schema(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> 
 /// Queues the notification `method` for `peer` if its outgoing queue has room now.
 pub fn try_notify(peer: &Peer, method: &'static str, params: Option<Box<RawValue>>) -> Result<()> {
     peer.try_notify_raw(method, params)
+}
+
+/// Sends a notification to every recipient of `audience` (for `<Trait>Fanout` stubs).
+pub fn fanout_notify(
+    audience: &Audience,
+    method: &'static str,
+    params: Option<Box<RawValue>>,
+) -> Delivery {
+    audience.notify_raw(method, params.as_deref())
+}
+
+/// Calls a method on every recipient of `audience` (for `<Trait>Fanout` stubs).
+pub fn fanout_call<T: DeserializeOwned + Send + 'static>(
+    audience: &Audience,
+    method: &'static str,
+    params: Option<Box<RawValue>>,
+    timeout: Option<Duration>,
+    idempotent: bool,
+) -> Replies<T> {
+    let options = crate::CallOptions {
+        timeout,
+        idempotent,
+        cancel: None,
+    };
+    audience.call_with(method, params, options)
 }
 
 /// Wraps a module and its description.

@@ -23,6 +23,8 @@ pub(crate) struct Service {
     pub(crate) namespace: Option<String>,
     /// The name of the generated stub, `<Trait>Client`.
     pub(crate) client: Ident,
+    /// The name of the generated fan-out stub, `<Trait>Fanout`.
+    pub(crate) fanout: Ident,
     pub(crate) methods: Vec<Method>,
 }
 

@@ -5,7 +5,7 @@ use crate::ast::{Kind, Method, Service};
 use crate::ctxt::Errors;
 
 /// The inherent methods of the generated stub, which no rpc method may shadow.
-const STUB_METHODS: &[&str] = &["new", "with_timeout", "peer"];
+const STUB_METHODS: &[&str] = &["new", "with_timeout", "peer", "audience"];
 
 /// The provided trait method the macro adds.
 const INTO_SERVICE: &str = "into_service";
@@ -25,10 +25,15 @@ pub(crate) fn check(service: &Service, errors: &mut Errors) {
 fn generated_name(service: &Service, method: &Method, errors: &mut Errors) {
     let (trait_ident, rust_name) = (&service.ident, &method.rust_name);
     if STUB_METHODS.contains(&rust_name.as_str()) {
+        let stub = if rust_name == "audience" {
+            "Fanout"
+        } else {
+            "Client"
+        };
         errors.at(
             method.ident.span(),
             format!(
-                "a method named `{rust_name}` clashes with `{trait_ident}Client::{rust_name}`; \
+                "a method named `{rust_name}` clashes with `{trait_ident}{stub}::{rust_name}`; \
                  rename it and keep the wire name with `#[rpc(name = \"{rust_name}\")]`"
             ),
         );

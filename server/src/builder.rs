@@ -1,13 +1,15 @@
 //! [`ServerBuilder`]: what a server serves and how it is configured.
 
+use std::sync::Arc;
+
 use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
-use volley_core::{Context, DuplicateMethodError, PeerConfig, RemoteService, Service};
+use volley_core::{Context, DuplicateMethodError, Peer, PeerConfig, RemoteService, Service};
 
 use crate::auth::{Authenticator, Handshake, Refusal};
 use crate::origin::normalise;
 use crate::server::Server;
-use crate::settings::Settings;
+use crate::settings::{Identify, Settings};
 use crate::tls::Tls;
 
 impl Server {
@@ -201,6 +203,37 @@ impl ServerBuilder {
         C: Clone + Send + Sync + 'static,
     {
         self.settings.auth = Some(Authenticator::new(hook));
+        self
+    }
+
+    /// Names the user each connection belongs to, from the claims its handshake established
+    /// ([`ServerBuilder::authenticate`]): every connection of a user is then reachable as
+    /// `server.peers().user("alice")` (a person's tabs and devices at once). Connections
+    /// without claims of type `C`, or for which `user` gives `None`, belong to no user;
+    /// [`Peers::set_user`](crate::Peers::set_user) changes it at any time.
+    ///
+    /// ```
+    /// use volley_server::{Handshake, Refusal, Server};
+    ///
+    /// #[derive(Clone)]
+    /// struct User { name: String }
+    ///
+    /// let server = Server::builder()
+    ///     .authenticate(|h: Handshake| async move {
+    ///         h.query("user").map(|name| User { name }).ok_or(Refusal::unauthorized("who?"))
+    ///     })
+    ///     .identify(|user: &User| Some(user.name.clone()))
+    ///     .build();
+    /// # let _ = server;
+    /// ```
+    pub fn identify<C, F>(mut self, user: F) -> Self
+    where
+        C: Send + Sync + 'static,
+        F: Fn(&C) -> Option<String> + Send + Sync + 'static,
+    {
+        self.settings.identify = Some(Identify(Arc::new(move |peer: &Peer| {
+            peer.claims::<C>().and_then(&user)
+        })));
         self
     }
 

@@ -1,8 +1,9 @@
 //! [`Settings`]: everything a built server was configured with.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use volley_core::{PeerConfig, Resumption};
+use volley_core::{Peer, PeerConfig, Resumption};
 
 use crate::auth::Authenticator;
 use crate::origin::OriginPolicy;
@@ -27,6 +28,19 @@ pub(crate) struct Settings {
     pub(crate) documents: bool,
     pub(crate) resumption: Option<Resumption>,
     pub(crate) handshake_timeout: Duration,
+    pub(crate) identify: Option<Identify>,
+}
+
+/// Finds the user a connection belongs to, from its claims (`ServerBuilder::identify`).
+#[derive(Clone)]
+pub(crate) struct Identify(pub(crate) Arc<UserOf>);
+
+type UserOf = dyn Fn(&Peer) -> Option<String> + Send + Sync;
+
+impl std::fmt::Debug for Identify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identify")
+    }
 }
 
 impl Default for Settings {
@@ -48,6 +62,7 @@ impl Default for Settings {
             documents: true,
             resumption: Some(Resumption::default()),
             handshake_timeout: Duration::from_secs(10),
+            identify: None,
         }
     }
 }

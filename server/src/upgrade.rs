@@ -45,6 +45,7 @@ pub(crate) async fn upgrade(
     if let Some(addr) = remote_addr {
         extensions.insert(addr);
     }
+    inner.peers.link(&mut extensions);
     if let Some(auth) = &settings.auth {
         let handshake = Handshake {
             headers: request.headers().clone(),
@@ -181,7 +182,8 @@ async fn run(
     slot: Option<OwnedSemaphorePermit>,
 ) {
     let inner = &server.inner;
-    inner.peers.insert(peer.clone());
+    let user = inner.settings.identify.as_ref().and_then(|i| (i.0)(&peer));
+    inner.peers.register(&peer, user.as_deref());
     if inner.shutdown.is_cancelled() {
         peer.close_with(1001, "server shutting down");
     }
@@ -189,7 +191,7 @@ async fn run(
     if let Some(id) = session {
         inner.sessions.remove(id);
     }
-    inner.peers.remove(peer.id(), reason);
+    inner.peers.unregister(peer.id(), reason);
     drop(slot);
 }
 

@@ -2,7 +2,7 @@
 
 use axum::extract::ws::{CloseFrame, Message};
 use volley_core::CloseReason;
-use volley_core::transport::{Inbound, ws::WsMessages};
+use volley_core::transport::{Frame, Inbound, ws::WsMessages};
 
 /// axum's `Message` type.
 pub(crate) struct Axum;
@@ -11,8 +11,11 @@ impl WsMessages for Axum {
     type Message = Message;
     type Error = axum::Error;
 
-    fn text(text: String) -> Message {
-        Message::Text(text.into())
+    fn text(frame: Frame) -> Message {
+        // A frame is valid UTF-8 by construction; the check costs a scan, never a copy.
+        Message::Text(
+            axum::extract::ws::Utf8Bytes::try_from(frame.into_bytes()).unwrap_or_default(),
+        )
     }
 
     fn ping() -> Message {

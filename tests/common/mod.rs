@@ -7,7 +7,7 @@
 
 pub mod services;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Every await in the tests goes through this: a hang fails the test instead of wedging CI.
-pub async fn t<F: Future>(f: F) -> F::Output {
+pub async fn t<F: IntoFuture>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(10), f)
         .await
         .expect("timed out after 10 s")

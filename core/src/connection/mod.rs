@@ -182,7 +182,7 @@ impl Conn {
             return;
         }
         let queued = Queued {
-            text: frame,
+            text: frame.into(),
             kind: Kind::Answer,
         };
         let frame = match shared.out.try_send(queued) {

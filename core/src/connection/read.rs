@@ -15,7 +15,7 @@ use super::write::{LinkCtl, Lost, keepalive_timer, tick};
 use crate::builtin;
 use crate::dispatch::{Incoming, Target};
 use crate::error::{Error, ErrorObject, codes, error_object};
-use crate::message::{self, Frame, Message};
+use crate::message::{self, Message, Parsed};
 use crate::observe;
 use crate::peer::CloseReason;
 use crate::resume::{self, ACK_EVERY};
@@ -139,7 +139,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
         }
     };
     match frame {
-        Frame::Single(raw) => match classify_owned(conn, raw) {
+        Parsed::Single(raw) => match classify_owned(conn, raw) {
             Step::Control => Read::Control,
             Step::Done => Read::Counted,
             Step::Reply(frame) => {
@@ -160,7 +160,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 Read::Counted
             }
         },
-        Frame::TooLarge(len) => {
+        Parsed::TooLarge(len) => {
             let err = error_object(
                 codes::BATCH_TOO_LARGE,
                 format!("batch of {len} exceeds the limit of {max}"),
@@ -168,7 +168,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             conn.send(message::failure(None, &err), generation).await;
             Read::Counted
         }
-        Frame::Batch(items) => {
+        Parsed::Batch(items) => {
             if items.is_empty() {
                 let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
                 conn.send(message::failure(None, &err), generation).await;

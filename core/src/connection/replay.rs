@@ -4,6 +4,8 @@
 
 use std::collections::VecDeque;
 
+use crate::frame::Frame;
+
 /// Frames sent on this session, numbered from 1, kept until acknowledged.
 #[derive(Debug, Default)]
 pub(super) struct Replay {
@@ -12,7 +14,7 @@ pub(super) struct Replay {
     /// The number of the last counted frame sent.
     sent: u64,
     /// Unacknowledged frames, oldest first, with their numbers.
-    frames: VecDeque<(u64, String)>,
+    frames: VecDeque<(u64, Frame)>,
     bytes: usize,
     limit: usize,
 }
@@ -61,42 +63,43 @@ impl Replay {
     }
 
     /// Numbers and keeps a frame about to be written.
-    pub(super) fn record(&mut self, frame: &str) {
+    pub(super) fn record(&mut self, frame: &Frame) {
         if !self.numbered {
             return;
         }
         self.sent += 1;
         self.bytes += frame.len();
-        self.frames.push_back((self.sent, frame.to_owned()));
+        self.frames.push_back((self.sent, frame.clone()));
     }
 
     /// The frames to write again on a resumed socket, oldest first.
-    pub(super) fn unacked(&self) -> impl Iterator<Item = &str> {
-        self.frames.iter().map(|(_, f)| f.as_str())
+    pub(super) fn unacked(&self) -> impl Iterator<Item = &Frame> {
+        self.frames.iter().map(|(_, f)| f)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Replay;
+    use super::{Frame, Replay};
 
     #[test]
     fn keeps_unacknowledged_frames_within_its_limit() {
         let mut r = Replay::new(10);
         r.reset(true);
         assert!(r.has_room());
-        r.record("aaaa");
-        r.record("bbbb");
+        r.record(&Frame::from("aaaa"));
+        r.record(&Frame::from("bbbb"));
         assert!(r.has_room(), "8 bytes of 10");
-        r.record("cc");
+        r.record(&Frame::from("cc"));
         assert!(!r.has_room(), "10 bytes of 10: full");
         r.ack(1);
-        assert_eq!(r.unacked().collect::<Vec<_>>(), ["bbbb", "cc"]);
+        let unacked: Vec<&str> = r.unacked().map(Frame::as_str).collect();
+        assert_eq!(unacked, ["bbbb", "cc"]);
         assert_eq!(r.bytes(), 6);
         assert!(r.has_room());
         r.ack(7);
         assert_eq!(r.bytes(), 0);
-        r.record(&"x".repeat(50));
+        r.record(&Frame::from("x".repeat(50)));
         assert_eq!(r.bytes(), 50, "an empty buffer takes one frame of any size");
         assert!(!r.has_room());
     }
@@ -104,7 +107,7 @@ mod tests {
     #[test]
     fn an_unnumbered_session_keeps_nothing() {
         let mut r = Replay::new(1);
-        r.record("frame");
+        r.record(&Frame::from("frame"));
         assert!(r.has_room());
         assert_eq!(r.unacked().count(), 0);
     }

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::observe;
 use crate::peer::{CloseReason, Kind, LinkState, Peer, Queued};
 use crate::resume::Hello;
-use crate::transport::{BoxError, Inbound, Transport};
+use crate::transport::{BoxError, Frame, Inbound, Transport};
 
 /// What a session does when its socket is lost.
 #[derive(Debug, Clone)]
@@ -214,7 +214,7 @@ pub(super) async fn run<T: Transport>(
                     };
                     // A session that expired keeps what it never wrote: it cannot have run.
                     let unsent = void_previous(&conn, &mut rx, error, expired);
-                    resend = shared.take_resends();
+                    resend = shared.take_resends().into_iter().map(Frame::from).collect();
                     resend.extend(unsent);
                 }
                 replay.reset(numbered);
@@ -222,7 +222,7 @@ pub(super) async fn run<T: Transport>(
                     counter.store(0, Ordering::Release);
                 }
                 shared.set_resumable(numbered && !matches!(options.on_loss, OnLoss::End));
-                (hello.map(|h| h.frame()), resend)
+                (hello.map(|h| Frame::from(h.frame())), resend)
             }
             Attach::Resume {
                 peer_received,
@@ -232,7 +232,7 @@ pub(super) async fn run<T: Transport>(
                 replay.ack(peer_received);
                 let hello = hello.map(|mut h| {
                     h.received = shared.received.load(Ordering::Acquire);
-                    h.frame()
+                    Frame::from(h.frame())
                 });
                 (hello, Vec::new())
             }
@@ -329,7 +329,7 @@ fn void_previous(
     rx: &mut mpsc::Receiver<Queued>,
     error: fn() -> Error,
     keep_unsent: bool,
-) -> Vec<String> {
+) -> Vec<Frame> {
     let shared = &conn.peer.shared;
     let mut unsent = Vec::new();
     let mut unsent_ids = Vec::new();

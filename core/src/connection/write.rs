@@ -15,7 +15,7 @@ use super::replay::Replay;
 use crate::observe;
 use crate::peer::{CloseReason, Queued, Shared};
 use crate::resume::{self, ACK_DELAY, ACK_EVERY};
-use crate::transport::{BoxError, Transport};
+use crate::transport::{BoxError, Frame, Transport};
 
 /// How long the writer keeps trying once the connection is closing (a peer that stopped
 /// reading must not hold a connection open).
@@ -153,7 +153,7 @@ impl<'a, T: Transport> Writer<'a, T> {
     }
 
     /// Writes a frame that is not counted (a hello, an acknowledgement), unflushed.
-    async fn feed_uncounted(&mut self, frame: String) -> Result<(), BoxError> {
+    async fn feed_uncounted(&mut self, frame: Frame) -> Result<(), BoxError> {
         observe::sent(frame.len());
         guarded(
             &self.shared.closed,
@@ -164,7 +164,7 @@ impl<'a, T: Transport> Writer<'a, T> {
     }
 
     /// Writes a counted frame, numbering and keeping it first on a resumable session.
-    async fn feed(&mut self, frame: String) -> Result<(), BoxError> {
+    async fn feed(&mut self, frame: Frame) -> Result<(), BoxError> {
         self.replay.record(&frame);
         self.feed_uncounted(frame).await
     }
@@ -177,7 +177,8 @@ impl<'a, T: Transport> Writer<'a, T> {
             return Ok(());
         }
         self.shared.ack_sent.store(received, Ordering::Release);
-        self.feed_uncounted(resume::ack_frame(received)).await
+        self.feed_uncounted(resume::ack_frame(received).into())
+            .await
     }
 
     /// What starts a socket, before the queue: the hello (uncounted), the re-sent idempotent
@@ -185,8 +186,8 @@ impl<'a, T: Transport> Writer<'a, T> {
     /// `Err` when the socket was lost meanwhile (recorded in the [`LinkCtl`]).
     pub(super) async fn start(
         &mut self,
-        hello: Option<String>,
-        resend: Vec<String>,
+        hello: Option<Frame>,
+        resend: Vec<Frame>,
     ) -> Result<(), PumpEnd> {
         let mut result = Ok(());
         if let Some(hello) = hello {
@@ -197,7 +198,7 @@ impl<'a, T: Transport> Writer<'a, T> {
                 result = self.feed(frame).await;
             }
         }
-        let again: Vec<String> = self.replay.unacked().map(str::to_owned).collect();
+        let again: Vec<Frame> = self.replay.unacked().cloned().collect();
         for frame in again {
             if result.is_ok() {
                 observe::sent(frame.len());

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CloseReason, LinkState, PeerId};
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
+use crate::frame::Frame;
 use crate::message;
 use crate::observe;
 use crate::state::State;
@@ -19,7 +20,7 @@ use crate::state::State;
 /// A frame waiting for the writer.
 #[derive(Debug)]
 pub(crate) struct Queued {
-    pub(crate) text: String,
+    pub(crate) text: Frame,
     pub(crate) kind: Kind,
 }
 
@@ -284,7 +285,8 @@ impl Shared {
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
     /// when the connection closes meanwhile (a stalled writer never holds a caller).
-    pub(crate) async fn send(&self, frame: String, kind: Kind) -> Result<()> {
+    pub(crate) async fn send(&self, frame: impl Into<Frame>, kind: Kind) -> Result<()> {
+        let frame = frame.into();
         if self.closed.is_cancelled() {
             return Err(Error::Disconnected);
         }
@@ -404,7 +406,7 @@ impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
                 // Best effort: a full queue means the peer is slow; the late answer is dropped
                 // as an unknown id anyway.
                 let _ = self.shared.out.try_send(Queued {
-                    text: frame,
+                    text: frame.into(),
                     kind: Kind::Notification,
                 });
             }

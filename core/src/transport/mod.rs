@@ -3,6 +3,8 @@
 
 pub mod ws;
 
+pub use crate::frame::Frame;
+
 use crate::peer::CloseReason;
 
 /// One frame from the transport.
@@ -19,7 +21,7 @@ pub enum Inbound {
 /// Adapts a transport's sink to volley: text frames in, close at the end.
 pub trait Transport: Send + 'static {
     /// Writes (buffers) one text frame.
-    fn feed(&mut self, text: String) -> impl Future<Output = Result<(), BoxError>> + Send;
+    fn feed(&mut self, text: Frame) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Flushes buffered frames to the socket.
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
     /// Sends a close frame and shuts the write half.

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 
-use super::{BoxError, Inbound, Transport, close_frame};
+use super::{BoxError, Frame, Inbound, Transport, close_frame};
 use crate::peer::CloseReason;
 
 /// A WebSocket library's message type, as the engine uses it. Implement it on a marker type
@@ -16,8 +16,10 @@ pub trait WsMessages: Send + 'static {
     type Message: Send + 'static;
     /// The error its stream yields.
     type Error: std::fmt::Display + Send + 'static;
-    /// A text message.
-    fn text(text: String) -> Self::Message;
+    /// A text message. The frame's bytes are valid UTF-8 and may be shared with other
+    /// connections (a broadcast): `Utf8Bytes::try_from(frame.into_bytes())` takes them
+    /// without a copy.
+    fn text(frame: Frame) -> Self::Message;
     /// An empty ping.
     fn ping() -> Self::Message;
     /// A close message: code and reason, or none for a close frame without a code.
@@ -67,7 +69,7 @@ where
     S: Sink<W::Message> + Send + Unpin + 'static,
     S::Error: Into<BoxError>,
 {
-    async fn feed(&mut self, text: String) -> Result<(), BoxError> {
+    async fn feed(&mut self, text: Frame) -> Result<(), BoxError> {
         self.sink.feed(W::text(text)).await.map_err(Into::into)
     }
 

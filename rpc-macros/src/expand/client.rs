@@ -78,27 +78,25 @@ pub(crate) fn render(service: &Service) -> TokenStream {
     }
 }
 
-fn method(service: &Service, m: &Method) -> TokenStream {
+/// How a stub method takes and encodes its params.
+pub(super) struct Encoding {
+    /// `name: Type` for the signature.
+    pub(super) sig_params: Vec<TokenStream>,
+    /// Starts the param writer (none without params).
+    pub(super) start: Option<TokenStream>,
+    /// Adds each param (`?` on an encoding error).
+    pub(super) writes: Vec<TokenStream>,
+    /// The encoded params: `Option<Box<RawValue>>`.
+    pub(super) encoded: TokenStream,
+}
+
+pub(super) fn encoding(service: &Service, m: &Method) -> Encoding {
     let p = private(service);
-    let Method {
-        stub_attrs,
-        ident,
-        wire_name,
-        ..
-    } = m;
     let builder = Ident::new("params", Span::mixed_site());
-    let peer = Ident::new("peer", Span::mixed_site());
-    let timeout = Ident::new("timeout", Span::mixed_site());
-    let method_timeout = match m.timeout_ms {
-        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
-        None => quote!(::core::option::Option::None),
-    };
-    let idempotent = m.idempotent;
     let sig_params = m.params.iter().map(|param| {
         let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
         quote!(#(#attrs)* #ident: #ty)
     });
-
     let encoded = if m.params.is_empty() {
         quote!(::core::option::Option::None)
     } else {
@@ -110,8 +108,40 @@ fn method(service: &Service, m: &Method) -> TokenStream {
         ident.set_span(ty.span());
         quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
     });
-    let writes: Vec<TokenStream> = writes.collect();
-    let start = (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();));
+    Encoding {
+        sig_params: sig_params.collect(),
+        start: (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();)),
+        writes: writes.collect(),
+        encoded,
+    }
+}
+
+/// `Some(Duration)` for a method with `#[rpc(timeout = ..)]`, else `None`.
+pub(super) fn method_timeout(m: &Method) -> TokenStream {
+    match m.timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn method(service: &Service, m: &Method) -> TokenStream {
+    let p = private(service);
+    let Method {
+        stub_attrs,
+        ident,
+        wire_name,
+        ..
+    } = m;
+    let peer = Ident::new("peer", Span::mixed_site());
+    let timeout = Ident::new("timeout", Span::mixed_site());
+    let method_timeout = method_timeout(m);
+    let idempotent = m.idempotent;
+    let Encoding {
+        sig_params,
+        start,
+        writes,
+        encoded,
+    } = encoding(service, m);
 
     let (doc, output, send) = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
@@ -147,10 +177,6 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     // up by a peer that stopped reading.
     let try_variant = matches!(m.kind, Kind::Notification).then(|| {
         let try_ident = format_ident!("try_{}", ident.unraw());
-        let sig_params = m.params.iter().map(|param| {
-            let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
-            quote!(#(#attrs)* #ident: #ty)
-        });
         let doc = format!(
             " Queues the notification `{wire_name}` only if the peer's outgoing queue has room \
              now: `Error::Busy` when it is full (the peer is not reading), \

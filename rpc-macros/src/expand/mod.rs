@@ -1,9 +1,11 @@
 //! Renders the IR into the generated code: the trait re-declared with `into_service`
-//! (`server`), the stub `<Trait>Client` (`client`) and the static description the stub and
+//! (`server`), the stub `<Trait>Client` (`client`), the fan-out stub `<Trait>Fanout`
+//! (`fanout`) and the static description the stub and
 //! every service carry (`describe`). Pure functions of a valid [`Service`]: nothing here fails.
 
 mod client;
 mod describe;
+mod fanout;
 mod server;
 
 use proc_macro2::{Span, TokenStream};
@@ -16,7 +18,8 @@ use crate::respan::respan;
 pub(crate) fn render(service: &Service) -> TokenStream {
     let server = server::render(service);
     let client = client::render(service);
-    quote!(#server #client)
+    let fanout = fanout::render(service);
+    quote!(#server #client #fanout)
 }
 
 /// `<crate>::__private`, where the generated code finds its runtime.

@@ -52,6 +52,7 @@ pub(crate) fn service(args: TokenStream, item: &ItemTrait, errors: &mut Errors) 
         ident: item.ident.clone(),
         supertraits: item.supertraits.clone(),
         client: format_ident!("{}Client", name, span = item.ident.span()),
+        fanout: format_ident!("{}Fanout", name, span = item.ident.span()),
         name,
         docs: attr::docs(&item.attrs),
         namespace: options.namespace.map(|n| n.value),
