@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::json;
 
-use crate::room::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use crate::room::{MAX_NAME_CHARS, MAX_ROLL_CALL_MS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
 
 /// The JSON-RPC error codes of the chat room.
 ///
@@ -29,6 +29,11 @@ pub mod codes {
     pub const CANNOT_KICK_YOURSELF: i32 = 4008;
     /// That member is already being asked to leave. `data`: `{"name": ...}`.
     pub const KICK_PENDING: i32 = 4009;
+    /// The room name is empty, too long, or contains control characters. `data`:
+    /// `{"max": 32}`.
+    pub const INVALID_ROOM: i32 = 4010;
+    /// A roll call's `timeoutMs` is out of range. `data`: `{"min": 1, "max": 60000}`.
+    pub const INVALID_TIMEOUT: i32 = 4011;
 }
 
 /// Why the room refused a call. Sent as a JSON-RPC error with a code from [`codes`], a
@@ -55,6 +60,10 @@ pub enum ChatError {
     CannotKickYourself,
     /// This member is already being asked.
     KickPending(String),
+    /// The room name is empty, too long or has control characters; the field says which.
+    InvalidRoom(String),
+    /// A roll call's timeout, in milliseconds, is out of range.
+    InvalidTimeout(u64),
 }
 
 impl ChatError {
@@ -70,6 +79,8 @@ impl ChatError {
             ChatError::NoSuchMember(_) => codes::NO_SUCH_MEMBER,
             ChatError::CannotKickYourself => codes::CANNOT_KICK_YOURSELF,
             ChatError::KickPending(_) => codes::KICK_PENDING,
+            ChatError::InvalidRoom(_) => codes::INVALID_ROOM,
+            ChatError::InvalidTimeout(_) => codes::INVALID_TIMEOUT,
         }
     }
 }
@@ -93,6 +104,11 @@ impl fmt::Display for ChatError {
             ChatError::KickPending(name) => {
                 write!(f, "{name} is already being asked to leave.")
             }
+            ChatError::InvalidRoom(why) => write!(f, "That room name {why}."),
+            ChatError::InvalidTimeout(ms) => write!(
+                f,
+                "A roll call waits 1 to {MAX_ROLL_CALL_MS} ms for answers, not {ms}."
+            ),
         }
     }
 }
@@ -103,6 +119,8 @@ impl From<ChatError> for volley::ErrorObject {
     fn from(e: ChatError) -> Self {
         let data = match &e {
             ChatError::InvalidName(_) => Some(json!({ "max": MAX_NAME_CHARS })),
+            ChatError::InvalidRoom(_) => Some(json!({ "max": MAX_ROOM_CHARS })),
+            ChatError::InvalidTimeout(_) => Some(json!({ "min": 1, "max": MAX_ROLL_CALL_MS })),
             ChatError::NameTaken(name)
             | ChatError::AlreadyJoined(name)
             | ChatError::NoSuchMember(name)

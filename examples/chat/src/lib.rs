@@ -1,25 +1,29 @@
-//! A chat room in the browser, done with volley.
+//! Chat rooms in the browser, done with volley.
 //!
 //! ```text
 //! cargo run -p example-chat -- --addr 127.0.0.1:8080
 //! ```
 //!
-//! Then open `http://127.0.0.1:8080/` in two tabs, pick a name in each, and talk.
+//! Then open `http://127.0.0.1:8080/` in two tabs, pick a name and a room in each, and talk.
 //!
 //! Both directions of one socket are at work:
 //!
-//! - The page calls the server's [`Room`]: [`join`](Room::join), [`say`](Room::say),
-//!   [`kick`](Room::kick) and [`leave`](Room::leave).
-//! - The server calls every member's [`Member`]: the notifications `message` (a line in the
-//!   room, pushed to everyone) and `members` (who is in the room now), and the request
-//!   `confirmKick`, which the server *awaits*. When a member asks to kick another, the server
-//!   asks the target first; the target's page shows a dialog, and the member is removed only
-//!   if they agree. Everyone is told how it ended.
+//! - The page calls the server's [`Room`]: [`join`](Room::join) (a room, `lobby` unless it
+//!   names another), [`say`](Room::say), [`kick`](Room::kick), [`roll_call`](Room::roll_call),
+//!   [`rooms`](Room::rooms) and [`leave`](Room::leave).
+//! - The server calls the members' [`Member`]: the notifications `message` (a line in the
+//!   room) and `members` (who is in the room now), sent to the room's volley group through the
+//!   generated [`MemberFanout`] (encoded once for all of them), and the requests `confirmKick`
+//!   and `here`, which the server *awaits*. A kick asks its target first, and removes them only
+//!   if they agree; a roll call asks everyone in the caller's room at once, each under the
+//!   same deadline, and reports who answered yes, no, or nothing.
 //!
+//! Each room is a volley group ([`volley::Peers::group`]): a member joins it with
+//! [`volley::Context::join`] and leaves it when they leave the room or their connection ends.
 //! The server knows who calls from the connection ([`volley::Context::peer_id`]), not from
-//! anything the page claims, and forgets a member when their connection ends (it watches
-//! [`volley::Peers::subscribe`]). Bad input is refused with JSON-RPC errors carrying the
-//! codes in [`codes`].
+//! anything the page claims, and announces a member's departure when their connection ends
+//! (it watches [`volley::Peers::subscribe`]). Bad input is refused with JSON-RPC errors
+//! carrying the codes in [`codes`].
 //!
 //! The page at `/` ([`INDEX_HTML`]) uses `volley.js`, which every volley server serves at
 //! `/volley.js`. Nothing in it is specific to the browser: any JSON-RPC 2.0 client that
@@ -35,21 +39,42 @@ use serde::{Deserialize, Serialize};
 use volley::schemars;
 
 pub use error::{ChatError, codes};
-pub use room::{ChatRoom, Options};
+pub use room::{ChatRoom, DEFAULT_ROOM, Options};
 
 /// What the server offers: the room.
 #[volley::rpc]
 pub trait Room {
-    /// Joins the room as `name` (1 to 24 characters, unique in the room regardless of case).
-    /// Returns the name as registered, who is in the room and the latest messages.
-    async fn join(&self, cx: &volley::Context, name: String) -> Result<Joined, ChatError>;
+    /// Joins `room` (`lobby` when not given; 1 to 32 characters) as `name` (1 to 24
+    /// characters, unique in the room regardless of case). A connection is in one room at a
+    /// time: `leave` first to switch. Returns the name and room as registered, who is in the
+    /// room and its latest messages.
+    async fn join(
+        &self,
+        cx: &volley::Context,
+        name: String,
+        room: Option<String>,
+    ) -> Result<Joined, ChatError>;
 
-    /// Sends `text` (1 to 500 characters) to everyone in the room, the sender included.
+    /// Sends `text` (1 to 500 characters) to everyone in the caller's room, the sender
+    /// included.
     async fn say(&self, cx: &volley::Context, text: String) -> Result<(), ChatError>;
 
-    /// Asks the member called `name` whether they agree to leave, and removes them if they do.
-    /// Resolves once they have answered (or failed to answer in time).
+    /// Asks the member of the caller's room called `name` whether they agree to leave, and
+    /// removes them if they do. Resolves once they have answered (or failed to in time).
     async fn kick(&self, cx: &volley::Context, name: String) -> Result<KickOutcome, ChatError>;
+
+    /// Asks every member of the caller's room (the caller too) whether they are still here,
+    /// all at once, each with `timeout_ms` (1 to 60,000) to answer, and reports who said yes,
+    /// who said no, and who did not answer in time (or could not).
+    #[rpc(name = "rollCall")]
+    async fn roll_call(
+        &self,
+        cx: &volley::Context,
+        #[rpc(name = "timeoutMs")] timeout_ms: u64,
+    ) -> Result<RollCall, ChatError>;
+
+    /// The rooms with someone in them, by name, with how many.
+    async fn rooms(&self) -> volley::Result<Vec<RoomInfo>>;
 
     /// Leaves the room. The connection stays open; `join` again to come back.
     async fn leave(&self, cx: &volley::Context) -> Result<(), ChatError>;
@@ -70,6 +95,9 @@ pub trait Member {
     /// The member `by` asks you to leave the room: answer `true` to leave, `false` to stay.
     #[rpc(name = "confirmKick")]
     async fn confirm_kick(&self, by: String) -> volley::Result<bool>;
+
+    /// A roll call: answer `true` if you are here, `false` if you are away.
+    async fn here(&self) -> volley::Result<bool>;
 }
 
 /// One line in the room, as kept in the history and pushed with `message`.
@@ -88,10 +116,34 @@ pub struct ChatMessage {
 pub struct Joined {
     /// Your name as registered (trimmed).
     pub you: String,
+    /// The room you are in (trimmed).
+    pub room: String,
     /// Who is in the room, in the order they joined, you included.
     pub members: Vec<String>,
     /// The latest messages, oldest first.
     pub history: Vec<ChatMessage>,
+}
+
+/// The answer to [`Room::roll_call`]: every member asked, by what they answered, each list
+/// in the order they joined.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, volley::JsonSchema)]
+pub struct RollCall {
+    /// Answered `true`.
+    pub present: Vec<String>,
+    /// Answered `false`.
+    pub away: Vec<String>,
+    /// Did not answer in time, or could not (they left, their connection ended, their page
+    /// failed).
+    pub silent: Vec<String>,
+}
+
+/// A room with someone in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, volley::JsonSchema)]
+pub struct RoomInfo {
+    /// Its name.
+    pub name: String,
+    /// How many are in it.
+    pub members: usize,
 }
 
 /// How a [`Room::kick`] ended.
@@ -130,7 +182,7 @@ pub fn server_with(options: Options) -> volley::Server {
         .add_remote_service::<MemberClient>()
         .peer_config(volley::PeerConfig::default().outbound_queue(room::OUTBOX))
         .build();
-    room.forget_departed(server.peers().subscribe());
+    room.watch(server.peers());
     server
 }
 

@@ -1,21 +1,30 @@
 //! [`ChatRoom`]: the server's implementation of [`Room`].
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
-use volley::{Context, Error, Peer, PeerEvent, PeerId};
+use volley::{Context, PeerEvent, PeerId, Peers};
 
-use crate::{ChatError, ChatMessage, Joined, KickOutcome, MemberClient, Room};
+use crate::{
+    ChatError, ChatMessage, Joined, KickOutcome, MemberClient, MemberFanout, RollCall, Room,
+    RoomInfo,
+};
 
+/// The room a `join` without one goes to.
+pub const DEFAULT_ROOM: &str = "lobby";
 /// The longest name, in characters.
 pub(crate) const MAX_NAME_CHARS: usize = 24;
+/// The longest room name, in characters.
+pub(crate) const MAX_ROOM_CHARS: usize = 32;
 /// The longest message, in characters.
 pub(crate) const MAX_TEXT_CHARS: usize = 500;
+/// The longest a roll call waits for answers, in milliseconds.
+pub(crate) const MAX_ROLL_CALL_MS: u64 = 60_000;
 /// Frames waiting to be written to one member (the connection's outgoing queue); a member
-/// this far behind is disconnected.
+/// this far behind is disconnected (the server's default overflow policy).
 pub(crate) const OUTBOX: usize = 256;
 
 /// How the room behaves.
@@ -54,11 +63,12 @@ impl Options {
     }
 }
 
-/// The server's implementation of [`Room`]: who is in the room, and what was said.
+/// The server's implementation of [`Room`]: the rooms, who is in each, and what was said.
 ///
-/// Cheap to clone (the clones share the room). Every member gets the room's pushes in the
-/// order they happened, queued without waiting on their own connection (the stub's `try_`
-/// notifications), so one slow page never holds up the others.
+/// Cheap to clone (the clones share the rooms). Each room is a volley group named after it:
+/// everything said in a room goes to that group through [`MemberFanout`], encoded once and
+/// queued for every member without waiting, so one slow page never holds up the others (a
+/// page that falls [`OUTBOX`] frames behind is disconnected).
 #[derive(Clone)]
 pub struct ChatRoom {
     shared: Arc<Shared>,
@@ -67,60 +77,83 @@ pub struct ChatRoom {
 struct Shared {
     options: Options,
     state: Mutex<State>,
+    /// The server's registry, from [`ChatRoom::watch`] or the first call.
+    peers: OnceLock<Peers>,
 }
 
 #[derive(Default)]
 struct State {
-    /// In the order they joined.
-    seats: Vec<Seat>,
+    /// Who is where.
+    seats: HashMap<PeerId, Seat>,
+    /// The rooms with someone in them (a room is forgotten, history and all, when its last
+    /// member leaves, so room names never pile up).
+    rooms: HashMap<String, RoomState>,
+}
+
+#[derive(Default)]
+struct RoomState {
+    /// The members, in the order they joined.
+    order: Vec<PeerId>,
     history: VecDeque<ChatMessage>,
 }
 
 struct Seat {
-    id: PeerId,
     name: String,
-    peer: Peer,
+    room: String,
     being_asked: bool,
-}
-
-/// What the room pushes to every member.
-enum Push {
-    Message(ChatMessage),
-    Members(Vec<String>),
 }
 
 impl std::fmt::Debug for ChatRoom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatRoom")
-            .field("members", &self.members())
+            .field("rooms", &self.rooms())
             .field("options", &self.shared.options)
             .finish()
     }
 }
 
 impl ChatRoom {
-    /// An empty room.
+    /// No rooms yet.
     pub fn new(options: Options) -> Self {
         Self {
             shared: Arc::new(Shared {
                 options,
                 state: Mutex::new(State::default()),
+                peers: OnceLock::new(),
             }),
         }
     }
 
-    /// Who is in the room now, in the order they joined.
-    pub fn members(&self) -> Vec<String> {
-        self.lock().names()
+    /// Who is in `room` now, in the order they joined.
+    pub fn members(&self, room: &str) -> Vec<String> {
+        self.lock().names(room)
     }
 
-    /// Removes members whose connection ends, from a server's peer events
-    /// (`server.peers().subscribe()`), until that server is dropped. [`crate::server`] does
-    /// this; call it when you build the server yourself.
+    /// The rooms with someone in them, by name.
+    pub fn rooms(&self) -> Vec<RoomInfo> {
+        let state = self.lock();
+        let mut rooms: Vec<RoomInfo> = state
+            .rooms
+            .iter()
+            .filter(|(_, r)| !r.order.is_empty())
+            .map(|(name, r)| RoomInfo {
+                name: name.clone(),
+                members: r.order.len(),
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
+
+    /// Sends the rooms' pushes through `peers` (the server's registry) and announces members
+    /// whose connection ends, from its peer events, until the server is dropped.
+    /// [`crate::server`] does this; call it when you build the server yourself.
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn forget_departed(&self, mut events: broadcast::Receiver<PeerEvent>) -> JoinHandle<()> {
+    pub fn watch(&self, peers: &Peers) -> JoinHandle<()> {
+        let _ = self.shared.peers.set(peers.clone());
+        let mut events = peers.subscribe();
         let room = self.clone();
         tokio::spawn(async move {
             loop {
@@ -141,37 +174,94 @@ impl ChatRoom {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Posts a line to everyone and keeps it in the history.
-    fn post(&self, state: &mut State, from: Option<String>, text: String) {
+    /// The server's registry: the one watched, else the caller's.
+    fn peers(&self, cx: Option<&Context>) -> Peers {
+        match (self.shared.peers.get(), cx) {
+            (Some(peers), _) => peers.clone(),
+            (None, Some(cx)) => self.shared.peers.get_or_init(|| cx.peers()).clone(),
+            (None, None) => Peers::default(),
+        }
+    }
+
+    /// Tells everyone in `room`: encoded once, queued for each member without waiting.
+    fn push(&self, peers: &Peers, room: &str, push: Push<'_>) {
+        let members = MemberFanout::new(peers.group(room));
+        let sent = match push {
+            Push::Message(m) => members.message(m.from.clone(), m.text.clone(), m.at),
+            Push::Members(names) => members.members(names),
+        };
+        match sent {
+            Ok(delivery) if !delivery.overflowed.is_empty() => tracing::warn!(
+                ?delivery.overflowed,
+                "members not reading were disconnected"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "push not sent"),
+        }
+    }
+
+    /// Posts a line to everyone in `room` and keeps it in its history.
+    fn post(
+        &self,
+        peers: &Peers,
+        state: &mut State,
+        room: &str,
+        from: Option<String>,
+        text: String,
+    ) {
         let message = ChatMessage {
             from,
             text,
             at: now_ms(),
         };
-        state.history.push_back(message.clone());
-        while state.history.len() > self.shared.options.history {
-            state.history.pop_front();
+        let history = &mut state.rooms.entry(room.to_owned()).or_default().history;
+        history.push_back(message.clone());
+        while history.len() > self.shared.options.history {
+            history.pop_front();
         }
-        state.push(&Push::Message(message));
+        self.push(peers, room, Push::Message(&message));
     }
 
-    /// The member with this id left or lost their connection.
+    /// Takes a member out of their room (and its group), tells the room, and forgets an
+    /// empty room's history.
+    fn remove(&self, peers: &Peers, state: &mut State, id: PeerId, announcement: String) {
+        let Some(seat) = state.seats.remove(&id) else {
+            return;
+        };
+        peers.leave(id, &seat.room);
+        if let Some(room) = state.rooms.get_mut(&seat.room) {
+            room.order.retain(|m| *m != id);
+        }
+        self.post(peers, state, &seat.room, None, announcement);
+        let names = state.names(&seat.room);
+        self.push(peers, &seat.room, Push::Members(names));
+        if state
+            .rooms
+            .get(&seat.room)
+            .is_some_and(|r| r.order.is_empty())
+        {
+            state.rooms.remove(&seat.room);
+        }
+    }
+
+    /// The member with this id lost their connection.
     fn depart(&self, id: PeerId) {
+        let peers = self.peers(None);
         let mut state = self.lock();
-        if let Some(seat) = state.remove(id) {
-            self.post(&mut state, None, format!("{} left", seat.name));
-            state.push_members();
+        if let Some(name) = state.seats.get(&id).map(|s| s.name.clone()) {
+            self.remove(&peers, &mut state, id, format!("{name} left"));
         }
     }
 
     /// Removes every member whose connection is gone (after missing peer events).
     fn sweep(&self) {
+        let peers = self.peers(None);
         let gone: Vec<PeerId> = self
             .lock()
             .seats
-            .iter()
-            .filter(|seat| !seat.peer.is_connected())
-            .map(|seat| seat.id)
+            .keys()
+            .filter(|id| peers.get(**id).is_none_or(|p| !p.is_connected()))
+            .copied()
             .collect();
         for id in gone {
             self.depart(id);
@@ -179,32 +269,59 @@ impl ChatRoom {
     }
 }
 
+/// What a room is told.
+enum Push<'a> {
+    Message(&'a ChatMessage),
+    Members(Vec<String>),
+}
+
 impl Room for ChatRoom {
-    async fn join(&self, cx: &Context, name: String) -> Result<Joined, ChatError> {
+    async fn join(
+        &self,
+        cx: &Context,
+        name: String,
+        room: Option<String>,
+    ) -> Result<Joined, ChatError> {
         let name = valid_name(&name)?;
+        let room = match room {
+            Some(room) => valid_room(&room)?,
+            None => DEFAULT_ROOM.to_owned(),
+        };
+        let peers = self.peers(Some(cx));
         let mut state = self.lock();
-        if let Some(seat) = state.seat(cx.peer_id()) {
+        if let Some(seat) = state.seats.get(&cx.peer_id()) {
             return Err(ChatError::AlreadyJoined(seat.name.clone()));
         }
-        if let Some(seat) = state.find(&name) {
-            return Err(ChatError::NameTaken(seat.name.clone()));
+        if let Some(taken) = state.find(&room, &name) {
+            return Err(ChatError::NameTaken(state.seats[&taken].name.clone()));
         }
-        if !cx.peer().is_connected() {
+        if !cx.join(&room) {
             // Gone already: the departure event may have been handled before this call.
             return Err(ChatError::NotJoined);
         }
-        self.post(&mut state, None, format!("{name} joined"));
-        state.seats.push(Seat {
-            id: cx.peer_id(),
-            name: name.clone(),
-            peer: cx.peer().clone(),
-            being_asked: false,
-        });
-        state.push_members();
+        self.post(&peers, &mut state, &room, None, format!("{name} joined"));
+        state.seats.insert(
+            cx.peer_id(),
+            Seat {
+                name: name.clone(),
+                room: room.clone(),
+                being_asked: false,
+            },
+        );
+        state
+            .rooms
+            .entry(room.clone())
+            .or_default()
+            .order
+            .push(cx.peer_id());
+        let members = state.names(&room);
+        self.push(&peers, &room, Push::Members(members.clone()));
+        let history = state.rooms[&room].history.iter().cloned().collect();
         Ok(Joined {
             you: name,
-            members: state.names(),
-            history: state.history.iter().cloned().collect(),
+            room,
+            members,
+            history,
         })
     }
 
@@ -217,57 +334,60 @@ impl Room for ChatRoom {
         if length > MAX_TEXT_CHARS {
             return Err(ChatError::TextTooLong(length));
         }
+        let peers = self.peers(Some(cx));
         let mut state = self.lock();
-        let from = state
-            .seat(cx.peer_id())
-            .ok_or(ChatError::NotJoined)?
-            .name
-            .clone();
-        self.post(&mut state, Some(from), text.to_owned());
+        let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
+        let (from, room) = (seat.name.clone(), seat.room.clone());
+        self.post(&peers, &mut state, &room, Some(from), text.to_owned());
         Ok(())
     }
 
     async fn kick(&self, cx: &Context, name: String) -> Result<KickOutcome, ChatError> {
-        let (by, target, target_name, target_peer) = {
+        let peers = self.peers(Some(cx));
+        let (by, room, target, target_name) = {
             let mut state = self.lock();
-            let by = state
-                .seat(cx.peer_id())
-                .ok_or(ChatError::NotJoined)?
-                .name
-                .clone();
+            let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
+            let (by, room) = (seat.name.clone(), seat.room.clone());
             let name = name.trim();
-            let seat = state
-                .find_mut(name)
+            let target = state
+                .find(&room, name)
                 .ok_or_else(|| ChatError::NoSuchMember(name.to_owned()))?;
-            if seat.id == cx.peer_id() {
+            if target == cx.peer_id() {
                 return Err(ChatError::CannotKickYourself);
             }
+            let seat = state.seats.get_mut(&target).ok_or(ChatError::NotJoined)?;
             if seat.being_asked {
                 return Err(ChatError::KickPending(seat.name.clone()));
             }
             seat.being_asked = true;
-            let target = (seat.id, seat.name.clone(), seat.peer.clone());
-            self.post(
-                &mut state,
-                None,
-                format!("{by} asked {} to leave the room", target.1),
-            );
-            (by, target.0, target.1, target.2)
+            let target_name = seat.name.clone();
+            let line = format!("{by} asked {target_name} to leave the room");
+            self.post(&peers, &mut state, &room, None, line);
+            (by, room, target, target_name)
         };
         // If this call is dropped while waiting (the kicker went away), the target may be
         // asked again later.
         let mut asking = Asking(Some((self.clone(), target)));
-
-        let answer = MemberClient::new(&target_peer)
-            .with_timeout(self.shared.options.kick_timeout)
-            .confirm_kick(by.clone())
-            .await;
+        let answer = match peers.get(target) {
+            Some(peer) => {
+                MemberClient::new(&peer)
+                    .with_timeout(self.shared.options.kick_timeout)
+                    .confirm_kick(by.clone())
+                    .await
+            }
+            None => Err(volley::Error::Disconnected),
+        };
 
         let mut state = self.lock();
         asking.0 = None;
-        if let Some(seat) = state.find_id_mut(target) {
-            seat.being_asked = false;
-        }
+        // Still in the same room (they may have left, or left and joined another).
+        let still_here = match state.seats.get_mut(&target) {
+            Some(seat) if seat.room == room => {
+                seat.being_asked = false;
+                true
+            }
+            _ => false,
+        };
         let outcome = match answer {
             Ok(true) => KickOutcome::Accepted,
             Ok(false) => KickOutcome::Refused,
@@ -276,38 +396,88 @@ impl Room for ChatRoom {
                 KickOutcome::Unanswered
             }
         };
-        let still_here = state.seat(target).is_some();
-        match outcome {
-            KickOutcome::Accepted if still_here => {
-                state.remove(target);
-                self.post(
-                    &mut state,
-                    None,
-                    format!("{target_name} agreed to leave and was removed by {by}"),
-                );
-                state.push_members();
+        if still_here {
+            match outcome {
+                KickOutcome::Accepted => {
+                    let line = format!("{target_name} agreed to leave and was removed by {by}");
+                    self.remove(&peers, &mut state, target, line);
+                }
+                KickOutcome::Refused => {
+                    let line = format!("{target_name} refused to leave");
+                    self.post(&peers, &mut state, &room, None, line);
+                }
+                KickOutcome::Unanswered => {
+                    let line = format!("{target_name} did not answer and stays");
+                    self.post(&peers, &mut state, &room, None, line);
+                }
             }
-            KickOutcome::Refused if still_here => {
-                self.post(&mut state, None, format!("{target_name} refused to leave"));
-            }
-            KickOutcome::Unanswered if still_here => {
-                self.post(
-                    &mut state,
-                    None,
-                    format!("{target_name} did not answer and stays"),
-                );
-            }
-            // They left while being asked; their departure was announced already.
-            _ => {}
         }
         Ok(outcome)
     }
 
+    async fn roll_call(&self, cx: &Context, timeout_ms: u64) -> Result<RollCall, ChatError> {
+        if !(1..=MAX_ROLL_CALL_MS).contains(&timeout_ms) {
+            return Err(ChatError::InvalidTimeout(timeout_ms));
+        }
+        let peers = self.peers(Some(cx));
+        // Who is asked, and their names, as the room is now: a member who leaves while asked
+        // is still reported (as silent), one who joins meanwhile is not asked.
+        let (replies, names) = {
+            let state = self.lock();
+            let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
+            let members = MemberFanout::new(peers.group(&seat.room))
+                .with_timeout(Duration::from_millis(timeout_ms));
+            // `here` takes no params, so nothing can fail to encode.
+            let replies = members.here().map_err(|_| ChatError::NotJoined)?;
+            let names: HashMap<PeerId, (usize, String)> = replies
+                .recipients()
+                .iter()
+                .filter_map(|peer| {
+                    let seat = state.seats.get(&peer.id())?;
+                    let at = state.rooms[&seat.room]
+                        .order
+                        .iter()
+                        .position(|m| *m == peer.id());
+                    Some((peer.id(), (at.unwrap_or(usize::MAX), seat.name.clone())))
+                })
+                .collect();
+            (replies, names)
+        };
+        let outcomes = replies.await;
+        let mut sorted: Vec<(usize, &str, Option<bool>)> = outcomes
+            .iter()
+            .filter_map(|reply| {
+                let (at, name) = names.get(&reply.id())?;
+                Some((*at, name.as_str(), reply.result.as_ref().ok().copied()))
+            })
+            .collect();
+        sorted.sort();
+        let mut call = RollCall::default();
+        for (_, name, answer) in sorted {
+            let list = match answer {
+                Some(true) => &mut call.present,
+                Some(false) => &mut call.away,
+                None => &mut call.silent,
+            };
+            list.push(name.to_owned());
+        }
+        Ok(call)
+    }
+
+    async fn rooms(&self) -> volley::Result<Vec<RoomInfo>> {
+        Ok(ChatRoom::rooms(self))
+    }
+
     async fn leave(&self, cx: &Context) -> Result<(), ChatError> {
+        let peers = self.peers(Some(cx));
         let mut state = self.lock();
-        let seat = state.remove(cx.peer_id()).ok_or(ChatError::NotJoined)?;
-        self.post(&mut state, None, format!("{} left", seat.name));
-        state.push_members();
+        let name = state
+            .seats
+            .get(&cx.peer_id())
+            .ok_or(ChatError::NotJoined)?
+            .name
+            .clone();
+        self.remove(&peers, &mut state, cx.peer_id(), format!("{name} left"));
         Ok(())
     }
 }
@@ -318,7 +488,7 @@ struct Asking(Option<(ChatRoom, PeerId)>);
 impl Drop for Asking {
     fn drop(&mut self) {
         if let Some((room, id)) = self.0.take()
-            && let Some(seat) = room.lock().find_id_mut(id)
+            && let Some(seat) = room.lock().seats.get_mut(&id)
         {
             seat.being_asked = false;
         }
@@ -326,63 +496,44 @@ impl Drop for Asking {
 }
 
 impl State {
-    fn names(&self) -> Vec<String> {
-        self.seats.iter().map(|seat| seat.name.clone()).collect()
+    /// Who is in `room`, in the order they joined.
+    fn names(&self, room: &str) -> Vec<String> {
+        self.rooms.get(room).map_or_else(Vec::new, |r| {
+            r.order
+                .iter()
+                .filter_map(|id| self.seats.get(id).map(|s| s.name.clone()))
+                .collect()
+        })
     }
 
-    fn seat(&self, id: PeerId) -> Option<&Seat> {
-        self.seats.iter().find(|seat| seat.id == id)
-    }
-
-    fn find_id_mut(&mut self, id: PeerId) -> Option<&mut Seat> {
-        self.seats.iter_mut().find(|seat| seat.id == id)
-    }
-
-    /// The member called `name`, regardless of case.
-    fn find(&self, name: &str) -> Option<&Seat> {
+    /// The member of `room` called `name`, regardless of case.
+    fn find(&self, room: &str, name: &str) -> Option<PeerId> {
         let name = name.to_lowercase();
-        self.seats
-            .iter()
-            .find(|seat| seat.name.to_lowercase() == name)
+        self.rooms.get(room)?.order.iter().copied().find(|id| {
+            self.seats
+                .get(id)
+                .is_some_and(|s| s.name.to_lowercase() == name)
+        })
     }
+}
 
-    fn find_mut(&mut self, name: &str) -> Option<&mut Seat> {
-        let name = name.to_lowercase();
-        self.seats
-            .iter_mut()
-            .find(|seat| seat.name.to_lowercase() == name)
+/// The room name, trimmed, if it is acceptable.
+fn valid_room(raw: &str) -> Result<String, ChatError> {
+    let room = raw.trim();
+    if room.is_empty() {
+        return Err(ChatError::InvalidRoom("is empty".to_owned()));
     }
-
-    /// Removes a member (what is already queued for them is still written).
-    fn remove(&mut self, id: PeerId) -> Option<Seat> {
-        let at = self.seats.iter().position(|seat| seat.id == id)?;
-        Some(self.seats.remove(at))
+    if room.chars().count() > MAX_ROOM_CHARS {
+        return Err(ChatError::InvalidRoom(format!(
+            "is too long (at most {MAX_ROOM_CHARS} characters)"
+        )));
     }
-
-    fn push_members(&self) {
-        self.push(&Push::Members(self.names()));
+    if room.chars().any(char::is_control) {
+        return Err(ChatError::InvalidRoom(
+            "contains control characters".to_owned(),
+        ));
     }
-
-    /// Queues `push` for every member, in order, on their connection's outgoing queue. A
-    /// member whose queue is full is not reading: their connection is closed, and they leave
-    /// the room through the departure events.
-    fn push(&self, push: &Push) {
-        for seat in &self.seats {
-            let member = MemberClient::new(&seat.peer);
-            let queued = match push {
-                Push::Message(m) => member.try_message(m.from.clone(), m.text.clone(), m.at),
-                Push::Members(names) => member.try_members(names.clone()),
-            };
-            match queued {
-                Ok(()) | Err(Error::Disconnected) => {}
-                Err(Error::Busy) => {
-                    tracing::warn!(peer = %seat.id, name = %seat.name, "member is not reading; disconnecting");
-                    seat.peer.close_with(1008, "too far behind the room");
-                }
-                Err(e) => tracing::debug!(peer = %seat.id, error = %e, "push not queued"),
-            }
-        }
-    }
+    Ok(room.to_owned())
 }
 
 /// The name, trimmed, if it is acceptable.

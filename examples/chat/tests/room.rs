@@ -21,7 +21,7 @@ async fn join_returns_the_members_and_the_history() {
     ada.message("hello").await;
 
     let bob = Guest::connect(&running).await;
-    let joined = t(bob.room.join("  bob ".into())).await.expect("join");
+    let joined = t(bob.room.join("  bob ".into(), None)).await.expect("join");
     assert_eq!(joined.you, "bob", "the name is trimmed");
     assert_eq!(joined.members, ["ada", "bob"]);
     let lines: Vec<(Option<&str>, &str)> = joined
@@ -107,7 +107,9 @@ async fn a_confirmed_kick_removes_the_member_and_is_announced() {
         codes::NOT_JOINED
     );
     // bob may come back.
-    let joined = t(bob.room.join("bob".into())).await.expect("join again");
+    let joined = t(bob.room.join("bob".into(), None))
+        .await
+        .expect("join again");
     assert_eq!(joined.members, ["ada", "cy", "bob"]);
     for guest in [ada, bob, cy] {
         guest.close().await;
@@ -178,19 +180,19 @@ async fn bad_input_gets_the_room_s_error_codes() {
     assert_eq!(code(t(room.leave()).await), codes::NOT_JOINED);
     for bad in ["", "   ", "a\u{7}b", &"x".repeat(25)] {
         assert_eq!(
-            code(t(room.join(bad.into())).await),
+            code(t(room.join(bad.into(), None)).await),
             codes::INVALID_NAME,
             "{bad:?}"
         );
     }
-    t(room.join("Ada".into())).await.expect("join");
+    t(room.join("Ada".into(), None)).await.expect("join");
     assert_eq!(
-        code(t(room.join("other".into())).await),
+        code(t(room.join("other".into(), None)).await),
         codes::ALREADY_JOINED
     );
 
     let bob = Guest::connect(&running).await;
-    match t(bob.room.join("aDA".into())).await {
+    match t(bob.room.join("aDA".into(), None)).await {
         Err(volley::Error::Remote(e)) => {
             assert_eq!(e.code(), codes::NAME_TAKEN);
             assert_eq!(e.message(), "Someone called Ada is already here.");
@@ -272,7 +274,7 @@ async fn the_history_keeps_the_latest_messages() {
         t(ada.room.say(text.into())).await.expect("say");
     }
     let bob = Guest::connect(&running).await;
-    let joined = t(bob.room.join("bob".into())).await.expect("join");
+    let joined = t(bob.room.join("bob".into(), None)).await.expect("join");
     let texts: Vec<&str> = joined.history.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["three", "four", "bob joined"]);
     ada.close().await;

@@ -32,9 +32,11 @@ pub enum Pushed {
     Message(ChatMessage),
     Members(Vec<String>),
     Asked(String),
+    /// A roll call reached this member.
+    RollCalled,
 }
 
-/// How a [`Guest`] answers `confirmKick`.
+/// How a [`Guest`] answers `confirmKick` and `here`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     Yes,
@@ -47,6 +49,18 @@ pub enum Answer {
 struct Recorder {
     pushed: mpsc::UnboundedSender<Pushed>,
     answer: Arc<Mutex<Answer>>,
+    here: Arc<Mutex<Answer>>,
+}
+
+async fn give(answer: Answer) -> volley::Result<bool> {
+    match answer {
+        Answer::Yes => Ok(true),
+        Answer::No => Ok(false),
+        Answer::Never => {
+            let (_keep, never) = oneshot::channel::<bool>();
+            Ok(never.await.unwrap_or(false))
+        }
+    }
 }
 
 impl Member for Recorder {
@@ -63,14 +77,13 @@ impl Member for Recorder {
     async fn confirm_kick(&self, by: String) -> volley::Result<bool> {
         let _ = self.pushed.send(Pushed::Asked(by));
         let answer = *self.answer.lock().unwrap();
-        match answer {
-            Answer::Yes => Ok(true),
-            Answer::No => Ok(false),
-            Answer::Never => {
-                let (_keep, never) = oneshot::channel::<bool>();
-                Ok(never.await.unwrap_or(false))
-            }
-        }
+        give(answer).await
+    }
+
+    async fn here(&self) -> volley::Result<bool> {
+        let _ = self.pushed.send(Pushed::RollCalled);
+        let answer = *self.here.lock().unwrap();
+        give(answer).await
     }
 }
 
@@ -80,6 +93,7 @@ pub struct Guest {
     pub room: RoomClient,
     pub pushed: mpsc::UnboundedReceiver<Pushed>,
     answer: Arc<Mutex<Answer>>,
+    here: Arc<Mutex<Answer>>,
 }
 
 impl Guest {
@@ -87,9 +101,11 @@ impl Guest {
     pub async fn connect(running: &RunningServer) -> Self {
         let (tx, pushed) = mpsc::unbounded_channel();
         let answer = Arc::new(Mutex::new(Answer::No));
+        let here = Arc::new(Mutex::new(Answer::Yes));
         let recorder = Recorder {
             pushed: tx,
             answer: answer.clone(),
+            here: here.clone(),
         };
         let client = t(volley::Client::builder()
             .add_service(recorder.into_service())
@@ -102,16 +118,31 @@ impl Guest {
             room,
             pushed,
             answer,
+            here,
         }
     }
 
-    /// Connects and joins as `name`.
+    /// Connects and joins the lobby as `name`.
     pub async fn join(running: &RunningServer, name: &str) -> Self {
         let guest = Self::connect(running).await;
-        t(guest.room.join(name.to_owned()))
+        t(guest.room.join(name.to_owned(), None))
             .await
             .unwrap_or_else(|e| panic!("join as {name}: {e}"));
         guest
+    }
+
+    /// Connects and joins `room` as `name`.
+    pub async fn join_room(running: &RunningServer, name: &str, room: &str) -> Self {
+        let guest = Self::connect(running).await;
+        t(guest.room.join(name.to_owned(), Some(room.to_owned())))
+            .await
+            .unwrap_or_else(|e| panic!("join {room} as {name}: {e}"));
+        guest
+    }
+
+    /// How this member answers `here` from now on (yes until told otherwise).
+    pub fn answer_here(&self, answer: Answer) {
+        *self.here.lock().unwrap() = answer;
     }
 
     /// How this member answers `confirmKick` from now on.
