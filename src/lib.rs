@@ -185,6 +185,7 @@ pub use volley_core::{
     RemoteFanout, RemoteService, Replies, Reply, Result, Resumption, Service, describe,
     error::codes,
 };
+pub use volley_core::{ItemSender, ItemStream, Subscription, stream};
 
 /// The session-resumption extension's wire pieces (PROTOCOL.md, "Session resumption"): its
 /// query parameters, the `rpc.session` hello and the acknowledgement cadence.

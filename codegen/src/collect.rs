@@ -49,7 +49,10 @@ impl MethodSchemas {
             .map(|p| schemas.schema(p.schema))
             .collect();
         let result = match method.kind {
-            MethodKind::Request => Some(schemas.schema(method.result_schema)),
+            // A stream's result schema is its item's.
+            MethodKind::Request | MethodKind::Stream { .. } => {
+                Some(schemas.schema(method.result_schema))
+            }
             MethodKind::Notification => None,
         };
         Self {
@@ -62,7 +65,7 @@ impl MethodSchemas {
     /// These schemas and the error's, for a request (collect it right after the others, so
     /// that definitions are named in the order of the methods).
     pub(crate) fn with_error(mut self, schemas: &mut Schemas, method: &MethodDescription) -> Self {
-        if method.kind == MethodKind::Request {
+        if method.kind.is_answered() {
             self.error = schemas.schema(method.error_schema);
         }
         self

@@ -23,6 +23,8 @@ pub struct PeerConfig {
     pub(crate) max_pending_calls: usize,
     pub(crate) write_stall_timeout: Duration,
     pub(crate) overflow: Overflow,
+    pub(crate) max_streams: usize,
+    pub(crate) stream_buffer: usize,
 }
 
 /// What a fan-out send (to a group, a user, everyone) does for a recipient whose outgoing
@@ -51,6 +53,8 @@ impl Default for PeerConfig {
             max_pending_calls: 256,
             write_stall_timeout: Duration::from_secs(30),
             overflow: Overflow::Close,
+            max_streams: 1024,
+            stream_buffer: 1024,
         }
     }
 }
@@ -115,6 +119,21 @@ impl PeerConfig {
     /// [`Peer::notify`]: crate::Peer::notify
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
+        self
+    }
+
+    /// Streams this connection serves at once (default 1024, as jsonrpsee); one more is
+    /// refused with -32015 (`Too many streams`).
+    pub fn max_streams(mut self, n: usize) -> Self {
+        self.max_streams = n;
+        self
+    }
+
+    /// Items of one consumed stream held until the code reading it takes them (default
+    /// 1024; 0 counts as 1). A consumer that falls further behind gets `Error::Lagged`
+    /// and the stream is cancelled, instead of stopping the socket for every other call.
+    pub fn stream_buffer(mut self, items: usize) -> Self {
+        self.stream_buffer = items;
         self
     }
 

@@ -6,13 +6,29 @@ pub use schemars::{Schema, SchemaGenerator};
 /// `None` when the type does not implement `JsonSchema`.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 
-/// Whether a method answers.
+/// Whether a method answers, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MethodKind {
     /// A request: the caller waits for a result or an error.
     Request,
     /// A notification: fire and forget, never answered.
     Notification,
+    /// A stream (`#[rpc(stream)]`): the request is answered with a subscription id, then
+    /// items come as `item` notifications until the producer ends the stream or the consumer
+    /// calls `unsubscribe` (PROTOCOL.md, "Streams"). The method's result schema is the item's.
+    Stream {
+        /// The notification method the items come as.
+        item: &'static str,
+        /// The method that cancels the stream.
+        unsubscribe: &'static str,
+    },
+}
+
+impl MethodKind {
+    /// Whether the caller gets an answer (a request or a stream's subscribe call).
+    pub fn is_answered(self) -> bool {
+        !matches!(self, MethodKind::Notification)
+    }
 }
 
 /// One parameter of a method, as it appears on the wire.

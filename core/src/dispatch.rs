@@ -1,11 +1,16 @@
 //! Invoking a method: a built-in one, or one from the service's jsonrpsee method table.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use futures_util::FutureExt;
+use jsonrpsee::core::server::{BoundedSubscriptions, MethodSink, SubscriptionState};
+use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::{ConnectionId, MethodCallback};
-use jsonrpsee_types::{Id, Params};
+use jsonrpsee_types::{Id, Params, SubscriptionId};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::builtin::Builtin;
@@ -51,14 +56,46 @@ pub(crate) struct Incoming {
     pub(crate) params: Params<'static>,
 }
 
+/// What a connection needs to serve streams: a bound on how many run at once, and their ids.
+pub(crate) struct StreamSlots {
+    bound: BoundedSubscriptions,
+    ids: StreamIds,
+}
+
+impl StreamSlots {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            bound: BoundedSubscriptions::new(u32::try_from(max).unwrap_or(u32::MAX)),
+            ids: StreamIds::default(),
+        }
+    }
+}
+
+/// Subscription ids: 1, 2, 3... per connection (exact in JavaScript; only this connection
+/// can name its subscriptions, so they need not be unguessable).
+#[derive(Debug, Default)]
+struct StreamIds(AtomicU64);
+
+impl IdProvider for StreamIds {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        SubscriptionId::Num(self.0.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+/// Frames a subscription's sink holds before its producer waits (the connection's outgoing
+/// queue is the real buffer).
+const SINK_FRAMES: usize = 16;
+
 /// A handler's outcome, before the request id is put in.
 pub(crate) enum Reply {
     /// A full response from jsonrpsee; `exact` when it already carries the request's id as
-    /// written, otherwise it was built with `"id":null` and the id is spliced in.
+    /// written, otherwise it was built with `"id":null` and the id is spliced in. A stream's
+    /// subscribe answer comes with its items, to be sent after the answer.
     Jsonrpsee {
         json: Box<RawValue>,
         exact: bool,
         is_error: bool,
+        items: Option<mpsc::Receiver<Box<RawValue>>>,
     },
     /// A result or an error object.
     Payload(Result<Box<RawValue>, ErrorObject>),
@@ -72,6 +109,14 @@ impl Reply {
             Reply::Payload(result) => result.is_err(),
         };
         if is_error { "error" } else { "ok" }
+    }
+
+    /// A stream's items, to forward once the answer is queued.
+    pub(crate) fn take_items(&mut self) -> Option<mpsc::Receiver<Box<RawValue>>> {
+        match self {
+            Reply::Jsonrpsee { items, .. } => items.take(),
+            Reply::Payload(_) => None,
+        }
     }
 
     pub(crate) fn into_frame(self, id: &str) -> String {
@@ -105,6 +150,7 @@ fn exact_id(raw: Option<&RawValue>) -> Option<Id<'static>> {
 pub(crate) async fn invoke(
     service: &Service,
     conn_id: ConnectionId,
+    streams: &StreamSlots,
     target: Target,
     params: Params<'static>,
     id: Option<&RawValue>,
@@ -143,17 +189,37 @@ pub(crate) async fn invoke(
         is_error: response.is_error(),
         json: response.into_json(),
         exact,
+        items: None,
     };
     let fut = async {
         match callback {
             MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext)),
             MethodCallback::Async(cb) => reply(cb(rpc_id, params, conn_id, max, ext).await),
             MethodCallback::Unsubscription(cb) => reply(cb(rpc_id, params, conn_id, max, ext)),
-            MethodCallback::Subscription(_) => Reply::Payload(Err(error_object(
-                codes::INTERNAL_ERROR,
-                "jsonrpsee subscriptions are not served over volley connections; use notifications"
-                    .to_owned(),
-            ))),
+            MethodCallback::Subscription(cb) => {
+                let Some(permit) = streams.bound.acquire() else {
+                    let max = streams.bound.max();
+                    let detail = format!("this connection already runs {max} streams");
+                    return Reply::Payload(Err(error_object(codes::TOO_MANY_STREAMS, detail)));
+                };
+                let (tx, mut rx) = mpsc::channel(SINK_FRAMES);
+                let state = SubscriptionState {
+                    conn_id,
+                    id_provider: &streams.ids,
+                    subscription_permit: permit,
+                };
+                let response = cb(rpc_id, params, MethodSink::new(tx), state, ext).await;
+                // Accepting (or refusing) wrote the answer into the sink ahead of any item; it
+                // is the same as `response`, which alone is there when the callback gave up.
+                let is_error = response.is_error();
+                let json = rx.try_recv().unwrap_or_else(|_| response.into_json());
+                Reply::Jsonrpsee {
+                    json,
+                    exact,
+                    is_error,
+                    items: (!is_error).then_some(rx),
+                }
+            }
         }
     };
     match AssertUnwindSafe(fut).catch_unwind().await {

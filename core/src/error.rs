@@ -33,6 +33,8 @@ pub mod codes {
     /// The method's own deadline (`#[rpc(timeout = "..")]`) passed: the handler was
     /// cancelled.
     pub const TIMED_OUT: i32 = -32014;
+    /// The connection already runs as many streams as it allows (`PeerConfig::max_streams`).
+    pub const TOO_MANY_STREAMS: i32 = -32015;
 
     /// The spec's message for one of its own codes ("Parse error", "Invalid Request", ...).
     pub fn message(code: i32) -> &'static str {
@@ -48,6 +50,7 @@ pub mod codes {
             SHUTTING_DOWN => "Shutting down",
             FORBIDDEN => "Forbidden",
             TIMED_OUT => "Timed out",
+            TOO_MANY_STREAMS => "Too many streams",
             _ => "Server error",
         }
     }
@@ -99,6 +102,10 @@ pub enum Error {
     /// [`CallOptions::cancel`]: crate::CallOptions::cancel
     #[error("call cancelled")]
     Cancelled,
+    /// A stream's consumer fell more than `PeerConfig::stream_buffer` items behind: the
+    /// stream was ended (and cancelled at the producer) rather than stall the connection.
+    #[error("the stream's consumer fell too far behind")]
+    Lagged,
     /// The outgoing queue is full and the call was made with `try_` semantics.
     #[error("outgoing queue full")]
     Busy,

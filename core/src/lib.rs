@@ -32,6 +32,7 @@ pub mod resume;
 mod running;
 mod service;
 mod state;
+pub mod stream;
 pub mod transport;
 
 pub use config::{Overflow, PeerConfig, Resumption};
@@ -41,6 +42,7 @@ pub use fanout::{Audience, Delivery, Outcomes, PeerEvent, Peers, RemoteFanout, R
 pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
 pub use service::{Authorizer, DuplicateMethodError, Service};
 pub use state::Claims;
+pub use stream::{ItemSender, ItemStream, Subscription};
 
 /// jsonrpsee, re-exported at the version volley is built on.
 pub use jsonrpsee;

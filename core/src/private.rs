@@ -18,6 +18,7 @@ use crate::describe::ServiceDescription;
 use crate::error::{ErrorObject, Result, codes, error_object};
 use crate::peer::Peer;
 use crate::service::Service;
+pub use crate::stream::{ItemStream, Subscription};
 
 pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
 pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
@@ -55,13 +56,19 @@ where
         async move {
             match call {
                 Some(call) => call.await,
-                None => Err(error_object(
-                    codes::INTERNAL_ERROR,
-                    "this method needs a volley connection context".to_owned(),
-                )),
+                None => Err(no_context()),
             }
         }
     });
+}
+
+/// The error for a method that takes the connection context, called without one (through a
+/// bare jsonrpsee `RpcModule`).
+pub fn no_context() -> ErrorObject {
+    error_object(
+        codes::INTERNAL_ERROR,
+        "this method needs a volley connection context".to_owned(),
+    )
 }
 
 /// Inserts `f` as an asynchronous jsonrpsee method. The callback is written directly rather
@@ -321,6 +328,132 @@ pub fn fanout_call<T: DeserializeOwned + Send + 'static>(
         cancel: None,
     };
     audience.call_with(method, params, options)
+}
+
+/// The result type of a stream method: `Result<ItemStream<T>, E>` (under any alias).
+#[diagnostic::on_unimplemented(
+    message = "a stream method must return `Result<ItemStream<T>, E>`, found `{Self}`",
+    label = "use `volley::Result<volley::ItemStream<T>>` where `T: Serialize`"
+)]
+pub trait StreamResult {
+    /// The item type.
+    type Item;
+    /// The error type (a refusal to start).
+    type Err;
+    /// The stream, or the refusal as an error object.
+    fn into_stream(self) -> std::result::Result<ItemStream<Self::Item>, ErrorObject>;
+}
+
+impl<T: Serialize, E: Into<ErrorObject>> StreamResult for std::result::Result<ItemStream<T>, E> {
+    type Item = T;
+    type Err = E;
+    fn into_stream(self) -> std::result::Result<ItemStream<T>, ErrorObject> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Starts a stream from a stream method's return value.
+pub fn into_stream<R: StreamResult>(r: R) -> std::result::Result<ItemStream<R::Item>, ErrorObject> {
+    r.into_stream()
+}
+
+/// Registers a stream method: `start` decodes the params and calls the implementation; its
+/// items go out as `item` notifications; `unsubscribe` cancels (PROTOCOL.md, "Streams").
+pub fn register_stream<T, F, Fut>(
+    module: &mut Module,
+    name: &'static str,
+    item: &'static str,
+    unsubscribe: &'static str,
+    start: F,
+) where
+    T: Serialize + Send + 'static,
+    F: Fn(Params<'static>, Option<Context>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<ItemStream<T>, ErrorObject>> + Send + 'static,
+{
+    module
+        .register_subscription(name, item, unsubscribe, move |params, pending, _, ext| {
+            let start = start(params, ext.get::<Context>().cloned());
+            crate::stream::serve(pending, start)
+        })
+        .unwrap_or_else(|e| panic!("volley: {e}"));
+}
+
+/// Opens a stream on `peer` (for `<Trait>Client` stubs).
+pub async fn subscribe<T: DeserializeOwned>(
+    peer: &Peer,
+    method: &'static str,
+    item: &'static str,
+    unsubscribe: &'static str,
+    params: Option<Box<RawValue>>,
+    timeout: Option<Duration>,
+) -> Result<Subscription<T>> {
+    let options = crate::CallOptions {
+        timeout,
+        ..crate::CallOptions::default()
+    };
+    Subscription::open(peer, method, params.as_deref(), item, unsubscribe, &options).await
+}
+
+/// Probes the item type of a stream method's return type `R: StreamResult` (see [`Probe`]).
+pub struct ItemProbe<R: ?Sized>(std::marker::PhantomData<R>);
+
+impl<R: ?Sized> ItemProbe<R> {
+    /// A probe for `R::Item`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<R: ?Sized> Default for ItemProbe<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: StreamResult> HasSchema for ItemProbe<R>
+where
+    R::Item: schemars::JsonSchema,
+{
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(g.subschema_for::<R::Item>())
+    }
+}
+
+/// Probes the error type of a stream method's return type `R: StreamResult`.
+pub struct StreamErrProbe<R: ?Sized>(std::marker::PhantomData<R>);
+
+impl<R: ?Sized> StreamErrProbe<R> {
+    /// A probe for `R::Err`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<R: ?Sized> Default for StreamErrProbe<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: StreamResult> HasSchema for StreamErrProbe<R>
+where
+    R::Err: schemars::JsonSchema,
+{
+    fn schema(&self, g: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(g.subschema_for::<R::Err>())
+    }
+}
+
+impl<R: ?Sized> NoSchema for &StreamErrProbe<R> {
+    fn schema(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+}
+
+impl<R: ?Sized> NoSchema for &ItemProbe<R> {
+    fn schema(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
 }
 
 /// Wraps a module and its description.

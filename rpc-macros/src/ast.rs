@@ -33,6 +33,16 @@ pub(crate) struct Service {
 pub(crate) enum Kind {
     Request,
     Notification,
+    /// `#[rpc(stream)]`: answered with a subscription id, then items.
+    Stream,
+}
+
+/// The other wire names of a stream method.
+pub(crate) struct StreamNames {
+    pub(crate) item: String,
+    pub(crate) item_span: Span,
+    pub(crate) unsubscribe: String,
+    pub(crate) unsubscribe_span: Span,
 }
 
 /// One method of the trait.
@@ -54,6 +64,8 @@ pub(crate) struct Method {
     pub(crate) context: Option<ContextParam>,
     pub(crate) params: Vec<Param>,
     pub(crate) kind: Kind,
+    /// A stream's item notification and unsubscribe method (wire names, namespace applied).
+    pub(crate) stream: Option<StreamNames>,
     /// The authorization requirement (`requires = ".."`), checked by the server's policy
     /// before the handler runs.
     pub(crate) requires: Option<String>,

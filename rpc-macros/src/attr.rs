@@ -23,11 +23,17 @@ pub(crate) struct TraitOptions {
     pub(crate) krate: Option<Path>,
 }
 
-/// `name = ".."`, `notification`, `requires = ".."`, `timeout = ".."`, `idempotent`.
+/// `name = ".."`, `notification`, `stream`, `item = ".."`, `unsubscribe = ".."`,
+/// `requires = ".."`, `timeout = ".."`, `idempotent`.
 #[derive(Default)]
 pub(crate) struct MethodOptions {
     pub(crate) name: Option<Spanned<String>>,
     pub(crate) notification: Option<Span>,
+    pub(crate) stream: Option<Span>,
+    /// A stream's item notification.
+    pub(crate) item: Option<Spanned<String>>,
+    /// A stream's unsubscribe method.
+    pub(crate) unsubscribe: Option<Spanned<String>>,
     pub(crate) requires: Option<Spanned<String>>,
     /// The deadline in milliseconds.
     pub(crate) timeout: Option<Spanned<u64>>,
@@ -128,6 +134,15 @@ impl MethodOptions {
         } else if meta.path.is_ident("notification") {
             let span = ident_span(&meta.path);
             set_once(&mut self.notification, &meta, "notification", span)
+        } else if meta.path.is_ident("stream") {
+            let span = ident_span(&meta.path);
+            set_once(&mut self.stream, &meta, "stream", span)
+        } else if meta.path.is_ident("item") {
+            let lit = non_empty(&meta, "item")?;
+            set_once(&mut self.item, &meta, "item", lit)
+        } else if meta.path.is_ident("unsubscribe") {
+            let lit = non_empty(&meta, "unsubscribe")?;
+            set_once(&mut self.unsubscribe, &meta, "unsubscribe", lit)
         } else if meta.path.is_ident("requires") {
             let lit = non_empty(&meta, "requires")?;
             set_once(&mut self.requires, &meta, "requires", lit)
@@ -144,8 +159,8 @@ impl MethodOptions {
             set_once(&mut self.idempotent, &meta, "idempotent", span)
         } else {
             Err(meta.error(format!(
-                "unknown method option `{}`; expected `name`, `notification`, `requires`, \
-                 `timeout` or `idempotent`",
+                "unknown method option `{}`; expected `name`, `notification`, `stream`, \
+                 `item`, `unsubscribe`, `requires`, `timeout` or `idempotent`",
                 path_text(&meta.path)
             )))
         }
@@ -312,7 +327,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown method option `foo`; expected `name`, `notification`, `requires`, `timeout` or `idempotent`"
+                "unknown method option `foo`; expected `name`, `notification`, `stream`, `item`, `unsubscribe`, `requires`, `timeout` or `idempotent`"
             ]
         );
         let errors = method_messages(quote!(

@@ -17,6 +17,7 @@ pub(crate) fn check(service: &Service, errors: &mut Errors) {
         reserved_name(method, errors);
         duplicate_params(method, errors);
         duplicate_method(&service.methods[..index], method, errors);
+        stream_names(&service.methods, method, errors);
     }
     try_names(service, errors);
 }
@@ -81,6 +82,43 @@ fn duplicate_method(before: &[Method], method: &Method, errors: &mut Errors) {
             method.name_span,
             format!(
                 "duplicate method name `{}`; each method needs its own wire name",
+                method.wire_name
+            ),
+        );
+    }
+}
+
+/// A stream's unsubscribe method is served next to the trait's methods, so it needs a name of
+/// its own; neither it nor the item notification may take the reserved `rpc.` prefix.
+fn stream_names(methods: &[Method], method: &Method, errors: &mut Errors) {
+    let Some(names) = &method.stream else { return };
+    for (name, span) in [
+        (&names.item, names.item_span),
+        (&names.unsubscribe, names.unsubscribe_span),
+    ] {
+        if name.starts_with("rpc.") {
+            errors.at(
+                span,
+                format!(
+                    "the method name `{name}` is reserved: JSON-RPC keeps names starting with \
+                     `rpc.` for extensions"
+                ),
+            );
+        }
+    }
+    let unsubscribe = &names.unsubscribe;
+    let clash = methods.iter().any(|m| {
+        &m.wire_name == unsubscribe
+            || m.stream
+                .as_ref()
+                .is_some_and(|s| !std::ptr::eq(m, method) && &s.unsubscribe == unsubscribe)
+    });
+    if clash {
+        errors.at(
+            names.unsubscribe_span,
+            format!(
+                "the stream `{}` cancels with `{unsubscribe}`, which another method already \
+                 uses; name it with `#[rpc(unsubscribe = \"..\")]`",
                 method.wire_name
             ),
         );

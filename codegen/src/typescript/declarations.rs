@@ -146,6 +146,7 @@ fn method_map(out: &mut String, cx: &Convert<'_>, name: &str, doc: &str, methods
         let kind = match m.desc.kind {
             MethodKind::Request => "request",
             MethodKind::Notification => "notification",
+            MethodKind::Stream { .. } => "stream",
         };
         let result = match &m.result {
             None => Ts::atom("void"),

@@ -115,6 +115,15 @@ fn members(out: &mut String, nodes: &[(String, Node<'_>)], level: usize, prefix:
                     MethodKind::Notification => {
                         let _ = writeln!(out, "{}{}({params}): void;", pad(level), key(name));
                     }
+                    MethodKind::Stream { .. } => {
+                        let _ = writeln!(
+                            out,
+                            "{}{}({params}, options?: volley.SubscribeOptions): \
+                             Promise<volley.Subscription<ServerMethods[{wire}][\"result\"]>>;",
+                            pad(level),
+                            key(name)
+                        );
+                    }
                 }
             }
             Node::Group(children) => {
@@ -156,6 +165,23 @@ fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
                             literal_key(name)
                         );
                     }
+                    MethodKind::Stream { item, unsubscribe } => {
+                        let names = format!(
+                            "item: {}, unsubscribe: {}",
+                            string_literal(item),
+                            string_literal(unsubscribe)
+                        );
+                        let options = match m.desc.timeout_ms {
+                            Some(ms) => format!("{{ {names}, timeoutMs: {ms}, ...options }}"),
+                            None => format!("{{ {names}, ...options }}"),
+                        };
+                        let _ = writeln!(
+                            out,
+                            "{}{}: (params, options) => peer.subscribe({wire}, params, {options}),",
+                            pad(level),
+                            literal_key(name)
+                        );
+                    }
                 }
             }
             Node::Group(children) => {
@@ -180,6 +206,9 @@ fn handler_types(client: &[Method]) -> String {
                 )
             }
             MethodKind::Notification => "void | Promise<void>".to_owned(),
+            MethodKind::Stream { .. } => {
+                format!("AsyncIterable<ClientMethods[{wire}][\"result\"]>")
+            }
         };
         let _ = writeln!(
             out,

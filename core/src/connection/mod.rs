@@ -16,18 +16,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::builtin;
 use crate::config::PeerConfig;
 use crate::context::Context;
-use crate::dispatch::{self, Incoming, Target};
+use crate::dispatch::{self, Incoming, StreamSlots, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{Between, CloseReason, Kind, Peer, Queued, Shared};
+use crate::peer::{Between, CallOptions, CloseReason, Kind, Peer, Queued, Shared, Took};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -101,6 +101,7 @@ fn start<T: Transport>(
         wait_for_link: options.wait_for_link,
         max_resends: options.max_resends,
     };
+    let config_streams = config.max_streams;
     let peer = Peer::new(tx, config, extensions, between);
     let conn = Arc::new(Conn {
         peer: peer.clone(),
@@ -108,6 +109,7 @@ fn start<T: Transport>(
         conn_id: jsonrpsee::ConnectionId(NEXT_CONN.fetch_add(1, Ordering::Relaxed)),
         slots: Semaphore::new(limit),
         running: Running::default(),
+        streams: StreamSlots::new(config_streams),
     });
     tracing::info!(peer = %peer.id(), remote = ?peer.extensions().get::<std::net::SocketAddr>(), "connection opened");
     observe::connection_opened();
@@ -163,7 +165,12 @@ struct Conn {
     slots: Semaphore,
     /// Incoming requests in flight, for `rpc.cancel` and close.
     running: Running,
+    /// The streams this connection serves.
+    streams: StreamSlots,
 }
+
+/// Dropped once an answer is queued: lets the stream it opened send its items.
+pub(crate) type Gate = oneshot::Sender<()>;
 
 impl Conn {
     fn shared(&self) -> &Shared {
@@ -219,6 +226,27 @@ impl Conn {
         });
     }
 
+    /// Takes an item (or the end) of a stream this peer consumes; `false` for any other
+    /// notification. A consumer that fell behind has its stream cancelled at the producer.
+    fn stream_item(&self, method: &str, params: Option<&RawValue>) -> bool {
+        match self.shared().streams.take(method, params) {
+            Took::NotOurs => false,
+            Took::Taken => true,
+            Took::Lagged(unsubscribe, params) => {
+                tracing::debug!(peer = %self.peer.id(), method, "a stream's consumer fell behind; cancelling it");
+                let peer = self.peer.clone();
+                tokio::spawn(async move {
+                    let options =
+                        CallOptions::default().timeout(crate::stream::UNSUBSCRIBE_TIMEOUT);
+                    let _ = peer
+                        .request_with(&unsubscribe, Some(params), &options)
+                        .await;
+                });
+                true
+            }
+        }
+    }
+
     /// Acts on `rpc.cancel`: cancels every running request with the id it names.
     fn cancel_incoming(&self, params: Option<&RawValue>) {
         if let Some(id) = builtin::cancel_target(params) {
@@ -239,11 +267,21 @@ impl Conn {
         cx: Context,
     ) -> dispatch::Reply {
         let _slot = self.slots.acquire().await;
-        dispatch::invoke(&self.service, self.conn_id, target, params, id, cx).await
+        dispatch::invoke(
+            &self.service,
+            self.conn_id,
+            &self.streams,
+            target,
+            params,
+            id,
+            cx,
+        )
+        .await
     }
 
-    /// Runs one request or notification to completion and returns its response frame.
-    async fn run(&self, item: Incoming) -> Option<String> {
+    /// Runs one request or notification to completion and returns its response frame, and
+    /// for a stream's subscribe answer the gate its items wait behind.
+    async fn run(self: &Arc<Self>, item: Incoming) -> Option<(String, Option<Gate>)> {
         let span = tracing::debug_span!(
             "rpc",
             direction = "incoming",
@@ -254,7 +292,7 @@ impl Conn {
         self.run_inner(item).instrument(span).await
     }
 
-    async fn run_inner(&self, item: Incoming) -> Option<String> {
+    async fn run_inner(self: &Arc<Self>, item: Incoming) -> Option<(String, Option<Gate>)> {
         let Incoming {
             request,
             target,
@@ -306,15 +344,53 @@ impl Conn {
             started,
         );
         match outcome {
-            Some(reply) => Some(reply.into_frame(id.get())),
-            None if self.peer.is_connected() => Some(message::failure(
-                Some(id.get()),
-                &error_object(
-                    codes::REQUEST_CANCELLED,
-                    "cancelled by rpc.cancel".to_owned(),
+            Some(mut reply) => {
+                let gate = reply.take_items().map(|items| self.forward(items));
+                Some((reply.into_frame(id.get()), gate))
+            }
+            None if self.peer.is_connected() => Some((
+                message::failure(
+                    Some(id.get()),
+                    &error_object(
+                        codes::REQUEST_CANCELLED,
+                        "cancelled by rpc.cancel".to_owned(),
+                    ),
                 ),
+                None,
             )),
             None => None,
         }
+    }
+
+    /// Sends a served stream's items once its gate opens (the subscribe answer is queued),
+    /// waiting for room in the outgoing queue for each: a producer runs no faster than the
+    /// peer reads. Stops when the connection ends or a new socket replaces the one it was
+    /// opened on without resuming; dropping the items then ends the producer.
+    fn forward(self: &Arc<Self>, mut items: mpsc::Receiver<Box<RawValue>>) -> Gate {
+        let (gate, opened) = oneshot::channel();
+        let conn = self.clone();
+        let generation = conn.shared().generation.load(Ordering::Acquire);
+        tokio::spawn(async move {
+            let _ = opened.await;
+            let shared = conn.shared();
+            loop {
+                let frame = tokio::select! {
+                    biased;
+                    _ = shared.closed.cancelled() => return,
+                    frame = items.recv() => match frame {
+                        Some(frame) => frame,
+                        None => return,
+                    },
+                };
+                if shared.generation.load(Ordering::Acquire) != generation {
+                    return;
+                }
+                let frame = String::from(Box::<str>::from(frame));
+                if shared.send(frame, Kind::Notification).await.is_err() {
+                    return;
+                }
+            }
+        });
+        gate
     }
 }

@@ -152,8 +152,9 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 };
                 let conn = conn.clone();
                 tokio::spawn(async move {
-                    if let Some(frame) = conn.run(item).await {
+                    if let Some((frame, gate)) = conn.run(item).await {
                         conn.send(frame, generation).await;
+                        drop(gate);
                     }
                     drop(permit);
                 });
@@ -200,10 +201,15 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             tokio::spawn(async move {
                 let outs =
                     futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
-                replies.extend(outs.into_iter().flatten());
+                let mut gates = Vec::new();
+                for (frame, gate) in outs.into_iter().flatten() {
+                    replies.push(frame);
+                    gates.extend(gate);
+                }
                 if !replies.is_empty() {
                     conn.send(join_batch(replies), generation).await;
                 }
+                drop(gates);
                 drop(permit);
             });
             Read::Counted
@@ -277,6 +283,8 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
             }
             Step::Control
         }
+        // An item (or the end) of a stream this peer consumes.
+        Message::Notification { method, params } if conn.stream_item(&method, params) => Step::Done,
         Message::Notification { method, .. } if conn.shared().is_draining() => {
             tracing::debug!(peer = %conn.peer.id(), %method, "notification while draining; dropped");
             Step::Done

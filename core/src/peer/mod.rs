@@ -4,6 +4,7 @@
 mod batch;
 mod jsonrpsee;
 mod shared;
+mod streams;
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::state::Claims;
 pub use batch::Batch;
 use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
+pub(crate) use streams::{PendingStream, StreamEnd, Took};
 
 /// Identifies one connection for as long as the process runs (never reused).
 #[derive(
@@ -280,12 +282,35 @@ impl Peer {
         self.request_ref(method, params.as_deref(), options).await
     }
 
+    /// Calls a stream's subscribe method; once it answers (the subscription id, returned),
+    /// its items go to `pending`.
+    pub(crate) async fn open_stream(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        options: &CallOptions,
+        pending: PendingStream,
+    ) -> Result<Box<RawValue>> {
+        self.traced(method, params, options, Some(pending)).await
+    }
+
     /// [`Peer::request_with`] with borrowed params (a fan-out shares one encoding).
     pub(crate) async fn request_ref(
         &self,
         method: &str,
         params: Option<&RawValue>,
         options: &CallOptions,
+    ) -> Result<Box<RawValue>> {
+        self.traced(method, params, options, None).await
+    }
+
+    /// One call, in its span, with its outcome recorded.
+    async fn traced(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        options: &CallOptions,
+        stream: Option<PendingStream>,
     ) -> Result<Box<RawValue>> {
         let started = observe::Started::now();
         let span = tracing::debug_span!(
@@ -296,7 +321,7 @@ impl Peer {
             id = tracing::field::Empty,
         );
         let result = self
-            .exchange(method, params, options, &span)
+            .exchange(method, params, options, stream, &span)
             .instrument(span.clone())
             .await;
         let outcome = match &result {
@@ -317,6 +342,7 @@ impl Peer {
         method: &str,
         params: Option<&RawValue>,
         options: &CallOptions,
+        stream: Option<PendingStream>,
         span: &tracing::Span,
     ) -> Result<Box<RawValue>> {
         let shared = &*self.shared;
@@ -326,7 +352,7 @@ impl Peer {
             self.wait_for_link().await?;
             let frame = |id| message::request(Some(id), method, params);
             let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
-            let (id, rx) = shared.register(resend)?;
+            let (id, rx) = shared.register(resend, stream)?;
             span.record("id", id);
             let mut guard = CallGuard {
                 shared,

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::streams::{PendingStream, Streams};
 use super::{CloseReason, LinkState, PeerId};
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
@@ -55,6 +56,8 @@ struct Waiter {
     /// An idempotent call's request frame and how many more times it may be re-sent on a new
     /// connection (never on a resumed one: resumption delivers it exactly once).
     resend: Option<(Box<str>, u32)>,
+    /// A subscribe call: where the stream's items go once its id is known.
+    stream: Option<PendingStream>,
 }
 
 struct Pending {
@@ -104,6 +107,8 @@ pub(crate) struct Shared {
     pub(crate) replay_bytes: AtomicUsize,
     /// What calls do between sockets.
     pub(crate) between: Between,
+    /// The streams this peer consumes.
+    pub(crate) streams: Streams,
 }
 
 /// What calls do while no socket is attached (set once, from the session's options).
@@ -173,6 +178,7 @@ impl Shared {
             acked: Notify::new(),
             replay_bytes: AtomicUsize::new(0),
             between,
+            streams: Streams::default(),
         }
     }
 
@@ -228,6 +234,7 @@ impl Shared {
         for w in failed {
             let _ = w.tx.send(Err(error()));
         }
+        self.streams.fail_all(error);
     }
 
     /// On a new socket after a lost one: the request frames of the idempotent calls still
@@ -251,6 +258,10 @@ impl Shared {
         let waiter = lock(&self.pending).calls.remove(&id);
         match waiter {
             Some(w) => {
+                // Routed before the next frame is read: items may follow the answer at once.
+                if let (Some(stream), Ok(sub_id)) = (w.stream, &answer) {
+                    self.streams.open(stream, sub_id);
+                }
                 let _ = w.tx.send(answer);
                 true
             }
@@ -275,6 +286,7 @@ impl Shared {
             std::mem::take(&mut p.calls)
         };
         drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
+        self.streams.fail_all(|| Error::Disconnected);
         self.link_up.store(false, Ordering::Release);
         if let Some(reason) = self.close_reason() {
             self.link.send_replace(LinkState::Closed(reason));
@@ -308,9 +320,11 @@ impl Shared {
 
     /// Registers a call; `resend` makes the request frame for an idempotent call (given its
     /// id), kept so the call can be re-sent on a new connection.
+    /// `stream` routes a subscribe call's items once its answer (the subscription id) comes.
     pub(super) fn register(
         &self,
         resend: Option<&dyn Fn(u64) -> String>,
+        stream: Option<PendingStream>,
     ) -> Result<(u64, oneshot::Receiver<Answer>)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -326,7 +340,7 @@ impl Shared {
         if p.calls.len() >= limit {
             return Err(Error::TooManyPendingCalls(limit));
         }
-        p.calls.insert(id, Waiter { tx, resend });
+        p.calls.insert(id, Waiter { tx, resend, stream });
         Ok((id, rx))
     }
 
@@ -433,8 +447,8 @@ mod tests {
     #[test]
     fn a_refused_batch_is_told_by_its_size_or_by_being_the_only_one() {
         let shared = shared();
-        let (a, mut rx_a) = shared.register(None).unwrap();
-        let (b, mut rx_b) = shared.register(None).unwrap();
+        let (a, mut rx_a) = shared.register(None, None).unwrap();
+        let (b, mut rx_b) = shared.register(None, None).unwrap();
         shared.track_batch(2, vec![a]);
         shared.track_batch(5, vec![b]);
         // Without a size, two batches cannot be told apart: nothing is failed.

@@ -144,6 +144,26 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     } = encoding(service, m);
 
     let (doc, output, send) = match (&m.kind, &m.output) {
+        (Kind::Stream, Some(ty)) => {
+            let span = ty.span();
+            let p = private_at(service, span);
+            let (item, unsubscribe) = m
+                .stream
+                .as_ref()
+                .map(|s| (s.item.as_str(), s.unsubscribe.as_str()))
+                .unwrap_or_default();
+            (
+                format!(
+                    " Opens the stream `{wire_name}`: resolves once the producer has answered, \
+                     with its items (`{item}` notifications) as a `Subscription`. Dropping it \
+                     cancels the stream (`{unsubscribe}`)."
+                ),
+                quote_spanned!(span=> #p::Result<#p::Subscription<<#ty as #p::StreamResult>::Item>>),
+                quote_spanned! {span=>
+                    #p::subscribe(&#peer, #wire_name, #item, #unsubscribe, #encoded, #timeout.or(#method_timeout)).await
+                },
+            )
+        }
         (Kind::Request, Some(ty)) => {
             let span = ty.span();
             let p = private_at(service, span);
@@ -163,7 +183,7 @@ fn method(service: &Service, m: &Method) -> TokenStream {
     };
     // Spanned at the return type, so "must return Result" errors point at the user's type.
     let future_span = match (&m.kind, &m.output) {
-        (Kind::Request, Some(ty)) => ty.span(),
+        (Kind::Request | Kind::Stream, Some(ty)) => ty.span(),
         _ => Span::call_site(),
     };
     let future = quote_spanned! {future_span=>

@@ -31,9 +31,13 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
     let rust_name = &m.rust_name;
     let name = &m.wire_name;
     let docs = &m.docs;
-    let kind = match m.kind {
-        Kind::Request => quote!(#p::MethodKind::Request),
-        Kind::Notification => quote!(#p::MethodKind::Notification),
+    let kind = match (m.kind, &m.stream) {
+        (Kind::Stream, Some(s)) => {
+            let (item, unsubscribe) = (&s.item, &s.unsubscribe);
+            quote!(#p::MethodKind::Stream { item: #item, unsubscribe: #unsubscribe })
+        }
+        (Kind::Notification, _) => quote!(#p::MethodKind::Notification),
+        _ => quote!(#p::MethodKind::Request),
     };
     let params = m.params.iter().map(|param| {
         let name = &param.name;
@@ -58,10 +62,18 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             schema_fn(p, quote!(#p::OkProbe::<#ty>)),
             schema_fn(p, quote!(#p::ErrProbe::<#ty>)),
         ),
+        (Some(ty), Kind::Stream) => (
+            schema_fn(p, quote!(#p::ItemProbe::<#ty>)),
+            schema_fn(p, quote!(#p::StreamErrProbe::<#ty>)),
+        ),
         _ => (quote!(#p::no_schema), quote!(#p::no_schema)),
     };
     let (result_type, error_type) = match (&m.output, m.kind) {
         (Some(ty), Kind::Request) => result_parts(ty),
+        (Some(ty), Kind::Stream) => {
+            let (ok, err) = result_parts(ty);
+            (item_of(&ok), err)
+        }
         _ => ("()".to_owned(), None),
     };
     let error_type = match error_type {
@@ -131,6 +143,14 @@ pub(crate) fn result_parts(ty: &Type) -> (String, Option<String>) {
         }
     }
     (type_text(ty), None)
+}
+
+/// The item type of a stream type written `...ItemStream<T>`; any other spelling as is.
+fn item_of(stream: &str) -> String {
+    stream
+        .rsplit_once("ItemStream<")
+        .and_then(|(_, rest)| rest.strip_suffix('>'))
+        .map_or_else(|| stream.to_owned(), str::to_owned)
 }
 
 /// A type as a person would write it: `Vec<(i64, &'static str)>`, not

@@ -30,7 +30,12 @@ pub(crate) fn render(service: &Service) -> TokenStream {
              arrive."
         ),
     ];
-    let methods = service.methods.iter().map(|m| method(service, m));
+    // Streams are opened one peer at a time, through `<Trait>Client`.
+    let methods = service
+        .methods
+        .iter()
+        .filter(|m| m.kind != Kind::Stream)
+        .map(|m| method(service, m));
     quote! {
         #(#[doc = #struct_docs])*
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]

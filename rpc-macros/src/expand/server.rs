@@ -136,9 +136,12 @@ fn into_service_docs(service: &Service) -> Vec<String> {
         docs.push(" | method | JSON-RPC name | kind |".to_owned());
         docs.push(" | --- | --- | --- |".to_owned());
         for m in &service.methods {
-            let kind = match m.kind {
-                Kind::Request => "request",
-                Kind::Notification => "notification",
+            let kind = match (&m.kind, &m.stream) {
+                (Kind::Stream, Some(s)) => {
+                    format!("stream of `{}` (cancel: `{}`)", s.item, s.unsubscribe)
+                }
+                (Kind::Notification, _) => "notification".to_owned(),
+                _ => "request".to_owned(),
             };
             docs.push(format!(
                 " | [`{}`](Self::{}) | `{}` | {kind} |",
@@ -185,6 +188,47 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
     };
 
     let cx_arg = m.context.as_ref().map(|_| quote!(&#cx,));
+    if let (Kind::Stream, Some(ty), Some(names)) = (&m.kind, &m.output, &m.stream) {
+        let span = ty.span();
+        let pp = private_at(service, span);
+        let (mut trait_ident, mut method) = (trait_ident.clone(), method.clone());
+        trait_ident.set_span(span);
+        method.set_span(span);
+        let (item, unsubscribe) = (&names.item, &names.unsubscribe);
+        let cx_param = match &m.context {
+            Some(_) => quote!(#cx: ::core::option::Option<#p::Context>),
+            None => quote!(_: ::core::option::Option<#p::Context>),
+        };
+        // Without a connection context (a bare jsonrpsee call) a method taking one refuses.
+        let unwrap_cx = m.context.as_ref().map(|_| {
+            quote! {
+                let ::core::option::Option::Some(#cx) = #cx else {
+                    return ::core::result::Result::Err(#p::no_context());
+                };
+            }
+        });
+        return quote! {
+            {
+                let #this = ::core::clone::Clone::clone(&#this);
+                #p::register_stream(
+                    &mut #module,
+                    #wire,
+                    #item,
+                    #unsubscribe,
+                    move |#params: #p::JsonParams<'static>, #cx_param| {
+                        let #this = ::core::clone::Clone::clone(&#this);
+                        async move {
+                            #unwrap_cx
+                            #read
+                            #pp::into_stream(
+                                <Self as #trait_ident>::#method(&*#this, #cx_arg #(#idents),*).await
+                            )
+                        }
+                    },
+                );
+            }
+        };
+    }
     let respond = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
             let span = ty.span();

@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::{FnArg, Receiver, ReturnType, Signature, TraitItemFn, Type};
 
 use super::param::{impl_trait, params};
-use crate::ast::{Kind, Method};
+use crate::ast::{Kind, Method, StreamNames};
 use crate::attr::{self, is_doc, is_rpc};
 use crate::ctxt::Errors;
 
@@ -24,7 +24,8 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
     let receiver = receiver(sig, inputs.next(), errors);
     let (context, params) = params(inputs, errors);
     let output = output(&sig.output, errors);
-    let kind = kind(sig, options.notification.is_some(), output.as_ref(), errors);
+    let kind = kind(sig, &options, output.as_ref(), errors);
+    let stream = stream_names(&options, kind, &name, name_span, naming, errors);
     if kind == Kind::Notification {
         if let Some(t) = &options.timeout {
             errors.at(
@@ -60,9 +61,71 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
         context,
         params,
         kind,
+        stream,
         output,
         output_span: sig.ident.span(),
     }
+}
+
+/// A stream's item notification and unsubscribe method: as given, else derived from its
+/// name (`subscribe_load`: `load` and `unsubscribe_load`), with the namespace applied.
+fn stream_names(
+    options: &attr::MethodOptions,
+    kind: Kind,
+    name: &str,
+    name_span: proc_macro2::Span,
+    naming: &Naming<'_>,
+    errors: &mut Errors,
+) -> Option<StreamNames> {
+    if kind != Kind::Stream {
+        for (option, key) in [
+            (&options.item, "item"),
+            (&options.unsubscribe, "unsubscribe"),
+        ] {
+            if let Some(o) = option {
+                errors.at(
+                    o.span,
+                    format!("`{key}` names a stream's method; add `stream`"),
+                );
+            }
+        }
+        return None;
+    }
+    if let Some(span) = options.idempotent {
+        errors.at(
+            span,
+            "a stream is never opened twice; `idempotent` is for requests",
+        );
+    }
+    let (item, item_span) = match &options.item {
+        Some(i) => (i.value.clone(), i.span),
+        None => (default_item(name), name_span),
+    };
+    let (unsubscribe, unsubscribe_span) = match &options.unsubscribe {
+        Some(u) => (u.value.clone(), u.span),
+        None => (format!("un{name}"), name_span),
+    };
+    Some(StreamNames {
+        item: naming.wire_name(&item),
+        item_span,
+        unsubscribe: naming.wire_name(&unsubscribe),
+        unsubscribe_span,
+    })
+}
+
+/// The default item notification of a stream method `name`, as `volley::stream::default_item`
+/// computes it: `subscribe_load` and `subscribeLoad` give `load`; other names `<name>_item`.
+fn default_item(name: &str) -> String {
+    if let Some(rest) = name.strip_prefix("subscribe_").filter(|r| !r.is_empty()) {
+        return rest.to_owned();
+    }
+    if let Some(rest) = name.strip_prefix("subscribe")
+        && let Some(first) = rest.chars().next()
+        && first.is_uppercase()
+    {
+        return first.to_lowercase().chain(rest.chars().skip(1)).collect();
+    }
+    format!("{name}_item")
 }
 
 /// How wire names are built.
@@ -165,9 +228,27 @@ fn output(output: &ReturnType, errors: &mut Errors) -> Option<Type> {
     }
 }
 
-/// A request must return something; a notification returns nothing.
-fn kind(sig: &Signature, notification: bool, output: Option<&Type>, errors: &mut Errors) -> Kind {
-    if notification {
+/// A request or a stream must return something; a notification returns nothing.
+fn kind(
+    sig: &Signature,
+    options: &attr::MethodOptions,
+    output: Option<&Type>,
+    errors: &mut Errors,
+) -> Kind {
+    if let (Some(_), Some(stream)) = (options.notification, options.stream) {
+        errors.at(stream, "a method is a stream or a notification, not both");
+    }
+    if options.stream.is_some() {
+        if output.is_none() {
+            errors.at(
+                sig.ident.span(),
+                "stream methods must return `Result<ItemStream<T>, E>` such as \
+                 `volley::Result<volley::ItemStream<T>>`",
+            );
+        }
+        return Kind::Stream;
+    }
+    if options.notification.is_some() {
         if let Some(ty) = output.filter(|ty| !is_unit(ty)) {
             errors.spanned(
                 ty,
