@@ -14,6 +14,7 @@ export declare const ErrorCodes: {
   readonly BATCH_TOO_LARGE: -32010;
   readonly UPSTREAM_CALL_FAILED: -32011;
   readonly SHUTTING_DOWN: -32012;
+  readonly TOO_MANY_STREAMS: -32015;
 };
 
 /**
@@ -59,6 +60,16 @@ export declare class CancelledError extends Error {
 export declare class SessionExpiredError extends Error {
   constructor(message: string, options?: { cause?: unknown });
   readonly name: 'SessionExpiredError';
+}
+
+/**
+ * A stream this peer consumed ended because its code fell more than `bufferSize` items
+ * behind: the items already buffered were delivered first, and the stream was cancelled
+ * (its unsubscribe method was sent). Subscribe again to carry on.
+ */
+export declare class LaggedError extends Error {
+  constructor(message: string, options?: { cause?: unknown });
+  readonly name: 'LaggedError';
 }
 
 /** What a handler gets besides the params. */
@@ -158,6 +169,11 @@ export interface ConnectOptions {
    * connection attempt (browsers cannot set headers on a WebSocket).
    */
   token?: string;
+  /**
+   * Streams this peer serves at once (handlers made with `stream`), default 1024; one more
+   * subscribe is refused with -32015 "Too many streams".
+   */
+  maxStreams?: number;
 }
 
 export interface CallOptions {
@@ -172,6 +188,95 @@ export interface CallOptions {
    */
   idempotent?: boolean;
 }
+
+export interface SubscribeOptions {
+  /**
+   * The method of the item notifications. Default: the subscribe method without its
+   * `subscribe_` prefix (`subscribe_load`: `load`), or without `subscribe` before a capital
+   * letter, lowered (`subscribeLoad`: `load`); any other name + `_item`.
+   */
+  item?: string;
+  /** The method that cancels the stream, sent with `[id]` (default: `un` + the subscribe method). */
+  unsubscribe?: string;
+  /**
+   * Cancels the subscription: before the answer, `subscribe` rejects with `CancelledError`
+   * (`rpc.cancel` is sent); after it, the iteration ends and the unsubscribe method is sent.
+   */
+  signal?: AbortSignal;
+  /** Deadline for the answer to the subscribe request in ms (default: the peer's `timeoutMs`). */
+  timeoutMs?: number;
+  /**
+   * Items kept that the code has not taken yet (default 1024); one more ends the stream
+   * with `LaggedError` (after the buffered ones) and cancels it.
+   */
+  bufferSize?: number;
+}
+
+/**
+ * A stream this peer consumes (made by `peer.subscribe`): an async iterable of its items,
+ * in order.
+ *
+ * The iteration ends when the producer ends the stream. It throws `RpcError` when the
+ * producer ends it with an error, `LaggedError` when the code fell more than `bufferSize`
+ * items behind, and `DisconnectedError` when the connection ended without a session to
+ * resume (a resumed session keeps it going); items already received are delivered first.
+ * Leaving a `for await` loop early (`break`, `return`, a throw), `return()`, `cancel()` or
+ * the subscription's `signal` cancels it: the unsubscribe method is sent with `[id]`,
+ * buffered items are dropped (and late ones too), and the iteration ends.
+ */
+export declare class Subscription<T = unknown> implements AsyncIterableIterator<T> {
+  private constructor();
+  /** The subscription id the producer gave: a string or a number, compared as sent. */
+  readonly id: string | number;
+  /** The subscribe method. */
+  readonly method: string;
+  /** The method of the item notifications. */
+  readonly item: string;
+  /** The next item, or `{ done: true }` once the stream ended or was cancelled. */
+  next(): Promise<IteratorResult<T, undefined>>;
+  /** Cancels the stream (as `cancel()`) without waiting for the producer's answer. */
+  return(): Promise<IteratorResult<T, undefined>>;
+  /**
+   * Cancels the stream: sends the unsubscribe method with `[id]` (unless it already ended),
+   * drops the items not taken yet, and ends the iteration. Resolves once the producer
+   * answered the unsubscribe, or it could not be sent or answered; never rejects.
+   */
+  cancel(): Promise<void>;
+  [Symbol.asyncIterator](): Subscription<T>;
+}
+
+/**
+ * The producer of a served stream: gets the params and a context whose `signal` aborts when
+ * the consumer unsubscribes or the connection ends, and returns (or resolves with) an async
+ * iterable or an iterable of the items, an async generator typically.
+ */
+export type StreamProducer<T = unknown> = (
+  params: any,
+  context: HandlerContext,
+) => AsyncIterable<T> | Iterable<T> | PromiseLike<AsyncIterable<T> | Iterable<T>>;
+
+export interface StreamOptions {
+  /**
+   * The method of the item notifications. Default: the name the handler is served under,
+   * by the rule of `SubscribeOptions.item` (`subscribe_ticks`: `ticks`).
+   */
+  item?: string;
+  /** The method that cancels the stream (default: `un` + the name the handler is served under). */
+  unsubscribe?: string;
+}
+
+/**
+ * Makes a handler that serves a stream; put it in `handlers` under the subscribe method's
+ * name. A subscribe request is answered with a fresh subscription id (a small integer); the
+ * items follow as `{"method": item, "params": {"subscription": id, "result": value}}`, the
+ * next pulled only once the one before was written, then `{"subscription": id, "error":
+ * null}`, or the error the iteration threw (mapped as a handler's). If `produce` throws
+ * before returning an iterable, the subscribe request gets that error. The unsubscribe
+ * method answers `true` and stops the stream (its `signal` aborts, the iterator's
+ * `return()` is called), or `false` when no such stream runs. A connection that ends
+ * without a session to resume stops every stream it carried.
+ */
+export declare function stream<T = unknown>(produce: StreamProducer<T>, options?: StreamOptions): Handler;
 
 export interface BatchItem {
   method: string;
@@ -251,6 +356,16 @@ export declare class Peer extends EventTarget {
    * as a whole with `TimeoutError`, `CancelledError` or `DisconnectedError`.
    */
   batch(items: readonly BatchItem[], options?: CallOptions): Promise<Array<BatchOutcome | undefined>>;
+
+  /**
+   * Subscribes to a stream the remote peer serves (PROTOCOL.md, "Streams"): sends the
+   * subscribe request and resolves, once the answer with the subscription id came, with a
+   * `Subscription`, an async iterable of the items (`for await (const x of sub)`). Items
+   * that arrive right behind the answer are kept. Rejects as `call` does when the request
+   * fails: `RpcError` when the remote peer refused (or answered with no subscription id),
+   * else `TimeoutError`, `CancelledError` or `DisconnectedError`.
+   */
+  subscribe<T = unknown>(method: string, params?: Params, options?: SubscribeOptions): Promise<Subscription<T>>;
 
   /**
    * Closes the connection for good (no reconnect). Pending and queued calls reject with

@@ -6,7 +6,9 @@
  * JSON-RPC 2.0, both ends send requests, notifications and responses on one socket, plus
  * the extensions `rpc.cancel`, `rpc.ping` and `rpc.discover`, and session resumption
  * (`rpc.session`, `rpc.ack`): with a server that offers it, calls and notifications in
- * flight both ways survive a dropped socket, each delivered once.
+ * flight both ways survive a dropped socket, each delivered once. Streams (PROTOCOL.md,
+ * "Streams") go both ways too: `peer.subscribe` consumes one as an async iterable, and a
+ * handler made with `stream()` serves one from an async generator.
  *
  * ```js
  * import { connect, RpcError, DisconnectedError } from './volley.js';
@@ -33,6 +35,7 @@ export const ErrorCodes = Object.freeze({
   BATCH_TOO_LARGE: -32010,
   UPSTREAM_CALL_FAILED: -32011,
   SHUTTING_DOWN: -32012,
+  TOO_MANY_STREAMS: -32015,
 });
 
 const DEFAULTS = Object.freeze({
@@ -42,6 +45,8 @@ const DEFAULTS = Object.freeze({
   heartbeat: Object.freeze({ intervalMs: 15_000, timeoutMs: 10_000 }),
   queueWhileDisconnected: 100,
   maxReplayBytes: 262_144,
+  maxStreams: 1024,
+  bufferSize: 1024,
 });
 
 /** Close code volley.js uses when a heartbeat `rpc.ping` goes unanswered. */
@@ -64,6 +69,25 @@ const HELLO_WAIT_MS = 10_000;
 const SESSION_QUEUE_LIMIT = 1024;
 /** How many times an idempotent call is sent again on a new connection. */
 const MAX_RESENDS = 3;
+
+// Streams (PROTOCOL.md, "Streams").
+/**
+ * A served stream pulls its next item only once the socket holds less than this many bytes
+ * not yet handed to the network (`bufferedAmount`), so a slow reader slows its producers.
+ */
+const STREAM_HIGH_WATER_BYTES = 1_048_576;
+/** How often a served stream held back by {@link STREAM_HIGH_WATER_BYTES} looks again. */
+const STREAM_DRAIN_POLL_MS = 10;
+/**
+ * A served stream whose producer never waits lets the event loop run (frames in, timers)
+ * after this many items in a row.
+ */
+const STREAM_ITEMS_PER_TURN = 256;
+/**
+ * How many ended subscriptions are remembered so that items still on their way for them
+ * are dropped rather than handed to a handler of the same name.
+ */
+const ENDED_STREAMS_KEPT = 1024;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -130,6 +154,19 @@ export class SessionExpiredError extends Error {
   constructor(message, options) {
     super(message, options);
     this.name = 'SessionExpiredError';
+  }
+}
+
+/**
+ * A stream this peer consumed ended because its code fell more than `bufferSize` items
+ * behind: the items already buffered were delivered first, and the stream was cancelled
+ * (its unsubscribe method was sent). Subscribe again to carry on.
+ */
+export class LaggedError extends Error {
+  /** @param {string} message @param {{ cause?: unknown }} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'LaggedError';
   }
 }
 
@@ -219,6 +256,8 @@ export class SessionExpiredError extends Error {
  *   frees room (an empty buffer takes one frame of any size).
  * @property {string} [token] A token for the server's authentication, sent as the `token`
  *   query parameter of every connection attempt (browsers cannot set headers on a WebSocket).
+ * @property {number} [maxStreams=1024] Streams this peer serves at once (handlers made with
+ *   {@link stream}); one more subscribe is refused with -32015 "Too many streams".
  * @property {WebSocketConstructor} [WebSocket] The WebSocket class to use (default: the
  *   global one). On Node 20, pass `WebSocket` from the `ws` package.
  */
@@ -231,6 +270,44 @@ export class SessionExpiredError extends Error {
  * @property {boolean} [idempotent=false] Running the call twice does no harm: when the
  *   socket drops before its answer and there is no session to resume (or the session
  *   expired), it is sent again on the next connection (up to 3 times) instead of failing.
+ */
+
+/**
+ * @typedef {object} SubscribeOptions
+ * @property {string} [item] The method of the item notifications (default: the subscribe
+ *   method's name without its `subscribe_` prefix, see {@link Peer#subscribe}).
+ * @property {string} [unsubscribe] The method that cancels the stream (default: `un` + the
+ *   subscribe method's name).
+ * @property {AbortSignal} [signal] Cancels the subscription: before the answer, `subscribe`
+ *   rejects with {@link CancelledError} (`rpc.cancel` is sent); after it, the iteration
+ *   ends and the unsubscribe method is sent.
+ * @property {number} [timeoutMs] Deadline for the answer to the subscribe request (default:
+ *   the peer's `timeoutMs`); items may take as long as they like.
+ * @property {number} [bufferSize=1024] Items kept that the code has not taken yet; one more
+ *   ends the stream with {@link LaggedError} and cancels it.
+ */
+
+/**
+ * What a stream handler gets besides the params: a {@link HandlerContext} whose `signal`
+ * is aborted when the consumer unsubscribes or the connection ends.
+ * @typedef {HandlerContext} StreamContext
+ */
+
+/**
+ * The producer of a served stream: gets the params and a context, and returns (or resolves
+ * with) an async iterable or an iterable of the items, an async generator typically.
+ * @callback StreamProducer
+ * @param {any} params
+ * @param {StreamContext} context
+ * @returns {AsyncIterable<unknown> | Iterable<unknown> | PromiseLike<AsyncIterable<unknown> | Iterable<unknown>>}
+ */
+
+/**
+ * @typedef {object} StreamOptions
+ * @property {string} [item] The method of the item notifications (default: the name the
+ *   handler is served under, without its `subscribe_` prefix).
+ * @property {string} [unsubscribe] The method that cancels the stream (default: `un` + the
+ *   name the handler is served under).
  */
 
 /**
@@ -318,13 +395,46 @@ export class SessionExpiredError extends Error {
  */
 
 /**
- * A request or notification from the remote peer whose handler is running.
+ * A request or notification from the remote peer whose handler is running, or a stream
+ * this peer serves.
  * @typedef {object} Running
  * @property {AbortController} controller
  * @property {() => void} [cancel] Answers -32800 (requests only).
  */
 
+/**
+ * What a handler made with {@link stream} carries.
+ * @typedef {object} StreamSpec
+ * @property {string | undefined} item
+ * @property {string | undefined} unsubscribe
+ */
+
+/**
+ * A stream this peer serves, from the answer to its subscribe request until it ends.
+ * @typedef {object} Served
+ * @property {number} id The subscription id this peer gave.
+ * @property {string} item
+ * @property {string} unsubscribe
+ * @property {AbortController} controller Aborted when the consumer unsubscribes or the
+ *   connection ends.
+ * @property {AsyncIterator<unknown> | Iterator<unknown>} iterator
+ * @property {boolean} sync Whether `iterator` is a plain (sync) iterator.
+ * @property {symbol} key Its key in the running handlers.
+ */
+
+/**
+ * What a subscription needs from its peer.
+ * @typedef {object} SubscriptionLink
+ * @property {() => Promise<void>} cancel Stops routing its items and sends the unsubscribe
+ *   method; resolves once that is answered (or could not be).
+ */
+
 const TOKEN = Symbol('volley.connect');
+/** Where {@link stream} keeps a stream handler's options. */
+const STREAM = Symbol('volley.stream');
+/** A subscription's internal methods, for its peer only. */
+const DELIVER = Symbol('volley.deliver');
+const FINISH = Symbol('volley.finish');
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 // ---------------------------------------------------------------------------------------
@@ -483,6 +593,18 @@ function replayBytesOption(value) {
 }
 
 /**
+ * @param {unknown} value
+ * @returns {number}
+ */
+function maxStreamsOption(value) {
+  if (value === undefined) return DEFAULTS.maxStreams;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new TypeError(`volley: maxStreams must be a number >= 0, not ${String(value)}`);
+  }
+  return Math.floor(value);
+}
+
+/**
  * @param {number} ms
  * @returns {boolean}
  */
@@ -533,6 +655,8 @@ export class Peer extends EventTarget {
   #resume;
   /** @type {number} */
   #maxReplayBytes;
+  /** @type {number} */
+  #maxStreams;
 
   /** @type {Link | null} */
   #link = null;
@@ -574,6 +698,20 @@ export class Peer extends EventTarget {
   #queue = [];
   /** @type {Map<string | symbol, Running>} */
   #running = new Map();
+  /**
+   * Streams this peer consumes, by {@link routeKey}, with their unsubscribe methods.
+   * @type {Map<string, { sub: Subscription<any>, unsubscribe: string }>}
+   */
+  #streams = new Map();
+  /**
+   * Route keys of consumed streams that ended on this connection (the most recent
+   * {@link ENDED_STREAMS_KEPT}): their late items are dropped.
+   * @type {Set<string>}
+   */
+  #ended = new Set();
+  /** Streams this peer serves, by subscription id. @type {Map<number, Served>} */
+  #served = new Map();
+  #nextStreamId = 1;
 
   /**
    * Not for direct use: call {@link connect}.
@@ -608,6 +746,7 @@ export class Peer extends EventTarget {
     this.#queueLimit = queueOption(options.queueWhileDisconnected);
     this.#resume = resumeOption(options.resume, this.#reconnect !== null);
     this.#maxReplayBytes = replayBytesOption(options.maxReplayBytes);
+    this.#maxStreams = maxStreamsOption(options.maxStreams);
   }
 
   /**
@@ -744,6 +883,67 @@ export class Peer extends EventTarget {
   }
 
   /**
+   * Subscribes to a stream the remote peer serves (PROTOCOL.md, "Streams"): sends the
+   * subscribe request and resolves, once the answer with the subscription id came, with a
+   * {@link Subscription}, an async iterable of the items:
+   *
+   * ```js
+   * const sub = await peer.subscribe('subscribe_load', { interval_ms: 500 });
+   * for await (const sample of sub) console.log(sample.cpu);
+   * ```
+   *
+   * Items are the notifications named `item` (default: the method without its
+   * `subscribe_` prefix, `subscribe_load` -> `load`; without `subscribe` before a capital,
+   * lowered, `subscribeLoad` -> `load`; else the method + `_item`) whose params'
+   * `subscription` is the id. Items that arrive right behind the answer are kept. Rejects as
+   * {@link Peer#call} does when the subscribe request fails: {@link RpcError} when the
+   * remote peer refused (it answered with an error, or with something that is not a
+   * subscription id: a string or a number), else {@link TimeoutError},
+   * {@link CancelledError} or {@link DisconnectedError}.
+   *
+   * @template [T=unknown]
+   * @param {string} method The subscribe method.
+   * @param {Params} [params]
+   * @param {SubscribeOptions} [options]
+   * @returns {Promise<Subscription<T>>}
+   */
+  async subscribe(method, params, options = {}) {
+    checkMethod(method);
+    if (options === null || typeof options !== 'object') throw new TypeError('volley: subscribe options must be an object');
+    const item = nameOption(options.item, 'subscribe option item') ?? defaultItem(method);
+    const unsubscribe = nameOption(options.unsubscribe, 'subscribe option unsubscribe') ?? `un${method}`;
+    const bufferSize = bufferSizeOption(options.bufferSize);
+    const { signal } = options;
+    const timeoutMs = durationOption(options.timeoutMs, 'timeoutMs', this.#timeoutMs);
+    if (signal?.aborted) {
+      throw new CancelledError(`volley: subscribe "${method}" was cancelled before it was sent`, { cause: signal.reason });
+    }
+    const id = this.#nextId++;
+    const frame = encodeRequest(id, method, params);
+    const label = `subscribe "${method}" (id ${id})`;
+    /** @type {Subscription<T> | null} */
+    let sub = null;
+    // The route opens as the answer is read, so items in the very next frame find it.
+    const onAnswer = (/** @type {any} */ message) => {
+      const sid = message.result;
+      if (Object.hasOwn(message, 'result') && (typeof sid === 'string' || typeof sid === 'number')) {
+        sub = this.#openStream(sid, method, item, unsubscribe, bufferSize, signal);
+      }
+    };
+    const answers = await this.#exchange(frame, [id], label, timeoutMs, signal, true, false, onAnswer);
+    const outcome = toOutcome(answers.get(id));
+    if (outcome.error) throw outcome.error;
+    if (sub === null) {
+      throw new RpcError(
+        ErrorCodes.INTERNAL_ERROR,
+        'Internal error',
+        `the answer to ${label} is not a subscription id (a string or a number): ${safeJson(outcome.result)}`,
+      );
+    }
+    return sub;
+  }
+
+  /**
    * Closes the connection for good: no reconnect, and the end of a resumable session (the
    * server sees the close frame). Pending and queued calls reject with
    * {@link DisconnectedError}; later calls too. Throws `RangeError` (and changes nothing) for a
@@ -781,9 +981,11 @@ export class Peer extends EventTarget {
    * @param {AbortSignal | undefined} signal
    * @param {boolean} queueable
    * @param {boolean} [idempotent] Sent again on a new connection rather than failed.
+   * @param {(message: any) => void} [onAnswer] Called with each response as it is read,
+   *   before the promise settles (so before any later frame is read).
    * @returns {Promise<Map<number, any>>}
    */
-  #exchange(frame, ids, label, timeoutMs, signal, queueable, idempotent = false) {
+  #exchange(frame, ids, label, timeoutMs, signal, queueable, idempotent = false, onAnswer = undefined) {
     return new Promise((resolve, reject) => {
       /** @type {Map<number, any>} */
       const answers = new Map();
@@ -844,6 +1046,7 @@ export class Peer extends EventTarget {
             this.#pending.set(id, {
               answer: (message) => {
                 answers.set(id, message);
+                onAnswer?.(message);
                 if (answers.size === ids.length) finish(null);
               },
               lost,
@@ -905,11 +1108,15 @@ export class Peer extends EventTarget {
 
   /**
    * Writes `entry` now if nothing waits before it and the socket can take it, else queues
-   * it. A reply or cancel whose socket's session (or socket) is gone is dropped.
+   * it. A reply, cancel or stream frame whose socket's session (or socket) is gone is
+   * dropped (and failed).
    * @param {Outgoing} entry
    */
   #out(entry) {
-    if (entry.owner && !this.#reaches(entry.owner)) return;
+    if (entry.owner && !this.#reaches(entry.owner)) {
+      entry.fail('the connection it concerns is gone');
+      return;
+    }
     if (this.#queue.length === 0 && this.#writable(entry)) this.#write(entry);
     else this.#queue.push(entry);
   }
@@ -920,6 +1127,7 @@ export class Peer extends EventTarget {
       const entry = this.#queue[0];
       if (entry.owner && !this.#reaches(entry.owner)) {
         this.#queue.shift();
+        entry.fail('the connection it concerns is gone');
         continue;
       }
       if (!this.#writable(entry)) return;
@@ -1022,13 +1230,133 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * Aborts every handler running for the remote peer (their answers are not sent).
+   * Aborts every handler running for the remote peer (their answers are not sent), and
+   * every stream this peer serves.
    * @param {Error} reason
    */
   #abortRunning(reason) {
     const running = [...this.#running.values()];
     this.#running.clear();
     for (const r of running) r.controller.abort(reason);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Streams this peer consumes
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Starts routing the items of subscription `sid` (the subscribe call's answer, just read).
+   * @param {string | number} sid
+   * @param {string} method
+   * @param {string} item
+   * @param {string} unsubscribe
+   * @param {number} bufferSize
+   * @param {AbortSignal | undefined} signal
+   * @returns {Subscription<any>}
+   */
+  #openStream(sid, method, item, unsubscribe, bufferSize, signal) {
+    const key = routeKey(item, sid);
+    const label = `subscription "${method}" (id ${JSON.stringify(sid)})`;
+    this.#streams.get(key)?.sub[FINISH](
+      new RpcError(ErrorCodes.INTERNAL_ERROR, 'Internal error', `the producer gave the id of this ${label} to a new subscription`),
+    );
+    this.#ended.delete(key);
+    /** @type {Subscription<any>} */
+    const sub = new Subscription(TOKEN, {
+      id: sid,
+      method,
+      item,
+      bufferSize,
+      signal,
+      link: {
+        cancel: () => {
+          this.#stopRoute(key, sub);
+          return this.#unsubscribe(unsubscribe, sid);
+        },
+      },
+    });
+    this.#streams.set(key, { sub, unsubscribe });
+    return sub;
+  }
+
+  /**
+   * Stops routing `key` (if it still routes to `sub`), and remembers it so that its late
+   * items are dropped.
+   * @param {string} key
+   * @param {Subscription<any>} sub
+   */
+  #stopRoute(key, sub) {
+    if (this.#streams.get(key)?.sub !== sub) return;
+    this.#streams.delete(key);
+    this.#ended.add(key);
+    if (this.#ended.size > ENDED_STREAMS_KEPT) {
+      this.#ended.delete(/** @type {string} */ (this.#ended.values().next().value));
+    }
+  }
+
+  /**
+   * Sends the unsubscribe method for subscription `sid`; resolves once it is answered, or
+   * failed: its outcome does not matter.
+   * @param {string} method
+   * @param {string | number} sid
+   * @returns {Promise<void>}
+   */
+  #unsubscribe(method, sid) {
+    return this.call(method, [sid]).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /**
+   * Takes a notification if it is an item (or the end) of a stream this peer consumes, or
+   * a late item of one that ended; `false` leaves it to the handlers.
+   * @param {string} method
+   * @param {unknown} params
+   * @returns {boolean}
+   */
+  #route(method, params) {
+    if (this.#streams.size === 0 && this.#ended.size === 0) return false;
+    const p = streamParams(params);
+    if (p === null) return false;
+    const key = routeKey(method, p.id);
+    const route = this.#streams.get(key);
+    if (route === undefined) return this.#ended.has(key);
+    const { sub } = route;
+    if (Object.hasOwn(p.params, 'result')) {
+      if (sub[DELIVER](p.params.result)) return true;
+      // The code is too far behind: end the stream (after what is buffered) and cancel it.
+      this.#stopRoute(key, sub);
+      sub[FINISH](
+        new LaggedError(
+          `volley: subscription "${sub.method}" (id ${JSON.stringify(sub.id)}) fell behind: ` +
+            'its buffer (bufferSize) was full when another item came, so it was cancelled',
+        ),
+      );
+      this.#unsubscribe(route.unsubscribe, sub.id);
+      return true;
+    }
+    if (Object.hasOwn(p.params, 'error')) {
+      this.#stopRoute(key, sub);
+      const e = p.params.error;
+      sub[FINISH](e === null ? null : /** @type {RpcError} */ (toOutcome({ error: e }).error));
+      return true;
+    }
+    return true; // neither an item nor an end: nothing to deliver
+  }
+
+  /**
+   * Ends every consumed stream with {@link DisconnectedError}: the connection (or session)
+   * they came on is gone.
+   * @param {string} why
+   */
+  #endStreams(why) {
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    this.#ended.clear();
+    for (const { sub } of streams) {
+      sub[FINISH](new DisconnectedError(`volley: subscription "${sub.method}" (id ${JSON.stringify(sub.id)}) ended: ${why}`));
+    }
   }
 
   // -------------------------------------------------------------------------------------
@@ -1233,13 +1561,14 @@ export class Peer extends EventTarget {
    * The server did not resume the session: what was written on it may or may not have run.
    * Calls waiting for answers fail with {@link SessionExpiredError} (idempotent ones are
    * sent again); calls never written stay queued for the new connection; the handlers it
-   * started are aborted and their answers dropped.
+   * started are aborted and their answers dropped; the streams it carried end.
    * @param {string} why
    */
   #expire(why) {
     this.#session = null;
     this.#failPending(why, true);
     this.#abortRunning(new SessionExpiredError(`volley: ${why}`));
+    this.#endStreams(why);
   }
 
   /**
@@ -1275,6 +1604,7 @@ export class Peer extends EventTarget {
     if ((wasOpen || ofSession) && !resuming) {
       this.#failPending(why, false);
       this.#abortRunning(new DisconnectedError(`volley: the connection to the caller is gone: ${why}`));
+      this.#endStreams(why);
     }
     if (wasReady) {
       this.#emit('close', { code, reason });
@@ -1344,6 +1674,7 @@ export class Peer extends EventTarget {
     if (s !== null) clearTimeout(s.ackTimer);
     this.#failPending(this.#closedWhy, false);
     this.#abortRunning(new DisconnectedError(`volley: the connection to the caller is gone: ${this.#closedWhy}`));
+    this.#endStreams(this.#closedWhy);
     this.#closeStale();
     const queued = this.#queue;
     this.#queue = [];
@@ -1502,10 +1833,20 @@ export class Peer extends EventTarget {
       return;
     }
     const source = text;
+    /**
+     * Streams whose subscribe requests this frame holds: they start once the frame's reply,
+     * which gives their ids, is on its way.
+     * @type {Array<(link: Link) => void>}
+     */
+    const started = [];
+    const replied = (/** @type {string} */ reply) => {
+      this.#reply(link, reply);
+      for (const start of started) start(link);
+    };
     if (!Array.isArray(message)) {
-      const out = this.#onItem(message, () => /** @type {string | undefined} */ (idSources(source)));
+      const out = this.#onItem(message, () => /** @type {string | undefined} */ (idSources(source)), started);
       if (typeof out === 'string') this.#reply(link, out);
-      else if (out) out.then((reply) => this.#reply(link, reply));
+      else if (out) out.then(replied);
       return;
     }
     if (message.length === 0) {
@@ -1521,11 +1862,11 @@ export class Peer extends EventTarget {
     /** @type {Array<string | Promise<string>>} */
     const replies = [];
     message.forEach((item, i) => {
-      const out = this.#onItem(item, () => sourceOf(i));
+      const out = this.#onItem(item, () => sourceOf(i), started);
       if (out !== undefined) replies.push(out);
     });
     if (replies.length === 0) return;
-    Promise.all(replies).then((all) => this.#reply(link, `[${all.join(',')}]`));
+    Promise.all(replies).then((all) => replied(`[${all.join(',')}]`));
   }
 
   // -------------------------------------------------------------------------------------
@@ -1587,9 +1928,11 @@ export class Peer extends EventTarget {
    * invalid messages, nothing for responses and notifications.
    * @param {unknown} message
    * @param {() => string | undefined} rawId The id's source text, byte for byte.
+   * @param {Array<(link: Link) => void>} started Where a stream's subscribe request leaves
+   *   what starts the stream once the reply is sent.
    * @returns {string | Promise<string> | undefined}
    */
-  #onItem(message, rawId) {
+  #onItem(message, rawId, started) {
     const c = classify(message);
     const m = /** @type {any} */ (message);
     switch (c.kind) {
@@ -1600,7 +1943,7 @@ export class Peer extends EventTarget {
         this.#onNotification(m.method, m.params);
         return undefined;
       case 'request':
-        return this.#onRequest(m.method, m.params, m.id, idText(m.id, rawId));
+        return this.#onRequest(m.method, m.params, m.id, idText(m.id, rawId), started);
       default:
         return failure(
           c.hasId ? idText(m.id, rawId) : 'null',
@@ -1621,15 +1964,26 @@ export class Peer extends EventTarget {
   }
 
   /**
+   * The handler serving `method`, as given (`this` must be the handlers object).
+   * @param {string} method
+   * @returns {Function | undefined}
+   */
+  #lookup(method) {
+    if (method === 'constructor' || method === '__proto__') return undefined;
+    const fn = this.#handlers[method];
+    if (typeof fn !== 'function') return undefined;
+    if (fn === /** @type {any} */ (Object.prototype)[method]) return undefined;
+    return fn;
+  }
+
+  /**
    * @param {string} method
    * @returns {((params: unknown, context: HandlerContext) => unknown) | undefined}
    */
   #handler(method) {
     const handlers = this.#handlers;
-    if (method === 'constructor' || method === '__proto__') return undefined;
-    const fn = handlers[method];
-    if (typeof fn !== 'function') return undefined;
-    if (fn === /** @type {any} */ (Object.prototype)[method]) return undefined;
+    const fn = this.#lookup(method);
+    if (!fn) return undefined;
     return (params, context) => fn.call(handlers, params, context);
   }
 
@@ -1638,13 +1992,18 @@ export class Peer extends EventTarget {
    * @param {unknown} params
    * @param {unknown} id
    * @param {string} idSource
+   * @param {Array<(link: Link) => void>} started
    * @returns {string | Promise<string>}
    */
-  #onRequest(method, params, id, idSource) {
+  #onRequest(method, params, id, idSource, started) {
     if (method === 'rpc.ping') return success(idSource, 'pong');
+    const raw = this.#lookup(method);
+    const spec = streamSpec(raw);
+    if (spec) return this.#startStream(method, spec, params, id, idSource, started);
     const fn = this.#handler(method);
     if (!fn) {
       if (method === 'rpc.discover') return success(idSource, this.#discover());
+      if (this.#unsubscribeMethods().has(method)) return this.#onUnsubscribe(method, params, idSource);
       return failure(idSource, ErrorCodes.METHOD_NOT_FOUND, 'Method not found', `no method "${method}" on this peer`);
     }
     const key = idKey(id);
@@ -1677,6 +2036,8 @@ export class Peer extends EventTarget {
       return;
     }
     if (method === 'rpc.ack' || method === 'rpc.session') return; // the extension's own, even in a batch
+    if (this.#route(method, params)) return; // an item of a stream this peer consumes
+    if (streamSpec(this.#lookup(method))) return; // a stream cannot start without an id to answer
     const fn = this.#handler(method);
     if (!fn) return; // notifications are never answered, not even "Method not found"
     const key = Symbol(method);
@@ -1702,14 +2063,210 @@ export class Peer extends EventTarget {
     run.cancel?.();
   }
 
-  /** The OpenRPC document of what this peer serves (names only: JavaScript has no schemas). */
-  #discover() {
+  // -------------------------------------------------------------------------------------
+  // Streams this peer serves
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * A subscribe request for a handler made with {@link stream}: starts the producer and
+   * answers with a new subscription id (or the producer's error); the items follow once
+   * that answer is sent (`started`).
+   * @param {string} method
+   * @param {StreamSpec} spec
+   * @param {unknown} params
+   * @param {unknown} id
+   * @param {string} idSource
+   * @param {Array<(link: Link) => void>} started
+   * @returns {string | Promise<string>}
+   */
+  #startStream(method, spec, params, id, idSource, started) {
+    if (this.#served.size >= this.#maxStreams) {
+      return failure(
+        idSource,
+        ErrorCodes.TOO_MANY_STREAMS,
+        'Too many streams',
+        `this peer already serves ${this.#served.size} streams on this connection (maxStreams: ${this.#maxStreams})`,
+      );
+    }
+    const fn = /** @type {Function} */ (this.#lookup(method));
+    const handlers = this.#handlers;
+    const key = idKey(id);
+    const controller = new AbortController();
+    return new Promise((resolve) => {
+      /** @type {Running} */
+      const run = {
+        controller,
+        cancel: () => resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the caller sent rpc.cancel')),
+      };
+      this.#running.set(key, run);
+      new Promise((r) => r(fn.call(handlers, params, { signal: controller.signal, peer: this })))
+        .then((source) => {
+          const { iterator, sync } = iteratorOf(source);
+          if (controller.signal.aborted) {
+            // Cancelled (rpc.cancel: answered already), or the connection went (the answer
+            // goes nowhere) while the producer started.
+            closeIterator(iterator);
+            resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the stream was stopped before it started'));
+            return;
+          }
+          /** @type {Served} */
+          const served = {
+            id: this.#nextStreamId++,
+            item: spec.item ?? defaultItem(method),
+            unsubscribe: spec.unsubscribe ?? `un${method}`,
+            controller,
+            iterator,
+            sync,
+            key: Symbol(method),
+          };
+          this.#served.set(served.id, served);
+          this.#running.set(served.key, { controller });
+          started.push((link) => this.#pumpStream(served, link));
+          resolve(success(idSource, served.id));
+        })
+        .catch((err) => resolve(failureFrom(idSource, err)))
+        .finally(() => {
+          if (this.#running.get(key) === run) this.#running.delete(key);
+        });
+    });
+  }
+
+  /**
+   * Sends a served stream's items, then its end, on `link` (whose reply gave its id),
+   * pulling the next item only once the one before is written and the socket is not
+   * holding too much ({@link STREAM_HIGH_WATER_BYTES}). Stops when its signal aborts.
+   * @param {Served} s
+   * @param {Link} link
+   */
+  async #pumpStream(s, link) {
+    const { signal } = s.controller;
+    const stopped = new Promise((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      else signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    });
+    const idText = JSON.stringify(s.id);
+    const head = `{"jsonrpc":"2.0","method":${JSON.stringify(s.item)},"params":{"subscription":${idText},`;
+    let sent = 0;
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        const step = /** @type {IteratorResult<unknown> | undefined} */ (await Promise.race([s.iterator.next(), stopped]));
+        if (step === undefined || signal.aborted) return;
+        if (step.done) {
+          this.#out({ frame: `${head}"error":null}}`, owner: link, fail: () => {} });
+          return;
+        }
+        const value = s.sync ? await step.value : step.value;
+        if (signal.aborted) return;
+        /** @type {string | undefined} */
+        let body;
+        try {
+          body = JSON.stringify(value === undefined ? null : value);
+        } catch (err) {
+          throw new RpcError(ErrorCodes.INTERNAL_ERROR, 'Internal error', `an item could not be encoded as JSON: ${errorText(err)}`);
+        }
+        await this.#sendItem(`${head}"result":${body ?? 'null'}}}`, link, stopped);
+        await this.#roomToSend(signal, ++sent % STREAM_ITEMS_PER_TURN === 0);
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#out({ frame: `${head}"error":${errorJson(err)}}}`, owner: link, fail: () => {} });
+      // The producer threw (it is done), or an item could not be sent (it is not): end it.
+      closeIterator(s.iterator);
+    } finally {
+      this.#served.delete(s.id);
+      this.#running.delete(s.key);
+      if (signal.aborted) closeIterator(s.iterator);
+    }
+  }
+
+  /**
+   * Sends one item of a served stream; resolves once it is written (or dropped, or the
+   * stream stopped).
+   * @param {string} frame
+   * @param {Link} link
+   * @param {Promise<unknown>} stopped
+   * @returns {Promise<unknown>}
+   */
+  #sendItem(frame, link, stopped) {
+    /** @type {Promise<void>} */
+    const written = new Promise((resolve) => this.#out({ frame, owner: link, onSent: () => resolve(), fail: () => resolve() }));
+    return Promise.race([written, stopped]);
+  }
+
+  /**
+   * Waits while the socket holds more than {@link STREAM_HIGH_WATER_BYTES} not yet sent
+   * (browsers have no drain event: it looks every {@link STREAM_DRAIN_POLL_MS}).
+   * @param {AbortSignal} signal
+   * @param {boolean} turn Let the event loop run first (see {@link STREAM_ITEMS_PER_TURN}).
+   */
+  async #roomToSend(signal, turn) {
+    if (turn) await new Promise((resolve) => setTimeout(resolve, 0));
+    for (;;) {
+      const ws = this.#link?.ws;
+      const buffered = /** @type {{ bufferedAmount?: number } | undefined} */ (ws)?.bufferedAmount;
+      if (signal.aborted || !(typeof buffered === 'number' && buffered > STREAM_HIGH_WATER_BYTES)) return;
+      await new Promise((resolve) => setTimeout(resolve, STREAM_DRAIN_POLL_MS));
+    }
+  }
+
+  /**
+   * The unsubscribe method of a stream this peer serves: `[id]` (or `{ subscription: id }`)
+   * stops that stream and answers `true`; `false` when no such stream runs.
+   * @param {string} method
+   * @param {unknown} params
+   * @param {string} idSource
+   * @returns {string}
+   */
+  #onUnsubscribe(method, params, idSource) {
+    /** @type {unknown} */
+    let sid;
+    if (Array.isArray(params) && params.length === 1) sid = params[0];
+    else if (params !== null && typeof params === 'object' && !Array.isArray(params) && Object.keys(params).length === 1 && Object.hasOwn(params, 'subscription')) {
+      sid = /** @type {any} */ (params).subscription;
+    } else {
+      return failure(idSource, ErrorCodes.INVALID_PARAMS, 'Invalid params', `${method} takes the subscription id: [id]`);
+    }
+    const s = typeof sid === 'number' ? this.#served.get(sid) : undefined;
+    if (s === undefined || s.unsubscribe !== method || s.controller.signal.aborted) return success(idSource, false);
+    s.controller.abort(new CancelledError('volley: the consumer unsubscribed'));
+    return success(idSource, true);
+  }
+
+  /**
+   * The names of the handlers, own and inherited.
+   * @returns {Set<string>}
+   */
+  #handlerNames() {
+    /** @type {Set<string>} */
     const names = new Set();
     for (let o = this.#handlers; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
       for (const name of Object.getOwnPropertyNames(o)) {
-        if (this.#handler(name)) names.add(name);
+        if (this.#lookup(name)) names.add(name);
       }
     }
+    return names;
+  }
+
+  /**
+   * The unsubscribe methods of the streams this peer serves.
+   * @returns {Set<string>}
+   */
+  #unsubscribeMethods() {
+    /** @type {Set<string>} */
+    const names = new Set();
+    for (const name of this.#handlerNames()) {
+      const spec = streamSpec(this.#lookup(name));
+      if (spec) names.add(spec.unsubscribe ?? `un${name}`);
+    }
+    return names;
+  }
+
+  /**
+   * The OpenRPC document of what this peer serves (names only: JavaScript has no schemas),
+   * the unsubscribe methods of its streams included.
+   */
+  #discover() {
+    const names = new Set([...this.#handlerNames(), ...this.#unsubscribeMethods()]);
     return {
       openrpc: '1.3.2',
       info: { title: 'volley.js peer', version: VERSION },
@@ -1721,6 +2278,333 @@ export class Peer extends EventTarget {
         'x-implemented-by': ['client'],
       })),
     };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Streams (PROTOCOL.md, "Streams")
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Makes a handler that serves a stream. Put it in `handlers` under the subscribe method's
+ * name:
+ *
+ * ```js
+ * handlers: {
+ *   subscribe_ticks: stream(async function* ({ every }, { signal }) {
+ *     for (let n = 1; !signal.aborted; n++) {
+ *       await new Promise((r) => setTimeout(r, every));
+ *       yield n;
+ *     }
+ *   }),
+ * }
+ * ```
+ *
+ * A subscribe request from the remote peer calls `produce(params, { signal, peer })`; what it
+ * returns (or resolves with) must be an async iterable or an iterable. The request is
+ * answered with a fresh subscription id (a small integer, never reused by this peer); each
+ * item goes out as `{"method": item, "params": {"subscription": id, "result": item}}`, the
+ * next one pulled only once the one before was written; the end as
+ * `{"subscription": id, "error": null}`, or, when the iteration throws,
+ * `{"subscription": id, "error": {code, message, data}}` (the error mapped as a handler's).
+ * If `produce` itself throws (or its promise rejects), the subscribe request gets that error
+ * instead and no stream starts. The unsubscribe method (`un` + the name, unless
+ * `options.unsubscribe` says otherwise) answers `true` and stops the stream (its `signal`
+ * aborts and the iterator's `return()` is called), or `false` when no such stream runs. A
+ * connection that ends (without a session to resume) stops every stream it carried.
+ *
+ * @param {StreamProducer} produce
+ * @param {StreamOptions} [options]
+ * @returns {Handler} A handler for `handlers`; called directly, it just calls `produce`.
+ */
+export function stream(produce, options = {}) {
+  if (typeof produce !== 'function') {
+    throw new TypeError('volley: stream() takes a function returning an async iterable (an async generator function, say)');
+  }
+  if (options === null || typeof options !== 'object') throw new TypeError('volley: stream() options must be an object');
+  const item = nameOption(options.item, 'stream() option item');
+  const unsubscribe = nameOption(options.unsubscribe, 'stream() option unsubscribe');
+  /**
+   * @this {unknown} The handlers object, as for any handler.
+   * @param {any} params
+   * @param {HandlerContext} context
+   */
+  const handler = function (params, context) {
+    return produce.call(this, params, context);
+  };
+  /** @type {Handler & { [STREAM]?: StreamSpec }} */ (handler)[STREAM] = { item, unsubscribe };
+  return handler;
+}
+
+/**
+ * The default item method of a stream subscribed (or served) as `method`: the name without
+ * its `subscribe_` prefix (`subscribe_load`: `load`), or without `subscribe` before a capital
+ * letter, lowered (`subscribeLoad`: `load`); any other name gets `_item` appended
+ * (`ticks`: `ticks_item`). The Rust crate's `volley::stream::default_item` follows the same rule.
+ * @param {string} method
+ * @returns {string}
+ */
+function defaultItem(method) {
+  if (method.startsWith('subscribe_') && method.length > 10) return method.slice(10);
+  const first = method.charAt(9);
+  if (method.startsWith('subscribe') && first !== '' && first !== first.toLowerCase()) {
+    return first.toLowerCase() + method.slice(10);
+  }
+  return `${method}_item`;
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+function nameOption(value, name) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`volley: ${name} must be a non-empty string, not ${String(value)}`);
+  return value;
+}
+
+/**
+ * @param {unknown} value
+ * @returns {number}
+ */
+function bufferSizeOption(value) {
+  if (value === undefined) return DEFAULTS.bufferSize;
+  if (typeof value !== 'number' || !(value >= 1)) {
+    throw new TypeError(`volley: bufferSize must be a number of items >= 1, not ${String(value)}`);
+  }
+  return Math.floor(value);
+}
+
+/**
+ * The handler's stream options, if it was made with {@link stream}.
+ * @param {unknown} fn
+ * @returns {StreamSpec | undefined}
+ */
+function streamSpec(fn) {
+  return typeof fn === 'function' ? /** @type {any} */ (fn)[STREAM] : undefined;
+}
+
+/**
+ * The iterator of what a stream producer returned.
+ * @param {unknown} source
+ * @returns {{ iterator: AsyncIterator<unknown> | Iterator<unknown>, sync: boolean }}
+ */
+function iteratorOf(source) {
+  const s = /** @type {any} */ (source);
+  if (s !== null && s !== undefined) {
+    if (typeof s[Symbol.asyncIterator] === 'function') return { iterator: s[Symbol.asyncIterator](), sync: false };
+    if (typeof s[Symbol.iterator] === 'function' && typeof s !== 'string') return { iterator: s[Symbol.iterator](), sync: true };
+  }
+  throw new TypeError(`the stream handler returned ${safeJson(source)}, not an async iterable or an iterable`);
+}
+
+/**
+ * The key under which a consumed stream's items are routed: its item method and its
+ * subscription id's JSON text.
+ * @param {string} item
+ * @param {string | number} id
+ * @returns {string}
+ */
+function routeKey(item, id) {
+  return JSON.stringify([item, id]);
+}
+
+/**
+ * The params of an item notification (`result`) or of the end of a stream (`error`), as a
+ * producer sends them; `null` for any other params.
+ * @param {unknown} params
+ * @returns {{ id: string | number, params: Record<string, unknown> } | null}
+ */
+function streamParams(params) {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return null;
+  const p = /** @type {Record<string, unknown>} */ (params);
+  const id = p.subscription;
+  if (typeof id !== 'string' && typeof id !== 'number') return null;
+  return { id, params: p };
+}
+
+/**
+ * A `next()` call of a {@link Subscription} waiting for an item.
+ * @template T
+ * @typedef {{ resolve: (r: IteratorResult<T, undefined>) => void, reject: (e: Error) => void }} Waiter
+ */
+
+/**
+ * A stream this peer consumes (made by {@link Peer#subscribe}): an async iterable of its
+ * items, in order.
+ *
+ * The iteration ends when the producer ends the stream; it throws {@link RpcError} when the
+ * producer ends it with an error, {@link LaggedError} when the code fell more than
+ * `bufferSize` items behind, and {@link DisconnectedError} when the connection ended
+ * without a session to resume (items already received are delivered first in each case).
+ * Leaving a `for await` loop early (`break`, `return`, a throw), `return()`, `cancel()` or
+ * the subscription's `signal` cancels the stream: the unsubscribe method is sent with
+ * `[id]`, items still buffered are dropped, and the iteration ends.
+ *
+ * @template [T=unknown]
+ * @implements {AsyncIterableIterator<T>}
+ */
+export class Subscription {
+  /** @type {string | number} */
+  #id;
+  /** @type {string} */
+  #method;
+  /** @type {string} */
+  #item;
+  /** @type {number} */
+  #bufferSize;
+  /** @type {SubscriptionLink} */
+  #link;
+  /** @type {AbortSignal | undefined} */
+  #signal;
+  /** Items received and not yet taken, from `#head` on. @type {unknown[]} */
+  #items = [];
+  #head = 0;
+  /**
+   * How the stream ended, to tell the code once the buffered items are taken: `undefined`
+   * while it runs, `null` when it finished, or the error to throw.
+   * @type {Error | null | undefined}
+   */
+  #end = undefined;
+  /** The iteration is over: nothing more is delivered. */
+  #closed = false;
+  /** `next()` calls waiting for an item. @type {Waiter<T>[]} */
+  #waiting = [];
+  #onAbort = () => {
+    this.cancel();
+  };
+
+  /**
+   * Not for direct use: call {@link Peer#subscribe}.
+   * @param {symbol} token
+   * @param {{ id: string | number, method: string, item: string, bufferSize: number, link: SubscriptionLink, signal?: AbortSignal }} init
+   */
+  constructor(token, init) {
+    if (token !== TOKEN) throw new TypeError('volley: use peer.subscribe(method, params, options) to make a Subscription');
+    this.#id = init.id;
+    this.#method = init.method;
+    this.#item = init.item;
+    this.#bufferSize = init.bufferSize;
+    this.#link = init.link;
+    this.#signal = init.signal;
+    init.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** The subscription id the producer gave (a string or a number). */
+  get id() {
+    return this.#id;
+  }
+
+  /** The subscribe method. */
+  get method() {
+    return this.#method;
+  }
+
+  /** The method of the item notifications. */
+  get item() {
+    return this.#item;
+  }
+
+  /** @returns {AsyncIterableIterator<T>} */
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /**
+   * The next item: `{ value, done: false }`, or `{ done: true }` once the stream ended (or
+   * was cancelled); rejects with the error that ended it.
+   * @returns {Promise<IteratorResult<T, undefined>>}
+   */
+  next() {
+    if (this.#head < this.#items.length) {
+      const value = /** @type {T} */ (this.#items[this.#head]);
+      this.#items[this.#head] = undefined;
+      this.#head += 1;
+      if (this.#head === this.#items.length) {
+        this.#items = [];
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#end !== undefined) {
+      const end = this.#end;
+      this.#close();
+      return end === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end);
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  /**
+   * Cancels the stream (as {@link Subscription#cancel}) without waiting for the producer's
+   * answer; `for await` calls it when the loop is left early.
+   * @returns {Promise<IteratorResult<T, undefined>>}
+   */
+  return() {
+    this.cancel();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /**
+   * Cancels the stream: sends the unsubscribe method with `[id]` (unless the stream already
+   * ended), drops the items not taken yet, and ends the iteration (a waiting `next()` gets
+   * `{ done: true }`). Resolves once the producer answered the unsubscribe, or it could not
+   * be sent or answered; never rejects. Cancelling again does nothing.
+   * @returns {Promise<void>}
+   */
+  cancel() {
+    if (this.#closed) return Promise.resolve();
+    const running = this.#end === undefined;
+    this.#close();
+    return running ? this.#link.cancel() : Promise.resolve();
+  }
+
+  /**
+   * An item arrived (used by the peer). Returns false, and keeps nothing, when `bufferSize`
+   * items already wait: the stream is lagging.
+   * @param {unknown} value
+   * @returns {boolean}
+   */
+  [DELIVER](value) {
+    if (this.#closed || this.#end !== undefined) return true;
+    const waiter = this.#waiting.shift();
+    if (waiter) {
+      waiter.resolve({ value: /** @type {T} */ (value), done: false });
+      return true;
+    }
+    if (this.#items.length - this.#head >= this.#bufferSize) return false;
+    this.#items.push(value);
+    return true;
+  }
+
+  /**
+   * The stream ended (used by the peer): `null` when it finished, else the error the
+   * iteration throws once the buffered items are taken.
+   * @param {Error | null} error
+   */
+  [FINISH](error) {
+    if (this.#closed || this.#end !== undefined) return;
+    this.#end = error;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#waiting.length === 0) return;
+    // Waiting means nothing is buffered: the first waiting `next()` learns of the end now.
+    const first = /** @type {Waiter<T>} */ (this.#waiting.shift());
+    this.#close(); // the other waiting calls get `{ done: true }`
+    if (error === null) first.resolve({ value: undefined, done: true });
+    else first.reject(error);
+  }
+
+  /** Ends the iteration: nothing more is delivered. */
+  #close() {
+    this.#closed = true;
+    this.#end = null;
+    this.#items = [];
+    this.#head = 0;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w.resolve({ value: undefined, done: true });
   }
 }
 
@@ -1858,14 +2742,22 @@ function success(idSource, result) {
  * @returns {string}
  */
 function failure(idSource, code, message, data) {
-  /** @type {string} */
-  let error;
+  return `{"jsonrpc":"2.0","id":${idSource},"error":${errorObject(code, message, data)}}`;
+}
+
+/**
+ * A JSON-RPC error object, as JSON text.
+ * @param {number} code
+ * @param {string} message
+ * @param {unknown} [data]
+ * @returns {string}
+ */
+function errorObject(code, message, data) {
   try {
-    error = JSON.stringify(data === undefined ? { code, message } : { code, message, data });
+    return JSON.stringify(data === undefined ? { code, message } : { code, message, data });
   } catch (err) {
-    error = JSON.stringify({ code, message, data: `the error data could not be encoded as JSON: ${errorText(err)}` });
+    return JSON.stringify({ code, message, data: `the error data could not be encoded as JSON: ${errorText(err)}` });
   }
-  return `{"jsonrpc":"2.0","id":${idSource},"error":${error}}`;
 }
 
 /**
@@ -1875,20 +2767,55 @@ function failure(idSource, code, message, data) {
  * @returns {string}
  */
 function failureFrom(idSource, err) {
+  const { code, message, data } = errorFields(err);
+  return failure(idSource, code, message, data);
+}
+
+/**
+ * The error object (JSON text) for an error a stream's producer threw, as a handler's.
+ * @param {unknown} err
+ * @returns {string}
+ */
+function errorJson(err) {
+  const { code, message, data } = errorFields(err);
+  return errorObject(code, message, data);
+}
+
+/**
+ * The JSON-RPC error for an error a handler threw: an upstream call's local failure is
+ * -32011; one with an integer `code` keeps its `code`, `message` and `data`; any other is
+ * -32603 with its message as `data`.
+ * @param {unknown} err
+ * @returns {{ code: number, message: string, data: unknown }}
+ */
+function errorFields(err) {
   if (
     err instanceof DisconnectedError ||
     err instanceof TimeoutError ||
     err instanceof CancelledError ||
     err instanceof SessionExpiredError
   ) {
-    return failure(idSource, ErrorCodes.UPSTREAM_CALL_FAILED, 'Upstream call failed', err.message);
+    return { code: ErrorCodes.UPSTREAM_CALL_FAILED, message: 'Upstream call failed', data: err.message };
   }
   const e = /** @type {any} */ (err);
   if (e !== null && typeof e === 'object' && Number.isInteger(e.code)) {
     const message = typeof e.message === 'string' ? e.message : String(e.message ?? '');
-    return failure(idSource, e.code, message, e.data);
+    return { code: e.code, message, data: e.data };
   }
-  return failure(idSource, ErrorCodes.INTERNAL_ERROR, 'Internal error', errorText(err));
+  return { code: ErrorCodes.INTERNAL_ERROR, message: 'Internal error', data: errorText(err) };
+}
+
+/**
+ * Ends an iterator early (its `finally` blocks run); what that does is not waited for.
+ * @param {AsyncIterator<unknown> | Iterator<unknown>} iterator
+ */
+function closeIterator(iterator) {
+  try {
+    const r = iterator.return?.();
+    if (r && typeof (/** @type {any} */ (r).then) === 'function') /** @type {Promise<unknown>} */ (r).then(undefined, () => {});
+  } catch {
+    // A generator already running, or a return() that throws: nothing more to do.
+  }
 }
 
 /**
