@@ -1,7 +1,10 @@
-//! The chat page in Chromium: two pages join, see each other's messages, and one asks the
-//! other to leave, which the other refuses and then accepts in its dialog; then the server
-//! restarts on the same port and both pages rejoin by themselves
-//! (`tests/browser/chat.test.mjs`). Screenshots land in `target/artifacts/chat-*.png`.
+//! The chat page in Chromium (`tests/browser/chat.test.mjs`): two pages join the lobby, see
+//! each other's messages, and one asks the other to leave, which the other refuses and then
+//! accepts in its dialog; a third page joins the kitchen and hears nothing from the lobby;
+//! roll calls in the lobby are answered in the other page's prompt (no, yes, and yes by
+//! itself) while the kitchen page is never asked; a page moves to the kitchen and then hears
+//! only the kitchen; then the server restarts on the same port and every page rejoins its
+//! room by itself. Screenshots land in `target/artifacts/chat-*.png`.
 //!
 //! Needs Node >= 20, `npm ci` in tests/browser and /usr/bin/chromium; without them it prints
 //! `SKIPPED: ...` and passes, unless `VOLLEY_REQUIRE_ALL=1`.
@@ -30,8 +33,8 @@ async fn stop(running: RunningServer) {
         .expect("shut down in time");
 }
 
-/// Carries out the script's `restart` (a new, empty room on the same port) until the script
-/// ends; returns the server running then.
+/// Carries out the script's `restart` (a new server, with no rooms, on the same port) until
+/// the script ends; returns the server running then.
 async fn serve_requests(
     mut running: RunningServer,
     mut requests: mpsc::UnboundedReceiver<ControlRequest>,
@@ -54,7 +57,7 @@ async fn serve_requests(
 }
 
 #[tokio::test]
-async fn two_pages_chat_and_one_asks_the_other_to_leave() {
+async fn pages_chat_in_rooms_call_the_roll_and_rejoin_after_a_restart() {
     if !browser::ready() {
         return;
     }
