@@ -73,19 +73,34 @@
 //! }
 //! ```
 //!
-//! ## The registry
+//! ## The registry, groups and fan-out
 //!
-//! [`Server::peers`] lists the connected peers, finds one by id and streams
-//! [`PeerEvent`]s, so any task can call clients:
+//! [`Server::peers`] (and [`Context::peers`] in a handler) is the server's [`Peers`]: the
+//! connected peers, the groups they joined and the users they belong to, with
+//! [`PeerEvent`]s as they come and go. Sends go to an [`Audience`], through the typed
+//! `<Trait>Fanout` stub every trait gets: a notification is encoded once for all, a call
+//! gives one outcome per recipient ([`Outcomes`]), each under its own deadline:
 //!
 //! ```no_run
-//! # #[volley::rpc] pub trait Browser { async fn confirm(&self, q: String) -> volley::Result<bool>; }
-//! # async fn run(server: volley::Server) {
-//! for peer in server.peers().list() {
-//!     let _ = BrowserClient::new(&peer).confirm("still there?".into()).await;
-//! }
+//! # #[volley::rpc] pub trait Browser {
+//! #     async fn confirm(&self, q: String) -> volley::Result<bool>;
+//! #     #[rpc(notification)] async fn tick(&self, n: u64);
 //! # }
+//! # async fn run(server: volley::Server) -> volley::Result<()> {
+//! let peers = server.peers();
+//! BrowserFanout::new(peers.group("lobby")).tick(1)?;          // queued for each, no waiting
+//! let outcomes = BrowserFanout::new(peers.all()).confirm("still there?".into())?.await;
+//! for (peer, yes) in outcomes.succeeded() {
+//!     println!("{}: {yes}", peer.id());
+//! }
+//! # Ok(()) }
 //! ```
+//!
+//! ## Streams
+//!
+//! A method marked `#[rpc(stream)]` returns an [`ItemStream`]; its stub returns a
+//! [`Subscription`], a `Stream` that cancels the producer when dropped. The wire is
+//! jsonrpsee's subscription convention ([`stream`]), so jsonrpsee's client consumes it too.
 //!
 //! ## Clients
 //!

@@ -30,6 +30,8 @@ pub trait Feeds {
     async fn subscribe_refused(&self) -> Result<ItemStream<u64>, volley::ErrorObject>;
     /// Opens the caller's own `numbers` stream and adds up what comes.
     async fn sum_callers(&self, cx: &Context, count: u64) -> volley::Result<u64>;
+    /// Takes `take` items of the caller's endless `ticks` stream, then drops it.
+    async fn sample_callers(&self, cx: &Context, take: usize) -> volley::Result<Vec<u64>>;
 }
 
 /// What the client streams to the server.
@@ -38,6 +40,9 @@ pub trait Source {
     /// The numbers 1 to `count`.
     #[rpc(stream)]
     async fn subscribe_numbers(&self, count: u64) -> volley::Result<ItemStream<u64>>;
+    /// Ticks until the consumer cancels.
+    #[rpc(stream)]
+    async fn subscribe_ticks(&self) -> volley::Result<ItemStream<u64>>;
 }
 
 struct Producer {
@@ -86,6 +91,12 @@ impl Feeds for Producer {
         }
         Ok(sum)
     }
+
+    async fn sample_callers(&self, cx: &Context, take: usize) -> volley::Result<Vec<u64>> {
+        let ticks = SourceClient::new(cx.peer()).subscribe_ticks().await?;
+        let taken: Vec<volley::Result<u64>> = ticks.take(take).collect().await;
+        taken.into_iter().collect()
+    }
 }
 
 async fn feed(tx: ItemSender<u64>, gone: mpsc::UnboundedSender<()>) {
@@ -100,11 +111,22 @@ async fn feed(tx: ItemSender<u64>, gone: mpsc::UnboundedSender<()>) {
     let _ = gone.send(());
 }
 
-struct Counter;
+/// The client's producer; tells `gone` when a `ticks` consumer went away.
+#[derive(Clone)]
+struct Counter {
+    gone: Option<mpsc::UnboundedSender<()>>,
+}
 
 impl Source for Counter {
     async fn subscribe_numbers(&self, count: u64) -> volley::Result<ItemStream<u64>> {
         Ok(ItemStream::iter(1..=count))
+    }
+
+    async fn subscribe_ticks(&self) -> volley::Result<ItemStream<u64>> {
+        let (tx, items) = ItemStream::channel(4);
+        let (gone, _) = mpsc::unbounded_channel();
+        tokio::spawn(feed(tx, self.gone.clone().unwrap_or(gone)));
+        Ok(items)
     }
 }
 
@@ -119,8 +141,12 @@ async fn start(config: PeerConfig) -> (RunningServer, mpsc::UnboundedReceiver<()
 }
 
 async fn client(running: &RunningServer, config: PeerConfig) -> Client {
+    client_with(running, config, Counter { gone: None }).await
+}
+
+async fn client_with(running: &RunningServer, config: PeerConfig, counter: Counter) -> Client {
     t(Client::builder()
-        .add_service(Counter.into_service())
+        .add_service(counter.into_service())
         .peer_config(config)
         .reconnect(None)
         .connect(&running.ws_url()))
@@ -188,6 +214,23 @@ async fn a_server_consumes_a_stream_its_client_serves() {
         .await
         .unwrap();
     assert_eq!(sum, 5050);
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_server_that_drops_its_clients_stream_cancels_the_clients_producer() {
+    let (running, _) = start(PeerConfig::default()).await;
+    let (gone, mut client_gone) = mpsc::unbounded_channel();
+    let counter = Counter { gone: Some(gone) };
+    let client = client_with(&running, PeerConfig::default(), counter).await;
+    let feeds = FeedsClient::new(client.peer());
+    for _ in 0..2 {
+        let taken = t(feeds.sample_callers(5)).await.unwrap();
+        assert_eq!(taken, [0, 1, 2, 3, 4]);
+        t(client_gone.recv())
+            .await
+            .expect("the client's producer saw the server go");
+    }
     t(running.shutdown()).await;
 }
 
@@ -409,6 +452,84 @@ mod jsonrpsee_interop {
         for n in 1..=4u64 {
             assert_eq!(t(squares.next()).await.unwrap().unwrap(), n * n);
         }
+        t(running.shutdown()).await;
+    }
+}
+
+mod across_sockets {
+    use super::*;
+    use std::time::Duration;
+    use volley::{ConnectionState, Reconnect, Resumption};
+    use volley_testing::proxy::Proxy;
+
+    async fn through(proxy: &Proxy, resumption: Option<Resumption>) -> Client {
+        let reconnect = Reconnect::default()
+            .initial_delay(Duration::from_millis(10))
+            .max_delay(Duration::from_millis(50));
+        t(Client::builder()
+            .add_service(Counter { gone: None }.into_service())
+            .reconnect(Some(reconnect))
+            .resumption(resumption)
+            .connect(&proxy.ws_url("ws")))
+        .await
+        .unwrap()
+    }
+
+    async fn reconnected(client: &Client) {
+        let mut state = client.state();
+        t(state.wait_for(
+            |s| matches!(s, ConnectionState::Connected { reconnects, .. } if *reconnects >= 1),
+        ))
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stream_carries_on_without_a_gap_when_the_session_resumes() {
+        let (running, _) = start(PeerConfig::default()).await;
+        let proxy = Proxy::start(running.local_addr()).await;
+        let client = through(&proxy, Some(Resumption::default())).await;
+        let mut forever = t(FeedsClient::new(client.peer()).subscribe_forever())
+            .await
+            .unwrap();
+        for expected in 0..20 {
+            assert_eq!(t(forever.next()).await.unwrap().unwrap(), expected);
+        }
+        proxy.cut();
+        reconnected(&client).await;
+        // Every item once, in order, across the cut.
+        for expected in 20..200 {
+            assert_eq!(t(forever.next()).await.unwrap().unwrap(), expected);
+        }
+        t(running.shutdown()).await;
+    }
+
+    #[tokio::test]
+    async fn without_resumption_a_stream_ends_with_disconnected_and_can_be_opened_again() {
+        let (running, mut gone) = start(PeerConfig::default().ping_interval(None)).await;
+        let proxy = Proxy::start(running.local_addr()).await;
+        let client = through(&proxy, None).await;
+        let feeds = FeedsClient::new(client.peer());
+        let mut forever = t(feeds.subscribe_forever()).await.unwrap();
+        assert_eq!(t(forever.next()).await.unwrap().unwrap(), 0);
+        proxy.cut();
+        let end = t(async {
+            loop {
+                match forever.next().await {
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return e,
+                    None => panic!("ended without an error"),
+                }
+            }
+        })
+        .await;
+        assert!(end.is_disconnected(), "{end:?}");
+        t(gone.recv())
+            .await
+            .expect("the server's producer stopped with its connection");
+        reconnected(&client).await;
+        let mut again = t(feeds.subscribe_forever()).await.unwrap();
+        assert_eq!(t(again.next()).await.unwrap().unwrap(), 0);
         t(running.shutdown()).await;
     }
 }

@@ -23,6 +23,9 @@ pub const HEADER: &str = "volley-session";
 
 /// Frames acknowledged at once when this many are unacknowledged.
 pub const ACK_EVERY: u64 = 32;
+/// Frames acknowledged at once when they add up to this many bytes unacknowledged, so that
+/// large frames do not wait for [`ACK_DELAY`] while the peer's replay buffer is full.
+pub const ACK_BYTES: usize = 64 * 1024;
 /// Otherwise, the longest a received frame waits for its acknowledgement.
 pub const ACK_DELAY: Duration = Duration::from_millis(100);
 

@@ -128,6 +128,26 @@ pub async fn raw_connect(url: &str) -> RawClient {
     Raw { ws }
 }
 
+/// A raw WebSocket peer with a 4 KiB socket receive buffer, so that a peer that stops
+/// reading fills the other side's buffers after little data.
+pub async fn raw_connect_small(url: &str) -> Raw<TcpStream> {
+    let uri: tokio_tungstenite::tungstenite::http::Uri = url.parse().expect("url");
+    let addr = format!(
+        "{}:{}",
+        uri.host().expect("host"),
+        uri.port_u16().expect("port")
+    );
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = t(socket.connect(addr.parse().expect("addr")))
+        .await
+        .expect("connect");
+    let (ws, _) = t(tokio_tungstenite::client_async(url, stream))
+        .await
+        .expect("handshake");
+    Raw { ws }
+}
+
 /// A plain WebSocket server on 127.0.0.1:0 that accepts one connection.
 pub async fn raw_server() -> (String, impl Future<Output = RawServerSide>) {
     let listener = t(TcpListener::bind("127.0.0.1:0")).await.expect("bind");

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorObject, codes, error_object};
 use crate::message::{self, Message, Parsed};
 use crate::observe;
 use crate::peer::CloseReason;
-use crate::resume::{self, ACK_EVERY};
+use crate::resume::{self, ACK_BYTES, ACK_EVERY};
 use crate::transport::Inbound;
 use jsonrpsee_types::Params;
 
@@ -88,7 +88,11 @@ pub(super) async fn read_loop<St, E>(
                         let shared = conn.shared();
                         let received = shared.received.fetch_add(1, Ordering::AcqRel) + 1;
                         let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
-                        if owed == 1 || owed >= ACK_EVERY {
+                        let bytes = shared
+                            .unacked_bytes
+                            .fetch_add(bytes.len(), Ordering::AcqRel)
+                            + bytes.len();
+                        if owed == 1 || owed >= ACK_EVERY || bytes >= ACK_BYTES {
                             ctl.ack_due.notify_one();
                         }
                     }

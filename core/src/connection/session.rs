@@ -221,6 +221,7 @@ pub(super) async fn run<T: Transport>(
                 for counter in [&shared.received, &shared.ack_sent, &shared.peer_acked] {
                     counter.store(0, Ordering::Release);
                 }
+                shared.unacked_bytes.store(0, Ordering::Release);
                 shared.set_resumable(numbered && !matches!(options.on_loss, OnLoss::End));
                 (hello.map(|h| Frame::from(h.frame())), resend)
             }

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::replay::Replay;
 use crate::observe;
 use crate::peer::{CloseReason, Queued, Shared};
-use crate::resume::{self, ACK_DELAY, ACK_EVERY};
+use crate::resume::{self, ACK_BYTES, ACK_DELAY, ACK_EVERY};
 use crate::transport::{BoxError, Frame, Transport};
 
 /// How long the writer keeps trying once the connection is closing (a peer that stopped
@@ -177,6 +177,7 @@ impl<'a, T: Transport> Writer<'a, T> {
             return Ok(());
         }
         self.shared.ack_sent.store(received, Ordering::Release);
+        self.shared.unacked_bytes.store(0, Ordering::Release);
         self.feed_uncounted(resume::ack_frame(received).into())
             .await
     }
@@ -238,7 +239,8 @@ impl<'a, T: Transport> Writer<'a, T> {
                 _ = self.ctl.ack_due.notified() => {
                     let received = shared.received.load(Ordering::Acquire);
                     let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
-                    if owed >= ACK_EVERY {
+                    let bytes = shared.unacked_bytes.load(Ordering::Acquire);
+                    if owed >= ACK_EVERY || bytes >= ACK_BYTES {
                         self.ack_at = Some(Instant::now());
                     } else if owed > 0 && self.ack_at.is_none() {
                         self.ack_at = Some(Instant::now() + ACK_DELAY);

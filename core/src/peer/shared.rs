@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     pub(crate) received: AtomicU64,
     /// The last `received` value sent in an acknowledgement.
     pub(crate) ack_sent: AtomicU64,
+    /// Bytes of counted frames received since the last acknowledgement.
+    pub(crate) unacked_bytes: AtomicUsize,
     /// The most of our frames the peer has acknowledged.
     pub(crate) peer_acked: AtomicU64,
     /// Woken when `peer_acked` moves (the writer waits on it when the replay buffer is full).
@@ -174,6 +176,7 @@ impl Shared {
             generation: AtomicU64::new(0),
             received: AtomicU64::new(0),
             ack_sent: AtomicU64::new(0),
+            unacked_bytes: AtomicUsize::new(0),
             peer_acked: AtomicU64::new(0),
             acked: Notify::new(),
             replay_bytes: AtomicUsize::new(0),

@@ -295,11 +295,18 @@ impl Room for ChatRoom {
         if let Some(taken) = state.find(&room, &name) {
             return Err(ChatError::NameTaken(state.seats[&taken].name.clone()));
         }
-        if !cx.join(&room) {
+        if !cx.peer().is_connected() {
             // Gone already: the departure event may have been handled before this call.
             return Err(ChatError::NotJoined);
         }
+        // Announced before joining the room's group: the newcomer reads it in the history
+        // this call returns, not twice.
         self.post(&peers, &mut state, &room, None, format!("{name} joined"));
+        if !cx.join(&room) {
+            // Gone meanwhile.
+            self.post(&peers, &mut state, &room, None, format!("{name} left"));
+            return Err(ChatError::NotJoined);
+        }
         state.seats.insert(
             cx.peer_id(),
             Seat {

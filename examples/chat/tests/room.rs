@@ -423,7 +423,9 @@ async fn root_serves_the_page_which_uses_volley_js() {
         "peer.call('join'",
         "peer.call('say'",
         "peer.call('kick'",
-        "peer.call('leave')",
+        "peer.call('leave', {})",
+        "peer.call('rollCall'",
+        "here:",
     ] {
         assert!(body.contains(needle), "the page lacks `{needle}`");
     }
