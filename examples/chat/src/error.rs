@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::json;
 
-use crate::room::{MAX_NAME_CHARS, MAX_ROLL_CALL_MS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
+use crate::rules::{MAX_NAME_CHARS, MAX_ROLL_CALL_MS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
 
 /// The JSON-RPC error codes of the chat room.
 ///

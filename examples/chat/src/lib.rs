@@ -31,6 +31,7 @@
 
 mod error;
 mod room;
+mod rules;
 
 use axum::Router;
 use axum::response::Html;
