@@ -1,7 +1,9 @@
 //! volley.js: its own node test suite, and the hand-written Node client scripts against a real
 //! volley server: `against-volley.mjs` (calls `add`, calls `ask` and answers the server's
 //! `confirm`, gets a `tick`) and `resume-against-volley.mjs` (session resumption: the hello,
-//! acknowledgements, and a call that outlives a dropped socket).
+//! acknowledgements, and a call that outlives a dropped socket), and
+//! `streams-against-volley.mjs` (streams both ways: `for await` until the server ends one,
+//! `break` cancelling one, and the server consuming a stream volley.js serves).
 
 mod common;
 
@@ -171,6 +173,118 @@ async fn a_node_client_resumes_its_session_after_a_dropped_socket() {
     assert!(
         stdout.contains("resume-against-volley: ok (session"),
         "resume-against-volley.mjs did not report its checks:\n{stdout}"
+    );
+    t(running.shutdown()).await;
+}
+
+/// What the streams script talks to.
+#[volley::rpc]
+pub trait Streams {
+    /// `count` numbers from `from`.
+    #[rpc(stream)]
+    async fn subscribe_numbers(
+        &self,
+        from: u64,
+        count: u64,
+    ) -> volley::Result<volley::ItemStream<u64>>;
+    /// Numbers until the consumer cancels.
+    #[rpc(stream)]
+    async fn subscribe_forever(&self) -> volley::Result<volley::ItemStream<u64>>;
+    /// Whether a `forever` producer saw its consumer cancel (waits up to 5 s).
+    async fn forever_stopped(&self) -> volley::Result<bool>;
+    /// Opens the caller's `subscribe_squares` stream and adds up what comes.
+    async fn sum_squares(&self, cx: &volley::Context, count: u64) -> volley::Result<u64>;
+}
+
+/// The stream volley.js serves.
+#[volley::rpc]
+pub trait Squares {
+    /// The squares of 1 to `count`.
+    #[rpc(stream)]
+    async fn subscribe_squares(&self, count: u64) -> volley::Result<volley::ItemStream<u64>>;
+}
+
+struct StreamsImpl {
+    stopped: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Streams for StreamsImpl {
+    async fn subscribe_numbers(
+        &self,
+        from: u64,
+        count: u64,
+    ) -> volley::Result<volley::ItemStream<u64>> {
+        Ok(volley::ItemStream::iter(from..from + count))
+    }
+
+    async fn subscribe_forever(&self) -> volley::Result<volley::ItemStream<u64>> {
+        let (tx, items) = volley::ItemStream::channel(4);
+        let stopped = self.stopped.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            while tx.send(n).await.is_ok() {
+                n += 1;
+            }
+            stopped.notify_one();
+        });
+        Ok(items)
+    }
+
+    async fn forever_stopped(&self) -> volley::Result<bool> {
+        let stopped = self.stopped.notified();
+        Ok(tokio::time::timeout(Duration::from_secs(5), stopped)
+            .await
+            .is_ok())
+    }
+
+    async fn sum_squares(&self, cx: &volley::Context, count: u64) -> volley::Result<u64> {
+        use futures_util::StreamExt;
+        let mut squares = SquaresClient::new(cx.peer())
+            .subscribe_squares(count)
+            .await?;
+        let mut sum = 0;
+        while let Some(n) = squares.next().await {
+            sum += n?;
+        }
+        Ok(sum)
+    }
+}
+
+#[tokio::test]
+async fn a_node_client_consumes_and_serves_streams() {
+    if !node_ready() {
+        return;
+    }
+    let stopped = std::sync::Arc::new(tokio::sync::Notify::new());
+    let server = Server::builder()
+        .add_service(StreamsImpl { stopped }.into_service())
+        .add_remote_service::<SquaresClient>()
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new("node")
+            .arg("test/streams-against-volley.mjs")
+            .arg(running.ws_url())
+            .current_dir(js_dir())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("streams-against-volley.mjs finished within 30 s")
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "streams-against-volley.mjs failed: {}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("streams-against-volley: ok (numbers [1,2,3,4,5], forever cancelled after [0,1,2], sum of squares 385)"),
+        "streams-against-volley.mjs did not report its checks:\n{stdout}"
     );
     t(running.shutdown()).await;
 }
