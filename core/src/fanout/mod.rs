@@ -4,7 +4,7 @@
 //!
 //! A notification to an audience is encoded once and the same bytes are queued for every
 //! recipient without waiting: a recipient whose outgoing queue is full is handled by its
-//! connection's [`Overflow`](crate::config::Overflow) policy, never by holding up the others.
+//! connection's [`Overflow`] policy, never by holding up the others.
 //! A call to an audience goes to every recipient at once, each under its own deadline, and
 //! gives one outcome per recipient, keyed by peer id.
 

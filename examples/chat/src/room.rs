@@ -23,7 +23,7 @@ use crate::rules::{MAX_ROLL_CALL_MS, MAX_TEXT_CHARS, now_ms, valid_name, valid_r
 /// Cheap to clone (the clones share the rooms). Each room is a volley group named after it:
 /// everything said in a room goes to that group through [`MemberFanout`], encoded once and
 /// queued for every member without waiting, so one slow page never holds up the others (a
-/// page that falls [`OUTBOX`] frames behind is disconnected).
+/// page that falls 256 frames behind is disconnected).
 #[derive(Clone)]
 pub struct ChatRoom {
     shared: Arc<Shared>,
