@@ -1,27 +1,45 @@
 //! volley's benchmark program. Run it in release mode:
 //!
 //! ```sh
-//! cargo run --release -p example-bench
+//! cargo run --release -p example-bench                # throughput, latency, callbacks, idle
+//! cargo run --release -p example-bench -- broadcast   # one notification to 1,000 and 10,000 peers
+//! cargo run --release -p example-bench -- all         # everything
 //! cargo run --release -p example-bench -- --calls 400000 --conns 4 --window 64 --idle 2000
 //! cargo run --release -p example-bench -- --quick     # a short run that checks it works
 //! ```
 //!
 //! It starts the server as a child process (pinned to CPU 0 with `taskset` when available;
-//! the load generator takes CPU 1) and measures, against 127.0.0.1 only:
-//! - throughput: `add` calls per second over `--conns` connections with `--window` calls in
-//!   flight each;
-//! - latency: p50/p99 of sequential calls on one connection;
-//! - callbacks: `ask` calls per second, each of which calls the client back before answering;
-//! - connect burst: time to open `--idle` WebSocket connections at once;
-//! - memory: the server's resident memory per idle connection (from `/proc/<pid>/status`).
+//! the load generator takes CPU 1) and measures, against 127.0.0.1 only, the scenarios named
+//! on the command line (each at most once, in this order):
+//! - `throughput`: `add` calls per second over `--conns` connections with `--window` calls in
+//!   flight each, and the server's CPU time per call;
+//! - `latency`: p50/p99 of sequential calls on one connection;
+//! - `callbacks`: `ask` calls per second, each of which calls the client back before answering;
+//! - `idle`: connect burst, the time to open `--idle` WebSocket connections at once, and the
+//!   server's resident memory per idle connection (from `/proc/<pid>/status`);
+//! - `broadcast`: one notification to each count of `--peers` connected peers (1,000 and
+//!   10,000; 200 and 1,000 with `--quick`): the time from just before a client asks the
+//!   server to broadcast until every peer has read it, median and range of `--rounds` rounds
+//!   after one warm-up round, and the server's time to encode and queue it (per peer too);
+//! - `all`: every scenario above.
+//!
+//! With no scenario it runs `throughput latency callbacks idle`, as it always has, and
+//! `broadcast` too with `--quick`, so that the short run CI does exercises every scenario.
+//! The broadcast raises the open-files limit of both processes to the hard limit (each peer
+//! is a socket on both sides) and says so when that is too low for a count.
+
+mod broadcast;
+mod calls;
+mod idle;
+mod server;
+mod system;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
+use clap::{Parser, ValueEnum};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio_tungstenite::tungstenite::Message;
+use volley::schemars;
 
 /// The benchmark server's methods.
 #[volley::rpc]
@@ -30,6 +48,12 @@ pub trait Bench {
     async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
     /// Calls the caller's `confirm` and returns its answer.
     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
+    /// Makes the caller one of the listeners that `broadcast` sends to.
+    async fn listen(&self, cx: &volley::Context) -> volley::Result<bool>;
+    /// Sends `tick(seq)` to every listener and says what that did and how long it took.
+    async fn broadcast(&self, cx: &volley::Context, seq: u64) -> volley::Result<Broadcast>;
+    /// The server's open-files limit (each connection takes one).
+    async fn open_files(&self) -> volley::Result<u64>;
 }
 
 /// The benchmark client's methods.
@@ -39,28 +63,56 @@ pub trait Answer {
     async fn confirm(&self, question: String) -> volley::Result<bool>;
 }
 
-struct Server;
-impl Bench for Server {
-    async fn add(&self, a: i64, b: i64) -> volley::Result<i64> {
-        Ok(a + b)
-    }
-    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool> {
-        AnswerClient::new(cx.peer()).confirm(question).await
-    }
+/// What the broadcast's listeners are sent.
+#[volley::rpc]
+pub trait Listener {
+    /// One broadcast, numbered.
+    #[rpc(notification)]
+    async fn tick(&self, seq: u64);
 }
 
-struct Yes;
-impl Answer for Yes {
-    async fn confirm(&self, _question: String) -> volley::Result<bool> {
-        Ok(true)
-    }
+/// What one `broadcast` did on the server.
+#[derive(Debug, volley::serde::Serialize, volley::serde::Deserialize, volley::JsonSchema)]
+#[serde(crate = "volley::serde")]
+pub struct Broadcast {
+    /// Listeners the tick was queued for.
+    pub queued: usize,
+    /// Listeners whose outgoing queue was full.
+    pub overflowed: usize,
+    /// Listeners that had gone.
+    pub gone: usize,
+    /// Nanoseconds the server took to encode the tick and queue it for every listener.
+    pub nanos: u64,
 }
 
-/// volley's benchmark: throughput, latency, callbacks, connect burst and memory per idle
-/// connection, against its own server on 127.0.0.1.
+/// What the benchmark can measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum Scenario {
+    /// `add` calls per second, and the server's CPU time per call
+    Throughput,
+    /// p50/p99 of sequential calls on one connection
+    Latency,
+    /// `ask` calls per second, each calling the client back
+    Callbacks,
+    /// connect burst, and the server's memory per idle connection
+    Idle,
+    /// one notification to --peers connected peers: time until all have it
+    Broadcast,
+    /// every scenario
+    All,
+}
+
+/// volley's benchmark: throughput, latency, callbacks, connect burst, memory per idle
+/// connection and broadcast, against its own server on 127.0.0.1.
+///
+/// With no SCENARIO it runs throughput, latency, callbacks and idle (and broadcast too with
+/// --quick).
 #[derive(Parser)]
 #[command(name = "example-bench")]
 struct Args {
+    /// What to measure (each at most once, in the order listed below)
+    #[arg(value_enum, value_name = "SCENARIO")]
+    scenarios: Vec<Scenario>,
     /// `add` calls in the throughput run (a quarter as many `ask` calls in the callbacks run)
     /// [default: 200000, 20000 with --quick]
     #[arg(long, value_name = "N")]
@@ -75,8 +127,16 @@ struct Args {
     /// [default: 2000, 200 with --quick]
     #[arg(long, value_name = "N")]
     idle: Option<usize>,
-    /// A short run that checks the benchmark works: fewer calls, latency samples and idle
-    /// connections.
+    /// Connected peers the broadcast goes to, one measurement per count
+    /// [default: 1000,10000; 200,1000 with --quick]
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    peers: Vec<usize>,
+    /// Measured broadcasts per count of peers, after one warm-up
+    /// [default: 5, 3 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: Option<u32>,
+    /// A short run that checks the benchmark works: fewer calls, latency samples, idle
+    /// connections, peers and rounds.
     #[arg(long)]
     quick: bool,
     /// Clients do not ask for session resumption (to measure what it costs).
@@ -89,12 +149,34 @@ struct Args {
 
 /// The sizes of one run.
 struct Opts {
+    scenarios: Vec<Scenario>,
     calls: usize,
     conns: usize,
     window: usize,
     idle: usize,
     samples: usize,
+    peers: Vec<usize>,
+    rounds: usize,
     resume: bool,
+}
+
+/// The scenarios to run, each once, in order.
+fn scenarios(args: &Args) -> Vec<Scenario> {
+    use Scenario::*;
+    let mut chosen = if args.scenarios.contains(&All) {
+        vec![Throughput, Latency, Callbacks, Idle, Broadcast]
+    } else if args.scenarios.is_empty() {
+        let mut today = vec![Throughput, Latency, Callbacks, Idle];
+        if args.quick {
+            today.push(Broadcast);
+        }
+        today
+    } else {
+        args.scenarios.clone()
+    };
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen
 }
 
 /// A client builder as the options say (with or without resumption).
@@ -111,9 +193,10 @@ fn client(opts: &Opts) -> volley::ClientBuilder {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if args.serve {
-        return serve().await;
+        return server::serve().await;
     }
     let opts = Opts {
+        scenarios: scenarios(&args),
         calls: args
             .calls
             .unwrap_or(if args.quick { 20_000 } else { 200_000 }),
@@ -121,60 +204,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         window: args.window,
         idle: args.idle.unwrap_or(if args.quick { 200 } else { 2_000 }),
         samples: if args.quick { 1_000 } else { 10_000 },
+        peers: match (args.peers.is_empty(), args.quick) {
+            (false, _) => args.peers,
+            (true, false) => vec![1_000, 10_000],
+            (true, true) => vec![200, 1_000],
+        },
+        rounds: args.rounds.unwrap_or(if args.quick { 3 } else { 5 }) as usize,
         resume: !args.no_resume,
     };
     run(opts).await
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    let server = volley::Server::builder()
-        .add_service(Server.into_service())
-        .add_remote_service::<AnswerClient>()
-        .build();
-    let running = server.listen("127.0.0.1:0").await?;
-    println!("{}", running.ws_url());
-    // Stop when the parent closes our stdin.
-    let mut line = String::new();
-    let _ = BufReader::new(tokio::io::stdin())
-        .read_line(&mut line)
-        .await;
-    running.shutdown().await;
-    Ok(())
-}
-
-fn taskset() -> bool {
-    std::process::Command::new("taskset")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// CPU time (user + system) the process has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which ends with ')'): utime and stime are 14th and 15th.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
+/// Starts the server, runs the scenarios against it, and stops it.
 async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
+    // Before the server starts, which inherits it: the broadcast needs a socket per peer.
+    let _ = system::raise_nofile();
     let exe = std::env::current_exe()?;
-    let pinned = taskset();
+    let pinned = system::taskset();
     let mut cmd = if pinned {
         let mut c = tokio::process::Command::new("taskset");
         c.arg("-c").arg("0").arg(&exe);
@@ -210,150 +256,28 @@ async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
         if opts.resume { "with" } else { "without" }
     );
 
-    let cpu = cpu_time(pid);
-    let calls = throughput(&url, &opts).await?;
-    let used = cpu_time(pid) - cpu;
-    println!(
-        "  server CPU: {used:?} for {calls} calls = {:.2} us per call ({:.0} calls per server CPU-second)",
-        used.as_secs_f64() * 1e6 / calls as f64,
-        calls as f64 / used.as_secs_f64()
-    );
-    latency(&url, &opts).await?;
-    callbacks(&url, &opts).await?;
-    idle_memory(&url, pid, opts.idle).await?;
+    for scenario in &opts.scenarios {
+        match scenario {
+            Scenario::Throughput => {
+                let cpu = system::cpu_time(pid);
+                let calls = calls::throughput(&url, &opts).await?;
+                let used = system::cpu_time(pid) - cpu;
+                println!(
+                    "  server CPU: {used:?} for {calls} calls = {:.2} us per call ({:.0} calls per server CPU-second)",
+                    used.as_secs_f64() * 1e6 / calls as f64,
+                    calls as f64 / used.as_secs_f64()
+                );
+            }
+            Scenario::Latency => calls::latency(&url, &opts).await?,
+            Scenario::Callbacks => calls::callbacks(&url, &opts).await?,
+            Scenario::Idle => idle::idle_memory(&url, pid, opts.idle).await?,
+            Scenario::Broadcast => broadcast::broadcast(&url, pid, &opts).await?,
+            // Expanded into the others by `scenarios`.
+            Scenario::All => {}
+        }
+    }
 
     drop(child.stdin.take());
     let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
     Ok(())
-}
-
-async fn throughput(url: &str, opts: &Opts) -> Result<usize, Box<dyn std::error::Error>> {
-    let mut clients = Vec::new();
-    for _ in 0..opts.conns {
-        clients.push(client(opts).connect(url).await?);
-    }
-    let per_task = opts.calls / (opts.conns * opts.window);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in &clients {
-        for _ in 0..opts.window {
-            let stub = BenchClient::new(c.peer());
-            tasks.push(tokio::spawn(async move {
-                for i in 0..per_task as i64 {
-                    let r = stub.add(i, 1).await.expect("add");
-                    assert_eq!(r, i + 1);
-                }
-            }));
-        }
-    }
-    for t in tasks {
-        t.await?;
-    }
-    let total = per_task * opts.conns * opts.window;
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "throughput: {total} add calls, {} connections x {} in flight: {:.0} calls/s",
-        opts.conns,
-        opts.window,
-        total as f64 / secs
-    );
-    for c in clients {
-        c.close();
-    }
-    Ok(total)
-}
-
-async fn latency(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
-    let n = opts.samples;
-    let c = client(opts).connect(url).await?;
-    let stub = BenchClient::new(c.peer());
-    let mut samples = Vec::with_capacity(n);
-    for i in 0..n as i64 {
-        let t = Instant::now();
-        stub.add(i, 1).await?;
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    println!(
-        "latency: {n} sequential calls on one connection: p50 {:?}, p99 {:?}",
-        samples[n / 2],
-        samples[n * 99 / 100]
-    );
-    c.close();
-    Ok(())
-}
-
-async fn callbacks(url: &str, opts: &Opts) -> Result<(), Box<dyn std::error::Error>> {
-    let c = client(opts)
-        .add_service(Yes.into_service())
-        .connect(url)
-        .await?;
-    let per_task = (opts.calls / 4) / opts.window;
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..opts.window {
-        let stub = BenchClient::new(c.peer());
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..per_task {
-                assert!(stub.ask("ok?".into()).await.expect("ask"));
-            }
-        }));
-    }
-    for t in tasks {
-        t.await?;
-    }
-    let total = per_task * opts.window;
-    println!(
-        "callbacks: {total} ask calls (each calls the client back), {} in flight: {:.0} calls/s",
-        opts.window,
-        total as f64 / start.elapsed().as_secs_f64()
-    );
-    c.close();
-    Ok(())
-}
-
-async fn idle_memory(url: &str, pid: u32, n: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let before = rss_kib(pid);
-    let start = Instant::now();
-    let conns = open(url, n).await?;
-    let burst = start.elapsed();
-    let after = rss_kib(pid);
-    println!("connect burst: {n} connections opened at once (each answered one call) in {burst:?}");
-    println!(
-        "memory after the burst: server resident set {before} KiB -> {after} KiB with {n} idle connections: {:.1} KB per connection",
-        (after.saturating_sub(before) as f64 * 1024.0) / n as f64 / 1000.0
-    );
-    // As many again, opened 100 at a time: the steady cost of an idle connection, without
-    // the handshake buffers that a burst holds all at once.
-    let mid = rss_kib(pid);
-    let mut more = Vec::with_capacity(n);
-    for _ in 0..n.div_ceil(100) {
-        more.extend(open(url, 100).await?);
-    }
-    let end = rss_kib(pid);
-    println!(
-        "memory, opened 100 at a time: {mid} KiB -> {end} KiB for {} more idle connections: {:.1} KB per connection",
-        more.len(),
-        (end.saturating_sub(mid) as f64 * 1024.0) / more.len() as f64 / 1000.0
-    );
-    drop(conns);
-    drop(more);
-    Ok(())
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Opens `n` connections at once; each answers one `rpc.ping` before it counts as open.
-async fn open(url: &str, n: usize) -> Result<Vec<Ws>, tokio_tungstenite::tungstenite::Error> {
-    futures_util::future::try_join_all((0..n).map(|_| async {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
-        ws.send(Message::Text(
-            r#"{"jsonrpc":"2.0","id":1,"method":"rpc.ping"}"#.into(),
-        ))
-        .await?;
-        let _ = ws.next().await;
-        Ok::<_, tokio_tungstenite::tungstenite::Error>(ws)
-    }))
-    .await
 }
