@@ -126,17 +126,23 @@ impl Audience {
     pub fn notify_raw(&self, method: &str, params: Option<&RawValue>) -> Delivery {
         let frame = Frame::from(message::request(None, method, params));
         let mut delivery = Delivery::default();
+        let mut to_close = Vec::new();
         self.each(|peer| match peer.offer(frame.clone()) {
             Ok(()) => delivery.queued += 1,
             Err(Offer::Full) => {
                 if peer.config().overflow == Overflow::Close {
-                    tracing::debug!(peer = %peer.id(), "outgoing queue full on a fan-out: closing");
-                    peer.close_with(1008, "too slow: outgoing queue full");
+                    to_close.push(peer.clone());
                 }
                 delivery.overflowed.push(peer.id());
             }
             Err(Offer::Gone | Offer::Unlinked) => delivery.gone.push(peer.id()),
         });
+        // Closed outside the registry's lock: closing drops the connection's state, whose
+        // own `Drop` may use the registry.
+        for peer in to_close {
+            tracing::debug!(peer = %peer.id(), "outgoing queue full on a fan-out: closing");
+            peer.close_with(1008, "too slow: outgoing queue full");
+        }
         delivery
     }
 
