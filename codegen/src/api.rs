@@ -1,7 +1,7 @@
 //! [`Api`]: what the generators describe, and its [`Info`] and [`Side`].
 
 use volley_core::Service;
-use volley_core::describe::ServiceDescription;
+use volley_core::describe::{MethodKind, ServiceDescription};
 
 /// The `info` of a generated document: title, version and description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,17 +124,21 @@ impl Api {
     }
 
     /// The API of the end `side` serving `service`: its traits' descriptions, and by name
-    /// only the methods no description covers (hand-written jsonrpsee modules).
+    /// only the methods no description covers (hand-written jsonrpsee modules). The
+    /// unsubscribe method of a described stream is described with its stream.
     pub fn of_service(side: Side, service: &Service) -> Self {
+        let described = |name: &str| {
+            service.descriptions().iter().any(|d| {
+                d.methods.iter().any(|m| {
+                    m.name == name
+                        || matches!(m.kind, MethodKind::Stream { unsubscribe, .. } if unsubscribe == name)
+                })
+            })
+        };
         let undescribed = service
             .method_names()
             .into_iter()
-            .filter(|name| {
-                !service
-                    .descriptions()
-                    .iter()
-                    .any(|d| d.method(name).is_some())
-            })
+            .filter(|name| !described(name))
             .collect();
         Self {
             undescribed,

@@ -39,6 +39,7 @@ mod example;
 mod names;
 mod openrpc;
 mod schema;
+mod stream;
 mod text;
 pub mod typescript;
 

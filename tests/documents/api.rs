@@ -151,6 +151,15 @@ pub trait Canvas {
     /// Clears a drawing; nobody answers.
     #[rpc(notification)]
     async fn clear(&self, drawing: String);
+    /// Every shape added to a drawing from now on, as it is added.
+    ///
+    /// Fails to start with a `DrawError` when the drawing does not exist.
+    #[rpc(stream, timeout = "5s")]
+    async fn subscribe_shapes(
+        &self,
+        /// The drawing to watch.
+        drawing: String,
+    ) -> Result<volley::ItemStream<Shape>, DrawError>;
 }
 
 /// What a canvas client (a viewer) serves.
@@ -161,4 +170,12 @@ pub trait Viewer {
     /// Redraws an area, or everything.
     #[rpc(notification)]
     async fn redraw(&self, area: Option<(geometry::Point, geometry::Point)>);
+    /// Where the pointer is, until the server stops watching.
+    ///
+    /// One position every `every_ms` milliseconds, or one at each move when it is none.
+    #[rpc(stream, item = "pointer", unsubscribe = "stop_pointer")]
+    async fn track(
+        &self,
+        every_ms: Option<u32>,
+    ) -> volley::Result<volley::ItemStream<screen::Point>>;
 }
