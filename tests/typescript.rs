@@ -1,7 +1,7 @@
 //! The generated TypeScript client: snapshots of the modules for the test APIs, `tsc --strict`
 //! over `tests/ts/good.ts` (must pass) and `tests/ts/bad/*.ts` (each must fail with the error
-//! its `// expect-error:` lines name), and a Node script using the generated client against a
-//! real server, in both directions.
+//! its `// expect-error:` lines name), and Node scripts using generated clients against a
+//! real server, in both directions: calls (`e2e.mjs`) and streams (`streams.mjs`).
 //!
 //! The tsc and Node tests need Node >= 20 and `npm ci` in tests/ts; without them they print
 //! `SKIPPED: ...` and pass, unless `VOLLEY_REQUIRE_ALL=1`. `VOLLEY_UPDATE_SNAPSHOTS=1`
@@ -20,12 +20,14 @@ use std::time::Duration;
 
 use common::services::{BrowserClient, Calc, Calculator, CalculatorClient};
 use common::t;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
 use volley::codegen::{Side, TypeScriptOptions};
 use volley::describe::ServiceDescription;
-use volley::{Error, PeerEvent, RemoteService, Server, schemars};
+use volley::{Context, Error, ItemStream, PeerEvent, RemoteService, Server, schemars};
 use volley_testing::{snapshot, typescript};
 
 // ---------------------------------------------------------------------------------------
@@ -163,6 +165,9 @@ pub trait Drawings {
     /// Removes every layer.
     #[rpc(name = "layers.clear", requires = "editor")]
     async fn clear_layers(&self, drawing: u64) -> volley::Result<()>;
+    /// Every change to a drawing from now on.
+    #[rpc(stream, timeout = "2s")]
+    async fn subscribe_changes(&self, drawing: u64) -> volley::Result<ItemStream<Change>>;
 }
 
 /// What the drawing client does for the server.
@@ -173,6 +178,76 @@ pub trait Viewer {
     /// Something changed on the server.
     #[rpc(notification)]
     async fn changed(&self, drawing: u64, change: Change);
+    /// Where the pointer is, until the server stops watching.
+    #[rpc(stream)]
+    async fn subscribe_pointer(&self) -> volley::Result<ItemStream<Point>>;
+}
+
+/// A click, at a position on the screen.
+#[derive(Serialize, Deserialize, volley::JsonSchema)]
+pub struct Click {
+    pub x: i32,
+    pub y: i32,
+}
+
+/// Streams the server serves, for the generated client in Node.
+#[volley::rpc]
+pub trait Feed {
+    /// `count` numbers from `from`, then the end.
+    #[rpc(stream)]
+    async fn subscribe_numbers(&self, from: u64, count: u64) -> volley::Result<ItemStream<u64>>;
+    /// Words, until the caller stops listening.
+    #[rpc(stream, item = "word", unsubscribe = "stop_words")]
+    async fn words(&self, prefix: Option<String>) -> volley::Result<ItemStream<String>>;
+    /// Opens the caller's `clicks` stream and adds up `x + y` of every click.
+    async fn sum_clicks(&self, cx: &Context, count: u32) -> volley::Result<i64>;
+}
+
+/// A stream the client serves.
+#[volley::rpc]
+pub trait Pointer {
+    /// `count` clicks, then the end.
+    #[rpc(stream)]
+    async fn subscribe_clicks(&self, count: u32) -> volley::Result<ItemStream<Click>>;
+}
+
+/// The server of `Feed`; tells `gone` when a `words` stream's consumer went away.
+struct Feeder {
+    gone: mpsc::UnboundedSender<()>,
+}
+
+impl Feed for Feeder {
+    async fn subscribe_numbers(&self, from: u64, count: u64) -> volley::Result<ItemStream<u64>> {
+        Ok(ItemStream::iter(from..from + count))
+    }
+
+    async fn words(&self, prefix: Option<String>) -> volley::Result<ItemStream<String>> {
+        let (tx, items) = ItemStream::channel(4);
+        let gone = self.gone.clone();
+        let prefix = prefix.unwrap_or_else(|| "word".to_owned());
+        tokio::spawn(async move {
+            for n in 0.. {
+                tokio::select! {
+                    _ = tx.closed() => break,
+                    sent = tx.send(format!("{prefix}{n}")) => if sent.is_err() { break },
+                }
+            }
+            let _ = gone.send(());
+        });
+        Ok(items)
+    }
+
+    async fn sum_clicks(&self, cx: &Context, count: u32) -> volley::Result<i64> {
+        let mut clicks = PointerClient::new(cx.peer())
+            .subscribe_clicks(count)
+            .await?;
+        let mut sum = 0;
+        while let Some(click) = clicks.next().await {
+            let click = click?;
+            sum += i64::from(click.x) + i64::from(click.y);
+        }
+        Ok(sum)
+    }
 }
 
 fn description<C: RemoteService>() -> &'static ServiceDescription {
@@ -209,6 +284,14 @@ fn drawing_module() -> String {
     )
 }
 
+fn streams_module() -> String {
+    typescript(
+        &[description::<FeedClient>()],
+        &[description::<PointerClient>()],
+        &TypeScriptOptions::default(),
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // Snapshots
 
@@ -223,6 +306,7 @@ fn generated_modules_match_their_snapshots() {
         [
             snapshot::check(&dir.join("typescript_calc.ts.snap"), &calc_module()),
             snapshot::check(&dir.join("typescript_drawing.ts.snap"), &drawing_module()),
+            snapshot::check(&dir.join("typescript_streams.ts.snap"), &streams_module()),
         ],
         "cargo test -p volley --test typescript",
     );
@@ -279,6 +363,7 @@ fn generated_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("create tests/ts/generated");
         std::fs::write(dir.join("calc.ts"), calc_module()).expect("write calc.ts");
         std::fs::write(dir.join("drawing.ts"), drawing_module()).expect("write drawing.ts");
+        std::fs::write(dir.join("streams.ts"), streams_module()).expect("write streams.ts");
         for file in ["volley.js", "volley.d.ts"] {
             std::fs::copy(root().join("server/js").join(file), dir.join(file))
                 .unwrap_or_else(|e| panic!("copy server/js/{file}: {e}"));
@@ -433,6 +518,35 @@ async fn good_ts_type_checks_and_every_bad_ts_fails_with_its_error() {
     );
 }
 
+/// Compiles the generated modules the Node scripts use to tests/ts/generated/js/, with a
+/// copy of volley.js beside them, once per test run.
+async fn emit() {
+    static EMITTED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    EMITTED
+        .get_or_init(|| async {
+            let dir = generated_dir();
+            let tsc = typescript::tsc();
+            let emit = node(
+                &[
+                    tsc.to_str().expect("a UTF-8 path"),
+                    "-p",
+                    "tsconfig.emit.json",
+                    "--pretty",
+                    "false",
+                ],
+                TSC_DEADLINE,
+            )
+            .await;
+            assert!(
+                emit.status.success(),
+                "tsc -p tsconfig.emit.json failed:\n{}",
+                String::from_utf8_lossy(&emit.stdout)
+            );
+            std::fs::copy(dir.join("volley.js"), dir.join("js/volley.js")).expect("copy volley.js");
+        })
+        .await;
+}
+
 /// The generated client in Node against a real server: calls by nested name and by wire
 /// name, optional params left out, an application error, a notification, a callback in the
 /// middle of a call; and the handlers it installs take params by position and refuse extra
@@ -442,26 +556,7 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
     if !typescript::ready() {
         return;
     }
-    let dir = generated_dir();
-    let out_dir = dir.join("js");
-    let tsc = typescript::tsc();
-    let emit = node(
-        &[
-            tsc.to_str().expect("a UTF-8 path"),
-            "-p",
-            "tsconfig.emit.json",
-            "--pretty",
-            "false",
-        ],
-        TSC_DEADLINE,
-    )
-    .await;
-    assert!(
-        emit.status.success(),
-        "tsc -p tsconfig.emit.json failed:\n{}",
-        String::from_utf8_lossy(&emit.stdout)
-    );
-    std::fs::copy(dir.join("volley.js"), out_dir.join("volley.js")).expect("copy volley.js");
+    emit().await;
 
     let (calc, mut logs) = Calc::logging();
     let server = Server::builder()
@@ -519,5 +614,42 @@ async fn the_generated_client_talks_to_a_real_server_both_ways() {
     assert_eq!(last.as_deref(), Some("done ticks=[3]"));
     let status = t(child.wait()).await.expect("wait for node");
     assert!(status.success(), "e2e.mjs exited with {status}");
+    t(running.shutdown()).await;
+}
+
+/// The generated client's streams in Node against a real server: one the server ends, the
+/// same by wire name, one the script leaves early (the server's producer sees the cancel),
+/// and one the script serves with an async generator that the server consumes.
+#[tokio::test]
+async fn the_generated_client_streams_both_ways() {
+    if !typescript::ready() {
+        return;
+    }
+    emit().await;
+    let (gone, mut gone_rx) = mpsc::unbounded_channel();
+    let server = Server::builder()
+        .add_service(Feeder { gone }.into_service())
+        .add_remote_service::<PointerClient>()
+        .build();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let run = tokio::process::Command::new("node")
+        .arg("streams.mjs")
+        .arg(running.ws_url())
+        .current_dir(ts_dir())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("streams.mjs took longer than 30 s")
+        .expect("run node streams.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.lines().any(|l| l == "streams ok"),
+        "streams.mjs failed ({}):\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Leaving the loop early unsubscribed: the server's producer saw its consumer go.
+    t(gone_rx.recv()).await.expect("the words producer stopped");
     t(running.shutdown()).await;
 }

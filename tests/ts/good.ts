@@ -1,7 +1,8 @@
 // Uses the generated clients the way an application would; must pass `tsc --strict`.
 import * as calc from "./generated/calc.js";
 import * as drawing from "./generated/drawing.js";
-import { RpcError, connect } from "./generated/volley.js";
+import * as feed from "./generated/streams.js";
+import { LaggedError, RpcError, connect } from "./generated/volley.js";
 
 export async function calculator(url: string): Promise<string> {
   const seen: number[] = [];
@@ -82,6 +83,9 @@ export async function drawings(url: string): Promise<string[]> {
     "ui.changed": ({ drawing: id, change }) => {
       out.push(`${id}: ${describeChange(change)}`);
     },
+    "ui.subscribe_pointer": async function* (_params, { signal }) {
+      while (!signal.aborted) yield { x: 1, y: 2 };
+    },
   });
   const created: drawing.Drawing = await api.server.draw.create({
     title: null,
@@ -110,6 +114,20 @@ export async function drawings(url: string): Promise<string[]> {
   const cleared: null = await api.server.draw.layers.clear({ drawing: 1 });
   const viaWireName = await api.call("draw.layers.clear", { drawing: 2 });
   out.push(String(cleared), String(viaWireName));
+
+  // A stream, nested by its namespace: the items are typed, the subscription can be left.
+  const changes = await api.server.draw.subscribe_changes({ drawing: 1 }, { bufferSize: 16 });
+  const subscription: string | number = changes.id;
+  out.push(String(subscription));
+  try {
+    for await (const change of changes) {
+      out.push(describeChange(change));
+      if (out.length > 20) break;
+    }
+  } catch (e) {
+    if (e instanceof LaggedError) out.push("lagged");
+  }
+  await changes.cancel();
   return out;
 }
 
@@ -118,3 +136,38 @@ export type PickColor = drawing.ClientMethods["ui.pick_color"];
 export const pick: PickColor["result"] = "Green";
 export const requests: drawing.RequestName<drawing.ServerMethods>[] = ["draw.create", "draw.layers.clear"];
 export const notifications: drawing.NotificationName<drawing.ServerMethods>[] = ["draw.touch"];
+
+/** Streams both ways: consumed with for-await, and served with an async generator. */
+export async function streams(url: string): Promise<number[]> {
+  const out: number[] = [];
+  const api = await feed.connectApi(url, {
+    subscribe_clicks: async function* ({ count }, { signal }) {
+      for (let i = 0; i < count && !signal.aborted; i++) yield { x: i, y: -i };
+    },
+  });
+  for await (const n of await api.server.subscribe_numbers({ from: 1, count: 3 })) {
+    const x: number = n;
+    out.push(x);
+  }
+  // Every param of `words` is optional; the caller's options leave the stream's names alone.
+  const controller = new AbortController();
+  for await (const word of await api.server.words(undefined, { signal: controller.signal, timeoutMs: 100 })) {
+    const text: string = word;
+    out.push(text.length);
+    controller.abort();
+  }
+  for await (const n of await api.subscribe("subscribe_numbers", { from: 1, count: 1 })) out.push(n);
+  out.push(await api.server.sum_clicks({ count: 2 }));
+  return out;
+}
+
+/** A stream's handler may also return an iterable, or a promise of one. */
+export const syncClicks: feed.ClientHandlers = {
+  subscribe_clicks: ({ count }) => Array.from({ length: count }, (_, i) => ({ x: i, y: i })),
+};
+export const laterClicks: feed.ClientHandlers = {
+  subscribe_clicks: async () => [{ x: 0, y: 0 }],
+};
+export const streamNames: feed.StreamName<feed.ServerMethods>[] = ["subscribe_numbers", "words"];
+export const wordItem: feed.ServerMethods["words"]["item"] = "word";
+export const wordStop: feed.ServerMethods["words"]["unsubscribe"] = "stop_words";

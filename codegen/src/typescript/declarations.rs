@@ -88,8 +88,8 @@ pub(super) fn method_maps(
         out,
         cx,
         "ServerMethods",
-        "Methods the server serves, by wire name: what `api.server` and `api.call` send and \
-         get back.",
+        "Methods the server serves, by wire name: what `api.server`, `api.call` and \
+         `api.subscribe` send and get back.",
         server,
     );
     method_map(
@@ -132,7 +132,7 @@ fn params_type(cx: &Convert<'_>, m: &Method) -> Ts {
 }
 
 /// `ServerMethods` or `ClientMethods`: each method's wire name mapped to its kind, params and
-/// result.
+/// result (a stream's item type), and a stream's item notification and unsubscribe method.
 fn method_map(out: &mut String, cx: &Convert<'_>, name: &str, doc: &str, methods: &[Method]) {
     out.push('\n');
     write_docs(out, 0, &[doc.to_owned()]);
@@ -159,7 +159,21 @@ fn method_map(out: &mut String, cx: &Convert<'_>, name: &str, doc: &str, methods
         let _ = writeln!(out, "{}{}: {{", pad(1), key(m.desc.name));
         let _ = writeln!(out, "{}kind: \"{kind}\";", pad(2));
         let _ = writeln!(out, "{}params: {params};", pad(2));
-        let _ = writeln!(out, "{}result:{sep}{result};", pad(2));
+        if let MethodKind::Stream { item, unsubscribe } = m.desc.kind {
+            write_docs(out, 2, &["The type of each item.".to_owned()]);
+            let _ = writeln!(out, "{}result:{sep}{result};", pad(2));
+            write_docs(out, 2, &["The notification each item comes as.".to_owned()]);
+            let _ = writeln!(out, "{}item: {};", pad(2), string_literal(item));
+            write_docs(out, 2, &["The method that cancels the stream.".to_owned()]);
+            let _ = writeln!(
+                out,
+                "{}unsubscribe: {};",
+                pad(2),
+                string_literal(unsubscribe)
+            );
+        } else {
+            let _ = writeln!(out, "{}result:{sep}{result};", pad(2));
+        }
         let _ = writeln!(out, "{}}};", pad(1));
     }
     out.push_str("}\n");

@@ -45,6 +45,7 @@ pub(super) fn api(out: &mut String, server: &[Method], client: &[Method]) {
             ("ClientHandlers", &handler_types),
             ("handlersDefault", handlers_default),
             ("server", &server_object),
+            ("streams", &streams(server)),
             ("clientHandlers", &handlers),
         ],
     );
@@ -118,7 +119,7 @@ fn members(out: &mut String, nodes: &[(String, Node<'_>)], level: usize, prefix:
                     MethodKind::Stream { .. } => {
                         let _ = writeln!(
                             out,
-                            "{}{}({params}, options?: volley.SubscribeOptions): \
+                            "{}{}({params}, options?: SubscribeOptions): \
                              Promise<volley.Subscription<ServerMethods[{wire}][\"result\"]>>;",
                             pad(level),
                             key(name)
@@ -166,14 +167,16 @@ fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
                         );
                     }
                     MethodKind::Stream { item, unsubscribe } => {
+                        // The method's own deadline is the default; the stream's names are
+                        // not the caller's to change.
                         let names = format!(
                             "item: {}, unsubscribe: {}",
                             string_literal(item),
                             string_literal(unsubscribe)
                         );
                         let options = match m.desc.timeout_ms {
-                            Some(ms) => format!("{{ {names}, timeoutMs: {ms}, ...options }}"),
-                            None => format!("{{ {names}, ...options }}"),
+                            Some(ms) => format!("{{ timeoutMs: {ms}, ...options, {names} }}"),
+                            None => format!("{{ ...options, {names} }}"),
                         };
                         let _ = writeln!(
                             out,
@@ -206,9 +209,7 @@ fn handler_types(client: &[Method]) -> String {
                 )
             }
             MethodKind::Notification => "void | Promise<void>".to_owned(),
-            MethodKind::Stream { .. } => {
-                format!("AsyncIterable<ClientMethods[{wire}][\"result\"]>")
-            }
+            MethodKind::Stream { .. } => format!("StreamItems<ClientMethods[{wire}][\"result\"]>"),
         };
         let _ = writeln!(
             out,
@@ -222,21 +223,68 @@ fn handler_types(client: &[Method]) -> String {
 }
 
 /// The body of `clientHandlers`: volley.js handlers that name positional params and call
-/// the client's handlers.
+/// the client's handlers; a stream's is made with volley.js's `stream`, which serves its
+/// unsubscribe method too.
 fn handlers(client: &[Method]) -> String {
     let mut out = String::from("  return {\n");
     for m in client {
         let wire = string_literal(m.desc.name);
         let names: Vec<String> = m.params.iter().map(|p| string_literal(p.name)).collect();
-        let _ = writeln!(
-            out,
-            "{}{}: (params, context) =>\n{}handlers[{wire}](namedParams({wire}, params, [{}]) as ClientMethods[{wire}][\"params\"], context),",
-            pad(2),
-            literal_key(m.desc.name),
-            pad(3),
-            names.join(", ")
-        );
+        // The handler, its body at `level`.
+        let call = |level: usize| {
+            format!(
+                "(params, context) =>\n{}handlers[{wire}](namedParams({wire}, params, [{}]) as ClientMethods[{wire}][\"params\"], context)",
+                pad(level),
+                names.join(", ")
+            )
+        };
+        let key = literal_key(m.desc.name);
+        match m.desc.kind {
+            MethodKind::Stream { item, unsubscribe } => {
+                let _ = writeln!(
+                    out,
+                    "{}{key}: volley.stream(\n{}{},\n{}{{ item: {}, unsubscribe: {} }},\n{}),",
+                    pad(2),
+                    pad(3),
+                    call(4),
+                    pad(3),
+                    string_literal(item),
+                    string_literal(unsubscribe),
+                    pad(2),
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "{}{key}: {},", pad(2), call(3));
+            }
+        }
     }
     out.push_str("  };");
     out
+}
+
+/// The `streams` table of `createApi`: each server stream's names and deadline, by wire name.
+fn streams(server: &[Method]) -> String {
+    let mut out = String::new();
+    for m in server {
+        let MethodKind::Stream { item, unsubscribe } = m.desc.kind else {
+            continue;
+        };
+        let timeout = match m.desc.timeout_ms {
+            Some(ms) => format!(", timeoutMs: {ms}"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{}{}: {{ item: {}, unsubscribe: {}{timeout} }},",
+            pad(2),
+            literal_key(m.desc.name),
+            string_literal(item),
+            string_literal(unsubscribe),
+        );
+    }
+    if out.is_empty() {
+        "{}".to_owned()
+    } else {
+        format!("{{\n{out}  }}")
+    }
 }

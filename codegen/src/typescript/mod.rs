@@ -6,13 +6,22 @@
 //! - one declaration per JSON Schema definition (Rust structs become `interface`s, enums
 //!   become unions), with the Rust doc comments as `/** */` comments;
 //! - `ServerMethods` and `ClientMethods`: each method's wire name mapped to
-//!   `{ kind: "request" | "notification"; params: {...}; result: ... }`, in both directions;
+//!   `{ kind: "request" | "notification" | "stream"; params: {...}; result: ... }`, in both
+//!   directions (a stream's `result` is the type of its items; its `item` and `unsubscribe`
+//!   name its item notification and its unsubscribe method);
 //! - `ClientHandlers`: what the client must serve, one required member per method,
-//!   `(params, context) => Result | Promise<Result>`;
+//!   `(params, context) => Result | Promise<Result>`, and for a stream
+//!   `(params, context) => StreamItems<Item>` (an async generator, say);
 //! - `connectApi(url, handlers, options?)`, resolving with an `Api` whose `server` member
-//!   calls the server (`await api.server.add({ a: 1, b: 2 })`; notifications return `void`),
-//!   whose `call`/`notify` take a wire name, and whose `peer` is the raw volley.js `Peer`;
-//!   `createApi(peer)` and `clientHandlers(handlers)` are the two halves of it.
+//!   calls the server (`await api.server.add({ a: 1, b: 2 })`; notifications return `void`;
+//!   streams resolve with a volley.js `Subscription<Item>`, an async iterable:
+//!   `for await (const n of await api.server.subscribe_numbers({ count: 3 }))`), whose
+//!   `call`/`notify`/`subscribe` take a wire name, and whose `peer` is the raw volley.js
+//!   `Peer`; `createApi(peer)` and `clientHandlers(handlers)` are the two halves of it.
+//!
+//! Streams follow PROTOCOL.md's "Streams" through volley.js: `peer.subscribe` with the
+//! stream's item notification and unsubscribe method, and for the streams the client serves,
+//! handlers made with volley.js's `stream`, which also serves their unsubscribe methods.
 //!
 //! Calls send params by name, as one object. Handlers always get an object too: params sent
 //! by position are named by the generated code, and unknown names or extra positions are
@@ -282,6 +291,64 @@ mod tests {
         namespace: Some("ui"),
         methods: &[method("ui.ask", MethodKind::Request)],
     };
+
+    const TICKS: MethodKind = MethodKind::Stream {
+        item: "feed.tick",
+        unsubscribe: "feed.stop",
+    };
+
+    static FEED: ServiceDescription = ServiceDescription {
+        name: "Feed",
+        docs: "",
+        namespace: Some("feed"),
+        methods: &[MethodDescription {
+            timeout_ms: Some(250),
+            ..method("feed.subscribe_ticks", TICKS)
+        }],
+    };
+
+    static SOURCE: ServiceDescription = ServiceDescription {
+        name: "Source",
+        docs: "",
+        namespace: None,
+        methods: &[method(
+            "subscribe_lines",
+            MethodKind::Stream {
+                item: "lines",
+                unsubscribe: "unsubscribe_lines",
+            },
+        )],
+    };
+
+    #[test]
+    fn streams_are_subscribed_and_served_under_their_own_names() {
+        let api = Api::new(crate::Side::Server)
+            .with_served([&FEED])
+            .with_remote([&SOURCE]);
+        let module = typescript(&api, &TypeScriptOptions::default());
+        for expected in [
+            // The method maps name the item notification and the unsubscribe method.
+            "\n    kind: \"stream\";\n",
+            "\n    item: \"feed.tick\";\n",
+            "\n    unsubscribe: \"feed.stop\";\n",
+            // The caller's options come after the deadline and before the names.
+            "subscribe_ticks: (params, options) => peer.subscribe(\"feed.subscribe_ticks\", params, \
+             { timeoutMs: 250, ...options, item: \"feed.tick\", unsubscribe: \"feed.stop\" }),",
+            "subscribe_ticks(params: ServerMethods[\"feed.subscribe_ticks\"][\"params\"], options?: \
+             SubscribeOptions): Promise<volley.Subscription<ServerMethods[\"feed.subscribe_ticks\"][\"result\"]>>;",
+            "\n    \"feed.subscribe_ticks\": { item: \"feed.tick\", unsubscribe: \"feed.stop\", timeoutMs: 250 },\n",
+            // A stream the client serves: its handler returns the items, volley.js serves it.
+            "=> StreamItems<ClientMethods[\"subscribe_lines\"][\"result\"]>;",
+            "\n    subscribe_lines: volley.stream(\n      (params, context) =>\n        handlers[\"subscribe_lines\"](",
+            "\n      { item: \"lines\", unsubscribe: \"unsubscribe_lines\" },\n    ),\n",
+        ] {
+            assert!(module.contains(expected), "{expected:?} not in\n{module}");
+        }
+        assert!(!module.contains("/*@"), "a placeholder is left");
+        // Without streams, the table is empty.
+        let module = typescript(&Api::new(crate::Side::Server), &TypeScriptOptions::new());
+        assert!(module.contains("StreamDefaults } = {};\n"));
+    }
 
     #[test]
     fn dotted_names_nest_unless_a_method_is_named_like_the_group() {

@@ -11,6 +11,9 @@ export type RequestName<M> = { [K in keyof M]: M[K] extends { kind: "request" } 
 /** The wire names of the notifications in a method map. */
 export type NotificationName<M> = { [K in keyof M]: M[K] extends { kind: "notification" } ? K : never }[keyof M];
 
+/** The wire names of the streams in a method map. */
+export type StreamName<M> = { [K in keyof M]: M[K] extends { kind: "stream" } ? K : never }[keyof M];
+
 /** The arguments of a call: its params (optional when every parameter is), then call options. */
 export type CallArgs<P> = {} extends P
   ? [params?: P, options?: volley.CallOptions]
@@ -20,9 +23,29 @@ export type CallArgs<P> = {} extends P
 export type NotifyArgs<P> = {} extends P ? [params?: P] : [params: P];
 
 /**
+ * Options of a subscription: volley.js's, but for the names of the item notifications and
+ * of the unsubscribe method, which the stream's declaration gives.
+ */
+export type SubscribeOptions = Omit<volley.SubscribeOptions, "item" | "unsubscribe">;
+
+/** The arguments of a subscription: its params (optional when every parameter is), then options. */
+export type SubscribeArgs<P> = {} extends P
+  ? [params?: P, options?: SubscribeOptions]
+  : [params: P, options?: SubscribeOptions];
+
+/**
+ * What the handler of a stream returns: the items, as an async iterable (an async
+ * generator, say) or an iterable, or a promise of one.
+ */
+export type StreamItems<T> = AsyncIterable<T> | Iterable<T> | PromiseLike<AsyncIterable<T> | Iterable<T>>;
+
+/**
  * Calls the server: `await api.server.add({ a: 1, b: 2 })`. Requests resolve with the
  * result, or reject with volley.js's `RpcError`, `TimeoutError`, `CancelledError` or
- * `DisconnectedError`; notifications are sent at once and return nothing.
+ * `DisconnectedError`; notifications are sent at once and return nothing. Streams resolve,
+ * once the server accepted them, with a volley.js `Subscription`, an async iterable of the
+ * items (`for await (const item of await api.server.subscribe_load(...))`); leaving the loop
+ * early or `cancel()` unsubscribes.
  */
 export interface ServerApi /*@ServerApi@*/
 
@@ -31,7 +54,9 @@ export interface ServerApi /*@ServerApi@*/
  * required. A handler gets the params (always by name) and volley.js's context (`signal`
  * aborts when the server cancels or the connection drops); what it returns or resolves
  * with is the result, and what it throws is sent as the error (an `RpcError` keeps its
- * code).
+ * code). A stream's handler returns its items (an async generator, say): each is sent
+ * when the server is ready for it, and the stream ends when they do; `signal` aborts when
+ * the server unsubscribes.
  */
 export interface ClientHandlers /*@ClientHandlers@*/
 
@@ -54,6 +79,11 @@ export interface Api {
     method: M,
     ...args: NotifyArgs<ServerMethods[M]["params"]>
   ): void;
+  /** Subscribes to a stream by its wire name: `for await (const n of await api.subscribe("subscribe_numbers", { count: 3 }))`. */
+  subscribe<M extends StreamName<ServerMethods>>(
+    method: M,
+    ...args: SubscribeArgs<ServerMethods[M]["params"]>
+  ): Promise<volley.Subscription<ServerMethods[M]["result"]>>;
 }
 
 /**
@@ -69,14 +99,23 @@ export async function connectApi(
   return createApi(peer);
 }
 
+/** What `createApi` knows of a stream the server serves. */
+type StreamDefaults = { readonly item: string; readonly unsubscribe: string; readonly timeoutMs?: number };
+
 /** The typed API over a volley.js peer whose handlers came from `clientHandlers`. */
 export function createApi(peer: volley.Peer): Api {
   const server: ServerApi = /*@server@*/;
+  // Each stream's names, and its own deadline as the default.
+  const streams: { readonly [M in StreamName<ServerMethods>]: StreamDefaults } = /*@streams@*/;
   return {
     server,
     peer,
     call: (method, ...[params, options]) => peer.call(method, params, options),
     notify: (method, ...[params]) => peer.notify(method, params),
+    subscribe: (method, ...[params, options]) => {
+      const { item, unsubscribe, timeoutMs } = streams[method];
+      return peer.subscribe(method, params, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...options, item, unsubscribe });
+    },
   };
 }
 

@@ -4,4 +4,5 @@ import { connectApi } from "../generated/drawing.js";
 
 export const api = connectApi("ws://localhost/ws", {
   "ui.pick_color": ({ choices }) => choices[0] ?? "Red",
+  "ui.subscribe_pointer": () => [],
 });
