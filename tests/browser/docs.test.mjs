@@ -1,8 +1,10 @@
 // Drives volley's /docs page in Chromium: `node docs.test.mjs http://127.0.0.1:PORT`.
 //
-// The server must serve `Calculator` (add, ask, ...) and declare the client trait `Browser`
-// (confirm, tick), as tests/docs_page.rs does. Exits 0 when every check passes; otherwise
-// prints what failed and exits 1. Saves screenshots to target/artifacts/ (or $ARTIFACTS_DIR).
+// The server must serve `Calculator` (add, ask, ...) and `Feeds` (subscribe_numbers,
+// subscribe_ticks, sum_clicks, first_click) and declare the client traits `Browser` (confirm,
+// tick) and `Pointer` (subscribe_clicks), as tests/docs_page.rs does. Exits 0 when every check
+// passes; otherwise prints what failed and exits 1. Saves screenshots to target/artifacts/ (or
+// $ARTIFACTS_DIR).
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -182,6 +184,117 @@ async function main() {
     assert((await entry.getAttribute('class')).includes('err'), `ask did not fail: ${await entry.textContent()}`);
   });
 
+  await check('streams are listed with their items and names', async () => {
+    const card = page.locator('[data-testid="method-subscribe_numbers"][data-side="server"]');
+    assert(await card.getAttribute('data-kind') === 'stream', 'subscribe_numbers is not marked as a stream');
+    assert((await card.locator('.badge.stream').textContent()) === 'stream', 'subscribe_numbers shows no stream badge');
+    assert((await card.locator('.sig').textContent()).includes('→ stream of integer'), 'the signature does not say what it streams');
+    const names = await card.getByTestId('stream-names').textContent();
+    assert(names.includes('numbers') && names.includes('unsubscribe_numbers'), `the stream's names: ${names}`);
+    // The unsubscribe method is told on its stream's card, not on one of its own.
+    assert(await page.locator('[data-testid="method-unsubscribe_numbers"]').count() === 0, 'unsubscribe_numbers has a card');
+    await card.screenshot({ path: join(artifacts, 'docs-stream-card.png') });
+    const clicks = page.locator('#client-methods [data-testid="method-subscribe_clicks"]');
+    assert(await clicks.getAttribute('data-kind') === 'stream', 'subscribe_clicks is not listed as a client stream');
+    assert((await clicks.textContent()).includes('x'), 'the click item schema is not shown');
+  });
+
+  const subscribeButton = page.getByRole('button', { name: 'Subscribe', exact: true });
+  const streamOf = (name, state) => page.locator(`[data-testid="stream"][data-method="${name}"]${state ? `[data-state="${state}"]` : ''}`);
+  const itemCount = async (stream) => Number(await stream.getByTestId('item-count').getAttribute('data-n'));
+
+  await check('it starts subscribe_numbers and watches every item until the end', async () => {
+    await method.selectOption('subscribe_numbers');
+    assert(await page.locator('#as-notification').isDisabled(), 'a stream can be sent as a notification');
+    const prefilled = JSON.parse(await editor.inputValue());
+    assert('from' in prefilled && 'count' in prefilled, `subscribe_numbers' params are ${JSON.stringify(prefilled)}`);
+    await editor.fill('{"from": 1, "count": 5}');
+    await subscribeButton.click();
+    await streamOf('subscribe_numbers', 'finished').waitFor();
+    const stream = streamOf('subscribe_numbers').first();
+    assert(await itemCount(stream) === 5, `${await itemCount(stream)} items counted`);
+    const items = await stream.getByTestId('items').locator('li pre').allTextContents();
+    assert(items.join() === '1,2,3,4,5', `the items shown are ${items.join()}`);
+    await page.locator('#log [data-kind="stream-end"][data-method="numbers"]').first().waitFor();
+  });
+
+  await check('it starts subscribe_ticks, watches items arrive, and stops it', async () => {
+    await method.selectOption('subscribe_ticks');
+    await editor.fill('{"every_ms": 20}');
+    await subscribeButton.click();
+    const stream = streamOf('subscribe_ticks', 'running').first();
+    await stream.waitFor();
+    // Past the 50 items kept on screen: the count goes on, the list does not.
+    await page.waitForFunction(() => {
+      const n = document.querySelector('[data-testid="stream"][data-method="subscribe_ticks"] [data-testid="item-count"]');
+      return Number(n?.dataset.n) >= 60;
+    });
+    assert(await stream.getByTestId('items').locator('li').count() === 50, 'the item list is not capped at 50');
+    const running = page.locator('#streams-count');
+    assert(await running.textContent() === '1', `${await running.textContent()} streams running`);
+    await page.screenshot({ path: join(artifacts, 'docs-streams.png') });
+    await stream.getByRole('button', { name: 'Stop' }).click();
+    await streamOf('subscribe_ticks', 'cancelled').waitFor();
+    const stopped = await itemCount(streamOf('subscribe_ticks').first());
+    const answer = responses('unsubscribe_ticks').first();
+    await answer.waitFor();
+    assert(await bodyOf(answer) === true, 'unsubscribe_ticks did not answer true');
+    // A round trip later, no item was added.
+    await method.selectOption('add');
+    await editor.fill('[2, 2]');
+    await callButton.click();
+    await responses('add').nth(1).waitFor();
+    assert(await itemCount(streamOf('subscribe_ticks').first()) === stopped, 'items kept coming after Stop');
+  });
+
+  const clickForm = page.locator('[data-testid="incoming"][data-method="subscribe_clicks"]');
+  const servedStream = (state) => page.locator(`[data-testid="served-stream"][data-method="subscribe_clicks"]${state ? `[data-state="${state}"]` : ''}`);
+  async function startClicks(call) {
+    await method.selectOption(call);
+    await callButton.click();
+    const form = clickForm.first();
+    await form.waitFor();
+    await form.getByRole('button', { name: 'Start stream' }).click();
+    await form.waitFor({ state: 'detached' });
+    const running = servedStream('running').first();
+    await running.waitFor();
+    // The same panel whatever its state becomes.
+    return page.locator(`[data-testid="served-stream"][data-method="subscribe_clicks"][data-id='${await running.getAttribute('data-id')}']`);
+  }
+  async function sendClick(served, click) {
+    await served.getByLabel('Item (JSON)').fill(JSON.stringify(click));
+    await served.getByRole('button', { name: 'Send item' }).click();
+  }
+
+  await check('it serves subscribe_clicks to the server by hand and ends it', async () => {
+    const served = await startClicks('sum_clicks');
+    const prefilled = JSON.parse(await served.getByLabel('Item (JSON)').inputValue());
+    assert(Number.isInteger(prefilled.x) && Number.isInteger(prefilled.y), `the item is pre-filled with ${JSON.stringify(prefilled)}`);
+    await sendClick(served, { x: 1, y: 2 });
+    await sendClick(served, { x: 3, y: 4 });
+    assert(await itemCount(served) === 2, 'two items sent, not counted');
+    await served.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifacts, 'docs-served-stream.png') });
+    await served.getByRole('button', { name: 'End stream' }).click();
+    await servedStream('finished').first().waitFor();
+    const entry = responses('sum_clicks').first();
+    await entry.waitFor();
+    assert(await bodyOf(entry) === 10, `sum_clicks returned ${await entry.locator('pre').textContent()}`);
+  });
+
+  await check('the server cancels a stream served by hand and the page answers', async () => {
+    const served = await startClicks('first_click');
+    await sendClick(served, { x: 5, y: 6 });
+    const entry = responses('first_click').first();
+    await entry.waitFor();
+    const click = await bodyOf(entry);
+    assert(click.x === 5 && click.y === 6, `first_click returned ${JSON.stringify(click)}`);
+    // The server's unsubscribe_clicks is answered true and the stream stops.
+    await servedStream('cancelled').first().waitFor();
+    await page.locator('#log [data-kind="answer"][data-method="unsubscribe_clicks"]').first().waitFor();
+    assert(await served.getByRole('button', { name: 'Send item' }).isDisabled(), 'a cancelled stream can still send items');
+  });
+
   await check('the server\'s rpc.ping and tick reached the page', async () => {
     await page.locator('#log [data-kind="ping"]').first().waitFor();
     await page.locator('#log [data-kind="notification"][data-method="tick"]').first().waitFor();
@@ -193,8 +306,8 @@ async function main() {
     await method.selectOption('add');
     await editor.fill('{"a": 40, "b": 2}');
     await callButton.click();
-    await page.locator('#log [data-kind="response"][data-method="add"]').nth(1).waitFor();
-    assert(await bodyOf(responses('add').nth(1)) === 42, 'add by name after reconnecting');
+    await page.locator('#log [data-kind="response"][data-method="add"]').nth(2).waitFor();
+    assert(await bodyOf(responses('add').nth(2)) === 42, 'add by name after reconnecting');
   });
 
   await check('no console errors and nothing loaded from elsewhere', async () => {

@@ -1,6 +1,9 @@
 //! The `/docs` page: a self-contained HTML page (no external resources) that lists every
-//! method in both directions with its schemas, and has a console that connects to the
-//! WebSocket endpoint, calls methods and answers the server's calls by hand.
+//! method in both directions with its schemas (a stream with its items, its item notification
+//! and its unsubscribe method, from the document's `x-stream`), and has a console that
+//! connects to the WebSocket endpoint, calls methods, starts streams, shows their items as
+//! they arrive and stops them, and answers the server's calls by hand (a stream the server
+//! asks for is started with a subscription id, then served item by item and ended).
 //!
 //! The page is `assets/docs.html`; each request gets it with the server's OpenRPC document and
 //! the endpoint's path embedded as JSON in `<script type="application/json">` elements.
