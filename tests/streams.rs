@@ -28,8 +28,13 @@ pub trait Feeds {
     /// Refuses to start.
     #[rpc(stream)]
     async fn subscribe_refused(&self) -> Result<ItemStream<u64>, volley::ErrorObject>;
+    /// `0`, then a panic.
+    #[rpc(stream)]
+    async fn subscribe_panics(&self) -> volley::Result<ItemStream<u64>>;
     /// Opens the caller's own `numbers` stream and adds up what comes.
     async fn sum_callers(&self, cx: &Context, count: u64) -> volley::Result<u64>;
+    /// Opens the caller's `quiet` stream and keeps it open (in a task of its own).
+    async fn hold_callers_quiet(&self, cx: &Context) -> volley::Result<bool>;
     /// Takes `take` items of the caller's endless `ticks` stream, then drops it.
     async fn sample_callers(&self, cx: &Context, take: usize) -> volley::Result<Vec<u64>>;
 }
@@ -43,6 +48,9 @@ pub trait Source {
     /// Ticks until the consumer cancels.
     #[rpc(stream)]
     async fn subscribe_ticks(&self) -> volley::Result<ItemStream<u64>>;
+    /// Sends nothing until the consumer cancels.
+    #[rpc(stream)]
+    async fn subscribe_quiet(&self) -> volley::Result<ItemStream<u64>>;
 }
 
 struct Producer {
@@ -77,6 +85,14 @@ impl Feeds for Producer {
         Ok(items)
     }
 
+    async fn subscribe_panics(&self) -> volley::Result<ItemStream<u64>> {
+        let items = futures_util::stream::iter(0..2u64).map(|n| {
+            assert!(n == 0, "the producer broke");
+            n
+        });
+        Ok(ItemStream::new(items))
+    }
+
     async fn subscribe_refused(&self) -> Result<ItemStream<u64>, volley::ErrorObject> {
         Err(volley::ErrorObject::owned(4001, "not today", None::<()>))
     }
@@ -90,6 +106,15 @@ impl Feeds for Producer {
             sum += n?;
         }
         Ok(sum)
+    }
+
+    async fn hold_callers_quiet(&self, cx: &Context) -> volley::Result<bool> {
+        let quiet = SourceClient::new(cx.peer()).subscribe_quiet().await?;
+        tokio::spawn(async move {
+            let _held = quiet;
+            std::future::pending::<()>().await
+        });
+        Ok(true)
     }
 
     async fn sample_callers(&self, cx: &Context, take: usize) -> volley::Result<Vec<u64>> {
@@ -126,6 +151,18 @@ impl Source for Counter {
         let (tx, items) = ItemStream::channel(4);
         let (gone, _) = mpsc::unbounded_channel();
         tokio::spawn(feed(tx, self.gone.clone().unwrap_or(gone)));
+        Ok(items)
+    }
+
+    async fn subscribe_quiet(&self) -> volley::Result<ItemStream<u64>> {
+        let (tx, items) = ItemStream::<u64>::channel(1);
+        let gone = self.gone.clone();
+        tokio::spawn(async move {
+            tx.closed().await;
+            if let Some(gone) = gone {
+                let _ = gone.send(());
+            }
+        });
         Ok(items)
     }
 }
@@ -181,6 +218,87 @@ async fn a_stream_delivers_its_items_in_order_and_ends_when_the_producer_ends_it
         Err(Error::Remote(e)) => assert_eq!(e.code(), 4001),
         other => panic!("expected a refusal, got {other:?}"),
     }
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_producer_that_panics_ends_its_stream_with_an_error_and_the_connection_carries_on() {
+    let (running, _) = start(PeerConfig::default()).await;
+    let client = client(&running, PeerConfig::default()).await;
+    let feeds = FeedsClient::new(client.peer());
+    let mut panics = t(feeds.subscribe_panics()).await.unwrap();
+    assert_eq!(t(panics.next()).await.unwrap().unwrap(), 0);
+    match t(panics.next()).await {
+        Some(Err(Error::Remote(e))) => {
+            assert_eq!(e.code(), -32603);
+            let data = e.data().map(|d| d.get().to_owned()).unwrap_or_default();
+            assert!(
+                data.contains("stream panicked: the producer broke"),
+                "{data}"
+            );
+        }
+        other => panic!("expected the panic as an error, got {other:?}"),
+    }
+    assert!(t(panics.next()).await.is_none());
+    let n: Vec<u64> = t(t(feeds.subscribe_numbers(0, 2))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect())
+    .await;
+    assert_eq!(n, [0, 1]);
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_subscribe_call_dropped_as_its_answer_arrives_still_cancels_the_producer() {
+    let (running, mut gone) = start(PeerConfig::default()).await;
+    let client = client(&running, PeerConfig::default()).await;
+    let peer = client.peer().clone();
+    for _ in 0..3 {
+        // Poll the subscribe call once (it is sent), wait without polling it until its answer
+        // has been read (the route is open), then drop it before it returns a Subscription.
+        let idle = || async {
+            while peer.pending_calls() > 0 {
+                tokio::task::yield_now().await;
+            }
+        };
+        t(idle()).await; // the previous round's unsubscribe has been answered
+        let mut opening = Box::pin(FeedsClient::new(&peer).subscribe_forever());
+        assert!(futures_util::poll!(opening.as_mut()).is_pending());
+        assert_eq!(peer.pending_calls(), 1);
+        t(idle()).await;
+        drop(opening);
+        t(gone.recv())
+            .await
+            .expect("the producer was cancelled at its first item");
+    }
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_consumer_past_its_byte_budget_gets_lagged() {
+    let (running, mut gone) = start(PeerConfig::default()).await;
+    // Items are 1 to 3 bytes (`0`..`999`): 64 bytes hold about 30 of them.
+    let config = PeerConfig::default().stream_buffer_bytes(64);
+    let client = client(&running, config).await;
+    let mut forever = t(FeedsClient::new(client.peer()).subscribe_forever())
+        .await
+        .unwrap();
+    t(gone.recv()).await.expect("the producer was cancelled");
+    let mut bytes = 0;
+    let end = t(async {
+        loop {
+            match forever.next().await {
+                Some(Ok(n)) => bytes += n.to_string().len(),
+                Some(Err(e)) => return e,
+                None => panic!("ended without an error"),
+            }
+        }
+    })
+    .await;
+    assert!(matches!(end, Error::Lagged), "{end:?}");
+    assert!((62..=64).contains(&bytes), "{bytes} bytes came through");
     t(running.shutdown()).await;
 }
 
@@ -417,6 +535,29 @@ mod jsonrpsee_interop {
     pub trait Legacy {
         #[subscription(name = "subscribeSquares" => "square", unsubscribe = "unsubscribeSquares", item = u64)]
         async fn squares(&self, upto: u64) -> SubscriptionResult;
+        #[subscription(name = "subscribeFailing" => "failing", unsubscribe = "unsubscribeFailing", item = u64)]
+        async fn failing(&self) -> SubscriptionResult;
+    }
+
+    /// The same methods, seen from volley.
+    #[volley::rpc]
+    pub trait LegacyStreams {
+        /// The squares of 1 to `upto`.
+        #[rpc(
+            stream,
+            name = "subscribeSquares",
+            item = "square",
+            unsubscribe = "unsubscribeSquares"
+        )]
+        async fn squares(&self, upto: u64) -> volley::Result<ItemStream<u64>>;
+        /// One item, then jsonrpsee's usual failure (a string).
+        #[rpc(
+            stream,
+            name = "subscribeFailing",
+            item = "failing",
+            unsubscribe = "unsubscribeFailing"
+        )]
+        async fn failing(&self) -> volley::Result<ItemStream<u64>>;
     }
 
     struct LegacyImpl;
@@ -430,6 +571,15 @@ mod jsonrpsee_interop {
                 sink.send(message).await?;
             }
             Ok(())
+        }
+
+        async fn failing(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+            let sink = pending.accept().await?;
+            sink.send(SubscriptionMessage::from(serde_json::value::to_raw_value(
+                &1u64,
+            )?))
+            .await?;
+            Err("boom".into())
         }
     }
 
@@ -452,6 +602,27 @@ mod jsonrpsee_interop {
         for n in 1..=4u64 {
             assert_eq!(t(squares.next()).await.unwrap().unwrap(), n * n);
         }
+        // volley's own client consumes the jsonrpsee producer too, failure included.
+        let volley_client = t(Client::builder().connect(&running.ws_url()))
+            .await
+            .unwrap();
+        let legacy = LegacyStreamsClient::new(volley_client.peer());
+        // (A jsonrpsee producer that just returns sends no end message: take what it sent.)
+        let squares: Vec<u64> = t(t(legacy.squares(3))
+            .await
+            .unwrap()
+            .take(3)
+            .map(Result::unwrap)
+            .collect())
+        .await;
+        assert_eq!(squares, [1, 4, 9]);
+        let mut failing = t(legacy.failing()).await.unwrap();
+        assert_eq!(t(failing.next()).await.unwrap().unwrap(), 1);
+        match t(failing.next()).await {
+            Some(Err(Error::Remote(e))) => assert_eq!(e.message(), "boom"),
+            other => panic!("expected jsonrpsee's failure, got {other:?}"),
+        }
+        assert!(t(failing.next()).await.is_none());
         t(running.shutdown()).await;
     }
 }
@@ -463,11 +634,27 @@ mod across_sockets {
     use volley_testing::proxy::Proxy;
 
     async fn through(proxy: &Proxy, resumption: Option<Resumption>) -> Client {
+        through_with(
+            proxy,
+            resumption,
+            Counter { gone: None },
+            PeerConfig::default(),
+        )
+        .await
+    }
+
+    async fn through_with(
+        proxy: &Proxy,
+        resumption: Option<Resumption>,
+        counter: Counter,
+        config: PeerConfig,
+    ) -> Client {
         let reconnect = Reconnect::default()
             .initial_delay(Duration::from_millis(10))
             .max_delay(Duration::from_millis(50));
         t(Client::builder()
-            .add_service(Counter { gone: None }.into_service())
+            .add_service(counter.into_service())
+            .peer_config(config)
             .reconnect(Some(reconnect))
             .resumption(resumption)
             .connect(&proxy.ws_url("ws")))
@@ -476,12 +663,39 @@ mod across_sockets {
     }
 
     async fn reconnected(client: &Client) {
+        reconnected_times(client, 1).await;
+    }
+
+    async fn reconnected_times(client: &Client, times: u32) {
         let mut state = client.state();
         t(state.wait_for(
-            |s| matches!(s, ConnectionState::Connected { reconnects, .. } if *reconnects >= 1),
+            |s| matches!(s, ConnectionState::Connected { reconnects, .. } if *reconnects >= times),
         ))
         .await
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_quiet_stream_a_client_serves_stops_when_its_socket_is_replaced_without_resuming() {
+        let (running, _) = start(PeerConfig::default()).await;
+        let proxy = Proxy::start(running.local_addr()).await;
+        let (gone, mut quiet_gone) = mpsc::unbounded_channel();
+        // Two stream slots: without the producers stopping, the third round would be refused.
+        let config = PeerConfig::default().max_streams(2);
+        let client = through_with(&proxy, None, Counter { gone: Some(gone) }, config).await;
+        let feeds = FeedsClient::new(client.peer());
+        for round in 1..=4 {
+            assert!(
+                t(feeds.hold_callers_quiet()).await.unwrap(),
+                "round {round}"
+            );
+            proxy.cut();
+            t(quiet_gone.recv())
+                .await
+                .expect("the quiet producer stopped");
+            reconnected_times(&client, round).await;
+        }
+        t(running.shutdown()).await;
     }
 
     #[tokio::test]

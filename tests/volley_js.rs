@@ -61,14 +61,19 @@ async fn volley_js_node_test_suite_passes() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no server/js/test/*.test.js files");
-    let out = t(tokio::process::Command::new("node")
-        .arg("--test")
-        .args(&files)
-        .current_dir(js_dir())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output())
+    // A whole suite (80 tests on a loaded 2-core machine), so a bound of its own.
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new("node")
+            .arg("--test")
+            .args(&files)
+            .current_dir(js_dir())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
     .await
+    .expect("node --test finished within 120 s")
     .expect("run node --test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -25,6 +25,7 @@ pub struct PeerConfig {
     pub(crate) overflow: Overflow,
     pub(crate) max_streams: usize,
     pub(crate) stream_buffer: usize,
+    pub(crate) stream_buffer_bytes: usize,
 }
 
 /// What a fan-out send (to a group, a user, everyone) does for a recipient whose outgoing
@@ -33,7 +34,8 @@ pub struct PeerConfig {
 #[non_exhaustive]
 pub enum Overflow {
     /// Close that connection with 1008 (`too slow`): it learns it missed something, and its
-    /// client can reconnect and catch up. The default.
+    /// client can reconnect and catch up. The default. This also ends a resumable session
+    /// that is waiting for its socket when that many frames pile up for it meanwhile.
     #[default]
     Close,
     /// Leave that recipient out of this message and keep the connection: for data where
@@ -55,6 +57,7 @@ impl Default for PeerConfig {
             overflow: Overflow::Close,
             max_streams: 1024,
             stream_buffer: 1024,
+            stream_buffer_bytes: 1024 * 1024,
         }
     }
 }
@@ -134,6 +137,14 @@ impl PeerConfig {
     /// and the stream is cancelled, instead of stopping the socket for every other call.
     pub fn stream_buffer(mut self, items: usize) -> Self {
         self.stream_buffer = items;
+        self
+    }
+
+    /// Bytes of items of one consumed stream held until the code reading it takes them
+    /// (default 1 MiB; an empty buffer takes one item of any size). Past it the stream ends
+    /// with `Error::Lagged`, as past [`PeerConfig::stream_buffer`] items.
+    pub fn stream_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.stream_buffer_bytes = bytes;
         self
     }
 

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::builtin::Builtin;
 use crate::context::Context;
-use crate::error::{ErrorObject, codes, error_object};
+use crate::error::{ErrorObject, codes, error_object, panic_text};
 use crate::message;
 use crate::service::Service;
 
@@ -225,11 +225,7 @@ pub(crate) async fn invoke(
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(reply) => reply,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "handler panicked".to_owned());
+            let what = panic_text(&*panic, "handler panicked");
             tracing::error!(method, panic = %what, "handler panicked");
             Reply::Payload(Err(error_object(
                 codes::INTERNAL_ERROR,

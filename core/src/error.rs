@@ -169,3 +169,12 @@ impl From<Error> for ErrorObject {
 
 /// `Result` with volley's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a caught panic said, when it said it with a string.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send), otherwise: &str) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| otherwise.to_owned())
+}

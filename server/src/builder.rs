@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use volley_codegen::{Api, Info, Side};
 use volley_core::describe::ServiceDescription;
-use volley_core::{Context, DuplicateMethodError, Peer, PeerConfig, RemoteService, Service};
+use volley_core::{Claims, Context, DuplicateMethodError, PeerConfig, RemoteService, Service};
 
 use crate::auth::{Authenticator, Handshake, Refusal};
 use crate::origin::normalise;
@@ -231,8 +231,8 @@ impl ServerBuilder {
         C: Send + Sync + 'static,
         F: Fn(&C) -> Option<String> + Send + Sync + 'static,
     {
-        self.settings.identify = Some(Identify(Arc::new(move |peer: &Peer| {
-            peer.claims::<C>().and_then(&user)
+        self.settings.identify = Some(Identify(Arc::new(move |ext: &http::Extensions| {
+            ext.get::<Claims<C>>().and_then(|claims| user(&claims.0))
         })));
         self
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use volley_core::{Peer, PeerConfig, Resumption};
+use volley_core::{PeerConfig, Resumption};
 
 use crate::auth::Authenticator;
 use crate::origin::OriginPolicy;
@@ -35,7 +35,7 @@ pub(crate) struct Settings {
 #[derive(Clone)]
 pub(crate) struct Identify(pub(crate) Arc<UserOf>);
 
-type UserOf = dyn Fn(&Peer) -> Option<String> + Send + Sync;
+type UserOf = dyn Fn(&http::Extensions) -> Option<String> + Send + Sync;
 
 impl std::fmt::Debug for Identify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,7 +1,7 @@
 //! The WebSocket upgrade: refuse what must be refused (shutting down, an origin that is not
 //! allowed, a failed authentication, no free connection slot), then start the engine (a
 //! plain connection, a new resumable session, or a new socket for a live session) and
-//! register the peer until it leaves.
+//! hold its slot until it leaves (the engine registers it in the server's registry).
 
 use std::net::SocketAddr;
 
@@ -45,7 +45,6 @@ pub(crate) async fn upgrade(
     if let Some(addr) = remote_addr {
         extensions.insert(addr);
     }
-    inner.peers.link(&mut extensions);
     if let Some(auth) = &settings.auth {
         let handshake = Handshake {
             headers: request.headers().clone(),
@@ -60,6 +59,10 @@ pub(crate) async fn upgrade(
             return refused(refusal);
         }
     }
+    // The engine registers the connection in the server's registry (in its user, from its
+    // claims) before it reads a frame, and unregisters it when it closes.
+    let user = settings.identify.as_ref().and_then(|i| (i.0)(&extensions));
+    inner.peers.link_as(&mut extensions, user.as_deref());
     let ask = match Ask::from_query(request.uri().query()) {
         Ok(ask) => ask,
         Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
@@ -174,7 +177,7 @@ fn session_header(response: &mut Response, id: &str) {
     }
 }
 
-/// Registers the peer until its connection ends (every socket of it), holding its slot.
+/// Holds the connection's slot until it ends (every socket of it), and forgets its session.
 async fn run(
     server: &Server,
     peer: Peer,
@@ -182,16 +185,13 @@ async fn run(
     slot: Option<OwnedSemaphorePermit>,
 ) {
     let inner = &server.inner;
-    let user = inner.settings.identify.as_ref().and_then(|i| (i.0)(&peer));
-    inner.peers.register(&peer, user.as_deref());
     if inner.shutdown.is_cancelled() {
         peer.close_with(1001, "server shutting down");
     }
-    let reason = peer.closed().await;
+    peer.closed().await;
     if let Some(id) = session {
         inner.sessions.remove(id);
     }
-    inner.peers.unregister(peer.id(), reason);
     drop(slot);
 }
 

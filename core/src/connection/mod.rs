@@ -27,7 +27,7 @@ use crate::dispatch::{self, Incoming, StreamSlots, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
-use crate::peer::{Between, CallOptions, CloseReason, Kind, Peer, Queued, Shared, Took};
+use crate::peer::{Between, CallOptions, CloseReason, Kind, OnStart, Peer, Queued, Shared, Took};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
@@ -113,6 +113,9 @@ fn start<T: Transport>(
     });
     tracing::info!(peer = %peer.id(), remote = ?peer.extensions().get::<std::net::SocketAddr>(), "connection opened");
     observe::connection_opened();
+    if let Some(OnStart(hook)) = peer.extensions().get::<OnStart>() {
+        hook(&peer);
+    }
     tokio::spawn(session::run(conn, rx, links, first, options));
     peer
 }
@@ -232,8 +235,8 @@ impl Conn {
         match self.shared().streams.take(method, params) {
             Took::NotOurs => false,
             Took::Taken => true,
-            Took::Lagged(unsubscribe, params) => {
-                tracing::debug!(peer = %self.peer.id(), method, "a stream's consumer fell behind; cancelling it");
+            Took::Cancel(unsubscribe, params) => {
+                tracing::debug!(peer = %self.peer.id(), method, "a stream's consumer fell behind or went away; cancelling it");
                 let peer = self.peer.clone();
                 tokio::spawn(async move {
                     let options =
@@ -281,7 +284,11 @@ impl Conn {
 
     /// Runs one request or notification to completion and returns its response frame, and
     /// for a stream's subscribe answer the gate its items wait behind.
-    async fn run(self: &Arc<Self>, item: Incoming) -> Option<(String, Option<Gate>)> {
+    async fn run(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+    ) -> Option<(String, Option<Gate>)> {
         let span = tracing::debug_span!(
             "rpc",
             direction = "incoming",
@@ -289,10 +296,14 @@ impl Conn {
             method = item.target.name(),
             id = item.request.as_ref().map(|(id, _)| id.get()),
         );
-        self.run_inner(item).instrument(span).await
+        self.run_inner(item, generation).instrument(span).await
     }
 
-    async fn run_inner(self: &Arc<Self>, item: Incoming) -> Option<(String, Option<Gate>)> {
+    async fn run_inner(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+    ) -> Option<(String, Option<Gate>)> {
         let Incoming {
             request,
             target,
@@ -345,7 +356,9 @@ impl Conn {
         );
         match outcome {
             Some(mut reply) => {
-                let gate = reply.take_items().map(|items| self.forward(items));
+                let gate = reply
+                    .take_items()
+                    .map(|items| self.forward(items, generation));
                 Some((reply.into_frame(id.get()), gate))
             }
             None if self.peer.is_connected() => Some((
@@ -364,12 +377,20 @@ impl Conn {
 
     /// Sends a served stream's items once its gate opens (the subscribe answer is queued),
     /// waiting for room in the outgoing queue for each: a producer runs no faster than the
-    /// peer reads. Stops when the connection ends or a new socket replaces the one it was
-    /// opened on without resuming; dropping the items then ends the producer.
-    fn forward(self: &Arc<Self>, mut items: mpsc::Receiver<Box<RawValue>>) -> Gate {
+    /// peer reads. Stops when the connection ends, or when the socket `generation` it was
+    /// opened on is replaced without resuming (even while the producer is quiet); dropping
+    /// the items then ends the producer.
+    fn forward(
+        self: &Arc<Self>,
+        mut items: mpsc::Receiver<Box<RawValue>>,
+        generation: u64,
+    ) -> Gate {
         let (gate, opened) = oneshot::channel();
         let conn = self.clone();
-        let generation = conn.shared().generation.load(Ordering::Acquire);
+        let Some(voided) = conn.shared().generation_token(generation) else {
+            // The socket it was asked on is gone already: the answer is not written either.
+            return gate;
+        };
         tokio::spawn(async move {
             let _ = opened.await;
             let shared = conn.shared();
@@ -377,17 +398,19 @@ impl Conn {
                 let frame = tokio::select! {
                     biased;
                     _ = shared.closed.cancelled() => return,
+                    _ = voided.cancelled() => return,
                     frame = items.recv() => match frame {
                         Some(frame) => frame,
                         None => return,
                     },
                 };
-                if shared.generation.load(Ordering::Acquire) != generation {
-                    return;
-                }
                 let frame = String::from(Box::<str>::from(frame));
-                if shared.send(frame, Kind::Notification).await.is_err() {
-                    return;
+                tokio::select! {
+                    biased;
+                    _ = voided.cancelled() => return,
+                    sent = shared.send(frame, Kind::StreamItem) => if sent.is_err() {
+                        return;
+                    },
                 }
             }
         });

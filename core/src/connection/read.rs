@@ -156,7 +156,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 };
                 let conn = conn.clone();
                 tokio::spawn(async move {
-                    if let Some((frame, gate)) = conn.run(item).await {
+                    if let Some((frame, gate)) = conn.run(item, generation).await {
                         conn.send(frame, generation).await;
                         drop(gate);
                     }
@@ -203,8 +203,10 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             };
             let conn = conn.clone();
             tokio::spawn(async move {
-                let outs =
-                    futures_util::future::join_all(work.into_iter().map(|i| conn.run(i))).await;
+                let outs = futures_util::future::join_all(
+                    work.into_iter().map(|i| conn.run(i, generation)),
+                )
+                .await;
                 let mut gates = Vec::new();
                 for (frame, gate) in outs.into_iter().flatten() {
                     replies.push(frame);

@@ -345,7 +345,7 @@ fn void_previous(
         }
     }
     shared.fail_unresumable(error, &unsent_ids);
-    shared.generation.fetch_add(1, Ordering::AcqRel);
+    shared.void_generation();
     conn.running.cancel_all();
     unsent
 }

@@ -24,7 +24,7 @@ use crate::message;
 use crate::params::encode_params;
 use crate::peer::{CallOptions, Offer, Peer, PeerId};
 
-pub use registry::{PeerEvent, Peers};
+pub use registry::{MAX_GROUPS_PER_PEER, MAX_NAME_BYTES, PeerEvent, Peers};
 pub use replies::{Outcomes, Replies, Reply};
 
 /// Whom a send names, resolved at the time of each send.
@@ -302,5 +302,37 @@ mod tests {
         assert_eq!(peers.groups(), Vec::<(String, usize)>::new());
         a.close();
         b.close();
+    }
+
+    #[tokio::test]
+    async fn a_linked_connection_is_registered_before_it_runs_and_registering_again_keeps_it() {
+        let (peers, a, _) = stuck(8, Overflow::Skip).await;
+        // Linked: registered by the engine as it started.
+        assert!(peers.get(a.id()).is_some());
+        assert!(peers.join(a.id(), "g"));
+        peers.register(&a, Some("ada"));
+        assert_eq!(
+            peers.groups_of(a.id()),
+            ["g"],
+            "registering again keeps the groups"
+        );
+        assert_eq!(peers.user_of(a.id()).as_deref(), Some("ada"));
+        a.close();
+    }
+
+    #[tokio::test]
+    async fn group_names_and_counts_are_limited() {
+        let (peers, a, _) = stuck(8, Overflow::Skip).await;
+        assert!(peers.join(a.id(), &"n".repeat(registry::MAX_NAME_BYTES)));
+        assert!(!peers.join(a.id(), &"n".repeat(registry::MAX_NAME_BYTES + 1)));
+        assert!(!peers.set_user(a.id(), Some(&"u".repeat(registry::MAX_NAME_BYTES + 1))));
+        for i in 1..registry::MAX_GROUPS_PER_PEER {
+            assert!(peers.join(a.id(), &format!("g{i}")), "group {i}");
+        }
+        assert_eq!(peers.groups_of(a.id()).len(), registry::MAX_GROUPS_PER_PEER);
+        assert!(!peers.join(a.id(), "one too many"));
+        assert!(peers.leave(a.id(), "g1"));
+        assert!(peers.join(a.id(), "one too many"));
+        a.close();
     }
 }

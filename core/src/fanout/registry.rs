@@ -6,7 +6,12 @@ use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use tokio::sync::broadcast;
 
 use super::{Audience, Target};
-use crate::peer::{CloseReason, Peer, PeerId};
+use crate::peer::{CloseReason, OnStart, Peer, PeerId};
+
+/// The most groups one connection can be in; [`Peers::join`] refuses more.
+pub const MAX_GROUPS_PER_PEER: usize = 1024;
+/// The longest group (or user) name, in bytes; [`Peers::join`] refuses longer ones.
+pub const MAX_NAME_BYTES: usize = 256;
 
 /// A peer connected or disconnected.
 #[derive(Debug, Clone)]
@@ -25,9 +30,10 @@ pub enum PeerEvent {
 /// The connected peers of one server, the named groups they are in, and the user each
 /// belongs to. Cheap to clone; usable from any task.
 ///
-/// Every connection a server accepts is registered for its whole life (across resumed
-/// sockets) and leaves every group when it ends. Handlers reach the registry through
-/// [`Context`](crate::Context): `cx.join("room")`, `cx.peers().group("room")`.
+/// Every connection a server accepts is registered before it reads its first frame, for its
+/// whole life (across resumed sockets), and leaves every group when it starts closing.
+/// Handlers reach the registry through [`Context`](crate::Context): `cx.join("room")`,
+/// `cx.peers().group("room")`.
 ///
 /// Sends go to an [`Audience`]: [`Peers::all`], [`Peers::group`], [`Peers::user`],
 /// [`Peers::only`], each narrowed with [`Audience::except`].
@@ -126,14 +132,25 @@ impl Peers {
     }
 
     /// Adds the peer `id` to `group` (created on first use). `true` when it joined now;
-    /// `false` when it was a member already or is not connected.
+    /// `false` when it was a member already, is not connected, is in
+    /// [`MAX_GROUPS_PER_PEER`] groups already, or the name is longer than
+    /// [`MAX_NAME_BYTES`] (so a peer that picks group names cannot grow the registry without
+    /// bound).
     pub fn join(&self, id: PeerId, group: &str) -> bool {
+        if group.len() > MAX_NAME_BYTES {
+            tracing::warn!(peer = %id, bytes = group.len(), "group name too long; not joined");
+            return false;
+        }
         let mut members = self.write();
         let Members { peers, groups, .. } = &mut *members;
         let Some(member) = peers.get_mut(&id) else {
             return false;
         };
         if member.groups.contains(group) {
+            return false;
+        }
+        if member.groups.len() >= MAX_GROUPS_PER_PEER {
+            tracing::warn!(peer = %id, "in {MAX_GROUPS_PER_PEER} groups already; not joined");
             return false;
         }
         let name: Arc<str> = groups
@@ -190,8 +207,12 @@ impl Peers {
     }
 
     /// Sets (or with `None` clears) the user the peer `id` belongs to, replacing the one its
-    /// handshake gave (the server's `identify` hook). `false` when it is not connected.
+    /// handshake gave (the server's `identify` hook). `false` when it is not connected or the
+    /// name is longer than [`MAX_NAME_BYTES`].
     pub fn set_user(&self, id: PeerId, user: Option<&str>) -> bool {
+        if user.is_some_and(|u| u.len() > MAX_NAME_BYTES) {
+            return false;
+        }
         let mut members = self.write();
         let Members { peers, users, .. } = &mut *members;
         let Some(member) = peers.get_mut(&id) else {
@@ -219,24 +240,33 @@ impl Peers {
         members.peers.get(&id)?.user.as_deref().map(str::to_owned)
     }
 
-    /// Adds a connection, in `user` when given, and tells subscribers. A server does this for
-    /// every connection it accepts; call it for connections you run yourself
-    /// ([`connection::spawn`](crate::connection::spawn)), with [`Peers::link`] on their
-    /// extensions, and [`Peers::unregister`] when they end.
+    /// Adds a connection, in `user` when given, and tells subscribers; a connection already
+    /// here keeps its groups (only its user is set). [`Peers::link_as`] does this (and
+    /// [`Peers::unregister`]) for every connection made with the linked extensions; call it
+    /// yourself only for a peer made elsewhere.
     pub fn register(&self, peer: &Peer, user: Option<&str>) {
         let id = peer.id();
-        self.write().peers.insert(
-            id,
-            Member {
-                peer: peer.clone(),
-                groups: BTreeSet::new(),
-                user: None,
-            },
-        );
+        let fresh = {
+            let mut members = self.write();
+            let fresh = !members.peers.contains_key(&id);
+            if fresh {
+                members.peers.insert(
+                    id,
+                    Member {
+                        peer: peer.clone(),
+                        groups: BTreeSet::new(),
+                        user: None,
+                    },
+                );
+            }
+            fresh
+        };
         if user.is_some() {
             self.set_user(id, user);
         }
-        let _ = self.inner.events.send(PeerEvent::Connected(peer.clone()));
+        if fresh {
+            let _ = self.inner.events.send(PeerEvent::Connected(peer.clone()));
+        }
     }
 
     /// Removes a connection from the registry, its groups and its user, and tells
@@ -265,9 +295,29 @@ impl Peers {
     }
 
     /// Puts a link to this registry in a connection's extensions, before the connection is
-    /// made: its handlers then reach the registry as `cx.peers()`.
+    /// made ([`connection::spawn`](crate::connection::spawn) and friends): the engine then
+    /// registers the connection, in `user` when given, before it reads its first frame,
+    /// unregisters it when it starts closing, and its handlers reach the registry as
+    /// `cx.peers()`. A server does this for every connection it accepts.
+    pub fn link_as(&self, extensions: &mut http::Extensions, user: Option<&str>) {
+        let weak = Arc::downgrade(&self.inner);
+        extensions.insert(RegistryLink(weak.clone()));
+        let user: Option<Arc<str>> = user.map(Into::into);
+        extensions.insert(OnStart(Arc::new(move |peer: &Peer| {
+            let Some(inner) = weak.upgrade() else { return };
+            let peers = Peers { inner };
+            peers.register(peer, user.as_deref());
+            let peer = peer.clone();
+            tokio::spawn(async move {
+                let reason = peer.closing().await;
+                peers.unregister(peer.id(), reason);
+            });
+        })));
+    }
+
+    /// [`Peers::link_as`] without a user.
     pub fn link(&self, extensions: &mut http::Extensions) {
-        extensions.insert(RegistryLink(Arc::downgrade(&self.inner)));
+        self.link_as(extensions, None);
     }
 
     /// The registry `extensions` were linked to, or an empty detached one.

@@ -208,6 +208,16 @@ impl Peer {
         })
     }
 
+    /// Resolves once the connection is closing (before [`Peer::closed`], which also waits
+    /// for the close frame), with the reason.
+    pub(crate) async fn closing(&self) -> CloseReason {
+        self.shared.closed.cancelled().await;
+        self.shared.close_reason().unwrap_or(CloseReason {
+            code: 1006,
+            reason: String::new(),
+        })
+    }
+
     /// Drains the connection before a close: new requests from the peer are refused with
     /// -32012 (`Shutting down`; `rpc.ping` is still answered, notifications are dropped),
     /// while every request already taken runs to its end and its answer is sent. Resolves
@@ -465,6 +475,12 @@ impl fmt::Debug for Peer {
             .finish()
     }
 }
+
+/// Runs on a connection's `Peer` right after the engine makes it and before it reads a
+/// frame, when the connection's extensions hold one (a registry's link puts it there, so
+/// a connection is in its registry before its first call runs).
+#[derive(Clone)]
+pub(crate) struct OnStart(pub(crate) Arc<dyn Fn(&Peer) + Send + Sync>);
 
 /// Why [`Peer::offer`] did not queue a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,8 @@ pub(crate) enum Kind {
     Notification,
     /// Answers to the peer's requests.
     Answer,
+    /// An item (or the end) of a stream this side serves: void with its socket generation.
+    StreamItem,
 }
 
 impl Kind {
@@ -95,6 +97,9 @@ pub(crate) struct Shared {
     /// Bumped when a new socket replaces a lost one without resuming: answers of handlers
     /// started before it are not written.
     pub(crate) generation: AtomicU64,
+    /// The current generation and a token cancelled when it is voided (the streams served
+    /// on it stop).
+    epoch: Mutex<(u64, CancellationToken)>,
     /// Counted frames read from the peer on this session (resumption: what our acks say).
     pub(crate) received: AtomicU64,
     /// The last `received` value sent in an acknowledgement.
@@ -174,6 +179,7 @@ impl Shared {
             link: watch::channel(LinkState::Up).0,
             resumable: AtomicBool::new(false),
             generation: AtomicU64::new(0),
+            epoch: Mutex::new((0, CancellationToken::new())),
             received: AtomicU64::new(0),
             ack_sent: AtomicU64::new(0),
             unacked_bytes: AtomicUsize::new(0),
@@ -183,6 +189,22 @@ impl Shared {
             between,
             streams: Streams::default(),
         }
+    }
+
+    /// Voids the current socket generation: its answers are no longer written and the
+    /// streams served on it stop.
+    pub(crate) fn void_generation(&self) {
+        let mut epoch = lock(&self.epoch);
+        let next = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        epoch.1.cancel();
+        *epoch = (next, CancellationToken::new());
+    }
+
+    /// The token of socket generation `generation`, cancelled when it is voided; `None` when
+    /// it is voided already.
+    pub(crate) fn generation_token(&self, generation: u64) -> Option<CancellationToken> {
+        let epoch = lock(&self.epoch);
+        (epoch.0 == generation).then(|| epoch.1.clone())
     }
 
     /// Whether a socket is attached.
@@ -258,13 +280,25 @@ impl Shared {
 
     /// Hands an answer to the caller waiting for `id`; false when nobody waits.
     pub(crate) fn resolve(&self, id: u64, answer: Answer) -> bool {
-        let waiter = lock(&self.pending).calls.remove(&id);
+        let waiter = {
+            let mut p = lock(&self.pending);
+            let waiter = p.calls.remove(&id);
+            // Routed before the next frame is read (items may follow the answer at once), and
+            // under the pending lock: a close either comes first (no route: the consumer ends
+            // with `Disconnected`) or ends the route it finds.
+            waiter.map(|mut w| {
+                if let (Some(stream), Ok(sub_id)) = (w.stream.take(), &answer) {
+                    if p.open {
+                        self.streams.open(stream, sub_id);
+                    } else {
+                        stream.end.set_disconnected();
+                    }
+                }
+                w
+            })
+        };
         match waiter {
             Some(w) => {
-                // Routed before the next frame is read: items may follow the answer at once.
-                if let (Some(stream), Ok(sub_id)) = (w.stream, &answer) {
-                    self.streams.open(stream, sub_id);
-                }
                 let _ = w.tx.send(answer);
                 true
             }

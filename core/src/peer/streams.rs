@@ -9,20 +9,38 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use crate::error::{Error, ErrorObject};
+use crate::error::{Error, ErrorObject, codes};
 
-/// How a stream ended, when it did not simply finish.
-#[derive(Debug, Default)]
+/// What a consumed stream's route and its [`Subscription`](crate::Subscription) share: how it
+/// ended, when it did not simply finish, and the bytes of items waiting to be taken.
+#[derive(Debug)]
 pub(crate) struct StreamEnd {
     error: Mutex<Option<Error>>,
+    /// Bytes of items delivered and not yet taken by the consumer.
+    pub(crate) buffered: AtomicUsize,
+    /// The most bytes it may hold (an empty buffer takes one item of any size).
+    limit: usize,
 }
 
 impl StreamEnd {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            error: Mutex::new(None),
+            buffered: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
     fn set(&self, error: Error) {
         let mut e = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if e.is_none() {
             *e = Some(error);
         }
+    }
+
+    /// Ends it with `Disconnected` (its connection closed as it opened).
+    pub(crate) fn set_disconnected(&self) {
+        self.set(Error::Disconnected);
     }
 
     /// The error the stream ended with, once.
@@ -53,9 +71,10 @@ pub(crate) enum Took {
     NotOurs,
     /// Delivered (or it ended its stream).
     Taken,
-    /// Its consumer fell behind: the stream is ended here, and the producer should be told
-    /// with this unsubscribe method and params.
-    Lagged(Arc<str>, Box<RawValue>),
+    /// Its consumer fell behind, or went away without cancelling (its subscribe call was
+    /// dropped just as the answer came): the stream is ended here, and the producer should
+    /// be told with this unsubscribe method and params.
+    Cancel(Arc<str>, Box<RawValue>),
 }
 
 /// Routes by item method and subscription id (its JSON text).
@@ -76,8 +95,22 @@ struct ItemParams<'a> {
     subscription: &'a RawValue,
     #[serde(borrow, default)]
     result: Option<&'a RawValue>,
-    #[serde(default)]
-    error: Option<ErrorObject>,
+    /// An error object, `null` (a plain end), or anything else a producer sends (jsonrpsee's
+    /// servers send a string).
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+/// The producer's end message as an error, if it carries one.
+fn end_error(error: Option<&RawValue>) -> Option<Error> {
+    let error = error?;
+    if let Ok(object) = serde_json::from_str::<ErrorObject>(error.get()) {
+        return Some(Error::Remote(object));
+    }
+    let text =
+        serde_json::from_str::<String>(error.get()).unwrap_or_else(|_| error.get().to_owned());
+    (text != "null")
+        .then(|| Error::Remote(ErrorObject::owned(codes::INTERNAL_ERROR, text, None::<()>)))
 }
 
 impl Streams {
@@ -125,21 +158,35 @@ impl Streams {
             // handlers may serve a notification of that name; if none does, it is dropped.
             return Took::NotOurs;
         };
+        let cancel = || {
+            let params = RawValue::from_string(format!("[{}]", item.subscription.get()))
+                .unwrap_or_else(|_| RawValue::NULL.to_owned());
+            Took::Cancel(route.unsubscribe.clone(), params)
+        };
         let (ended, took) = match item.result {
-            Some(result) => match route.tx.try_send(result.to_owned()) {
-                Ok(()) => (false, Took::Taken),
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    route.end.set(Error::Lagged);
-                    let params = RawValue::from_string(format!("[{}]", item.subscription.get()))
-                        .unwrap_or_else(|_| RawValue::NULL.to_owned());
-                    (true, Took::Lagged(route.unsubscribe.clone(), params))
+            Some(result) => {
+                let size = result.get().len();
+                let end = &route.end;
+                let held = end.buffered.load(Ordering::Acquire);
+                if held > 0 && held + size > end.limit {
+                    end.set(Error::Lagged);
+                    (true, cancel())
+                } else {
+                    end.buffered.fetch_add(size, Ordering::AcqRel);
+                    match route.tx.try_send(result.to_owned()) {
+                        Ok(()) => (false, Took::Taken),
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            end.set(Error::Lagged);
+                            (true, cancel())
+                        }
+                        // Nobody reads it: its subscribe call was dropped after the answer.
+                        Err(mpsc::error::TrySendError::Closed(_)) => (true, cancel()),
+                    }
                 }
-                // The consumer is gone and its cancel is on its way.
-                Err(mpsc::error::TrySendError::Closed(_)) => (true, Took::Taken),
-            },
+            }
             None => {
-                if let Some(error) = item.error {
-                    route.end.set(Error::Remote(error));
+                if let Some(error) = end_error(item.error) {
+                    route.end.set(error);
                 }
                 (true, Took::Taken)
             }

@@ -23,8 +23,10 @@ pub(crate) const UNSUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// It yields each item decoded as `T` (an item that does not decode yields
 /// `Err(Error::InvalidResult)` and the stream goes on), and ends when the producer ends it:
 /// with `None` after the last item, or with one `Err` first when the producer failed
-/// ([`Error::Remote`]), the connection ended ([`Error::Disconnected`]), or this consumer fell
-/// more than `PeerConfig::stream_buffer` items behind ([`Error::Lagged`]).
+/// ([`Error::Remote`]), the connection ended ([`Error::Disconnected`], or
+/// [`Error::SessionExpired`] when it came back on a new session), or this consumer fell more
+/// than `PeerConfig::stream_buffer` items (or `stream_buffer_bytes`) behind
+/// ([`Error::Lagged`]).
 ///
 /// Dropping it before the end cancels the stream: the unsubscribe method goes to the
 /// producer. [`Subscription::unsubscribe`] does the same and waits for the answer.
@@ -52,8 +54,9 @@ impl<T: DeserializeOwned> Subscription<T> {
         unsubscribe: &str,
         options: &CallOptions,
     ) -> Result<Self> {
-        let (tx, rx) = mpsc::channel(peer.config().stream_buffer.max(1));
-        let end = Arc::new(StreamEnd::default());
+        let config = peer.config();
+        let (tx, rx) = mpsc::channel(config.stream_buffer.max(1));
+        let end = Arc::new(StreamEnd::new(config.stream_buffer_bytes));
         let item: Arc<str> = item.into();
         let unsubscribe: Arc<str> = unsubscribe.into();
         let pending = PendingStream {
@@ -137,9 +140,14 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Result<T>>> {
         match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(raw)) => Poll::Ready(Some(
-                serde_json::from_str(raw.get()).map_err(Error::InvalidResult),
-            )),
+            Poll::Ready(Some(raw)) => {
+                self.end
+                    .buffered
+                    .fetch_sub(raw.get().len(), std::sync::atomic::Ordering::AcqRel);
+                Poll::Ready(Some(
+                    serde_json::from_str(raw.get()).map_err(Error::InvalidResult),
+                ))
+            }
             Poll::Ready(None) if self.done => Poll::Ready(None),
             Poll::Ready(None) => {
                 // Ended by the producer, by the connection, or for lagging (the reader has
@@ -149,6 +157,12 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl<T: DeserializeOwned> futures_util::stream::FusedStream for Subscription<T> {
+    fn is_terminated(&self) -> bool {
+        self.done && self.rx.is_closed() && self.rx.is_empty()
     }
 }
 

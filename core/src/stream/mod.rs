@@ -4,9 +4,9 @@
 //! methods merged into a volley service keeps working.
 //!
 //! - The producer's method returns an [`ItemStream`]: any `Stream` of items, or the
-//!   receiving end of [`ItemStream::channel`]. It is polled for its next item only when the
-//!   connection has room to send it (backpressure), and dropped when the consumer cancels or
-//!   the connection ends.
+//!   receiving end of [`ItemStream::channel`]. It runs at most a few items ahead of what the
+//!   connection can send (backpressure), and is dropped when the consumer cancels or the
+//!   connection ends.
 //! - The consumer gets a [`Subscription`], a `Stream` of `Result<T>` that ends when the
 //!   producer ends it and cancels the stream (the unsubscribe method) when dropped.
 //!

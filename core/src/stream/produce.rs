@@ -4,6 +4,9 @@
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use futures_util::stream::{Stream, StreamExt};
 use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::core::server::{
@@ -13,7 +16,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use crate::error::{ErrorObject, codes, error_object};
+use crate::error::{ErrorObject, codes, error_object, panic_text};
 
 type Items<T> = Pin<Box<dyn Stream<Item = Result<T, ErrorObject>> + Send>>;
 
@@ -21,9 +24,11 @@ type Items<T> = Pin<Box<dyn Stream<Item = Result<T, ErrorObject>> + Send>>;
 /// subscription when it ends (`Ok` items only) or at its first `Err` (sent to the consumer
 /// as the stream's error).
 ///
-/// It is polled for the next item only once the connection has room to send the last one,
-/// so a slow consumer slows the producer instead of growing a queue; it is dropped when the
-/// consumer cancels or the connection ends.
+/// It is polled while the connection keeps up: at most about 17 items (a 16-frame hand-off
+/// and the one being queued) run ahead of what the connection's outgoing queue has taken, so
+/// a slow consumer slows the producer instead of growing a queue. It is dropped when the
+/// consumer cancels, the connection ends, or the socket it was opened on is replaced without
+/// resuming.
 #[must_use = "a stream does nothing unless returned from a stream method"]
 pub struct ItemStream<T> {
     items: Items<T>,
@@ -125,10 +130,20 @@ impl<T> ItemSender<T> {
     }
 }
 
+/// The error for a producer that panicked, logged.
+fn panicked(method: &str, panic: Box<dyn std::any::Any + Send>) -> ErrorObject {
+    let what = panic_text(&*panic, "stream panicked");
+    tracing::error!(method, panic = %what, "stream panicked");
+    error_object(codes::INTERNAL_ERROR, format!("stream panicked: {what}"))
+}
+
 /// Runs a stream method's subscription: starts the stream (a refusal answers the subscribe
 /// call with the error), accepts, and sends every item until the stream ends (a last
 /// `{"subscription", "error": null}`), fails (`"error": {..}`), or the consumer cancels
 /// (nothing more is sent).
+///
+/// A producer that panics ends its stream with -32603 (`stream panicked: ..`), like a
+/// handler that panics; the connection carries on.
 pub(crate) async fn serve<T, F>(
     pending: PendingSubscriptionSink,
     start: F,
@@ -137,10 +152,15 @@ where
     T: Serialize,
     F: Future<Output = Result<ItemStream<T>, ErrorObject>>,
 {
-    let mut items = match start.await {
-        Ok(items) => items,
-        Err(refusal) => {
+    let method = pending.method_name().to_owned();
+    let mut items = match AssertUnwindSafe(start).catch_unwind().await {
+        Ok(Ok(items)) => items,
+        Ok(Err(refusal)) => {
             pending.reject(refusal).await;
+            return SubscriptionCloseResponse::None;
+        }
+        Err(panic) => {
+            pending.reject(panicked(&method, panic)).await;
             return SubscriptionCloseResponse::None;
         }
     };
@@ -151,7 +171,10 @@ where
         let next = tokio::select! {
             biased;
             _ = sink.closed() => return SubscriptionCloseResponse::None,
-            next = items.next() => next,
+            next = AssertUnwindSafe(items.next()).catch_unwind() => match next {
+                Ok(next) => next,
+                Err(panic) => Some(Err(panicked(&method, panic))),
+            },
         };
         let item = match next {
             None => break RawValue::NULL.to_owned(),

@@ -148,7 +148,7 @@ pub(crate) fn result_parts(ty: &Type) -> (String, Option<String>) {
 /// The item type of a stream type written `...ItemStream<T>`; any other spelling as is.
 fn item_of(stream: &str) -> String {
     stream
-        .rsplit_once("ItemStream<")
+        .split_once("ItemStream<")
         .and_then(|(_, rest)| rest.strip_suffix('>'))
         .map_or_else(|| stream.to_owned(), str::to_owned)
 }
