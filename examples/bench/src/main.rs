@@ -1,186 +1,208 @@
-//! volley's benchmark program. Run it in release mode:
+//! volley's benchmark: volley side by side with jsonrpsee 0.26 and a raw WebSocket echo (the
+//! ceiling), in one run, driven by the same load generator (issue 11). Run it in release mode:
 //!
 //! ```sh
-//! cargo run --release -p example-bench                # throughput, latency, callbacks, idle
-//! cargo run --release -p example-bench -- broadcast   # one notification to 1,000 and 10,000 peers
-//! cargo run --release -p example-bench -- all         # everything
-//! cargo run --release -p example-bench -- --calls 400000 --conns 4 --window 64 --idle 2000
-//! cargo run --release -p example-bench -- --quick     # a short run that checks it works
+//! cargo run --release -p example-bench                        # the quick scenarios (~6 min)
+//! cargo run --release -p example-bench -- all                 # every scenario (~10 min)
+//! cargo run --release -p example-bench -- throughput latency  # some of them
+//! cargo run --release -p example-bench -- --quick             # every scenario, tiny (CI)
+//! cargo run --release -p example-bench -- --duration 1 --repeats 3 own-clients
 //! ```
 //!
-//! It starts the server as a child process (pinned to CPU 0 with `taskset` when available;
-//! the load generator takes CPU 1) and measures, against 127.0.0.1 only, the scenarios named
-//! on the command line (each at most once, in this order):
-//! - `throughput`: `add` calls per second over `--conns` connections with `--window` calls in
-//!   flight each, and the server's CPU time per call;
-//! - `latency`: p50/p99 of sequential calls on one connection;
-//! - `callbacks`: `ask` calls per second, each of which calls the client back before answering;
-//! - `idle`: connect burst, the time to open `--idle` WebSocket connections at once, and the
-//!   server's resident memory per idle connection (from `/proc/<pid>/status`);
-//! - `broadcast`: one notification to each count of `--peers` connected peers (1,000 and
-//!   10,000; 200 and 1,000 with `--quick`): the time from just before a client asks the
-//!   server to broadcast until every peer has read it, median and range of `--rounds` rounds
-//!   after one warm-up round, and the server's time to encode and queue it (per peer too);
-//! - `all`: every scenario above.
+//! It starts three servers, each a child process of its own (the benchmark runs itself with
+//! a hidden `--serve volley|jsonrpsee|echo`), all on the same tokio runtime configuration
+//! (`--runtime`, current_thread by default) and pinned with `taskset` to CPU 0:
+//! - volley's server (`servers/volley.rs`) with the builder's defaults;
+//! - jsonrpsee 0.26's own `Server` over WebSocket with a trivial `add`;
+//! - a tokio-tungstenite echo with batched flushes (write every ready frame, flush once when
+//!   none is left), with volley's buffer sizes: the ceiling.
 //!
-//! With no scenario it runs `throughput latency callbacks idle`, as it always has, and
-//! `broadcast` too with `--quick`, so that the short run CI does exercises every scenario.
-//! The broadcast raises the open-files limit of both processes to the hard limit (each peer
-//! is a socket on both sides) and says so when that is too low for a count.
+//! The load generator (`generator/`) is this process, pinned to CPU 1, on a current_thread
+//! runtime: raw tokio-tungstenite connections that write JSON-RPC text with a window of N
+//! calls in flight per connection, flush once per batch, and check every answer. Everything
+//! listens and connects on 127.0.0.1 only. The scenarios (`scenarios/`, each run at most
+//! once, in this order):
+//! - `throughput`: calls/s at 1 connection x 64 in flight and 100 x 10, every server;
+//! - `latency`: p50/p99 of sequential calls, generator on another CPU (split) and on the
+//!   servers' (same vCPU);
+//! - `own-clients`: volley's `Client` against volley's server, jsonrpsee's `WsClient` against
+//!   jsonrpsee's server, in the throughput shapes;
+//! - `callbacks`: volley's server calling its client (1 x 64), against the client calling it;
+//! - `notify`: one-way messages/s from the client to each server, and from volley's server
+//!   to the client;
+//! - `broadcast`: one notification from volley's server to 1,000 and 10,000 peers, timed
+//!   until all have it;
+//! - `memory`: server memory per idle connection at 10,000, every server, and the connect
+//!   burst (10,000 at once);
+//! - `scaling`: calls/s at 100, 1,000 and 5,000 connections, volley and jsonrpsee;
+//! - `all`: every one.
+//!
+//! With no scenario it runs the first five (the ones that hold no thousands of connections);
+//! with `--quick` and no scenario, every scenario at tiny sizes, in seconds (CI runs that
+//! and checks only that it succeeds). Each figure is the median of `--repeats` runs of
+//! `--duration` (min–max beside it), the servers taking turns; ratios compare medians of the
+//! same run. A summary of issue 11's targets closes the output: it reports them and never
+//! fails the run. The run fails only when a measurement failed (a lost or wrong answer, a
+//! timeout, a server gone). Every process raises its open-files limit to the hard limit.
 
-mod broadcast;
-mod calls;
-mod idle;
-mod server;
+mod api;
+mod generator;
+mod report;
+mod scenarios;
+mod servers;
 mod system;
+mod targets;
+mod wire;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use volley::schemars;
 
-/// The benchmark server's methods.
-#[volley::rpc]
-pub trait Bench {
-    /// Adds two numbers.
-    async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
-    /// Calls the caller's `confirm` and returns its answer.
-    async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
-    /// Makes the caller one of the listeners that `broadcast` sends to.
-    async fn listen(&self, cx: &volley::Context) -> volley::Result<bool>;
-    /// Sends `tick(seq)` to every listener and says what that did and how long it took.
-    async fn broadcast(&self, cx: &volley::Context, seq: u64) -> volley::Result<Broadcast>;
-    /// The server's open-files limit (each connection takes one).
-    async fn open_files(&self) -> volley::Result<u64>;
-}
+use crate::scenarios::Ctx;
+use crate::servers::{Kind, Runtime, Servers};
+use crate::targets::Targets;
 
-/// The benchmark client's methods.
-#[volley::rpc]
-pub trait Answer {
-    /// Always yes.
-    async fn confirm(&self, question: String) -> volley::Result<bool>;
-}
-
-/// What the broadcast's listeners are sent.
-#[volley::rpc]
-pub trait Listener {
-    /// One broadcast, numbered.
-    #[rpc(notification)]
-    async fn tick(&self, seq: u64);
-}
-
-/// What one `broadcast` did on the server.
-#[derive(Debug, volley::serde::Serialize, volley::serde::Deserialize, volley::JsonSchema)]
-#[serde(crate = "volley::serde")]
-pub struct Broadcast {
-    /// Listeners the tick was queued for.
-    pub queued: usize,
-    /// Listeners whose outgoing queue was full.
-    pub overflowed: usize,
-    /// Listeners that had gone.
-    pub gone: usize,
-    /// Nanoseconds the server took to encode the tick and queue it for every listener.
-    pub nanos: u64,
-}
+/// Any error; the benchmark reports it and fails.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What the benchmark can measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-enum Scenario {
-    /// `add` calls per second, and the server's CPU time per call
+pub(crate) enum Scenario {
+    /// calls/s, 1 connection x 64 in flight and 100 x 10, every server
     Throughput,
-    /// p50/p99 of sequential calls on one connection
+    /// p50/p99 of sequential calls, load generator on another CPU and on the same
     Latency,
-    /// `ask` calls per second, each calling the client back
+    /// each framework's own client against its own server
+    OwnClients,
+    /// volley's server calling its client, against the client calling the server
     Callbacks,
-    /// connect burst, and the server's memory per idle connection
-    Idle,
-    /// one notification to --peers connected peers: time until all have it
+    /// one-way messages/s, client to server (and volley's server to client)
+    Notify,
+    /// one notification to --peers peers: time until all have it (volley)
     Broadcast,
+    /// server memory per idle connection (--idle of them), and the connect burst
+    Memory,
+    /// calls/s at --scaling connections, volley and jsonrpsee
+    Scaling,
     /// every scenario
     All,
 }
 
-/// volley's benchmark: throughput, latency, callbacks, connect burst, memory per idle
-/// connection and broadcast, against its own server on 127.0.0.1.
+/// volley's benchmark: volley, jsonrpsee 0.26 and a raw tokio-tungstenite echo (the
+/// ceiling), each server in its own process pinned to CPU 0, driven by the same raw load
+/// generator pinned to CPU 1, over 127.0.0.1.
 ///
-/// With no SCENARIO it runs throughput, latency, callbacks and idle (and broadcast too with
-/// --quick).
+/// With no SCENARIO it runs throughput, latency, own-clients, callbacks and notify; with
+/// --quick and no SCENARIO, every scenario at tiny sizes.
 #[derive(Parser)]
 #[command(name = "example-bench")]
 struct Args {
     /// What to measure (each at most once, in the order listed below)
     #[arg(value_enum, value_name = "SCENARIO")]
     scenarios: Vec<Scenario>,
-    /// `add` calls in the throughput run (a quarter as many `ask` calls in the callbacks run)
-    /// [default: 200000, 20000 with --quick]
-    #[arg(long, value_name = "N")]
-    calls: Option<usize>,
-    /// Connections in the throughput run.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    conns: usize,
-    /// Calls in flight on each connection.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    window: usize,
-    /// Idle connections opened for the burst and memory figures, and again 100 at a time
-    /// [default: 2000, 200 with --quick]
+    /// A short run that checks the benchmark works (CI): tiny durations and sizes, no
+    /// warm-up, one repeat
+    #[arg(long)]
+    quick: bool,
+    /// Seconds per measured run [default: 3, 0.1 with --quick]
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Measured runs per figure (the median is reported) [default: 5, 1 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: Option<u32>,
+    /// The tokio runtime of every server
+    #[arg(long, value_enum, default_value_t = Runtime::CurrentThread)]
+    runtime: Runtime,
+    /// Idle connections per server in `memory` [default: 10000, 200 with --quick]
     #[arg(long, value_name = "N")]
     idle: Option<usize>,
-    /// Connected peers the broadcast goes to, one measurement per count
+    /// Connection counts in `scaling` [default: 100,1000,5000; 10,50,100 with --quick]
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    scaling: Vec<usize>,
+    /// Connected peers the broadcast goes to, one row per count
     /// [default: 1000,10000; 200,1000 with --quick]
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     peers: Vec<usize>,
-    /// Measured broadcasts per count of peers, after one warm-up
-    /// [default: 5, 3 with --quick]
+    /// Measured broadcasts per count of peers, after one warm-up [default: 5, 3 with --quick]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
-    /// A short run that checks the benchmark works: fewer calls, latency samples, idle
-    /// connections, peers and rounds.
-    #[arg(long)]
-    quick: bool,
-    /// Clients do not ask for session resumption (to measure what it costs).
+    /// volley's clients (own-clients, broadcast) do not ask for session resumption
     #[arg(long)]
     no_resume: bool,
-    /// Be the benchmark's server (the benchmark starts itself with this).
-    #[arg(long, hide = true)]
-    serve: bool,
+    /// Be one of the benchmark's servers (the benchmark starts itself with this).
+    #[arg(long, hide = true, value_enum)]
+    serve: Option<Kind>,
 }
 
 /// The sizes of one run.
-struct Opts {
-    scenarios: Vec<Scenario>,
-    calls: usize,
-    conns: usize,
-    window: usize,
-    idle: usize,
-    samples: usize,
-    peers: Vec<usize>,
-    rounds: usize,
-    resume: bool,
+pub(crate) struct Opts {
+    pub(crate) scenarios: Vec<Scenario>,
+    pub(crate) quick: bool,
+    pub(crate) duration: Duration,
+    pub(crate) warmup: Duration,
+    pub(crate) repeats: usize,
+    pub(crate) runtime: Runtime,
+    pub(crate) idle: usize,
+    pub(crate) scaling: Vec<usize>,
+    pub(crate) peers: Vec<usize>,
+    pub(crate) rounds: usize,
+    pub(crate) resume: bool,
+}
+
+impl Opts {
+    fn from(args: Args) -> Self {
+        let quick = args.quick;
+        let or =
+            |given: Vec<usize>, full: &[usize], small: &[usize]| match (given.is_empty(), quick) {
+                (false, _) => given,
+                (true, false) => full.to_vec(),
+                (true, true) => small.to_vec(),
+            };
+        let duration = Duration::from_secs_f64(
+            args.duration
+                .unwrap_or(if quick { 0.1 } else { 3.0 })
+                .clamp(0.01, 3600.0),
+        );
+        Self {
+            scenarios: scenarios(&args.scenarios, quick),
+            quick,
+            duration,
+            warmup: if quick {
+                Duration::ZERO
+            } else {
+                duration.min(Duration::from_secs(1))
+            },
+            repeats: args.repeats.unwrap_or(if quick { 1 } else { 5 }) as usize,
+            runtime: args.runtime,
+            idle: args.idle.unwrap_or(if quick { 200 } else { 10_000 }),
+            scaling: or(args.scaling, &[100, 1_000, 5_000], &[10, 50, 100]),
+            peers: or(args.peers, &[1_000, 10_000], &[200, 1_000]),
+            rounds: args.rounds.unwrap_or(if quick { 3 } else { 5 }) as usize,
+            resume: !args.no_resume,
+        }
+    }
 }
 
 /// The scenarios to run, each once, in order.
-fn scenarios(args: &Args) -> Vec<Scenario> {
+fn scenarios(asked: &[Scenario], quick: bool) -> Vec<Scenario> {
     use Scenario::*;
-    let mut chosen = if args.scenarios.contains(&All) {
-        vec![Throughput, Latency, Callbacks, Idle, Broadcast]
-    } else if args.scenarios.is_empty() {
-        let mut today = vec![Throughput, Latency, Callbacks, Idle];
-        if args.quick {
-            today.push(Broadcast);
-        }
-        today
+    let every = [
+        Throughput, Latency, OwnClients, Callbacks, Notify, Broadcast, Memory, Scaling,
+    ];
+    let mut chosen = if asked.contains(&All) || (asked.is_empty() && quick) {
+        every.to_vec()
+    } else if asked.is_empty() {
+        vec![Throughput, Latency, OwnClients, Callbacks, Notify]
     } else {
-        args.scenarios.clone()
+        asked.to_vec()
     };
     chosen.sort_unstable();
     chosen.dedup();
     chosen
 }
 
-/// A client builder as the options say (with or without resumption).
-fn client(opts: &Opts) -> volley::ClientBuilder {
+/// A volley client builder as the options say (with or without resumption).
+pub(crate) fn client_builder(opts: &Opts) -> volley::ClientBuilder {
     let builder = volley::Client::builder();
     if opts.resume {
         builder
@@ -189,95 +211,131 @@ fn client(opts: &Opts) -> volley::ClientBuilder {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    if args.serve {
-        return server::serve().await;
-    }
-    let opts = Opts {
-        scenarios: scenarios(&args),
-        calls: args
-            .calls
-            .unwrap_or(if args.quick { 20_000 } else { 200_000 }),
-        conns: args.conns,
-        window: args.window,
-        idle: args.idle.unwrap_or(if args.quick { 200 } else { 2_000 }),
-        samples: if args.quick { 1_000 } else { 10_000 },
-        peers: match (args.peers.is_empty(), args.quick) {
-            (false, _) => args.peers,
-            (true, false) => vec![1_000, 10_000],
-            (true, true) => vec![200, 1_000],
-        },
-        rounds: args.rounds.unwrap_or(if args.quick { 3 } else { 5 }) as usize,
-        resume: !args.no_resume,
-    };
-    run(opts).await
-}
-
-/// Starts the server, runs the scenarios against it, and stops it.
-async fn run(opts: Opts) -> Result<(), Box<dyn std::error::Error>> {
-    // Before the server starts, which inherits it: the broadcast needs a socket per peer.
-    let _ = system::raise_nofile();
-    let exe = std::env::current_exe()?;
-    let pinned = system::taskset();
-    let mut cmd = if pinned {
-        let mut c = tokio::process::Command::new("taskset");
-        c.arg("-c").arg("0").arg(&exe);
-        c
-    } else {
-        tokio::process::Command::new(&exe)
-    };
-    let mut child = cmd
-        .arg("--serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    if pinned {
-        let me = std::process::id().to_string();
-        let _ = std::process::Command::new("taskset")
-            .args(["-a", "-p", "-c", "1", &me])
-            .stdout(Stdio::null())
-            .status();
-    }
-    let pid = child.id().ok_or("server exited")?;
-    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), out.next_line())
-        .await??
-        .ok_or("server printed nothing")?;
-    println!(
-        "volley benchmark against {url} (server pid {pid}{}; clients {} session resumption)",
-        if pinned {
-            ", server on CPU 0, load on CPU 1"
-        } else {
-            ""
-        },
-        if opts.resume { "with" } else { "without" }
-    );
-
-    for scenario in &opts.scenarios {
-        match scenario {
-            Scenario::Throughput => {
-                let cpu = system::cpu_time(pid);
-                let calls = calls::throughput(&url, &opts).await?;
-                let used = system::cpu_time(pid) - cpu;
-                println!(
-                    "  server CPU: {used:?} for {calls} calls = {:.2} us per call ({:.0} calls per server CPU-second)",
-                    used.as_secs_f64() * 1e6 / calls as f64,
-                    calls as f64 / used.as_secs_f64()
-                );
+    if let Some(kind) = args.serve {
+        return match servers::serve(kind, args.runtime) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("example-bench server ({}): {e}", kind.label());
+                std::process::ExitCode::FAILURE
             }
-            Scenario::Latency => calls::latency(&url, &opts).await?,
-            Scenario::Callbacks => calls::callbacks(&url, &opts).await?,
-            Scenario::Idle => idle::idle_memory(&url, pid, opts.idle).await?,
-            Scenario::Broadcast => broadcast::broadcast(&url, pid, &opts).await?,
-            // Expanded into the others by `scenarios`.
-            Scenario::All => {}
+        };
+    }
+    let opts = Opts::from(args);
+    let cpus = system::cpu_count();
+    let placement = system::taskset().then_some(if cpus >= 2 { (0, 1) } else { (0, 0) });
+    // Before the runtime starts, so that every thread it makes inherits the CPU.
+    let pinned = placement.is_some_and(|(_, load)| system::pin_self(load));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(opts, placement.filter(|_| pinned))) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("example-bench: {e}");
+            std::process::ExitCode::FAILURE
         }
     }
+}
 
-    drop(child.stdin.take());
-    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
-    Ok(())
+/// Starts the servers, runs the scenarios, prints the targets; whether every measurement
+/// succeeded.
+async fn run(opts: Opts, placement: Option<(usize, usize)>) -> Result<bool, BoxError> {
+    let files = system::raise_nofile();
+    let before = system::idle_check(if opts.quick {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_millis(500)
+    })
+    .await;
+    let servers = Servers::start(opts.runtime, placement.map(|(server, _)| server)).await?;
+
+    println!(
+        "volley benchmark (issue 11): volley, jsonrpsee 0.26 and a tokio-tungstenite echo (the ceiling), one load generator"
+    );
+    println!("machine:     {}", system::machine());
+    let me = std::process::id();
+    let procs: Vec<String> = servers
+        .all
+        .iter()
+        .map(|c| format!("{} pid {}", c.kind.label(), c.pid))
+        .collect();
+    let allowed = |pid| system::allowed_cpus(pid);
+    match placement {
+        Some((server, load)) => println!(
+            "placement:   servers on CPU {server} ({}; allowed CPUs {}), load generator on CPU {load} (pid {me}; allowed CPUs {}), pinned with taskset",
+            procs.join(", "),
+            servers
+                .all
+                .iter()
+                .map(|c| allowed(c.pid))
+                .collect::<Vec<_>>()
+                .join(", "),
+            allowed(me)
+        ),
+        None => println!(
+            "placement:   NOT pinned (taskset missing or refused): figures swing with the scheduler ({})",
+            procs.join(", ")
+        ),
+    }
+    println!(
+        "runtimes:    every server on {}; the load generator on a tokio current_thread runtime",
+        opts.runtime.describe()
+    );
+    println!(
+        "figures:     median of {} run{} of {:?} (min–max){}, servers taking turns; 127.0.0.1 only",
+        opts.repeats,
+        if opts.repeats == 1 { "" } else { "s" },
+        opts.duration,
+        if opts.warmup.is_zero() {
+            String::new()
+        } else {
+            format!(", after a {:?} warm-up", opts.warmup)
+        }
+    );
+    let busy: Vec<String> = before
+        .iter()
+        .enumerate()
+        .map(|(cpu, b)| format!("CPU {cpu} {:.0}%", b * 100.0))
+        .collect();
+    println!("load check:  busy before the run: {}", busy.join(", "));
+    println!(
+        "open files:  limit {} (hard {}){}",
+        files.soft,
+        files.hard,
+        files
+            .error
+            .map(|e| format!("; raising it failed: {e}"))
+            .unwrap_or_default()
+    );
+    println!();
+
+    let mut ctx = Ctx {
+        servers,
+        targets: Targets::default(),
+        placement,
+        opts,
+    };
+    let mut failed = Vec::new();
+    for scenario in ctx.opts.scenarios.clone() {
+        if let Err(e) = scenarios::run(scenario, &mut ctx).await {
+            let name = scenario
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            println!("{name}: FAILED: {e}\n");
+            failed.push(name);
+        }
+    }
+    ctx.targets.print(ctx.opts.quick);
+    ctx.servers.stop().await;
+    if failed.is_empty() {
+        Ok(true)
+    } else {
+        println!("failed measurements: {}", failed.join(", "));
+        Ok(false)
+    }
 }

@@ -1,10 +1,40 @@
-//! What the benchmark reads from and asks of the operating system: CPU pinning, a process's
-//! CPU time and resident memory, and the open-files limit.
+//! What the benchmark reads from and asks of the operating system: the machine, CPU
+//! pinning, a process's CPU time, resident memory and open sockets, the open-files limit, and
+//! how busy the CPUs are with other work.
 
 use std::process::Stdio;
 use std::time::Duration;
 
-/// Whether `taskset` is there to pin the server and the load generator to their CPUs.
+/// The machine: CPU model and count, from `/proc/cpuinfo`.
+pub(crate) fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let cpus = cpu_count();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{model}, {cpus} CPU{} (Linux {})",
+        if cpus == 1 { "" } else { "s" },
+        kernel.trim()
+    )
+}
+
+/// CPUs the machine has online (processor entries in `/proc/cpuinfo`).
+pub(crate) fn cpu_count() -> usize {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let n = info.lines().filter(|l| l.starts_with("processor")).count();
+    if n > 0 {
+        n
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+}
+
+/// Whether `taskset` is there to pin the servers and the load generator to their CPUs.
 pub(crate) fn taskset() -> bool {
     std::process::Command::new("taskset")
         .arg("-V")
@@ -14,7 +44,23 @@ pub(crate) fn taskset() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// CPU time (user + system) the process has used so far.
+/// Moves every thread of this process to `cpu` (threads made later inherit it).
+pub(crate) fn pin_self(cpu: usize) -> bool {
+    let me = std::process::id().to_string();
+    std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &me])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The CPUs a process may run on, as the kernel says (`Cpus_allowed_list`).
+pub(crate) fn allowed_cpus(pid: u32) -> String {
+    status_field(pid, "Cpus_allowed_list:").unwrap_or_else(|| "?".to_owned())
+}
+
+/// CPU time (user + system, every thread) the process has used so far.
 pub(crate) fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which ends with ')'): utime and stime are 14th and 15th.
@@ -28,12 +74,22 @@ pub(crate) fn cpu_time(pid: u32) -> Duration {
 
 /// The process's resident memory in KiB (0 when `/proc` cannot tell).
 pub(crate) fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status_field(pid, "VmRSS:")
+        .and_then(|v| v.trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How many files (sockets included) the process has open.
+pub(crate) fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+fn status_field(pid: u32, name: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+        .find_map(|l| l.strip_prefix(name))
+        .map(|v| v.trim().to_owned())
 }
 
 /// This process's open-files limit after [`raise_nofile`].
@@ -47,7 +103,8 @@ pub(crate) struct FileLimit {
 }
 
 /// Raises this process's open-files limit as far as the hard limit allows (every socket is a
-/// file: the broadcast holds one per peer on each side) and says where it stands.
+/// file: the broadcast and memory scenarios hold one per peer on each side) and says where it
+/// stands.
 pub(crate) fn raise_nofile() -> FileLimit {
     let error = rlimit::increase_nofile_limit(u64::MAX)
         .err()
@@ -61,4 +118,101 @@ pub(crate) fn raise_nofile() -> FileLimit {
             error: Some(format!("cannot read it ({e}); assuming 1024")),
         },
     }
+}
+
+/// Busy and total time of every CPU and the machine (jiffies from `/proc/stat`).
+#[derive(Clone, Default)]
+struct CpuTimes {
+    /// `(busy, total)` per CPU, in order.
+    per_cpu: Vec<(u64, u64)>,
+}
+
+impl CpuTimes {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let per_cpu = stat
+            .lines()
+            .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+            .map(|l| {
+                let v: Vec<u64> = l
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                // user nice system idle iowait irq softirq steal (guest is inside user).
+                let total: u64 = v.iter().take(8).sum();
+                let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+                (total - idle, total)
+            })
+            .collect();
+        Self { per_cpu }
+    }
+}
+
+/// The load check: how much CPU time processes other than the benchmark's own used while it
+/// measured (another engineer's build on the same machine takes CPU from the servers or the
+/// load generator, and the figures drop).
+pub(crate) struct Load {
+    cpus: CpuTimes,
+    ours: Duration,
+    pids: Vec<u32>,
+}
+
+impl Load {
+    /// Starts watching; `pids` are the benchmark's own processes.
+    pub(crate) fn start(pids: &[u32]) -> Self {
+        Self {
+            cpus: CpuTimes::now(),
+            ours: pids.iter().map(|&p| cpu_time(p)).sum(),
+            pids: pids.to_vec(),
+        }
+    }
+
+    /// Per CPU, the share of time that was busy (`busy_by_all`, 0..1), and for the machine
+    /// the share of all CPUs' time used by other processes than ours.
+    pub(crate) fn finish(&self) -> (Vec<f64>, f64) {
+        let now = CpuTimes::now();
+        let ours: Duration = self.pids.iter().map(|&p| cpu_time(p)).sum();
+        let mut busy_all = 0u64;
+        let mut total_all = 0u64;
+        let per_cpu = now
+            .per_cpu
+            .iter()
+            .zip(&self.cpus.per_cpu)
+            .map(|(&(b1, t1), &(b0, t0))| {
+                let (b, t) = (b1.saturating_sub(b0), t1.saturating_sub(t0));
+                busy_all += b;
+                total_all += t;
+                if t == 0 { 0.0 } else { b as f64 / t as f64 }
+            })
+            .collect();
+        // Jiffies are 10 ms, as are the processes' CPU times.
+        let ours = (ours.saturating_sub(self.ours).as_millis() / 10) as u64;
+        let others = if total_all == 0 {
+            0.0
+        } else {
+            busy_all.saturating_sub(ours) as f64 / total_all as f64
+        };
+        (per_cpu, others)
+    }
+
+    /// One line for a table's notes: how busy other processes kept the CPUs meanwhile.
+    pub(crate) fn note(&self) -> String {
+        let (_, others) = self.finish();
+        let mut line = format!(
+            "load check: other processes used {:.0}% of the machine's CPU time meanwhile",
+            others * 100.0
+        );
+        if others > 0.1 {
+            line.push_str(" (busy machine: the figures above are likely low and noisy)");
+        }
+        line
+    }
+}
+
+/// How busy each CPU is over `span`, before the benchmark starts its load.
+pub(crate) async fn idle_check(span: Duration) -> Vec<f64> {
+    let load = Load::start(&[]);
+    tokio::time::sleep(span).await;
+    load.finish().0
 }

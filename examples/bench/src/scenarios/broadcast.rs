@@ -1,5 +1,5 @@
-//! The broadcast scenario: one notification to N connected peers, timed until the last of
-//! them has it.
+//! `broadcast`: one notification from volley's server to N connected peers (1,000 and
+//! 10,000 by default), timed until the last of them has it.
 //!
 //! The peers are raw WebSocket connections (tokio-tungstenite, no volley client) that each
 //! call `listen` once, which puts them in the server's `listeners` group, and then only read.
@@ -17,18 +17,19 @@ use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use super::Ctx;
+use crate::api::{BenchClient, Broadcast};
+use crate::generator::{self, WAIT};
+use crate::report::{Stats, Table, micros, millis, ratio, thousands};
+use crate::servers::Kind;
 use crate::system::{cpu_time, raise_nofile};
-use crate::{BenchClient, Broadcast, Opts, client};
-
-type BoxError = Box<dyn std::error::Error>;
+use crate::targets::Goal;
+use crate::{BoxError, client_builder};
 
 /// WebSocket handshakes in flight at once while listeners connect: well under the server's
 /// accept backlog (4096), so connecting thousands is no SYN flood.
 const OPEN_AT_ONCE: usize = 200;
-/// The longest one step may take: a listener connecting, a round's delivery.
-const WAIT: Duration = Duration::from_secs(30);
 /// Open files kept back on each side for everything other than the listeners' sockets.
 const SPARE_FILES: u64 = 100;
 
@@ -43,37 +44,47 @@ struct Round {
     sent: Broadcast,
 }
 
-/// Runs the scenario for each count of peers in `opts.peers`, smallest first, growing one
-/// set of listeners; prints two lines per count. `pid` is the server's.
-pub(crate) async fn broadcast(url: &str, pid: u32, opts: &Opts) -> Result<(), BoxError> {
-    let controller = tokio::time::timeout(WAIT, client(opts).connect(url))
+/// Runs the scenario for each count of peers in `--peers`, smallest first, growing one set
+/// of listeners; one table row per count.
+pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
+    let load = ctx.load();
+    let (url, pid) = (ctx.url(Kind::Volley), ctx.pid(Kind::Volley));
+    let controller = tokio::time::timeout(WAIT, client_builder(&ctx.opts).connect(&url))
         .await
         .map_err(|_| "the controller could not connect within 30 s")??;
     let stub = BenchClient::new(controller.peer());
     let (room, why) = room(&stub).await?;
 
-    let mut counts = opts.peers.clone();
+    let mut table = Table::new(&[
+        "broadcast (volley)",
+        "delivered to all, median (min–max)",
+        "per peer",
+        "server: encode + queue",
+        "CPU per peer: server, load generator",
+    ]);
+    let mut counts = ctx.opts.peers.clone();
     counts.sort_unstable();
     counts.dedup();
     let (arrivals, mut rx) = mpsc::unbounded_channel::<Arrival>();
     let mut listeners: Vec<JoinHandle<()>> = Vec::new();
+    let mut per_peer: Vec<(usize, f64)> = Vec::new();
     let mut seq = 0;
     let mut done = 0;
     for want in counts {
         let n = want.min(room);
         if n < want {
-            println!(
-                "broadcast {:>6} peers: too many here, measuring {} instead: {why}",
-                thousands(want),
-                thousands(n)
-            );
+            table.note(format!(
+                "{} peers: too many here, measured {} instead: {why}",
+                thousands(want as u64),
+                thousands(n as u64)
+            ));
         }
         if n == 0 || n <= done {
             continue;
         }
         let missing = n - listeners.len();
         let opened: Vec<JoinHandle<()>> = futures_util::stream::iter(0..missing)
-            .map(|_| listener(url, arrivals.clone()))
+            .map(|_| listener(&url, arrivals.clone()))
             .buffer_unordered(OPEN_AT_ONCE)
             .try_collect()
             .await?;
@@ -83,19 +94,44 @@ pub(crate) async fn broadcast(url: &str, pid: u32, opts: &Opts) -> Result<(), Bo
         seq += 1;
         round(&stub, &mut rx, seq, n).await?;
         let cpu = (cpu_time(pid), cpu_time(std::process::id()));
-        let mut rounds = Vec::with_capacity(opts.rounds);
-        for _ in 0..opts.rounds {
+        let mut rounds = Vec::with_capacity(ctx.opts.rounds);
+        for _ in 0..ctx.opts.rounds {
             seq += 1;
             rounds.push(round(&stub, &mut rx, seq, n).await?);
         }
         let cpu = (cpu_time(pid) - cpu.0, cpu_time(std::process::id()) - cpu.1);
-        report(n, &rounds, cpu);
+        per_peer.push((n, row(&mut table, n, &rounds, cpu)));
         done = n;
     }
     for l in listeners {
         l.abort();
     }
     controller.close();
+    table.note(format!(
+        "{} measured rounds per count after one warm-up; the peers are raw connections in the load generator that each called `listen`; a round lasts from just before the controller calls `broadcast` until the last peer has read its `tick`",
+        ctx.opts.rounds
+    ));
+    table.note(
+        "CPU per peer from /proc over the measured rounds (10 ms ticks: `-` when too little to divide)",
+    );
+    table.note(load.note());
+    table.print();
+
+    if let (Some((few, a)), Some((many, b))) = (per_peer.first(), per_peer.last())
+        && few < many
+    {
+        let r = b / a;
+        ctx.targets.record(
+            Goal::Broadcast,
+            &format!(
+                "{} vs {} peers",
+                thousands(*many as u64),
+                thousands(*few as u64)
+            ),
+            format!("{} per peer", ratio(r)),
+            r <= 1.2,
+        );
+    }
     Ok(())
 }
 
@@ -126,10 +162,7 @@ async fn listener(
     arrivals: mpsc::UnboundedSender<Arrival>,
 ) -> Result<JoinHandle<()>, BoxError> {
     let connect = async {
-        // A listener reads only small notifications.
-        let config = WebSocketConfig::default().read_buffer_size(4096);
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async_with_config(url, Some(config), false).await?;
+        let mut ws = generator::connect(url).await?;
         ws.send(Message::Text(
             r#"{"jsonrpc":"2.0","id":1,"method":"listen"}"#.into(),
         ))
@@ -205,11 +238,11 @@ async fn round(
     if got < n || sent.queued != n {
         return Err(format!(
             "broadcast {} peers: FAILED: {} of {} listeners had tick {seq} after {:?} (the server queued it for {}, {} overflowed, {} gone)",
-            thousands(n),
-            thousands(got),
-            thousands(n),
+            thousands(n as u64),
+            thousands(got as u64),
+            thousands(n as u64),
             start.elapsed(),
-            thousands(sent.queued),
+            thousands(sent.queued as u64),
             sent.overflowed,
             sent.gone
         )
@@ -221,105 +254,53 @@ async fn round(
     })
 }
 
-/// Prints the lines for `n` peers: median and range of delivery, median server queueing,
-/// and the CPU time both processes spent on the measured `rounds` (`cpu`: server, load
-/// generator).
-fn report(n: usize, rounds: &[Round], cpu: (Duration, Duration)) {
-    let mut delivered: Vec<Duration> = rounds.iter().map(|r| r.delivered).collect();
-    delivered.sort_unstable();
-    let (min, max) = (delivered[0], delivered[delivered.len() - 1]);
-    let middle = median(&delivered, |a, b| (a + b) / 2);
-    let mut queueing: Vec<u64> = rounds.iter().map(|r| r.sent.nanos).collect();
-    queueing.sort_unstable();
-    let queued = median(&queueing, |a, b| (a + b) / 2);
-    println!(
-        "broadcast {:>6} peers: delivered to all in {} ms median ({}–{} ms, {} rounds; {:.2} µs per peer), server queued in {:.0} µs ({} ns/peer)",
-        thousands(n),
-        ms(middle),
-        ms(min),
-        ms(max),
-        rounds.len(),
-        middle.as_secs_f64() * 1e6 / n as f64,
-        queued as f64 / 1e3,
-        queued / n as u64
+/// Adds the row for `n` peers: median and range of delivery, per peer, median server
+/// queueing, and the CPU time both processes spent per peer on the measured `rounds`
+/// (`cpu`: server, load generator). Returns the median delivery time per peer in ns.
+fn row(table: &mut Table, n: usize, rounds: &[Round], cpu: (Duration, Duration)) -> f64 {
+    let ms: Vec<f64> = rounds
+        .iter()
+        .map(|r| r.delivered.as_secs_f64() * 1e3)
+        .collect();
+    let delivered = Stats::of(&ms);
+    let queued = Stats::of(
+        &rounds
+            .iter()
+            .map(|r| r.sent.nanos as f64)
+            .collect::<Vec<_>>(),
     );
+    let per_peer = delivered.median * 1e6 / n as f64;
     // /proc counts CPU time in 10 ms steps: below a few of them a per-peer figure is noise.
     let sends = (rounds.len() * n) as f64;
-    let per_peer = |used: Duration| {
+    let cpu_per_peer = |used: Duration| {
         if used >= Duration::from_millis(50) {
-            format!("{:.1} µs per peer", used.as_secs_f64() * 1e6 / sends)
+            micros(used.as_secs_f64() * 1e9 / sends)
         } else {
-            "too little to divide".to_string()
+            "-".to_owned()
         }
     };
-    println!(
-        "  CPU for the {} rounds: server {:?} ({}), load generator {:?} ({})",
-        rounds.len(),
-        cpu.0,
-        per_peer(cpu.0),
-        cpu.1,
-        per_peer(cpu.1)
-    );
-}
-
-/// The middle of `sorted` (not empty), or the `mean` of the middle two.
-fn median<T: Copy>(sorted: &[T], mean: impl Fn(T, T) -> T) -> T {
-    let mid = sorted.len() / 2;
-    if !sorted.len().is_multiple_of(2) {
-        sorted[mid]
-    } else {
-        mean(sorted[mid - 1], sorted[mid])
-    }
-}
-
-/// A duration in milliseconds (without the unit), to the tenth below 100 ms.
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 100.0 {
-        format!("{ms:.1}")
-    } else {
-        format!("{ms:.0}")
-    }
-}
-
-/// `n` with a comma between thousands: 10,000.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    table.row(vec![
+        format!("{} peers", thousands(n as u64)),
+        delivered.show(millis),
+        micros(per_peer),
+        format!(
+            "{} ({:.0} ns per peer)",
+            micros(queued.median),
+            queued.median / n as f64
+        ),
+        format!("{}, {}", cpu_per_peer(cpu.0), cpu_per_peer(cpu.1)),
+    ]);
+    per_peer
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{median, thousands, tick_seq};
+    use super::tick_seq;
 
     #[test]
     fn reads_the_tick_number() {
         let tick = r#"{"jsonrpc":"2.0","method":"tick","params":{"seq":42}}"#;
         assert_eq!(tick_seq(tick), Some(42));
         assert_eq!(tick_seq(r#"{"jsonrpc":"2.0","id":1,"result":true}"#), None);
-    }
-
-    #[test]
-    fn takes_the_middle() {
-        let mean = |a: u64, b: u64| (a + b) / 2;
-        assert_eq!(median(&[3], mean), 3);
-        assert_eq!(median(&[1, 2, 9], mean), 2);
-        assert_eq!(median(&[1, 3, 5, 9], mean), 4);
-    }
-
-    #[test]
-    fn separates_thousands() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(200), "200");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(10_000), "10,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

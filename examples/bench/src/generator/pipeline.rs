@@ -1,0 +1,136 @@
+//! Calls from the client: pipelined with a window of N in flight per connection (throughput),
+//! and one at a time (latency).
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Expect, Run, WAIT, Ws, check, next_text, ready_text, send};
+use crate::{BoxError, wire};
+
+/// Which call to make and what its answer must say.
+#[derive(Clone, Copy)]
+pub(crate) struct Calls {
+    request: fn(u64) -> String,
+    expect: Expect,
+}
+
+impl Calls {
+    /// What an answer must say.
+    pub(crate) fn expect(self) -> Expect {
+        self.expect
+    }
+
+    /// `add(id, 1)` to a JSON-RPC server.
+    pub(crate) const ADD: Self = Self {
+        request: wire::add,
+        expect: Expect::Sum,
+    };
+    /// `add(id, 1)` to the echo server, which sends it back.
+    pub(crate) const ECHO: Self = Self {
+        request: wire::add,
+        expect: Expect::Echo,
+    };
+    /// `ask("ok?")`, which the server answers only after calling the client's `confirm`.
+    pub(crate) const ASK: Self = Self {
+        request: wire::ask,
+        expect: Expect::True,
+    };
+}
+
+/// Calls for `duration` over every connection in `conns`, keeping `window` calls in flight on
+/// each: every answer read is checked and replaced by a new call, every frame that has
+/// arrived is handled before one flush. After `duration` no new calls are made and every
+/// call in flight must be answered within [`WAIT`]. Requests the server sends meanwhile
+/// (volley's `ask` calls the client back) are answered on the same connection.
+pub(crate) async fn pipeline(
+    conns: &mut [Ws],
+    window: usize,
+    duration: Duration,
+    calls: Calls,
+) -> Result<Run, BoxError> {
+    let start = Instant::now();
+    let stop = start + duration;
+    let per_connection = conns
+        .iter_mut()
+        .map(|ws| connection(ws, window, calls, stop, stop + WAIT));
+    let counts = futures_util::future::try_join_all(per_connection).await?;
+    Ok(Run {
+        count: counts.iter().sum(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// One connection's share of [`pipeline`]: how many calls were answered.
+async fn connection(
+    ws: &mut Ws,
+    window: usize,
+    calls: Calls,
+    stop: Instant,
+    deadline: Instant,
+) -> Result<u64, BoxError> {
+    let mut next = 1u64;
+    let mut in_flight = 0usize;
+    let mut answered = 0u64;
+    for _ in 0..window {
+        ws.feed(Message::Text((calls.request)(next).into())).await?;
+        next += 1;
+        in_flight += 1;
+    }
+    ws.flush().await?;
+    while in_flight > 0 {
+        let mut frame = Some(next_text(ws, deadline).await.map_err(|e| {
+            format!("{e} ({in_flight} of the calls on a connection were not answered)")
+        })?);
+        let sending = Instant::now() < stop;
+        while let Some(text) = frame {
+            if calls.expect != Expect::Echo && text.contains(r#""method""#) {
+                // A call or notification from the server, not an answer.
+                if let Some(reply) = wire::answer(&text) {
+                    ws.feed(Message::Text(reply.into())).await?;
+                }
+            } else {
+                check(&text, calls.expect, next)?;
+                if in_flight == 0 {
+                    return Err(format!("more answers than calls: {text}").into());
+                }
+                in_flight -= 1;
+                answered += 1;
+                if sending {
+                    ws.feed(Message::Text((calls.request)(next).into())).await?;
+                    next += 1;
+                    in_flight += 1;
+                }
+            }
+            frame = ready_text(ws).await?;
+        }
+        ws.flush().await?;
+    }
+    Ok(answered)
+}
+
+/// Sequential calls on one connection for `duration` (at least one): each is written and
+/// flushed, and the next waits for its answer. Returns each call's round trip in
+/// nanoseconds.
+pub(crate) async fn sequential(
+    ws: &mut Ws,
+    duration: Duration,
+    calls: Calls,
+) -> Result<Vec<u64>, BoxError> {
+    let stop = Instant::now() + duration;
+    let mut samples = Vec::with_capacity(1 << 16);
+    let mut id = 1;
+    loop {
+        let start = Instant::now();
+        send(ws, (calls.request)(id)).await?;
+        let text = next_text(ws, start + WAIT).await?;
+        check(&text, calls.expect, id + 1)?;
+        samples.push(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        id += 1;
+        if Instant::now() >= stop {
+            return Ok(samples);
+        }
+    }
+}

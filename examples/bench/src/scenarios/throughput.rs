@@ -1,0 +1,101 @@
+//! `throughput`: `add` calls per second from the raw load generator to each server, in two
+//! shapes: 1 connection with 64 calls in flight, and 100 connections with 10 each.
+
+use std::time::Duration;
+
+use super::{Ctx, interleaved, rates, ratio_of, show_rates};
+use crate::BoxError;
+use crate::generator::pipeline::{Calls, pipeline};
+use crate::generator::{self, Run};
+use crate::report::{Table, ratio};
+use crate::servers::Kind;
+use crate::system::cpu_time;
+use crate::targets::Goal;
+
+/// The shapes: (connections, calls in flight per connection).
+const SHAPES: [(usize, usize); 2] = [(1, 64), (100, 10)];
+
+/// The servers, ceiling first.
+pub(crate) const KINDS: [Kind; 3] = [Kind::Echo, Kind::Jsonrpsee, Kind::Volley];
+
+/// How the generator calls `kind`.
+pub(crate) fn calls(kind: Kind) -> Calls {
+    if kind == Kind::Echo {
+        Calls::ECHO
+    } else {
+        Calls::ADD
+    }
+}
+
+pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
+    for (conns, window) in SHAPES {
+        let load = ctx.load();
+        let mut sockets = Vec::new();
+        for kind in KINDS {
+            sockets.push(generator::open(&ctx.url(kind), conns, 100, None).await?);
+        }
+        let pids = KINDS.map(|k| ctx.pid(k));
+        let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
+            let cpu = cpu_time(pids[i]);
+            let run = pipeline(&mut sockets[i], window, d, calls(KINDS[i])).await?;
+            Ok((run, cpu_time(pids[i]) - cpu))
+        })
+        .await?;
+        drop(sockets);
+
+        let shape = format!("{conns}x{window}");
+        let runs: Vec<Vec<Run>> = results
+            .iter()
+            .map(|r| r.iter().map(|(run, _)| *run).collect())
+            .collect();
+        let stats: Vec<_> = runs.iter().map(|r| rates(r)).collect();
+        let [echo, jsonrpsee, volley] = [&stats[0], &stats[1], &stats[2]];
+        let mut table = Table::new(&[
+            &format!("throughput {shape}"),
+            "calls/s median (min–max)",
+            "server CPU per call",
+            "vs jsonrpsee",
+            "vs ceiling",
+        ]);
+        for (i, kind) in KINDS.into_iter().enumerate() {
+            let mut row = vec![
+                kind.label().to_owned(),
+                show_rates(&runs[i]),
+                cpu_per_call(&results[i]),
+            ];
+            match kind {
+                Kind::Echo => {}
+                Kind::Jsonrpsee => {
+                    row.push(String::new());
+                    row.push(ratio(ratio_of(jsonrpsee, echo)));
+                }
+                Kind::Volley => {
+                    row.push(ratio(ratio_of(volley, jsonrpsee)));
+                    row.push(ratio(ratio_of(volley, echo)));
+                }
+            }
+            table.row(row);
+        }
+        table.note(format!(
+            "{conns} connection{} x {window} calls in flight, raw load generator, batched flushes on both sides; server CPU from /proc (10 ms ticks)",
+            if conns == 1 { "" } else { "s" }
+        ));
+        table.note(load.note());
+        table.print();
+
+        let r = ratio_of(volley, echo);
+        ctx.targets
+            .record(Goal::Throughput, &shape, ratio(r), r >= 0.8);
+    }
+    Ok(())
+}
+
+/// The server's CPU time per answered call over all repeats.
+fn cpu_per_call(results: &[(Run, Duration)]) -> String {
+    let calls: u64 = results.iter().map(|(r, _)| r.count).sum();
+    let cpu: Duration = results.iter().map(|(_, c)| *c).sum();
+    if calls == 0 || cpu.is_zero() {
+        return "-".to_owned();
+    }
+    format!("{:.2} µs", cpu.as_secs_f64() * 1e6 / calls as f64)
+}
