@@ -31,10 +31,10 @@ impl Goal {
             Goal::Throughput => "volley's server >= 0.8x the echo ceiling",
             Goal::OwnClients => "volley's client + server >= 2.5x jsonrpsee's pair",
             Goal::Latency => "sequential p50 <= 1.2x the echo's",
-            Goal::Callbacks => "server-to-client within 10% of client-to-server",
+            Goal::Callbacks => "server-to-client within 10% of client-to-server (>= 0.9x)",
             Goal::Memory => "<= 6 KB server memory per idle connection",
-            Goal::Scaling => "calls/s at 5,000 connections within 20% of 100",
-            Goal::Broadcast => "broadcast time per recipient flat (within 20%)",
+            Goal::Scaling => "calls/s at 5,000 connections within 20% of 100 (>= 0.8x)",
+            Goal::Broadcast => "broadcast time per recipient flat (<= 1.2x)",
         }
     }
 

@@ -35,10 +35,15 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             sockets.push(generator::open(&ctx.url(kind), conns, 100, None).await?);
         }
         let pids = KINDS.map(|k| ctx.pid(k));
+        let me = std::process::id();
         let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
-            let cpu = cpu_time(pids[i]);
+            let cpu = (cpu_time(pids[i]), cpu_time(me));
             let run = pipeline(&mut sockets[i], window, d, calls(KINDS[i])).await?;
-            Ok((run, cpu_time(pids[i]) - cpu))
+            Ok(Measured {
+                run,
+                server: cpu_time(pids[i]) - cpu.0,
+                generator: cpu_time(me) - cpu.1,
+            })
         })
         .await?;
         drop(sockets);
@@ -46,7 +51,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let shape = format!("{conns}x{window}");
         let runs: Vec<Vec<Run>> = results
             .iter()
-            .map(|r| r.iter().map(|(run, _)| *run).collect())
+            .map(|r| r.iter().map(|m| m.run).collect())
             .collect();
         let stats: Vec<_> = runs.iter().map(|r| rates(r)).collect();
         let [echo, jsonrpsee, volley] = [&stats[0], &stats[1], &stats[2]];
@@ -54,6 +59,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             &format!("throughput {shape}"),
             "calls/s median (min–max)",
             "server CPU per call",
+            "CPU busy: server, load",
             "vs jsonrpsee",
             "vs ceiling",
         ]);
@@ -62,6 +68,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                 kind.label().to_owned(),
                 show_rates(&runs[i]),
                 cpu_per_call(&results[i]),
+                busy(&results[i]),
             ];
             match kind {
                 Kind::Echo => {}
@@ -77,7 +84,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             table.row(row);
         }
         table.note(format!(
-            "{conns} connection{} x {window} calls in flight, raw load generator, batched flushes on both sides; server CPU from /proc (10 ms ticks)",
+            "{conns} connection{} x {window} calls in flight, raw load generator, batched flushes on both sides; CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace",
             if conns == 1 { "" } else { "s" }
         ));
         table.note(load.note());
@@ -90,12 +97,29 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// One measured run and the CPU time the server and the load generator spent on it.
+struct Measured {
+    run: Run,
+    server: Duration,
+    generator: Duration,
+}
+
 /// The server's CPU time per answered call over all repeats.
-fn cpu_per_call(results: &[(Run, Duration)]) -> String {
-    let calls: u64 = results.iter().map(|(r, _)| r.count).sum();
-    let cpu: Duration = results.iter().map(|(_, c)| *c).sum();
+fn cpu_per_call(results: &[Measured]) -> String {
+    let calls: u64 = results.iter().map(|m| m.run.count).sum();
+    let cpu: Duration = results.iter().map(|m| m.server).sum();
     if calls == 0 || cpu.is_zero() {
         return "-".to_owned();
     }
     format!("{:.2} µs", cpu.as_secs_f64() * 1e6 / calls as f64)
+}
+
+/// The share of the repeats' wall time that the server and the load generator were busy.
+fn busy(results: &[Measured]) -> String {
+    let wall: f64 = results.iter().map(|m| m.run.elapsed.as_secs_f64()).sum();
+    let share = |f: fn(&Measured) -> Duration| {
+        let used: f64 = results.iter().map(|m| f(m).as_secs_f64()).sum();
+        format!("{:.0}%", used / wall.max(1e-9) * 100.0)
+    };
+    format!("{}, {}", share(|m| m.server), share(|m| m.generator))
 }
