@@ -56,9 +56,14 @@ pub(crate) fn rate(per_sec: f64) -> String {
     thousands(if n >= 10_000 { (n + 50) / 100 * 100 } else { n })
 }
 
-/// Nanoseconds as microseconds, to the tenth: 10.2 µs.
+/// Nanoseconds as microseconds to the tenth (10.2 µs), or from a millisecond up as
+/// milliseconds to the hundredth (3.20 ms).
 pub(crate) fn micros(nanos: f64) -> String {
-    format!("{:.1} µs", nanos / 1e3)
+    if nanos < 999_950.0 {
+        format!("{:.1} µs", nanos / 1e3)
+    } else {
+        format!("{:.2} ms", nanos / 1e6)
+    }
 }
 
 /// Milliseconds, to the tenth below 100: 12.3 ms.
@@ -142,7 +147,7 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
-    use super::{Stats, Table, rate, thousands};
+    use super::{Stats, Table, micros, rate, thousands};
 
     #[test]
     fn takes_the_middle_and_the_range() {
@@ -166,6 +171,8 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(rate(512_349.0), "512,300");
         assert_eq!(rate(9_876.4), "9,876");
+        assert_eq!(micros(10_240.0), "10.2 µs");
+        assert_eq!(micros(3_198_700.0), "3.20 ms");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub(crate) async fn blast(ws: &mut Ws, duration: Duration) -> Result<Run, BoxErr
                     elapsed: start.elapsed(),
                 });
             }
-            if text.contains(r#""method":"tick""#) {
+            if wire::field(&text, "method") == Some(r#""tick""#) {
                 got += 1;
             }
             frame = ready_text(ws).await?;
@@ -132,5 +132,5 @@ pub(crate) async fn drive(ws: &mut Ws, window: usize, duration: Duration) -> Res
 /// Whether `text` is the answer to our request with id 0 (not a request the server sends,
 /// whose ids are its own).
 fn answer0(text: &str) -> bool {
-    wire::field(text, "id") == Some("0") && wire::field(text, "method").is_none()
+    wire::field(text, "id") == Some("0") && !wire::has(text, "method")
 }

@@ -86,7 +86,7 @@ async fn connection(
         })?);
         let sending = Instant::now() < stop;
         while let Some(text) = frame {
-            if calls.expect != Expect::Echo && text.contains(r#""method""#) {
+            if calls.expect != Expect::Echo && wire::has(&text, "method") {
                 // A call or notification from the server, not an answer.
                 if let Some(reply) = wire::answer(&text) {
                     ws.feed(Message::Text(reply.into())).await?;

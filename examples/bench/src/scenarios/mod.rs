@@ -12,7 +12,7 @@ mod throughput;
 
 use std::time::Duration;
 
-use crate::generator::Run;
+use crate::generator::{Run, WAIT};
 use crate::report::{Stats, rate};
 use crate::servers::{Kind, Servers};
 use crate::system::Load;
@@ -63,21 +63,28 @@ pub(crate) async fn run(scenario: Scenario, ctx: &mut Ctx) -> Result<(), BoxErro
 
 /// Measures `n` contestants: `measure(i, duration)` once each as a warm-up (when the options
 /// ask for one), then `repeats` times each, taking turns (0, 1, .., n-1, 0, 1, ..) so that a
-/// change in the machine's load falls on all of them alike. Returns each one's results.
+/// change in the machine's load falls on all of them alike. Returns each one's results. A
+/// run that has not ended [`WAIT`] twice over after its duration has failed (a server that
+/// stopped reading, for one).
 pub(crate) async fn interleaved<T>(
     opts: &Opts,
     n: usize,
     mut measure: impl AsyncFnMut(usize, Duration) -> Result<T, BoxError>,
 ) -> Result<Vec<Vec<T>>, BoxError> {
+    let mut bounded = async |i: usize, d: Duration| {
+        tokio::time::timeout(d + 2 * WAIT, measure(i, d))
+            .await
+            .map_err(|_| format!("a {d:?} run had not ended after {:?}", d + 2 * WAIT))?
+    };
     if !opts.warmup.is_zero() {
         for i in 0..n {
-            measure(i, opts.warmup).await?;
+            bounded(i, opts.warmup).await?;
         }
     }
     let mut all: Vec<Vec<T>> = (0..n).map(|_| Vec::with_capacity(opts.repeats)).collect();
     for _ in 0..opts.repeats {
         for (i, results) in all.iter_mut().enumerate() {
-            results.push(measure(i, opts.duration).await?);
+            results.push(bounded(i, opts.duration).await?);
         }
     }
     Ok(all)
