@@ -291,9 +291,12 @@ async fn run(opts: Opts, placement: Option<(usize, usize)>) -> Result<bool, BoxE
         opts.runtime.describe()
     );
     println!(
-        "figures:     median of {} run{} of {:?} (min–max){}, servers taking turns; 127.0.0.1 only",
-        opts.repeats,
-        if opts.repeats == 1 { "" } else { "s" },
+        "figures:     {} of {:?}{}, servers taking turns; 127.0.0.1 only",
+        if opts.repeats == 1 {
+            "one run".to_owned()
+        } else {
+            format!("median of {} runs (min–max)", opts.repeats)
+        },
         opts.duration,
         if opts.warmup.is_zero() {
             String::new()
@@ -306,7 +309,15 @@ async fn run(opts: Opts, placement: Option<(usize, usize)>) -> Result<bool, BoxE
         .enumerate()
         .map(|(cpu, b)| format!("CPU {cpu} {:.0}%", b * 100.0))
         .collect();
-    println!("load check:  busy before the run: {}", busy.join(", "));
+    println!(
+        "load check:  busy before the run: {}{}",
+        busy.join(", "),
+        if before.iter().any(|&b| b > 0.2) {
+            " (other work is running: expect low and noisy figures)"
+        } else {
+            ""
+        }
+    );
     println!(
         "open files:  limit {} (hard {}){}",
         files.soft,

@@ -7,10 +7,13 @@ use crate::generator::pipeline::{Calls, pipeline};
 use crate::generator::{self, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
 use crate::servers::Kind;
+use crate::system::raise_nofile;
 use crate::targets::Goal;
 
 /// Handshakes in flight at once while opening.
 const OPEN_AT_ONCE: usize = 200;
+/// Open files kept back for everything other than the connections.
+const SPARE_FILES: u64 = 100;
 
 pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let load = ctx.load();
@@ -20,8 +23,19 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         "volley calls/s",
         "vs jsonrpsee",
     ]);
+    // Both servers' connections are open at once, each a file here.
+    let limit = raise_nofile().soft;
+    let room = usize::try_from(limit.saturating_sub(SPARE_FILES) / 2).unwrap_or(usize::MAX);
     let mut volley: Vec<(usize, Stats)> = Vec::new();
-    for &n in &ctx.opts.scaling {
+    for &want in &ctx.opts.scaling {
+        let n = want.min(room);
+        if n < want {
+            table.note(format!(
+                "{} connections asked for, {} measured: the open-files limit is {limit} (only root can raise a hard limit)",
+                thousands(want as u64),
+                thousands(n as u64)
+            ));
+        }
         let mut sockets: Vec<Vec<Ws>> = Vec::new();
         for kind in [Kind::Jsonrpsee, Kind::Volley] {
             sockets.push(
