@@ -167,6 +167,22 @@ impl Source for Counter {
     }
 }
 
+/// Reads a stream to its error, returning the items before it (bounded by [`t`]); panics if
+/// it ends without one.
+async fn items_until_error(stream: &mut volley::Subscription<u64>) -> (Vec<u64>, Error) {
+    t(async {
+        let mut items = Vec::new();
+        loop {
+            match stream.next().await {
+                Some(Ok(n)) => items.push(n),
+                Some(Err(e)) => return (items, e),
+                None => panic!("ended without an error"),
+            }
+        }
+    })
+    .await
+}
+
 async fn start(config: PeerConfig) -> (RunningServer, mpsc::UnboundedReceiver<()>) {
     let (gone, gone_rx) = mpsc::unbounded_channel();
     let server = Server::builder()
@@ -286,17 +302,8 @@ async fn a_consumer_past_its_byte_budget_gets_lagged() {
         .await
         .unwrap();
     t(gone.recv()).await.expect("the producer was cancelled");
-    let mut bytes = 0;
-    let end = t(async {
-        loop {
-            match forever.next().await {
-                Some(Ok(n)) => bytes += n.to_string().len(),
-                Some(Err(e)) => return e,
-                None => panic!("ended without an error"),
-            }
-        }
-    })
-    .await;
+    let (items, end) = items_until_error(&mut forever).await;
+    let bytes: usize = items.iter().map(|n| n.to_string().len()).sum();
     assert!(matches!(end, Error::Lagged), "{end:?}");
     assert!((62..=64).contains(&bytes), "{bytes} bytes came through");
     t(running.shutdown()).await;
@@ -360,17 +367,7 @@ async fn a_consumer_that_falls_behind_its_buffer_gets_lagged_and_the_producer_st
     let mut forever = t(feeds.subscribe_forever()).await.unwrap();
     // Not reading: the producer fills the buffer and overflows it.
     t(gone.recv()).await.expect("the producer was cancelled");
-    let mut got = Vec::new();
-    let end = t(async {
-        loop {
-            match forever.next().await {
-                Some(Ok(n)) => got.push(n),
-                Some(Err(e)) => return e,
-                None => panic!("ended without an error"),
-            }
-        }
-    })
-    .await;
+    let (got, end) = items_until_error(&mut forever).await;
     assert!(matches!(end, Error::Lagged), "{end:?}");
     // Exactly the buffer's worth came through, in order.
     assert_eq!(got, (0..8).collect::<Vec<_>>());
@@ -423,16 +420,7 @@ async fn a_stream_ends_with_disconnected_when_its_connection_closes() {
         .unwrap();
     assert_eq!(t(forever.next()).await.unwrap().unwrap(), 0);
     server_side.close();
-    let end = t(async {
-        loop {
-            match forever.next().await {
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return e,
-                None => panic!("ended without an error"),
-            }
-        }
-    })
-    .await;
+    let (_, end) = items_until_error(&mut forever).await;
     assert!(end.is_disconnected(), "{end:?}");
     t(gone.recv())
         .await
@@ -727,16 +715,7 @@ mod across_sockets {
         let mut forever = t(feeds.subscribe_forever()).await.unwrap();
         assert_eq!(t(forever.next()).await.unwrap().unwrap(), 0);
         proxy.cut();
-        let end = t(async {
-            loop {
-                match forever.next().await {
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return e,
-                    None => panic!("ended without an error"),
-                }
-            }
-        })
-        .await;
+        let (_, end) = items_until_error(&mut forever).await;
         assert!(end.is_disconnected(), "{end:?}");
         t(gone.recv())
             .await

@@ -39,6 +39,36 @@ fn node_ready() -> bool {
     ])
 }
 
+/// Runs `test/<script> <url>` with node (within 30 s), prints its output, and checks it
+/// succeeded and printed `expected`.
+async fn run_script(script: &str, url: &str, expected: &str) {
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new("node")
+            .arg(format!("test/{script}"))
+            .arg(url)
+            .current_dir(js_dir())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{script} finished within 30 s"))
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(expected),
+        "{script} did not report its checks:\n{stdout}"
+    );
+}
+
 /// The number after `# <name> ` in node's test summary.
 fn summary_count(stdout: &str, name: &str) -> Option<u64> {
     let prefix = format!("# {name} ");
@@ -154,31 +184,12 @@ async fn a_node_client_resumes_its_session_after_a_dropped_socket() {
         .add_remote_service::<BrowserClient>()
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    let out = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::process::Command::new("node")
-            .arg("test/resume-against-volley.mjs")
-            .arg(running.ws_url())
-            .current_dir(js_dir())
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
+    run_script(
+        "resume-against-volley.mjs",
+        &running.ws_url(),
+        "resume-against-volley: ok (session",
     )
-    .await
-    .expect("resume-against-volley.mjs finished within 30 s")
-    .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    assert!(
-        out.status.success(),
-        "resume-against-volley.mjs failed: {}\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("resume-against-volley: ok (session"),
-        "resume-against-volley.mjs did not report its checks:\n{stdout}"
-    );
+    .await;
     t(running.shutdown()).await;
 }
 
@@ -266,31 +277,12 @@ async fn a_node_client_consumes_and_serves_streams() {
         .add_remote_service::<SquaresClient>()
         .build();
     let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    let out = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::process::Command::new("node")
-            .arg("test/streams-against-volley.mjs")
-            .arg(running.ws_url())
-            .current_dir(js_dir())
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
+    run_script(
+        "streams-against-volley.mjs",
+        &running.ws_url(),
+        "streams-against-volley: ok (numbers [1,2,3,4,5], forever cancelled after [0,1,2], sum of squares 385)",
     )
-    .await
-    .expect("streams-against-volley.mjs finished within 30 s")
-    .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    assert!(
-        out.status.success(),
-        "streams-against-volley.mjs failed: {}\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("streams-against-volley: ok (numbers [1,2,3,4,5], forever cancelled after [0,1,2], sum of squares 385)"),
-        "streams-against-volley.mjs did not report its checks:\n{stdout}"
-    );
+    .await;
     t(running.shutdown()).await;
 }
 
