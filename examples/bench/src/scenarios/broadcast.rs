@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Ctx;
 use crate::api::{BenchClient, Broadcast};
-use crate::generator::{self, WAIT};
+use crate::generator::{self, WAIT, Ws};
 use crate::report::{Stats, Table, micros, millis, ratio, thousands};
 use crate::servers::Kind;
 use crate::system::{cpu_time, raise_nofile};
@@ -66,7 +66,9 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     counts.sort_unstable();
     counts.dedup();
     let (arrivals, mut rx) = mpsc::unbounded_channel::<Arrival>();
-    let mut listeners: Vec<JoinHandle<()>> = Vec::new();
+    // Every listener's reading task; dropping the set (at the end, or on an error) aborts
+    // them and closes their connections.
+    let mut listeners = JoinSet::new();
     let mut per_peer: Vec<(usize, f64)> = Vec::new();
     let mut seq = 0;
     let mut done = 0;
@@ -83,12 +85,12 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             continue;
         }
         let missing = n - listeners.len();
-        let opened: Vec<JoinHandle<()>> = futures_util::stream::iter(0..missing)
-            .map(|_| listener(&url, arrivals.clone()))
-            .buffer_unordered(OPEN_AT_ONCE)
-            .try_collect()
-            .await?;
-        listeners.extend(opened);
+        let mut opening = futures_util::stream::iter(0..missing)
+            .map(|_| listener(&url))
+            .buffer_unordered(OPEN_AT_ONCE);
+        while let Some(ws) = opening.try_next().await? {
+            listeners.spawn(read_ticks(ws, arrivals.clone()));
+        }
 
         // One round unmeasured, to leave out what only the first send to new peers costs.
         seq += 1;
@@ -103,9 +105,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         per_peer.push((n, row(&mut table, n, &rounds, cpu)));
         done = n;
     }
-    for l in listeners {
-        l.abort();
-    }
+    drop(listeners);
     controller.close();
     table.note(format!(
         "{} measured rounds per count after one warm-up; the peers are raw connections in the load generator that each called `listen`; a round lasts from just before the controller calls `broadcast` until the last peer has read its `tick`",
@@ -155,12 +155,8 @@ async fn room(stub: &BenchClient) -> Result<(usize, String), BoxError> {
     Ok((usize::try_from(room).unwrap_or(usize::MAX), why))
 }
 
-/// Connects one listener, has it call `listen`, and leaves it reading: each tick it reads is
-/// sent to `arrivals` with the instant it was read.
-async fn listener(
-    url: &str,
-    arrivals: mpsc::UnboundedSender<Arrival>,
-) -> Result<JoinHandle<()>, BoxError> {
+/// Connects one listener and has it call `listen`.
+async fn listener(url: &str) -> Result<Ws, BoxError> {
     let connect = async {
         let mut ws = generator::connect(url).await?;
         ws.send(Message::Text(
@@ -181,18 +177,21 @@ async fn listener(
             }
         }
     };
-    let mut ws = tokio::time::timeout(WAIT, connect)
+    tokio::time::timeout(WAIT, connect)
         .await
-        .map_err(|_| "a listener could not connect and listen within 30 s")??;
-    Ok(tokio::spawn(async move {
-        while let Some(Ok(message)) = ws.next().await {
-            if let Message::Text(text) = message
-                && let Some(seq) = tick_seq(&text)
-            {
-                let _ = arrivals.send((seq, Instant::now()));
-            }
+        .map_err(|_| "a listener could not connect and listen within 30 s")?
+}
+
+/// Reads a listener's frames until its connection ends: each tick is sent to `arrivals`
+/// with the instant it was read.
+async fn read_ticks(mut ws: Ws, arrivals: mpsc::UnboundedSender<Arrival>) {
+    while let Some(Ok(message)) = ws.next().await {
+        if let Message::Text(text) = message
+            && let Some(seq) = tick_seq(&text)
+        {
+            let _ = arrivals.send((seq, Instant::now()));
         }
-    }))
+    }
 }
 
 /// The sequence number of a `tick` notification (`{"jsonrpc":"2.0","method":"tick",
