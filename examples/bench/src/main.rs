@@ -2,8 +2,8 @@
 //! ceiling), in one run, driven by the same load generator (issue 11). Run it in release mode:
 //!
 //! ```sh
-//! cargo run --release -p example-bench                        # the quick scenarios (~6 min)
-//! cargo run --release -p example-bench -- all                 # every scenario (~10 min)
+//! cargo run --release -p example-bench                        # the five without thousands of connections (~6 min)
+//! cargo run --release -p example-bench -- all                 # every scenario (~8 min)
 //! cargo run --release -p example-bench -- throughput latency  # some of them
 //! cargo run --release -p example-bench -- --quick             # every scenario, tiny (CI)
 //! cargo run --release -p example-bench -- --duration 1 --repeats 3 own-clients
