@@ -2007,14 +2007,9 @@ export class Peer extends EventTarget {
       return failure(idSource, ErrorCodes.METHOD_NOT_FOUND, 'Method not found', `no method "${method}" on this peer`);
     }
     const key = idKey(id);
-    const controller = new AbortController();
     return new Promise((resolve) => {
-      /** @type {Running} */
-      const run = {
-        controller,
-        cancel: () => resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the caller sent rpc.cancel')),
-      };
-      this.#running.set(key, run);
+      const run = this.#track(key, idSource, resolve);
+      const { controller } = run;
       new Promise((r) => r(fn(params, { signal: controller.signal, peer: this })))
         .then(
           (result) => resolve(success(idSource, result)),
@@ -2091,14 +2086,9 @@ export class Peer extends EventTarget {
     const fn = /** @type {Function} */ (this.#lookup(method));
     const handlers = this.#handlers;
     const key = idKey(id);
-    const controller = new AbortController();
     return new Promise((resolve) => {
-      /** @type {Running} */
-      const run = {
-        controller,
-        cancel: () => resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the caller sent rpc.cancel')),
-      };
-      this.#running.set(key, run);
+      const run = this.#track(key, idSource, resolve);
+      const { controller } = run;
       new Promise((r) => r(fn.call(handlers, params, { signal: controller.signal, peer: this })))
         .then((source) => {
           const { iterator, sync } = iteratorOf(source);
@@ -2207,6 +2197,24 @@ export class Peer extends EventTarget {
       if (signal.aborted || !(typeof buffered === 'number' && buffered > STREAM_HIGH_WATER_BYTES)) return;
       await new Promise((resolve) => setTimeout(resolve, STREAM_DRAIN_POLL_MS));
     }
+  }
+
+  /**
+   * Tracks an incoming request under `key` for `rpc.cancel`: its AbortController, and a
+   * cancel that answers -32800 through `resolve`.
+   * @param {string} key
+   * @param {string} idSource
+   * @param {(frame: string) => void} resolve
+   * @returns {Running}
+   */
+  #track(key, idSource, resolve) {
+    /** @type {Running} */
+    const run = {
+      controller: new AbortController(),
+      cancel: () => resolve(failure(idSource, ErrorCodes.REQUEST_CANCELLED, 'Request cancelled', 'the caller sent rpc.cancel')),
+    };
+    this.#running.set(key, run);
+    return run;
   }
 
   /**
