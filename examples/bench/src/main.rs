@@ -84,8 +84,11 @@ pub(crate) enum Scenario {
     Memory,
     /// calls/s at --scaling connections, volley and jsonrpsee
     Scaling,
-    /// every scenario
+    /// every scenario above
     All,
+    /// instructions per call under callgrind, checked against the recorded figure (needs
+    /// valgrind; not part of `all`)
+    Instructions,
 }
 
 /// volley's benchmark: volley, jsonrpsee 0.26 and a raw tokio-tungstenite echo (the
@@ -194,13 +197,15 @@ fn scenarios(asked: &[Scenario], quick: bool) -> Vec<Scenario> {
     let every = [
         Throughput, Latency, OwnClients, Callbacks, Notify, Broadcast, Memory, Scaling,
     ];
-    let mut chosen = if asked.contains(&All) || (asked.is_empty() && quick) {
+    let mut chosen: Vec<Scenario> = if asked.contains(&All) || (asked.is_empty() && quick) {
         every.to_vec()
     } else if asked.is_empty() {
         vec![Throughput, Latency, OwnClients, Callbacks, Notify]
     } else {
-        asked.to_vec()
+        Vec::new()
     };
+    // `instructions` is never implied; asked for, it comes last.
+    chosen.extend(asked.iter().filter(|&&s| s != All));
     chosen.sort_unstable();
     chosen.dedup();
     chosen

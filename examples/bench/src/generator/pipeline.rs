@@ -55,7 +55,7 @@ pub(crate) async fn pipeline(
     let stop = start + duration;
     let per_connection = conns
         .iter_mut()
-        .map(|ws| connection(ws, window, calls, stop, stop + WAIT));
+        .map(|ws| connection(ws, window, calls, stop, u64::MAX, stop + WAIT));
     let counts = futures_util::future::try_join_all(per_connection).await?;
     Ok(Run {
         count: counts.iter().sum(),
@@ -63,18 +63,32 @@ pub(crate) async fn pipeline(
     })
 }
 
-/// One connection's share of [`pipeline`]: how many calls were answered.
+/// Exactly `total` calls on one connection, `window` in flight, within `deadline`: the
+/// instruction count's load, where a count and not a time must be the same every run.
+pub(crate) async fn counted(
+    ws: &mut Ws,
+    window: usize,
+    total: u64,
+    calls: Calls,
+    deadline: Instant,
+) -> Result<u64, BoxError> {
+    connection(ws, window, calls, deadline, total, deadline).await
+}
+
+/// One connection's share of [`pipeline`]: how many calls were answered. No call is made
+/// after `stop` or past the `limit`th.
 async fn connection(
     ws: &mut Ws,
     window: usize,
     calls: Calls,
     stop: Instant,
+    limit: u64,
     deadline: Instant,
 ) -> Result<u64, BoxError> {
     let mut next = 1u64;
     let mut in_flight = 0usize;
     let mut answered = 0u64;
-    for _ in 0..window {
+    for _ in 0..(window as u64).min(limit) {
         ws.feed(Message::Text((calls.request)(next).into())).await?;
         next += 1;
         in_flight += 1;
@@ -84,7 +98,7 @@ async fn connection(
         let mut frame = Some(next_text(ws, deadline).await.map_err(|e| {
             format!("{e} ({in_flight} of the calls on a connection were not answered)")
         })?);
-        let sending = Instant::now() < stop;
+        let mut sending = Instant::now() < stop;
         while let Some(text) = frame {
             if calls.expect != Expect::Echo && wire::has(&text, "method") {
                 // A call or notification from the server, not an answer.
@@ -98,6 +112,7 @@ async fn connection(
                 }
                 in_flight -= 1;
                 answered += 1;
+                sending &= next <= limit;
                 if sending {
                     ws.feed(Message::Text((calls.request)(next).into())).await?;
                     next += 1;

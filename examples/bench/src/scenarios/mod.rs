@@ -3,12 +3,13 @@
 
 mod broadcast;
 mod callbacks;
+mod instructions;
 mod latency;
 mod memory;
 mod notify;
 mod own_clients;
 mod scaling;
-mod throughput;
+pub(crate) mod throughput;
 
 use std::time::Duration;
 
@@ -57,6 +58,7 @@ pub(crate) async fn run(scenario: Scenario, ctx: &mut Ctx) -> Result<(), BoxErro
         Scenario::Broadcast => broadcast::run(ctx).await,
         Scenario::Memory => memory::run(ctx).await,
         Scenario::Scaling => scaling::run(ctx).await,
+        Scenario::Instructions => instructions::run(ctx).await,
         Scenario::All => Ok(()),
     }
 }

@@ -120,15 +120,26 @@ impl Child {
         runtime: Runtime,
         cpu: Option<usize>,
     ) -> Result<Self, BoxError> {
+        Self::start_under(kind, runtime, cpu, &[]).await
+    }
+
+    /// [`Child::start`], the server run under `wrapper` (a program and its arguments, such
+    /// as valgrind's), which must print nothing on stdout.
+    pub(crate) async fn start_under(
+        kind: Kind,
+        runtime: Runtime,
+        cpu: Option<usize>,
+        wrapper: &[String],
+    ) -> Result<Self, BoxError> {
         let exe = std::env::current_exe()?;
-        let mut cmd = match cpu {
-            Some(cpu) => {
-                let mut c = tokio::process::Command::new("taskset");
-                c.arg("-c").arg(cpu.to_string()).arg(&exe);
-                c
-            }
-            None => tokio::process::Command::new(&exe),
-        };
+        let mut line: Vec<std::ffi::OsString> = Vec::new();
+        if let Some(cpu) = cpu {
+            line.extend(["taskset".into(), "-c".into(), cpu.to_string().into()]);
+        }
+        line.extend(wrapper.iter().map(Into::into));
+        line.push(exe.into());
+        let mut cmd = tokio::process::Command::new(&line[0]);
+        cmd.args(&line[1..]);
         let mut process = cmd
             .arg("--serve")
             .arg(value(kind))
@@ -140,9 +151,9 @@ impl Child {
             .spawn()?;
         let pid = process.id().ok_or("the server exited at once")?;
         let mut out = BufReader::new(process.stdout.take().ok_or("no stdout")?).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), out.next_line())
+        let url = tokio::time::timeout(Duration::from_secs(60), out.next_line())
             .await
-            .map_err(|_| format!("the {} server printed no URL within 30 s", kind.label()))??
+            .map_err(|_| format!("the {} server printed no URL within 60 s", kind.label()))??
             .ok_or_else(|| format!("the {} server exited before its URL", kind.label()))?;
         Ok(Self {
             kind,
@@ -163,13 +174,28 @@ impl Child {
     }
 
     /// Closes its stdin and waits (10 s at most) for it to exit; kills it otherwise.
-    pub(crate) async fn stop(mut self) {
+    pub(crate) async fn stop(self) {
+        let _ = self.stop_within(Duration::from_secs(10)).await;
+    }
+
+    /// Closes its stdin and waits `wait` at most for it to exit (killing it after): whether
+    /// it exited by itself, successfully.
+    pub(crate) async fn stop_within(mut self, wait: Duration) -> Result<(), BoxError> {
         drop(self.process.stdin.take());
-        if tokio::time::timeout(Duration::from_secs(10), self.process.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.process.kill().await;
+        match tokio::time::timeout(wait, self.process.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => {
+                Err(format!("the {} server exited ({status})", self.kind.label()).into())
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => {
+                let _ = self.process.kill().await;
+                Err(format!(
+                    "the {} server had not exited after {wait:?}",
+                    self.kind.label()
+                )
+                .into())
+            }
         }
     }
 }

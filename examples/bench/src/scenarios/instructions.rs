@@ -1,0 +1,188 @@
+//! `instructions`: user-space instructions per call on each server, counted by callgrind:
+//! the regression guard. Wall-clock figures swing by tens of percent on a shared machine;
+//! instruction counts barely move, so a change that costs 10% more per call shows.
+//!
+//! Each server runs twice under `valgrind --tool=callgrind`, once answering
+//! [`FEW`] calls and once [`MANY`] (1 connection, [`WINDOW`] in flight, from the same load
+//! generator as `throughput`); the difference of the two totals over the difference of the
+//! counts is the cost of one call, with start-up, connecting and shutting down taken out.
+//! volley's figure is compared with the one recorded in `examples/bench/instructions.txt`
+//! (quoted in CONTRIBUTING.md): more than [`TOLERANCE`] above it fails the run. The kernel's
+//! share (the socket calls) is not counted: see `throughput`'s CPU time for that.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Ctx;
+use crate::BoxError;
+use crate::generator::pipeline::counted;
+use crate::generator::{self, WAIT};
+use crate::report::{Table, thousands};
+use crate::servers::{Child, Kind};
+
+/// Calls in flight on the one connection.
+const WINDOW: usize = 64;
+/// Calls in the short run and in the long one.
+const FEW: u64 = 2_000;
+const MANY: u64 = 12_000;
+/// How far above the recorded figure volley may go before the run fails.
+const TOLERANCE: f64 = 0.10;
+/// The recorded figure: `volley <instructions per call>` on a line of its own.
+const BASELINE: &str = include_str!("../../instructions.txt");
+const BASELINE_PATH: &str = "examples/bench/instructions.txt";
+
+/// Which servers, ceiling first.
+const KINDS: [Kind; 3] = [Kind::Echo, Kind::Jsonrpsee, Kind::Volley];
+
+pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Err("valgrind was not found; install it with `apt-get install -y valgrind`".into());
+    }
+    let (few, many) = if ctx.opts.quick {
+        (200, 1_200)
+    } else {
+        (FEW, MANY)
+    };
+    let dir = std::env::temp_dir().join(format!("volley-bench-callgrind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut per_call = Vec::new();
+    for kind in KINDS {
+        let a = count(ctx, kind, few, &dir).await?;
+        let b = count(ctx, kind, many, &dir).await?;
+        per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let baseline = recorded(BASELINE);
+    let volley = per_call[2];
+    let mut table = Table::new(&[
+        "instructions per call",
+        "callgrind, user space",
+        "vs volley's recorded figure",
+    ]);
+    for (kind, n) in KINDS.iter().zip(&per_call) {
+        let versus = match (kind, baseline) {
+            (Kind::Volley, Some(b)) => format!(
+                "{} recorded: {:+.1}%",
+                thousands(b as u64),
+                (n / b - 1.0) * 100.0
+            ),
+            (Kind::Volley, None) => format!("none recorded in {BASELINE_PATH}"),
+            _ => String::new(),
+        };
+        table.row(vec![
+            kind.label().to_owned(),
+            thousands(n.round() as u64),
+            versus,
+        ]);
+    }
+    table.note(format!(
+        "1 connection x {WINDOW} in flight; (instructions at {} calls - at {}) / {}; each server under valgrind --tool=callgrind; the kernel's work is not counted",
+        thousands(many),
+        thousands(few),
+        thousands(many - few)
+    ));
+    table.print();
+    if ctx.opts.quick {
+        println!(
+            "instructions: --quick counts too few calls to compare; the recorded figure is not checked\n"
+        );
+        return Ok(());
+    }
+    match baseline {
+        Some(b) if volley > b * (1.0 + TOLERANCE) => Err(format!(
+            "volley costs {volley:.0} instructions per call, more than {:.0}% above the {b:.0} recorded in {BASELINE_PATH}: find what grew (callgrind_annotate), or record the new figure there and in CONTRIBUTING.md with the reason",
+            TOLERANCE * 100.0
+        )
+        .into()),
+        Some(_) => {
+            println!(
+                "instructions: volley is within {:.0}% of its recorded figure\n",
+                TOLERANCE * 100.0
+            );
+            Ok(())
+        }
+        None => Err(format!("{BASELINE_PATH} records no `volley <n>` line").into()),
+    }
+}
+
+/// The instructions server `kind` executes from start to exit when it answers `calls`
+/// calls.
+async fn count(ctx: &Ctx, kind: Kind, calls: u64, dir: &Path) -> Result<u64, BoxError> {
+    let out: PathBuf = dir.join(format!("{}-{calls}.out", kind_name(kind)));
+    let wrapper = [
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        "--quiet".to_owned(),
+        format!("--callgrind-out-file={}", out.display()),
+    ];
+    let server = ctx.placement.map(|(server, _)| server);
+    let child = Child::start_under(kind, ctx.opts.runtime, server, &wrapper).await?;
+    let mut ws = generator::open(&child.url, 1, 1, None).await?;
+    let answered = counted(
+        &mut ws[0],
+        WINDOW,
+        calls,
+        crate::scenarios::throughput::calls(kind),
+        Instant::now() + WAIT * 4,
+    )
+    .await?;
+    if answered != calls {
+        return Err(format!("{} answered {answered} of {calls} calls", kind.label()).into());
+    }
+    drop(ws);
+    child.stop_within(Duration::from_secs(60)).await?;
+    let text = std::fs::read_to_string(&out)
+        .map_err(|e| format!("callgrind wrote no {}: {e}", out.display()))?;
+    total(&text).ok_or_else(|| format!("no instruction total in {}", out.display()).into())
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Volley => "volley",
+        Kind::Jsonrpsee => "jsonrpsee",
+        Kind::Echo => "echo",
+    }
+}
+
+/// The `summary:` (or `totals:`) line of a callgrind output file: instructions executed.
+fn total(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// volley's recorded figure: the number on the line `volley <n>` (`#` starts a comment).
+fn recorded(text: &str) -> Option<f64> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find_map(|l| l.strip_prefix("volley "))
+        .and_then(|n| n.trim().replace(',', "").parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{recorded, total};
+
+    #[test]
+    fn reads_callgrind_totals_and_the_recorded_figure() {
+        assert_eq!(total("events: Ir\nfl=x\nsummary: 123456\n"), Some(123_456));
+        assert_eq!(total("events: Ir\ntotals: 42\n"), Some(42));
+        assert_eq!(total("events: Ir\n"), None);
+        assert_eq!(
+            recorded("# comment\nvolley 31,250 # 2026-11-30\n"),
+            Some(31_250.0)
+        );
+        assert_eq!(recorded("# volley 5\n"), None);
+    }
+}
