@@ -2,8 +2,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::pin::Pin;
+use std::task::{self, Poll};
+
 use futures_util::FutureExt;
-use jsonrpsee::core::server::{BoundedSubscriptions, MethodSink, SubscriptionState};
+use futures_util::future::BoxFuture;
+use jsonrpsee::core::server::{
+    BoundedSubscriptions, MethodResponse, MethodSink, SubscriptionState,
+};
 use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::{ConnectionId, MethodCallback};
 use jsonrpsee_types::{Id, Params, SubscriptionId};
@@ -17,13 +23,15 @@ use crate::builtin::Builtin;
 use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object, panic_text};
 use crate::message;
-use crate::service::Service;
+use crate::service::{Native, Service};
 
 /// What an incoming method name resolved to, looked up once by the reader.
 pub(crate) enum Target {
     /// `rpc.ping` or `rpc.discover`.
     Builtin(Builtin),
-    /// A method of the service, by its registered name.
+    /// A method `#[volley::rpc]` generated, called directly.
+    Native(&'static str, Native),
+    /// A method of the service's jsonrpsee table, by its registered name.
     Method(&'static str, MethodCallback),
 }
 
@@ -32,6 +40,9 @@ impl Target {
     pub(crate) fn resolve(service: &Service, method: &str) -> Option<Self> {
         if let Some(builtin) = Builtin::lookup(method, service) {
             return Some(Target::Builtin(builtin));
+        }
+        if let Some((name, native)) = service.native(method) {
+            return Some(Target::Native(name, native.clone()));
         }
         service
             .methods()
@@ -42,16 +53,18 @@ impl Target {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Target::Builtin(builtin) => builtin.name(),
-            Target::Method(name, _) => name,
+            Target::Native(name, _) | Target::Method(name, _) => name,
         }
     }
 }
 
 /// An incoming request or notification, owned so it can move into a task.
 pub(crate) struct Incoming {
-    /// For a request: its id as written, and its tracking for `rpc.cancel`. `None` for a
-    /// notification.
-    pub(crate) request: Option<(Box<RawValue>, (u64, CancellationToken))>,
+    /// For a request: its id as written. `None` for a notification.
+    pub(crate) request: Option<Box<RawValue>>,
+    /// Its tracking for `rpc.cancel`, once it is tracked (before the reader reads on while it
+    /// has not finished).
+    pub(crate) tracked: Option<(u64, CancellationToken)>,
     pub(crate) target: Target,
     pub(crate) params: Params<'static>,
 }
@@ -146,8 +159,60 @@ fn exact_id(raw: Option<&RawValue>) -> Option<Id<'static>> {
     text.parse().ok().map(Id::Number)
 }
 
-/// Runs the target; a panic in the handler becomes -32603 and leaves the connection usable.
-pub(crate) async fn invoke(
+/// A call begun: answered already (a built-in, a refusal, a synchronous method), or running.
+pub(crate) enum Begun {
+    Done(Reply),
+    Running(Pending),
+}
+
+/// A running call: the handler's future, polled for its [`Reply`].
+pub(crate) struct Pending(Running);
+
+enum Running {
+    /// jsonrpsee's own future; `exact` as in [`Reply::Jsonrpsee`].
+    Response(BoxFuture<'static, MethodResponse>, bool),
+    /// A stream's subscribe, which collects its answer from the sink.
+    Reply(BoxFuture<'static, Reply>),
+    /// A generated method called directly.
+    Native(BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>),
+}
+
+impl Future for Pending {
+    type Output = Reply;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut task::Context<'_>) -> Poll<Reply> {
+        match &mut self.0 {
+            Running::Response(fut, exact) => {
+                let exact = *exact;
+                fut.poll_unpin(cx).map(|r| response_reply(r, exact))
+            }
+            Running::Reply(fut) => fut.poll_unpin(cx),
+            Running::Native(fut) => fut.poll_unpin(cx).map(Reply::Payload),
+        }
+    }
+}
+
+fn response_reply(response: MethodResponse, exact: bool) -> Reply {
+    Reply::Jsonrpsee {
+        is_error: response.is_error(),
+        json: response.into_json(),
+        exact,
+        items: None,
+    }
+}
+
+/// The reply for a handler that panicked: -32603, the connection stays usable.
+fn panicked(method: &str, panic: &(dyn std::any::Any + Send)) -> Reply {
+    let what = panic_text(panic, "handler panicked");
+    tracing::error!(method, panic = %what, "handler panicked");
+    Reply::Payload(Err(error_object(
+        codes::INTERNAL_ERROR,
+        format!("handler panicked: {what}"),
+    )))
+}
+
+/// Starts the target without waiting: a synchronous method runs to its reply, an
+/// asynchronous one is returned unpolled. A panic becomes -32603.
+pub(crate) fn start(
     service: &Service,
     conn_id: ConnectionId,
     streams: &StreamSlots,
@@ -155,81 +220,120 @@ pub(crate) async fn invoke(
     params: Params<'static>,
     id: Option<&RawValue>,
     cx: Context,
-) -> Reply {
+) -> Begun {
     let method = target.name();
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        begin(service, conn_id, streams, target, params, id, cx)
+    }))
+    .unwrap_or_else(|panic| Begun::Done(panicked(method, &*panic)))
+}
+
+/// Polls a running call once; a panic ends it with -32603.
+pub(crate) fn poll_once(
+    method: &str,
+    pending: &mut Pending,
+    cx: &mut task::Context<'_>,
+) -> Poll<Reply> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *pending).poll(cx)))
+        .unwrap_or_else(|panic| Poll::Ready(panicked(method, &*panic)))
+}
+
+/// Runs a call to its end; a panic becomes -32603.
+pub(crate) async fn finish(method: &str, begun: Begun) -> Reply {
+    match begun {
+        Begun::Done(reply) => reply,
+        Begun::Running(pending) => match AssertUnwindSafe(pending).catch_unwind().await {
+            Ok(reply) => reply,
+            Err(panic) => panicked(method, &*panic),
+        },
+    }
+}
+
+fn begin(
+    service: &Service,
+    conn_id: ConnectionId,
+    streams: &StreamSlots,
+    target: Target,
+    params: Params<'static>,
+    id: Option<&RawValue>,
+    cx: Context,
+) -> Begun {
+    let name = target.name();
+    if !matches!(target, Target::Builtin(_))
+        && let Err(required) = service.authorized(name, &cx)
+    {
+        tracing::debug!(
+            method = name,
+            required,
+            "refused by the authorization policy"
+        );
+        return Begun::Done(Reply::Payload(Err(error_object(
+            codes::FORBIDDEN,
+            format!("`{name}` requires `{required}`"),
+        ))));
+    }
     let callback = match target {
-        Target::Builtin(builtin) => return Reply::Payload(Ok(builtin.answer(service))),
-        Target::Method(name, callback) => {
-            if let Err(required) = service.authorized(name, &cx) {
-                tracing::debug!(
-                    method = name,
-                    required,
-                    "refused by the authorization policy"
-                );
-                return Reply::Payload(Err(error_object(
-                    codes::FORBIDDEN,
-                    format!("`{name}` requires `{required}`"),
-                )));
-            }
-            callback
+        Target::Builtin(builtin) => {
+            return Begun::Done(Reply::Payload(Ok(builtin.answer(service))));
         }
+        Target::Native(_, native) => {
+            return Begun::Running(Pending(Running::Native(native(params, Some(cx)))));
+        }
+        Target::Method(_, callback) => callback,
     };
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();
     ext.insert(cx);
     ext.insert(conn_id);
-    let exact = exact_id(id);
-    let (rpc_id, exact) = match exact {
+    let (rpc_id, exact) = match exact_id(id) {
         Some(id) => (id, true),
         None => (Id::Null, false),
     };
     let max = usize::MAX;
-    let reply = |response: jsonrpsee::MethodResponse| Reply::Jsonrpsee {
-        is_error: response.is_error(),
-        json: response.into_json(),
-        exact,
-        items: None,
-    };
-    let fut = async {
-        match callback {
-            MethodCallback::Sync(cb) => reply(cb(rpc_id, params, max, ext)),
-            MethodCallback::Async(cb) => reply(cb(rpc_id, params, conn_id, max, ext).await),
-            MethodCallback::Unsubscription(cb) => reply(cb(rpc_id, params, conn_id, max, ext)),
-            MethodCallback::Subscription(cb) => {
-                let Some(permit) = streams.bound.acquire() else {
-                    let max = streams.bound.max();
-                    let detail = format!("this connection already runs {max} streams");
-                    return Reply::Payload(Err(error_object(codes::TOO_MANY_STREAMS, detail)));
-                };
-                let (tx, mut rx) = mpsc::channel(SINK_FRAMES);
-                let state = SubscriptionState {
-                    conn_id,
-                    id_provider: &streams.ids,
-                    subscription_permit: permit,
-                };
-                let response = cb(rpc_id, params, MethodSink::new(tx), state, ext).await;
-                // Accepting (or refusing) wrote the answer into the sink ahead of any item; it
-                // is the same as `response`, which alone is there when the callback gave up.
-                let is_error = response.is_error();
-                let json = rx.try_recv().unwrap_or_else(|_| response.into_json());
-                Reply::Jsonrpsee {
-                    json,
-                    exact,
-                    is_error,
-                    items: (!is_error).then_some(rx),
-                }
-            }
+    match callback {
+        MethodCallback::Sync(cb) => {
+            Begun::Done(response_reply(cb(rpc_id, params, max, ext), exact))
         }
-    };
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(reply) => reply,
-        Err(panic) => {
-            let what = panic_text(&*panic, "handler panicked");
-            tracing::error!(method, panic = %what, "handler panicked");
-            Reply::Payload(Err(error_object(
-                codes::INTERNAL_ERROR,
-                format!("handler panicked: {what}"),
+        MethodCallback::Unsubscription(cb) => {
+            Begun::Done(response_reply(cb(rpc_id, params, conn_id, max, ext), exact))
+        }
+        MethodCallback::Async(cb) => Begun::Running(Pending(Running::Response(
+            cb(rpc_id, params, conn_id, max, ext),
+            exact,
+        ))),
+        MethodCallback::Subscription(cb) => {
+            let Some(permit) = streams.bound.acquire() else {
+                let max = streams.bound.max();
+                let detail = format!("this connection already runs {max} streams");
+                return Begun::Done(Reply::Payload(Err(error_object(
+                    codes::TOO_MANY_STREAMS,
+                    detail,
+                ))));
+            };
+            let (tx, mut rx) = mpsc::channel(SINK_FRAMES);
+            let state = SubscriptionState {
+                conn_id,
+                id_provider: &streams.ids,
+                subscription_permit: permit,
+            };
+            let accepting = cb(rpc_id, params, MethodSink::new(tx), state, ext);
+            Begun::Running(Pending(Running::Reply(
+                async move {
+                    let response = accepting.await;
+                    // Accepting (or refusing) wrote the answer into the sink ahead of any
+                    // item; it is the same as `response`, which alone is there when the
+                    // callback gave up.
+                    let is_error = response.is_error();
+                    let json = rx.try_recv().unwrap_or_else(|_| response.into_json());
+                    Reply::Jsonrpsee {
+                        json,
+                        exact,
+                        is_error,
+                        items: (!is_error).then_some(rx),
+                    }
+                }
+                .boxed(),
             )))
         }
     }

@@ -17,7 +17,7 @@ use crate::context::Context;
 use crate::describe::ServiceDescription;
 use crate::error::{ErrorObject, Result, codes, error_object};
 use crate::peer::Peer;
-use crate::service::Service;
+use crate::service::{Native, NativeMethods, Service};
 pub use crate::stream::{ItemStream, Subscription};
 
 pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
@@ -80,6 +80,9 @@ where
     F: Fn(Params<'static>, Option<Context>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
+    let f = Arc::new(f);
+    let direct = f.clone();
+    let native: Native = Arc::new(move |params, cx| direct(params, cx).boxed());
     let callback = MethodCallback::Async(Arc::new(
         move |id, params, _conn, max_response_size, mut ext: Extensions| {
             let call = f(params, ext.remove::<Context>());
@@ -99,6 +102,14 @@ where
     module
         .verify_and_insert(name, callback)
         .unwrap_or_else(|e| panic!("volley: {e}"));
+    // The same method for volley to call directly (see `Native`).
+    let extensions = module.extensions_mut();
+    if extensions.get::<NativeMethods>().is_none() {
+        extensions.insert(NativeMethods::default());
+    }
+    if let Some(table) = extensions.get_mut::<NativeMethods>() {
+        table.0.insert(name, native);
+    }
 }
 
 /// The result type of an rpc method: `Result<T, E>` (under any alias).

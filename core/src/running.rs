@@ -23,13 +23,16 @@ impl Running {
     /// Starts tracking a request; its token is a child of `parent` (the connection's).
     pub(crate) fn track(&self, id: &RawValue, parent: &CancellationToken) -> Tracked {
         let token = parent.child_token();
+        let seq = self.track_token(id, token.clone());
+        (seq, token)
+    }
+
+    /// Starts tracking a request under a token it already has; returns its sequence number.
+    pub(crate) fn track_token(&self, id: &RawValue, token: CancellationToken) -> u64 {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        by_id
-            .entry(id.get().into())
-            .or_default()
-            .push((seq, token.clone()));
-        (seq, token)
+        by_id.entry(id.get().into()).or_default().push((seq, token));
+        seq
     }
 
     /// Stops tracking the request `seq` with this id.

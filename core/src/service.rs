@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use jsonrpsee::{Methods, RpcModule};
+use jsonrpsee_types::Params;
 
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -12,6 +14,7 @@ use std::collections::HashMap;
 use crate::context::Context;
 
 use crate::describe::ServiceDescription;
+use crate::error::ErrorObject;
 
 /// A set of methods a peer serves, with the descriptions of the traits they came from.
 ///
@@ -31,7 +34,25 @@ pub struct Service {
     /// Each method's own deadline (`#[rpc(timeout = "..")]`), by wire name.
     deadlines: Arc<HashMap<&'static str, Duration>>,
     authorizer: Option<Authorizer>,
+    /// The methods `#[volley::rpc]` generated, callable directly (see [`Native`]).
+    native: Arc<HashMap<&'static str, Native>>,
 }
+
+/// A generated method as volley calls it: the params and the call's context in, the encoded
+/// result out, without jsonrpsee's per-call extensions and response encoding (the same
+/// method is in the jsonrpsee table too, for a bare `RpcModule`).
+pub(crate) type Native = Arc<
+    dyn Fn(
+            Params<'static>,
+            Option<Context>,
+        ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>
+        + Send
+        + Sync,
+>;
+
+/// The generated methods of a module, kept in its extensions until it becomes a [`Service`].
+#[derive(Clone, Default)]
+pub(crate) struct NativeMethods(pub(crate) HashMap<&'static str, Native>);
 
 /// The policy that decides whether the caller (its claims, its connection state) meets a
 /// method's requirement: `|cx, requirement| ..`. Methods without a requirement are not asked
@@ -51,9 +72,14 @@ impl Service {
 
     /// A service from a jsonrpsee module and the description of the trait it implements.
     pub fn from_module<C: Send + Sync + 'static>(
-        module: RpcModule<C>,
+        mut module: RpcModule<C>,
         description: Option<&'static ServiceDescription>,
     ) -> Self {
+        let native = module
+            .extensions_mut()
+            .remove::<NativeMethods>()
+            .unwrap_or_default()
+            .0;
         let requirements = description
             .into_iter()
             .flat_map(|d| d.methods)
@@ -69,6 +95,7 @@ impl Service {
             descriptions: description.into_iter().collect(),
             requirements: Arc::new(requirements),
             deadlines: Arc::new(deadlines),
+            native: Arc::new(native),
             ..Self::default()
         }
     }
@@ -92,6 +119,10 @@ impl Service {
         }
         if !other.deadlines.is_empty() {
             Arc::make_mut(&mut self.deadlines).extend(other.deadlines.iter());
+        }
+        if !other.native.is_empty() {
+            Arc::make_mut(&mut self.native)
+                .extend(other.native.iter().map(|(k, v)| (*k, v.clone())));
         }
         self.authorizer = self.authorizer.take().or(other.authorizer);
         // The merged methods are not in either document.
@@ -119,6 +150,11 @@ impl Service {
     ) -> Self {
         self.authorizer = Some(Arc::new(policy));
         self
+    }
+
+    /// A generated method by its wire name, to call directly.
+    pub(crate) fn native(&self, name: &str) -> Option<(&'static str, &Native)> {
+        self.native.get_key_value(name).map(|(k, v)| (*k, v))
     }
 
     /// The method `name`'s own deadline (`#[rpc(timeout = "..")]`), when it has one: past

@@ -5,6 +5,7 @@
 
 mod read;
 mod replay;
+mod serve;
 mod session;
 mod write;
 
@@ -17,22 +18,16 @@ use futures_util::{Sink, Stream, StreamExt};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::builtin;
 use crate::config::PeerConfig;
-use crate::context::Context;
-use crate::dispatch::{self, Incoming, StreamSlots, Target};
-use crate::error::{codes, error_object};
-use crate::message;
-use crate::observe::{self, Direction};
+use crate::dispatch::StreamSlots;
+use crate::observe;
 use crate::peer::{Between, CallOptions, CloseReason, Kind, OnStart, Peer, Queued, Shared, Took};
 use crate::running::Running;
 use crate::service::Service;
 use crate::transport::ws::{WsMessages, WsSink, inbound};
-use crate::transport::{BoxError, Inbound, Transport};
-use jsonrpsee_types::Params;
+use crate::transport::{BoxError, Frame, Inbound, Transport};
 
 static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
 
@@ -187,18 +182,48 @@ impl Conn {
     /// while a socket is attached means the peer is not reading: the connection closes with
     /// 1008. Between sockets of a resumable session it waits (the grace bounds that).
     async fn send(&self, frame: String, generation: u64) {
+        if let Err(frame) = self.try_send(frame, generation) {
+            self.send_waiting(frame, generation).await;
+        }
+    }
+
+    /// [`Conn::send`] from the reader, which must never wait for room: the acknowledgement
+    /// that frees it may be the next frame to read. When the queue is full, a task waits with
+    /// the answer, holding `held` (the call's admission, a stream's gate) until it is queued.
+    fn send_from_reader<H: Send + 'static>(
+        self: &Arc<Self>,
+        frame: String,
+        generation: u64,
+        held: H,
+    ) {
+        if let Err(frame) = self.try_send(frame, generation) {
+            let conn = self.clone();
+            tokio::spawn(async move {
+                conn.send_waiting(frame, generation).await;
+                drop(held);
+            });
+        }
+    }
+
+    /// Queues an answer if there is room at once; `Err` gives it back when the queue is full.
+    fn try_send(&self, frame: String, generation: u64) -> Result<(), Frame> {
         let shared = self.shared();
         if shared.closed.is_cancelled() || shared.generation.load(Ordering::Acquire) != generation {
-            return;
+            return Ok(());
         }
         let queued = Queued {
             text: frame.into(),
             kind: Kind::Answer,
         };
-        let frame = match shared.out.try_send(queued) {
-            Ok(()) | Err(TrySendError::Closed(_)) => return,
-            Err(TrySendError::Full(queued)) => queued.text,
-        };
+        match shared.out.try_send(queued) {
+            Ok(()) | Err(TrySendError::Closed(_)) => Ok(()),
+            Err(TrySendError::Full(queued)) => Err(queued.text),
+        }
+    }
+
+    /// Waits for room for an answer (see [`Conn::send`]).
+    async fn send_waiting(&self, frame: Frame, generation: u64) {
+        let shared = self.shared();
         let stall = shared.config.write_stall_timeout;
         loop {
             let room = tokio::select! {
@@ -255,165 +280,5 @@ impl Conn {
         if let Some(id) = builtin::cancel_target(params) {
             self.running.cancel(id);
         }
-    }
-
-    fn context(&self, cancel: CancellationToken) -> Context {
-        Context::new(self.peer.clone(), cancel)
-    }
-
-    /// Waits for a running slot, then runs the handler.
-    async fn invoke(
-        &self,
-        target: Target,
-        params: Params<'static>,
-        id: Option<&RawValue>,
-        cx: Context,
-    ) -> dispatch::Reply {
-        let _slot = self.slots.acquire().await;
-        dispatch::invoke(
-            &self.service,
-            self.conn_id,
-            &self.streams,
-            target,
-            params,
-            id,
-            cx,
-        )
-        .await
-    }
-
-    /// Runs one request or notification to completion and returns its response frame, and
-    /// for a stream's subscribe answer the gate its items wait behind.
-    async fn run(
-        self: &Arc<Self>,
-        item: Incoming,
-        generation: u64,
-    ) -> Option<(String, Option<Gate>)> {
-        let span = tracing::debug_span!(
-            "rpc",
-            direction = "incoming",
-            peer = %self.peer.id(),
-            method = item.target.name(),
-            id = item.request.as_ref().map(|(id, _)| id.get()),
-        );
-        self.run_inner(item, generation).instrument(span).await
-    }
-
-    async fn run_inner(
-        self: &Arc<Self>,
-        item: Incoming,
-        generation: u64,
-    ) -> Option<(String, Option<Gate>)> {
-        let Incoming {
-            request,
-            target,
-            params,
-        } = item;
-        let method = target.name();
-        let started = observe::Started::now();
-        let Some((id, (seq, token))) = request else {
-            // A notification: run it, answer nothing.
-            let token = self.shared().closed.child_token();
-            let cx = self.context(token.clone());
-            let outcome = tokio::select! {
-                biased;
-                _ = token.cancelled() => "cancelled",
-                reply = self.invoke(target, params, None, cx) => reply.outcome(),
-            };
-            observe::finished(Direction::Incoming, method, outcome, started);
-            return None;
-        };
-        let cx = self.context(token.clone());
-        let deadline = self.service.deadline(method);
-        let past_deadline = async {
-            match deadline {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        // Cancellation wins over a result that is ready at the same moment: once the
-        // connection is closing, a handler's late answer is dropped, not written.
-        let outcome = tokio::select! {
-            biased;
-            _ = token.cancelled() => None,
-            r = self.invoke(target, params, Some(&id), cx) => Some(r),
-            _ = past_deadline => {
-                // Whatever the handler started (its own calls) is cancelled with it.
-                token.cancel();
-                let d = deadline.unwrap_or_default();
-                let detail = format!("`{method}` did not finish within its deadline of {d:?}; the handler was cancelled");
-                Some(dispatch::Reply::Payload(Err(error_object(codes::TIMED_OUT, detail))))
-            }
-        };
-        self.running.untrack(&id, seq);
-        observe::finished(
-            Direction::Incoming,
-            method,
-            outcome
-                .as_ref()
-                .map_or("cancelled", dispatch::Reply::outcome),
-            started,
-        );
-        match outcome {
-            Some(mut reply) => {
-                let gate = reply
-                    .take_items()
-                    .map(|items| self.forward(items, generation));
-                Some((reply.into_frame(id.get()), gate))
-            }
-            None if self.peer.is_connected() => Some((
-                message::failure(
-                    Some(id.get()),
-                    &error_object(
-                        codes::REQUEST_CANCELLED,
-                        "cancelled by rpc.cancel".to_owned(),
-                    ),
-                ),
-                None,
-            )),
-            None => None,
-        }
-    }
-
-    /// Sends a served stream's items once its gate opens (the subscribe answer is queued),
-    /// waiting for room in the outgoing queue for each: a producer runs no faster than the
-    /// peer reads. Stops when the connection ends, or when the socket `generation` it was
-    /// opened on is replaced without resuming (even while the producer is quiet); dropping
-    /// the items then ends the producer.
-    fn forward(
-        self: &Arc<Self>,
-        mut items: mpsc::Receiver<Box<RawValue>>,
-        generation: u64,
-    ) -> Gate {
-        let (gate, opened) = oneshot::channel();
-        let conn = self.clone();
-        let Some(voided) = conn.shared().generation_token(generation) else {
-            // The socket it was asked on is gone already: the answer is not written either.
-            return gate;
-        };
-        tokio::spawn(async move {
-            let _ = opened.await;
-            let shared = conn.shared();
-            loop {
-                let frame = tokio::select! {
-                    biased;
-                    _ = shared.closed.cancelled() => return,
-                    _ = voided.cancelled() => return,
-                    frame = items.recv() => match frame {
-                        Some(frame) => frame,
-                        None => return,
-                    },
-                };
-                let frame = String::from(Box::<str>::from(frame));
-                tokio::select! {
-                    biased;
-                    _ = voided.cancelled() => return,
-                    sent = shared.send(frame, Kind::StreamItem) => if sent.is_err() {
-                        return;
-                    },
-                }
-            }
-        });
-        gate
     }
 }

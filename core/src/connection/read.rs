@@ -131,6 +131,17 @@ async fn admit(
     }
 }
 
+/// Answers from the reader without a handler (an error, a built-in's reply). With an
+/// admission free, the answer holds it while it waits for room in a task of its own (the
+/// reader reads on: the acknowledgement that frees room may be the next frame); without one
+/// (the connection is draining, or the peer sends without reading) the reader waits.
+async fn reply(conn: &Arc<Conn>, frame: String, generation: u64) {
+    match conn.shared().admission.clone().try_acquire_owned() {
+        Ok(permit) => conn.send_from_reader(frame, generation, permit),
+        Err(_) => conn.send(frame, generation).await,
+    }
+}
+
 /// Handles one frame.
 async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> Read {
     let max = conn.shared().config.max_batch_len;
@@ -138,7 +149,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
     let frame = match message::parse_frame(bytes, max) {
         Ok(f) => f,
         Err(err) => {
-            conn.send(message::failure(None, &err), generation).await;
+            reply(conn, message::failure(None, &err), generation).await;
             return Read::Counted;
         }
     };
@@ -147,21 +158,14 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             Step::Control => Read::Control,
             Step::Done => Read::Counted,
             Step::Reply(frame) => {
-                conn.send(frame, generation).await;
+                reply(conn, frame, generation).await;
                 Read::Counted
             }
             Step::Dispatch(item) => {
                 let Some(permit) = admit(conn, closed, 1).await else {
                     return Read::Closed;
                 };
-                let conn = conn.clone();
-                tokio::spawn(async move {
-                    if let Some((frame, gate)) = conn.run(item, generation).await {
-                        conn.send(frame, generation).await;
-                        drop(gate);
-                    }
-                    drop(permit);
-                });
+                conn.serve(item, generation, permit).await;
                 Read::Counted
             }
         },
@@ -170,13 +174,13 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 codes::BATCH_TOO_LARGE,
                 format!("batch of {len} exceeds the limit of {max}"),
             );
-            conn.send(message::failure(None, &err), generation).await;
+            reply(conn, message::failure(None, &err), generation).await;
             Read::Counted
         }
         Parsed::Batch(items) => {
             if items.is_empty() {
                 let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
-                conn.send(message::failure(None, &err), generation).await;
+                reply(conn, message::failure(None, &err), generation).await;
                 return Read::Counted;
             }
             let mut replies = Vec::new();
@@ -185,12 +189,12 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 match classify_owned(conn, raw) {
                     Step::Done | Step::Control => {}
                     Step::Reply(f) => replies.push(f),
-                    Step::Dispatch(item) => work.push(item),
+                    Step::Dispatch(item) => work.push(item.tracked(conn)),
                 }
             }
             if work.is_empty() {
                 if !replies.is_empty() {
-                    conn.send(join_batch(replies), generation).await;
+                    reply(conn, join_batch(replies), generation).await;
                 }
                 return Read::Counted;
             }
@@ -202,7 +206,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 return Read::Closed;
             };
             let conn = conn.clone();
-            tokio::spawn(async move {
+            let batch = Box::pin(async move {
                 let outs = futures_util::future::join_all(
                     work.into_iter().map(|i| conn.run(i, generation)),
                 )
@@ -218,8 +222,19 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                 drop(gates);
                 drop(permit);
             });
+            finish_here_or_spawn(batch).await;
             Read::Counted
         }
+    }
+}
+
+/// Polls `work` once here, in the reader; if it has to wait, it goes on in a task of its own.
+/// A batch whose elements all answer at once is answered in order with the frames around it.
+async fn finish_here_or_spawn(mut work: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) {
+    let ready =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
+    if !ready {
+        tokio::spawn(work);
     }
 }
 
@@ -298,6 +313,7 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
         Message::Notification { method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
                 request: None,
+                tracked: None,
                 target,
                 params: owned_params(params),
             }),
@@ -315,9 +331,8 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
         }
         Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
-                // Tracked before the handler task starts, so an `rpc.cancel` right behind the
-                // request always finds it.
-                request: Some((id.to_owned(), conn.running.track(id, &conn.shared().closed))),
+                request: Some(id.to_owned()),
+                tracked: None,
                 target,
                 params: owned_params(params),
             }),

@@ -137,6 +137,10 @@ struct Args {
     /// volley's clients (own-clients, broadcast) do not ask for session resumption
     #[arg(long)]
     no_resume: bool,
+    /// Where `instructions` keeps callgrind's output files, to read with callgrind_annotate
+    /// [default: a temporary directory, removed after]
+    #[arg(long, value_name = "DIR")]
+    callgrind_dir: Option<std::path::PathBuf>,
     /// Be one of the benchmark's servers (the benchmark starts itself with this).
     #[arg(long, hide = true, value_enum)]
     serve: Option<Kind>,
@@ -155,6 +159,7 @@ pub(crate) struct Opts {
     pub(crate) peers: Vec<usize>,
     pub(crate) rounds: usize,
     pub(crate) resume: bool,
+    pub(crate) callgrind_dir: Option<std::path::PathBuf>,
 }
 
 impl Opts {
@@ -187,6 +192,7 @@ impl Opts {
             peers: or(args.peers, &[1_000, 10_000], &[200, 1_000]),
             rounds: args.rounds.unwrap_or(if quick { 3 } else { 5 }) as usize,
             resume: !args.no_resume,
+            callgrind_dir: args.callgrind_dir,
         }
     }
 }

@@ -49,7 +49,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     } else {
         (FEW, MANY)
     };
-    let dir = std::env::temp_dir().join(format!("volley-bench-callgrind-{}", std::process::id()));
+    let keep = ctx.opts.callgrind_dir.clone();
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("volley-bench-callgrind-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir)?;
     let mut per_call = Vec::new();
     for kind in KINDS {
@@ -57,7 +60,9 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let b = count(ctx, kind, many, &dir).await?;
         per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     let baseline = recorded(BASELINE);
     let volley = per_call[2];
@@ -88,6 +93,13 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         thousands(few),
         thousands(many - few)
     ));
+    if keep.is_some() {
+        table.note(format!(
+            "callgrind's files are in {}: callgrind_annotate {}/volley-{many}.out",
+            dir.display(),
+            dir.display()
+        ));
+    }
     table.print();
     if ctx.opts.quick {
         println!(

@@ -1,0 +1,329 @@
+//! Serving what the peer asks: each admitted request or notification runs in place, in the
+//! reader, for as long as it needs no waiting (most handlers answer at their first poll), and
+//! moves into a task of its own the first time it waits. A served stream's items are
+//! forwarded once its subscribe answer is queued.
+
+use std::sync::Arc;
+use std::task::Poll;
+
+use serde_json::value::RawValue;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{Conn, Gate};
+use crate::context::Context;
+use crate::dispatch::{self, Begun, Incoming, Pending, Reply};
+use crate::error::{codes, error_object};
+use crate::message;
+use crate::observe::{self, Direction};
+use crate::peer::Kind;
+
+/// A running slot taken from [`Conn::slots`] and forgotten, so a task can hold it; given
+/// back when dropped.
+struct Slot(Arc<Conn>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.slots.add_permits(1);
+    }
+}
+
+impl Incoming {
+    /// Tracks a request for `rpc.cancel` (a notification needs none); done before the reader
+    /// reads on while it runs, so an `rpc.cancel` right behind it always finds it.
+    pub(super) fn tracked(mut self, conn: &Conn) -> Self {
+        if let (Some(id), None) = (&self.request, &self.tracked) {
+            self.tracked = Some(conn.running.track(id, &conn.shared().closed));
+        }
+        self
+    }
+}
+
+impl Conn {
+    fn context(&self, cancel: CancellationToken) -> Context {
+        Context::new(self.peer.clone(), cancel)
+    }
+
+    fn span(&self, item: &Incoming) -> tracing::Span {
+        tracing::debug_span!(
+            "rpc",
+            direction = "incoming",
+            peer = %self.peer.id(),
+            method = item.target.name(),
+            id = item.request.as_deref().map(RawValue::get),
+        )
+    }
+
+    /// Serves one admitted request or notification (a single frame's), from the reader. It
+    /// runs here while it needs no waiting: a handler that is ready at its first poll is
+    /// answered without a task. One that waits (or finds every running slot taken) goes on
+    /// in a task of its own, tracked for `rpc.cancel` first. `permit` is its admission,
+    /// held until it is answered.
+    pub(super) async fn serve(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let Ok(slot) = self.slots.try_acquire() else {
+            let item = item.tracked(self);
+            let conn = self.clone();
+            tokio::spawn(async move {
+                if let Some((frame, gate)) = conn.run(item, generation).await {
+                    conn.send(frame, generation).await;
+                    drop(gate);
+                }
+                drop(permit);
+            });
+            return;
+        };
+        let span = self.span(&item);
+        let Incoming {
+            request,
+            tracked: _,
+            target,
+            params,
+        } = item;
+        let method = target.name();
+        let started = observe::Started::now();
+        let token = self.shared().closed.child_token();
+        let cx = self.context(token.clone());
+        let begun = span.in_scope(|| {
+            dispatch::start(
+                &self.service,
+                self.conn_id,
+                &self.streams,
+                target,
+                params,
+                request.as_deref(),
+                cx,
+            )
+        });
+        let polled: Result<Reply, Pending> = match begun {
+            Begun::Done(reply) => Ok(reply),
+            Begun::Running(mut pending) => {
+                let polled = std::future::poll_fn(|cx| {
+                    Poll::Ready(span.in_scope(|| dispatch::poll_once(method, &mut pending, cx)))
+                })
+                .await;
+                match polled {
+                    Poll::Ready(reply) => Ok(reply),
+                    Poll::Pending => Err(pending),
+                }
+            }
+        };
+        match polled {
+            Ok(reply) => {
+                drop(slot);
+                // Cancellation wins over a result that is ready at the same moment.
+                let outcome = (!token.is_cancelled()).then_some(reply);
+                let answer = span.in_scope(|| {
+                    self.conclude(request, None, outcome, method, started, generation)
+                });
+                match answer {
+                    Some((frame, gate)) => {
+                        self.send_from_reader(frame, generation, (gate, permit));
+                    }
+                    None => drop(permit),
+                }
+            }
+            Err(pending) => {
+                slot.forget();
+                let slot = Slot(self.clone());
+                let seq = request
+                    .as_deref()
+                    .map(|id| self.running.track_token(id, token.clone()));
+                let deadline = self
+                    .service
+                    .deadline(method)
+                    .map(|d| (d, Instant::now() + d));
+                let conn = self.clone();
+                tokio::spawn(
+                    async move {
+                        let outcome = conn
+                            .wait(Begun::Running(pending), &token, deadline, method)
+                            .await;
+                        drop(slot);
+                        if let Some((frame, gate)) =
+                            conn.conclude(request, seq, outcome, method, started, generation)
+                        {
+                            conn.send(frame, generation).await;
+                            drop(gate);
+                        }
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
+            }
+        }
+    }
+
+    /// Runs an incoming request or notification from start to end (a batch's element, or one
+    /// that waited for a running slot); `Some` is the frame to answer with, and for a stream,
+    /// the gate that holds its items until that frame is queued.
+    pub(super) async fn run(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+    ) -> Option<(String, Option<Gate>)> {
+        let span = self.span(&item);
+        self.run_inner(item, generation).instrument(span).await
+    }
+
+    async fn run_inner(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+    ) -> Option<(String, Option<Gate>)> {
+        let Incoming {
+            request,
+            tracked,
+            target,
+            params,
+        } = item;
+        let method = target.name();
+        let started = observe::Started::now();
+        let (seq, token) = match (&request, tracked) {
+            (Some(_), Some((seq, token))) => (Some(seq), token),
+            (Some(id), None) => {
+                let (seq, token) = self.running.track(id, &self.shared().closed);
+                (Some(seq), token)
+            }
+            (None, _) => (None, self.shared().closed.child_token()),
+        };
+        let cx = self.context(token.clone());
+        let deadline = self.service.deadline(method);
+        let begun = async {
+            let _slot = self.slots.acquire().await;
+            let begun = dispatch::start(
+                &self.service,
+                self.conn_id,
+                &self.streams,
+                target,
+                params,
+                request.as_deref(),
+                cx,
+            );
+            let deadline = deadline.map(|d| (d, Instant::now() + d));
+            self.wait(begun, &token, deadline, method).await
+        };
+        let outcome = tokio::select! {
+            biased;
+            _ = token.cancelled() => None,
+            outcome = begun => outcome,
+        };
+        self.conclude(request, seq, outcome, method, started, generation)
+    }
+
+    /// Waits for a call's reply, its cancellation (`None`), or its deadline (-32014, the
+    /// handler cancelled with whatever it started).
+    async fn wait(
+        &self,
+        begun: Begun,
+        token: &CancellationToken,
+        deadline: Option<(std::time::Duration, Instant)>,
+        method: &'static str,
+    ) -> Option<Reply> {
+        let past_deadline = async {
+            match deadline {
+                Some((_, at)) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Cancellation wins over a result that is ready at the same moment: once the
+        // connection is closing, a handler's late answer is dropped, not written.
+        tokio::select! {
+            biased;
+            _ = token.cancelled() => None,
+            reply = dispatch::finish(method, begun) => Some(reply),
+            _ = past_deadline => {
+                token.cancel();
+                let d = deadline.map(|(d, _)| d).unwrap_or_default();
+                let detail = format!("`{method}` did not finish within its deadline of {d:?}; the handler was cancelled");
+                Some(Reply::Payload(Err(error_object(codes::TIMED_OUT, detail))))
+            }
+        }
+    }
+
+    /// A call's end: untracked, counted, and its answer (a request's) made: the reply, or
+    /// -32800 when it was cancelled while the connection stays up.
+    fn conclude(
+        self: &Arc<Self>,
+        request: Option<Box<RawValue>>,
+        seq: Option<u64>,
+        outcome: Option<Reply>,
+        method: &'static str,
+        started: observe::Started,
+        generation: u64,
+    ) -> Option<(String, Option<Gate>)> {
+        let name = outcome.as_ref().map_or("cancelled", Reply::outcome);
+        observe::finished(Direction::Incoming, method, name, started);
+        let id = request?;
+        if let Some(seq) = seq {
+            self.running.untrack(&id, seq);
+        }
+        match outcome {
+            Some(mut reply) => {
+                let gate = reply
+                    .take_items()
+                    .map(|items| self.forward(items, generation));
+                Some((reply.into_frame(id.get()), gate))
+            }
+            None if self.peer.is_connected() => Some((
+                message::failure(
+                    Some(id.get()),
+                    &error_object(
+                        codes::REQUEST_CANCELLED,
+                        "cancelled by rpc.cancel".to_owned(),
+                    ),
+                ),
+                None,
+            )),
+            None => None,
+        }
+    }
+
+    /// Sends a served stream's items once its gate opens (the subscribe answer is queued),
+    /// waiting for room in the outgoing queue for each: a producer runs no faster than the
+    /// peer reads. Stops when the connection ends, or when the socket `generation` it was
+    /// opened on is replaced without resuming (even while the producer is quiet); dropping
+    /// the items then ends the producer.
+    fn forward(
+        self: &Arc<Self>,
+        mut items: mpsc::Receiver<Box<RawValue>>,
+        generation: u64,
+    ) -> Gate {
+        let (gate, opened) = oneshot::channel();
+        let conn = self.clone();
+        let Some(voided) = conn.shared().generation_token(generation) else {
+            // The socket it was asked on is gone already: the answer is not written either.
+            return gate;
+        };
+        tokio::spawn(async move {
+            let _ = opened.await;
+            let shared = conn.shared();
+            loop {
+                let frame = tokio::select! {
+                    biased;
+                    _ = shared.closed.cancelled() => return,
+                    _ = voided.cancelled() => return,
+                    frame = items.recv() => match frame {
+                        Some(frame) => frame,
+                        None => return,
+                    },
+                };
+                let frame = String::from(Box::<str>::from(frame));
+                tokio::select! {
+                    biased;
+                    _ = voided.cancelled() => return,
+                    sent = shared.send(frame, Kind::StreamItem) => if sent.is_err() {
+                        return;
+                    },
+                }
+            }
+        });
+        gate
+    }
+}
