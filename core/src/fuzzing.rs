@@ -26,7 +26,7 @@ pub fn classify(bytes: &[u8]) {
         }
         Ok(Parsed::Batch(items)) => {
             for raw in items {
-                let _ = message::classify(raw);
+                let _ = message::classify(raw.get());
             }
         }
         Ok(Parsed::TooLarge(_)) | Err(_) => {}

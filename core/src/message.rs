@@ -32,12 +32,16 @@ pub(crate) enum Message<'a> {
         id: Option<&'a RawValue>,
         detail: String,
     },
+    /// Not JSON at all (a single frame's text): answered with -32700.
+    Unparsable(String),
 }
 
 /// A whole frame: one message, or a batch (JSON array).
 #[derive(Debug)]
 pub(crate) enum Parsed<'a> {
-    Single(&'a RawValue),
+    /// One message's text; an object is parsed once, by [`classify`], which tells when it is
+    /// not JSON.
+    Single(&'a str),
     Batch(Vec<&'a RawValue>),
     /// A batch with this many elements, over the connection's limit.
     TooLarge(usize),
@@ -87,6 +91,9 @@ impl<'de> serde::de::Visitor<'de> for BoundedSeed {
 pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Parsed<'_>, ErrorObject> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
+    if text.trim_start_matches(JSON_SPACE).starts_with('{') {
+        return Ok(Parsed::Single(text));
+    }
     let raw: &RawValue =
         serde_json::from_str(text).map_err(|e| error_object(codes::PARSE_ERROR, e.to_string()))?;
     if raw.get().starts_with('[') {
@@ -101,9 +108,12 @@ pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Parsed<'_>, 
             Ok(Parsed::Batch(batch.items))
         }
     } else {
-        Ok(Parsed::Single(raw))
+        Ok(Parsed::Single(raw.get()))
     }
 }
+
+/// The whitespace JSON allows between tokens.
+const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&'de RawValue>::deserialize(d).map(Some)
@@ -133,21 +143,28 @@ fn id_is_valid(id: &RawValue) -> bool {
     )
 }
 
-/// Classifies one message (an element of a batch, or a whole single frame).
-pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
+/// Classifies one message (an element of a batch, or a whole single frame), parsing it
+/// once: a single frame's text is validated here.
+pub(crate) fn classify(text: &str) -> Message<'_> {
     let invalid = |id, detail: &str| Message::Invalid {
         id,
         detail: detail.to_owned(),
     };
-    if !raw.get().starts_with('{') {
+    if !text.trim_start_matches(JSON_SPACE).starts_with('{') {
         return invalid(None, "a message must be a JSON object");
     }
-    let env: Envelope<'_> = match serde_json::from_str(raw.get()) {
+    let env: Envelope<'_> = match serde_json::from_str(text) {
         Ok(e) => e,
+        Err(e) if e.is_syntax() || e.is_eof() => return Message::Unparsable(e.to_string()),
+        // Not a message's shape (a duplicate key, say); JSON-wise it may still be broken
+        // further on, which is the error to report.
         Err(e) => {
-            return Message::Invalid {
-                id: None,
-                detail: e.to_string(),
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Err(syntax) => Message::Unparsable(syntax.to_string()),
+                Ok(_) => Message::Invalid {
+                    id: None,
+                    detail: e.to_string(),
+                },
             };
         }
     };
@@ -165,9 +182,18 @@ pub(crate) fn classify(raw: &RawValue) -> Message<'_> {
         return invalid(echo, "jsonrpc must be \"2.0\"");
     }
     if let Some(m) = env.method {
-        let method: Cow<'_, str> = match serde_json::from_str(m.get()) {
-            Ok(m) => m,
-            Err(_) => return invalid(id, "method must be a string"),
+        // The text is valid JSON already: a string without escapes is its own inside.
+        let plain = m
+            .get()
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.contains('\\'));
+        let method: Cow<'_, str> = match plain {
+            Some(name) => Cow::Borrowed(name),
+            None => match serde_json::from_str(m.get()) {
+                Ok(m) => m,
+                Err(_) => return invalid(id, "method must be a string"),
+            },
         };
         if let Some(p) = env.params
             && !matches!(p.get().as_bytes().first(), Some(b'[' | b'{'))
@@ -279,8 +305,7 @@ mod tests {
     use super::*;
 
     fn cls(s: &str) -> String {
-        let raw: Box<RawValue> = serde_json::from_str(s).unwrap();
-        format!("{:?}", classify(&raw))
+        format!("{:?}", classify(s))
     }
 
     #[test]
@@ -299,12 +324,53 @@ mod tests {
             r#"{"jsonrpc":"1.0","id":1,"method":"a"}"#,
             r#"{"id":1,"method":"a"}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":5}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":["a"]}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"a","params":3}"#,
             r#"{"jsonrpc":"2.0","id":1}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"a","id":2}"#,
             "5",
         ] {
             assert!(cls(bad).starts_with("Invalid"), "{bad}");
+        }
+        for broken in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"a""#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a"} x"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"a",}"#,
+            r#"  {"jsonrpc":"2.0","method":x}"#,
+        ] {
+            assert!(cls(broken).starts_with("Unparsable"), "{broken}");
+        }
+        assert!(cls(" \n{\"jsonrpc\":\"2.0\",\"method\":\"a\"} ").starts_with("Notification"));
+    }
+
+    #[test]
+    fn a_single_object_is_left_to_classify_and_anything_else_is_parsed_first() {
+        assert!(matches!(
+            parse_frame(b"{not json", 4),
+            Ok(Parsed::Single("{not json"))
+        ));
+        assert!(matches!(parse_frame(b" 5 ", 4), Ok(Parsed::Single("5"))));
+        assert!(parse_frame(b"[1,", 4).is_err());
+        assert!(parse_frame(b"\xff", 4).is_err());
+        assert!(matches!(parse_frame(b"[1,2]", 4), Ok(Parsed::Batch(v)) if v.len() == 2));
+        assert!(matches!(
+            parse_frame(b"[1,2,3]", 2),
+            Ok(Parsed::TooLarge(3))
+        ));
+    }
+
+    #[test]
+    fn method_names_are_read_with_and_without_escapes() {
+        for (text, name) in [
+            (r#"{"jsonrpc":"2.0","method":"a.b"}"#, "a.b"),
+            (r#"{"jsonrpc":"2.0","method":"a\"b"}"#, "a\"b"),
+            (r#"{"jsonrpc":"2.0","method":"\u0061"}"#, "a"),
+            (r#"{"jsonrpc":"2.0","method":""}"#, ""),
+        ] {
+            match classify(text) {
+                Message::Notification { method, .. } => assert_eq!(method, name, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
         }
     }
 

@@ -40,7 +40,11 @@ impl<'a> ParamReader<'a> {
         };
         let shape = match raw.as_bytes().first() {
             Some(b'[') => {
-                let items: Vec<&'a RawValue> = serde_json::from_str(raw)
+                use serde::de::DeserializeSeed;
+                let mut de = serde_json::Deserializer::from_str(raw);
+                let items = Positional(names.len())
+                    .deserialize(&mut de)
+                    .and_then(|items| de.end().map(|()| items))
                     .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
                 if items.len() > names.len() {
                     return Err(invalid(format!(
@@ -86,6 +90,30 @@ impl<'a> ParamReader<'a> {
             None => serde_json::from_str("null")
                 .map_err(|_| invalid(format!("missing parameter `{name}`"))),
         }
+    }
+}
+
+/// Reads positional params into a vector sized for the method's parameters.
+struct Positional(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Positional {
+    type Value = Vec<&'de RawValue>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Positional {
+    type Value = Vec<&'de RawValue>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(self.0);
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            items.push(item);
+        }
+        Ok(items)
     }
 }
 

@@ -36,11 +36,15 @@ pub(super) async fn read_loop<St, E>(
     let mut keepalive = keepalive_timer(every);
     // Only this task reads frames, so when the last one arrived is its own business.
     let mut last_seen = Instant::now();
+    // Watched once for the whole loop, not set up again for every frame.
+    let session_closed = closed.cancelled();
+    let socket_lost = ctl.lost.cancelled();
+    tokio::pin!(session_closed, socket_lost);
     let lost = loop {
         let next = tokio::select! {
             biased;
-            _ = closed.cancelled() => return,
-            _ = ctl.lost.cancelled() => return,
+            _ = &mut session_closed => return,
+            _ = &mut socket_lost => return,
             n = incoming.next() => n,
             _ = tick(&mut keepalive) => {
                 let quiet = last_seen.elapsed();
@@ -124,6 +128,13 @@ async fn admit(
     closed: &CancellationToken,
     n: u32,
 ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let admission = &conn.shared().admission;
+    if closed.is_cancelled() {
+        return None;
+    }
+    if let Ok(permit) = admission.clone().try_acquire_many_owned(n) {
+        return Some(permit);
+    }
     tokio::select! {
         biased;
         _ = closed.cancelled() => None,
@@ -186,7 +197,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             let mut replies = Vec::new();
             let mut work = Vec::new();
             for raw in items {
-                match classify_owned(conn, raw) {
+                match classify_owned(conn, raw.get()) {
                     Step::Done | Step::Control => {}
                     Step::Reply(f) => replies.push(f),
                     Step::Dispatch(item) => work.push(item.tracked(conn)),
@@ -265,8 +276,8 @@ enum Step {
 }
 
 /// Classifies one message and handles everything that needs no handler task.
-fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
-    match message::classify(raw) {
+fn classify_owned(conn: &Conn, text: &str) -> Step {
+    match message::classify(text) {
         Message::Response { id, outcome } => {
             let answer = match outcome {
                 Ok(result) => Ok(result.to_owned()),
@@ -344,6 +355,10 @@ fn classify_owned(conn: &Conn, raw: &RawValue) -> Step {
                 ),
             )),
         },
+        Message::Unparsable(detail) => Step::Reply(message::failure(
+            None,
+            &error_object(codes::PARSE_ERROR, detail),
+        )),
         Message::Invalid { id, detail } => {
             let err = error_object(codes::INVALID_REQUEST, detail);
             Step::Reply(message::failure(id.map(RawValue::get), &err))

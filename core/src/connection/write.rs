@@ -66,6 +66,12 @@ async fn guarded(
     op: impl Future<Output = Result<(), BoxError>>,
 ) -> Result<(), BoxError> {
     tokio::pin!(op);
+    // Most writes complete at once (into the transport's buffer): no watch is set up for them.
+    if let std::task::Poll::Ready(r) =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(op.as_mut().poll(cx))).await
+    {
+        return r;
+    }
     tokio::select! {
         biased;
         r = &mut op => r,
@@ -222,6 +228,10 @@ impl<'a, T: Transport> Writer<'a, T> {
         let shared = self.shared;
         let closed = shared.closed.clone();
         let mut keepalive = keepalive_timer(shared.config.ping_interval);
+        // Watched once for the whole loop, not set up again for every batch.
+        let session_closed = closed.cancelled();
+        let socket_lost = self.ctl.lost.cancelled();
+        tokio::pin!(session_closed, socket_lost);
         loop {
             if self.replay.is_numbered() {
                 self.replay.ack(shared.peer_acked.load(Ordering::Acquire));
@@ -234,8 +244,8 @@ impl<'a, T: Transport> Writer<'a, T> {
             let room = self.replay.has_room();
             let first = tokio::select! {
                 biased;
-                _ = closed.cancelled() => return PumpEnd::SessionClosed,
-                _ = self.ctl.lost.cancelled() => return PumpEnd::Lost,
+                _ = &mut session_closed => return PumpEnd::SessionClosed,
+                _ = &mut socket_lost => return PumpEnd::Lost,
                 _ = self.ctl.ack_due.notified() => {
                     let received = shared.received.load(Ordering::Acquire);
                     let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
