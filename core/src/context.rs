@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::fanout::Peers;
 use crate::peer::{Peer, PeerId};
+use crate::running::CallCancel;
 
 /// The calling context of one incoming request, available to any handler that takes
 /// `cx: &volley::Context` as its first parameter (and to hand-written jsonrpsee methods in
@@ -13,11 +14,11 @@ use crate::peer::{Peer, PeerId};
 #[derive(Clone)]
 pub struct Context {
     peer: Peer,
-    cancel: CancellationToken,
+    cancel: CallCancel,
 }
 
 impl Context {
-    pub(crate) fn new(peer: Peer, cancel: CancellationToken) -> Self {
+    pub(crate) fn new(peer: Peer, cancel: CallCancel) -> Self {
         Self { peer, cancel }
     }
 
@@ -74,7 +75,7 @@ impl Context {
 
     /// Cancelled when the caller sends `rpc.cancel` for this request or the connection closes.
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancel
+        self.cancel.token()
     }
 
     /// Whether this call has been cancelled.
@@ -84,7 +85,7 @@ impl Context {
 
     /// Resolves when this call is cancelled.
     pub async fn cancelled(&self) {
-        self.cancel.cancelled().await
+        self.cancel.token().cancelled().await
     }
 }
 

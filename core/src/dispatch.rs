@@ -17,12 +17,12 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::builtin::Builtin;
 use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object, panic_text};
 use crate::message;
+use crate::running::Tracked;
 use crate::service::{Native, Service};
 
 /// What an incoming method name resolved to, looked up once by the reader.
@@ -64,7 +64,7 @@ pub(crate) struct Incoming {
     pub(crate) request: Option<Box<RawValue>>,
     /// Its tracking for `rpc.cancel`, once it is tracked (before the reader reads on while it
     /// has not finished).
-    pub(crate) tracked: Option<(u64, CancellationToken)>,
+    pub(crate) tracked: Option<Tracked>,
     pub(crate) target: Target,
     pub(crate) params: Params<'static>,
 }

@@ -2,14 +2,71 @@
 //! `rpc.cancel` and the connection's close can reach them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-/// One tracked request: its sequence number (ids may repeat) and cancellation token.
-pub(crate) type Tracked = (u64, CancellationToken);
+/// One tracked request: its sequence number (ids may repeat) and cancellation.
+pub(crate) type Tracked = (u64, CallCancel);
+
+/// One incoming call's cancellation: by `rpc.cancel`, its deadline, or the connection's close
+/// (its parent). Its [`CancellationToken`] is made only when something asks for it (a handler
+/// that watches, a call that waits), so a call answered at once costs no token. Cheap to
+/// clone; clones share it.
+#[derive(Clone)]
+pub(crate) struct CallCancel(Arc<CallCancelInner>);
+
+struct CallCancelInner {
+    parent: CancellationToken,
+    token: OnceLock<CancellationToken>,
+    cancelled: AtomicBool,
+}
+
+impl CallCancel {
+    /// A call cancelled with `parent` (the connection's close) at the latest.
+    pub(crate) fn new(parent: &CancellationToken) -> Self {
+        Self(Arc::new(CallCancelInner {
+            parent: parent.clone(),
+            token: OnceLock::new(),
+            cancelled: AtomicBool::new(false),
+        }))
+    }
+
+    /// The call's token, a child of the parent's, made on first use.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        let inner = &*self.0;
+        let token = inner.token.get_or_init(|| inner.parent.child_token());
+        // Pairs with the fence in `cancel`: either it sees this token, or this sees its flag.
+        fence(Ordering::SeqCst);
+        if inner.cancelled.load(Ordering::Relaxed) {
+            token.cancel();
+        }
+        token
+    }
+
+    /// Cancels the call (and its token, if made).
+    pub(crate) fn cancel(&self) {
+        let inner = &*self.0;
+        inner.cancelled.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if let Some(token) = inner.token.get() {
+            token.cancel();
+        }
+    }
+
+    /// Whether the call was cancelled, or its connection closed.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        let inner = &*self.0;
+        inner.cancelled.load(Ordering::Acquire)
+            || inner
+                .token
+                .get()
+                .is_some_and(CancellationToken::is_cancelled)
+            || inner.parent.is_cancelled()
+    }
+}
 
 /// Requests in flight by raw id text. A peer may reuse an id while an earlier request with it
 /// still runs: `rpc.cancel` then cancels all of them.
@@ -20,15 +77,17 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Starts tracking a request; its token is a child of `parent` (the connection's).
+    /// Starts tracking a request, cancelled with `parent` (the connection's close) at the
+    /// latest.
     pub(crate) fn track(&self, id: &RawValue, parent: &CancellationToken) -> Tracked {
-        let token = parent.child_token();
-        let seq = self.track_token(id, token.clone());
-        (seq, token)
+        let cancel = CallCancel::new(parent);
+        let seq = self.track_token(id, cancel.clone());
+        (seq, cancel)
     }
 
-    /// Starts tracking a request under a token it already has; returns its sequence number.
-    pub(crate) fn track_token(&self, id: &RawValue, token: CancellationToken) -> u64 {
+    /// Starts tracking a request under the cancellation it already has; returns its sequence
+    /// number.
+    pub(crate) fn track_token(&self, id: &RawValue, token: CallCancel) -> u64 {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
         by_id.entry(id.get().into()).or_default().push((seq, token));
@@ -60,5 +119,38 @@ impl Running {
         for (_, token) in by_id.get(id.get()).into_iter().flatten() {
             token.cancel();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallCancel;
+    use tokio_util::sync::CancellationToken;
+
+    #[test]
+    fn a_call_is_cancelled_whether_its_token_is_made_before_or_after() {
+        let parent = CancellationToken::new();
+        let early = CallCancel::new(&parent);
+        let token = early.token().clone();
+        assert!(!early.is_cancelled() && !token.is_cancelled());
+        early.cancel();
+        assert!(early.is_cancelled() && token.is_cancelled());
+
+        let late = CallCancel::new(&parent);
+        late.cancel();
+        assert!(late.is_cancelled());
+        assert!(late.token().is_cancelled(), "made after the cancel");
+        assert!(!parent.is_cancelled(), "a call's cancel stays its own");
+    }
+
+    #[test]
+    fn the_connection_closing_cancels_every_call() {
+        let parent = CancellationToken::new();
+        let unmade = CallCancel::new(&parent);
+        let made = CallCancel::new(&parent);
+        let token = made.token().clone();
+        parent.cancel();
+        assert!(unmade.is_cancelled() && unmade.token().is_cancelled());
+        assert!(made.is_cancelled() && token.is_cancelled());
     }
 }

@@ -9,7 +9,6 @@ use std::task::Poll;
 use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{Conn, Gate};
@@ -19,6 +18,7 @@ use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
 use crate::peer::Kind;
+use crate::running::CallCancel;
 
 /// A running slot taken from [`Conn::slots`] and forgotten, so a task can hold it; given
 /// back when dropped.
@@ -42,7 +42,7 @@ impl Incoming {
 }
 
 impl Conn {
-    fn context(&self, cancel: CancellationToken) -> Context {
+    fn context(&self, cancel: CallCancel) -> Context {
         Context::new(self.peer.clone(), cancel)
     }
 
@@ -88,7 +88,7 @@ impl Conn {
         } = item;
         let method = target.name();
         let started = observe::Started::now();
-        let token = self.shared().closed.child_token();
+        let token = CallCancel::new(&self.shared().closed);
         let cx = self.context(token.clone());
         let begun = span.in_scope(|| {
             dispatch::start(
@@ -191,7 +191,7 @@ impl Conn {
                 let (seq, token) = self.running.track(id, &self.shared().closed);
                 (Some(seq), token)
             }
-            (None, _) => (None, self.shared().closed.child_token()),
+            (None, _) => (None, CallCancel::new(&self.shared().closed)),
         };
         let cx = self.context(token.clone());
         let deadline = self.service.deadline(method);
@@ -211,7 +211,7 @@ impl Conn {
         };
         let outcome = tokio::select! {
             biased;
-            _ = token.cancelled() => None,
+            _ = token.token().cancelled() => None,
             outcome = begun => outcome,
         };
         self.conclude(request, seq, outcome, method, started, generation)
@@ -222,7 +222,7 @@ impl Conn {
     async fn wait(
         &self,
         begun: Begun,
-        token: &CancellationToken,
+        token: &CallCancel,
         deadline: Option<(std::time::Duration, Instant)>,
         method: &'static str,
     ) -> Option<Reply> {
@@ -236,7 +236,7 @@ impl Conn {
         // connection is closing, a handler's late answer is dropped, not written.
         tokio::select! {
             biased;
-            _ = token.cancelled() => None,
+            _ = token.token().cancelled() => None,
             reply = dispatch::finish(method, begun) => Some(reply),
             _ = past_deadline => {
                 token.cancel();
