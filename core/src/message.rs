@@ -252,9 +252,16 @@ pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&RawValue>) 
     s
 }
 
+/// `{"jsonrpc":"2.0","id":` `,"result":` `}`
+const SUCCESS_LEN: usize = 22 + 10 + 1;
+/// `{"jsonrpc":"2.0","id":` `,"error":` `}`
+const FAILURE_LEN: usize = 22 + 9 + 1;
+
 /// A success response echoing `id` exactly as it was written.
 pub(crate) fn success(id: &str, result: &str) -> String {
-    let mut s = String::with_capacity(32 + id.len() + result.len());
+    // Exactly the length: a frame whose capacity is its length becomes shared bytes without
+    // another allocation.
+    let mut s = String::with_capacity(SUCCESS_LEN + id.len() + result.len());
     s.push_str(r#"{"jsonrpc":"2.0","id":"#);
     s.push_str(id);
     s.push_str(r#","result":"#);
@@ -266,9 +273,10 @@ pub(crate) fn success(id: &str, result: &str) -> String {
 /// An error response echoing `id` (`null` when `None`).
 pub(crate) fn failure(id: Option<&str>, error: &ErrorObject) -> String {
     let err = serde_json::to_string(error).expect("error objects always encode");
-    let mut s = String::with_capacity(40 + err.len());
+    let id = id.unwrap_or("null");
+    let mut s = String::with_capacity(FAILURE_LEN + id.len() + err.len());
     s.push_str(r#"{"jsonrpc":"2.0","id":"#);
-    s.push_str(id.unwrap_or("null"));
+    s.push_str(id);
     s.push_str(r#","error":"#);
     s.push_str(&err);
     s.push('}');
@@ -382,10 +390,16 @@ mod tests {
             with_id(&r, "1.5e300"),
             r#"{"jsonrpc":"2.0","id":1.5e300,"result":7}"#
         );
-        assert_eq!(
-            success("-0", "1"),
-            r#"{"jsonrpc":"2.0","id":-0,"result":1}"#
+        let answer = success("-0", "1");
+        assert_eq!(answer, r#"{"jsonrpc":"2.0","id":-0,"result":1}"#);
+        assert_eq!(answer.len(), answer.capacity());
+        let refusal = failure(
+            Some("7"),
+            &error_object(codes::INVALID_REQUEST, "x".to_owned()),
         );
+        assert_eq!(refusal.len(), refusal.capacity(), "{refusal}");
+        let refusal = failure(None, &error_object(codes::INVALID_REQUEST, "x".to_owned()));
+        assert_eq!(refusal.len(), refusal.capacity(), "{refusal}");
     }
 
     #[test]
