@@ -35,7 +35,10 @@
 //! - `memory`: server memory per idle connection at 10,000, every server, and the connect
 //!   burst (10,000 at once);
 //! - `scaling`: calls/s at 100, 1,000 and 5,000 connections, volley and jsonrpsee;
-//! - `all`: every one.
+//! - `all`: every one;
+//! - `layers` (not part of `all`): the echo on tokio-tungstenite (the ceiling) against the
+//!   same echo on tokio-websockets, a fourth server started for it alone, in `throughput`'s
+//!   shapes: would a faster WebSocket layer lift the ceiling?
 //!
 //! With no scenario it runs the first five (the ones that hold no thousands of connections);
 //! with `--quick` and no scenario, every scenario at tiny sizes, in seconds (CI runs that
@@ -86,6 +89,9 @@ pub(crate) enum Scenario {
     Scaling,
     /// every scenario above
     All,
+    /// echo servers on two WebSocket layers: tokio-tungstenite (the ceiling) and
+    /// tokio-websockets
+    Layers,
     /// instructions per call under callgrind, checked against the recorded figure (needs
     /// valgrind; not part of `all`)
     Instructions,
@@ -210,7 +216,8 @@ fn scenarios(asked: &[Scenario], quick: bool) -> Vec<Scenario> {
     } else {
         Vec::new()
     };
-    // `instructions` is never implied; asked for, it comes last.
+    // `layers` and `instructions` are never implied; asked for, they come last, in that
+    // order.
     chosen.extend(asked.iter().filter(|&&s| s != All));
     chosen.sort_unstable();
     chosen.dedup();

@@ -160,6 +160,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Volley => "volley",
         Kind::Jsonrpsee => "jsonrpsee",
         Kind::Echo => "echo",
+        Kind::EchoTokioWebsockets => "echo-tokio-websockets",
     }
 }
 

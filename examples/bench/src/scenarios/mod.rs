@@ -5,6 +5,7 @@ mod broadcast;
 mod callbacks;
 mod instructions;
 mod latency;
+mod layers;
 mod memory;
 mod notify;
 mod own_clients;
@@ -58,6 +59,7 @@ pub(crate) async fn run(scenario: Scenario, ctx: &mut Ctx) -> Result<(), BoxErro
         Scenario::Broadcast => broadcast::run(ctx).await,
         Scenario::Memory => memory::run(ctx).await,
         Scenario::Scaling => scaling::run(ctx).await,
+        Scenario::Layers => layers::run(ctx).await,
         Scenario::Instructions => instructions::run(ctx).await,
         Scenario::All => Ok(()),
     }

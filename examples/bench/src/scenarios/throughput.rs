@@ -13,14 +13,14 @@ use crate::system::cpu_time;
 use crate::targets::Goal;
 
 /// The shapes: (connections, calls in flight per connection).
-const SHAPES: [(usize, usize); 2] = [(1, 64), (100, 10)];
+pub(crate) const SHAPES: [(usize, usize); 2] = [(1, 64), (100, 10)];
 
 /// The servers, ceiling first.
 pub(crate) const KINDS: [Kind; 3] = [Kind::Echo, Kind::Jsonrpsee, Kind::Volley];
 
 /// How the generator calls `kind`.
 pub(crate) fn calls(kind: Kind) -> Calls {
-    if kind == Kind::Echo {
+    if matches!(kind, Kind::Echo | Kind::EchoTokioWebsockets) {
         Calls::ECHO
     } else {
         Calls::ADD
@@ -71,7 +71,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                 busy(&results[i]),
             ];
             match kind {
-                Kind::Echo => {}
+                Kind::Echo | Kind::EchoTokioWebsockets => {}
                 Kind::Jsonrpsee => {
                     row.push(String::new());
                     row.push(ratio(ratio_of(jsonrpsee, echo)));
@@ -98,14 +98,17 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
 }
 
 /// One measured run and the CPU time the server and the load generator spent on it.
-struct Measured {
-    run: Run,
-    server: Duration,
-    generator: Duration,
+pub(crate) struct Measured {
+    /// The run.
+    pub(crate) run: Run,
+    /// The server's CPU time.
+    pub(crate) server: Duration,
+    /// The load generator's CPU time.
+    pub(crate) generator: Duration,
 }
 
 /// The server's CPU time per answered call over all repeats.
-fn cpu_per_call(results: &[Measured]) -> String {
+pub(crate) fn cpu_per_call(results: &[Measured]) -> String {
     let calls: u64 = results.iter().map(|m| m.run.count).sum();
     let cpu: Duration = results.iter().map(|m| m.server).sum();
     if calls == 0 || cpu.is_zero() {
@@ -115,7 +118,7 @@ fn cpu_per_call(results: &[Measured]) -> String {
 }
 
 /// The share of the repeats' wall time that the server and the load generator were busy.
-fn busy(results: &[Measured]) -> String {
+pub(crate) fn busy(results: &[Measured]) -> String {
     let wall: f64 = results.iter().map(|m| m.run.elapsed.as_secs_f64()).sum();
     let share = |f: fn(&Measured) -> Duration| {
         let used: f64 = results.iter().map(|m| f(m).as_secs_f64()).sum();

@@ -1,7 +1,9 @@
 //! The three servers the benchmark compares, each run as a child process of the benchmark
 //! (the benchmark starts itself with the hidden `--serve KIND --runtime RUNTIME`):
 //! [`volley`], [`jsonrpsee`] (0.26, a trivial `add`) and [`echo`] (tokio-tungstenite echoing
-//! every frame with batched flushes: the ceiling).
+//! every frame with batched flushes: the ceiling). The `layers` scenario starts a fourth of
+//! its own, [`echo_tokio_websockets`]: the same echo on tokio-websockets (it answers `add`
+//! only, by echoing it).
 //!
 //! A server binds 127.0.0.1 at a free port, prints its WebSocket URL on stdout, and stops
 //! when its stdin closes. JSON-RPC wise all three answer `add` (the echo by echoing the
@@ -9,6 +11,7 @@
 //! drives them all.
 
 pub(crate) mod echo;
+pub(crate) mod echo_tokio_websockets;
 pub(crate) mod jsonrpsee;
 pub(crate) mod volley;
 
@@ -30,6 +33,8 @@ pub(crate) enum Kind {
     Jsonrpsee,
     /// a tokio-tungstenite echo with batched flushes
     Echo,
+    /// a tokio-websockets echo with batched flushes (the `layers` scenario's)
+    EchoTokioWebsockets,
 }
 
 impl Kind {
@@ -39,6 +44,7 @@ impl Kind {
             Kind::Volley => "volley",
             Kind::Jsonrpsee => "jsonrpsee 0.26",
             Kind::Echo => "echo (ceiling)",
+            Kind::EchoTokioWebsockets => "echo (tokio-websockets)",
         }
     }
 }
@@ -82,6 +88,7 @@ pub(crate) fn serve(kind: Kind, runtime: Runtime) -> Result<(), BoxError> {
             Kind::Volley => volley::serve().await,
             Kind::Jsonrpsee => jsonrpsee::serve().await,
             Kind::Echo => echo::serve().await,
+            Kind::EchoTokioWebsockets => echo_tokio_websockets::serve().await,
         }
     })
 }
