@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 use volley_core::Peer;
@@ -42,6 +42,11 @@ pub(crate) async fn upgrade(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| *addr);
     let mut extensions = request.extensions().clone();
+    // The router's copy of the request URI shares the buffer hyper read the request head into
+    // (8 KiB): kept with the connection, it would hold that buffer for the connection's life.
+    if let Some(OriginalUri(uri)) = extensions.remove::<OriginalUri>() {
+        extensions.insert(OriginalUri(detached(uri)));
+    }
     if let Some(addr) = remote_addr {
         extensions.insert(addr);
     }
@@ -205,4 +210,27 @@ fn refused(refusal: Refusal) -> Response {
         );
     }
     response
+}
+
+/// A copy of `uri` in memory of its own (a parsed URI may share the bytes it was read from).
+fn detached(uri: Uri) -> Uri {
+    uri.to_string().parse().unwrap_or(uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detached;
+    use axum::http::Uri;
+
+    #[test]
+    fn a_detached_uri_is_the_same_uri() {
+        for text in [
+            "/ws",
+            "/ws?resume=abc&received=3",
+            "http://127.0.0.1:8080/ws?x=%20",
+        ] {
+            let uri: Uri = text.parse().unwrap();
+            assert_eq!(detached(uri.clone()), uri, "{text}");
+        }
+    }
 }
