@@ -294,16 +294,11 @@ impl<'a, T: Transport> Writer<'a, T> {
         rx: &mut mpsc::Receiver<Queued>,
     ) -> Result<(), BoxError> {
         self.feed(first.text).await?;
-        // Coalesce: take whatever is queued; then let the other ready tasks (handlers about to
-        // answer) run once and take what they queued, so one flush carries many frames.
-        let mut yielded = false;
+        // Coalesce: take whatever is queued, so one flush carries many frames. The reader
+        // queues the answers of every frame it has read before this task runs again.
         while self.replay.has_room() {
             match rx.try_recv() {
                 Ok(q) => self.feed(q.text).await?,
-                Err(_) if !yielded => {
-                    yielded = true;
-                    tokio::task::yield_now().await;
-                }
                 Err(_) => break,
             }
         }
