@@ -58,13 +58,18 @@ impl CallCancel {
 
     /// Whether the call was cancelled, or its connection closed.
     pub(crate) fn is_cancelled(&self) -> bool {
+        self.was_cancelled() || self.0.parent.is_cancelled()
+    }
+
+    /// Whether the call itself was cancelled (`rpc.cancel`, its deadline, its own token),
+    /// not counting its connection's close.
+    pub(crate) fn was_cancelled(&self) -> bool {
         let inner = &*self.0;
         inner.cancelled.load(Ordering::Acquire)
             || inner
                 .token
                 .get()
                 .is_some_and(CancellationToken::is_cancelled)
-            || inner.parent.is_cancelled()
     }
 }
 

@@ -208,7 +208,7 @@ impl Conn {
     /// Queues an answer if there is room at once; `Err` gives it back when the queue is full.
     fn try_send(&self, frame: String, generation: u64) -> Result<(), Frame> {
         let shared = self.shared();
-        if shared.closed.is_cancelled() || shared.generation.load(Ordering::Acquire) != generation {
+        if shared.is_closed() || shared.generation.load(Ordering::Acquire) != generation {
             return Ok(());
         }
         let queued = Queued {

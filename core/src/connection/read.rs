@@ -129,7 +129,7 @@ async fn admit(
     n: u32,
 ) -> Option<tokio::sync::OwnedSemaphorePermit> {
     let admission = &conn.shared().admission;
-    if closed.is_cancelled() {
+    if conn.shared().is_closed() {
         return None;
     }
     if let Ok(permit) = admission.clone().try_acquire_many_owned(n) {

@@ -118,7 +118,8 @@ impl Conn {
             Ok(reply) => {
                 drop(slot);
                 // Cancellation wins over a result that is ready at the same moment.
-                let outcome = (!token.is_cancelled()).then_some(reply);
+                let cancelled = self.shared().is_closed() || token.was_cancelled();
+                let outcome = (!cancelled).then_some(reply);
                 let answer = span.in_scope(|| {
                     self.conclude(request, None, outcome, method, started, generation)
                 });

@@ -169,7 +169,7 @@ impl Peer {
     /// Whether the connection is still open (it may be between sockets: see
     /// [`Peer::link_state`]).
     pub fn is_connected(&self) -> bool {
-        !self.shared.closed.is_cancelled()
+        !self.shared.is_closed()
     }
 
     /// Whether a socket is attached now, and changes to it: `Up`, `Down` while a resumable or
@@ -395,7 +395,7 @@ impl Peer {
     /// there is none (the default) or it passes.
     async fn wait_for_link(&self) -> Result<()> {
         let shared = &*self.shared;
-        if shared.takes_calls() || shared.closed.is_cancelled() {
+        if shared.takes_calls() || shared.is_closed() {
             return Ok(());
         }
         let Some(bound) = shared.between.wait_for_link else {

@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     pending: Mutex<Pending>,
     pub(crate) out: mpsc::Sender<Queued>,
     pub(crate) closed: CancellationToken,
+    /// Set just before `closed` is cancelled: [`Shared::is_closed`] reads it without the
+    /// token's lock, on every frame.
+    closing: AtomicBool,
     /// Cancelled when the writer has finished (close frame sent or the socket gone).
     pub(crate) finished: CancellationToken,
     close_reason: Mutex<Option<CloseReason>>,
@@ -167,6 +170,7 @@ impl Shared {
             }),
             out,
             closed: CancellationToken::new(),
+            closing: AtomicBool::new(false),
             finished: CancellationToken::new(),
             close_reason: Mutex::new(None),
             config,
@@ -219,6 +223,12 @@ impl Shared {
 
     pub(crate) fn set_resumable(&self, on: bool) {
         self.resumable.store(on, Ordering::Release);
+    }
+
+    /// Whether the connection is closing or closed ([`Shared::closed`] is, or is about to be,
+    /// cancelled), without taking the token's lock.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
     }
 
     /// Whether calls can be made now: a socket is attached, or the session will resume.
@@ -328,6 +338,7 @@ impl Shared {
         if let Some(reason) = self.close_reason() {
             self.link.send_replace(LinkState::Closed(reason));
         }
+        self.closing.store(true, Ordering::Release);
         self.closed.cancel();
         self.state.clear();
     }
@@ -336,16 +347,21 @@ impl Shared {
     /// when the connection closes meanwhile (a stalled writer never holds a caller).
     pub(crate) async fn send(&self, frame: impl Into<Frame>, kind: Kind) -> Result<()> {
         let frame = frame.into();
-        if self.closed.is_cancelled() {
+        if self.is_closed() {
             return Err(Error::Disconnected);
         }
         if !self.takes_calls() {
             return Err(Error::NotConnected);
         }
+        let queued = match self.out.try_send(Queued { text: frame, kind }) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(Error::Disconnected),
+            Err(mpsc::error::TrySendError::Full(queued)) => queued,
+        };
         tokio::select! {
             biased;
             _ = self.closed.cancelled() => Err(Error::Disconnected),
-            sent = self.out.send(Queued { text: frame, kind }) => {
+            sent = self.out.send(queued) => {
                 sent.map_err(|_| Error::Disconnected)
             }
         }
