@@ -1,6 +1,8 @@
 //! `memory`: each server's resident memory per idle connection (10,000 by default), each
-//! server in its own process, from `VmRSS` in `/proc/<pid>/status`; and the connect burst:
-//! the time to open as many connections at once.
+//! server in a fresh process of its own (started for this scenario, so that what earlier
+//! scenarios left in its heap does not hide the growth), from `VmRSS` in
+//! `/proc/<pid>/status`; and the connect burst: the time to open as many connections at
+//! once.
 
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use super::throughput::{KINDS, calls};
 use crate::BoxError;
 use crate::generator::{self, WAIT};
 use crate::report::{Table, millis, thousands};
+use crate::servers::Child;
 use crate::system::{open_fds, raise_nofile, rss_kib};
 use crate::targets::Goal;
 
@@ -31,8 +34,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         "KB per connection, burst",
     ]);
     let mut volley = None;
+    let cpu = ctx.placement.map(|(server, _)| server);
     for kind in KINDS {
-        let (pid, url) = (ctx.pid(kind), ctx.url(kind));
+        let child = Child::start(kind, ctx.opts.runtime, cpu).await?;
+        let (pid, url) = (child.pid, child.url.clone());
         let expect = Some(calls(kind).expect());
         let fds = open_fds(pid);
         let before = rss_kib(pid);
@@ -48,6 +53,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let burst_kb = kb_per_connection(before, rss_kib(pid), n);
         drop(conns);
         closed(pid, fds).await?;
+        child.stop().await;
         table.row(vec![
             kind.label().to_owned(),
             format!("{steady:.1}"),
@@ -59,7 +65,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         }
     }
     table.note(format!(
-        "KB per connection: growth of the server's VmRSS with {} connections opened {STEADY_AT_ONCE} at a time, each answering one call, then idle (1 KB = 1,000 bytes; one measurement per server)",
+        "KB per connection: growth of a fresh server process's VmRSS with {} connections opened {STEADY_AT_ONCE} at a time, each answering one call, then idle (1 KB = 1,000 bytes; one measurement per server)",
         thousands(n as u64)
     ));
     table.note(
