@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::task::Poll;
 
+use jsonrpsee_types::Params;
 use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::Instant;
@@ -13,7 +14,7 @@ use tracing::Instrument;
 
 use super::{Conn, Gate};
 use crate::context::Context;
-use crate::dispatch::{self, Begun, Incoming, Pending, Reply};
+use crate::dispatch::{self, Begun, Incoming, Pending, Reply, Target};
 use crate::error::{codes, error_object};
 use crate::message;
 use crate::observe::{self, Direction};
@@ -44,6 +45,25 @@ impl Incoming {
 impl Conn {
     fn context(&self, cancel: CallCancel) -> Context {
         Context::new(self.peer.clone(), cancel)
+    }
+
+    /// Starts a call on this connection (see [`dispatch::start`]).
+    fn start(
+        &self,
+        target: Target,
+        params: Params<'static>,
+        id: Option<&RawValue>,
+        cx: Context,
+    ) -> Begun {
+        dispatch::start(
+            &self.service,
+            self.conn_id,
+            &self.streams,
+            target,
+            params,
+            id,
+            cx,
+        )
     }
 
     fn span(&self, item: &Incoming) -> tracing::Span {
@@ -90,17 +110,7 @@ impl Conn {
         let started = observe::Started::now();
         let token = CallCancel::new(&self.shared().closed);
         let cx = self.context(token.clone());
-        let begun = span.in_scope(|| {
-            dispatch::start(
-                &self.service,
-                self.conn_id,
-                &self.streams,
-                target,
-                params,
-                request.as_deref(),
-                cx,
-            )
-        });
+        let begun = span.in_scope(|| self.start(target, params, request.as_deref(), cx));
         let polled: Result<Reply, Pending> = match begun {
             Begun::Done(reply) => Ok(reply),
             Begun::Running(mut pending) => {
@@ -198,15 +208,7 @@ impl Conn {
         let deadline = self.service.deadline(method);
         let begun = async {
             let _slot = self.slots.acquire().await;
-            let begun = dispatch::start(
-                &self.service,
-                self.conn_id,
-                &self.streams,
-                target,
-                params,
-                request.as_deref(),
-                cx,
-            );
+            let begun = self.start(target, params, request.as_deref(), cx);
             let deadline = deadline.map(|d| (d, Instant::now() + d));
             self.wait(begun, &token, deadline, method).await
         };

@@ -4,14 +4,13 @@
 //! load generator in `throughput`'s shapes: 1 connection x 64 in flight, 100 x 10. Not part
 //! of `all`.
 
-use super::throughput::{Measured, SHAPES, busy, calls, cpu_per_call};
-use super::{Ctx, interleaved, rates, ratio_of, show_rates};
+use super::throughput::{SHAPES, busy, cpu_per_call, measure_shape};
+use super::{Ctx, rates, ratio_of, show_rates};
 use crate::BoxError;
-use crate::generator::pipeline::pipeline;
-use crate::generator::{self, Run};
+use crate::generator::Run;
 use crate::report::{Table, ratio};
 use crate::servers::{Child, Kind};
-use crate::system::{Load, allowed_cpus, cpu_time};
+use crate::system::{Load, allowed_cpus};
 
 /// The servers, tungstenite first.
 const KINDS: [Kind; 2] = [Kind::Echo, Kind::EchoTokioWebsockets];
@@ -35,21 +34,7 @@ async fn measure(ctx: &Ctx, child: &mut Child) -> Result<(), BoxError> {
         let mut watched = ctx.servers.pids();
         watched.extend([child.pid, me]);
         let load = Load::start(&watched);
-        let mut sockets = Vec::new();
-        for url in &urls {
-            sockets.push(generator::open(url, conns, 100, None).await?);
-        }
-        let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
-            let cpu = (cpu_time(pids[i]), cpu_time(me));
-            let run = pipeline(&mut sockets[i], window, d, calls(KINDS[i])).await?;
-            Ok(Measured {
-                run,
-                server: cpu_time(pids[i]) - cpu.0,
-                generator: cpu_time(me) - cpu.1,
-            })
-        })
-        .await?;
-        drop(sockets);
+        let results = measure_shape(&ctx.opts, &KINDS, &urls, &pids, conns, window).await?;
 
         let runs: Vec<Vec<Run>> = results
             .iter()

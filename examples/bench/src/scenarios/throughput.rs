@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
-use crate::BoxError;
 use crate::generator::pipeline::{Calls, pipeline};
 use crate::generator::{self, Run};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
 use crate::system::cpu_time;
 use crate::targets::Goal;
+use crate::{BoxError, Opts};
 
 /// The shapes: (connections, calls in flight per connection).
 pub(crate) const SHAPES: [(usize, usize); 2] = [(1, 64), (100, 10)];
@@ -30,23 +30,9 @@ pub(crate) fn calls(kind: Kind) -> Calls {
 pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for (conns, window) in SHAPES {
         let load = ctx.load();
-        let mut sockets = Vec::new();
-        for kind in KINDS {
-            sockets.push(generator::open(&ctx.url(kind), conns, 100, None).await?);
-        }
+        let urls = KINDS.map(|k| ctx.url(k));
         let pids = KINDS.map(|k| ctx.pid(k));
-        let me = std::process::id();
-        let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
-            let cpu = (cpu_time(pids[i]), cpu_time(me));
-            let run = pipeline(&mut sockets[i], window, d, calls(KINDS[i])).await?;
-            Ok(Measured {
-                run,
-                server: cpu_time(pids[i]) - cpu.0,
-                generator: cpu_time(me) - cpu.1,
-            })
-        })
-        .await?;
-        drop(sockets);
+        let results = measure_shape(&ctx.opts, &KINDS, &urls, &pids, conns, window).await?;
 
         let shape = format!("{conns}x{window}");
         let runs: Vec<Vec<Run>> = results
@@ -98,6 +84,34 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
 }
 
 /// One measured run and the CPU time the server and the load generator spent on it.
+/// Calls/s and CPU time of `kinds` (at `urls`, whose processes are `pids`) in one shape,
+/// `conns` connections x `window` in flight each, the servers taking turns: each one's
+/// repeats.
+pub(crate) async fn measure_shape(
+    opts: &Opts,
+    kinds: &[Kind],
+    urls: &[String],
+    pids: &[u32],
+    conns: usize,
+    window: usize,
+) -> Result<Vec<Vec<Measured>>, BoxError> {
+    let mut sockets = Vec::new();
+    for url in urls {
+        sockets.push(generator::open(url, conns, 100, None).await?);
+    }
+    let me = std::process::id();
+    interleaved(opts, kinds.len(), async |i, d| {
+        let cpu = (cpu_time(pids[i]), cpu_time(me));
+        let run = pipeline(&mut sockets[i], window, d, calls(kinds[i])).await?;
+        Ok(Measured {
+            run,
+            server: cpu_time(pids[i]) - cpu.0,
+            generator: cpu_time(me) - cpu.1,
+        })
+    })
+    .await
+}
+
 pub(crate) struct Measured {
     /// The run.
     pub(crate) run: Run,
