@@ -175,6 +175,22 @@ async fn without_resumption_every_call_still_resolves_with_a_reason() {
     }
 }
 
+/// Resolves once the process is stopped (state `T` in `/proc/<pid>/stat`).
+async fn stopped(child: &Child) {
+    let stat = format!("/proc/{}/stat", child.id().expect("running"));
+    loop {
+        let text = std::fs::read_to_string(&stat).expect("the process's stat");
+        // The state follows the parenthesised command name: `pid (name) T ...`.
+        let state = text
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        if state == Some('T') {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Sends a signal to a process.
 fn signal(child: &Child, name: &str) {
     let pid = child.id().expect("running").to_string();
@@ -214,8 +230,10 @@ async fn a_killed_client_s_pending_callbacks_fail_on_the_server() {
         let PeerEvent::Connected(peer) = t(events.recv()).await.expect("event") else {
             panic!("expected a connection")
         };
-        // Frozen, the client answers nothing: the server's calls stay pending.
+        // Frozen, the client answers nothing: the server's calls stay pending. `kill` returns
+        // once the signal is sent; the process is frozen when the kernel says it is stopped.
         signal(&client, "-STOP");
+        t(stopped(&client)).await;
         let browser = BrowserClient::new(&peer);
         let calls: Vec<_> = (0..3)
             .map(|i| {
