@@ -35,7 +35,8 @@ static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
 /// JSON-RPC, ending with the socket.
 ///
 /// `incoming` yields the transport's frames; `transport` writes. `service` is what this side
-/// serves; `extensions` become the connection's extensions (see [`Context::extensions`]).
+/// serves; `extensions` become the connection's extensions (see
+/// [`Context::extensions`](crate::Context::extensions)).
 /// Must be called inside a tokio runtime. The connection runs until either side closes it.
 pub fn spawn<St, E>(
     incoming: St,

@@ -2,7 +2,7 @@
 //! [`super::echo`] (every text or binary frame sent back with batched flushes, TCP_NODELAY,
 //! a 16 KiB write threshold, 64 MiB messages at most) built on tokio-websockets 0.12 instead
 //! of tokio-tungstenite. It answers nothing specially: no notification count, no
-//! [`wire::COUNT_QUERY`](crate::wire::COUNT_QUERY).
+//! [`wire::COUNT_QUERY`].
 //!
 //! What the crate does differently:
 //! - reading a frame first writes any answer already queued (tokio-websockets flushes its
