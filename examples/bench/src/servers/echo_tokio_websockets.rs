@@ -28,24 +28,7 @@ const MAX_MESSAGE: usize = 64 << 20;
 
 /// Serves until stdin closes.
 pub(crate) async fn serve() -> Result<(), BoxError> {
-    let listener = super::listener()?;
-    println!("ws://{}", listener.local_addr()?);
-    let accept = async {
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    tokio::spawn(connection(stream));
-                }
-                // Out of files, most likely: let connections close before accepting more.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        }
-    };
-    tokio::select! {
-        () = accept => {}
-        () = super::parent_gone() => {}
-    }
-    Ok(())
+    super::serve_each(connection).await
 }
 
 /// One connection: the handshake, then echo until it ends.

@@ -101,6 +101,33 @@ pub(crate) async fn parent_gone() {
         .await;
 }
 
+/// Serves an echo: binds with [`listener`], prints the URL, and runs `connection` on every
+/// accepted stream in a task of its own, until the parent is gone.
+pub(crate) async fn serve_each<F, Fut>(connection: F) -> Result<(), BoxError>
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = listener()?;
+    println!("ws://{}", listener.local_addr()?);
+    let accept = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream));
+                }
+                // Out of files, most likely: let connections close before accepting more.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    };
+    tokio::select! {
+        () = accept => {}
+        () = parent_gone() => {}
+    }
+    Ok(())
+}
+
 /// A listener on 127.0.0.1 at a free port with a backlog of 4096, as volley's (tokio's
 /// default of 1024 makes a burst of 10,000 connects retry for seconds).
 pub(crate) fn listener() -> std::io::Result<tokio::net::TcpListener> {
