@@ -67,7 +67,7 @@ impl<'p> Batch<'p> {
                 frame.push(',');
             }
             let id = if *is_call {
-                let (id, rx) = shared.register(None, None)?;
+                let (id, rx) = self.peer.shared.register(None, None, None)?;
                 guard.ids.push(id);
                 receivers.push(rx);
                 Some(id)

@@ -25,8 +25,8 @@ use crate::params::encode_params;
 use crate::state::Claims;
 
 pub use batch::Batch;
-use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
+use shared::{CallGuard, Deadline};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
 
 /// Identifies one connection for as long as the process runs (never reused).
@@ -346,7 +346,8 @@ impl Peer {
         result
     }
 
-    /// One call: register, send, await the answer under the deadline.
+    /// One call: register, send, await the answer. The connection's deadline sweeper fails
+    /// it with `Timeout` when its deadline passes (no timer of its own).
     async fn exchange(
         &self,
         method: &str,
@@ -355,45 +356,55 @@ impl Peer {
         stream: Option<PendingStream>,
         span: &tracing::Span,
     ) -> Result<Box<RawValue>> {
-        let shared = &*self.shared;
-        let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
-        let cancel = options.cancel.as_ref();
+        let shared = &self.shared;
+        let deadline = Deadline::after(options.timeout.unwrap_or(shared.config.request_timeout));
         let call = async {
-            self.wait_for_link().await?;
+            if !shared.takes_calls() && !shared.is_closed() {
+                Box::pin(self.wait_for_link(deadline)).await?;
+            }
             let frame = |id| message::request(Some(id), method, params);
             let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
-            let (id, rx) = shared.register(resend, stream)?;
+            let (id, mut rx) = shared.register(resend, stream, Some(deadline))?;
             span.record("id", id);
             let mut guard = CallGuard {
                 shared,
                 ids: [id],
                 armed: true,
             };
-            shared.send(frame(id), Kind::Call(id)).await?;
+            if let Some(queued) = shared.try_queue(frame(id).into(), Kind::Call(id))? {
+                // The queue is full: wait for room, unless the call ends first (its deadline,
+                // the connection closing).
+                let ended = Box::pin(async {
+                    tokio::select! {
+                        biased;
+                        answer = &mut rx => Some(answer.unwrap_or(Err(Error::Disconnected))),
+                        sent = shared.queue_waiting(queued) => sent.err().map(Err),
+                    }
+                })
+                .await;
+                if let Some(answer) = ended {
+                    return answer;
+                }
+            }
             let answer = rx.await.unwrap_or(Err(Error::Disconnected));
             guard.armed = false;
             answer
         };
-        let bounded = async {
-            match tokio::time::timeout(timeout, call).await {
-                Ok(answer) => answer,
-                Err(_) => Err(Error::Timeout(timeout)),
-            }
-        };
-        match cancel {
-            None => bounded.await,
+        match options.cancel.as_ref() {
+            None => call.await,
             Some(cancel) => tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(Error::Cancelled),
-                answer = bounded => answer,
+                answer = call => answer,
             },
         }
     }
 
     /// While no socket is attached and the session cannot resume, waits up to the
     /// connection's `wait_for_link` bound for one; fails with [`Error::NotConnected`] when
-    /// there is none (the default) or it passes.
-    async fn wait_for_link(&self) -> Result<()> {
+    /// there is none (the default) or it passes, and with [`Error::Timeout`] when the call's
+    /// `deadline` comes first.
+    async fn wait_for_link(&self, deadline: Deadline) -> Result<()> {
         let shared = &*self.shared;
         if shared.takes_calls() || shared.is_closed() {
             return Ok(());
@@ -401,10 +412,12 @@ impl Peer {
         let Some(bound) = shared.between.wait_for_link else {
             return Err(Error::NotConnected);
         };
+        let give_up = tokio::time::Instant::now() + bound;
         let mut state = shared.link_state();
         let up = state.wait_for(|s| !matches!(s, LinkState::Down(_)));
-        match tokio::time::timeout(bound, up).await {
+        match tokio::time::timeout_at(give_up.min(deadline.at), up).await {
             Ok(_) => Ok(()),
+            Err(_) if deadline.at < give_up => Err(Error::Timeout(deadline.after)),
             Err(_) => Err(Error::NotConnected),
         }
     }

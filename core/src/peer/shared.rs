@@ -1,12 +1,15 @@
-//! The state every clone of a [`Peer`](super::Peer) shares: the pending-call table, the
-//! outgoing queue, the close state.
+//! The state every clone of a [`Peer`](super::Peer) shares: the pending-call table (with
+//! the calls' deadlines), the outgoing queue, the close state.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::value::RawValue;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::streams::{PendingStream, Streams};
@@ -52,9 +55,50 @@ impl Kind {
 /// answer will come.
 pub(crate) type Answer = Result<Box<RawValue>>;
 
+/// When a call fails with [`Error::Timeout`], and the timeout it names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) at: Instant,
+    pub(crate) after: Duration,
+}
+
+impl Deadline {
+    /// `after` from now.
+    pub(crate) fn after(after: Duration) -> Self {
+        Self {
+            at: Instant::now() + after,
+            after,
+        }
+    }
+}
+
+/// Hashes the pending table's keys: call ids this side numbered itself (a peer can look
+/// one up but never add one), so a multiplication spreads them well enough and costs far
+/// less than SipHash, which guards tables whose keys a peer chooses.
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// One call waiting for its answer.
 struct Waiter {
     tx: oneshot::Sender<Answer>,
+    /// When it times out; `None` for a batch's calls (the batch keeps its own timer).
+    deadline: Option<Deadline>,
     /// An idempotent call's request frame and how many more times it may be re-sent on a new
     /// connection (never on a resumed one: resumption delivers it exactly once).
     resend: Option<(Box<str>, u32)>,
@@ -64,7 +108,10 @@ struct Waiter {
 
 struct Pending {
     open: bool,
-    calls: HashMap<u64, Waiter>,
+    calls: HashMap<u64, Waiter, BuildHasherDefault<IdHasher>>,
+    /// When the deadline sweeper wakes next (no call times out before it); `None` while it
+    /// waits for a call.
+    wake_at: Option<Instant>,
     /// Batches with calls still waiting: how many elements each had, and its call ids.
     batches: Vec<(usize, Vec<u64>)>,
 }
@@ -73,6 +120,11 @@ pub(crate) struct Shared {
     pub(crate) id: PeerId,
     next_id: AtomicU64,
     pending: Mutex<Pending>,
+    /// Whether the deadline sweeper ([`sweep`]) runs: started with the first call that has
+    /// a deadline, so a connection that never calls out runs no task for it.
+    sweeping: AtomicBool,
+    /// Woken when a call's deadline comes before the sweeper's alarm.
+    deadline_moved: Notify,
     pub(crate) out: mpsc::Sender<Queued>,
     pub(crate) closed: CancellationToken,
     /// Set just before `closed` is cancelled: [`Shared::is_closed`] reads it without the
@@ -165,9 +217,12 @@ impl Shared {
             next_id: AtomicU64::new(0),
             pending: Mutex::new(Pending {
                 open: true,
-                calls: HashMap::new(),
+                calls: HashMap::default(),
+                wake_at: None,
                 batches: Vec::new(),
             }),
+            sweeping: AtomicBool::new(false),
+            deadline_moved: Notify::new(),
             out,
             closed: CancellationToken::new(),
             closing: AtomicBool::new(false),
@@ -346,18 +401,31 @@ impl Shared {
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`
     /// when the connection closes meanwhile (a stalled writer never holds a caller).
     pub(crate) async fn send(&self, frame: impl Into<Frame>, kind: Kind) -> Result<()> {
-        let frame = frame.into();
+        match self.try_queue(frame.into(), kind)? {
+            None => Ok(()),
+            Some(queued) => self.queue_waiting(queued).await,
+        }
+    }
+
+    /// Queues a frame if there is room now: `Ok(None)` when queued, `Ok(Some(frame))` given
+    /// back when the queue is full (see [`Shared::queue_waiting`]), or why it cannot go.
+    pub(crate) fn try_queue(&self, text: Frame, kind: Kind) -> Result<Option<Queued>> {
         if self.is_closed() {
             return Err(Error::Disconnected);
         }
         if !self.takes_calls() {
             return Err(Error::NotConnected);
         }
-        let queued = match self.out.try_send(Queued { text: frame, kind }) {
-            Ok(()) => return Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => return Err(Error::Disconnected),
-            Err(mpsc::error::TrySendError::Full(queued)) => queued,
-        };
+        match self.out.try_send(Queued { text, kind }) {
+            Ok(()) => Ok(None),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::Disconnected),
+            Err(mpsc::error::TrySendError::Full(queued)) => Ok(Some(queued)),
+        }
+    }
+
+    /// Waits for room for a frame [`Shared::try_queue`] gave back; `Disconnected` when the
+    /// connection closes meanwhile.
+    pub(crate) async fn queue_waiting(&self, queued: Queued) -> Result<()> {
         tokio::select! {
             biased;
             _ = self.closed.cancelled() => Err(Error::Disconnected),
@@ -374,10 +442,12 @@ impl Shared {
     /// Registers a call; `resend` makes the request frame for an idempotent call (given its
     /// id), kept so the call can be re-sent on a new connection.
     /// `stream` routes a subscribe call's items once its answer (the subscription id) comes.
+    /// `deadline`, when given, fails the call with [`Error::Timeout`] (see [`sweep`]).
     pub(super) fn register(
-        &self,
+        self: &Arc<Self>,
         resend: Option<&dyn Fn(u64) -> String>,
         stream: Option<PendingStream>,
+        deadline: Option<Deadline>,
     ) -> Result<(u64, oneshot::Receiver<Answer>)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -393,8 +463,62 @@ impl Shared {
         if p.calls.len() >= limit {
             return Err(Error::TooManyPendingCalls(limit));
         }
-        p.calls.insert(id, Waiter { tx, resend, stream });
+        let earlier = deadline.filter(|d| p.wake_at.is_none_or(|w| d.at < w));
+        if let Some(d) = earlier {
+            p.wake_at = Some(d.at);
+        }
+        p.calls.insert(
+            id,
+            Waiter {
+                tx,
+                deadline,
+                resend,
+                stream,
+            },
+        );
+        drop(p);
+        if earlier.is_some() {
+            if !self.sweeping.swap(true, Ordering::AcqRel) {
+                tokio::spawn(sweep(Arc::clone(self)));
+            }
+            self.deadline_moved.notify_one();
+        }
         Ok((id, rx))
+    }
+
+    /// Fails every call whose deadline has passed with [`Error::Timeout`] (telling the peer
+    /// with `rpc.cancel`), and sets the sweeper's next alarm to the earliest deadline left.
+    fn expire(&self, now: Instant) {
+        let expired: Vec<(u64, Waiter)> = {
+            let mut p = lock(&self.pending);
+            let expired = p
+                .calls
+                .extract_if(|_, w| w.deadline.is_some_and(|d| d.at <= now))
+                .collect();
+            p.wake_at = p
+                .calls
+                .values()
+                .filter_map(|w| w.deadline)
+                .map(|d| d.at)
+                .min();
+            expired
+        };
+        for (id, w) in expired {
+            let after = w.deadline.map_or(Duration::ZERO, |d| d.after);
+            let _ = w.tx.send(Err(Error::Timeout(after)));
+            self.cancel_remote(id);
+        }
+    }
+
+    /// Tells the peer that the call `id` is withdrawn (best effort: a full queue means the
+    /// peer is slow, and its late answer is dropped as an unknown id anyway).
+    fn cancel_remote(&self, id: u64) {
+        let params = RawValue::from_string(format!(r#"{{"id":{id}}}"#)).expect("valid");
+        let frame = message::request(None, "rpc.cancel", Some(&params));
+        let _ = self.out.try_send(Queued {
+            text: frame.into(),
+            kind: Kind::Notification,
+        });
     }
 
     /// Notes a batch of `len` elements whose calls are `ids` (not empty), so a refusal of the
@@ -453,6 +577,28 @@ impl Shared {
     }
 }
 
+/// The deadline sweeper of one connection: one timer for all its calls, set to the earliest
+/// deadline, instead of one per call. Ends when the connection closes (which fails every
+/// waiting call with `Disconnected`).
+async fn sweep(shared: Arc<Shared>) {
+    let closed = shared.closed.clone();
+    loop {
+        let wake_at = lock(&shared.pending).wake_at;
+        let moved = shared.deadline_moved.notified();
+        tokio::select! {
+            biased;
+            _ = closed.cancelled() => return,
+            _ = moved => {}
+            _ = async {
+                match wake_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => shared.expire(Instant::now()),
+        }
+    }
+}
+
 /// Withdraws a pending call if its future is dropped or times out, and tells the peer.
 /// `ids` is `[u64; 1]` for a single call (no allocation per call) and a `Vec` for a batch.
 pub(super) struct CallGuard<'a, I: AsRef<[u64]>> {
@@ -468,14 +614,7 @@ impl<I: AsRef<[u64]>> Drop for CallGuard<'_, I> {
         }
         for &id in self.ids.as_ref() {
             if self.shared.forget(id) {
-                let params = RawValue::from_string(format!(r#"{{"id":{id}}}"#)).expect("valid");
-                let frame = message::request(None, "rpc.cancel", Some(&params));
-                // Best effort: a full queue means the peer is slow; the late answer is dropped
-                // as an unknown id anyway.
-                let _ = self.shared.out.try_send(Queued {
-                    text: frame.into(),
-                    kind: Kind::Notification,
-                });
+                self.shared.cancel_remote(id);
             }
         }
     }
@@ -486,22 +625,22 @@ mod tests {
     use super::*;
     use crate::error::error_object;
 
-    fn shared() -> Shared {
+    fn shared() -> Arc<Shared> {
         let (tx, _rx) = mpsc::channel(8);
-        Shared::new(
+        Arc::new(Shared::new(
             PeerId(1),
             tx,
             PeerConfig::default(),
             http::Extensions::new(),
             Between::default(),
-        )
+        ))
     }
 
     #[test]
     fn a_refused_batch_is_told_by_its_size_or_by_being_the_only_one() {
         let shared = shared();
-        let (a, mut rx_a) = shared.register(None, None).unwrap();
-        let (b, mut rx_b) = shared.register(None, None).unwrap();
+        let (a, mut rx_a) = shared.register(None, None, None).unwrap();
+        let (b, mut rx_b) = shared.register(None, None, None).unwrap();
         shared.track_batch(2, vec![a]);
         shared.track_batch(5, vec![b]);
         // Without a size, two batches cannot be told apart: nothing is failed.
@@ -524,5 +663,102 @@ mod tests {
         );
         assert!(!shared.fail_batch(&vague), "no batch left");
         assert_eq!(shared.pending_len(), 0);
+    }
+
+    /// A peer whose queue holds `room` frames; the receiver is kept, and never read.
+    fn peer(room: usize) -> (crate::peer::Peer, mpsc::Receiver<Queued>) {
+        let (tx, rx) = mpsc::channel(room);
+        let peer = crate::peer::Peer::new(
+            tx,
+            PeerConfig::default(),
+            http::Extensions::new(),
+            Between::default(),
+        );
+        (peer, rx)
+    }
+
+    fn deadline(millis: u64) -> Option<Deadline> {
+        Some(Deadline::after(Duration::from_millis(millis)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shorter_deadline_wakes_the_sweeper_earlier_and_the_peer_is_told() {
+        let (peer, mut out) = peer(8);
+        let shared = &peer.shared;
+        let start = Instant::now();
+        let (_long, mut rx_long) = shared.register(None, None, deadline(30_000)).unwrap();
+        let (short, rx_short) = shared.register(None, None, deadline(100)).unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(5), rx_short)
+            .await
+            .expect("the short call resolves")
+            .expect("with an answer");
+        assert!(
+            matches!(answer, Err(Error::Timeout(d)) if d == Duration::from_millis(100)),
+            "{answer:?}"
+        );
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(100) && waited < Duration::from_millis(110),
+            "timed out after {waited:?}"
+        );
+        assert!(rx_long.try_recv().is_err(), "the long call still waits");
+        assert_eq!(shared.pending_len(), 1);
+        let cancel = out.try_recv().expect("an rpc.cancel was queued");
+        assert_eq!(
+            cancel.text.as_str(),
+            format!(r#"{{"jsonrpc":"2.0","method":"rpc.cancel","params":{{"id":{short}}}}}"#)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_one_below_at_and_one_above_the_clock() {
+        let (peer, _out) = peer(8);
+        let shared = &peer.shared;
+        let (_, mut before) = shared.register(None, None, deadline(99)).unwrap();
+        let (_, mut at) = shared.register(None, None, deadline(100)).unwrap();
+        let (_, mut after) = shared.register(None, None, deadline(101)).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Let the sweeper run once the clock reads 100 ms.
+        tokio::task::yield_now().await;
+        assert!(matches!(before.try_recv(), Ok(Err(Error::Timeout(_)))));
+        assert!(matches!(at.try_recv(), Ok(Err(Error::Timeout(_)))));
+        assert!(after.try_recv().is_err(), "101 ms has not passed");
+        let late = tokio::time::timeout(Duration::from_secs(5), after)
+            .await
+            .expect("resolves");
+        assert!(matches!(late, Ok(Err(Error::Timeout(_)))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_waiting_for_room_times_out_and_closing_fails_the_rest() {
+        // One frame of room: the first call fills the queue, the second waits for room.
+        let (peer, _out) = peer(1);
+        let options = crate::peer::CallOptions::default().timeout(Duration::from_millis(50));
+        let first = tokio::spawn({
+            let peer = peer.clone();
+            async move {
+                peer.request_with("a", None, &crate::peer::CallOptions::default())
+                    .await
+            }
+        });
+        while peer.shared.pending_len() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let second = tokio::time::timeout(
+            Duration::from_secs(5),
+            peer.request_with("b", None, &options),
+        )
+        .await
+        .expect("the call resolves while the queue stays full");
+        assert!(matches!(second, Err(Error::Timeout(_))), "{second:?}");
+        peer.shared.shutdown(CloseReason {
+            code: 1000,
+            reason: String::new(),
+        });
+        let first = tokio::time::timeout(Duration::from_secs(5), first)
+            .await
+            .expect("the first call resolves on close")
+            .expect("no panic");
+        assert!(matches!(first, Err(Error::Disconnected)), "{first:?}");
     }
 }

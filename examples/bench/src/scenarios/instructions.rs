@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::Ctx;
 use crate::BoxError;
+use crate::generator::oneway::drive;
 use crate::generator::pipeline::counted;
 use crate::generator::{self, WAIT};
 use crate::report::{Table, thousands};
@@ -27,6 +28,10 @@ const WINDOW: usize = 64;
 /// Calls in the short run and in the long one.
 const FEW: u64 = 2_000;
 const MANY: u64 = 12_000;
+/// How long volley's server calls the client in the short run and in the long one (under
+/// callgrind, which runs it some 50 times slower).
+const DRIVE_SHORT: Duration = Duration::from_secs(2);
+const DRIVE_LONG: Duration = Duration::from_secs(8);
 /// How far above the recorded figure volley may go before the run fails.
 const TOLERANCE: f64 = 0.10;
 /// The recorded figure: `volley <instructions per call>` on a line of its own.
@@ -60,6 +65,19 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let b = count(ctx, kind, many, &dir).await?;
         per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
     }
+    // The other direction: volley's server calling the client (`drive`), timed runs whose
+    // call counts the server reports.
+    let (short, long) = if ctx.opts.quick {
+        (DRIVE_SHORT / 4, DRIVE_LONG / 4)
+    } else {
+        (DRIVE_SHORT, DRIVE_LONG)
+    };
+    let (ia, ca) = count_driven(ctx, short, &dir).await?;
+    let (ib, cb) = count_driven(ctx, long, &dir).await?;
+    if cb <= ca {
+        return Err(format!("drive made {cb} calls in {long:?} and {ca} in {short:?}").into());
+    }
+    let driven = ib.saturating_sub(ia) as f64 / (cb - ca) as f64;
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -87,11 +105,19 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             versus,
         ]);
     }
+    table.row(vec![
+        "volley, server to client".to_owned(),
+        thousands(driven.round() as u64),
+        format!("{:.2}x client to server", driven / volley.max(1.0)),
+    ]);
     table.note(format!(
         "1 connection x {WINDOW} in flight; (instructions at {} calls - at {}) / {}; each server under valgrind --tool=callgrind; the kernel's work is not counted",
         thousands(many),
         thousands(few),
         thousands(many - few)
+    ));
+    table.note(format!(
+        "server to client: volley's server calls the client's `add` ({WINDOW} in flight, `drive`) for {short:?} and for {long:?}; (instructions - instructions) / (calls - calls)"
     ));
     if keep.is_some() {
         table.note(format!(
@@ -153,6 +179,28 @@ async fn count(ctx: &Ctx, kind: Kind, calls: u64, dir: &Path) -> Result<u64, Box
     let text = std::fs::read_to_string(&out)
         .map_err(|e| format!("callgrind wrote no {}: {e}", out.display()))?;
     total(&text).ok_or_else(|| format!("no instruction total in {}", out.display()).into())
+}
+
+/// The instructions volley's server executes from start to exit, and the calls it makes,
+/// when it calls the client for `time` (`drive`, [`WINDOW`] in flight).
+async fn count_driven(ctx: &Ctx, time: Duration, dir: &Path) -> Result<(u64, u64), BoxError> {
+    let out: PathBuf = dir.join(format!("volley-drive-{}.out", time.as_millis()));
+    let wrapper = [
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        "--quiet".to_owned(),
+        format!("--callgrind-out-file={}", out.display()),
+    ];
+    let server = ctx.placement.map(|(server, _)| server);
+    let child = Child::start_under(Kind::Volley, ctx.opts.runtime, server, &wrapper).await?;
+    let mut ws = generator::open(&child.url, 1, 1, None).await?;
+    let run = drive(&mut ws[0], WINDOW, time).await?;
+    drop(ws);
+    child.stop_within(Duration::from_secs(60)).await?;
+    let text = std::fs::read_to_string(&out)
+        .map_err(|e| format!("callgrind wrote no {}: {e}", out.display()))?;
+    let total = total(&text).ok_or_else(|| format!("no instruction total in {}", out.display()))?;
+    Ok((total, run.count))
 }
 
 fn kind_name(kind: Kind) -> &'static str {
