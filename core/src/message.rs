@@ -236,8 +236,9 @@ fn push_json_str(buf: &mut String, s: &str) {
 
 /// `{"jsonrpc":"2.0","id":<id>,"method":<method>,"params":<params>}`; without an id, a
 /// notification.
-pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&RawValue>) -> String {
-    let mut s = String::with_capacity(48 + method.len() + params.map_or(0, |p| p.get().len()));
+/// `params` is the JSON text of an array or an object.
+pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&str>) -> String {
+    let mut s = String::with_capacity(48 + method.len() + params.map_or(0, str::len));
     s.push_str(r#"{"jsonrpc":"2.0","#);
     if let Some(id) = id {
         let _ = write!(s, r#""id":{id},"#);
@@ -246,7 +247,7 @@ pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&RawValue>) 
     push_json_str(&mut s, method);
     if let Some(p) = params {
         s.push_str(r#","params":"#);
-        s.push_str(p.get());
+        s.push_str(p);
     }
     s.push('}');
     s
@@ -406,7 +407,7 @@ mod tests {
     fn writes_requests() {
         let p: Box<RawValue> = serde_json::from_str("[1]").unwrap();
         assert_eq!(
-            request(Some(3), "a\"b", Some(&p)),
+            request(Some(3), "a\"b", Some(p.get())),
             r#"{"jsonrpc":"2.0","id":3,"method":"a\"b","params":[1]}"#
         );
         assert_eq!(

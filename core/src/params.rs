@@ -171,13 +171,30 @@ impl ParamWriter {
     }
 
     /// The finished object, or `None` when no field was added (params are then left out).
-    pub fn finish(mut self) -> Option<Box<RawValue>> {
+    pub fn finish(mut self) -> Option<EncodedParams> {
         if self.buf.is_empty() {
             return None;
         }
         self.buf.push(b'}');
-        let text = String::from_utf8(self.buf).expect("serde_json writes UTF-8");
-        Some(RawValue::from_string(text).expect("ParamWriter builds valid JSON"))
+        // serde_json writes UTF-8; the check never fails, and there is no fallible path left.
+        String::from_utf8(self.buf).ok().map(EncodedParams)
+    }
+}
+
+/// Params a [`ParamWriter`] encoded: JSON text that is valid by construction, sent as it is
+/// (no second parse to prove it, as `RawValue::from_string` would).
+#[derive(Debug, Clone)]
+pub struct EncodedParams(String);
+
+impl EncodedParams {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// As a `RawValue`, for the paths that keep one (fan-out, streams).
+    pub fn into_raw(self) -> Box<RawValue> {
+        RawValue::from_string(self.0).expect("ParamWriter builds valid JSON")
     }
 }
 
@@ -233,7 +250,10 @@ mod tests {
         let mut w = ParamWriter::new();
         w.add("a", &1).unwrap();
         w.add("q\"x", "hi").unwrap();
-        assert_eq!(w.finish().unwrap().get(), r#"{"a":1,"q\"x":"hi"}"#);
+        let encoded = w.finish().unwrap();
+        assert_eq!(encoded.as_str(), r#"{"a":1,"q\"x":"hi"}"#);
+        // Valid JSON without being checked when made: a RawValue accepts it as it is.
+        assert_eq!(encoded.clone().into_raw().get(), encoded.as_str());
         assert!(ParamWriter::new().finish().is_none());
     }
 }

@@ -22,7 +22,7 @@ pub use crate::stream::{ItemStream, Subscription};
 
 pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
 pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
-pub use crate::params::{ParamReader, ParamWriter};
+pub use crate::params::{EncodedParams, ParamReader, ParamWriter};
 pub use jsonrpsee_types::Params as JsonParams;
 
 /// What a generated handler produces: the encoded result, or an error object.
@@ -157,7 +157,7 @@ pub fn unit_response() -> Response {
 pub async fn call<T: DeserializeOwned>(
     peer: &Peer,
     method: &'static str,
-    params: Option<Box<RawValue>>,
+    params: Option<EncodedParams>,
     timeout: Option<Duration>,
     idempotent: bool,
 ) -> Result<T> {
@@ -166,7 +166,9 @@ pub async fn call<T: DeserializeOwned>(
         idempotent,
         cancel: None,
     };
-    let raw = peer.request_with(method, params, &options).await?;
+    let raw = peer
+        .request_text(method, params.as_ref().map(EncodedParams::as_str), &options)
+        .await?;
     serde_json::from_str(raw.get()).map_err(crate::Error::InvalidResult)
 }
 
@@ -174,9 +176,10 @@ pub async fn call<T: DeserializeOwned>(
 pub async fn notify(
     peer: &Peer,
     method: &'static str,
-    params: Option<Box<RawValue>>,
+    params: Option<EncodedParams>,
 ) -> Result<()> {
-    peer.notify_raw(method, params).await
+    peer.notify_text(method, params.as_ref().map(EncodedParams::as_str))
+        .await
 }
 
 /// Finds a type's JSON Schema when it has one: `(&Probe::<T>::new()).schema(g)` resolves to
@@ -312,24 +315,24 @@ pub fn no_schema(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> 
 }
 
 /// Queues the notification `method` for `peer` if its outgoing queue has room now.
-pub fn try_notify(peer: &Peer, method: &'static str, params: Option<Box<RawValue>>) -> Result<()> {
-    peer.try_notify_raw(method, params)
+pub fn try_notify(peer: &Peer, method: &'static str, params: Option<EncodedParams>) -> Result<()> {
+    peer.try_notify_text(method, params.as_ref().map(EncodedParams::as_str))
 }
 
 /// Sends a notification to every recipient of `audience` (for `<Trait>Fanout` stubs).
 pub fn fanout_notify(
     audience: &Audience,
     method: &'static str,
-    params: Option<Box<RawValue>>,
+    params: Option<EncodedParams>,
 ) -> Delivery {
-    audience.notify_raw(method, params.as_deref())
+    audience.notify_raw(method, params.map(EncodedParams::into_raw).as_deref())
 }
 
 /// Calls a method on every recipient of `audience` (for `<Trait>Fanout` stubs).
 pub fn fanout_call<T: DeserializeOwned + Send + 'static>(
     audience: &Audience,
     method: &'static str,
-    params: Option<Box<RawValue>>,
+    params: Option<EncodedParams>,
     timeout: Option<Duration>,
     idempotent: bool,
 ) -> Replies<T> {
@@ -338,7 +341,7 @@ pub fn fanout_call<T: DeserializeOwned + Send + 'static>(
         idempotent,
         cancel: None,
     };
-    audience.call_with(method, params, options)
+    audience.call_with(method, params.map(EncodedParams::into_raw), options)
 }
 
 /// The result type of a stream method: `Result<ItemStream<T>, E>` (under any alias).
@@ -395,13 +398,14 @@ pub async fn subscribe<T: DeserializeOwned>(
     method: &'static str,
     item: &'static str,
     unsubscribe: &'static str,
-    params: Option<Box<RawValue>>,
+    params: Option<EncodedParams>,
     timeout: Option<Duration>,
 ) -> Result<Subscription<T>> {
     let options = crate::CallOptions {
         timeout,
         ..crate::CallOptions::default()
     };
+    let params = params.map(EncodedParams::into_raw);
     Subscription::open(peer, method, params.as_deref(), item, unsubscribe, &options).await
 }
 

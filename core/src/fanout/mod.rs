@@ -124,7 +124,7 @@ impl Audience {
 
     /// [`Audience::notify`] with params already encoded.
     pub fn notify_raw(&self, method: &str, params: Option<&RawValue>) -> Delivery {
-        let frame = Frame::from(message::request(None, method, params));
+        let frame = Frame::from(message::request(None, method, params.map(RawValue::get)));
         let mut delivery = Delivery::default();
         let mut to_close = Vec::new();
         self.each(|peer| match peer.offer(frame.clone()) {

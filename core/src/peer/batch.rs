@@ -74,7 +74,11 @@ impl<'p> Batch<'p> {
             } else {
                 None
             };
-            frame.push_str(&message::request(id, method, params.as_deref()));
+            frame.push_str(&message::request(
+                id,
+                method,
+                params.as_deref().map(RawValue::get),
+            ));
         }
         frame.push(']');
         if receivers.is_empty() && !self.peer.is_connected() {

@@ -292,6 +292,17 @@ impl Peer {
         self.request_ref(method, params.as_deref(), options).await
     }
 
+    /// [`Peer::request_with`] with params as JSON text (an array or an object) that is
+    /// known to be valid: what the generated stubs send.
+    pub(crate) async fn request_text(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        options: &CallOptions,
+    ) -> Result<Box<RawValue>> {
+        self.traced(method, params, options, None).await
+    }
+
     /// Calls a stream's subscribe method; once it answers (the subscription id, returned),
     /// its items go to `pending`.
     pub(crate) async fn open_stream(
@@ -301,7 +312,8 @@ impl Peer {
         options: &CallOptions,
         pending: PendingStream,
     ) -> Result<Box<RawValue>> {
-        self.traced(method, params, options, Some(pending)).await
+        self.traced(method, params.map(RawValue::get), options, Some(pending))
+            .await
     }
 
     /// [`Peer::request_with`] with borrowed params (a fan-out shares one encoding).
@@ -311,14 +323,15 @@ impl Peer {
         params: Option<&RawValue>,
         options: &CallOptions,
     ) -> Result<Box<RawValue>> {
-        self.traced(method, params, options, None).await
+        self.traced(method, params.map(RawValue::get), options, None)
+            .await
     }
 
     /// One call, in its span, with its outcome recorded.
     async fn traced(
         &self,
         method: &str,
-        params: Option<&RawValue>,
+        params: Option<&str>,
         options: &CallOptions,
         stream: Option<PendingStream>,
     ) -> Result<Box<RawValue>> {
@@ -351,7 +364,7 @@ impl Peer {
     async fn exchange(
         &self,
         method: &str,
-        params: Option<&RawValue>,
+        params: Option<&str>,
         options: &CallOptions,
         stream: Option<PendingStream>,
         span: &tracing::Span,
@@ -424,7 +437,13 @@ impl Peer {
 
     /// Sends a notification with already-encoded params.
     pub async fn notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
-        let frame = message::request(None, method, params.as_deref());
+        self.notify_text(method, params.as_deref().map(RawValue::get))
+            .await
+    }
+
+    /// [`Peer::notify_raw`] with params as JSON text known to be valid.
+    pub(crate) async fn notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
+        let frame = message::request(None, method, params);
         self.shared.send(frame, Kind::Notification).await
     }
 
@@ -432,7 +451,12 @@ impl Peer {
     /// when it is full (the peer is not reading), `Error::Disconnected` when closed,
     /// `Error::NotConnected` between sockets when the session cannot resume.
     pub fn try_notify_raw(&self, method: &str, params: Option<Box<RawValue>>) -> Result<()> {
-        let frame = message::request(None, method, params.as_deref());
+        self.try_notify_text(method, params.as_deref().map(RawValue::get))
+    }
+
+    /// [`Peer::try_notify_raw`] with params as JSON text known to be valid.
+    pub(crate) fn try_notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
+        let frame = message::request(None, method, params);
         self.offer(frame.into()).map_err(|e| match e {
             Offer::Full => Error::Busy,
             Offer::Gone => Error::Disconnected,

@@ -514,7 +514,7 @@ impl Shared {
     /// peer is slow, and its late answer is dropped as an unknown id anyway).
     fn cancel_remote(&self, id: u64) {
         let params = RawValue::from_string(format!(r#"{{"id":{id}}}"#)).expect("valid");
-        let frame = message::request(None, "rpc.cancel", Some(&params));
+        let frame = message::request(None, "rpc.cancel", Some(params.get()));
         let _ = self.out.try_send(Queued {
             text: frame.into(),
             kind: Kind::Notification,

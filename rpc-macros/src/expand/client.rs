@@ -86,7 +86,7 @@ pub(super) struct Encoding {
     pub(super) start: Option<TokenStream>,
     /// Adds each param (`?` on an encoding error).
     pub(super) writes: Vec<TokenStream>,
-    /// The encoded params: `Option<Box<RawValue>>`.
+    /// The encoded params: `Option<EncodedParams>`.
     pub(super) encoded: TokenStream,
 }
 
