@@ -2,6 +2,7 @@
 //! calls in one frame; `Peer` is also a jsonrpsee `ClientT`).
 
 mod batch;
+mod deadline;
 mod jsonrpsee;
 mod shared;
 mod streams;
@@ -25,8 +26,9 @@ use crate::params::encode_params;
 use crate::state::Claims;
 
 pub use batch::Batch;
+use deadline::Deadline;
+use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
-use shared::{CallGuard, Deadline};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
 
 /// Identifies one connection for as long as the process runs (never reused).

@@ -154,12 +154,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
 /// calls.
 async fn count(ctx: &Ctx, kind: Kind, calls: u64, dir: &Path) -> Result<u64, BoxError> {
     let out: PathBuf = dir.join(format!("{}-{calls}.out", kind_name(kind)));
-    let wrapper = [
-        "valgrind".to_owned(),
-        "--tool=callgrind".to_owned(),
-        "--quiet".to_owned(),
-        format!("--callgrind-out-file={}", out.display()),
-    ];
+    let wrapper = callgrind(&out);
     let server = ctx.placement.map(|(server, _)| server);
     let child = Child::start_under(kind, ctx.opts.runtime, server, &wrapper).await?;
     let mut ws = generator::open(&child.url, 1, 1, None).await?;
@@ -185,12 +180,7 @@ async fn count(ctx: &Ctx, kind: Kind, calls: u64, dir: &Path) -> Result<u64, Box
 /// when it calls the client for `time` (`drive`, [`WINDOW`] in flight).
 async fn count_driven(ctx: &Ctx, time: Duration, dir: &Path) -> Result<(u64, u64), BoxError> {
     let out: PathBuf = dir.join(format!("volley-drive-{}.out", time.as_millis()));
-    let wrapper = [
-        "valgrind".to_owned(),
-        "--tool=callgrind".to_owned(),
-        "--quiet".to_owned(),
-        format!("--callgrind-out-file={}", out.display()),
-    ];
+    let wrapper = callgrind(&out);
     let server = ctx.placement.map(|(server, _)| server);
     let child = Child::start_under(Kind::Volley, ctx.opts.runtime, server, &wrapper).await?;
     let mut ws = generator::open(&child.url, 1, 1, None).await?;
@@ -201,6 +191,16 @@ async fn count_driven(ctx: &Ctx, time: Duration, dir: &Path) -> Result<(u64, u64
         .map_err(|e| format!("callgrind wrote no {}: {e}", out.display()))?;
     let total = total(&text).ok_or_else(|| format!("no instruction total in {}", out.display()))?;
     Ok((total, run.count))
+}
+
+/// valgrind's command line that writes callgrind's counts to `out`.
+fn callgrind(out: &Path) -> [String; 4] {
+    [
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        "--quiet".to_owned(),
+        format!("--callgrind-out-file={}", out.display()),
+    ]
 }
 
 fn kind_name(kind: Kind) -> &'static str {
