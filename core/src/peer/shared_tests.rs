@@ -118,9 +118,13 @@ async fn a_call_waiting_for_room_times_out_and_closing_fails_the_rest() {
                 .await
         }
     });
-    while peer.shared.pending_len() == 0 {
-        tokio::task::yield_now().await;
-    }
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while peer.shared.pending_len() == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the first call registers");
     let second = tokio::time::timeout(
         Duration::from_secs(5),
         peer.request_with("b", None, &options),
