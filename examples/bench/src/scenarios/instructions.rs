@@ -34,7 +34,8 @@ const DRIVE_SHORT: Duration = Duration::from_secs(2);
 const DRIVE_LONG: Duration = Duration::from_secs(8);
 /// How far above the recorded figure volley may go before the run fails.
 const TOLERANCE: f64 = 0.10;
-/// The recorded figure: `volley <instructions per call>` on a line of its own.
+/// The recorded figures: `volley <instructions per call>` (client to server) and
+/// `volley-server-to-client <instructions per call>`, each on a line of its own.
 const BASELINE: &str = include_str!("../../instructions.txt");
 const BASELINE_PATH: &str = "examples/bench/instructions.txt";
 
@@ -82,7 +83,8 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    let baseline = recorded(BASELINE);
+    let baseline = recorded(BASELINE, "volley");
+    let baseline_driven = recorded(BASELINE, "volley-server-to-client");
     let volley = per_call[2];
     let mut table = Table::new(&[
         "instructions per call",
@@ -90,13 +92,8 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         "vs volley's recorded figure",
     ]);
     for (kind, n) in KINDS.iter().zip(&per_call) {
-        let versus = match (kind, baseline) {
-            (Kind::Volley, Some(b)) => format!(
-                "{} recorded: {:+.1}%",
-                thousands(b as u64),
-                (n / b - 1.0) * 100.0
-            ),
-            (Kind::Volley, None) => format!("none recorded in {BASELINE_PATH}"),
+        let versus = match kind {
+            Kind::Volley => versus_recorded(*n, baseline),
             _ => String::new(),
         };
         table.row(vec![
@@ -108,7 +105,11 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     table.row(vec![
         "volley, server to client".to_owned(),
         thousands(driven.round() as u64),
-        format!("{:.2}x client to server", driven / volley.max(1.0)),
+        format!(
+            "{}; {:.2}x client to server",
+            versus_recorded(driven, baseline_driven),
+            driven / volley.max(1.0)
+        ),
     ]);
     table.note(format!(
         "1 connection x {WINDOW} in flight; (instructions at {} calls - at {}) / {}; each server under valgrind --tool=callgrind; the kernel's work is not counted",
@@ -133,20 +134,44 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         );
         return Ok(());
     }
-    match baseline {
-        Some(b) if volley > b * (1.0 + TOLERANCE) => Err(format!(
-            "volley costs {volley:.0} instructions per call, more than {:.0}% above the {b:.0} recorded in {BASELINE_PATH}: find what grew (callgrind_annotate), or record the new figure there and in CONTRIBUTING.md with the reason",
-            TOLERANCE * 100.0
-        )
-        .into()),
-        Some(_) => {
-            println!(
-                "instructions: volley is within {:.0}% of its recorded figure\n",
-                TOLERANCE * 100.0
-            );
-            Ok(())
+    let checks = [
+        ("volley", "client to server", volley, baseline),
+        (
+            "volley-server-to-client",
+            "server to client",
+            driven,
+            baseline_driven,
+        ),
+    ];
+    for (key, what, figure, recorded) in checks {
+        match recorded {
+            Some(b) if figure > b * (1.0 + TOLERANCE) => {
+                return Err(format!(
+                    "volley costs {figure:.0} instructions per call {what}, more than {:.0}% above the {b:.0} recorded in {BASELINE_PATH}: find what grew (callgrind_annotate), or record the new figure there and in CONTRIBUTING.md with the reason",
+                    TOLERANCE * 100.0
+                )
+                .into());
+            }
+            Some(_) => {}
+            None => return Err(format!("{BASELINE_PATH} records no `{key} <n>` line").into()),
         }
-        None => Err(format!("{BASELINE_PATH} records no `volley <n>` line").into()),
+    }
+    println!(
+        "instructions: volley is within {:.0}% of its recorded figures, both directions\n",
+        TOLERANCE * 100.0
+    );
+    Ok(())
+}
+
+/// How `figure` compares with the recorded one.
+fn versus_recorded(figure: f64, recorded: Option<f64>) -> String {
+    match recorded {
+        Some(b) => format!(
+            "{} recorded: {:+.1}%",
+            thousands(b as u64),
+            (figure / b - 1.0) * 100.0
+        ),
+        None => format!("none recorded in {BASELINE_PATH}"),
     }
 }
 
@@ -223,11 +248,14 @@ fn total(text: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// volley's recorded figure: the number on the line `volley <n>` (`#` starts a comment).
-fn recorded(text: &str) -> Option<f64> {
+/// A recorded figure: the number on the line `<key> <n>` (`#` starts a comment).
+fn recorded(text: &str, key: &str) -> Option<f64> {
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
-        .find_map(|l| l.strip_prefix("volley "))
+        .find_map(|l| {
+            l.strip_prefix(key)
+                .filter(|rest| rest.starts_with(char::is_whitespace))
+        })
         .and_then(|n| n.trim().replace(',', "").parse().ok())
 }
 
@@ -240,10 +268,10 @@ mod tests {
         assert_eq!(total("events: Ir\nfl=x\nsummary: 123456\n"), Some(123_456));
         assert_eq!(total("events: Ir\ntotals: 42\n"), Some(42));
         assert_eq!(total("events: Ir\n"), None);
-        assert_eq!(
-            recorded("# comment\nvolley 31,250 # 2026-11-30\n"),
-            Some(31_250.0)
-        );
-        assert_eq!(recorded("# volley 5\n"), None);
+        let file = "# comment\nvolley-server-to-client 9,000\nvolley 31,250 # 2026-11-30\n";
+        assert_eq!(recorded(file, "volley"), Some(31_250.0));
+        assert_eq!(recorded(file, "volley-server-to-client"), Some(9_000.0));
+        assert_eq!(recorded("# volley 5\n", "volley"), None);
+        assert_eq!(recorded("volley 5\n", "volley-server-to-client"), None);
     }
 }
