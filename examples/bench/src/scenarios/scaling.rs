@@ -1,12 +1,14 @@
 //! `scaling`: calls per second as connections grow (100, 1,000 and 5,000 by default), each
-//! connection with one `add` in flight, volley and jsonrpsee.
+//! connection with one call in flight: the echo (the ceiling), jsonrpsee and volley. The
+//! echo's own drop shows how much of volley's comes from the sockets and the kernel rather
+//! than from the engine.
 
+use super::throughput::{KINDS, calls};
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
-use crate::generator::pipeline::{Calls, pipeline};
+use crate::generator::pipeline::pipeline;
 use crate::generator::{self, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
-use crate::servers::Kind;
 use crate::system::raise_nofile;
 use crate::targets::Goal;
 
@@ -19,14 +21,18 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let load = ctx.load();
     let mut table = Table::new(&[
         "scaling, 1 call in flight per connection",
+        "echo (ceiling) calls/s",
         "jsonrpsee 0.26 calls/s",
         "volley calls/s",
         "vs jsonrpsee",
+        "vs ceiling",
     ]);
-    // Both servers' connections are open at once, each a file here.
+    // Every server's connections are open at once, each a file here.
     let limit = raise_nofile().soft;
-    let room = usize::try_from(limit.saturating_sub(SPARE_FILES) / 2).unwrap_or(usize::MAX);
+    let room = usize::try_from(limit.saturating_sub(SPARE_FILES) / KINDS.len() as u64)
+        .unwrap_or(usize::MAX);
     let mut volley: Vec<(usize, Stats)> = Vec::new();
+    let mut echo: Vec<Stats> = Vec::new();
     for &want in &ctx.opts.scaling {
         let n = want.min(room);
         if n < want {
@@ -37,26 +43,40 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             ));
         }
         let mut sockets: Vec<Vec<Ws>> = Vec::new();
-        for kind in [Kind::Jsonrpsee, Kind::Volley] {
+        for kind in KINDS {
             sockets.push(
-                generator::open(&ctx.url(kind), n, OPEN_AT_ONCE, Some(Calls::ADD.expect())).await?,
+                generator::open(&ctx.url(kind), n, OPEN_AT_ONCE, Some(calls(kind).expect()))
+                    .await?,
             );
         }
-        let runs = interleaved(&ctx.opts, 2, async |i, d| {
-            pipeline(&mut sockets[i], 1, d, Calls::ADD).await
+        let runs = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
+            pipeline(&mut sockets[i], 1, d, calls(KINDS[i])).await
         })
         .await?;
         drop(sockets);
         let stats: Vec<_> = runs.iter().map(|r| rates(r)).collect();
+        // Positions in KINDS.
+        let (e, j, v) = (0, 1, 2);
         table.row(vec![
             format!("{} connections", thousands(n as u64)),
-            show_rates(&runs[0]),
-            show_rates(&runs[1]),
-            ratio(ratio_of(&stats[1], &stats[0])),
+            show_rates(&runs[e]),
+            show_rates(&runs[j]),
+            show_rates(&runs[v]),
+            ratio(ratio_of(&stats[v], &stats[j])),
+            ratio(ratio_of(&stats[v], &stats[e])),
         ]);
-        volley.push((n, stats[1]));
+        volley.push((n, stats[v]));
+        echo.push(stats[e]);
     }
-    table.note("every connection of one server open at once; both servers' connections stay open during the repeats");
+    if let (Some(a), Some(b)) = (echo.first(), echo.last())
+        && echo.len() > 1
+    {
+        table.note(format!(
+            "the echo itself keeps {} of its rate from the fewest connections to the most",
+            ratio(b.median / a.median)
+        ));
+    }
+    table.note("every connection of every server open at once; all stay open during the repeats");
     table.note(load.note());
     table.print();
 
