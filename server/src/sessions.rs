@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::ws::WebSocket;
 use volley_core::connection::{Session, WsTransport};
@@ -84,8 +85,13 @@ impl Sessions {
         (id, resume::random_token())
     }
 
-    pub(crate) fn insert(&self, id: String, token: String, session: WsSession) {
-        self.map().insert(id, Entry { token, session });
+    /// Keeps a new session, unless `ended` says its connection has already ended (see
+    /// [`Sessions::forget`]: both hold the map's lock, so no end is missed).
+    pub(crate) fn insert(&self, id: String, token: String, session: WsSession, ended: &AtomicBool) {
+        let mut map = self.map();
+        if !ended.load(Ordering::Acquire) {
+            map.insert(id, Entry { token, session });
+        }
     }
 
     /// The live session with this id, when `token` is its token.
@@ -96,8 +102,12 @@ impl Sessions {
             .then(|| entry.session.clone())
     }
 
-    pub(crate) fn remove(&self, id: &str) {
-        self.map().remove(id);
+    /// Forgets a session whose connection has ended, and marks it `ended` so that an
+    /// [`Sessions::insert`] still to come keeps nothing.
+    pub(crate) fn forget(&self, id: &str, ended: &AtomicBool) {
+        let mut map = self.map();
+        ended.store(true, Ordering::Release);
+        map.remove(id);
     }
 }
 

@@ -1,9 +1,13 @@
 //! The WebSocket upgrade: refuse what must be refused (shutting down, an origin that is not
 //! allowed, a failed authentication, no free connection slot), then start the engine (a
-//! plain connection, a new resumable session, or a new socket for a live session) and
-//! hold its slot until it leaves (the engine registers it in the server's registry).
+//! plain connection, a new resumable session, or a new socket for a live session). The
+//! connection keeps its slot, and forgets its session, through what it holds until its end
+//! ([`KeepUntilEnd`]): no task waits for it (the engine registers it in the server's
+//! registry).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, OriginalUri, State};
@@ -11,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 use volley_core::Peer;
-use volley_core::connection::{self, Attach, OnLoss, SessionOptions};
+use volley_core::connection::{self, Attach, KeepUntilEnd, OnLoss, SessionOptions};
 use volley_core::resume::{self, Hello};
 
 use crate::auth::{Handshake, Refusal};
@@ -82,6 +86,9 @@ pub(crate) async fn upgrade(
         let Some(slot) = take_slot(&server) else {
             return too_many();
         };
+        if let Some(slot) = slot {
+            extensions.insert(KeepUntilEnd::new(slot));
+        }
         return ws.on_upgrade(move |socket| async move {
             let inner = &server.inner;
             let peer = connection::spawn_websocket::<Axum, _>(
@@ -90,7 +97,7 @@ pub(crate) async fn upgrade(
                 inner.settings.config.clone(),
                 extensions,
             );
-            run(&server, peer, None, slot).await;
+            close_if_shutting_down(&server, &peer);
         });
     };
     let grace_ms = u64::try_from(resumption.grace().as_millis()).unwrap_or(u64::MAX);
@@ -136,6 +143,13 @@ pub(crate) async fn upgrade(
         grace_ms,
     };
     let header_id = id.clone();
+    let ended = Arc::new(AtomicBool::new(false));
+    extensions.insert(KeepUntilEnd::new(Ended {
+        server: server.clone(),
+        session: id.clone(),
+        ended: ended.clone(),
+        _slot: slot,
+    }));
     let mut response = ws.on_upgrade(move |socket| async move {
         let inner = &server.inner;
         let attach = Attach::Fresh {
@@ -156,8 +170,8 @@ pub(crate) async fn upgrade(
             options,
         );
         let peer = session.peer().clone();
-        inner.sessions.insert(id.clone(), token, session);
-        run(&server, peer, Some(&id), slot).await;
+        inner.sessions.insert(id, token, session, &ended);
+        close_if_shutting_down(&server, &peer);
     });
     session_header(&mut response, &header_id);
     response
@@ -182,22 +196,30 @@ fn session_header(response: &mut Response, id: &str) {
     }
 }
 
-/// Holds the connection's slot until it ends (every socket of it), and forgets its session.
-async fn run(
-    server: &Server,
-    peer: Peer,
-    session: Option<&str>,
-    slot: Option<OwnedSemaphorePermit>,
-) {
-    let inner = &server.inner;
-    if inner.shutdown.is_cancelled() {
+/// What a resumable session keeps until its end: its slot, and its entry in the server's
+/// sessions, forgotten when dropped.
+struct Ended {
+    server: Server,
+    session: String,
+    ended: Arc<AtomicBool>,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.server
+            .inner
+            .sessions
+            .forget(&self.session, &self.ended);
+    }
+}
+
+/// A connection upgraded while the server began shutting down closes at once (the shutdown
+/// may have listed the peers before this one registered).
+fn close_if_shutting_down(server: &Server, peer: &Peer) {
+    if server.inner.shutdown.is_cancelled() {
         peer.close_with(1001, "server shutting down");
     }
-    peer.closed().await;
-    if let Some(id) = session {
-        inner.sessions.remove(id);
-    }
-    drop(slot);
 }
 
 /// The response for a refused authentication; a 401 says which scheme it wants.

@@ -11,8 +11,8 @@ mod write;
 
 pub use session::{Attach, IncomingFrames, Link, OnLoss, Session, SessionOptions};
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::value::RawValue;
@@ -30,6 +30,32 @@ use crate::transport::ws::{WsMessages, WsSink, inbound};
 use crate::transport::{BoxError, Frame, Inbound, Transport};
 
 static NEXT_CONN: AtomicUsize = AtomicUsize::new(1);
+
+/// A value kept for exactly a connection's life. Put it in the connection's extensions before
+/// the connection starts ([`spawn`] and friends): the engine takes it out as the connection
+/// starts and drops it when the connection has ended, every socket of it, just before
+/// [`Peer::closed`] resolves. A server holds a connection's slot this way, with no task of
+/// its own waiting for the end.
+#[derive(Clone)]
+pub struct KeepUntilEnd(Arc<Mutex<Option<Box<dyn Send>>>>);
+
+impl KeepUntilEnd {
+    /// Keeps `value` (its `Drop` runs when the connection ends).
+    pub fn new(value: impl Send + 'static) -> Self {
+        Self(Arc::new(Mutex::new(Some(Box::new(value)))))
+    }
+
+    /// The value, taken out: `None` when it was taken before.
+    fn take(&self) -> Option<Box<dyn Send>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl std::fmt::Debug for KeepUntilEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeepUntilEnd")
+    }
+}
 
 /// Starts the engine for one established connection and returns its [`Peer`]: plain
 /// JSON-RPC, ending with the socket.
@@ -112,7 +138,8 @@ fn start<T: Transport>(
     if let Some(OnStart(hook)) = peer.extensions().get::<OnStart>() {
         hook(&peer);
     }
-    tokio::spawn(session::run(conn, rx, links, first, options));
+    let kept = peer.extensions().get::<KeepUntilEnd>().and_then(KeepUntilEnd::take);
+    tokio::spawn(session::run(conn, rx, links, first, options, kept));
     peer
 }
 

@@ -186,10 +186,13 @@ pub(super) async fn run<T: Transport>(
     mut links: Option<mpsc::Receiver<Link<T>>>,
     first: Link<T>,
     options: SessionOptions,
+    kept: Option<Box<dyn Send>>,
 ) {
     let shared = conn.peer.shared.clone();
     let _finished = Finished(shared.finished.clone());
     let _replay = ReplayAccount(shared.clone());
+    // Dropped before `_finished` (locals drop in reverse): gone when `Peer::closed` resolves.
+    let _kept = kept;
     let mut replay = Replay::new(options.max_replay_bytes);
     let mut next = Some(first);
     let mut first_socket = true;
