@@ -156,6 +156,8 @@ pub(crate) struct Load {
     cpus: CpuTimes,
     ours: Duration,
     pids: Vec<u32>,
+    /// CPU time of our processes that started and exited while watched.
+    exited: Duration,
 }
 
 impl Load {
@@ -165,14 +167,21 @@ impl Load {
             cpus: CpuTimes::now(),
             ours: pids.iter().map(|&p| cpu_time(p)).sum(),
             pids: pids.to_vec(),
+            exited: Duration::ZERO,
         }
+    }
+
+    /// Counts as ours a process started after [`Load::start`] that used `cpu` before it
+    /// exited (a server started for one measurement).
+    pub(crate) fn add_exited(&mut self, cpu: Duration) {
+        self.exited += cpu;
     }
 
     /// Per CPU, the share of time that was busy (`busy_by_all`, 0..1), and for the machine
     /// the share of all CPUs' time used by other processes than ours.
     pub(crate) fn finish(&self) -> (Vec<f64>, f64) {
         let now = CpuTimes::now();
-        let ours: Duration = self.pids.iter().map(|&p| cpu_time(p)).sum();
+        let ours: Duration = self.pids.iter().map(|&p| cpu_time(p)).sum::<Duration>() + self.exited;
         let mut busy_all = 0u64;
         let mut total_all = 0u64;
         let per_cpu = now

@@ -1,14 +1,15 @@
 //! `layers`: would a faster WebSocket layer lift the ceiling? The echo server on two
 //! layers, tokio-tungstenite (the running ceiling, [`Kind::Echo`]) and tokio-websockets (a
 //! child started for this scenario alone, [`Kind::EchoTokioWebsockets`]), driven by the raw
-//! load generator in `throughput`'s shapes: 1 connection x 64 in flight, 100 x 10. Not part
-//! of `all`.
+//! load generator in `throughput`'s shapes: 1 connection x 64 in flight, 100 x 10; and each
+//! echo's memory per idle connection, as `memory` measures it. Not part of `all`.
 
+use super::memory::{idle, idle_count};
 use super::throughput::{SHAPES, busy, cpu_per_call, measure_shape};
 use super::{Ctx, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::Run;
-use crate::report::{Table, ratio};
+use crate::report::{Table, ratio, thousands};
 use crate::servers::{Child, Kind};
 use crate::system::{Load, allowed_cpus};
 
@@ -21,7 +22,32 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let mut child = Child::start(Kind::EchoTokioWebsockets, ctx.opts.runtime, server_cpu).await?;
     let measured = measure(ctx, &mut child).await;
     child.stop().await;
-    measured
+    measured?;
+    memory(ctx).await
+}
+
+/// Each echo's memory per idle connection, in fresh processes.
+async fn memory(ctx: &Ctx) -> Result<(), BoxError> {
+    let n = idle_count(ctx.opts.idle);
+    let mut load = ctx.load();
+    let mut table = Table::new(&[
+        &format!("layers, {} idle connections", thousands(n as u64)),
+        "KB per connection",
+        "KB per connection, burst",
+    ]);
+    for kind in KINDS {
+        let idle = idle(ctx, kind, n).await?;
+        load.add_exited(idle.cpu);
+        table.row(vec![
+            label(kind).to_owned(),
+            format!("{:.1}", idle.steady),
+            format!("{:.1}", idle.burst_kb),
+        ]);
+    }
+    table.note("as in `memory`: growth of a fresh server process's VmRSS, connections opened 200 at a time and each answering one call, then idle; burst: all at once, high-water mark");
+    table.note(load.note());
+    table.print();
+    Ok(())
 }
 
 /// Both shapes against both echoes, one table each.
