@@ -202,6 +202,10 @@ pub use volley_core::{
 };
 pub use volley_core::{ItemSender, ItemStream, Subscription, stream};
 
+/// Two connected peers in one process, without sockets: unit tests of services, callbacks
+/// included, in a plain `#[tokio::test]` (see [`testing::pair`]).
+pub use volley_core::testing;
+
 /// The session-resumption extension's wire pieces (PROTOCOL.md, "Session resumption"): its
 /// query parameters, the `rpc.session` hello and the acknowledgement cadence.
 pub use volley_core::resume;

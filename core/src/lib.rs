@@ -33,6 +33,7 @@ mod running;
 mod service;
 mod state;
 pub mod stream;
+pub mod testing;
 pub mod transport;
 
 pub use config::{Overflow, PeerConfig, Resumption};

@@ -72,14 +72,22 @@ async fn kept_until_the_connection_ends_and_dropped_before_closed_resolves() {
         );
         other.close();
         t(other.closed()).await;
-        assert_eq!(drops.load(Ordering::SeqCst), 0, "the other connection dropped it");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            0,
+            "the other connection dropped it"
+        );
         if close_from_here {
             peer.close();
         } else {
             drop(frames); // the socket ends
         }
         t(peer.closed()).await;
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped once, before closed resolved");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "dropped once, before closed resolved"
+        );
         drop(keep);
     }
 }

@@ -138,7 +138,10 @@ fn start<T: Transport>(
     if let Some(OnStart(hook)) = peer.extensions().get::<OnStart>() {
         hook(&peer);
     }
-    let kept = peer.extensions().get::<KeepUntilEnd>().and_then(KeepUntilEnd::take);
+    let kept = peer
+        .extensions()
+        .get::<KeepUntilEnd>()
+        .and_then(KeepUntilEnd::take);
     tokio::spawn(session::run(conn, rx, links, first, options, kept));
     peer
 }
