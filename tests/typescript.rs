@@ -136,7 +136,8 @@ pub struct Weird {
 /// Stores drawings.
 #[volley::rpc(namespace = "draw")]
 pub trait Drawings {
-    /// Creates a drawing.
+    /// Creates a drawing. Its params travel by position.
+    #[rpc(params = "positional")]
     async fn create(
         &self,
         title: Option<String>,

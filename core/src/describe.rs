@@ -77,6 +77,46 @@ pub struct MethodDescription {
     /// `#[rpc(idempotent)]`: running it twice does no harm, so a call in flight when the
     /// connection is lost and comes back without resuming is sent again.
     pub idempotent: bool,
+    /// How callers send the params (`#[volley::rpc(params = "..")]` on the trait or
+    /// `#[rpc(params = "..")]` on the method): what generated stubs send and what the
+    /// OpenRPC document declares as `paramStructure`.
+    pub param_structure: ParamStructure,
+}
+
+/// How a method's params are sent: OpenRPC's `paramStructure`. A volley peer serving the
+/// method accepts both shapes whatever it says; the declaration is for callers, and matters
+/// when the serving end is a peer that takes only one shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ParamStructure {
+    /// Nothing declared: stubs send an object of named params, and either shape is accepted
+    /// (`"either"`).
+    #[default]
+    Either,
+    /// `params = "named"`: one object of named params (`"by-name"`).
+    ByName,
+    /// `params = "positional"`: one array, in declaration order (`"by-position"`).
+    ByPosition,
+}
+
+impl ParamStructure {
+    /// The OpenRPC `paramStructure` value: `"either"`, `"by-name"` or `"by-position"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Either => "either",
+            Self::ByName => "by-name",
+            Self::ByPosition => "by-position",
+        }
+    }
+
+    /// Reads an OpenRPC `paramStructure` value.
+    pub fn from_openrpc(value: &str) -> Option<Self> {
+        match value {
+            "either" => Some(Self::Either),
+            "by-name" => Some(Self::ByName),
+            "by-position" => Some(Self::ByPosition),
+            _ => None,
+        }
+    }
 }
 
 /// One `#[volley::rpc]` trait.

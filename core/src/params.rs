@@ -146,6 +146,8 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for NamedParams<'a> {
 #[derive(Debug)]
 pub struct ParamWriter {
     buf: Vec<u8>,
+    /// `{` for named params, `[` for positional ones.
+    open: u8,
 }
 
 impl Default for ParamWriter {
@@ -155,27 +157,40 @@ impl Default for ParamWriter {
 }
 
 impl ParamWriter {
-    /// An empty object.
+    /// An empty object: params by name.
     pub fn new() -> Self {
         Self {
             buf: Vec::with_capacity(64),
+            open: b'{',
         }
     }
 
-    /// Appends `"name": value`.
+    /// An empty array: params by position, in the order they are added.
+    pub fn positional() -> Self {
+        Self {
+            buf: Vec::with_capacity(64),
+            open: b'[',
+        }
+    }
+
+    /// Appends the next param: `"name": value` by name, `value` by position.
     pub fn add<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
-        self.buf.push(if self.buf.is_empty() { b'{' } else { b',' });
-        serde_json::to_writer(&mut self.buf, name).map_err(Error::InvalidParams)?;
-        self.buf.push(b':');
+        self.buf
+            .push(if self.buf.is_empty() { self.open } else { b',' });
+        if self.open == b'{' {
+            serde_json::to_writer(&mut self.buf, name).map_err(Error::InvalidParams)?;
+            self.buf.push(b':');
+        }
         serde_json::to_writer(&mut self.buf, value).map_err(Error::InvalidParams)
     }
 
-    /// The finished object, or `None` when no field was added (params are then left out).
+    /// The finished object or array, or `None` when nothing was added (params are then left
+    /// out).
     pub fn finish(mut self) -> Option<EncodedParams> {
         if self.buf.is_empty() {
             return None;
         }
-        self.buf.push(b'}');
+        self.buf.push(if self.open == b'[' { b']' } else { b'}' });
         // serde_json writes UTF-8; the check never fails, and there is no fallible path left.
         String::from_utf8(self.buf).ok().map(EncodedParams)
     }
@@ -255,5 +270,13 @@ mod tests {
         // Valid JSON without being checked when made: a RawValue accepts it as it is.
         assert_eq!(encoded.clone().into_raw().get(), encoded.as_str());
         assert!(ParamWriter::new().finish().is_none());
+        let mut w = ParamWriter::positional();
+        w.add("a", &1).unwrap();
+        w.add("b", &[true]).unwrap();
+        w.add("c", &None::<u8>).unwrap();
+        let encoded = w.finish().unwrap();
+        assert_eq!(encoded.as_str(), r#"[1,[true],null]"#);
+        assert_eq!(encoded.clone().into_raw().get(), encoded.as_str());
+        assert!(ParamWriter::positional().finish().is_none());
     }
 }

@@ -20,7 +20,9 @@ use crate::peer::Peer;
 use crate::service::{Native, NativeMethods, Service};
 pub use crate::stream::{ItemStream, Subscription};
 
-pub use crate::describe::{MethodDescription, MethodKind, ParamDescription, SchemaFn};
+pub use crate::describe::{
+    MethodDescription, MethodKind, ParamDescription, ParamStructure, SchemaFn,
+};
 pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
 pub use crate::params::{EncodedParams, ParamReader, ParamWriter};
 pub use jsonrpsee_types::Params as JsonParams;

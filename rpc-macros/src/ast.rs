@@ -6,6 +6,8 @@ use proc_macro2::Span;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Path, Receiver, Token, Type, TypeParamBound, Visibility};
 
+pub(crate) use crate::attr::ParamStyle;
+
 /// One `#[volley::rpc]` trait. Rendered only when no rule is broken.
 pub(crate) struct Service {
     /// The path of the facade crate (`::volley` unless `crate = "..."` says otherwise).
@@ -73,6 +75,9 @@ pub(crate) struct Method {
     pub(crate) timeout_ms: Option<u64>,
     /// `idempotent`: a call in flight when the connection drops may be sent again.
     pub(crate) idempotent: bool,
+    /// `params = ".."` on the method, else on the trait; `None` when neither says: stubs send
+    /// by name, and the description says either is accepted.
+    pub(crate) param_style: Option<ParamStyle>,
     /// The return type as written; `None` when omitted.
     pub(crate) output: Option<Type>,
     /// Where a missing return type would be: the method's name.

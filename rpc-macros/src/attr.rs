@@ -15,16 +15,25 @@ pub(crate) struct Spanned<T> {
     pub(crate) span: Span,
 }
 
-/// `namespace = ".."`, `namespace_separator = ".."`, `crate = ".."`.
+/// How a method's params travel: `params = "named"` (one object) or `params = "positional"`
+/// (one array, in declaration order).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ParamStyle {
+    Named,
+    Positional,
+}
+
+/// `namespace = ".."`, `namespace_separator = ".."`, `crate = ".."`, `params = ".."`.
 #[derive(Default)]
 pub(crate) struct TraitOptions {
     pub(crate) namespace: Option<Spanned<String>>,
     pub(crate) separator: Option<Spanned<String>>,
     pub(crate) krate: Option<Path>,
+    pub(crate) params: Option<Spanned<ParamStyle>>,
 }
 
 /// `name = ".."`, `notification`, `stream`, `item = ".."`, `unsubscribe = ".."`,
-/// `requires = ".."`, `timeout = ".."`, `idempotent`.
+/// `requires = ".."`, `timeout = ".."`, `idempotent`, `params = ".."`.
 #[derive(Default)]
 pub(crate) struct MethodOptions {
     pub(crate) name: Option<Spanned<String>>,
@@ -38,6 +47,7 @@ pub(crate) struct MethodOptions {
     /// The deadline in milliseconds.
     pub(crate) timeout: Option<Spanned<u64>>,
     pub(crate) idempotent: Option<Span>,
+    pub(crate) params: Option<Spanned<ParamStyle>>,
 }
 
 /// `name = ".."`.
@@ -117,9 +127,13 @@ impl TraitOptions {
                 )
             })?;
             set_once(&mut self.krate, &meta, "crate", path)
+        } else if meta.path.is_ident("params") {
+            let style = param_style(&meta)?;
+            set_once(&mut self.params, &meta, "params", style)
         } else {
             Err(meta.error(format!(
-                "unknown option `{}`; expected `namespace`, `namespace_separator` or `crate`",
+                "unknown option `{}`; expected `namespace`, `namespace_separator`, `crate` or \
+                 `params`",
                 path_text(&meta.path)
             )))
         }
@@ -157,10 +171,13 @@ impl MethodOptions {
         } else if meta.path.is_ident("idempotent") {
             let span = ident_span(&meta.path);
             set_once(&mut self.idempotent, &meta, "idempotent", span)
+        } else if meta.path.is_ident("params") {
+            let style = param_style(&meta)?;
+            set_once(&mut self.params, &meta, "params", style)
         } else {
             Err(meta.error(format!(
                 "unknown method option `{}`; expected `name`, `notification`, `stream`, \
-                 `item`, `unsubscribe`, `requires`, `timeout` or `idempotent`",
+                 `item`, `unsubscribe`, `requires`, `timeout`, `idempotent` or `params`",
                 path_text(&meta.path)
             )))
         }
@@ -206,6 +223,25 @@ fn duration_millis(text: &str) -> Result<u64, String> {
             "`timeout` takes a whole number and a unit: \"250ms\", \"5s\" or \"2m\", not {text:?}"
         )),
     }
+}
+
+/// `params = "named"` or `params = "positional"`.
+fn param_style(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<ParamStyle>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    let value = match lit.value().as_str() {
+        "named" => ParamStyle::Named,
+        "positional" => ParamStyle::Positional,
+        other => {
+            return Err(Error::new(
+                lit.span(),
+                format!("`params` is \"named\" or \"positional\", not {other:?}"),
+            ));
+        }
+    };
+    Ok(Spanned {
+        value,
+        span: lit.span(),
+    })
 }
 
 fn non_empty(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<Spanned<String>> {
@@ -318,7 +354,9 @@ mod tests {
         );
         assert_eq!(
             errors,
-            ["unknown option `foo`; expected `namespace`, `namespace_separator` or `crate`"]
+            [
+                "unknown option `foo`; expected `namespace`, `namespace_separator`, `crate` or `params`"
+            ]
         );
         let errors = method_messages(quote!(
             #[rpc(foo)]
@@ -327,7 +365,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown method option `foo`; expected `name`, `notification`, `stream`, `item`, `unsubscribe`, `requires`, `timeout` or `idempotent`"
+                "unknown method option `foo`; expected `name`, `notification`, `stream`, `item`, `unsubscribe`, `requires`, `timeout`, `idempotent` or `params`"
             ]
         );
         let errors = method_messages(quote!(
@@ -383,6 +421,44 @@ mod tests {
                 "`#[cfg]` is not supported on rpc methods; put it on the whole trait"
             ]
         );
+    }
+
+    #[test]
+    fn param_styles() {
+        let item: ItemTrait = syn::parse2(quote! {
+            trait T {}
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut errors = Errors::default();
+        let options = trait_options(quote!(params = "positional"), &item.attrs, &mut errors);
+        assert!(errors.messages().is_empty());
+        assert_eq!(
+            options.params.map(|p| p.value),
+            Some(ParamStyle::Positional)
+        );
+        let errors = trait_messages(
+            quote!(params = "by-name"),
+            quote!(
+                trait T {}
+            ),
+        );
+        assert_eq!(
+            errors,
+            ["`params` is \"named\" or \"positional\", not \"by-name\""]
+        );
+        let errors = method_messages(quote!(
+            #[rpc(params = "named", params = "positional")]
+            async fn a(&self) -> R;
+        ));
+        assert_eq!(errors, ["duplicate option `params`"]);
+        let method: TraitItemFn = syn::parse2(quote!(
+            #[rpc(params = "named")]
+            async fn a(&self) -> R;
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut errors = Errors::default();
+        let options = method_options(&method.attrs, &mut errors);
+        assert_eq!(options.params.map(|p| p.value), Some(ParamStyle::Named));
     }
 
     #[test]

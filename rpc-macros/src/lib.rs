@@ -79,7 +79,8 @@ use crate::ctxt::Errors;
 ///   `with_timeout(duration)`, `peer()`, and one `async fn` per method taking the same params
 ///   (without the context) and returning `volley::Result<T>`, where `T` is the method's success
 ///   type. Requests wait for the answer; notifications return once sent. Params are sent by
-///   name. It implements `volley::RemoteService`, so `peer.client::<CalculatorClient>()` works.
+///   name, or by position under `params = "positional"` (see Options). It implements
+///   `volley::RemoteService`, so `peer.client::<CalculatorClient>()` works.
 /// - **A static description** of the trait (names, docs, params, result and error types as
 ///   written), at `<CalculatorClient as volley::RemoteService>::DESCRIPTION` and inside every
 ///   service made by `into_service`. volley builds its OpenRPC and AsyncAPI documents from it.
@@ -110,10 +111,18 @@ use crate::ctxt::Errors;
 /// | `namespace = "calc"` | wire names become `calc.<name>` |
 /// | `namespace_separator = "/"` | joins namespace and name (default `"."`) |
 /// | `crate = "path::to::volley"` | where the generated code finds volley, for crates that re-export it |
+/// | `params = "positional"` or `params = "named"` | how callers send every method's params (below) |
 ///
 /// On a method, `#[rpc(notification)]` makes it a notification (no response, no return type)
 /// and `#[rpc(name = "otherName")]` sets its wire name; the namespace still applies
-/// (`calc.otherName`). On a parameter, `#[rpc(name = "camelCase")]` sets the name used in
+/// (`calc.otherName`). `#[rpc(params = "..")]` on a method overrides the trait's.
+///
+/// `params` is part of the contract: `"positional"` makes the generated stubs (Rust and
+/// TypeScript) send one array in declaration order and the OpenRPC document declare
+/// `paramStructure: "by-position"`; `"named"` sends one object and declares `"by-name"`.
+/// Without it, stubs send by name and the document declares `"either"`. Serving accepts both
+/// shapes whatever it says; declare `"positional"` on a trait the other end serves when that
+/// end takes no named params. On a parameter, `#[rpc(name = "camelCase")]` sets the name used in
 /// by-name params. Without it, the Rust name is used, without any `r#`.
 ///
 /// Wire names must be unique within a trait and may not start with `rpc.`, which JSON-RPC

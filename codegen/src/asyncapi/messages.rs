@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use volley_core::describe::MethodKind;
+use volley_core::describe::{MethodKind, ParamStructure};
 
 use crate::api::Side;
 use crate::collect::{Described, split_docs};
@@ -151,7 +151,30 @@ impl<'r> Builder<'r> {
     /// Adds the request (or notification) message of `m` and returns its key.
     pub(super) fn call(&mut self, m: &Method<'_, '_>, is_request: bool) -> String {
         let method = m.d.method;
-        // params: an object of the named parameters.
+        let (params, example) = if method.param_structure == ParamStructure::ByPosition {
+            self.positional_params(m)
+        } else {
+            self.named_params(m)
+        };
+        let kind = if is_request {
+            "request"
+        } else {
+            "notification"
+        };
+        let key = format!("{}.{kind}", m.key);
+        let mut call = envelope(m.name(), is_request, params, example);
+        call["title"] = format!("{} {kind} ({})", m.name(), m.to).into();
+        call["examples"][0]["summary"] = format!("A `{}` {kind}", m.name()).into();
+        call["tags"] = m.tags();
+        let (summary, description) = split_docs(method.docs);
+        describe(&mut call, summary, description);
+        self.messages.insert(key.clone(), call);
+        key
+    }
+
+    /// `params` by name, an object of the named parameters, and an example of it.
+    fn named_params(&self, m: &Method<'_, '_>) -> (Value, Option<Value>) {
+        let method = m.d.method;
         let mut properties = Map::new();
         let mut required = Vec::new();
         let mut params_example = Map::new();
@@ -174,20 +197,43 @@ impl<'r> Builder<'r> {
             params["required"] = required.into();
         }
         let example = (!method.params.is_empty()).then_some(Value::Object(params_example));
-        let kind = if is_request {
-            "request"
-        } else {
-            "notification"
-        };
-        let key = format!("{}.{kind}", m.key);
-        let mut call = envelope(m.name(), is_request, params, example);
-        call["title"] = format!("{} {kind} ({})", m.name(), m.to).into();
-        call["examples"][0]["summary"] = format!("A `{}` {kind}", m.name()).into();
-        call["tags"] = m.tags();
-        let (summary, description) = split_docs(method.docs);
-        describe(&mut call, summary, description);
-        self.messages.insert(key.clone(), call);
-        key
+        (params, example)
+    }
+
+    /// `params` by position (`params = "positional"`): an array of the parameters in order,
+    /// each item titled with its name; the items up to the last required one are required.
+    fn positional_params(&self, m: &Method<'_, '_>) -> (Value, Option<Value>) {
+        let method = m.d.method;
+        let mut items = Vec::new();
+        let mut example = Vec::new();
+        let mut min_items = 0;
+        for (i, (p, schema)) in method.params.iter().zip(&m.d.params).enumerate() {
+            // Titled with the param's name: in place, or around a `$ref` (draft-07 ignores
+            // its siblings).
+            let item = match with_description(schema.clone(), &plain(p.docs)) {
+                Value::Object(mut map) if !map.contains_key("$ref") => {
+                    map.entry("title").or_insert_with(|| p.name.into());
+                    Value::Object(map)
+                }
+                other => json!({ "allOf": [other], "title": p.name }),
+            };
+            items.push(item);
+            if (p.required)() {
+                min_items = i + 1;
+            }
+            example.push(example_value(schema, self.root));
+        }
+        let mut params = json!({
+            "type": "array",
+            "items": items,
+            "additionalItems": false,
+            "maxItems": method.params.len(),
+        });
+        if min_items > 0 {
+            params["minItems"] = min_items.into();
+        }
+        let example = (!method.params.is_empty()).then_some(Value::Array(example));
+        (params, example)
     }
 
     /// The operation of `m` that sends or receives its call `message`, with the method's docs

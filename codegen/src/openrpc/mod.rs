@@ -25,7 +25,9 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 /// (`["client"]`), and by name only the methods no description covers (hand-written
 /// jsonrpsee modules); the `x-implemented-by` extension is declared in `x-extensions`.
 ///
-/// Every method has `paramStructure: "either"` (volley accepts params by name and by position),
+/// Every method has a `paramStructure`: `"either"` unless its trait or the method declares a
+/// param style (`"by-name"` for `params = "named"`, `"by-position"` for `params =
+/// "positional"`); a volley peer serving it accepts both shapes either way,
 /// params with `required` and a schema, a `result` unless it is a notification, an example,
 /// `x-requires` on a guarded method (its requirement, an extension declared in
 /// `x-extensions`), `x-timeout-ms` and `x-idempotent` on a method with a deadline or marked
@@ -180,7 +182,7 @@ fn head(
 fn method(d: &Described<'_>, root: &Value, used: &mut BTreeSet<Extension>) -> Map<String, Value> {
     let m = d.method;
     let mut method = head(d, m.name, split_docs(m.docs));
-    method.insert("paramStructure".into(), "either".into());
+    method.insert("paramStructure".into(), m.param_structure.as_str().into());
     let params: Vec<Value> = m
         .params
         .iter()

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use volley_core::describe::MethodKind;
+use volley_core::describe::{MethodKind, ParamStructure};
 
 use super::{Method, pad};
 use crate::typescript::docs::{method_docs, write_docs};
@@ -138,6 +138,21 @@ fn members(out: &mut String, nodes: &[(String, Node<'_>)], level: usize, prefix:
     }
 }
 
+/// What a call sends of the `params` object: the object itself, or for a method declared
+/// `params = "positional"` an array of its values in declaration order (none when the
+/// object is left out).
+fn sent(m: &Method) -> String {
+    if m.desc.param_structure != ParamStructure::ByPosition || m.params.is_empty() {
+        return "params".to_owned();
+    }
+    let values: Vec<String> = m
+        .params
+        .iter()
+        .map(|p| format!("params[{}]", string_literal(p.name)))
+        .collect();
+    format!("params && [{}]", values.join(", "))
+}
+
 /// The properties of the `server` object (or of a group in it) at `level`.
 fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
     for (name, node) in nodes {
@@ -153,17 +168,19 @@ fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
                         };
                         let _ = writeln!(
                             out,
-                            "{}{}: (params, options) => peer.call({wire}, params, {options}),",
+                            "{}{}: (params, options) => peer.call({wire}, {}, {options}),",
                             pad(level),
-                            literal_key(name)
+                            literal_key(name),
+                            sent(m)
                         );
                     }
                     MethodKind::Notification => {
                         let _ = writeln!(
                             out,
-                            "{}{}: (params) => peer.notify({wire}, params),",
+                            "{}{}: (params) => peer.notify({wire}, {}),",
                             pad(level),
-                            literal_key(name)
+                            literal_key(name),
+                            sent(m)
                         );
                     }
                     MethodKind::Stream { item, unsubscribe } => {
@@ -180,9 +197,10 @@ fn object(out: &mut String, nodes: &[(String, Node<'_>)], level: usize) {
                         };
                         let _ = writeln!(
                             out,
-                            "{}{}: (params, options) => peer.subscribe({wire}, params, {options}),",
+                            "{}{}: (params, options) => peer.subscribe({wire}, {}, {options}),",
                             pad(level),
-                            literal_key(name)
+                            literal_key(name),
+                            sent(m)
                         );
                     }
                 }

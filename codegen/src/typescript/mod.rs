@@ -23,7 +23,9 @@
 //! stream's item notification and unsubscribe method, and for the streams the client serves,
 //! handlers made with volley.js's `stream`, which also serves their unsubscribe methods.
 //!
-//! Calls send params by name, as one object. Handlers always get an object too: params sent
+//! Calls take params as one object, and send it as it is, by name; a method declared
+//! `params = "positional"` sends the values as one array, in declaration order, instead (the
+//! object left out, nothing is sent). Handlers always get an object too: params sent
 //! by position are named by the generated code, and unknown names or extra positions are
 //! answered with -32602, as a volley server does. Values are not validated at run time.
 //!
@@ -208,7 +210,9 @@ fn pad(level: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use volley_core::describe::{MethodKind, ParamDescription, Schema, SchemaGenerator};
+    use volley_core::describe::{
+        MethodKind, ParamDescription, ParamStructure, Schema, SchemaGenerator,
+    };
 
     use super::*;
 
@@ -246,6 +250,7 @@ mod tests {
             requires: None,
             timeout_ms: None,
             idempotent: false,
+            param_structure: ParamStructure::Either,
         }
     }
 
@@ -281,6 +286,7 @@ mod tests {
                 requires: None,
                 timeout_ms: None,
                 idempotent: false,
+                param_structure: ParamStructure::Either,
             },
         ],
     };

@@ -4,7 +4,8 @@
     python3 examples/callbacks/clients/python_client.py ws://127.0.0.1:8080/ws
 
 Calls add with [1, 2] and with {"a": 1, "b": 2}, calls ask, answers the server's confirm
-request with yes, prints the results, and exits 0 when they are right.
+request with yes, prints the results, and exits 0 when they are right. The server sends the
+params of its own calls (confirm, tick) by position: ["the question"], [n].
 """
 import base64
 import hashlib
@@ -111,20 +112,16 @@ class WebSocket:
         self.sock.close()
 
 
-def param(params, name):
-    """A param sent by name (an object) or, as the only param, by position (an array)."""
-    return params[name] if isinstance(params, dict) else params[0]
-
-
 def call(ws, request_id, method, params):
     """Calls method and returns its result, serving the server's requests meanwhile."""
     ws.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
     while True:
         message = ws.recv()
         if message.get("method") == "tick":
-            print(f"tick {param(message['params'], 'n')}")
+            # The server sends its calls' params by position (Browser is positional).
+            print(f"tick {message['params'][0]}")
         elif message.get("method") == "confirm" and "id" in message:
-            print(f"server asks: {param(message['params'], 'question')} -> answering yes")
+            print(f"server asks: {message['params'][0]} -> answering yes")
             ws.send({"jsonrpc": "2.0", "id": message["id"], "result": True})
         elif "method" in message and "id" in message:
             error = {"code": -32601, "message": "Method not found"}

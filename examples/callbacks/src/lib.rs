@@ -15,7 +15,9 @@
 //!
 //! The wire names are plain (`add`, `ask`, `confirm`, `tick`), so any JSON-RPC 2.0 client
 //! that speaks WebSocket can take part: `clients/python_client.py` does, with nothing but
-//! Python's standard library.
+//! Python's standard library. The server takes `add` and `ask` params by name or by
+//! position; it sends `confirm` and `tick` params by position (`Browser` declares
+//! `params = "positional"`), so a client that takes no named params can answer it.
 //!
 //! - [`server`] builds the server ([`server_with`] with a token and TLS), [`with_metrics`]
 //!   adds `/metrics`, and [`spawn_ticker`] starts the ticks (module `server`).
@@ -45,8 +47,10 @@ pub trait Calculator {
     async fn ask(&self, cx: &volley::Context, question: String) -> volley::Result<bool>;
 }
 
-/// What every connected client offers the server.
-#[volley::rpc]
+/// What every connected client offers the server. Its params travel by position
+/// (`confirm(["Proceed?"])`, `tick([7])`), so the server can call back JSON-RPC peers that do
+/// not take params by name.
+#[volley::rpc(params = "positional")]
 pub trait Browser {
     /// Answers a yes/no question.
     async fn confirm(&self, question: String) -> volley::Result<bool>;

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::{describe, private, private_at};
-use crate::ast::{Kind, Method, Service};
+use crate::ast::{Kind, Method, ParamStyle, Service};
 
 /// The stub struct, its methods, and its `RemoteService` impl (which holds the description).
 pub(crate) fn render(service: &Service) -> TokenStream {
@@ -110,7 +110,13 @@ pub(super) fn encoding(service: &Service, m: &Method) -> Encoding {
     });
     Encoding {
         sig_params: sig_params.collect(),
-        start: (!m.params.is_empty()).then(|| quote!(let mut #builder = #p::ParamWriter::new();)),
+        start: (!m.params.is_empty()).then(|| {
+            let writer = match m.param_style {
+                Some(ParamStyle::Positional) => quote!(#p::ParamWriter::positional()),
+                _ => quote!(#p::ParamWriter::new()),
+            };
+            quote!(let mut #builder = #writer;)
+        }),
         writes: writes.collect(),
         encoded,
     }

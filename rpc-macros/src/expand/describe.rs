@@ -5,7 +5,7 @@ use quote::{ToTokens, quote};
 use syn::{GenericArgument, PathArguments, Type};
 
 use super::private;
-use crate::ast::{Kind, Method, Service};
+use crate::ast::{Kind, Method, ParamStyle, Service};
 
 /// The expression `&ServiceDescription { ... }`, usable in a `const`.
 pub(crate) fn render(service: &Service) -> TokenStream {
@@ -89,6 +89,11 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let idempotent = m.idempotent;
+    let param_structure = match m.param_style {
+        None => quote!(#p::ParamStructure::Either),
+        Some(ParamStyle::Named) => quote!(#p::ParamStructure::ByName),
+        Some(ParamStyle::Positional) => quote!(#p::ParamStructure::ByPosition),
+    };
     quote! {
         #p::MethodDescription {
             rust_name: #rust_name,
@@ -103,6 +108,7 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             requires: #requires,
             timeout_ms: #timeout_ms,
             idempotent: #idempotent,
+            param_structure: #param_structure,
         }
     }
 }

@@ -56,6 +56,7 @@ pub(super) fn method(f: &TraitItemFn, naming: &Naming<'_>, errors: &mut Errors) 
         requires: options.requires.as_ref().map(|r| r.value.clone()),
         timeout_ms: options.timeout.as_ref().map(|t| t.value),
         idempotent: options.idempotent.is_some(),
+        param_style: options.params.as_ref().map(|p| p.value).or(naming.params),
         docs: attr::docs(&f.attrs),
         receiver,
         context,
@@ -132,6 +133,8 @@ fn default_item(name: &str) -> String {
 pub(super) struct Naming<'a> {
     pub(super) namespace: Option<&'a str>,
     pub(super) separator: &'a str,
+    /// The trait's `params = ".."`, for methods that do not say.
+    pub(super) params: Option<crate::ast::ParamStyle>,
 }
 
 impl Naming<'_> {
@@ -284,6 +287,7 @@ mod tests {
         let naming = Naming {
             namespace: None,
             separator: ".",
+            params: None,
         };
         let mut errors = Errors::default();
         super::method(&f, &naming, &mut errors);

@@ -37,6 +37,7 @@ pub(crate) fn service(args: TokenStream, item: &ItemTrait, errors: &mut Errors) 
     let naming = method::Naming {
         namespace: options.namespace.as_ref().map(|n| n.value.as_str()),
         separator: options.separator.as_ref().map_or(".", |s| s.value.as_str()),
+        params: options.params.as_ref().map(|p| p.value),
     };
     let methods = item
         .items
