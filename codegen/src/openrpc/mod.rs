@@ -14,8 +14,10 @@ use crate::stream;
 use crate::text::plain;
 
 mod extensions;
+mod read;
 
 use extensions::Extension;
+pub use read::{ReadError, read_openrpc};
 
 /// The OpenRPC version written.
 pub const OPENRPC_VERSION: &str = "1.3.2";
