@@ -1,0 +1,52 @@
+//! The command line: [`Cli`], one subcommand per [`command`](crate::command) module.
+
+use clap::{Parser, Subcommand};
+
+use crate::command::{call, codegen, discover, notify};
+use crate::failure::{EXIT_CODES, Failure};
+
+/// Call, notify, discover and generate clients for any JSON-RPC 2.0 server over WebSocket.
+#[derive(Debug, Parser)]
+#[command(name = "volley", version, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Call a method and print its result as JSON
+    Call(call::CallArgs),
+    /// Send a notification (nothing is answered)
+    Notify(notify::NotifyArgs),
+    /// List the methods a server serves and calls, from its rpc.discover document
+    Discover(discover::DiscoverArgs),
+    /// Generate a TypeScript client, or an AsyncAPI or OpenRPC document, from a server's
+    /// rpc.discover or an OpenRPC file
+    #[command(subcommand)]
+    Codegen(codegen::CodegenCommand),
+}
+
+impl Cli {
+    /// Runs the command.
+    pub(crate) async fn run(self) -> Result<(), Failure> {
+        match self.command {
+            Command::Call(args) => call::run(args).await,
+            Command::Notify(args) => notify::run(args).await,
+            Command::Discover(args) => discover::run(args).await,
+            Command::Codegen(command) => codegen::run(command).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
