@@ -195,10 +195,10 @@
 //! | `metrics` | no | counters and histograms through the `metrics` crate facade (see the README) |
 
 pub use volley_core::{
-    Audience, Batch, CallOptions, Claims, CloseReason, Context, Delivery, DuplicateMethodError,
-    Error, ErrorObject, LinkState, Outcomes, Overflow, Peer, PeerConfig, PeerEvent, PeerId, Peers,
-    RemoteFanout, RemoteService, Replies, Reply, Result, Resumption, Service, describe,
-    error::codes,
+    Audience, Batch, CallError, CallOptions, Claims, CloseReason, Context, Delivery,
+    DuplicateMethodError, Error, ErrorDescription, ErrorObject, LinkState, Outcomes, Overflow,
+    Peer, PeerConfig, PeerEvent, PeerId, Peers, RemoteFanout, RemoteService, Replies, Reply,
+    Result, Resumption, RpcError, Service, describe, error::codes,
 };
 pub use volley_core::{ItemSender, ItemStream, Subscription, stream};
 
@@ -235,7 +235,7 @@ pub use volley_core::schemars::JsonSchema;
 pub use volley_core::jsonrpsee;
 
 #[cfg(feature = "macros")]
-pub use volley_macros::rpc;
+pub use volley_macros::{RpcError, rpc};
 
 #[cfg(feature = "server")]
 pub use volley_server::{

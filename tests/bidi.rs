@@ -66,12 +66,16 @@ async fn client_calls_server_by_name_and_gets_typed_errors() {
     let calc = CalculatorClient::new(c.peer());
     assert_eq!(t(calc.add(1, 2)).await.unwrap(), 3);
     assert_eq!(t(calc.find("x".into(), None)).await.unwrap(), "found x");
+    // The trait's error type comes back decoded...
     let err = t(calc.find("nope".into(), Some(true))).await.unwrap_err();
-    let obj = err.remote().expect("a remote error");
+    assert_eq!(err.app(), Some(&AppError::NotFound("nope".into())));
+    assert_eq!(err.to_string(), "not found");
+    // ...from the error object it was on the wire.
+    let obj = volley::ErrorObject::from(err.into_app().expect("an AppError"));
     assert_eq!((obj.code(), obj.message()), (404, "not found"));
     assert_eq!(obj.data().map(|d| d.get()), Some("\"nope\""));
     let err = t(calc.find("root".into(), None)).await.unwrap_err();
-    assert_eq!(err.remote().unwrap().code(), 403);
+    assert_eq!(err.into_app(), Some(AppError::Denied));
     t(running.shutdown()).await;
 }
 

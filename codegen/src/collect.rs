@@ -1,6 +1,7 @@
 //! The methods of an [`Api`] with their JSON Schemas, collected once for a document.
 
 use serde_json::Value;
+use volley_core::ErrorDescription;
 use volley_core::describe::{MethodDescription, MethodKind, ServiceDescription};
 
 use crate::api::Side;
@@ -37,6 +38,16 @@ pub(crate) struct MethodSchemas {
     /// The error's schema (the error object's `data`), when [asked
     /// for](MethodSchemas::with_error) and the method is a request.
     pub(crate) error: Option<Value>,
+    /// The error type's own errors (an `RpcError`'s variants), when asked for.
+    pub(crate) errors: Vec<ErrorCase>,
+}
+
+/// One of a method's own errors (a variant of its `RpcError` type), with the schema of its
+/// `data` (`None` for a variant without fields).
+#[derive(Clone)]
+pub(crate) struct ErrorCase {
+    pub(crate) desc: &'static ErrorDescription,
+    pub(crate) data: Option<Value>,
 }
 
 impl MethodSchemas {
@@ -59,6 +70,7 @@ impl MethodSchemas {
             params,
             result,
             error: None,
+            errors: Vec::new(),
         }
     }
 
@@ -67,6 +79,25 @@ impl MethodSchemas {
     pub(crate) fn with_error(mut self, schemas: &mut Schemas, method: &MethodDescription) -> Self {
         if method.kind.is_answered() {
             self.error = schemas.schema(method.error_schema);
+        }
+        self.with_error_cases(schemas, method)
+    }
+
+    /// These schemas and the `data` schemas of the method's own errors (its `RpcError`
+    /// type's variants), without the error type's own schema.
+    pub(crate) fn with_error_cases(
+        mut self,
+        schemas: &mut Schemas,
+        method: &MethodDescription,
+    ) -> Self {
+        if method.kind.is_answered() {
+            self.errors = (method.errors)()
+                .iter()
+                .map(|desc| ErrorCase {
+                    desc,
+                    data: schemas.schema(desc.data_schema),
+                })
+                .collect();
         }
         self
     }
@@ -77,6 +108,7 @@ impl MethodSchemas {
         for schema in params
             .chain(self.result.iter_mut().flatten())
             .chain(&mut self.error)
+            .chain(self.errors.iter_mut().filter_map(|e| e.data.as_mut()))
         {
             definitions.fix(schema);
         }
@@ -97,6 +129,8 @@ pub(crate) struct Described<'d> {
     pub(crate) result: Option<Value>,
     /// The error's schema (the error object's `data`), when the error type has one.
     pub(crate) error: Option<Value>,
+    /// The error type's own errors, when it is an `RpcError`.
+    pub(crate) errors: Vec<ErrorCase>,
 }
 
 /// The methods of `groups` in order, with schemas from one generator; type definitions get
@@ -134,6 +168,7 @@ pub(crate) fn describe<'d>(
                 params,
                 result,
                 error: found.error,
+                errors: found.errors,
             }
         })
         .collect();
@@ -144,7 +179,8 @@ pub(crate) fn describe<'d>(
 pub(crate) const DEFAULT_DESCRIPTION: &str = "JSON-RPC 2.0 over one WebSocket connection. Both ends may \
 send requests and notifications: methods marked `server` are served by the server and called \
 by clients, methods marked `client` are served by every connected client and called by the \
-server. Params may be sent by name (an object) or by position (an array).";
+server. Params may be sent by name (an object) or by position (an array), unless a method's \
+`paramStructure` says which.";
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,22 @@
 
 use std::collections::HashSet;
 
+/// The name of an error type as written in Rust (`crate::errors::BidError`, `Wrapped<u8>`):
+/// its last path segment without generics, letters, digits and `_` only, never starting with
+/// a digit.
+pub(crate) fn error_type_name(written: &str) -> String {
+    let last = written.rsplit("::").next().unwrap_or(written);
+    let base = last.split('<').next().unwrap_or(last).trim();
+    let name: String = base
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    match name.chars().next() {
+        Some(c) if !c.is_ascii_digit() => name,
+        _ => format!("E{name}"),
+    }
+}
+
 /// Gives out names that are valid (after a sanitising function) and unique: a name already
 /// given, or reserved, gets a number suffix (`Api` -> `Api2`, `Api3`, ...).
 pub(crate) struct Namer {
@@ -59,6 +75,14 @@ pub(crate) fn component_key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_type_names_from_rust_types() {
+        assert_eq!(error_type_name("ChatError"), "ChatError");
+        assert_eq!(error_type_name("crate::errors::BidError"), "BidError");
+        assert_eq!(error_type_name("Wrapped<u8>"), "Wrapped");
+        assert_eq!(error_type_name("9x"), "E9x");
+    }
 
     #[test]
     fn keys_are_valid_and_unique() {

@@ -77,6 +77,9 @@ pub struct MethodDescription {
     /// `#[rpc(idempotent)]`: running it twice does no harm, so a call in flight when the
     /// connection is lost and comes back without resuming is sent again.
     pub idempotent: bool,
+    /// The variants of the error type, when it is an [`RpcError`](crate::RpcError) (its
+    /// codes, messages and `data` schemas); empty otherwise.
+    pub errors: fn() -> &'static [crate::rpc_error::ErrorDescription],
     /// How callers send the params (`#[volley::rpc(params = "..")]` on the trait or
     /// `#[rpc(params = "..")]` on the method): what generated stubs send and what the
     /// OpenRPC document declares as `paramStructure`.

@@ -29,6 +29,7 @@ mod peer;
 #[doc(hidden)]
 pub mod private;
 pub mod resume;
+pub mod rpc_error;
 mod running;
 mod service;
 mod state;
@@ -41,6 +42,7 @@ pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use fanout::{Audience, Delivery, Outcomes, PeerEvent, Peers, RemoteFanout, Replies, Reply};
 pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
+pub use rpc_error::{CallError, ErrorDescription, RpcError};
 pub use service::{Authorizer, DuplicateMethodError, Service};
 pub use state::Claims;
 pub use stream::{ItemSender, ItemStream, Subscription};

@@ -25,6 +25,10 @@ pub use crate::describe::{
 };
 pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
 pub use crate::params::{EncodedParams, ParamReader, ParamWriter};
+pub use crate::rpc_error::{
+    CallError, Decodes, ErrorDescription, ErrorProbe, RpcError, Undecodable, data_of, with_data,
+    without_data,
+};
 pub use jsonrpsee_types::Params as JsonParams;
 
 /// What a generated handler produces: the encoded result, or an error object.

@@ -11,6 +11,7 @@ mod expand;
 mod fallback;
 mod parse;
 mod respan;
+mod rpc_error;
 mod valid;
 
 use proc_macro2::TokenStream;
@@ -133,6 +134,61 @@ pub fn rpc(
     input: proc_macro::TokenStream,
 ) -> proc_macro::TokenStream {
     attribute(args.into(), input.into()).into()
+}
+
+/// Makes an enum an error type of the contract: each variant a JSON-RPC error with its own
+/// code and message, its fields the error's `data`.
+///
+/// ```
+/// #[derive(Debug, volley::RpcError)]
+/// pub enum BidError {
+///     /// The bid is below the current price.
+///     #[code(4001)]
+///     #[message("bid too low: at least {minimum}")]
+///     TooLow { minimum: u64 },
+///     /// The auction has ended.
+///     #[code(4002)]
+///     #[message("the auction is closed")]
+///     Closed,
+///     /// Tuple fields are `{0}`, `{1}`, ...
+///     #[code(4003)]
+///     #[message("unknown lot {0}")]
+///     UnknownLot(String),
+/// }
+///
+/// let object: volley::ErrorObject = BidError::TooLow { minimum: 5 }.into();
+/// assert_eq!(object.code(), 4001);
+/// assert_eq!(object.message(), "bid too low: at least 5");
+/// assert_eq!(object.data().map(|d| d.get()), Some(r#"{"minimum":5}"#));
+/// use volley::RpcError as _;
+/// assert!(matches!(
+///     BidError::from_error_object(&object),
+///     Some(BidError::TooLow { minimum: 5 })
+/// ));
+/// ```
+///
+/// It implements:
+/// - `From<E> for volley::ErrorObject`: the variant's code, its message with the fields
+///   filled in, and its fields as `data` (an object for named fields, the value for one
+///   unnamed field, an array for several, none for a unit variant);
+/// - `Display` (the same message) and `std::error::Error`;
+/// - `volley::RpcError`: the variants for the documents (code, message template, docs and
+///   the JSON Schema of `data`), and the decoding of an error object back into the enum,
+///   which generated stubs use to return `volley::CallError::App(e)`.
+///
+/// Each variant needs `#[code(n)]`, unique in the enum and outside JSON-RPC's reserved
+/// `-32768..=-32000`, and `#[message("..")]`, a format string whose `{name}` (or `{0}`) are
+/// the variant's fields. Fields must be `Serialize`, `Deserialize` and `JsonSchema`;
+/// `#[serde(..)]` on a named field (a rename, say) applies to `data`. The enum cannot be
+/// generic. `#[rpc_error(crate = "path::to::volley")]` says where volley is, for crates that
+/// re-export it.
+#[proc_macro_derive(RpcError, attributes(code, message, rpc_error, serde, schemars))]
+pub fn derive_rpc_error(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => rpc_error::derive(&input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(e) => e.into_compile_error(),
+    }
+    .into()
 }
 
 /// Parse, validate, render; when the input breaks a rule, the fallback: the trait with only the

@@ -7,20 +7,17 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-/// An application error with its own codes.
-#[derive(Debug)]
+/// An application error with its own codes, part of the contract.
+#[derive(Debug, PartialEq, volley::RpcError)]
 pub enum AppError {
+    /// Nothing has that name; `data` is the name.
+    #[code(404)]
+    #[message("not found")]
     NotFound(String),
+    /// The caller may not ask.
+    #[code(403)]
+    #[message("denied")]
     Denied,
-}
-
-impl From<AppError> for volley::ErrorObject {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::NotFound(what) => volley::ErrorObject::owned(404, "not found", Some(what)),
-            AppError::Denied => volley::ErrorObject::owned(403, "denied", None::<()>),
-        }
-    }
 }
 
 /// What the test server offers.

@@ -4,7 +4,7 @@
 // the server's `tick(3)` and prints "done ticks=[...]".
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
-import { connectApi } from "./generated/js/calc.js";
+import { AppErrorCodes, connectApi, isAppError } from "./generated/js/calc.js";
 import { RpcError } from "./generated/js/volley.js";
 
 const deadline = setTimeout(() => {
@@ -37,8 +37,17 @@ assert.equal(await api.server.ask({ question: "no?" }), false);
 // `strict` is optional: left out, the server reads null.
 assert.equal(await api.server.find({ name: "x" }), "found x");
 assert.equal(await api.server.find({ name: "y" }), "maybe y");
-await assert.rejects(api.server.find({ name: "z", strict: true }), (e) => e instanceof RpcError && e.code === 404);
-await assert.rejects(api.server.boom(), (e) => e instanceof RpcError && e.code === -32603);
+// `find`'s own errors (`AppError`): the guard, the code constants and the data of the code.
+await assert.rejects(
+  api.server.find({ name: "z", strict: true }),
+  (e) => isAppError(e) && e.code === AppErrorCodes.NotFound && e.data === "z" && e.message === "not found",
+);
+await assert.rejects(
+  api.server.find({ name: "root" }),
+  (e) => isAppError(e) && e.code === AppErrorCodes.Denied && e.data === undefined,
+);
+// Not one of `AppError`'s: still an RpcError, and the guard says no.
+await assert.rejects(api.server.boom(), (e) => e instanceof RpcError && e.code === -32603 && !isAppError(e));
 assert.deepEqual(await api.server.echo({ value: { nested: [1, null, "x"] } }), { nested: [1, null, "x"] });
 const [peerId, address] = await api.server.whoami();
 assert.equal(typeof peerId, "number");

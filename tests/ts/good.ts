@@ -35,7 +35,23 @@ export async function calculator(url: string): Promise<string> {
   try {
     await api.server.find({ name: "root", strict: true });
   } catch (e) {
-    if (e instanceof RpcError) seen.push(e.code);
+    if (calc.isAppError(e)) {
+      // Narrowed by code: each code's `data` has its own type.
+      switch (e.code) {
+        case calc.AppErrorCodes.NotFound: {
+          const name: string = e.data;
+          seen.push(name.length);
+          break;
+        }
+        case calc.AppErrorCodes.Denied: {
+          const none: undefined = e.data;
+          seen.push(none === undefined ? 403 : 0);
+          break;
+        }
+      }
+    } else if (e instanceof RpcError) {
+      seen.push(e.code);
+    }
   }
   api.peer.addEventListener("close", (event) => seen.push(event.detail.code));
   api.peer.close();

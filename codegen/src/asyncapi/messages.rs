@@ -2,12 +2,13 @@
 
 use serde_json::{Map, Value, json};
 
+use volley_core::ErrorDescription;
 use volley_core::describe::{MethodKind, ParamStructure};
 
 use crate::api::Side;
-use crate::collect::{Described, split_docs};
+use crate::collect::{Described, ErrorCase, split_docs};
 use crate::example::example_value;
-use crate::names::{Namer, component_key};
+use crate::names::{Namer, component_key, error_type_name};
 use crate::schema::{DEFINITIONS, with_description};
 use crate::text::plain;
 
@@ -134,7 +135,8 @@ impl<'r> Builder<'r> {
                 let result = d.result.clone().unwrap_or_else(|| json!({}));
                 let example = example_value(&result, self.root);
                 let summary = format!("The answer to a successful `{}` request.", m.name());
-                operation["reply"] = self.reply(&m, result, example, summary, d.error.as_ref());
+                operation["reply"] =
+                    self.reply(&m, result, example, summary, d.error.as_ref(), &d.errors);
                 self.operations.insert(m.key.clone(), operation);
             }
             MethodKind::Notification => {
@@ -262,8 +264,9 @@ impl<'r> Builder<'r> {
     }
 
     /// Adds the answers to a request of `m` (`result`, an example of it, and what a success
-    /// is) and its typed `error` (the schema of its `data`) when it has one, and returns the
-    /// operation's `reply`.
+    /// is) and its own errors: one message per error of its `RpcError` type (`cases`, with
+    /// each code and `data`), or else one for its typed `error` (the schema of its `data`)
+    /// when it has one; returns the operation's `reply`.
     pub(super) fn reply(
         &mut self,
         m: &Method<'_, '_>,
@@ -271,6 +274,7 @@ impl<'r> Builder<'r> {
         example: Value,
         summary: String,
         error: Option<&Value>,
+        cases: &[ErrorCase],
     ) -> Value {
         let name = m.name();
         let result_key = format!("{}.result", m.key);
@@ -299,7 +303,17 @@ impl<'r> Builder<'r> {
             }),
         );
         let mut replies = vec![message_ref(&result_key)];
-        if let Some(error_schema) = error {
+        // One message per error of the type, shared by every method that answers with it.
+        let error_type = error_type_name(m.d.method.error_type.unwrap_or("Error"));
+        for case in cases {
+            let key = format!("error.{error_type}.{}", case.desc.code);
+            if !self.messages.contains_key(&key) {
+                let message = self.error_case(&error_type, case);
+                self.messages.insert(key.clone(), message);
+            }
+            replies.push(message_ref(&key));
+        }
+        if let (Some(error_schema), true) = (error, cases.is_empty()) {
             let error_key = format!("{}.error", m.key);
             let error_type = m.d.method.error_type.unwrap_or("error");
             let data_example = example_value(error_schema, self.root);
@@ -345,6 +359,60 @@ impl<'r> Builder<'r> {
         }
         replies.push(message_ref(GENERIC_ERROR));
         json!({ "channel": channel_ref(), "messages": replies })
+    }
+}
+
+impl Builder<'_> {
+    /// The error answer with the code of `case`, one of the errors of `error_type`: its
+    /// message template, and its `data`.
+    fn error_case(&self, error_type: &str, case: &ErrorCase) -> Value {
+        let ErrorDescription {
+            variant,
+            code,
+            message,
+            docs,
+            ..
+        } = case.desc;
+        let mut error = json!({
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": { "const": code },
+                "message": { "type": "string", "description": format!("\"{message}\", with the fields filled in") },
+            },
+        });
+        let mut example = json!({ "code": code, "message": message });
+        if let Some(data) = &case.data {
+            error["properties"]["data"] = data.clone();
+            error["required"] = json!(["code", "message", "data"]);
+            example["data"] = example_value(data, self.root);
+        }
+        let mut out = json!({
+            "name": format!("{error_type}.{code}"),
+            "title": format!("{error_type} {code}: {variant}"),
+            "summary": format!("An error answer: `{error_type}::{variant}` ({code})."),
+            "contentType": "application/json",
+            "correlationId": correlation(CORRELATION),
+            "payload": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["jsonrpc", "id", "error"],
+                "properties": {
+                    "jsonrpc": schema_ref(VERSION),
+                    "id": schema_ref(ID),
+                    "error": error,
+                },
+            },
+            "examples": [{
+                "name": format!("{}-{code}", component_key(error_type)),
+                "payload": { "jsonrpc": "2.0", "id": 1, "error": example },
+            }],
+        });
+        let docs = plain(docs);
+        if !docs.trim().is_empty() {
+            out["description"] = docs.trim().into();
+        }
+        out
     }
 }
 

@@ -32,6 +32,7 @@ pub(super) fn add(b: &mut Builder<'_>, m: &Method<'_, '_>, item: &str, unsubscri
         json!(stream::EXAMPLE_ID),
         summary,
         m.d.error.as_ref(),
+        &m.d.errors,
     );
     b.operations.insert(m.key.clone(), operation);
 
@@ -71,7 +72,14 @@ pub(super) fn add(b: &mut Builder<'_>, m: &Method<'_, '_>, item: &str, unsubscri
     });
     describe(&mut operation, Some(summary), Some(description));
     let answer = format!("The answer to `{unsubscribe}`: whether a running stream was cancelled.");
-    operation["reply"] = b.reply(&cancel, stream::unsubscribed(), json!(true), answer, None);
+    operation["reply"] = b.reply(
+        &cancel,
+        stream::unsubscribed(),
+        json!(true),
+        answer,
+        None,
+        &[],
+    );
     b.operations.insert(cancel.key.clone(), operation);
 
     // The items and the end, sent by the serving end.

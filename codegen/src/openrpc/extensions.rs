@@ -10,6 +10,8 @@ pub(super) enum Extension {
     ImplementedBy,
     /// `x-error-data`: the schema of the `data` of the method's application errors.
     ErrorData,
+    /// `x-error-schemas`: the schema of each of the method's `errors`' `data`, by code.
+    ErrorSchemas,
     /// `x-requires`: what a caller must be allowed.
     Requires,
     /// `x-timeout-ms`: the method's deadline.
@@ -28,6 +30,7 @@ impl Extension {
         match self {
             Extension::ImplementedBy => "x-implemented-by",
             Extension::ErrorData => "x-error-data",
+            Extension::ErrorSchemas => "x-error-schemas",
             Extension::Requires => "x-requires",
             Extension::TimeoutMs => "x-timeout-ms",
             Extension::Idempotent => "x-idempotent",
@@ -61,6 +64,17 @@ impl Extension {
                         "name": { "type": "string", "minLength": 1 },
                         "schema": { "type": ["object", "boolean"] }
                     }
+                }),
+            ),
+            Extension::ErrorSchemas => (
+                "The JSON Schema of the `data` of each of this method's `errors`, by code",
+                "Keys are the codes of the method's `errors` (as strings); each value \
+                 describes the `data` member of the error object with that code. An error \
+                 listed without an entry here has no `data`.",
+                json!({
+                    "type": "object",
+                    "propertyNames": { "pattern": "^-?[0-9]+$" },
+                    "additionalProperties": { "type": ["object", "boolean"] }
                 }),
             ),
             Extension::Requires => (

@@ -239,6 +239,29 @@ fn method(d: &Described<'_>, root: &Value, used: &mut BTreeSet<Extension>) -> Ma
         used.insert(Extension::Idempotent);
         method.insert(Extension::Idempotent.name().into(), true.into());
     }
+    if !d.errors.is_empty() {
+        let errors: Vec<Value> = d
+            .errors
+            .iter()
+            .map(|e| {
+                let mut error = json!({ "code": e.desc.code, "message": e.desc.message });
+                if let Some(data) = &e.data {
+                    error["data"] = example_value(data, root);
+                }
+                error
+            })
+            .collect();
+        method.insert("errors".into(), errors.into());
+        let schemas: Map<String, Value> = d
+            .errors
+            .iter()
+            .filter_map(|e| Some((e.desc.code.to_string(), e.data.clone()?)))
+            .collect();
+        if !schemas.is_empty() {
+            used.insert(Extension::ErrorSchemas);
+            method.insert(Extension::ErrorSchemas.name().into(), schemas.into());
+        }
+    }
     if let Some(error) = &d.error {
         used.insert(Extension::ErrorData);
         method.insert(

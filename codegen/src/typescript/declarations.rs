@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use volley_core::describe::{MethodKind, ServiceDescription};
 
+use super::errors::ErrorTypes;
 use super::{Method, TypeScriptOptions, pad};
 use crate::typescript::convert::Convert;
 use crate::typescript::docs::{doc_lines, method_docs, schema_docs, write_docs};
@@ -83,6 +84,7 @@ pub(super) fn method_maps(
     cx: &Convert<'_>,
     server: &[Method],
     client: &[Method],
+    errors: &ErrorTypes,
 ) {
     method_map(
         out,
@@ -91,6 +93,7 @@ pub(super) fn method_maps(
         "Methods the server serves, by wire name: what `api.server`, `api.call` and \
          `api.subscribe` send and get back.",
         server,
+        errors,
     );
     method_map(
         out,
@@ -99,6 +102,7 @@ pub(super) fn method_maps(
         "Methods the client serves, by wire name: what the server sends to `ClientHandlers` \
          and gets back.",
         client,
+        errors,
     );
 }
 
@@ -133,7 +137,14 @@ fn params_type(cx: &Convert<'_>, m: &Method) -> Ts {
 
 /// `ServerMethods` or `ClientMethods`: each method's wire name mapped to its kind, params and
 /// result (a stream's item type), and a stream's item notification and unsubscribe method.
-fn method_map(out: &mut String, cx: &Convert<'_>, name: &str, doc: &str, methods: &[Method]) {
+fn method_map(
+    out: &mut String,
+    cx: &Convert<'_>,
+    name: &str,
+    doc: &str,
+    methods: &[Method],
+    errors: &ErrorTypes,
+) {
     out.push('\n');
     write_docs(out, 0, &[doc.to_owned()]);
     if methods.is_empty() {
@@ -173,6 +184,16 @@ fn method_map(out: &mut String, cx: &Convert<'_>, name: &str, doc: &str, methods
             );
         } else {
             let _ = writeln!(out, "{}result:{sep}{result};", pad(2));
+        }
+        if let Some(error) = errors.of(m) {
+            write_docs(
+                out,
+                2,
+                &[format!(
+                    "Its own errors: what a failed call's `volley.RpcError` carries (`is{error}`)."
+                )],
+            );
+            let _ = writeln!(out, "{}error: {error};", pad(2));
         }
         let _ = writeln!(out, "{}}};", pad(1));
     }

@@ -51,12 +51,13 @@ use serde_json::Value;
 use volley_core::describe::{MethodDescription, ServiceDescription};
 
 use crate::api::Api;
-use crate::collect::MethodSchemas;
+use crate::collect::{ErrorCase, MethodSchemas};
 use crate::schema::{Definitions, Dialect, Schemas};
 
 mod convert;
 mod declarations;
 mod docs;
+mod errors;
 mod glue;
 mod names;
 mod print;
@@ -117,7 +118,8 @@ pub fn typescript(api: &Api, options: &TypeScriptOptions) -> String {
     let mut out = String::new();
     declarations::header(&mut out, server_serves, client_serves, options);
     declarations::types(&mut out, &cx);
-    declarations::method_maps(&mut out, &cx, &server, &client);
+    let error_types = errors::declare(&mut out, &cx, server.iter().chain(&client));
+    declarations::method_maps(&mut out, &cx, &server, &client, &error_types);
     glue::api(&mut out, &server, &client);
     out
 }
@@ -140,7 +142,8 @@ fn collect(
     for service in services {
         for desc in service.methods {
             if seen.insert(desc.name) {
-                methods.push((desc, MethodSchemas::collect(schemas, desc)));
+                let found = MethodSchemas::collect(schemas, desc).with_error_cases(schemas, desc);
+                methods.push((desc, found));
             }
         }
     }
@@ -154,6 +157,8 @@ struct Method {
     /// The result schema of a request (`None` inside: the type has none); `None` for a
     /// notification.
     result: Option<Option<Value>>,
+    /// Its own errors, when its error type is an `RpcError`.
+    errors: Vec<ErrorCase>,
 }
 
 /// A parameter of a [`Method`].
@@ -194,6 +199,7 @@ impl Method {
             desc,
             params,
             result: schemas.result,
+            errors: schemas.errors,
         }
     }
 
@@ -250,6 +256,7 @@ mod tests {
             requires: None,
             timeout_ms: None,
             idempotent: false,
+            errors: || &[],
             param_structure: ParamStructure::Either,
         }
     }
@@ -286,6 +293,7 @@ mod tests {
                 requires: None,
                 timeout_ms: None,
                 idempotent: false,
+                errors: || &[],
                 param_structure: ParamStructure::Either,
             },
         ],

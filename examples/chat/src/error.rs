@@ -1,9 +1,5 @@
 //! [`ChatError`] and its JSON-RPC error [`codes`].
 
-use std::fmt;
-
-use serde_json::json;
-
 use crate::rules::{MAX_NAME_CHARS, MAX_ROLL_CALL_MS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
 
 /// The JSON-RPC error codes of the chat room.
@@ -37,99 +33,128 @@ pub mod codes {
 }
 
 /// Why the room refused a call. Sent as a JSON-RPC error with a code from [`codes`], a
-/// sentence for people as the message, and details in `data`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// sentence for people as the message, and the variant's fields as `data`. Part of the
+/// contract (`#[derive(volley::RpcError)]`): the documents list each code, and the Rust stub
+/// (`RoomClient`) returns it decoded, as `volley::CallError::App`.
+#[derive(Debug, Clone, PartialEq, Eq, volley::RpcError)]
 #[non_exhaustive]
 pub enum ChatError {
-    /// The name is empty, too long or has control characters; the field says which
-    /// ("is empty", ...).
-    InvalidName(String),
-    /// The name is taken.
-    NameTaken(String),
+    /// The name is empty, too long or has control characters.
+    #[code(4001)]
+    #[message("That name {why}.")]
+    InvalidName {
+        /// What is wrong with it ("is empty", ...).
+        why: String,
+        /// The longest name, in characters.
+        max: usize,
+    },
+    /// The name is taken (names are compared regardless of case).
+    #[code(4002)]
+    #[message("Someone called {name} is already here.")]
+    NameTaken {
+        /// The name as the member who has it wrote it.
+        name: String,
+    },
     /// The caller has not joined.
+    #[code(4003)]
+    #[message("Join the room first.")]
     NotJoined,
     /// The caller has already joined under this name.
-    AlreadyJoined(String),
+    #[code(4004)]
+    #[message("You are already in the room as {name}.")]
+    AlreadyJoined {
+        /// The caller's name in the room.
+        name: String,
+    },
     /// The text is empty.
+    #[code(4005)]
+    #[message("The message is empty.")]
     EmptyText,
-    /// The text has this many characters, more than allowed.
-    TextTooLong(usize),
-    /// Nobody has this name.
-    NoSuchMember(String),
-    /// The caller tried to kick themselves.
+    /// The text is longer than allowed.
+    #[code(4006)]
+    #[message("The message is too long ({length} characters; at most {max}).")]
+    TextTooLong {
+        /// Its length, in characters.
+        length: usize,
+        /// The longest message, in characters.
+        max: usize,
+    },
+    /// Nobody in the room has this name.
+    #[code(4007)]
+    #[message("Nobody called {name} is in the room.")]
+    NoSuchMember {
+        /// The name asked for.
+        name: String,
+    },
+    /// The caller tried to kick themselves (`leave` does that).
+    #[code(4008)]
+    #[message("You cannot kick yourself; leave the room instead.")]
     CannotKickYourself,
-    /// This member is already being asked.
-    KickPending(String),
-    /// The room name is empty, too long or has control characters; the field says which.
-    InvalidRoom(String),
-    /// A roll call's timeout, in milliseconds, is out of range.
-    InvalidTimeout(u64),
+    /// This member is already being asked to leave.
+    #[code(4009)]
+    #[message("{name} is already being asked to leave.")]
+    KickPending {
+        /// The member's name.
+        name: String,
+    },
+    /// The room name is empty, too long or has control characters.
+    #[code(4010)]
+    #[message("That room name {why}.")]
+    InvalidRoom {
+        /// What is wrong with it ("is empty", ...).
+        why: String,
+        /// The longest room name, in characters.
+        max: usize,
+    },
+    /// A roll call's timeout is out of range.
+    #[code(4011)]
+    #[message("A roll call waits {min} to {max} ms for answers, not {ms}.")]
+    InvalidTimeout {
+        /// The timeout asked for, in milliseconds.
+        ms: u64,
+        /// The shortest allowed.
+        min: u64,
+        /// The longest allowed.
+        max: u64,
+    },
 }
 
 impl ChatError {
     /// The JSON-RPC error code, one of [`codes`].
     pub fn code(&self) -> i32 {
-        match self {
-            ChatError::InvalidName(_) => codes::INVALID_NAME,
-            ChatError::NameTaken(_) => codes::NAME_TAKEN,
-            ChatError::NotJoined => codes::NOT_JOINED,
-            ChatError::AlreadyJoined(_) => codes::ALREADY_JOINED,
-            ChatError::EmptyText => codes::EMPTY_TEXT,
-            ChatError::TextTooLong(_) => codes::TEXT_TOO_LONG,
-            ChatError::NoSuchMember(_) => codes::NO_SUCH_MEMBER,
-            ChatError::CannotKickYourself => codes::CANNOT_KICK_YOURSELF,
-            ChatError::KickPending(_) => codes::KICK_PENDING,
-            ChatError::InvalidRoom(_) => codes::INVALID_ROOM,
-            ChatError::InvalidTimeout(_) => codes::INVALID_TIMEOUT,
+        volley::ErrorObject::from(self.clone()).code()
+    }
+
+    /// An unacceptable name: `why` says what is wrong with it.
+    pub fn invalid_name(why: impl Into<String>) -> Self {
+        ChatError::InvalidName {
+            why: why.into(),
+            max: MAX_NAME_CHARS,
         }
     }
-}
 
-impl fmt::Display for ChatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChatError::InvalidName(why) => write!(f, "That name {why}."),
-            ChatError::NameTaken(name) => write!(f, "Someone called {name} is already here."),
-            ChatError::NotJoined => f.write_str("Join the room first."),
-            ChatError::AlreadyJoined(name) => write!(f, "You are already in the room as {name}."),
-            ChatError::EmptyText => f.write_str("The message is empty."),
-            ChatError::TextTooLong(length) => write!(
-                f,
-                "The message is too long ({length} characters; at most {MAX_TEXT_CHARS})."
-            ),
-            ChatError::NoSuchMember(name) => write!(f, "Nobody called {name} is in the room."),
-            ChatError::CannotKickYourself => {
-                f.write_str("You cannot kick yourself; leave the room instead.")
-            }
-            ChatError::KickPending(name) => {
-                write!(f, "{name} is already being asked to leave.")
-            }
-            ChatError::InvalidRoom(why) => write!(f, "That room name {why}."),
-            ChatError::InvalidTimeout(ms) => write!(
-                f,
-                "A roll call waits 1 to {MAX_ROLL_CALL_MS} ms for answers, not {ms}."
-            ),
+    /// An unacceptable room name: `why` says what is wrong with it.
+    pub fn invalid_room(why: impl Into<String>) -> Self {
+        ChatError::InvalidRoom {
+            why: why.into(),
+            max: MAX_ROOM_CHARS,
         }
     }
-}
 
-impl std::error::Error for ChatError {}
+    /// A text of `length` characters, too long.
+    pub fn text_too_long(length: usize) -> Self {
+        ChatError::TextTooLong {
+            length,
+            max: MAX_TEXT_CHARS,
+        }
+    }
 
-impl From<ChatError> for volley::ErrorObject {
-    fn from(e: ChatError) -> Self {
-        let data = match &e {
-            ChatError::InvalidName(_) => Some(json!({ "max": MAX_NAME_CHARS })),
-            ChatError::InvalidRoom(_) => Some(json!({ "max": MAX_ROOM_CHARS })),
-            ChatError::InvalidTimeout(_) => Some(json!({ "min": 1, "max": MAX_ROLL_CALL_MS })),
-            ChatError::NameTaken(name)
-            | ChatError::AlreadyJoined(name)
-            | ChatError::NoSuchMember(name)
-            | ChatError::KickPending(name) => Some(json!({ "name": name })),
-            ChatError::TextTooLong(length) => {
-                Some(json!({ "max": MAX_TEXT_CHARS, "length": length }))
-            }
-            ChatError::NotJoined | ChatError::EmptyText | ChatError::CannotKickYourself => None,
-        };
-        volley::ErrorObject::owned(e.code(), e.to_string(), data)
+    /// A roll call timeout of `ms` milliseconds, out of range.
+    pub fn invalid_timeout(ms: u64) -> Self {
+        ChatError::InvalidTimeout {
+            ms,
+            min: 1,
+            max: MAX_ROLL_CALL_MS,
+        }
     }
 }

@@ -245,10 +245,14 @@ impl Room for ChatRoom {
         let peers = self.peers(Some(cx));
         let mut state = self.lock();
         if let Some(seat) = state.seats.get(&cx.peer_id()) {
-            return Err(ChatError::AlreadyJoined(seat.name.clone()));
+            return Err(ChatError::AlreadyJoined {
+                name: seat.name.clone(),
+            });
         }
         if let Some(taken) = state.find(&room, &name) {
-            return Err(ChatError::NameTaken(state.seats[&taken].name.clone()));
+            return Err(ChatError::NameTaken {
+                name: state.seats[&taken].name.clone(),
+            });
         }
         if !cx.peer().is_connected() {
             // Gone already: the departure event may have been handled before this call.
@@ -294,7 +298,7 @@ impl Room for ChatRoom {
         }
         let length = text.chars().count();
         if length > MAX_TEXT_CHARS {
-            return Err(ChatError::TextTooLong(length));
+            return Err(ChatError::text_too_long(length));
         }
         let peers = self.peers(Some(cx));
         let mut state = self.lock();
@@ -313,13 +317,17 @@ impl Room for ChatRoom {
             let name = name.trim();
             let target = state
                 .find(&room, name)
-                .ok_or_else(|| ChatError::NoSuchMember(name.to_owned()))?;
+                .ok_or_else(|| ChatError::NoSuchMember {
+                    name: name.to_owned(),
+                })?;
             if target == cx.peer_id() {
                 return Err(ChatError::CannotKickYourself);
             }
             let seat = state.seats.get_mut(&target).ok_or(ChatError::NotJoined)?;
             if seat.being_asked {
-                return Err(ChatError::KickPending(seat.name.clone()));
+                return Err(ChatError::KickPending {
+                    name: seat.name.clone(),
+                });
             }
             seat.being_asked = true;
             let target_name = seat.name.clone();
@@ -379,7 +387,7 @@ impl Room for ChatRoom {
 
     async fn roll_call(&self, cx: &Context, timeout_ms: u64) -> Result<RollCall, ChatError> {
         if !(1..=MAX_ROLL_CALL_MS).contains(&timeout_ms) {
-            return Err(ChatError::InvalidTimeout(timeout_ms));
+            return Err(ChatError::invalid_timeout(timeout_ms));
         }
         let peers = self.peers(Some(cx));
         // Who is asked, and their names, as the room is now: a member who leaves while asked

@@ -23,15 +23,15 @@ pub(crate) const OUTBOX: usize = 256;
 pub(crate) fn valid_room(raw: &str) -> Result<String, ChatError> {
     let room = raw.trim();
     if room.is_empty() {
-        return Err(ChatError::InvalidRoom("is empty".to_owned()));
+        return Err(ChatError::invalid_room("is empty".to_owned()));
     }
     if room.chars().count() > MAX_ROOM_CHARS {
-        return Err(ChatError::InvalidRoom(format!(
+        return Err(ChatError::invalid_room(format!(
             "is too long (at most {MAX_ROOM_CHARS} characters)"
         )));
     }
     if room.chars().any(char::is_control) {
-        return Err(ChatError::InvalidRoom(
+        return Err(ChatError::invalid_room(
             "contains control characters".to_owned(),
         ));
     }
@@ -42,15 +42,15 @@ pub(crate) fn valid_room(raw: &str) -> Result<String, ChatError> {
 pub(crate) fn valid_name(raw: &str) -> Result<String, ChatError> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err(ChatError::InvalidName("is empty".to_owned()));
+        return Err(ChatError::invalid_name("is empty".to_owned()));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ChatError::InvalidName(format!(
+        return Err(ChatError::invalid_name(format!(
             "is too long (at most {MAX_NAME_CHARS} characters)"
         )));
     }
     if name.chars().any(char::is_control) {
-        return Err(ChatError::InvalidName(
+        return Err(ChatError::invalid_name(
             "contains control characters".to_owned(),
         ));
     }

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Answer, Guest, Pushed, code, start, t};
-use example_chat::{KickOutcome, Options, codes};
+use example_chat::{ChatError, KickOutcome, Options, codes};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -192,8 +192,11 @@ async fn bad_input_gets_the_room_s_error_codes() {
     );
 
     let bob = Guest::connect(&running).await;
+    // The stub decodes the room's error; re-encoded, it is what the server sent.
     match t(bob.room.join("aDA".into(), None)).await {
-        Err(volley::Error::Remote(e)) => {
+        Err(volley::CallError::App(e)) => {
+            assert_eq!(e, ChatError::NameTaken { name: "Ada".into() });
+            let e = volley::ErrorObject::from(e);
             assert_eq!(e.code(), codes::NAME_TAKEN);
             assert_eq!(e.message(), "Someone called Ada is already here.");
             let data: Value = serde_json::from_str(e.data().expect("data").get()).expect("json");
@@ -204,7 +207,12 @@ async fn bad_input_gets_the_room_s_error_codes() {
 
     assert_eq!(code(t(room.say(" \n ".into())).await), codes::EMPTY_TEXT);
     match t(room.say("é".repeat(501))).await {
-        Err(volley::Error::Remote(e)) => {
+        Err(volley::CallError::App(e)) => {
+            assert_eq!(
+                e.to_string(),
+                "The message is too long (501 characters; at most 500)."
+            );
+            let e = volley::ErrorObject::from(e);
             assert_eq!(e.code(), codes::TEXT_TOO_LONG);
             let data: Value = serde_json::from_str(e.data().expect("data").get()).expect("json");
             assert_eq!(data, json!({"max": 500, "length": 501}));

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Answer, Guest, Pushed, code, start, t};
-use example_chat::{Options, RollCall, RoomInfo, codes};
+use example_chat::{ChatError, Options, RollCall, RoomInfo, codes};
 
 /// Proves `guest` was not sent anything more: a line said in its own room arrives after
 /// anything queued for it before (one ordered socket), and nothing else came first.
@@ -154,11 +154,16 @@ async fn a_roll_calls_timeout_is_checked_at_its_limits() {
     let ada = Guest::join(&running, "ada").await;
     for bad in [0, 60_001, u64::MAX] {
         match t(ada.room.roll_call(bad)).await {
-            Err(volley::Error::Remote(e)) => {
+            Err(volley::CallError::App(e)) => {
                 assert_eq!(e.code(), codes::INVALID_TIMEOUT);
-                let data: serde_json::Value =
-                    serde_json::from_str(e.data().unwrap().get()).unwrap();
-                assert_eq!(data, serde_json::json!({"min": 1, "max": 60000}));
+                assert_eq!(
+                    e,
+                    ChatError::InvalidTimeout {
+                        ms: bad,
+                        min: 1,
+                        max: 60_000
+                    }
+                );
             }
             other => panic!("timeoutMs {bad}: expected an error, got {other:?}"),
         }

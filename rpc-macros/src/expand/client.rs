@@ -2,9 +2,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::Ident;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
+use syn::{GenericArgument, Ident, PathArguments, Type};
 
 use super::{describe, private, private_at};
 use crate::ast::{Kind, Method, ParamStyle, Service};
@@ -122,6 +122,65 @@ pub(super) fn encoding(service: &Service, m: &Method) -> Encoding {
     }
 }
 
+/// Whether the stub of a method returning `ty` returns its own error type
+/// (`CallError<E>`): yes for `Result<T, E>` with any `E` but volley's `Error` or
+/// `ErrorObject` (plain, or under a `volley` path); no for `volley::Result<T>` and the like.
+pub(super) fn typed_error(ty: &Type) -> bool {
+    let mut inner = ty;
+    while let Type::Paren(p) = inner {
+        inner = &p.elem;
+    }
+    let Type::Path(path) = inner else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let (Some(_), Some(Type::Path(err))) = (types.next(), types.next()) else {
+        return false;
+    };
+    let segments = &err.path.segments;
+    let volleys = segments.len() == 1
+        || segments
+            .iter()
+            .any(|s| s.ident == "volley" || s.ident == "volley_core");
+    let named = segments
+        .last()
+        .is_some_and(|s| s.ident == "Error" || s.ident == "ErrorObject");
+    !(named && volleys)
+}
+
+/// The stub's output: `Result<ok>` or, with its own error type, `Result<ok, CallError<err>>`.
+fn typed_output(p: &TokenStream, ty: &Type, ok: TokenStream, err: TokenStream) -> TokenStream {
+    if typed_error(ty) {
+        quote!(#p::Result<#ok, #p::CallError<#err>>)
+    } else {
+        quote!(#p::Result<#ok>)
+    }
+}
+
+/// The stub's call, with a remote error decoded into the method's error type when it has one.
+fn typed_send(p: &TokenStream, ty: &Type, send: TokenStream, err: TokenStream) -> TokenStream {
+    if typed_error(ty) {
+        quote! {
+            #send.map_err(|e| {
+                #[allow(unused_imports)]
+                use #p::{Decodes as _, Undecodable as _};
+                (&#p::ErrorProbe::<#err>::new()).call_error(e)
+            })
+        }
+    } else {
+        send
+    }
+}
+
 /// `Some(Duration)` for a method with `#[rpc(timeout = ..)]`, else `None`.
 pub(super) fn method_timeout(m: &Method) -> TokenStream {
     match m.timeout_ms {
@@ -164,10 +223,20 @@ fn method(service: &Service, m: &Method) -> TokenStream {
                      with its items (`{item}` notifications) as a `Subscription`. Dropping it \
                      cancels the stream (`{unsubscribe}`)."
                 ),
-                quote_spanned!(span=> #p::Result<#p::Subscription<<#ty as #p::StreamResult>::Item>>),
-                quote_spanned! {span=>
-                    #p::subscribe(&#peer, #wire_name, #item, #unsubscribe, #encoded, #timeout.or(#method_timeout)).await
-                },
+                typed_output(
+                    &p,
+                    ty,
+                    quote_spanned!(span=> #p::Subscription<<#ty as #p::StreamResult>::Item>),
+                    quote_spanned!(span=> <#ty as #p::StreamResult>::Err),
+                ),
+                typed_send(
+                    &p,
+                    ty,
+                    quote_spanned! {span=>
+                        #p::subscribe(&#peer, #wire_name, #item, #unsubscribe, #encoded, #timeout.or(#method_timeout)).await
+                    },
+                    quote_spanned!(span=> <#ty as #p::StreamResult>::Err),
+                ),
             )
         }
         (Kind::Request, Some(ty)) => {
@@ -175,10 +244,20 @@ fn method(service: &Service, m: &Method) -> TokenStream {
             let p = private_at(service, span);
             (
                 format!(" Sends the request `{wire_name}` and waits for its result."),
-                quote_spanned!(span=> #p::Result<<#ty as #p::RpcResult>::Ok>),
-                quote_spanned! {span=>
-                    #p::call(&#peer, #wire_name, #encoded, #timeout.or(#method_timeout), #idempotent).await
-                },
+                typed_output(
+                    &p,
+                    ty,
+                    quote_spanned!(span=> <#ty as #p::RpcResult>::Ok),
+                    quote_spanned!(span=> <#ty as #p::RpcResult>::Err),
+                ),
+                typed_send(
+                    &p,
+                    ty,
+                    quote_spanned! {span=>
+                        #p::call(&#peer, #wire_name, #encoded, #timeout.or(#method_timeout), #idempotent).await
+                    },
+                    quote_spanned!(span=> <#ty as #p::RpcResult>::Err),
+                ),
             )
         }
         _ => (

@@ -89,6 +89,11 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let idempotent = m.idempotent;
+    let errors = match (&m.output, m.kind) {
+        (Some(ty), Kind::Request) => errors_fn(p, quote!(<#ty as #p::RpcResult>::Err)),
+        (Some(ty), Kind::Stream) => errors_fn(p, quote!(<#ty as #p::StreamResult>::Err)),
+        _ => quote!(|| &[]),
+    };
     let param_structure = match m.param_style {
         None => quote!(#p::ParamStructure::Either),
         Some(ParamStyle::Named) => quote!(#p::ParamStructure::ByName),
@@ -108,7 +113,20 @@ fn method(p: &TokenStream, m: &Method) -> TokenStream {
             requires: #requires,
             timeout_ms: #timeout_ms,
             idempotent: #idempotent,
+            errors: #errors,
             param_structure: #param_structure,
+        }
+    }
+}
+
+/// The `errors` of a method whose error type is `err`: its variants when it is an
+/// `RpcError`, else none.
+fn errors_fn(p: &TokenStream, err: TokenStream) -> TokenStream {
+    quote! {
+        || {
+            #[allow(unused_imports)]
+            use #p::{Decodes as _, Undecodable as _};
+            (&#p::ErrorProbe::<#err>::new()).errors()
         }
     }
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use example_chat::{ChatMessage, Member, Options, RoomClient};
+use example_chat::{ChatError, ChatMessage, Member, Options, RoomClient};
 use tokio::sync::{mpsc, oneshot};
 use volley::RunningServer;
 
@@ -203,9 +203,9 @@ impl Guest {
 }
 
 /// The JSON-RPC error code of a call that the room refused.
-pub fn code<T: std::fmt::Debug>(result: Result<T, volley::Error>) -> i32 {
+pub fn code<T: std::fmt::Debug>(result: Result<T, volley::CallError<ChatError>>) -> i32 {
     match result {
-        Err(volley::Error::Remote(e)) => e.code(),
-        other => panic!("expected a remote error, got {other:?}"),
+        Err(volley::CallError::App(e)) => e.code(),
+        other => panic!("expected one of the room's errors, got {other:?}"),
     }
 }
