@@ -22,7 +22,8 @@ SERVED BY says which end serves a method (OpenRPC's x-implemented-by; `server` w
 document does not say): clients call what the server serves, and the server calls what
 clients serve. POLICY lists what the document says of a method: the authorization it
 requires (x-requires), its deadline (x-timeout-ms), idempotent (x-idempotent), streams
-(x-stream) and their cancel methods, notifications, and how params must be sent.";
+(x-stream) and their cancel methods, notifications, how params must be sent, and the
+codes of its own errors.";
 
 /// Lists the methods a server describes.
 #[derive(Debug, Clone, clap::Args)]
@@ -183,6 +184,17 @@ fn policy(method: &Value) -> Vec<String> {
     if let Some(name) = method.pointer("/x-error-data/name").and_then(Value::as_str) {
         policy.push(format!("error data {name}"));
     }
+    let codes: Vec<String> = method
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("code"))
+        .map(Value::to_string)
+        .collect();
+    if !codes.is_empty() {
+        policy.push(format!("errors {}", codes.join(" ")));
+    }
     policy
 }
 
@@ -256,6 +268,7 @@ mod tests {
                     "x-requires": "customer",
                     "x-timeout-ms": 5000,
                     "x-idempotent": true,
+                    "errors": [{ "code": 4001, "message": "sold out" }, { "code": 4002, "message": "closed" }],
                     "x-implemented-by": ["server"]
                 },
                 { "$ref": "#/components/methods/seen" },
@@ -283,7 +296,7 @@ mod tests {
             table(&document),
             "Shop 1.0.0: 3 methods\n\n\
              METHOD            SERVED BY       PARAMS                            RESULT            POLICY\n\
-             buy               server          item: Item, note?: string | null  uint64            requires customer, timeout 5000 ms, idempotent\n\
+             buy               server          item: Item, note?: string | null  uint64            requires customer, timeout 5000 ms, idempotent, errors 4001 4002\n\
              seen              client          n: integer                        -                 notification, params by position\n\
              subscribe_prices  server, client                                    stream of number  stream (items prices, cancel unsubscribe_prices), params by name\n"
         );
