@@ -198,7 +198,7 @@ pub use volley_core::{
     Audience, Batch, CallError, CallOptions, Claims, CloseReason, Context, Delivery,
     DuplicateMethodError, Error, ErrorDescription, ErrorObject, LinkState, Outcomes, Overflow,
     Peer, PeerConfig, PeerEvent, PeerId, Peers, RemoteFanout, RemoteService, Replies, Reply,
-    Result, Resumption, RpcError, Service, describe, error::codes,
+    Result, Resumption, RpcError, Service, Unhandled, describe, error::codes,
 };
 pub use volley_core::{ItemSender, ItemStream, Subscription, stream};
 

@@ -23,7 +23,7 @@ use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object, panic_text};
 use crate::message;
 use crate::running::Tracked;
-use crate::service::{Native, Service};
+use crate::service::{Fallback, Native, Service, Unhandled};
 
 /// What an incoming method name resolved to, looked up once by the reader.
 pub(crate) enum Target {
@@ -33,7 +33,12 @@ pub(crate) enum Target {
     Native(&'static str, Native),
     /// A method of the service's jsonrpsee table, by its registered name.
     Method(&'static str, MethodCallback),
+    /// A method nothing serves, for the service's fallback; the method's name as sent.
+    Fallback(Box<str>, Fallback),
 }
+
+/// What logs and metrics call a call to the fallback, whatever its method.
+pub(crate) const UNHANDLED: &str = "(unhandled)";
 
 impl Target {
     /// Resolves `method`; `None` when this peer does not serve it.
@@ -44,16 +49,19 @@ impl Target {
         if let Some((name, native)) = service.native(method) {
             return Some(Target::Native(name, native.clone()));
         }
+        if let Some((name, callback)) = service.methods().method_with_name(method) {
+            return Some(Target::Method(name, callback.clone()));
+        }
         service
-            .methods()
-            .method_with_name(method)
-            .map(|(name, callback)| Target::Method(name, callback.clone()))
+            .fallback()
+            .map(|fallback| Target::Fallback(method.into(), fallback.clone()))
     }
 
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Target::Builtin(builtin) => builtin.name(),
             Target::Native(name, _) | Target::Method(name, _) => name,
+            Target::Fallback(..) => UNHANDLED,
         }
     }
 }
@@ -278,6 +286,16 @@ fn begin(
         }
         Target::Native(_, native) => {
             return Begun::Running(Pending(Running::Native(native(params, Some(cx)))));
+        }
+        Target::Fallback(method, fallback) => {
+            let call = Unhandled {
+                method: method.into(),
+                params: params
+                    .as_str()
+                    .and_then(|p| RawValue::from_string(p.to_owned()).ok()),
+                notification: id.is_none(),
+            };
+            return Begun::Running(Pending(Running::Native(fallback(cx, call))));
         }
         Target::Method(_, callback) => callback,
     };

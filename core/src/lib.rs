@@ -43,7 +43,7 @@ pub use error::{Error, ErrorObject, Result};
 pub use fanout::{Audience, Delivery, Outcomes, PeerEvent, Peers, RemoteFanout, Replies, Reply};
 pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
 pub use rpc_error::{CallError, ErrorDescription, RpcError};
-pub use service::{Authorizer, DuplicateMethodError, Service};
+pub use service::{Authorizer, DuplicateMethodError, Service, Unhandled};
 pub use state::Claims;
 pub use stream::{ItemSender, ItemStream, Subscription};
 

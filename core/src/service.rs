@@ -34,6 +34,8 @@ pub struct Service {
     /// Each method's own deadline (`#[rpc(timeout = "..")]`), by wire name.
     deadlines: Arc<HashMap<&'static str, Duration>>,
     authorizer: Option<Authorizer>,
+    /// What serves the methods nothing else serves, when set.
+    fallback: Option<Fallback>,
     /// The methods `#[volley::rpc]` generated, callable directly (see [`Native`]).
     native: Arc<HashMap<&'static str, Native>>,
 }
@@ -53,6 +55,26 @@ pub(crate) type Native = Arc<
 /// The generated methods of a module, kept in its extensions until it becomes a [`Service`].
 #[derive(Clone, Default)]
 pub(crate) struct NativeMethods(pub(crate) HashMap<&'static str, Native>);
+
+/// A request or notification for a method a [`Service`] has no handler for, as its fallback
+/// gets it ([`Service::with_fallback`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Unhandled {
+    /// The method's name, as the peer sent it.
+    pub method: String,
+    /// The params, as the peer sent them (an object or an array), when there were any.
+    pub params: Option<Box<RawValue>>,
+    /// True for a notification: whatever the fallback returns is dropped, nothing is sent.
+    pub notification: bool,
+}
+
+/// A fallback handler (see [`Service::with_fallback`]).
+pub(crate) type Fallback = Arc<
+    dyn Fn(Context, Unhandled) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>
+        + Send
+        + Sync,
+>;
 
 /// The policy that decides whether the caller (its claims, its connection state) meets a
 /// method's requirement: `|cx, requirement| ..`. Methods without a requirement are not asked
@@ -125,6 +147,7 @@ impl Service {
                 .extend(other.native.iter().map(|(k, v)| (*k, v.clone())));
         }
         self.authorizer = self.authorizer.take().or(other.authorizer);
+        self.fallback = self.fallback.take().or(other.fallback);
         // The merged methods are not in either document.
         self.discover = None;
         Ok(())
@@ -150,6 +173,39 @@ impl Service {
     ) -> Self {
         self.authorizer = Some(Arc::new(policy));
         self
+    }
+
+    /// Serves every method this service has no handler for with `handler`: requests (its
+    /// result or error is the answer) and notifications (its result is dropped), each in its
+    /// own call, under the same limits, deadline and cancellation (`cx`) as any method.
+    /// Volley's built-in `rpc.*` methods and stream items are not passed to it. Without a
+    /// fallback, such a request is answered -32601 (Method not found) and such a notification
+    /// dropped. Logs and metrics name these calls `(unhandled)`, whatever the method, so a
+    /// peer cannot grow their label sets. Merging keeps the first fallback.
+    ///
+    /// A client that answers whatever the server calls, or a relay, is built on it:
+    ///
+    /// ```
+    /// use volley_core::Service;
+    /// use serde_json::value::RawValue;
+    ///
+    /// let service = Service::new().with_fallback(|_cx, call| async move {
+    ///     println!("{} {:?}", call.method, call.params);
+    ///     Ok(RawValue::from_string("null".into()).expect("JSON"))
+    /// });
+    /// ```
+    pub fn with_fallback<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Context, Unhandled) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Box<RawValue>, ErrorObject>> + Send + 'static,
+    {
+        self.fallback = Some(Arc::new(move |cx, call| Box::pin(handler(cx, call))));
+        self
+    }
+
+    /// The fallback, when set.
+    pub(crate) fn fallback(&self) -> Option<&Fallback> {
+        self.fallback.as_ref()
     }
 
     /// A generated method by its wire name, to call directly.
