@@ -16,6 +16,18 @@ pub(crate) struct Answer {
     result: Box<RawValue>,
 }
 
+impl Answer {
+    /// The method answered.
+    pub(crate) fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The result it is answered with.
+    pub(crate) fn result(&self) -> &RawValue {
+        &self.result
+    }
+}
+
 /// Reads `METHOD=JSON`; the result is read as JSON when it is JSON, else taken as a string.
 pub(crate) fn parse(text: &str) -> Result<Answer, String> {
     let (method, result) = text

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::command::{call, codegen, discover, notify};
+use crate::command::{call, codegen, discover, listen, notify};
 use crate::failure::{EXIT_CODES, Failure};
 
 /// Call, notify, discover and generate clients for any JSON-RPC 2.0 server over WebSocket.
@@ -21,6 +21,9 @@ enum Command {
     Notify(notify::NotifyArgs),
     /// List the methods a server serves and calls, from its rpc.discover document
     Discover(discover::DiscoverArgs),
+    /// Stay connected: print every request and notification the server sends, one JSON line
+    /// each, and answer its requests
+    Listen(listen::ListenArgs),
     /// Generate a TypeScript client, or an AsyncAPI or OpenRPC document, from a server's
     /// rpc.discover or an OpenRPC file
     #[command(subcommand)]
@@ -34,6 +37,7 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Notify(args) => notify::run(args).await,
             Command::Discover(args) => discover::run(args).await,
+            Command::Listen(args) => listen::run(args).await,
             Command::Codegen(command) => codegen::run(command).await,
         }
     }

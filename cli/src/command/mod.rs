@@ -8,6 +8,7 @@ use crate::params::{self, Structure};
 pub(crate) mod call;
 pub(crate) mod codegen;
 pub(crate) mod discover;
+pub(crate) mod listen;
 pub(crate) mod notify;
 
 /// What to send: where, which method, which params.

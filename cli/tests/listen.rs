@@ -1,0 +1,79 @@
+//! `volley listen` against example-callbacks' server run in this process: every request and
+//! notification the server sends is one JSON line on stdout; requests are answered from
+//! `--answer`, others refused with -32601 (stdin is not a terminal here); the program ends
+//! with the connection.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{VOLLEY, t};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+#[tokio::test]
+async fn listen_prints_each_message_and_answers_from_its_answers() {
+    let server = example_callbacks::server();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let url = running.ws_url();
+    let mut child = Command::new(VOLLEY)
+        .args(["listen", &url, "--answer", "confirm=true"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start volley listen");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || -> Value {
+        let line = t(lines.next_line()).await.expect("read").expect("a line");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))
+    };
+    let peer = match t(events.recv()).await.expect("an event") {
+        volley_core::PeerEvent::Connected(peer) => peer,
+        other => panic!("expected a connection, got {other:?}"),
+    };
+    let raw = |text: &str| Some(RawValue::from_string(text.to_owned()).expect("json"));
+
+    // A request with an answer: answered, and printed.
+    let answer = t(peer.request_raw("confirm", raw(r#"["ready?"]"#), None)).await;
+    assert_eq!(answer.expect("answered").get(), "true");
+    assert_eq!(
+        next_line().await,
+        json!({"kind": "request", "method": "confirm", "params": ["ready?"]})
+    );
+    // A request without one: refused with -32601, and printed.
+    let refused = t(peer.request_raw("pick", raw(r#"{"from":[1,2]}"#), None)).await;
+    match refused {
+        Err(volley_core::Error::Remote(e)) => {
+            assert_eq!(e.code(), -32601);
+            let data = e.data().map(|d| d.get().to_owned()).unwrap_or_default();
+            assert!(data.contains("--answer pick=JSON"), "{data}");
+        }
+        other => panic!("expected -32601, got {other:?}"),
+    }
+    assert_eq!(
+        next_line().await,
+        json!({"kind": "request", "method": "pick", "params": {"from": [1, 2]}})
+    );
+    // A notification, without params.
+    t(peer.notify_raw("tick", None)).await.expect("sent");
+    assert_eq!(
+        next_line().await,
+        json!({"kind": "notification", "method": "tick"})
+    );
+    // The server goes away (1001): the program ends, successfully.
+    t(running.shutdown()).await;
+    let status = t(child.wait()).await.expect("exit status");
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn listen_exits_2_when_it_cannot_connect() {
+    let url = common::refusing_url().await;
+    let out = common::volley(&["listen", &url, "--timeout", "5"]).await;
+    assert_eq!(out.code(), Some(2), "{}", out.stderr());
+}
