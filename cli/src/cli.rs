@@ -2,10 +2,11 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::command::{call, codegen, discover, listen, notify};
+use crate::command::{bridge, call, codegen, discover, listen, notify};
 use crate::failure::{EXIT_CODES, Failure};
 
-/// Call, notify, discover and generate clients for any JSON-RPC 2.0 server over WebSocket.
+/// Call, notify, discover and generate clients for any JSON-RPC 2.0 server over WebSocket, and
+/// bridge a stdio JSON-RPC program onto one.
 #[derive(Debug, Parser)]
 #[command(name = "volley", version, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
@@ -28,6 +29,9 @@ enum Command {
     /// rpc.discover or an OpenRPC file
     #[command(subcommand)]
     Codegen(codegen::CodegenCommand),
+    /// Serve a stdio JSON-RPC program (a language server, a tool server) on a WebSocket: one
+    /// process for each connection, calls relayed both ways
+    Bridge(bridge::BridgeArgs),
 }
 
 impl Cli {
@@ -39,6 +43,7 @@ impl Cli {
             Command::Discover(args) => discover::run(args).await,
             Command::Listen(args) => listen::run(args).await,
             Command::Codegen(command) => codegen::run(command).await,
+            Command::Bridge(args) => bridge::run(args).await,
         }
     }
 }

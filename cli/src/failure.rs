@@ -12,7 +12,8 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   done
   1   the server answered with an error (printed to stderr: code, message, data)
-  2   could not connect: refused, TLS, the WebSocket handshake, no connection in time
+  2   could not connect: refused, TLS, the WebSocket handshake, no connection in time;
+      or (bridge) could not listen on the address
   3   connected, but the call got no answer (it timed out, or the connection closed
       first), or the notification could not be written
   4   a file or document could not be read or written
@@ -34,6 +35,16 @@ pub(crate) enum Failure {
         /// What went wrong.
         #[source]
         source: ConnectError,
+    },
+    /// `volley bridge` cannot listen on the address (taken, not this machine's, not an
+    /// address). Exit 2.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address given.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// The server answered the call with a JSON-RPC error. Exit 1.
     #[error("error {}: {}", .0.code(), .0.message())]
@@ -85,7 +96,7 @@ impl Failure {
     pub(crate) fn code(&self) -> u8 {
         match self {
             Failure::Remote(_) => 1,
-            Failure::Connect { .. } => 2,
+            Failure::Connect { .. } | Failure::Bind { .. } => 2,
             Failure::NoAnswer { .. } | Failure::NotSent { .. } => 3,
             Failure::Input { .. } => 4,
             Failure::Usage(_) => 64,

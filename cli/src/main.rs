@@ -6,10 +6,11 @@
 //! volley notify ws://127.0.0.1:8080/ws tick '[7]'
 //! volley discover ws://127.0.0.1:8080/ws
 //! volley codegen typescript --from ws://127.0.0.1:8080/ws -o api.ts
+//! volley bridge --listen 127.0.0.1:8080 -- python3 server.py
 //! ```
 //!
 //! - [`cli`]: the command line (clap) and which command runs; each command is a module of
-//!   [`command`]: `call`, `notify`, `discover`, `codegen`.
+//!   [`command`]: `call`, `notify`, `listen`, `discover`, `codegen`, `bridge`.
 //! - [`connect`]: the options every command takes to reach a server (`--header`, `--token`,
 //!   `--ca`, `--timeout`), and the client built from them.
 //! - [`params`]: a call's params from the command line, [`answer`]: the `--answer`s that

@@ -5,6 +5,7 @@ use serde_json::value::RawValue;
 use crate::failure::Failure;
 use crate::params::{self, Structure};
 
+pub(crate) mod bridge;
 pub(crate) mod call;
 pub(crate) mod codegen;
 pub(crate) mod discover;
