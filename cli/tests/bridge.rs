@@ -340,6 +340,44 @@ async fn the_browsers_close_ends_the_program() {
 }
 
 #[tokio::test]
+async fn a_browser_that_answers_pings_stays_and_a_silent_one_is_taken_as_lost() {
+    if !python3() {
+        return;
+    }
+    let mut bridge = Bridge::fixture(&["--ping-interval", "1"], "lines").await;
+    let mut silent = bridge.connect().await;
+    let silent_pid = silent.pid().await;
+    let mut awake = bridge.connect().await;
+    let awake_pid = awake.pid().await;
+    // From here on `silent` reads nothing, so it answers no ping; `awake` reads (and so
+    // answers the pings) until the silent one's program is gone, two intervals on.
+    let pings = async {
+        loop {
+            match awake.ws.next().await {
+                Some(Ok(Message::Ping(_))) => {}
+                other => panic!("not a ping: {other:?}"),
+            }
+        }
+    };
+    t(async {
+        tokio::select! {
+            () = gone(silent_pid) => {}
+            () = pings => {}
+        }
+    })
+    .await;
+    bridge
+        .logged("not even a pong: the connection is lost")
+        .await;
+    assert!(exists(awake_pid));
+    assert_eq!(awake.result("add", json!([1, 2])).await, 3);
+    drop(silent);
+    awake.close().await;
+    gone(awake_pid).await;
+    assert!(bridge.interrupt().await.success());
+}
+
+#[tokio::test]
 async fn each_connection_gets_its_own_program() {
     if !python3() {
         return;

@@ -49,9 +49,10 @@ dropped (strings, numbers and key order stay as sent). The program's stderr is v
 
 The program's exit closes the socket: 1000 \"the program exited\" for status 0, else 1011
 \"the program exited with status N\"; a program that cannot be started closes it with 1011
-and the error. The socket's close ends the program: its stdin is closed, and it is killed if
-it has not exited 2 s later. Ctrl-C closes every connection with 1001 and ends its program
-the same way (each program has its own process group, so Ctrl-C reaches volley alone).
+and the error. The socket's close, or its loss (nothing heard, not even a pong, for two
+--ping-interval), ends the program: its stdin is closed, and it is killed if it has not
+exited 2 s later. Ctrl-C closes every connection with 1001 and ends its program the same
+way (each program has its own process group, so Ctrl-C reaches volley alone).
 
 Limits: a frame or a program's message over --max-message-size closes the connection with
 1009; a connection past --max-connections gets HTTP 503 before the upgrade, and no program.
@@ -87,6 +88,10 @@ pub(crate) struct BridgeArgs {
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     max_connections: u32,
+    /// Ping each browser this often; a connection that sends nothing, not even a pong, for
+    /// two intervals is taken as lost and its program ended (0: never ping)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    ping_interval: u64,
     /// The program to start for each connection, and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -129,6 +134,7 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<(), Failure> {
         program,
         framing: args.framing,
         max_message_size: args.max_message_size,
+        ping: (args.ping_interval > 0).then(|| Duration::from_secs(args.ping_interval)),
     });
     let gate = Arc::new(handshake::Gate::new(
         args.path.clone(),

@@ -1,13 +1,16 @@
 //! The three loops that move messages, each running until its side ends: the socket's
 //! frames to the program's stdin, the program's messages to a queue, and the queue to the
-//! socket (one writer, so a Parse error answer and the program's messages never write at
-//! the same time).
+//! socket (one writer, so a Parse error answer, the program's messages and the pings never
+//! write at the same time).
+
+use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -25,6 +28,8 @@ pub(crate) enum SocketEnd {
     Gone,
     /// The browser broke a rule: the close code and reason to send.
     Refused(u16, String),
+    /// Nothing came, not even a pong, for this long: the connection is lost.
+    Silent(Duration),
     /// The program's stdin cannot be written (it closed it, or exited).
     InputClosed,
 }
@@ -40,15 +45,24 @@ pub(crate) enum OutputEnd {
 }
 
 /// Writes each frame of the socket that is JSON to the program's stdin, and answers the
-/// others with a Parse error, until the socket or the stdin ends.
+/// others with a Parse error, until the socket or the stdin ends, or nothing comes for
+/// `silence` (while waiting for a frame: not while the program is slow to read).
 pub(crate) async fn socket_to_program(
     stream: &mut SplitStream<Socket>,
     mut stdin: ChildStdin,
     framing: Framing,
     out: mpsc::Sender<Message>,
+    silence: Option<Duration>,
 ) -> SocketEnd {
     loop {
-        let frame = match stream.next().await {
+        let next = match silence {
+            Some(silence) => match tokio::time::timeout(silence, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => return SocketEnd::Silent(silence),
+            },
+            None => stream.next().await,
+        };
+        let frame = match next {
             Some(Ok(Message::Text(text))) => bytes::Bytes::from(text),
             Some(Ok(Message::Binary(bytes))) => bytes,
             Some(Ok(Message::Close(_))) | None => return SocketEnd::Gone,
@@ -131,13 +145,27 @@ pub(crate) async fn program_to_socket(
     }
 }
 
-/// Sends the queue to the socket, flushing when it runs empty, until a close frame has been
-/// sent or the queue is closed; then closes the socket's writing side.
+/// Sends the queue to the socket, flushing when it runs empty, and a ping every `ping`
+/// (the browser answers with a pong), until a close frame has been sent or the queue is
+/// closed; then closes the socket's writing side.
 pub(crate) async fn write_socket(
     mut sink: SplitSink<Socket, Message>,
     mut queue: mpsc::Receiver<Message>,
+    ping: Option<Duration>,
 ) {
-    while let Some(message) = queue.recv().await {
+    let mut pings = ping.map(|every| {
+        let mut pings = tokio::time::interval_at(Instant::now() + every, every);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        pings
+    });
+    loop {
+        let message = tokio::select! {
+            message = queue.recv() => match message {
+                Some(message) => message,
+                None => break,
+            },
+            () = tick(&mut pings) => Message::Ping(Default::default()),
+        };
         let last = matches!(message, Message::Close(_));
         if sink.feed(message).await.is_err() {
             return;
@@ -150,6 +178,16 @@ pub(crate) async fn write_socket(
         }
     }
     let _ = sink.close().await;
+}
+
+/// The next tick of `pings`; never without pings.
+async fn tick(pings: &mut Option<Interval>) {
+    match pings {
+        Some(pings) => {
+            pings.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// A close frame.

@@ -2,8 +2,8 @@
 //! and the end of either side ending the other. The first thing to end decides how the
 //! connection closes:
 //!
-//! - the browser closes (or the socket is lost): the program's stdin is closed, and it is
-//!   ended ([`program::end`]);
+//! - the browser closes, or the socket is lost (an error, or nothing heard for two ping
+//!   intervals): the program's stdin is closed, and it is ended ([`program::end`]);
 //! - the program exits: what it wrote before exiting is still sent (within the grace
 //!   period), then the socket closes with [`program::exit_close`];
 //! - a frame or a message over the limit: 1009; output that cannot be read as messages:
@@ -12,6 +12,7 @@
 //! Either way the program is reaped before the connection's slot is given back.
 
 use std::process::ExitStatus;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
@@ -36,6 +37,9 @@ pub(crate) struct Relay {
     pub(crate) framing: Framing,
     /// The largest message either way, in bytes.
     pub(crate) max_message_size: usize,
+    /// How often the browser is pinged; after two of these without a frame (a pong counts)
+    /// the connection is taken as lost. `None`: never.
+    pub(crate) ping: Option<Duration>,
 }
 
 /// What ended the relay.
@@ -48,8 +52,8 @@ enum End {
 
 /// How the socket is closed.
 enum Closing {
-    /// The browser closed it, or it is gone: nothing to send.
-    Gone,
+    /// The browser closed it, or it is gone: nothing to send; why, for the log.
+    Gone(String),
     /// With this code and reason, before the program is ended.
     Now(u16, String),
     /// With the program's exit status, once it is known.
@@ -96,11 +100,13 @@ impl Relay {
         };
         let (sink, mut stream) = socket.split();
         let (out, queue) = mpsc::channel(QUEUE);
-        let mut writer = tokio::spawn(pipes::write_socket(sink, queue));
+        let mut writer = tokio::spawn(pipes::write_socket(sink, queue, self.ping));
         let output = Reader::new(stdout, self.framing, self.max_message_size);
         let mut from_program = Box::pin(pipes::program_to_socket(output, out.clone(), connection));
 
-        let to_program = pipes::socket_to_program(&mut stream, stdin, self.framing, out.clone());
+        let silence = self.ping.map(|every| every * 2);
+        let to_program =
+            pipes::socket_to_program(&mut stream, stdin, self.framing, out.clone(), silence);
         let end = tokio::select! {
             end = to_program => End::Socket(end),
             end = &mut from_program => End::Output(end),
@@ -111,7 +117,13 @@ impl Relay {
         // The program's stdin went with `to_program`: it is closed now.
         let writer_ended = writer.is_finished();
         let closing = match end {
-            End::Socket(SocketEnd::Gone) | End::Output(OutputEnd::SocketGone) => Closing::Gone,
+            End::Socket(SocketEnd::Gone) | End::Output(OutputEnd::SocketGone) => {
+                Closing::Gone("the browser closed the connection".to_owned())
+            }
+            End::Socket(SocketEnd::Silent(silence)) => Closing::Gone(format!(
+                "nothing from the browser for {} s, not even a pong: the connection is lost",
+                silence.as_secs()
+            )),
             End::Socket(SocketEnd::Refused(code, why)) => Closing::Now(code, why),
             End::Stop => Closing::Now(1001, "the bridge is shutting down".to_owned()),
             End::Output(OutputEnd::Closed) => Closing::AfterExit,
@@ -131,7 +143,7 @@ impl Relay {
         let ended = program::end(&mut child).await;
         drop(slot);
         let why = match &closing {
-            Closing::Gone => "the browser closed the connection".to_owned(),
+            Closing::Gone(why) => why.clone(),
             Closing::Now(_, why) => why.clone(),
             Closing::AfterExit => {
                 let (code, why) = program::exit_close(ended.status);
@@ -144,7 +156,7 @@ impl Relay {
         if !writer_ended && timeout(GRACE, &mut writer).await.is_err() {
             writer.abort();
         }
-        if !matches!(closing, Closing::Gone) {
+        if !matches!(closing, Closing::Gone(_)) {
             // The browser's close answers ours; the connection is dropped then, or at the end
             // of the grace period.
             let _ = timeout(GRACE, async {
