@@ -19,6 +19,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use volley_testing::tools;
@@ -551,6 +552,52 @@ async fn other_paths_get_404_and_the_path_can_be_chosen() {
     assert!(bridge.url.ends_with("/lsp"), "{}", bridge.url);
     let elsewhere = bridge.url.replace("/lsp", "/ws");
     assert_eq!(bridge.refused(&elsewhere).await, 404);
+    assert!(bridge.interrupt().await.success());
+}
+
+#[tokio::test]
+async fn with_allowed_origins_other_pages_get_403() {
+    if !python3() {
+        return;
+    }
+    let options = ["--allow-origin", "http://localhost:5173"];
+    let bridge = Bridge::fixture(&options, "lines").await;
+    let from = |origin: &str| {
+        let mut request = bridge
+            .url
+            .as_str()
+            .into_client_request()
+            .expect("a request");
+        let origin = origin.parse().expect("a header value");
+        request.headers_mut().insert("origin", origin);
+        request
+    };
+    match t(tokio_tungstenite::connect_async(from(
+        "https://evil.example",
+    )))
+    .await
+    {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(
+        children(bridge.pid()).is_empty(),
+        "a refused page starts nothing"
+    );
+    for allowed in [
+        Some("http://localhost:5173"),
+        Some("HTTP://localhost:5173/"),
+        None,
+    ] {
+        let (ws, _) = match allowed {
+            Some(origin) => t(tokio_tungstenite::connect_async(from(origin))).await,
+            None => t(tokio_tungstenite::connect_async(bridge.url.as_str())).await,
+        }
+        .expect("let in");
+        let mut browser = Browser { ws, next_id: 0 };
+        assert_eq!(browser.result("add", json!([1, 2])).await, 3, "{allowed:?}");
+        browser.close().await;
+    }
     assert!(bridge.interrupt().await.success());
 }
 

@@ -1,6 +1,7 @@
-//! The WebSocket upgrade: on the endpoint's path only (404 elsewhere), and only while a
-//! connection slot is free (503 otherwise), both answered before the upgrade, so a refused
-//! connection never starts a program.
+//! The WebSocket upgrade: on the endpoint's path only (404 elsewhere), from an allowed
+//! origin when `--allow-origin` lists them (403 otherwise), and only while a connection slot
+//! is free (503 otherwise), all answered before the upgrade, so a refused connection never
+//! starts a program.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,24 +18,32 @@ use super::connection::Connection;
 /// How long a client has to complete the upgrade.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Who gets in: the endpoint's path, and the connection slots.
+/// Who gets in: the endpoint's path, the origins, and the connection slots.
 #[derive(Debug)]
 pub(crate) struct Gate {
     path: String,
+    /// The browser origins let in, as [`origin`] writes them; empty: any.
+    origins: Vec<String>,
     slots: Arc<Semaphore>,
     max_connections: u32,
     config: WebSocketConfig,
 }
 
 impl Gate {
-    /// Upgrades on `path`, `max_connections` at once, frames of `max_message_size` bytes at
-    /// most.
-    pub(crate) fn new(path: String, max_connections: u32, max_message_size: usize) -> Self {
+    /// Upgrades on `path`, for requests without an `Origin` or from one of `origins` (any
+    /// when empty), `max_connections` at once, frames of `max_message_size` bytes at most.
+    pub(crate) fn new(
+        path: String,
+        origins: &[String],
+        max_connections: u32,
+        max_message_size: usize,
+    ) -> Self {
         let config = WebSocketConfig::default()
             .max_message_size(Some(max_message_size))
             .max_frame_size(Some(max_message_size));
         Self {
             path,
+            origins: origins.iter().map(|o| origin(o)).collect(),
             slots: Arc::new(Semaphore::new(max_connections as usize)),
             max_connections,
             config,
@@ -60,6 +69,15 @@ impl Gate {
             if request.uri().path() != self.path {
                 let why = format!("no WebSocket endpoint at this path; it is {}", self.path);
                 return Err(refusal(StatusCode::NOT_FOUND, why));
+            }
+            if let Some(from) = request.headers().get("origin")
+                && !self.origins.is_empty()
+            {
+                let from = origin(&String::from_utf8_lossy(from.as_bytes()));
+                if !self.origins.contains(&from) {
+                    let why = format!("the origin {from} is not allowed (--allow-origin)");
+                    return Err(refusal(StatusCode::FORBIDDEN, why));
+                }
             }
             match self.slots.clone().try_acquire_owned() {
                 Ok(permit) => {
@@ -95,6 +113,11 @@ impl Gate {
             }
         }
     }
+}
+
+/// An origin as compared: lower case, without a final `/`.
+fn origin(text: &str) -> String {
+    text.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
 /// An HTTP refusal with `why` as its body.

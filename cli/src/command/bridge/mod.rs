@@ -56,12 +56,15 @@ way (each program has its own process group, so Ctrl-C reaches volley alone).
 
 Limits: a frame or a program's message over --max-message-size closes the connection with
 1009; a connection past --max-connections gets HTTP 503 before the upgrade, and no program.
+A browser sends its page's origin; without --allow-origin, a page of any site the user
+visits may connect and drive the program, so list the pages that may.
 
 Examples:
   volley bridge --listen 127.0.0.1:8080 -- python3 server.py
         each connection to ws://127.0.0.1:8080/ws gets its own `python3 server.py`
-  volley bridge --listen 127.0.0.1:3000 --framing content-length -- rust-analyzer
-        a language server for an editor in the browser
+  volley bridge --listen 127.0.0.1:3000 --framing content-length \\
+      --allow-origin http://localhost:5173 -- rust-analyzer
+        a language server for the editor on one page
   volley bridge --listen 127.0.0.1:0 --max-connections 4 -- ./tool --stdio
         prints the port it took: listening on ws://127.0.0.1:PORT/ws";
 
@@ -76,6 +79,10 @@ pub(crate) struct BridgeArgs {
     /// The WebSocket endpoint's path; other paths get 404
     #[arg(long, value_name = "PATH", default_value = "/ws", value_parser = path)]
     path: String,
+    /// Let in browsers only from this origin (repeatable: `https://app.example.com`); others
+    /// get 403. Without it any web page the user opens may connect
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
     /// How messages are delimited on the program's stdin and stdout
     #[arg(long, value_enum, default_value_t = Framing::Lines)]
     framing: Framing,
@@ -138,6 +145,7 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<(), Failure> {
     });
     let gate = Arc::new(handshake::Gate::new(
         args.path.clone(),
+        &args.allow_origins,
         args.max_connections,
         args.max_message_size,
     ));
