@@ -602,6 +602,49 @@ async fn with_allowed_origins_other_pages_get_403() {
 }
 
 #[tokio::test]
+async fn without_allowed_origins_only_the_bridges_own_origin_gets_in() {
+    if !python3() {
+        return;
+    }
+    let bridge = Bridge::fixture(&[], "lines").await;
+    let from = |origin: &str| {
+        let mut request = bridge
+            .url
+            .as_str()
+            .into_client_request()
+            .expect("a request");
+        let origin = origin.parse().expect("a header value");
+        request.headers_mut().insert("origin", origin);
+        request
+    };
+    match t(tokio_tungstenite::connect_async(from(
+        "https://evil.example",
+    )))
+    .await
+    {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(
+        children(bridge.pid()).is_empty(),
+        "a refused page starts nothing"
+    );
+    let own = bridge.url.replace("ws://", "http://");
+    let own = own.trim_end_matches("/ws");
+    for origin in [Some(own), None] {
+        let (ws, _) = match origin {
+            Some(origin) => t(tokio_tungstenite::connect_async(from(origin))).await,
+            None => t(tokio_tungstenite::connect_async(bridge.url.as_str())).await,
+        }
+        .expect("let in");
+        let mut browser = Browser { ws, next_id: 0 };
+        assert_eq!(browser.result("add", json!([1, 2])).await, 3, "{origin:?}");
+        browser.close().await;
+    }
+    assert!(bridge.interrupt().await.success());
+}
+
+#[tokio::test]
 async fn a_command_line_it_cannot_use_is_refused() {
     let out = volley(&["bridge", "--listen", "127.0.0.1:0"]).await;
     assert_eq!(out.code(), Some(64), "{out:?}");

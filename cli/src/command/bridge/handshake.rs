@@ -22,7 +22,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub(crate) struct Gate {
     path: String,
-    /// The browser origins let in, as [`origin`] writes them; empty: any.
+    /// The browser origins let in, as [`origin`] writes them; empty: only the bridge's own
+    /// (`http://` and the request's `Host`).
     origins: Vec<String>,
     slots: Arc<Semaphore>,
     max_connections: u32,
@@ -70,11 +71,20 @@ impl Gate {
                 let why = format!("no WebSocket endpoint at this path; it is {}", self.path);
                 return Err(refusal(StatusCode::NOT_FOUND, why));
             }
-            if let Some(from) = request.headers().get("origin")
-                && !self.origins.is_empty()
-            {
+            if let Some(from) = request.headers().get("origin") {
                 let from = origin(&String::from_utf8_lossy(from.as_bytes()));
-                if !self.origins.contains(&from) {
+                // Without --allow-origin, only a page served from the bridge's own address
+                // gets in: a page of any other site cannot drive the program.
+                let own = request
+                    .headers()
+                    .get("host")
+                    .map(|h| origin(&format!("http://{}", String::from_utf8_lossy(h.as_bytes()))));
+                let allowed = if self.origins.is_empty() {
+                    own.as_deref() == Some(from.as_str())
+                } else {
+                    self.origins.contains(&from)
+                };
+                if !allowed {
                     let why = format!("the origin {from} is not allowed (--allow-origin)");
                     return Err(refusal(StatusCode::FORBIDDEN, why));
                 }

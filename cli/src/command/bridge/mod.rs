@@ -56,8 +56,9 @@ way (each program has its own process group, so Ctrl-C reaches volley alone).
 
 Limits: a frame or a program's message over --max-message-size closes the connection with
 1009; a connection past --max-connections gets HTTP 503 before the upgrade, and no program.
-A browser sends its page's origin; without --allow-origin, a page of any site the user
-visits may connect and drive the program, so list the pages that may.
+A browser sends its page's origin: only pages from the bridge's own address get in unless
+--allow-origin lists others, so a site the user visits cannot drive the program. Clients
+that send no origin (programs, not browsers) always get in.
 
 Examples:
   volley bridge --listen 127.0.0.1:8080 -- python3 server.py
@@ -79,8 +80,8 @@ pub(crate) struct BridgeArgs {
     /// The WebSocket endpoint's path; other paths get 404
     #[arg(long, value_name = "PATH", default_value = "/ws", value_parser = path)]
     path: String,
-    /// Let in browsers only from this origin (repeatable: `https://app.example.com`); others
-    /// get 403. Without it any web page the user opens may connect
+    /// Let in browsers from this origin (repeatable: `https://app.example.com`); others get
+    /// 403. Without it only pages served from the bridge's own address get in
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
     /// How messages are delimited on the program's stdin and stdout
