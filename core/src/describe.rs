@@ -79,7 +79,7 @@ pub struct MethodDescription {
     pub idempotent: bool,
     /// The variants of the error type, when it is an [`RpcError`](crate::RpcError) (its
     /// codes, messages and `data` schemas); empty otherwise.
-    pub errors: fn() -> &'static [crate::rpc_error::ErrorDescription],
+    pub errors: fn() -> &'static [ErrorDescription],
     /// How callers send the params (`#[volley::rpc(params = "..")]` on the trait or
     /// `#[rpc(params = "..")]` on the method): what generated stubs send and what the
     /// OpenRPC document declares as `paramStructure`.
@@ -140,4 +140,20 @@ impl ServiceDescription {
     pub fn method(&self, name: &str) -> Option<&'static MethodDescription> {
         self.methods.iter().find(|m| m.name == name)
     }
+}
+
+/// One variant of an [`RpcError`](crate::RpcError) type.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorDescription {
+    /// The variant's name.
+    pub variant: &'static str,
+    /// Its error code.
+    pub code: i32,
+    /// Its message template, as written (`"bid too low: at least {minimum}"`); the message
+    /// sent has the fields filled in.
+    pub message: &'static str,
+    /// Doc comments of the variant.
+    pub docs: &'static str,
+    /// The JSON Schema of its `data` (its fields), or `None` for a variant without fields.
+    pub data_schema: SchemaFn,
 }

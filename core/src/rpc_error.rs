@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::describe::SchemaFn;
+pub use crate::describe::ErrorDescription;
 use crate::error::{Error, ErrorObject};
 
 /// An error type whose variants are JSON-RPC errors with codes of their own, part of the
@@ -23,22 +23,6 @@ pub trait RpcError: Sized + Into<ErrorObject> {
     /// The error `object` is, when its code is one of this type's and its `data` decodes
     /// into that variant's fields; `None` otherwise.
     fn from_error_object(object: &ErrorObject) -> Option<Self>;
-}
-
-/// One variant of an [`RpcError`] type.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorDescription {
-    /// The variant's name.
-    pub variant: &'static str,
-    /// Its error code.
-    pub code: i32,
-    /// Its message template, as written (`"bid too low: at least {minimum}"`); the message
-    /// sent has the fields filled in.
-    pub message: &'static str,
-    /// Doc comments of the variant.
-    pub docs: &'static str,
-    /// The JSON Schema of its `data` (its fields), or `None` for a variant without fields.
-    pub data_schema: SchemaFn,
 }
 
 /// What a generated stub returns for a method that declares its own error type `E`: the
