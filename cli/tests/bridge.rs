@@ -562,16 +562,7 @@ async fn with_allowed_origins_other_pages_get_403() {
     }
     let options = ["--allow-origin", "http://localhost:5173"];
     let bridge = Bridge::fixture(&options, "lines").await;
-    let from = |origin: &str| {
-        let mut request = bridge
-            .url
-            .as_str()
-            .into_client_request()
-            .expect("a request");
-        let origin = origin.parse().expect("a header value");
-        request.headers_mut().insert("origin", origin);
-        request
-    };
+    let from = |origin: &str| with_origin(&bridge.url, origin);
     match t(tokio_tungstenite::connect_async(from(
         "https://evil.example",
     )))
@@ -601,22 +592,21 @@ async fn with_allowed_origins_other_pages_get_403() {
     assert!(bridge.interrupt().await.success());
 }
 
+/// An upgrade request to `url` from a page of `origin`.
+fn with_origin(url: &str, origin: &str) -> tungstenite::handshake::client::Request {
+    let mut request = url.into_client_request().expect("a request");
+    let origin = origin.parse().expect("a header value");
+    request.headers_mut().insert("origin", origin);
+    request
+}
+
 #[tokio::test]
 async fn without_allowed_origins_only_the_bridges_own_origin_gets_in() {
     if !python3() {
         return;
     }
     let bridge = Bridge::fixture(&[], "lines").await;
-    let from = |origin: &str| {
-        let mut request = bridge
-            .url
-            .as_str()
-            .into_client_request()
-            .expect("a request");
-        let origin = origin.parse().expect("a header value");
-        request.headers_mut().insert("origin", origin);
-        request
-    };
+    let from = |origin: &str| with_origin(&bridge.url, origin);
     match t(tokio_tungstenite::connect_async(from(
         "https://evil.example",
     )))

@@ -327,24 +327,15 @@ impl<'r> Builder<'r> {
                     ),
                     "contentType": "application/json",
                     "correlationId": correlation(CORRELATION),
-                    "payload": {
+                    "payload": error_payload(json!({
                         "type": "object",
-                        "additionalProperties": false,
-                        "required": ["jsonrpc", "id", "error"],
+                        "required": ["code", "message"],
                         "properties": {
-                            "jsonrpc": schema_ref(VERSION),
-                            "id": schema_ref(ID),
-                            "error": {
-                                "type": "object",
-                                "required": ["code", "message"],
-                                "properties": {
-                                    "code": { "type": "integer" },
-                                    "message": { "type": "string" },
-                                    "data": error_schema,
-                                },
-                            },
+                            "code": { "type": "integer" },
+                            "message": { "type": "string" },
+                            "data": error_schema,
                         },
-                    },
+                    })),
                     "examples": [{
                         "name": format!("{}-error", component_key(name)),
                         "payload": {
@@ -393,16 +384,7 @@ impl Builder<'_> {
             "summary": format!("An error answer: `{error_type}::{variant}` ({code})."),
             "contentType": "application/json",
             "correlationId": correlation(CORRELATION),
-            "payload": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["jsonrpc", "id", "error"],
-                "properties": {
-                    "jsonrpc": schema_ref(VERSION),
-                    "id": schema_ref(ID),
-                    "error": error,
-                },
-            },
+            "payload": error_payload(error),
             "examples": [{
                 "name": format!("{}-{code}", component_key(error_type)),
                 "payload": { "jsonrpc": "2.0", "id": 1, "error": example },
@@ -414,6 +396,20 @@ impl Builder<'_> {
         }
         out
     }
+}
+
+/// The payload of an error answer whose `error` member is `error`.
+fn error_payload(error: Value) -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["jsonrpc", "id", "error"],
+        "properties": {
+            "jsonrpc": schema_ref(VERSION),
+            "id": schema_ref(ID),
+            "error": error,
+        },
+    })
 }
 
 /// A request (`is_request`) or notification message of the method `name`, whole JSON-RPC
