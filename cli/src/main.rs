@@ -25,6 +25,7 @@ mod connect;
 mod failure;
 mod output;
 mod params;
+mod signals;
 
 use std::process::ExitCode;
 

@@ -72,6 +72,32 @@ async fn listen_prints_each_message_and_answers_from_its_answers() {
 }
 
 #[tokio::test]
+async fn sigterm_closes_the_connection_cleanly_and_exits_0() {
+    let server = example_callbacks::server();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let mut child = Command::new(VOLLEY)
+        .args(["listen", &running.ws_url()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start volley listen");
+    let peer = match t(events.recv()).await.expect("an event") {
+        volley_core::PeerEvent::Connected(peer) => peer,
+        other => panic!("expected a connection, got {other:?}"),
+    };
+    let pid = child.id().expect("a pid").to_string();
+    let kill = t(Command::new("kill").args(["-TERM", &pid]).status()).await;
+    assert!(kill.expect("run kill").success());
+    let reason = t(peer.closed()).await;
+    assert_eq!(reason.code, 1000, "{reason:?}");
+    let status = t(child.wait()).await.expect("exit status");
+    assert!(status.success(), "{status:?}");
+    t(running.shutdown()).await;
+}
+
+#[tokio::test]
 async fn listen_exits_2_when_it_cannot_connect() {
     let url = common::refusing_url().await;
     let out = common::volley(&["listen", &url, "--timeout", "5"]).await;

@@ -27,7 +27,7 @@ Examples (against `cargo run -p example-callbacks`, which sends `tick` every sec
 Each line is one JSON object: kind (request or notification), method, and params when there
 are any. A request without an --answer is asked at the prompt when stdin is a terminal (type
 a JSON result, or nothing to refuse it) and refused with -32601 otherwise. Stops when the
-server closes the connection, or at Ctrl-C.";
+server closes the connection, or at Ctrl-C or SIGTERM (closing it cleanly).";
 
 /// Prints what the server sends, and answers its requests.
 #[derive(Debug, Clone, clap::Args)]
@@ -54,6 +54,9 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             .map(|a| (a.method().to_owned(), a.result().to_owned()))
             .collect(),
     );
+    // Listened for before connecting: a signal that comes once the server sees the
+    // connection ends it cleanly.
+    let stop = crate::signals::interrupted();
     let prompt = std::io::stdin().is_terminal().then(spawn_prompt);
     let service = Service::new().with_fallback(move |_cx, call: Unhandled| {
         let answers = answers.clone();
@@ -63,7 +66,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     let client = connect::connect(&args.url, &args.connect, Some(service)).await?;
     let closed = tokio::select! {
         reason = client.closed() => Some(reason),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = stop => None,
     };
     match closed {
         Some(reason) => {

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::failure::Failure;
 use crate::output;
+use crate::signals::interrupted;
 
 mod connection;
 mod framing;
@@ -191,41 +192,6 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<(), Failure> {
     let all_closed = async { while connections.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(GRACE * 2 + Duration::from_secs(1), all_closed).await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM; never when neither can be listened for.
-/// The signals are listened for from this call on, not from the first poll.
-fn interrupted() -> impl Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt()).ok();
-        let mut terminate = signal(SignalKind::terminate()).ok();
-        async move {
-            let interrupt = async {
-                match &mut interrupt {
-                    Some(signal) => signal.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let terminate = async {
-                match &mut terminate {
-                    Some(signal) => signal.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = interrupt => {}
-                _ = terminate => {}
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 #[cfg(test)]
