@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{raw_connect, t};
+use common::{raw_connect, raw_peer, t};
 use serde_json::json;
 use volley::codegen::{Api, Side, asyncapi, openrpc};
-use volley::{CallError, Error, PeerEvent, RemoteService, RpcError, Server, codes};
+use volley::{CallError, Error, RemoteService, RpcError, Server, codes};
 
 /// Why a bid was refused.
 #[derive(Debug, Clone, PartialEq, volley::RpcError)]
@@ -173,12 +173,7 @@ async fn an_error_with_a_known_code_but_other_data_stays_undecoded() {
     let server = Server::builder()
         .add_remote_service::<BidderClient>()
         .build();
-    let mut events = server.peers().subscribe();
-    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    let mut raw = raw_connect(&running.ws_url()).await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!("expected a connect event")
-    };
+    let (running, mut raw, peer) = raw_peer(server).await;
     let bidder = BidderClient::new(&peer).with_timeout(Duration::from_secs(10));
     for (error, decoded) in [
         (

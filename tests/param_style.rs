@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{raw_connect, t};
+use common::{raw_peer, t};
 use serde_json::json;
 use volley::codegen::{Api, Side, TypeScriptOptions, openrpc, typescript};
-use volley::{PeerEvent, RemoteService, Server};
+use volley::{RemoteService, Server};
 
 /// Served by the connecting client, called by the server.
 #[volley::rpc(params = "positional")]
@@ -57,12 +57,7 @@ async fn stubs_send_the_declared_shape() {
         .add_service(Strict::into_service(Impl))
         .add_remote_service::<ScreenClient>()
         .build();
-    let mut events = server.peers().subscribe();
-    let running = t(server.listen("127.0.0.1:0")).await.unwrap();
-    let mut raw = raw_connect(&running.ws_url()).await;
-    let PeerEvent::Connected(peer) = t(events.recv()).await.unwrap() else {
-        panic!("expected a connect event")
-    };
+    let (running, mut raw, peer) = raw_peer(server).await;
     let screen = ScreenClient::new(&peer);
 
     let show = tokio::spawn({

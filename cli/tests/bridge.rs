@@ -563,18 +563,7 @@ async fn with_allowed_origins_other_pages_get_403() {
     let options = ["--allow-origin", "http://localhost:5173"];
     let bridge = Bridge::fixture(&options, "lines").await;
     let from = |origin: &str| with_origin(&bridge.url, origin);
-    match t(tokio_tungstenite::connect_async(from(
-        "https://evil.example",
-    )))
-    .await
-    {
-        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
-        other => panic!("not refused: {other:?}"),
-    }
-    assert!(
-        children(bridge.pid()).is_empty(),
-        "a refused page starts nothing"
-    );
+    refused_with_403(&bridge, "https://evil.example").await;
     for allowed in [
         Some("http://localhost:5173"),
         Some("HTTP://localhost:5173/"),
@@ -592,6 +581,23 @@ async fn with_allowed_origins_other_pages_get_403() {
     assert!(bridge.interrupt().await.success());
 }
 
+/// A page of `origin` is refused with 403, and starts no program.
+async fn refused_with_403(bridge: &Bridge, origin: &str) {
+    match t(tokio_tungstenite::connect_async(with_origin(
+        &bridge.url,
+        origin,
+    )))
+    .await
+    {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(
+        children(bridge.pid()).is_empty(),
+        "a refused page starts nothing"
+    );
+}
+
 /// An upgrade request to `url` from a page of `origin`.
 fn with_origin(url: &str, origin: &str) -> tungstenite::handshake::client::Request {
     let mut request = url.into_client_request().expect("a request");
@@ -607,18 +613,7 @@ async fn without_allowed_origins_only_the_bridges_own_origin_gets_in() {
     }
     let bridge = Bridge::fixture(&[], "lines").await;
     let from = |origin: &str| with_origin(&bridge.url, origin);
-    match t(tokio_tungstenite::connect_async(from(
-        "https://evil.example",
-    )))
-    .await
-    {
-        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
-        other => panic!("not refused: {other:?}"),
-    }
-    assert!(
-        children(bridge.pid()).is_empty(),
-        "a refused page starts nothing"
-    );
+    refused_with_403(&bridge, "https://evil.example").await;
     let own = bridge.url.replace("ws://", "http://");
     let own = own.trim_end_matches("/ws");
     for origin in [Some(own), None] {

@@ -128,6 +128,18 @@ pub async fn raw_connect(url: &str) -> RawClient {
     Raw { ws }
 }
 
+/// Starts `server` on 127.0.0.1:0 and connects a raw peer to it: the running server, the raw
+/// peer, and the server's handle on it (from its connect event), for calling it.
+pub async fn raw_peer(server: volley::Server) -> (volley::RunningServer, RawClient, volley::Peer) {
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let raw = raw_connect(&running.ws_url()).await;
+    let volley::PeerEvent::Connected(peer) = t(events.recv()).await.expect("an event") else {
+        panic!("expected a connect event")
+    };
+    (running, raw, peer)
+}
+
 /// A raw WebSocket peer with a 4 KiB socket receive buffer, so that a peer that stops
 /// reading fills the other side's buffers after little data.
 pub async fn raw_connect_small(url: &str) -> Raw<TcpStream> {
