@@ -175,15 +175,8 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
                 #pattern => #p::without_data(#code, message),
             });
             decode.push(quote!(#code => ::core::option::Option::Some(Self::#vi),));
-            described.push(quote! {
-                #p::ErrorDescription {
-                    variant: #name,
-                    code: #code,
-                    message: #message,
-                    docs: #docs,
-                    data_schema: #p::no_schema,
-                }
-            });
+            let schema = quote!(#p::no_schema);
+            described.push(describe(&p, &name, *code, message, docs, schema));
             continue;
         }
         let (ref_def, owned_def, construct_ref, construct_self) =
@@ -204,17 +197,12 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
         decode.push(quote! {
             #code => #p::data_of::<#data>(object).map(|data| #construct_self),
         });
-        described.push(quote! {
-            #p::ErrorDescription {
-                variant: #name,
-                code: #code,
-                message: #message,
-                docs: #docs,
-                data_schema: |g: &mut #p::SchemaGenerator| {
-                    ::core::option::Option::Some(g.subschema_for::<#data>())
-                },
+        let schema = quote! {
+            |g: &mut #p::SchemaGenerator| {
+                ::core::option::Option::Some(g.subschema_for::<#data>())
             }
-        });
+        };
+        described.push(describe(&p, &name, *code, message, docs, schema));
     }
     quote! {
         const _: () = {
@@ -250,6 +238,26 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
                 }
             }
         };
+    }
+}
+
+/// The `ErrorDescription` of a variant, its `data` schema given by `schema` (a `SchemaFn`).
+fn describe(
+    p: &TokenStream,
+    variant: &str,
+    code: i32,
+    message: &LitStr,
+    docs: &str,
+    schema: TokenStream,
+) -> TokenStream {
+    quote! {
+        #p::ErrorDescription {
+            variant: #variant,
+            code: #code,
+            message: #message,
+            docs: #docs,
+            data_schema: #schema,
+        }
     }
 }
 
