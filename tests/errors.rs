@@ -136,6 +136,9 @@ async fn the_stub_decodes_the_methods_own_errors_and_keeps_the_rest_apart() {
         ((11, 500), BidError::UnknownLot(11, 10)),
     ];
     for ((lot, amount), expected) in cases {
+        // Its code without building the error object, the same as the object's.
+        let object = volley::ErrorObject::from(expected.clone());
+        assert_eq!(expected.code(), object.code());
         let err = t(auction.bid(lot, amount)).await.unwrap_err();
         assert_eq!(err.app(), Some(&expected), "{err:?}");
         assert_eq!(err.to_string(), expected.to_string());

@@ -23,6 +23,9 @@ pub trait RpcError: Sized + Into<ErrorObject> {
     /// The error `object` is, when its code is one of this type's and its `data` decodes
     /// into that variant's fields; `None` otherwise.
     fn from_error_object(object: &ErrorObject) -> Option<Self>;
+
+    /// This error's code (its variant's), without building the error object.
+    fn code(&self) -> i32;
 }
 
 /// What a generated stub returns for a method that declares its own error type `E`: the
@@ -230,6 +233,9 @@ mod tests {
 
     impl RpcError for Bid {
         const ERRORS: &'static [ErrorDescription] = &[];
+        fn code(&self) -> i32 {
+            4001
+        }
         fn from_error_object(object: &ErrorObject) -> Option<Self> {
             (object.code() == 4001)
                 .then(|| object.data())

@@ -153,6 +153,7 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
     let mut display = Vec::new();
     let mut decode = Vec::new();
     let mut described = Vec::new();
+    let mut codes = Vec::new();
     for v in variants {
         let Variant {
             ident: vi,
@@ -169,6 +170,10 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
         display.push(quote! {
             #[allow(unused_variables)]
             #pattern => ::core::write!(f, #template),
+        });
+        codes.push(quote! {
+            #[allow(unused_variables)]
+            #pattern => #code,
         });
         if fields.is_empty() {
             to_object.push(quote! {
@@ -229,6 +234,12 @@ fn render(input: &DeriveInput, krate: &Path, variants: &[Variant]) -> TokenStrea
 
             impl #p::RpcError for #ident {
                 const ERRORS: &'static [#p::ErrorDescription] = &[#(#described),*];
+
+                fn code(&self) -> i32 {
+                    match self {
+                        #(#codes)*
+                    }
+                }
 
                 fn from_error_object(object: &#p::ErrorObject) -> ::core::option::Option<Self> {
                     match object.code() {

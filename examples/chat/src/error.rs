@@ -122,7 +122,7 @@ pub enum ChatError {
 impl ChatError {
     /// The JSON-RPC error code, one of [`codes`].
     pub fn code(&self) -> i32 {
-        volley::ErrorObject::from(self.clone()).code()
+        volley::RpcError::code(self)
     }
 
     /// An unacceptable name: `why` says what is wrong with it.
