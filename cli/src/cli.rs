@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::command::{bridge, call, codegen, discover, listen, notify};
+use crate::command::{bridge, call, codegen, discover, listen, notify, repl};
 use crate::failure::{EXIT_CODES, Failure};
 
 /// Call, notify, discover and generate clients for any JSON-RPC 2.0 server over WebSocket, and
@@ -25,6 +25,10 @@ enum Command {
     /// Stay connected: print every request and notification the server sends, one JSON line
     /// each, and answer its requests
     Listen(listen::ListenArgs),
+    /// An interactive prompt: calls typed as `add 1 2` or `add a=1 b=2`, Tab completion of
+    /// methods and params from rpc.discover, history, and the server's calls answered as they
+    /// come
+    Repl(repl::ReplArgs),
     /// Generate a TypeScript client, or an AsyncAPI or OpenRPC document, from a server's
     /// rpc.discover or an OpenRPC file
     #[command(subcommand)]
@@ -42,6 +46,7 @@ impl Cli {
             Command::Notify(args) => notify::run(args).await,
             Command::Discover(args) => discover::run(args).await,
             Command::Listen(args) => listen::run(args).await,
+            Command::Repl(args) => repl::run(args).await,
             Command::Codegen(command) => codegen::run(command).await,
             Command::Bridge(args) => bridge::run(args).await,
         }

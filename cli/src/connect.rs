@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use volley_client::Client;
+use volley_client::{Client, Reconnect};
 use volley_core::{PeerConfig, Service};
 
 use crate::failure::Failure;
@@ -70,8 +70,19 @@ pub(crate) async fn connect(
     args: &ConnectArgs,
     service: Option<Service>,
 ) -> Result<Client, Failure> {
+    connect_with(url, args, service, None).await
+}
+
+/// [`connect`], dialing again as `reconnect` says when the connection is lost (`None`: the
+/// connection ends with its first socket).
+pub(crate) async fn connect_with(
+    url: &str,
+    args: &ConnectArgs,
+    service: Option<Service>,
+    reconnect: Option<Reconnect>,
+) -> Result<Client, Failure> {
     let mut builder = Client::builder()
-        .reconnect(None)
+        .reconnect(reconnect)
         .resumption(None)
         .connect_timeout(args.timeout)
         .peer_config(PeerConfig::default().request_timeout(args.timeout));

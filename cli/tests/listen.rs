@@ -103,3 +103,56 @@ async fn listen_exits_2_when_it_cannot_connect() {
     let out = common::volley(&["listen", &url, "--timeout", "5"]).await;
     assert_eq!(out.code(), Some(2), "{}", out.stderr());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_terminal_a_request_without_an_answer_is_asked_at_the_prompt() {
+    let server = example_callbacks::server();
+    let mut events = server.peers().subscribe();
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    let url = running.ws_url();
+    let runtime = tokio::runtime::Handle::current();
+    let session = tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(VOLLEY);
+        command.args(["listen", &url]).env("TERM", "xterm");
+        let mut listen =
+            rexpect::session::spawn_command(command, Some(20_000)).expect("start volley listen");
+        let peer = runtime.block_on(async {
+            match t(events.recv()).await.expect("an event") {
+                volley_core::PeerEvent::Connected(peer) => peer,
+                other => panic!("expected a connection, got {other:?}"),
+            }
+        });
+        let ask = |method: &'static str, params: &str| {
+            let peer = peer.clone();
+            let params = RawValue::from_string(params.to_owned()).expect("json");
+            runtime.spawn(async move { t(peer.request_raw(method, Some(params), None)).await })
+        };
+        // A JSON line typed at the prompt is the answer.
+        let pick = ask("pick", r#"{"from":[1,2]}"#);
+        listen
+            .exp_string(
+                r#"answer {"kind":"request","method":"pick","params":{"from":[1,2]}} with JSON"#,
+            )
+            .expect("the question");
+        listen.send_line("2").expect("type");
+        let answer = runtime.block_on(t(pick)).expect("the call's task");
+        assert_eq!(answer.expect("answered").get(), "2");
+        // A word that is not JSON is a string; an empty line refuses the request.
+        let name = ask("name", "[]");
+        listen.exp_string("with JSON").expect("the question");
+        listen.send_line("Ada").expect("type");
+        let answer = runtime.block_on(t(name)).expect("the call's task");
+        assert_eq!(answer.expect("answered").get(), "\"Ada\"");
+        let refused = ask("pick", "[]");
+        listen.exp_string("with JSON").expect("the question");
+        listen.send_line("").expect("type");
+        match runtime.block_on(t(refused)).expect("the call's task") {
+            Err(volley_core::Error::Remote(e)) => assert_eq!(e.code(), -32601),
+            other => panic!("expected -32601, got {other:?}"),
+        }
+        listen.send_control('c').expect("Ctrl-C");
+        listen.exp_eof().expect("the end");
+    });
+    t(session).await.expect("the terminal session");
+    t(running.shutdown()).await;
+}

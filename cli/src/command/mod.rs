@@ -11,6 +11,7 @@ pub(crate) mod codegen;
 pub(crate) mod discover;
 pub(crate) mod listen;
 pub(crate) mod notify;
+pub(crate) mod repl;
 
 /// What to send: where, which method, which params.
 #[derive(Debug, Clone, clap::Args)]

@@ -70,15 +70,9 @@ pub(crate) async fn document(url: &str, args: &ConnectArgs) -> Result<Box<RawVal
 }
 
 /// The title line and the table of every method of `document`.
-fn table(document: &Value) -> String {
+pub(crate) fn table(document: &Value) -> String {
     let text = |pointer: &str| document.pointer(pointer).and_then(Value::as_str);
-    let methods: Vec<&Value> = document
-        .get("methods")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|m| resolve(document, m))
-        .collect();
+    let methods: Vec<&Value> = methods(document).collect();
     let mut rows = vec![["METHOD", "SERVED BY", "PARAMS", "RESULT", "POLICY"].map(String::from)];
     rows.extend(methods.iter().map(|m| row(document, m)));
     let title = [text("/info/title"), text("/info/version")]
@@ -99,8 +93,18 @@ fn table(document: &Value) -> String {
     out
 }
 
-/// The cells of one method.
-fn row(document: &Value, method: &Value) -> [String; 5] {
+/// The methods of `document`, each with its `$ref` followed.
+pub(crate) fn methods(document: &Value) -> impl Iterator<Item = &Value> {
+    document
+        .get("methods")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|m| resolve(document, m))
+}
+
+/// The cells of one method: name, served by, params, result, policy.
+pub(crate) fn row(document: &Value, method: &Value) -> [String; 5] {
     let name = method.get("name").and_then(Value::as_str).unwrap_or("?");
     let served_by = match method.get("x-implemented-by").and_then(Value::as_array) {
         Some(sides) => sides
@@ -207,7 +211,7 @@ fn stream_or_result(method: &Value) -> Option<&Value> {
 }
 
 /// `value`, or what it refers to when it is a `$ref` into the document.
-fn resolve<'d>(document: &'d Value, mut value: &'d Value) -> &'d Value {
+pub(crate) fn resolve<'d>(document: &'d Value, mut value: &'d Value) -> &'d Value {
     for _ in 0..32 {
         let target = value
             .get("$ref")
