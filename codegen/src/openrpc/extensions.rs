@@ -12,6 +12,8 @@ pub(super) enum Extension {
     ErrorData,
     /// `x-error-schemas`: the schema of each of the method's `errors`' `data`, by code.
     ErrorSchemas,
+    /// `x-error-type`: the Rust error type of the method's `errors`, and its variants.
+    ErrorType,
     /// `x-requires`: what a caller must be allowed.
     Requires,
     /// `x-timeout-ms`: the method's deadline.
@@ -31,6 +33,7 @@ impl Extension {
             Extension::ImplementedBy => "x-implemented-by",
             Extension::ErrorData => "x-error-data",
             Extension::ErrorSchemas => "x-error-schemas",
+            Extension::ErrorType => "x-error-type",
             Extension::Requires => "x-requires",
             Extension::TimeoutMs => "x-timeout-ms",
             Extension::Idempotent => "x-idempotent",
@@ -75,6 +78,31 @@ impl Extension {
                     "type": "object",
                     "propertyNames": { "pattern": "^-?[0-9]+$" },
                     "additionalProperties": { "type": ["object", "boolean"] }
+                }),
+            ),
+            Extension::ErrorType => (
+                "The error type whose variants are this method's `errors`",
+                "`name` is the type; `variants` gives the variant of each of the method's \
+                 `errors`, by code (as a string): its name and its docs. Generated clients \
+                 name their error types and constants after them.",
+                json!({
+                    "type": "object",
+                    "required": ["name", "variants"],
+                    "properties": {
+                        "name": { "type": "string", "minLength": 1 },
+                        "variants": {
+                            "type": "object",
+                            "propertyNames": { "pattern": "^-?[0-9]+$" },
+                            "additionalProperties": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {
+                                    "name": { "type": "string", "minLength": 1 },
+                                    "description": { "type": "string" }
+                                }
+                            }
+                        }
+                    }
                 }),
             ),
             Extension::Requires => (

@@ -35,7 +35,10 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 /// `x-extensions`), `x-timeout-ms` and `x-idempotent` on a method with a deadline or marked
 /// idempotent (extensions declared likewise), and, when its error type has a JSON Schema, `x-error-data` (the schema of the error
 /// object's `data`, an extension declared in `x-extensions`: an OpenRPC error object needs a
-/// fixed code, which an error type does not have). `url` (`ws://host:port/path`) becomes the
+/// fixed code, which an error type does not have). A method whose error type derives
+/// `volley::RpcError` lists each variant in `errors` (code, message, example `data`), with
+/// `x-error-schemas` (each code's `data` schema) and `x-error-type` (the type's name, and each
+/// code's variant with its docs), both declared in `x-extensions`. `url` (`ws://host:port/path`) becomes the
 /// `servers` entry.
 ///
 /// A stream method (`#[rpc(stream)]`) has the subscription id as its `result` (`subscription`,
@@ -260,6 +263,25 @@ fn method(d: &Described<'_>, root: &Value, used: &mut BTreeSet<Extension>) -> Ma
         if !schemas.is_empty() {
             used.insert(Extension::ErrorSchemas);
             method.insert(Extension::ErrorSchemas.name().into(), schemas.into());
+        }
+        if let Some(name) = m.error_type {
+            let variants: Map<String, Value> = d
+                .errors
+                .iter()
+                .map(|e| {
+                    let mut variant = json!({ "name": e.desc.variant });
+                    let docs = plain(e.desc.docs);
+                    if !docs.trim().is_empty() {
+                        variant["description"] = docs.trim().into();
+                    }
+                    (e.desc.code.to_string(), variant)
+                })
+                .collect();
+            used.insert(Extension::ErrorType);
+            method.insert(
+                Extension::ErrorType.name().into(),
+                json!({ "name": name, "variants": variants }),
+            );
         }
     }
     if let Some(error) = &d.error {

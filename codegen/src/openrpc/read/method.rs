@@ -103,7 +103,10 @@ impl<'d> Reader<'d> {
                 let name = error.and_then(|e| e.get("name")).and_then(Value::as_str);
                 (name.map(leak), self.schema(schema)?.1)
             }
-            None => (None, slots::no_schema as SchemaFn),
+            None => {
+                let name = method.pointer("/x-error-type/name").and_then(Value::as_str);
+                (name.map(leak), slots::no_schema as SchemaFn)
+            }
         };
         let name = leak(name);
         let description = MethodDescription {
@@ -171,7 +174,7 @@ impl<'d> Reader<'d> {
         let Some(errors) = method.get("errors").and_then(Value::as_array) else {
             return Ok(slots::no_errors);
         };
-        let mut cases = Vec::new();
+        let mut cases: Vec<(String, i32, &str, &str, Option<usize>)> = Vec::new();
         for error in errors {
             let error = self.resolve(error);
             let code = error.get("code").and_then(Value::as_i64);
@@ -188,7 +191,17 @@ impl<'d> Reader<'d> {
                 }
                 None => None,
             };
-            cases.push((variant_name(message, code, &cases), code, message, slot));
+            let named = method.pointer(&format!("/x-error-type/variants/{code}"));
+            let variant = named
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+                .filter(|v| !cases.iter().any(|(taken, ..)| taken == v))
+                .map_or_else(|| variant_name(message, code, &cases), str::to_owned);
+            let docs = named
+                .and_then(|v| v.get("description"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            cases.push((variant, code, message, docs, slot));
         }
         if cases.is_empty() {
             return Ok(slots::no_errors);
@@ -196,11 +209,12 @@ impl<'d> Reader<'d> {
         let key = Value::from(
             cases
                 .iter()
-                .map(|(variant, code, message, slot)| {
+                .map(|(variant, code, message, docs, slot)| {
                     Value::from(vec![
                         Value::from(variant.as_str()),
                         (*code).into(),
                         (*message).into(),
+                        (*docs).into(),
                         (*slot).into(),
                     ])
                 })
@@ -210,11 +224,11 @@ impl<'d> Reader<'d> {
         let make = || {
             cases
                 .iter()
-                .map(|(variant, code, message, slot)| ErrorDescription {
+                .map(|(variant, code, message, docs, slot)| ErrorDescription {
                     variant: leak(variant.as_str()),
                     code: *code,
                     message: leak(*message),
-                    docs: "",
+                    docs: leak(*docs),
                     data_schema: slot.map_or(slots::no_schema as SchemaFn, slots::function),
                 })
                 .collect()
@@ -306,7 +320,7 @@ pub(super) fn sides(method: &Value) -> Vec<Side> {
 pub(super) fn variant_name(
     message: &str,
     code: i32,
-    taken: &[(String, i32, &str, Option<usize>)],
+    taken: &[(String, i32, &str, &str, Option<usize>)],
 ) -> String {
     let head = message.split([':', '{']).next().unwrap_or("");
     let mut name: String = head

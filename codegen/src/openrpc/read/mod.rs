@@ -79,11 +79,12 @@ impl std::error::Error for ReadError {}
 ///   document uses (`{}`), and type definitions keep their document keys (`Wrapped_Point_`
 ///   where schemars named one `Wrapped<Point>`), which can change the order in which the
 ///   TypeScript module declares such types.
-/// - **Errors of an `RpcError` type** (`errors` and `x-error-schemas`): each error's code,
-///   message and `data` schema are read, but the document names neither the error type nor
-///   its variants, nor gives a variant's docs: variants are named after their messages
-///   (`not found` -> `NotFound`, else `E<code>`) and the type is unnamed, so the AsyncAPI
-///   messages and the TypeScript declarations of these errors are named `Error` instead.
+/// - **Errors of an `RpcError` type** (`errors`, `x-error-schemas` and `x-error-type`): each
+///   error's code, message, `data` schema and variant name are read, and the type's name;
+///   a variant's docs are not in the document. In a document without `x-error-type`,
+///   variants are named after their messages (`not found` -> `NotFound`, else `E<code>`)
+///   and the type is unnamed, so the AsyncAPI messages and the TypeScript declarations of
+///   these errors are named `Error` instead.
 /// - **Traits served by both ends.** A method both ends serve is listed once, under the
 ///   trait of the end listed first; it is read as a method of that trait on both ends. Two
 ///   traits of one name served by one end are read as one.
