@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
     }
     if args.print_typescript {
         let options = TypeScriptOptions::new();
-        println!("{}", codegen::typescript(server.api(), &options));
+        print!("{}", codegen::typescript(server.api(), &options));
         return ExitCode::SUCCESS;
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
