@@ -23,7 +23,7 @@ document does not say): clients call what the server serves, and the server call
 clients serve. POLICY lists what the document says of a method: the authorization it
 requires (x-requires), its deadline (x-timeout-ms), idempotent (x-idempotent), streams
 (x-stream) and their cancel methods, notifications, how params must be sent, and the
-codes of its own errors.";
+type and codes of its own errors.";
 
 /// Lists the methods a server describes.
 #[derive(Debug, Clone, clap::Args)]
@@ -197,7 +197,9 @@ fn policy(method: &Value) -> Vec<String> {
         .map(Value::to_string)
         .collect();
     if !codes.is_empty() {
-        policy.push(format!("errors {}", codes.join(" ")));
+        let name = method.pointer("/x-error-type/name").and_then(Value::as_str);
+        let name = name.map(|n| format!("{n} ")).unwrap_or_default();
+        policy.push(format!("errors {name}{}", codes.join(" ")));
     }
     policy
 }
@@ -273,6 +275,7 @@ mod tests {
                     "x-timeout-ms": 5000,
                     "x-idempotent": true,
                     "errors": [{ "code": 4001, "message": "sold out" }, { "code": 4002, "message": "closed" }],
+                    "x-error-type": { "name": "ShopError", "variants": {} },
                     "x-implemented-by": ["server"]
                 },
                 { "$ref": "#/components/methods/seen" },
@@ -300,7 +303,7 @@ mod tests {
             table(&document),
             "Shop 1.0.0: 3 methods\n\n\
              METHOD            SERVED BY       PARAMS                            RESULT            POLICY\n\
-             buy               server          item: Item, note?: string | null  uint64            requires customer, timeout 5000 ms, idempotent, errors 4001 4002\n\
+             buy               server          item: Item, note?: string | null  uint64            requires customer, timeout 5000 ms, idempotent, errors ShopError 4001 4002\n\
              seen              client          n: integer                        -                 notification, params by position\n\
              subscribe_prices  server, client                                    stream of number  stream (items prices, cancel unsubscribe_prices), params by name\n"
         );
