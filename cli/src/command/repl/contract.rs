@@ -104,13 +104,16 @@ impl Contract {
             ),
             (Some(m), Args::Values(values)) => {
                 if values.len() > m.params.len() {
-                    return Err(format!(
-                        "{} takes {} ({}), got {} values",
-                        m.name,
-                        count(m.params.len()),
-                        m.names(),
-                        values.len()
-                    ));
+                    let takes = match m.params.len() {
+                        0 => "no params".to_owned(),
+                        1 => format!("1 param ({})", m.names()),
+                        n => format!("{n} params ({})", m.names()),
+                    };
+                    let got = match values.len() {
+                        1 => "1 value".to_owned(),
+                        n => format!("{n} values"),
+                    };
+                    return Err(format!("{} takes {takes}, got {got}", m.name));
                 }
                 let typed = m.params.iter().zip(&values).map(|(p, v)| (p, p.value(v)));
                 match m.structure {
@@ -228,13 +231,6 @@ fn string_kind(schema: &Value) -> Option<bool> {
             (types == ["null", "string"]).then_some(true)
         }
         _ => None,
-    }
-}
-
-fn count(n: usize) -> String {
-    match n {
-        1 => "1 param".to_owned(),
-        n => format!("{n} params"),
     }
 }
 
@@ -391,6 +387,16 @@ mod tests {
         assert_eq!(
             params("add", values(&["1", "2", "3"])).unwrap_err(),
             "add takes 2 params (a, b), got 3 values"
+        );
+        assert_eq!(
+            params("greet", values(&["a", "b"])).unwrap_err(),
+            "greet takes 1 param (name), got 2 values"
+        );
+        let none =
+            Contract::from_document(&json!({ "methods": [{ "name": "ping", "params": [] }] }));
+        assert_eq!(
+            none.params("ping", values(&["1"])).unwrap_err(),
+            "ping takes no params, got 1 value"
         );
         assert_eq!(
             params("add", pairs(&[("c", "1")])).unwrap_err(),
