@@ -47,6 +47,8 @@ go both ways. A frame that is not JSON is answered with a -32700 Parse error (id
 forwarded; output that is not JSON is logged to stderr and skipped. With --framing lines, a
 frame with line breaks is written on one line: the whitespace between its JSON tokens is
 dropped (strings, numbers and key order stay as sent). The program's stderr is volley's.
+--framing must be the program's own: a program that expects the other one reads no message,
+and the browser's calls wait for their own timeout.
 
 The program's exit closes the socket: 1000 \"the program exited\" for status 0, else 1011
 \"the program exited with status N\"; a program that cannot be started closes it with 1011

@@ -54,7 +54,9 @@ Values are sent the way the method declares its params (by name or by position).
 completes commands, methods and param names. Ctrl-C cancels the calls in flight; Ctrl-D or
 .quit closes the connection and leaves. The connection is dialed again when it is lost.
 Lines from a pipe are handled one at a time, each call answered before the next line is
-read; the server's requests are then answered from --answer, or refused with -32601.";
+read; the server's requests are then answered from --answer, or refused with -32601.
+The repl exits 0 when it leaves, 2 when it cannot connect: where a script needs each call's
+own exit status, use `volley call`.";
 
 /// The interactive prompt.
 #[derive(Debug, Clone, clap::Args)]
