@@ -1,7 +1,8 @@
 //! volley's own test support, shared by the root crate's tests and every example's: a
 //! dev-dependency only, never published.
 //!
-//! - [`tools`]: the outside programs some tests need (node, npm packages, python3, chromium);
+//! - [`tools`]: the outside programs some tests need (node, npm packages, python3, chromium,
+//!   redis-server);
 //!   a missing one prints `SKIPPED: ...` and the test passes, unless `VOLLEY_REQUIRE_ALL=1`.
 //! - [`validate`]: AsyncAPI 3.0 and OpenRPC documents checked against the official schemas
 //!   vendored in `testing/schemas/`, and by `@asyncapi/parser` (`tests/node/validate.mjs`).
@@ -12,6 +13,8 @@
 //! - [`process`]: an example's binary run as a user runs it, under a deadline.
 //! - [`http`]: a plain HTTP/1.1 request to a test server.
 //! - [`proxy`]: a TCP proxy that cuts, freezes or refuses connections on command.
+//! - [`redis`]: a `redis-server` of the test's own, on a free port, stopped and restarted on
+//!   command.
 //! - [`example_document_tests!`]: the document tests of an example, written once.
 //!
 //! Paths to the node packages, scripts and schemas start at [`workspace_root`].
@@ -21,6 +24,7 @@ pub mod documents;
 pub mod http;
 pub mod process;
 pub mod proxy;
+pub mod redis;
 pub mod snapshot;
 pub mod tools;
 pub mod typescript;
