@@ -27,12 +27,22 @@ async fn a_server_of_its_own_stops_and_restarts_on_its_port() {
     };
     let port = redis.port();
     assert_eq!(redis.url(), format!("redis://127.0.0.1:{port}/"));
-    let answer = tokio::time::timeout(TIMEOUT, ping(port)).await.expect("in time");
+    let answer = tokio::time::timeout(TIMEOUT, ping(port))
+        .await
+        .expect("in time");
     assert_eq!(answer.expect("an answer"), "+PONG\r\n");
-    tokio::time::timeout(TIMEOUT, redis.stop()).await.expect("stopped in time");
-    let refused = tokio::time::timeout(TIMEOUT, ping(port)).await.expect("in time");
+    tokio::time::timeout(TIMEOUT, redis.stop())
+        .await
+        .expect("stopped in time");
+    let refused = tokio::time::timeout(TIMEOUT, ping(port))
+        .await
+        .expect("in time");
     assert!(refused.is_err(), "{refused:?}");
-    tokio::time::timeout(TIMEOUT, redis.restart()).await.expect("restarted in time");
-    let answer = tokio::time::timeout(TIMEOUT, ping(port)).await.expect("in time");
+    tokio::time::timeout(TIMEOUT, redis.restart())
+        .await
+        .expect("restarted in time");
+    let answer = tokio::time::timeout(TIMEOUT, ping(port))
+        .await
+        .expect("in time");
     assert_eq!(answer.expect("an answer"), "+PONG\r\n");
 }
