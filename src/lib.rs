@@ -196,9 +196,9 @@
 
 pub use volley_core::{
     Audience, Batch, CallError, CallOptions, Claims, CloseReason, Context, Delivery,
-    DuplicateMethodError, Error, ErrorDescription, ErrorObject, LinkState, Outcomes, Overflow,
-    Peer, PeerConfig, PeerEvent, PeerId, Peers, RemoteFanout, RemoteService, Replies, Reply,
-    Result, Resumption, RpcError, Service, Unhandled, describe, error::codes,
+    DuplicateMethodError, Error, ErrorDescription, ErrorObject, LinkState, NodeId, Outcomes,
+    Overflow, Peer, PeerConfig, PeerEvent, PeerId, Peers, RemoteFanout, RemoteService, Replies,
+    Reply, Result, Resumption, RpcError, Service, Unhandled, describe, error::codes,
 };
 pub use volley_core::{ItemSender, ItemStream, Subscription, stream};
 

@@ -12,8 +12,8 @@ use common::{raw_connect_small, t};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use volley::{
-    Client, Context, Error, Handshake, Overflow, PeerConfig, PeerEvent, PeerId, Peers, Refusal,
-    RunningServer, Server,
+    Client, Context, Error, Handshake, NodeId, Overflow, PeerConfig, PeerEvent, PeerId, Peers,
+    Refusal, RunningServer, Server,
 };
 
 /// What the server offers: rooms.
@@ -233,6 +233,30 @@ async fn every_kind_of_audience_reaches_exactly_its_members() {
     );
     bob.heard_nothing().await;
     t(running.shutdown()).await;
+}
+
+#[tokio::test]
+async fn connections_carry_the_node_of_their_server_in_their_id() {
+    let alone = start(PeerConfig::default()).await;
+    let first = person(&alone, "alice", Answer::Yes).await;
+    assert_eq!(peers(&alone).node(), NodeId::default());
+    assert_eq!(first.id.node(), NodeId::default());
+    let node = NodeId::new(NodeId::MAX).expect("the largest node");
+    let in_cluster = start(PeerConfig::default()).await;
+    peers(&in_cluster).set_node(node);
+    let second = person(&in_cluster, "bob", Answer::Yes).await;
+    assert_eq!(second.id.node(), node);
+    assert!(
+        second.id.0 < 1 << 53,
+        "{} is not exact in JavaScript",
+        second.id
+    );
+    assert!(peers(&in_cluster).get(second.id).is_some());
+    // The first server's connections keep node 0.
+    let third = person(&alone, "carol", Answer::Yes).await;
+    assert_eq!(third.id.node(), NodeId::default());
+    t(alone.shutdown()).await;
+    t(in_cluster.shutdown()).await;
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ pub use config::{Overflow, PeerConfig, Resumption};
 pub use context::Context;
 pub use error::{Error, ErrorObject, Result};
 pub use fanout::{Audience, Delivery, Outcomes, PeerEvent, Peers, RemoteFanout, Replies, Reply};
-pub use peer::{Batch, CallOptions, CloseReason, LinkState, Peer, PeerId, RemoteService};
+pub use peer::{Batch, CallOptions, CloseReason, LinkState, NodeId, Peer, PeerId, RemoteService};
 pub use rpc_error::{CallError, ErrorDescription, RpcError};
 pub use service::{Authorizer, DuplicateMethodError, Service, Unhandled};
 pub use state::Claims;

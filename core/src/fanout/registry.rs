@@ -1,12 +1,13 @@
 //! [`Peers`]: the registry of one server's connections, their groups and their users.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use tokio::sync::broadcast;
 
 use super::{Audience, Target};
-use crate::peer::{CloseReason, OnStart, Peer, PeerId};
+use crate::peer::{CloseReason, NodeId, OnStart, Peer, PeerId};
 
 /// The most groups one connection can be in; [`Peers::join`] refuses more.
 pub const MAX_GROUPS_PER_PEER: usize = 1024;
@@ -45,6 +46,8 @@ pub struct Peers {
 pub(super) struct Inner {
     members: RwLock<Members>,
     events: broadcast::Sender<PeerEvent>,
+    /// The node this registry's connections are on (0 for a server on its own).
+    node: AtomicU16,
 }
 
 #[derive(Default)]
@@ -72,6 +75,7 @@ impl Default for Peers {
             inner: Arc::new(Inner {
                 members: RwLock::new(Members::default()),
                 events: broadcast::channel(EVENTS).0,
+                node: AtomicU16::new(0),
             }),
         }
     }
@@ -294,12 +298,26 @@ impl Peers {
             .send(PeerEvent::Disconnected { id, reason });
     }
 
+    /// The node this registry's connections are on: part of every id it gives out
+    /// ([`PeerId::node`]). 0 for a server on its own.
+    pub fn node(&self) -> NodeId {
+        NodeId::new(self.inner.node.load(Ordering::Relaxed)).unwrap_or_default()
+    }
+
+    /// Makes this registry's connections from now on part of `node` (their ids carry it).
+    /// A backplane sets it when the server starts, before it accepts a connection, so that
+    /// ids are unique across the nodes of a cluster.
+    pub fn set_node(&self, node: NodeId) {
+        self.inner.node.store(node.get(), Ordering::Relaxed);
+    }
+
     /// Puts a link to this registry in a connection's extensions, before the connection is
     /// made ([`connection::spawn`](crate::connection::spawn) and friends): the engine then
     /// registers the connection, in `user` when given, before it reads its first frame,
     /// unregisters it when it starts closing, and its handlers reach the registry as
     /// `cx.peers()`. A server does this for every connection it accepts.
     pub fn link_as(&self, extensions: &mut http::Extensions, user: Option<&str>) {
+        extensions.insert(self.node());
         let weak = Arc::downgrade(&self.inner);
         extensions.insert(RegistryLink(weak.clone()));
         let user: Option<Arc<str>> = user.map(Into::into);

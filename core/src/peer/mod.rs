@@ -3,13 +3,14 @@
 
 mod batch;
 mod deadline;
+mod id;
 mod jsonrpsee;
 mod shared;
 mod streams;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -27,23 +28,10 @@ use crate::state::Claims;
 
 pub use batch::Batch;
 use deadline::Deadline;
+pub use id::{NodeId, PeerId};
 use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
-
-/// Identifies one connection for as long as the process runs (never reused).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-pub struct PeerId(pub u64);
-
-impl fmt::Display for PeerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
 
 /// Whether a connection has a socket right now. A plain connection goes from `Up` to
 /// `Closed`; a resumable or reconnecting one can be `Down` for a while in between.
@@ -123,7 +111,8 @@ impl Peer {
         extensions: http::Extensions,
         between: Between,
     ) -> Self {
-        let id = PeerId(NEXT_PEER.fetch_add(1, Ordering::Relaxed));
+        let node = extensions.get::<NodeId>().copied().unwrap_or_default();
+        let id = PeerId::next(node);
         Self {
             shared: Arc::new(Shared::new(id, out, config, extensions, between)),
         }
