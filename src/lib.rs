@@ -90,8 +90,8 @@
 //! let peers = server.peers();
 //! BrowserFanout::new(peers.group("lobby")).tick(1)?;          // queued for each, no waiting
 //! let outcomes = BrowserFanout::new(peers.all()).confirm("still there?".into())?.await;
-//! for (peer, yes) in outcomes.succeeded() {
-//!     println!("{}: {yes}", peer.id());
+//! for (id, yes) in outcomes.succeeded() {
+//!     println!("{id}: {yes}");
 //! }
 //! # Ok(()) }
 //! ```
@@ -194,6 +194,9 @@
 //! | `macros` | yes | `#[volley::rpc]` |
 //! | `metrics` | no | counters and histograms through the `metrics` crate facade (see the README) |
 
+/// Fan-out: the registry, audiences, replies, and the backplane seam that joins the nodes of
+/// a cluster ([`fanout::Backplane`]).
+pub use volley_core::fanout;
 pub use volley_core::{
     Audience, Batch, CallError, CallOptions, Claims, CloseReason, Context, Delivery,
     DuplicateMethodError, Error, ErrorDescription, ErrorObject, LinkState, NodeId, Outcomes,

@@ -325,7 +325,7 @@ async fn a_call_to_many_gives_one_outcome_per_recipient_each_under_its_own_deadl
         Some(Err(Error::Timeout(_)))
     ));
     assert!(matches!(outcomes.get(gone.id), Some(Err(e)) if e.is_disconnected()));
-    let answered: Vec<PeerId> = outcomes.succeeded().map(|(p, _)| p.id()).collect();
+    let answered: Vec<PeerId> = outcomes.succeeded().map(|(id, _)| id).collect();
     assert_eq!(answered, [yes.id, no.id]);
     assert_eq!(outcomes.failed().count(), 2);
 

@@ -120,6 +120,17 @@ pub enum Error {
     /// The remote answered with a result that does not decode into the expected type.
     #[error("could not decode the result")]
     InvalidResult(#[source] serde_json::Error),
+    /// The peer is connected to another node of the cluster, and that node cannot be
+    /// reached: it stopped sending heartbeats (it died), the backplane cannot reach it (Redis
+    /// is away), or this server has no backplane. The call was not made, or its answer is
+    /// lost.
+    #[error("node {node} cannot be reached: {reason}")]
+    Unreachable {
+        /// The peer's node.
+        node: crate::peer::NodeId,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -132,12 +143,16 @@ impl Error {
     }
 
     /// True when no answer came because of the connection: it was lost before the answer
-    /// came ([`Error::Disconnected`], [`Error::SessionExpired`]) or was down when the call was
-    /// made ([`Error::NotConnected`]).
+    /// came ([`Error::Disconnected`], [`Error::SessionExpired`]), was down when the call was
+    /// made ([`Error::NotConnected`]), or is on a node that cannot be reached
+    /// ([`Error::Unreachable`]).
     pub fn is_disconnected(&self) -> bool {
         matches!(
             self,
-            Error::Disconnected | Error::NotConnected | Error::SessionExpired
+            Error::Disconnected
+                | Error::NotConnected
+                | Error::SessionExpired
+                | Error::Unreachable { .. }
         )
     }
 

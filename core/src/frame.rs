@@ -41,6 +41,13 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// `bytes` as a frame, when they are UTF-8 text.
+    pub fn from_utf8(bytes: Bytes) -> Option<Self> {
+        std::str::from_utf8(&bytes).is_ok().then_some(Self(bytes))
+    }
+}
+
 impl From<String> for Frame {
     fn from(text: String) -> Self {
         Self(Bytes::from(text))

@@ -8,6 +8,7 @@
 //! A call to an audience goes to every recipient at once, each under its own deadline, and
 //! gives one outcome per recipient, keyed by peer id.
 
+mod backplane;
 mod registry;
 mod replies;
 
@@ -24,6 +25,7 @@ use crate::message;
 use crate::params::encode_params;
 use crate::peer::{CallOptions, Offer, Peer, PeerId};
 
+pub use backplane::{Backplane, Forward, Recipients, RemoteReply};
 pub use registry::{MAX_GROUPS_PER_PEER, MAX_NAME_BYTES, PeerEvent, Peers};
 pub use replies::{Outcomes, Replies, Reply};
 
@@ -49,6 +51,8 @@ pub struct Audience {
     peers: Peers,
     target: Target,
     except: Vec<PeerId>,
+    /// This node's members only, even when the registry has a backplane.
+    local: bool,
 }
 
 /// What a fan-out notification did.
@@ -62,6 +66,9 @@ pub struct Delivery {
     pub overflowed: Vec<PeerId>,
     /// Recipients that closed (or lost their socket for good) before it could be queued.
     pub gone: Vec<PeerId>,
+    /// Whether it was also handed to the backplane for the other nodes' recipients (whose
+    /// queues are counted there, not here).
+    pub forwarded: bool,
 }
 
 impl Audience {
@@ -70,7 +77,37 @@ impl Audience {
             peers,
             target,
             except: Vec::new(),
+            local: false,
         }
+    }
+
+    /// This audience on this node only: its sends and calls skip the backplane, and
+    /// [`find`](Audience::find) asks no other node. What a backplane uses to deliver what
+    /// another node sent.
+    #[must_use]
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// The backplane this audience also reaches the other nodes through, if any.
+    fn backplane(&self) -> Option<&Arc<dyn Backplane>> {
+        if self.local {
+            return None;
+        }
+        self.peers.backplane()
+    }
+
+    /// The ids this audience names now, on this node and the others, in order.
+    pub async fn find(&self) -> Vec<PeerId> {
+        let mut ids: Vec<PeerId> = self.resolve().iter().map(Peer::id).collect();
+        if let Some(backplane) = self.backplane() {
+            let remote = backplane.find(&self.target.recipients()).await;
+            ids.extend(remote.into_iter().filter(|id| !self.except.contains(id)));
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        ids
     }
 
     /// Leaves the peer `id` out (typically the sender: `.except(cx.peer_id())`).
@@ -87,7 +124,7 @@ impl Audience {
         self
     }
 
-    /// The peers this audience names now, in id order.
+    /// The peers this audience names now on this node, in id order.
     pub fn resolve(&self) -> Vec<Peer> {
         let mut v = Vec::new();
         self.each(|peer| v.push(peer.clone()));
@@ -95,14 +132,14 @@ impl Audience {
         v
     }
 
-    /// How many peers this audience names now.
+    /// How many peers this audience names now on this node.
     pub fn len(&self) -> usize {
         let mut n = 0;
         self.each(|_| n += 1);
         n
     }
 
-    /// Whether this audience names nobody now.
+    /// Whether this audience names nobody on this node now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -125,6 +162,16 @@ impl Audience {
     /// [`Audience::notify`] with params already encoded.
     pub fn notify_raw(&self, method: &str, params: Option<&RawValue>) -> Delivery {
         let frame = Frame::from(message::request(None, method, params.map(RawValue::get)));
+        let mut delivery = self.queue(&frame);
+        if let Some(backplane) = self.backplane() {
+            backplane.notify(&self.target.recipients(), &self.except, frame.into_bytes());
+            delivery.forwarded = true;
+        }
+        delivery
+    }
+
+    /// Queues `frame` for this node's recipients.
+    fn queue(&self, frame: &Frame) -> Delivery {
         let mut delivery = Delivery::default();
         let mut to_close = Vec::new();
         self.each(|peer| match peer.offer(frame.clone()) {
@@ -168,12 +215,19 @@ impl Audience {
     where
         R: DeserializeOwned + Send + 'static,
     {
-        Replies::new(
-            self.resolve(),
-            method.into(),
-            params.map(Arc::from),
-            options,
-        )
+        let method: Arc<str> = method.into();
+        let params: Option<Arc<RawValue>> = params.map(Arc::from);
+        let backplane = self.backplane().cloned();
+        let cancel = options.cancel.clone();
+        let forward = Forward::new(method.clone(), params.clone(), options.timeout);
+        let replies = Replies::new(self.resolve(), method, params, options);
+        match backplane {
+            Some(backplane) => {
+                let remote = backplane.call_each(&self.target.recipients(), &self.except, forward);
+                replies.with_remote(remote, cancel)
+            }
+            None => replies,
+        }
     }
 
     /// A typed fan-out stub for a `#[volley::rpc]` trait the recipients serve:

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, LazyLock, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use tokio::sync::broadcast;
 
-use super::{Audience, Target};
+use super::{Audience, Backplane, Target};
 use crate::peer::{CloseReason, NodeId, OnStart, Peer, PeerId};
 
 /// The most groups one connection can be in; [`Peers::join`] refuses more.
@@ -48,6 +48,8 @@ pub(super) struct Inner {
     events: broadcast::Sender<PeerEvent>,
     /// The node this registry's connections are on (0 for a server on its own).
     node: AtomicU16,
+    /// The other nodes of the cluster, when there are any.
+    pub(super) backplane: OnceLock<Arc<dyn Backplane>>,
 }
 
 #[derive(Default)]
@@ -76,6 +78,7 @@ impl Default for Peers {
                 members: RwLock::new(Members::default()),
                 events: broadcast::channel(EVENTS).0,
                 node: AtomicU16::new(0),
+                backplane: OnceLock::new(),
             }),
         }
     }

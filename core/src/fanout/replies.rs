@@ -6,10 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{BoxStream, FuturesUnordered, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use super::RemoteReply;
 use crate::error::{Error, Result};
 use crate::peer::{CallOptions, Peer, PeerId};
 
@@ -20,8 +21,11 @@ type Pending<R> = Pin<Box<dyn Future<Output = Reply<R>> + Send>>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Reply<R> {
-    /// The recipient.
-    pub peer: Peer,
+    /// The recipient's id.
+    pub id: PeerId,
+    /// The recipient, when it is connected to this node (`None` for one on another node of
+    /// a cluster).
+    pub peer: Option<Peer>,
     /// What it answered, or why it did not.
     pub result: Result<R>,
 }
@@ -29,7 +33,7 @@ pub struct Reply<R> {
 impl<R> Reply<R> {
     /// The recipient's id.
     pub fn id(&self) -> PeerId {
-        self.peer.id()
+        self.id
     }
 }
 
@@ -41,10 +45,18 @@ impl<R> Reply<R> {
 /// - or read it as a `Stream` of [`Reply`], each as it arrives.
 ///
 /// Dropping it withdraws the calls still waiting (each recipient gets `rpc.cancel`).
+///
+/// In a cluster the recipients on the other nodes answer through the backplane: their
+/// replies come in the same stream (with no [`Peer`] of this node), and the stream ends once
+/// every live node has answered for its recipients. A cancellation token in the call's
+/// options ends the other nodes' part at once: recipients there that had not answered give
+/// no reply.
 #[must_use = "the calls are withdrawn when this is dropped"]
 pub struct Replies<R> {
     recipients: Vec<Peer>,
     pending: FuturesUnordered<Pending<R>>,
+    /// The other nodes' replies, when the audience reaches them.
+    remote: Option<BoxStream<'static, RemoteReply>>,
 }
 
 impl<R: DeserializeOwned + Send + 'static> Replies<R> {
@@ -71,24 +83,43 @@ impl<R: DeserializeOwned + Send + 'static> Replies<R> {
                         .and_then(|raw| {
                             serde_json::from_str(raw.get()).map_err(Error::InvalidResult)
                         });
-                    Reply { peer, result }
+                    Reply {
+                        id: peer.id(),
+                        peer: Some(peer),
+                        result,
+                    }
                 }) as Pending<R>
             })
             .collect();
         Self {
             recipients,
             pending,
+            remote: None,
         }
+    }
+
+    /// Adds the other nodes' replies, until `cancel` (if any) is cancelled.
+    pub(crate) fn with_remote(
+        mut self,
+        remote: BoxStream<'static, RemoteReply>,
+        cancel: Option<tokio_util::sync::CancellationToken>,
+    ) -> Self {
+        self.remote = Some(match cancel {
+            Some(token) => remote.take_until(token.cancelled_owned()).boxed(),
+            None => remote,
+        });
+        self
     }
 }
 
 impl<R> Replies<R> {
-    /// Every peer asked, in id order.
+    /// Every peer asked on this node, in id order (the other nodes' recipients are known
+    /// by their replies).
     pub fn recipients(&self) -> &[Peer] {
         &self.recipients
     }
 
-    /// How many answers are still awaited.
+    /// How many answers of this node's recipients are still awaited.
     pub fn remaining(&self) -> usize {
         self.pending.len()
     }
@@ -103,19 +134,49 @@ impl<R> std::fmt::Debug for Replies<R> {
     }
 }
 
-impl<R> Stream for Replies<R> {
+impl<R: DeserializeOwned> Stream for Replies<R> {
     type Item = Reply<R>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Reply<R>>> {
-        self.pending.poll_next_unpin(cx)
+        let local = self.pending.poll_next_unpin(cx);
+        if let Poll::Ready(Some(reply)) = local {
+            return Poll::Ready(Some(reply));
+        }
+        let remote = match self.remote.as_mut() {
+            Some(remote) => remote.poll_next_unpin(cx),
+            None => Poll::Ready(None),
+        };
+        match (local, remote) {
+            (_, Poll::Ready(Some((id, result)))) => {
+                let result = result
+                    .and_then(|raw| serde_json::from_str(raw.get()).map_err(Error::InvalidResult));
+                Poll::Ready(Some(Reply {
+                    id,
+                    peer: None,
+                    result,
+                }))
+            }
+            (Poll::Ready(None), Poll::Ready(None)) => {
+                self.remote = None;
+                Poll::Ready(None)
+            }
+            (_, Poll::Ready(None)) => {
+                self.remote = None;
+                Poll::Pending
+            }
+            _ => Poll::Pending,
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.pending.len(), Some(self.pending.len()))
+        match self.remote {
+            Some(_) => (self.pending.len(), None),
+            None => (self.pending.len(), Some(self.pending.len())),
+        }
     }
 }
 
-impl<R: Send + 'static> IntoFuture for Replies<R> {
+impl<R: DeserializeOwned + Send + 'static> IntoFuture for Replies<R> {
     type Output = Outcomes<R>;
     type IntoFuture = Pin<Box<dyn Future<Output = Outcomes<R>> + Send>>;
 
@@ -158,18 +219,18 @@ impl<R> Outcomes<R> {
         self.replies.iter()
     }
 
-    /// The peers that answered, with their results.
-    pub fn succeeded(&self) -> impl Iterator<Item = (&Peer, &R)> {
+    /// The ids of the peers that answered, with their results.
+    pub fn succeeded(&self) -> impl Iterator<Item = (PeerId, &R)> {
         self.replies
             .iter()
-            .filter_map(|r| r.result.as_ref().ok().map(|v| (&r.peer, v)))
+            .filter_map(|r| r.result.as_ref().ok().map(|v| (r.id, v)))
     }
 
-    /// The peers that did not answer with a result, with the reason.
-    pub fn failed(&self) -> impl Iterator<Item = (&Peer, &Error)> {
+    /// The ids of the peers that did not answer with a result, with the reason.
+    pub fn failed(&self) -> impl Iterator<Item = (PeerId, &Error)> {
         self.replies
             .iter()
-            .filter_map(|r| r.result.as_ref().err().map(|e| (&r.peer, e)))
+            .filter_map(|r| r.result.as_ref().err().map(|e| (r.id, e)))
     }
 }
 
