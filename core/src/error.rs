@@ -127,7 +127,7 @@ pub enum Error {
     #[error("node {node} cannot be reached: {reason}")]
     Unreachable {
         /// The peer's node.
-        node: crate::peer::NodeId,
+        node: crate::id::NodeId,
         /// Why.
         reason: String,
     },

@@ -20,6 +20,7 @@ mod dispatch;
 pub mod error;
 pub mod fanout;
 mod frame;
+mod id;
 #[doc(hidden)]
 pub mod fuzzing;
 mod message;

@@ -3,7 +3,6 @@
 
 mod batch;
 mod deadline;
-mod id;
 mod jsonrpsee;
 mod shared;
 mod streams;
@@ -28,7 +27,7 @@ use crate::state::Claims;
 
 pub use batch::Batch;
 use deadline::Deadline;
-pub use id::{NodeId, PeerId};
+pub use crate::id::{NodeId, PeerId};
 use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
