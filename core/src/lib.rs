@@ -20,9 +20,9 @@ mod dispatch;
 pub mod error;
 pub mod fanout;
 mod frame;
-mod id;
 #[doc(hidden)]
 pub mod fuzzing;
+mod id;
 mod message;
 mod observe;
 pub mod params;

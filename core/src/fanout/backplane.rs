@@ -102,6 +102,15 @@ pub type RemoteReply = (PeerId, Result<Box<RawValue>>);
 /// The other nodes of a cluster, as one node's registry sees them. Implemented by a
 /// backplane crate (`volley-redis`); none is needed for a server on its own.
 ///
+/// With one set ([`Peers::set_backplane`]), the registry hands every fan-out notification
+/// to [`notify`](Backplane::notify) once, as the frame's bytes; sends a call to a peer whose
+/// id names another node ([`PeerId::node`]) through [`call`](Backplane::call); merges the
+/// other nodes' replies to a call made to many ([`call_each`](Backplane::call_each)) into
+/// the same [`Replies`](super::Replies); and answers
+/// [`Audience::find`](super::Audience::find) with [`find`](Backplane::find). What another
+/// node sends is delivered with [`Peers::deliver`], [`Peers::audience`] and
+/// [`Audience::local`](super::Audience::local), and [`Peers::get`].
+///
 /// Every method is called without any of the registry's locks held. A backplane that cannot
 /// reach the other nodes degrades to this node: `notify` drops the message (and says so in
 /// its logs), and calls fail with [`Error::Unreachable`](crate::Error::Unreachable).
@@ -132,7 +141,7 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
 
 impl Peers {
     /// Makes this registry one node of a cluster: from now on its fan-out also reaches the
-    /// other nodes through `backplane` (see the [module](self)). Set once, before the server
+    /// other nodes through `backplane` (see [`Backplane`]). Set once, before the server
     /// accepts connections; a second call is ignored and returns false.
     pub fn set_backplane(&self, backplane: Arc<dyn Backplane>) -> bool {
         self.inner.backplane.set(backplane).is_ok()

@@ -25,9 +25,9 @@ use crate::observe::{self, Direction};
 use crate::params::encode_params;
 use crate::state::Claims;
 
+pub use crate::id::{NodeId, PeerId};
 pub use batch::Batch;
 use deadline::Deadline;
-pub use crate::id::{NodeId, PeerId};
 use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
