@@ -2,7 +2,7 @@
 //! `add a=1 b=2`) shaped by the server's `rpc.discover`, Tab completion of methods and params,
 //! history, and the server's own calls shown as they arrive and answered at the prompt.
 //!
-//! - [`line`]: what a line says; [`contract`]: the methods, and a call's params;
+//! - [`mod@line`]: what a line says; [`contract`]: the methods, and a call's params;
 //! - [`editor`]: reading lines (the prompt, completion, history); [`printer`]: output above
 //!   the prompt; [`incoming`]: the server's requests and notifications.
 
