@@ -1,0 +1,534 @@
+//! [`Node`]: this server's place in the cluster. It implements the backplane (what this
+//! node asks of the others) and handles what the others send (`handle`), keeps the live
+//! nodes from their heartbeats, and fails what waited on a node that went silent.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+use volley_core::fanout::{Backplane, Forward, Recipients, RemoteReply};
+use volley_core::{CallOptions, Error, NodeId, PeerId, Peers};
+
+use crate::Options;
+use crate::link::Link;
+use crate::wire::{Message, Outcome};
+
+/// This node.
+pub(crate) struct Node {
+    pub(crate) id: NodeId,
+    pub(crate) options: Options,
+    pub(crate) link: Link,
+    next: AtomicU64,
+    state: Mutex<State>,
+}
+
+/// Where a forwarded call's outcome goes.
+type ReplyTo = oneshot::Sender<volley_core::Result<Box<RawValue>>>;
+
+#[derive(Default)]
+struct State {
+    /// The other nodes heard from, and when last.
+    live: HashMap<NodeId, Instant>,
+    /// Calls to one peer on another node, waiting for their reply.
+    calls: HashMap<u64, (NodeId, ReplyTo)>,
+    /// Calls to many, waiting for the other nodes' replies.
+    each: HashMap<u64, Each>,
+    /// Queries, waiting for the other nodes' answers.
+    finds: HashMap<u64, Find>,
+    /// Calls the other nodes asked this one to make, by (node, call), to cancel them.
+    serving: HashMap<(NodeId, u64), AbortHandle>,
+}
+
+struct Each {
+    replies: mpsc::UnboundedSender<RemoteReply>,
+    waiting: HashSet<NodeId>,
+    until: Instant,
+}
+
+struct Find {
+    ids: Vec<PeerId>,
+    waiting: HashSet<NodeId>,
+    done: Option<oneshot::Sender<Vec<PeerId>>>,
+    until: Instant,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("id", &self.id).finish()
+    }
+}
+
+impl Node {
+    pub(crate) fn new(id: NodeId, options: Options, link: Link) -> Self {
+        Self {
+            id,
+            options,
+            link,
+            next: AtomicU64::new(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn number(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The other nodes alive now.
+    pub(crate) fn live(&self) -> HashSet<NodeId> {
+        self.state().live.keys().copied().collect()
+    }
+
+    fn timeout(&self, call: &Forward) -> Duration {
+        call.timeout.unwrap_or(self.options.call_timeout)
+    }
+
+    /// Handles one message from another node, for the registry `peers`.
+    pub(crate) fn handle(self: &Arc<Self>, peers: &Peers, message: Message, body: Bytes) {
+        match message {
+            Message::Heartbeat { from } if from != self.id => {
+                let fresh = self.state().live.insert(from, Instant::now()).is_none();
+                if fresh {
+                    tracing::info!(node = %self.id, other = %from, "a node joined the cluster");
+                }
+            }
+            Message::Leaving { from } if from != self.id => self.forget(from, "it left"),
+            // Delivered in the guard; the arm itself only reports a frame that is not text.
+            Message::Notify { from, to, except }
+                if from != self.id && peers.deliver(&to, &except, body).is_none() =>
+            {
+                tracing::warn!(node = %self.id, other = %from, "a notification that is not text");
+            }
+            Message::Call {
+                from,
+                call,
+                peer,
+                method,
+                params,
+                timeout_ms,
+            } => self.serve_call(peers, from, call, peer, method, params, timeout_ms),
+            Message::Cancel { from, call } => {
+                if let Some(task) = self.state().serving.remove(&(from, call)) {
+                    task.abort();
+                }
+            }
+            Message::Reply { call, outcome } => {
+                if let Some((node, reply)) = self.state().calls.remove(&call) {
+                    let _ = reply.send(outcome.into_result(node));
+                }
+            }
+            Message::CallEach {
+                from,
+                call,
+                to,
+                except,
+                method,
+                params,
+                timeout_ms,
+            } if from != self.id => {
+                self.serve_each(peers, from, call, to, except, method, params, timeout_ms);
+            }
+            Message::EachReply {
+                from,
+                call,
+                peer,
+                outcome,
+            } => {
+                if let Some(each) = self.state().each.get(&call) {
+                    let _ = each.replies.send((peer, outcome.into_result(from)));
+                }
+            }
+            Message::EachDone { from, call } => {
+                let mut state = self.state();
+                if let Some(each) = state.each.get_mut(&call) {
+                    each.waiting.remove(&from);
+                    if each.waiting.is_empty() {
+                        state.each.remove(&call);
+                    }
+                }
+            }
+            Message::Find { from, query, to } if from != self.id => {
+                let ids = peers
+                    .audience(&to)
+                    .local()
+                    .resolve()
+                    .iter()
+                    .map(|p| p.id())
+                    .collect();
+                self.send_to(
+                    from,
+                    &Message::Found {
+                        from: self.id,
+                        query,
+                        ids,
+                    },
+                    None,
+                );
+            }
+            Message::Found { from, query, ids } => {
+                let mut state = self.state();
+                if let Some(find) = state.finds.get_mut(&query) {
+                    find.ids.extend(ids);
+                    find.waiting.remove(&from);
+                    if find.waiting.is_empty()
+                        && let Some(find) = state.finds.remove(&query)
+                    {
+                        finish(find);
+                    }
+                }
+            }
+            // This node's own messages on the cluster channel.
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn serve_call(
+        self: &Arc<Self>,
+        peers: &Peers,
+        from: NodeId,
+        call: u64,
+        peer: PeerId,
+        method: String,
+        params: Option<Box<RawValue>>,
+        timeout_ms: u64,
+    ) {
+        let peer = peers.get(peer);
+        let node = self.clone();
+        let task = tokio::spawn(async move {
+            let result = match peer {
+                Some(peer) => {
+                    let timeout = Duration::from_millis(timeout_ms);
+                    peer.request_raw(&method, params, Some(timeout)).await
+                }
+                None => Err(Error::Disconnected),
+            };
+            node.state().serving.remove(&(from, call));
+            let reply = Message::Reply {
+                call,
+                outcome: Outcome::of(result),
+            };
+            node.send_to(from, &reply, None);
+        });
+        self.state()
+            .serving
+            .insert((from, call), task.abort_handle());
+        if task.is_finished() {
+            self.state().serving.remove(&(from, call));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn serve_each(
+        self: &Arc<Self>,
+        peers: &Peers,
+        from: NodeId,
+        call: u64,
+        to: Recipients,
+        except: Vec<PeerId>,
+        method: String,
+        params: Option<Box<RawValue>>,
+        timeout_ms: u64,
+    ) {
+        let mut options = CallOptions::default();
+        options.timeout = Some(Duration::from_millis(timeout_ms));
+        let mut replies = peers
+            .audience(&to)
+            .local()
+            .except_all(except)
+            .call_with::<Box<RawValue>>(&method, params, options);
+        let node = self.clone();
+        let task = tokio::spawn(async move {
+            while let Some(reply) = replies.next().await {
+                let message = Message::EachReply {
+                    from: node.id,
+                    call,
+                    peer: reply.id,
+                    outcome: Outcome::of(reply.result),
+                };
+                node.send_to(from, &message, None);
+            }
+            node.state().serving.remove(&(from, call));
+            node.send_to(
+                from,
+                &Message::EachDone {
+                    from: node.id,
+                    call,
+                },
+                None,
+            );
+        });
+        self.state()
+            .serving
+            .insert((from, call), task.abort_handle());
+        if task.is_finished() {
+            self.state().serving.remove(&(from, call));
+        }
+    }
+
+    /// Publishes `message` on node `to`'s channel.
+    fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) {
+        self.link
+            .publish(self.link.node_channel(to), message.encode(body));
+    }
+
+    /// Publishes `message` on the cluster channel.
+    pub(crate) fn send_all(&self, message: &Message, body: Option<&[u8]>) {
+        self.link
+            .publish(self.link.cluster_channel(), message.encode(body));
+    }
+
+    /// Forgets the nodes not heard from within the node timeout, and ends what waited on
+    /// them and what waited too long.
+    pub(crate) fn sweep(&self) {
+        let now = Instant::now();
+        let silent: Vec<NodeId> = self
+            .state()
+            .live
+            .iter()
+            .filter(|(_, seen)| now.duration_since(**seen) > self.options.node_timeout)
+            .map(|(node, _)| *node)
+            .collect();
+        for node in silent {
+            self.forget(node, "no heartbeat within the node timeout");
+        }
+        let mut state = self.state();
+        state.each.retain(|_, each| each.until > now);
+        let late: Vec<u64> = state
+            .finds
+            .iter()
+            .filter(|(_, find)| find.until <= now)
+            .map(|(query, _)| *query)
+            .collect();
+        for query in late {
+            if let Some(find) = state.finds.remove(&query) {
+                finish(find);
+            }
+        }
+    }
+
+    /// Takes `node` as gone: its calls fail, calls to many and queries stop waiting for it.
+    pub(crate) fn forget(&self, node: NodeId, why: &str) {
+        let mut state = self.state();
+        if state.live.remove(&node).is_some() {
+            tracing::warn!(node = %self.id, other = %node, "a node left the cluster: {why}");
+        }
+        let failed: Vec<u64> = state
+            .calls
+            .iter()
+            .filter(|(_, (n, _))| *n == node)
+            .map(|(call, _)| *call)
+            .collect();
+        for call in failed {
+            if let Some((_, reply)) = state.calls.remove(&call) {
+                let _ = reply.send(Err(Error::Unreachable {
+                    node,
+                    reason: format!("the node is gone: {why}"),
+                }));
+            }
+        }
+        state.each.retain(|_, each| {
+            each.waiting.remove(&node);
+            !each.waiting.is_empty()
+        });
+        let done: Vec<u64> = state
+            .finds
+            .iter_mut()
+            .filter_map(|(query, find)| {
+                find.waiting.remove(&node);
+                find.waiting.is_empty().then_some(*query)
+            })
+            .collect();
+        for query in done {
+            if let Some(find) = state.finds.remove(&query) {
+                finish(find);
+            }
+        }
+    }
+}
+
+fn finish(mut find: Find) {
+    if let Some(done) = find.done.take() {
+        let _ = done.send(std::mem::take(&mut find.ids));
+    }
+}
+
+/// Withdraws a call (or a call to many) on the nodes serving it when the caller drops it.
+struct Withdraw {
+    node: Arc<Node>,
+    call: u64,
+    to: Option<NodeId>,
+    done: bool,
+}
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        let mut state = self.node.state();
+        let waiting =
+            state.calls.remove(&self.call).is_some() | state.each.remove(&self.call).is_some();
+        drop(state);
+        if waiting && !self.done {
+            let cancel = Message::Cancel {
+                from: self.node.id,
+                call: self.call,
+            };
+            match self.to {
+                Some(to) => self.node.send_to(to, &cancel, None),
+                None => self.node.send_all(&cancel, None),
+            }
+        }
+    }
+}
+
+/// The backplane is the node, behind an `Arc`.
+#[derive(Debug, Clone)]
+pub(crate) struct Handle(pub(crate) Arc<Node>);
+
+impl Backplane for Handle {
+    fn notify(&self, to: &Recipients, except: &[PeerId], frame: Bytes) {
+        let node = &self.0;
+        let message = Message::Notify {
+            from: node.id,
+            to: to.clone(),
+            except: except.to_vec(),
+        };
+        node.send_all(&message, Some(&frame));
+    }
+
+    fn call(
+        &self,
+        id: PeerId,
+        call: Forward,
+    ) -> BoxFuture<'static, volley_core::Result<Box<RawValue>>> {
+        let node = self.0.clone();
+        Box::pin(async move {
+            let to = id.node();
+            if !node.state().live.contains_key(&to) {
+                return Err(Error::Unreachable {
+                    node: to,
+                    reason: "no heartbeat heard from it".into(),
+                });
+            }
+            let timeout = node.timeout(&call);
+            let number = node.number();
+            let (tx, rx) = oneshot::channel();
+            node.state().calls.insert(number, (to, tx));
+            let mut withdraw = Withdraw {
+                node: node.clone(),
+                call: number,
+                to: Some(to),
+                done: false,
+            };
+            let message = Message::Call {
+                from: node.id,
+                call: number,
+                peer: id,
+                method: call.method.to_string(),
+                params: call.params.as_deref().map(ToOwned::to_owned),
+                timeout_ms: millis(timeout),
+            };
+            node.send_to(to, &message, None);
+            let outcome = tokio::time::timeout(timeout, rx).await;
+            withdraw.done = matches!(outcome, Ok(Ok(_)));
+            match outcome {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(Error::Unreachable {
+                    node: to,
+                    reason: "the backplane stopped".into(),
+                }),
+                Err(_) => Err(Error::Timeout(timeout)),
+            }
+        })
+    }
+
+    fn call_each(
+        &self,
+        to: &Recipients,
+        except: &[PeerId],
+        call: Forward,
+    ) -> BoxStream<'static, RemoteReply> {
+        let node = self.0.clone();
+        let waiting = node.live();
+        if waiting.is_empty() {
+            return futures_util::stream::empty().boxed();
+        }
+        let timeout = node.timeout(&call);
+        let number = node.number();
+        let (tx, rx) = mpsc::unbounded_channel();
+        node.state().each.insert(
+            number,
+            Each {
+                replies: tx,
+                waiting,
+                until: Instant::now() + timeout + node.options.node_timeout,
+            },
+        );
+        let message = Message::CallEach {
+            from: node.id,
+            call: number,
+            to: to.clone(),
+            except: except.to_vec(),
+            method: call.method.to_string(),
+            params: call.params.as_deref().map(ToOwned::to_owned),
+            timeout_ms: millis(timeout),
+        };
+        node.send_all(&message, None);
+        let withdraw = Withdraw {
+            node,
+            call: number,
+            to: None,
+            done: false,
+        };
+        futures_util::stream::unfold((rx, withdraw), |(mut rx, withdraw)| async move {
+            let reply = rx.recv().await?;
+            Some((reply, (rx, withdraw)))
+        })
+        .boxed()
+    }
+
+    fn find(&self, to: &Recipients) -> BoxFuture<'static, Vec<PeerId>> {
+        let node = self.0.clone();
+        let to = to.clone();
+        Box::pin(async move {
+            let waiting = node.live();
+            if waiting.is_empty() {
+                return Vec::new();
+            }
+            let query = node.number();
+            let (tx, rx) = oneshot::channel();
+            node.state().finds.insert(
+                query,
+                Find {
+                    ids: Vec::new(),
+                    waiting,
+                    done: Some(tx),
+                    until: Instant::now() + node.options.node_timeout,
+                },
+            );
+            node.send_all(
+                &Message::Find {
+                    from: node.id,
+                    query,
+                    to,
+                },
+                None,
+            );
+            rx.await.unwrap_or_default()
+        })
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,351 @@
+//! Three volley servers joined through a real `redis-server` of the test's own: sends to
+//! everyone and to a group reach the members on every node, an awaited call to a peer on
+//! another node comes back, a call to many gives one outcome per recipient on every node, a
+//! node that dies is noticed within the node timeout, and a Redis restart is survived.
+//! Without `redis-server` each test prints `SKIPPED: ...` (fails under
+//! `VOLLEY_REQUIRE_ALL=1`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use volley::{Client, Context, Error, PeerId, RunningServer, Server};
+use volley_redis::{Options, RedisBackplane};
+use volley_testing::redis::RedisServer;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn t<F: Future>(f: F) -> F::Output {
+    tokio::time::timeout(TIMEOUT, f)
+        .await
+        .expect("timed out after 30 s")
+}
+
+/// What the servers offer.
+#[volley::rpc]
+pub trait Hall {
+    /// The caller's id.
+    async fn whoami(&self, cx: &Context) -> volley::Result<u64>;
+    /// Puts the caller in `room`.
+    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool>;
+    /// Tells `room` (everyone when empty), but not the caller.
+    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<()>;
+    /// Asks everyone in `room` whether they are here: (id, answer or error) by id.
+    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>>;
+    /// Asks the peer `id`, wherever it is connected, whether it is here.
+    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool>;
+    /// The ids in `room`, on every node.
+    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>>;
+}
+
+/// What every guest offers.
+#[volley::rpc]
+pub trait Guest {
+    /// Something was said.
+    #[rpc(notification)]
+    async fn heard(&self, text: String);
+    /// Whether the guest is here.
+    async fn here(&self) -> volley::Result<bool>;
+}
+
+struct Halls;
+
+impl Hall for Halls {
+    async fn whoami(&self, cx: &Context) -> volley::Result<u64> {
+        Ok(cx.peer_id().0)
+    }
+    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool> {
+        Ok(cx.join(&room))
+    }
+    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<()> {
+        let to = if room.is_empty() {
+            cx.peers().all()
+        } else {
+            cx.peers().group(&room)
+        };
+        GuestFanout::new(to.except(cx.peer_id())).heard(text)?;
+        Ok(())
+    }
+    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>> {
+        let outcomes = GuestFanout::new(cx.peers().group(&room))
+            .with_timeout(Duration::from_secs(5))
+            .here()?
+            .await;
+        Ok(outcomes
+            .iter()
+            .map(|r| {
+                let answer = match &r.result {
+                    Ok(here) => here.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                (r.id().0, answer)
+            })
+            .collect())
+    }
+    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool> {
+        let raw = cx.peers().request(PeerId(id), "here", None, None).await?;
+        serde_json::from_str(raw.get()).map_err(Error::InvalidResult)
+    }
+    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>> {
+        Ok(cx
+            .peers()
+            .group(&room)
+            .find()
+            .await
+            .into_iter()
+            .map(|id| id.0)
+            .collect())
+    }
+}
+
+struct Someone {
+    here: bool,
+    heard: mpsc::UnboundedSender<String>,
+}
+
+impl Guest for Someone {
+    async fn heard(&self, text: String) {
+        let _ = self.heard.send(text);
+    }
+    async fn here(&self) -> volley::Result<bool> {
+        Ok(self.here)
+    }
+}
+
+/// One server node joined to the cluster at `redis`.
+struct Node {
+    running: RunningServer,
+    backplane: Option<RedisBackplane>,
+}
+
+fn options() -> Options {
+    Options::default()
+        .namespace(format!("test{}", std::process::id()))
+        .heartbeat(Duration::from_millis(100))
+        .node_timeout(Duration::from_millis(600))
+}
+
+async fn node(redis: &RedisServer, options: Options) -> Node {
+    let server = Server::builder()
+        .add_service(Halls.into_service())
+        .add_remote_service::<GuestClient>()
+        .build();
+    let backplane = t(RedisBackplane::join(server.peers(), &redis.url(), options))
+        .await
+        .expect("join the cluster");
+    let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+    Node {
+        running,
+        backplane: Some(backplane),
+    }
+}
+
+/// `n` nodes that all see each other.
+async fn cluster(redis: &RedisServer, n: usize, options: Options) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        nodes.push(node(redis, options.clone()).await);
+    }
+    t(async {
+        loop {
+            let seen = nodes
+                .iter()
+                .all(|node| node.backplane.as_ref().expect("joined").nodes().len() == n - 1);
+            if seen {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    nodes
+}
+
+/// One guest connected to a node.
+struct Visitor {
+    client: Client,
+    id: PeerId,
+    heard: mpsc::UnboundedReceiver<String>,
+}
+
+impl Visitor {
+    async fn new(node: &Node, here: bool) -> Self {
+        let (tx, heard) = mpsc::unbounded_channel();
+        let client = t(Client::builder()
+            .add_service(Someone { here, heard: tx }.into_service())
+            .reconnect(None)
+            .connect(&node.running.ws_url()))
+        .await
+        .expect("connect");
+        let id = PeerId(t(HallClient::new(client.peer()).whoami()).await.unwrap());
+        Self { client, id, heard }
+    }
+
+    fn hall(&self) -> HallClient {
+        HallClient::new(self.client.peer())
+    }
+
+    async fn next(&mut self) -> String {
+        t(self.heard.recv()).await.expect("heard something")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_reach_everyone_and_every_group_member_on_three_nodes() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let nodes = cluster(&redis, 3, options()).await;
+    let mut guests = Vec::new();
+    for node in &nodes {
+        for _ in 0..2 {
+            guests.push(Visitor::new(node, true).await);
+        }
+    }
+    let ids: Vec<u64> = guests.iter().map(|g| g.id.node().get().into()).collect();
+    assert_eq!(ids[0], ids[1]);
+    assert_ne!(ids[0], ids[2]);
+    assert_ne!(ids[2], ids[4]);
+    // To everyone, from the first guest: the five others, on all three nodes.
+    t(guests[0].hall().shout(String::new(), "all".into()))
+        .await
+        .unwrap();
+    for guest in &mut guests[1..] {
+        assert_eq!(guest.next().await, "all");
+    }
+    // To a group with a member on each node but the first.
+    for i in [1, 3, 5] {
+        assert!(t(guests[i].hall().enter("red".into())).await.unwrap());
+    }
+    t(guests[0].hall().shout("red".into(), "red only".into()))
+        .await
+        .unwrap();
+    for i in [1, 3, 5] {
+        assert_eq!(guests[i].next().await, "red only");
+    }
+    let mut red: Vec<u64> = [1, 3, 5].iter().map(|i| guests[*i].id.0).collect();
+    red.sort_unstable();
+    assert_eq!(t(guests[2].hall().census("red".into())).await.unwrap(), red);
+    // Nothing else arrived: the sends after the group's reached its members through
+    // every node, and nobody outside red heard it.
+    t(guests[0].hall().shout("red".into(), "last".into()))
+        .await
+        .unwrap();
+    for i in [1, 3, 5] {
+        assert_eq!(guests[i].next().await, "last");
+    }
+    for i in [0, 2, 4] {
+        assert_eq!(guests[i].heard.try_recv().ok(), None, "guest {i}");
+    }
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let mut nodes = cluster(&redis, 3, options()).await;
+    let ann = Visitor::new(&nodes[0], true).await;
+    let bob = Visitor::new(&nodes[1], false).await;
+    let cid = Visitor::new(&nodes[2], true).await;
+    // An awaited call by id, across.
+    assert!(!t(ann.hall().ask(bob.id.0)).await.unwrap());
+    assert!(t(bob.hall().ask(cid.id.0)).await.unwrap());
+    assert!(t(cid.hall().ask(ann.id.0)).await.unwrap());
+    // A call to many: one outcome per recipient, on every node.
+    for v in [&ann, &bob, &cid] {
+        assert!(t(v.hall().enter("blue".into())).await.unwrap());
+    }
+    let mut all = vec![
+        (ann.id.0, "true".to_owned()),
+        (bob.id.0, "false".to_owned()),
+        (cid.id.0, "true".to_owned()),
+    ];
+    all.sort();
+    assert_eq!(t(bob.hall().roll("blue".into())).await.unwrap(), all);
+    // Node 3 dies (its backplane stops without a word): the others notice within the node
+    // timeout; calls to its peers fail with a clear error, calls to many leave it out.
+    let dead = nodes.pop().expect("a third node");
+    let dead_node = cid.id.node();
+    drop(dead.backplane);
+    t(async {
+        while nodes[0]
+            .backplane
+            .as_ref()
+            .unwrap()
+            .nodes()
+            .contains(&dead_node)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let error = t(ann.hall().ask(cid.id.0)).await.unwrap_err();
+    let data = error
+        .remote()
+        .and_then(|e| e.data())
+        .map(|d| d.get().to_owned());
+    assert!(
+        data.as_deref()
+            .is_some_and(|d| d.contains(&format!("node {dead_node} cannot be reached"))),
+        "{error}: {data:?}"
+    );
+    let mut two = vec![
+        (ann.id.0, "true".to_owned()),
+        (bob.id.0, "false".to_owned()),
+    ];
+    two.sort();
+    assert_eq!(t(ann.hall().roll("blue".into())).await.unwrap(), two);
+    t(dead.running.shutdown()).await;
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_is_survived() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let nodes = cluster(&redis, 2, options()).await;
+    let ann = Visitor::new(&nodes[0], true).await;
+    let mut bob = Visitor::new(&nodes[1], true).await;
+    t(ann.hall().shout(String::new(), "before".into()))
+        .await
+        .unwrap();
+    assert_eq!(bob.next().await, "before");
+    t(redis.restart()).await;
+    // Sends go on locally; once Redis is back and the nodes hear each other again, they
+    // cross again.
+    t(async {
+        loop {
+            let _ = ann.hall().shout(String::new(), "after".into()).await;
+            if let Ok(Some(text)) =
+                tokio::time::timeout(Duration::from_millis(200), bob.heard.recv()).await
+            {
+                assert_eq!(text, "after");
+                return;
+            }
+        }
+    })
+    .await;
+    // A call crosses again too. One published while a node was still re-subscribing is
+    // lost and waits for its deadline (pub/sub delivers at most once): each try here has a
+    // short one.
+    t(async {
+        loop {
+            let hall = ann.hall().with_timeout(Duration::from_secs(2));
+            match hall.ask(bob.id.0).await {
+                Ok(here) => return assert!(here),
+                Err(e) => assert!(e.is_timeout() || e.remote().is_some(), "{e}"),
+            }
+        }
+    })
+    .await;
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
