@@ -206,6 +206,9 @@ impl Node {
     ) {
         let peer = peers.get(peer);
         let node = self.clone();
+        // Held until the task is on record: the task's own removal, when it ends, waits
+        // for it, so a finished call never stays on record.
+        let mut state = self.state();
         let task = tokio::spawn(async move {
             let result = match peer {
                 Some(peer) => {
@@ -221,12 +224,7 @@ impl Node {
             };
             node.send_to(from, &reply, None);
         });
-        self.state()
-            .serving
-            .insert((from, call), task.abort_handle());
-        if task.is_finished() {
-            self.state().serving.remove(&(from, call));
-        }
+        state.serving.insert((from, call), task.abort_handle());
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -249,6 +247,9 @@ impl Node {
             .except_all(except)
             .call_with::<Box<RawValue>>(&method, params, options);
         let node = self.clone();
+        // Held until the task is on record: the task's own removal, when it ends, waits
+        // for it, so a finished call never stays on record.
+        let mut state = self.state();
         let task = tokio::spawn(async move {
             while let Some(reply) = replies.next().await {
                 let message = Message::EachReply {
@@ -269,12 +270,7 @@ impl Node {
                 None,
             );
         });
-        self.state()
-            .serving
-            .insert((from, call), task.abort_handle());
-        if task.is_finished() {
-            self.state().serving.remove(&(from, call));
-        }
+        state.serving.insert((from, call), task.abort_handle());
     }
 
     /// Publishes `message` on node `to`'s channel.
