@@ -6,84 +6,18 @@
 
 mod common;
 
+#[path = "common/hall.rs"]
+mod hall;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::t;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
+use hall::{GuestClient, Hall, Halls, Visitor, why};
 use serde_json::value::RawValue;
-use tokio::sync::mpsc;
 use volley::fanout::{Backplane, Forward, Recipients, RemoteReply};
-use volley::{
-    CallOptions, Client, Context, Error, NodeId, PeerConfig, PeerId, Peers, RunningServer, Server,
-};
-
-/// What the servers offer.
-#[volley::rpc]
-pub trait Hall {
-    /// The caller's id.
-    async fn whoami(&self, cx: &Context) -> volley::Result<u64>;
-    /// Puts the caller in `room`.
-    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool>;
-    /// Tells everyone in `room` but the caller; how many were queued on this node.
-    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<usize>;
-    /// Asks everyone in `room` whether they are here: (id, answer or error) by id.
-    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>>;
-    /// Asks the peer `id`, wherever it is connected, whether it is here.
-    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool>;
-    /// The ids in `room`, on every node.
-    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>>;
-}
-
-/// What every member offers.
-#[volley::rpc]
-pub trait Guest {
-    /// Something was said.
-    #[rpc(notification)]
-    async fn heard(&self, text: String);
-    /// Whether the guest is here.
-    async fn here(&self) -> volley::Result<bool>;
-}
-
-struct Halls;
-
-impl Hall for Halls {
-    async fn whoami(&self, cx: &Context) -> volley::Result<u64> {
-        Ok(cx.peer_id().0)
-    }
-    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool> {
-        Ok(cx.join(&room))
-    }
-    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<usize> {
-        let others = cx.peers().group(&room).except(cx.peer_id());
-        Ok(GuestFanout::new(others).heard(text)?.queued)
-    }
-    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>> {
-        let replies = GuestFanout::new(cx.peers().group(&room))
-            .with_timeout(Duration::from_millis(500))
-            .here()?;
-        let outcomes = replies.await;
-        Ok(outcomes
-            .iter()
-            .map(|r| {
-                let answer = match &r.result {
-                    Ok(here) => here.to_string(),
-                    Err(e) => e.to_string(),
-                };
-                (r.id().0, answer)
-            })
-            .collect())
-    }
-    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool> {
-        let raw = cx.peers().request(PeerId(id), "here", None, None).await?;
-        serde_json::from_str(raw.get()).map_err(Error::InvalidResult)
-    }
-    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>> {
-        let ids = cx.peers().group(&room).find().await;
-        Ok(ids.into_iter().map(|id| id.0).collect())
-    }
-}
+use volley::{CallOptions, Error, NodeId, PeerConfig, PeerId, Peers, RunningServer, Server};
 
 /// A backplane to the other nodes of this process: their registries, reached directly.
 #[derive(Debug, Default)]
@@ -182,66 +116,13 @@ async fn cluster() -> (RunningServer, RunningServer) {
     (a, b)
 }
 
-struct Someone {
-    here: bool,
-    heard: mpsc::UnboundedSender<String>,
-}
-
-impl Guest for Someone {
-    async fn heard(&self, text: String) {
-        let _ = self.heard.send(text);
-    }
-    async fn here(&self) -> volley::Result<bool> {
-        Ok(self.here)
-    }
-}
-
-/// One guest connected to `running`: its client, its id, what it hears.
-struct Visitor {
-    client: Client,
-    id: PeerId,
-    heard: mpsc::UnboundedReceiver<String>,
-}
-
-impl Visitor {
-    async fn new(running: &RunningServer, here: bool) -> Self {
-        let (tx, heard) = mpsc::unbounded_channel();
-        let client = t(Client::builder()
-            .add_service(Someone { here, heard: tx }.into_service())
-            .reconnect(None)
-            .connect(&running.ws_url()))
-        .await
-        .expect("connect");
-        let id = PeerId(t(HallClient::new(client.peer()).whoami()).await.unwrap());
-        Self { client, id, heard }
-    }
-
-    fn hall(&self) -> HallClient {
-        HallClient::new(self.client.peer())
-    }
-
-    async fn next(&mut self) -> String {
-        t(self.heard.recv()).await.expect("heard something")
-    }
-}
-
-/// The local reason a server's call failed, as its handler passed it on (-32011 with the
-/// reason as `data`).
-fn why(error: &Error) -> String {
-    let data = error
-        .remote()
-        .and_then(|e| e.data())
-        .expect("an error with data");
-    serde_json::from_str(data.get()).expect("a string")
-}
-
 #[tokio::test]
 async fn a_group_send_reaches_the_members_on_every_node() {
     let (a, b) = cluster().await;
-    let mut ann = Visitor::new(&a, true).await;
-    let mut bob = Visitor::new(&b, true).await;
-    let mut cid = Visitor::new(&b, true).await;
-    let dot = Visitor::new(&a, true).await;
+    let mut ann = Visitor::new(&a.ws_url(), true).await;
+    let mut bob = Visitor::new(&b.ws_url(), true).await;
+    let mut cid = Visitor::new(&b.ws_url(), true).await;
+    let dot = Visitor::new(&a.ws_url(), true).await;
     assert_eq!((ann.id.node().get(), bob.id.node().get()), (1, 2));
     for v in [&ann, &bob, &cid] {
         assert!(t(v.hall().enter("red".into())).await.unwrap());
@@ -272,9 +153,9 @@ async fn a_group_send_reaches_the_members_on_every_node() {
 #[tokio::test]
 async fn calls_cross_to_the_peers_node_and_back() {
     let (a, b) = cluster().await;
-    let ann = Visitor::new(&a, true).await;
-    let bob = Visitor::new(&b, false).await;
-    let cid = Visitor::new(&b, true).await;
+    let ann = Visitor::new(&a.ws_url(), true).await;
+    let bob = Visitor::new(&b.ws_url(), false).await;
+    let cid = Visitor::new(&b.ws_url(), true).await;
     // By id, across: ann asks bob (node 2) through node 1.
     assert!(!t(ann.hall().ask(bob.id.0)).await.unwrap());
     assert!(t(ann.hall().ask(cid.id.0)).await.unwrap());
@@ -306,8 +187,8 @@ async fn calls_cross_to_the_peers_node_and_back() {
 #[tokio::test]
 async fn without_a_backplane_nothing_leaves_the_node() {
     let (a, b) = (node(1).await, node(2).await);
-    let ann = Visitor::new(&a, true).await;
-    let mut bob = Visitor::new(&b, true).await;
+    let ann = Visitor::new(&a.ws_url(), true).await;
+    let mut bob = Visitor::new(&b.ws_url(), true).await;
     for v in [&ann, &bob] {
         assert!(t(v.hall().enter("red".into())).await.unwrap());
     }

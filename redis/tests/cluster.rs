@@ -5,112 +5,15 @@
 //! Without `redis-server` each test prints `SKIPPED: ...` (fails under
 //! `VOLLEY_REQUIRE_ALL=1`).
 
-use std::future::Future;
+#[path = "../../tests/common/hall.rs"]
+mod hall;
+
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use volley::{Client, Context, Error, PeerId, RunningServer, Server};
+use hall::{GuestClient, Hall, Halls, Visitor, why, within as t};
+use volley::{RunningServer, Server};
 use volley_redis::{Options, RedisBackplane};
 use volley_testing::redis::RedisServer;
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-async fn t<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(TIMEOUT, f)
-        .await
-        .expect("timed out after 30 s")
-}
-
-/// What the servers offer.
-#[volley::rpc]
-pub trait Hall {
-    /// The caller's id.
-    async fn whoami(&self, cx: &Context) -> volley::Result<u64>;
-    /// Puts the caller in `room`.
-    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool>;
-    /// Tells `room` (everyone when empty), but not the caller.
-    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<()>;
-    /// Asks everyone in `room` whether they are here: (id, answer or error) by id.
-    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>>;
-    /// Asks the peer `id`, wherever it is connected, whether it is here.
-    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool>;
-    /// The ids in `room`, on every node.
-    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>>;
-}
-
-/// What every guest offers.
-#[volley::rpc]
-pub trait Guest {
-    /// Something was said.
-    #[rpc(notification)]
-    async fn heard(&self, text: String);
-    /// Whether the guest is here.
-    async fn here(&self) -> volley::Result<bool>;
-}
-
-struct Halls;
-
-impl Hall for Halls {
-    async fn whoami(&self, cx: &Context) -> volley::Result<u64> {
-        Ok(cx.peer_id().0)
-    }
-    async fn enter(&self, cx: &Context, room: String) -> volley::Result<bool> {
-        Ok(cx.join(&room))
-    }
-    async fn shout(&self, cx: &Context, room: String, text: String) -> volley::Result<()> {
-        let to = if room.is_empty() {
-            cx.peers().all()
-        } else {
-            cx.peers().group(&room)
-        };
-        GuestFanout::new(to.except(cx.peer_id())).heard(text)?;
-        Ok(())
-    }
-    async fn roll(&self, cx: &Context, room: String) -> volley::Result<Vec<(u64, String)>> {
-        let outcomes = GuestFanout::new(cx.peers().group(&room))
-            .with_timeout(Duration::from_secs(5))
-            .here()?
-            .await;
-        Ok(outcomes
-            .iter()
-            .map(|r| {
-                let answer = match &r.result {
-                    Ok(here) => here.to_string(),
-                    Err(e) => e.to_string(),
-                };
-                (r.id().0, answer)
-            })
-            .collect())
-    }
-    async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool> {
-        let raw = cx.peers().request(PeerId(id), "here", None, None).await?;
-        serde_json::from_str(raw.get()).map_err(Error::InvalidResult)
-    }
-    async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>> {
-        Ok(cx
-            .peers()
-            .group(&room)
-            .find()
-            .await
-            .into_iter()
-            .map(|id| id.0)
-            .collect())
-    }
-}
-
-struct Someone {
-    here: bool,
-    heard: mpsc::UnboundedSender<String>,
-}
-
-impl Guest for Someone {
-    async fn heard(&self, text: String) {
-        let _ = self.heard.send(text);
-    }
-    async fn here(&self) -> volley::Result<bool> {
-        Ok(self.here)
-    }
-}
 
 /// One server node joined to the cluster at `redis`.
 struct Node {
@@ -161,35 +64,6 @@ async fn cluster(redis: &RedisServer, n: usize, options: Options) -> Vec<Node> {
     nodes
 }
 
-/// One guest connected to a node.
-struct Visitor {
-    client: Client,
-    id: PeerId,
-    heard: mpsc::UnboundedReceiver<String>,
-}
-
-impl Visitor {
-    async fn new(node: &Node, here: bool) -> Self {
-        let (tx, heard) = mpsc::unbounded_channel();
-        let client = t(Client::builder()
-            .add_service(Someone { here, heard: tx }.into_service())
-            .reconnect(None)
-            .connect(&node.running.ws_url()))
-        .await
-        .expect("connect");
-        let id = PeerId(t(HallClient::new(client.peer()).whoami()).await.unwrap());
-        Self { client, id, heard }
-    }
-
-    fn hall(&self) -> HallClient {
-        HallClient::new(self.client.peer())
-    }
-
-    async fn next(&mut self) -> String {
-        t(self.heard.recv()).await.expect("heard something")
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_reach_everyone_and_every_group_member_on_three_nodes() {
     let Some(redis) = RedisServer::start().await else {
@@ -199,7 +73,7 @@ async fn sends_reach_everyone_and_every_group_member_on_three_nodes() {
     let mut guests = Vec::new();
     for node in &nodes {
         for _ in 0..2 {
-            guests.push(Visitor::new(node, true).await);
+            guests.push(Visitor::new(&node.running.ws_url(), true).await);
         }
     }
     let ids: Vec<u64> = guests.iter().map(|g| g.id.node().get().into()).collect();
@@ -248,9 +122,9 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
         return;
     };
     let mut nodes = cluster(&redis, 3, options()).await;
-    let ann = Visitor::new(&nodes[0], true).await;
-    let bob = Visitor::new(&nodes[1], false).await;
-    let cid = Visitor::new(&nodes[2], true).await;
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let bob = Visitor::new(&nodes[1].running.ws_url(), false).await;
+    let cid = Visitor::new(&nodes[2].running.ws_url(), true).await;
     // An awaited call by id, across.
     assert!(!t(ann.hall().ask(bob.id.0)).await.unwrap());
     assert!(t(bob.hall().ask(cid.id.0)).await.unwrap());
@@ -284,14 +158,9 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
     })
     .await;
     let error = t(ann.hall().ask(cid.id.0)).await.unwrap_err();
-    let data = error
-        .remote()
-        .and_then(|e| e.data())
-        .map(|d| d.get().to_owned());
     assert!(
-        data.as_deref()
-            .is_some_and(|d| d.contains(&format!("node {dead_node} cannot be reached"))),
-        "{error}: {data:?}"
+        why(&error).starts_with(&format!("node {dead_node} cannot be reached: ")),
+        "{error}"
     );
     let mut two = vec![
         (ann.id.0, "true".to_owned()),
@@ -311,8 +180,8 @@ async fn a_redis_restart_is_survived() {
         return;
     };
     let nodes = cluster(&redis, 2, options()).await;
-    let ann = Visitor::new(&nodes[0], true).await;
-    let mut bob = Visitor::new(&nodes[1], true).await;
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let mut bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
     t(ann.hall().shout(String::new(), "before".into()))
         .await
         .unwrap();
