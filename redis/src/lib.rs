@@ -296,6 +296,7 @@ async fn claim(
     Err(JoinError::NoNodeNumber(options.namespace.clone()))
 }
 
-fn millis(d: Duration) -> u64 {
+/// `d` in whole milliseconds, at least 1 (Redis refuses an expiry of 0).
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }

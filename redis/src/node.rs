@@ -19,7 +19,7 @@ use volley_core::{CallOptions, Error, NodeId, PeerId, Peers};
 
 use crate::Options;
 use crate::link::Link;
-use crate::wire::{Message, Outcome};
+use crate::wire::{Message, Outcome, Request};
 
 /// This node.
 pub(crate) struct Node {
@@ -94,6 +94,17 @@ impl Node {
         call.timeout.unwrap_or(self.options.call_timeout)
     }
 
+    /// `call` as this node forwards it, numbered `number`, waiting `timeout`.
+    fn request(&self, number: u64, call: &Forward, timeout: Duration) -> Request {
+        Request {
+            from: self.id,
+            call: number,
+            method: call.method.to_string(),
+            params: call.params.as_deref().map(ToOwned::to_owned),
+            timeout_ms: crate::millis(timeout),
+        }
+    }
+
     /// Handles one message from another node, for the registry `peers`.
     pub(crate) fn handle(self: &Arc<Self>, peers: &Peers, message: Message, body: Bytes) {
         match message {
@@ -110,14 +121,7 @@ impl Node {
             {
                 tracing::warn!(node = %self.id, other = %from, "a notification that is not text");
             }
-            Message::Call {
-                from,
-                call,
-                peer,
-                method,
-                params,
-                timeout_ms,
-            } => self.serve_call(peers, from, call, peer, method, params, timeout_ms),
+            Message::Call { peer, request } => self.serve_call(peers, peer, request),
             Message::Cancel { from, call } => {
                 if let Some(task) = self.state().serving.remove(&(from, call)) {
                     task.abort();
@@ -129,16 +133,10 @@ impl Node {
                 }
             }
             Message::CallEach {
-                from,
-                call,
                 to,
                 except,
-                method,
-                params,
-                timeout_ms,
-            } if from != self.id => {
-                self.serve_each(peers, from, call, to, except, method, params, timeout_ms);
-            }
+                request,
+            } if request.from != self.id => self.serve_each(peers, &to, except, request),
             Message::EachReply {
                 from,
                 call,
@@ -193,64 +191,41 @@ impl Node {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn serve_call(
-        self: &Arc<Self>,
-        peers: &Peers,
-        from: NodeId,
-        call: u64,
-        peer: PeerId,
-        method: String,
-        params: Option<Box<RawValue>>,
-        timeout_ms: u64,
-    ) {
+    /// Calls this node's `peer` for another node, and sends the reply back.
+    fn serve_call(self: &Arc<Self>, peers: &Peers, peer: PeerId, request: Request) {
         let peer = peers.get(peer);
-        let node = self.clone();
-        // Held until the task is on record: the task's own removal, when it ends, waits
-        // for it, so a finished call never stays on record.
-        let mut state = self.state();
-        let task = tokio::spawn(async move {
+        let (from, call) = (request.from, request.call);
+        self.serve(from, call, |node| async move {
             let result = match peer {
                 Some(peer) => {
-                    let timeout = Duration::from_millis(timeout_ms);
-                    peer.request_raw(&method, params, Some(timeout)).await
+                    let timeout = Some(request.timeout());
+                    peer.request_raw(&request.method, request.params, timeout)
+                        .await
                 }
                 None => Err(Error::Disconnected),
             };
-            node.state().serving.remove(&(from, call));
-            let reply = Message::Reply {
-                call,
-                outcome: Outcome::of(result),
-            };
-            node.send_to(from, &reply, None);
+            let outcome = Outcome::of(result);
+            node.send_to(from, &Message::Reply { call, outcome }, None);
         });
-        state.serving.insert((from, call), task.abort_handle());
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Calls this node's recipients `to` less `except` for another node, and sends each
+    /// outcome back, then that this node is done.
     fn serve_each(
         self: &Arc<Self>,
         peers: &Peers,
-        from: NodeId,
-        call: u64,
-        to: Recipients,
+        to: &Recipients,
         except: Vec<PeerId>,
-        method: String,
-        params: Option<Box<RawValue>>,
-        timeout_ms: u64,
+        request: Request,
     ) {
-        let mut options = CallOptions::default();
-        options.timeout = Some(Duration::from_millis(timeout_ms));
+        let options = CallOptions::default().timeout(request.timeout());
+        let (from, call) = (request.from, request.call);
         let mut replies = peers
-            .audience(&to)
+            .audience(to)
             .local()
             .except_all(except)
-            .call_with::<Box<RawValue>>(&method, params, options);
-        let node = self.clone();
-        // Held until the task is on record: the task's own removal, when it ends, waits
-        // for it, so a finished call never stays on record.
-        let mut state = self.state();
-        let task = tokio::spawn(async move {
+            .call_with::<Box<RawValue>>(&request.method, request.params, options);
+        self.serve(from, call, |node| async move {
             while let Some(reply) = replies.next().await {
                 let message = Message::EachReply {
                     from: node.id,
@@ -260,7 +235,6 @@ impl Node {
                 };
                 node.send_to(from, &message, None);
             }
-            node.state().serving.remove(&(from, call));
             node.send_to(
                 from,
                 &Message::EachDone {
@@ -269,6 +243,24 @@ impl Node {
                 },
                 None,
             );
+        });
+    }
+
+    /// Runs `work` for node `from`'s call `call` in a task of its own, on record (so a
+    /// `Cancel` can abort it) until it ends.
+    fn serve<F, Fut>(self: &Arc<Self>, from: NodeId, call: u64, work: F)
+    where
+        F: FnOnce(Arc<Self>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let node = self.clone();
+        let work = work(self.clone());
+        // Held until the task is on record: the task's own removal, when it ends, waits
+        // for it, so a finished call never stays on record.
+        let mut state = self.state();
+        let task = tokio::spawn(async move {
+            work.await;
+            node.state().serving.remove(&(from, call));
         });
         state.serving.insert((from, call), task.abort_handle());
     }
@@ -427,12 +419,8 @@ impl Backplane for Handle {
                 done: false,
             };
             let message = Message::Call {
-                from: node.id,
-                call: number,
                 peer: id,
-                method: call.method.to_string(),
-                params: call.params.as_deref().map(ToOwned::to_owned),
-                timeout_ms: millis(timeout),
+                request: node.request(number, &call, timeout),
             };
             node.send_to(to, &message, None);
             let outcome = tokio::time::timeout(timeout, rx).await;
@@ -471,13 +459,9 @@ impl Backplane for Handle {
             },
         );
         let message = Message::CallEach {
-            from: node.id,
-            call: number,
             to: to.clone(),
             except: except.to_vec(),
-            method: call.method.to_string(),
-            params: call.params.as_deref().map(ToOwned::to_owned),
-            timeout_ms: millis(timeout),
+            request: node.request(number, &call, timeout),
         };
         node.send_all(&message, None);
         let withdraw = Withdraw {
@@ -523,8 +507,4 @@ impl Backplane for Handle {
             rx.await.unwrap_or_default()
         })
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

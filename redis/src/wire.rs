@@ -25,14 +25,7 @@ pub(crate) enum Message {
         except: Vec<PeerId>,
     },
     /// Call `peer` (on the node this is sent to) and send the [`Message::Reply`] back.
-    Call {
-        from: NodeId,
-        call: u64,
-        peer: PeerId,
-        method: String,
-        params: Option<Box<RawValue>>,
-        timeout_ms: u64,
-    },
+    Call { peer: PeerId, request: Request },
     /// The caller gave up on its call `call` (or its call to many).
     Cancel { from: NodeId, call: u64 },
     /// The outcome of call `call`.
@@ -40,13 +33,9 @@ pub(crate) enum Message {
     /// Call `to` less `except` on every other node; each answers with [`Message::EachReply`]s
     /// and one [`Message::EachDone`].
     CallEach {
-        from: NodeId,
-        call: u64,
         to: Recipients,
         except: Vec<PeerId>,
-        method: String,
-        params: Option<Box<RawValue>>,
-        timeout_ms: u64,
+        request: Request,
     },
     /// One recipient's outcome of call-to-many `call`.
     EachReply {
@@ -69,6 +58,24 @@ pub(crate) enum Message {
         query: u64,
         ids: Vec<PeerId>,
     },
+}
+
+/// A call forwarded to another node: who asks, its number there, the method, its params as
+/// written, and how long the caller waits.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Request {
+    pub(crate) from: NodeId,
+    pub(crate) call: u64,
+    pub(crate) method: String,
+    pub(crate) params: Option<Box<RawValue>>,
+    pub(crate) timeout_ms: u64,
+}
+
+impl Request {
+    /// How long the caller waits.
+    pub(crate) fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.timeout_ms)
+    }
 }
 
 /// A call's outcome as it crosses: the result, the peer's error, or why there is neither.
@@ -188,21 +195,21 @@ mod tests {
     fn calls_and_replies_keep_their_params_and_results_as_written() {
         let raw = |t: &str| RawValue::from_string(t.to_owned()).expect("json");
         let call = Message::Call {
-            from: node(1),
-            call: 9,
             peer: PeerId(5),
-            method: "add".into(),
-            params: Some(raw("[1, 2]")),
-            timeout_ms: 500,
+            request: Request {
+                from: node(1),
+                call: 9,
+                method: "add".into(),
+                params: Some(raw("[1, 2]")),
+                timeout_ms: 500,
+            },
         };
         let (decoded, body) = Message::decode(Bytes::from(call.encode(None))).expect("decoded");
         assert!(body.is_empty());
         match decoded {
-            Message::Call { params, call, .. } => {
-                assert_eq!(
-                    (call, params.map(|p| p.get().to_owned())),
-                    (9, Some("[1, 2]".into()))
-                );
+            Message::Call { request, .. } => {
+                let params = request.params.map(|p| p.get().to_owned());
+                assert_eq!((request.call, params), (9, Some("[1, 2]".into())));
             }
             other => panic!("{other:?}"),
         }
