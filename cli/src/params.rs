@@ -53,19 +53,30 @@ pub(crate) fn params(
         values.push(value_text(value));
     }
     let text = match structure {
-        Structure::ByName => {
-            let members: Vec<String> = keys
-                .iter()
-                .zip(&values)
-                .map(|(k, v)| format!("{}:{v}", string(k)))
-                .collect();
-            format!("{{{}}}", members.join(","))
-        }
-        Structure::ByPosition => format!("[{}]", values.join(",")),
+        Structure::ByName => object(keys.into_iter().zip(values)),
+        Structure::ByPosition => array(values.into_iter()),
     };
     RawValue::from_string(text)
         .map(Some)
         .map_err(|e| usage(e.to_string()))
+}
+
+/// A JSON array of the JSON texts `values`.
+pub(crate) fn array(values: impl Iterator<Item = String>) -> String {
+    format!("[{}]", values.collect::<Vec<_>>().join(","))
+}
+
+/// A JSON object of `members`, each a name and a JSON text, in order.
+pub(crate) fn object<'a>(members: impl Iterator<Item = (&'a str, String)>) -> String {
+    let members: Vec<String> = members
+        .map(|(name, value)| format!("{}:{value}", string(name)))
+        .collect();
+    format!("{{{}}}", members.join(","))
+}
+
+/// JSON `null`, as a result.
+pub(crate) fn null() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
 }
 
 /// `text` as JSON text: itself when it is JSON, else a JSON string of it.

@@ -99,7 +99,7 @@ async fn answer(
     let line = line(&call.method, call.params.as_deref(), call.notification);
     output::stdout(&line);
     if call.notification {
-        return Ok(null());
+        return Ok(crate::params::null());
     }
     if let Some(result) = answers.get(&call.method) {
         return Ok(result.clone());
@@ -142,10 +142,6 @@ fn line(method: &str, params: Option<&RawValue>, notification: bool) -> String {
         line.push('}');
     }
     line
-}
-
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
 }
 
 /// A task that asks the person at the terminal for each request's answer, one at a time:

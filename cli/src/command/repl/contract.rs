@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::command::discover;
-use crate::params;
+use crate::params::{self, array, object};
 
 /// The methods of one `rpc.discover` document.
 #[derive(Debug, Default, Clone)]
@@ -232,17 +232,6 @@ fn string_kind(schema: &Value) -> Option<bool> {
         }
         _ => None,
     }
-}
-
-fn array(values: impl Iterator<Item = String>) -> String {
-    format!("[{}]", values.collect::<Vec<_>>().join(","))
-}
-
-fn object<'a>(members: impl Iterator<Item = (&'a str, String)>) -> String {
-    let members: Vec<String> = members
-        .map(|(name, value)| format!("{}:{value}", Value::from(name)))
-        .collect();
-    format!("{{{}}}", members.join(","))
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub(crate) fn service(
             let method = &call.method;
             if call.notification {
                 printer.aside(format!("<- {method}{params}"));
-                return Ok(null());
+                return Ok(crate::params::null());
             }
             if let Some(result) = answers.get(method) {
                 printer.aside(format!("<- {method}{params}: answered {}", result.get()));
@@ -147,10 +147,6 @@ fn not_answered(method: &str) -> ErrorObject {
             "`{method}` is not answered here (volley repl --answer {method}=JSON)"
         )),
     )
-}
-
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
 }
 
 #[cfg(test)]
