@@ -78,6 +78,16 @@ impl Backplane for InProcess {
         stream::select_all(each).boxed()
     }
 
+    fn membership(&self, id: PeerId, group: &str, join: bool) {
+        if let Some(node) = self.others().into_iter().find(|p| p.node() == id.node()) {
+            if join {
+                node.join(id, group);
+            } else {
+                node.leave(id, group);
+            }
+        }
+    }
+
     fn find(&self, to: &Recipients) -> BoxFuture<'static, Vec<PeerId>> {
         let ids = self
             .others()
@@ -169,6 +179,23 @@ async fn calls_cross_to_the_peers_node_and_back() {
     let nowhere = PeerId(u64::from(NodeId::MAX) << 40 | 1);
     let error = t(ann.hall().ask(nowhere.0)).await.unwrap_err();
     assert_eq!(why(&error), "node 8191 cannot be reached: no such node");
+    // Group membership of a peer on the other node: changed on its node.
+    t(ann.hall().put(bob.id.0, "green".into(), true))
+        .await
+        .unwrap();
+    assert_eq!(
+        t(ann.hall().census("green".into())).await.unwrap(),
+        vec![bob.id.0]
+    );
+    t(ann.hall().put(bob.id.0, "green".into(), false))
+        .await
+        .unwrap();
+    assert!(
+        t(bob.hall().census("green".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // To many: one outcome per recipient, on both nodes.
     for v in [&ann, &bob] {
         assert!(t(v.hall().enter("blue".into())).await.unwrap());

@@ -164,6 +164,7 @@ impl RedisBackplane {
         };
         let beating = {
             let (node, key, token) = (node.clone(), key.clone(), token.clone());
+            let peers = peers.clone();
             let mut commands = commands.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(node.options.heartbeat);
@@ -181,7 +182,7 @@ impl RedisBackplane {
                     if let Err(e) = renewed {
                         tracing::debug!(node = %node.id, "could not renew the node key: {e}");
                     }
-                    node.sweep();
+                    node.sweep(&peers);
                 }
             })
         };

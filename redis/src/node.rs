@@ -49,8 +49,25 @@ struct State {
 
 struct Each {
     replies: mpsc::UnboundedSender<RemoteReply>,
+    /// The nodes that have not said they are done.
     waiting: HashSet<NodeId>,
+    /// The recipients each node calls and has not given the outcome of yet.
+    unanswered: HashMap<NodeId, HashSet<PeerId>>,
     until: Instant,
+}
+
+impl Each {
+    /// Node `node` is gone: each of its recipients not answered yet gets `why`.
+    fn lost(&mut self, node: NodeId, why: &str) {
+        for peer in self.unanswered.remove(&node).unwrap_or_default() {
+            let error = Error::Unreachable {
+                node,
+                reason: format!("the node is gone: {why}"),
+            };
+            let _ = self.replies.send((peer, Err(error)));
+        }
+        self.waiting.remove(&node);
+    }
 }
 
 struct Find {
@@ -114,7 +131,7 @@ impl Node {
                     tracing::info!(node = %self.id, other = %from, "a node joined the cluster");
                 }
             }
-            Message::Leaving { from } if from != self.id => self.forget(from, "it left"),
+            Message::Leaving { from } if from != self.id => self.forget(peers, from, "it left"),
             // Delivered in the guard; the arm itself only reports a frame that is not text.
             Message::Notify { from, to, except }
                 if from != self.id && peers.deliver(&to, &except, body).is_none() =>
@@ -137,13 +154,21 @@ impl Node {
                 except,
                 request,
             } if request.from != self.id => self.serve_each(peers, &to, except, request),
+            Message::EachRecipients { from, call, peers } => {
+                if let Some(each) = self.state().each.get_mut(&call) {
+                    each.unanswered.entry(from).or_default().extend(peers);
+                }
+            }
             Message::EachReply {
                 from,
                 call,
                 peer,
                 outcome,
             } => {
-                if let Some(each) = self.state().each.get(&call) {
+                if let Some(each) = self.state().each.get_mut(&call) {
+                    if let Some(unanswered) = each.unanswered.get_mut(&from) {
+                        unanswered.remove(&peer);
+                    }
                     let _ = each.replies.send((peer, outcome.into_result(from)));
                 }
             }
@@ -151,6 +176,7 @@ impl Node {
                 let mut state = self.state();
                 if let Some(each) = state.each.get_mut(&call) {
                     each.waiting.remove(&from);
+                    each.unanswered.remove(&from);
                     if each.waiting.is_empty() {
                         state.each.remove(&call);
                     }
@@ -184,6 +210,13 @@ impl Node {
                     {
                         finish(find);
                     }
+                }
+            }
+            Message::Membership { peer, group, join } if peer.node() == self.id => {
+                if join {
+                    peers.join(peer, &group);
+                } else {
+                    peers.leave(peer, &group);
                 }
             }
             // This node's own messages on the cluster channel.
@@ -225,6 +258,12 @@ impl Node {
             .local()
             .except_all(except)
             .call_with::<Box<RawValue>>(&request.method, request.params, options);
+        let recipients = Message::EachRecipients {
+            from: self.id,
+            call,
+            peers: replies.recipients().iter().map(|p| p.id()).collect(),
+        };
+        self.send_to(from, &recipients, None);
         self.serve(from, call, |node| async move {
             while let Some(reply) = replies.next().await {
                 let message = Message::EachReply {
@@ -279,7 +318,7 @@ impl Node {
 
     /// Forgets the nodes not heard from within the node timeout, and ends what waited on
     /// them and what waited too long.
-    pub(crate) fn sweep(&self) {
+    pub(crate) fn sweep(&self, peers: &Peers) {
         let now = Instant::now();
         let silent: Vec<NodeId> = self
             .state()
@@ -289,7 +328,7 @@ impl Node {
             .map(|(node, _)| *node)
             .collect();
         for node in silent {
-            self.forget(node, "no heartbeat within the node timeout");
+            self.forget(peers, node, "no heartbeat within the node timeout");
         }
         let mut state = self.state();
         state.each.retain(|_, each| each.until > now);
@@ -306,11 +345,13 @@ impl Node {
         }
     }
 
-    /// Takes `node` as gone: its calls fail, calls to many and queries stop waiting for it.
-    pub(crate) fn forget(&self, node: NodeId, why: &str) {
+    /// Takes `node` as gone: its calls fail, calls to many and queries stop waiting for it,
+    /// and the registry's subscribers hear of it ([`Peers::node_left`]).
+    pub(crate) fn forget(&self, peers: &Peers, node: NodeId, why: &str) {
         let mut state = self.state();
         if state.live.remove(&node).is_some() {
             tracing::warn!(node = %self.id, other = %node, "a node left the cluster: {why}");
+            peers.node_left(node);
         }
         let failed: Vec<u64> = state
             .calls
@@ -327,7 +368,7 @@ impl Node {
             }
         }
         state.each.retain(|_, each| {
-            each.waiting.remove(&node);
+            each.lost(node, why);
             !each.waiting.is_empty()
         });
         let done: Vec<u64> = state
@@ -455,6 +496,7 @@ impl Backplane for Handle {
             Each {
                 replies: tx,
                 waiting,
+                unanswered: HashMap::new(),
                 until: Instant::now() + timeout + node.options.node_timeout,
             },
         );
@@ -475,6 +517,15 @@ impl Backplane for Handle {
             Some((reply, (rx, withdraw)))
         })
         .boxed()
+    }
+
+    fn membership(&self, id: PeerId, group: &str, join: bool) {
+        let message = Message::Membership {
+            peer: id,
+            group: group.to_owned(),
+            join,
+        };
+        self.0.send_to(id.node(), &message, None);
     }
 
     fn find(&self, to: &Recipients) -> BoxFuture<'static, Vec<PeerId>> {

@@ -37,6 +37,13 @@ pub(crate) enum Message {
         except: Vec<PeerId>,
         request: Request,
     },
+    /// Node `from` calls these recipients of call-to-many `call` (sent before their
+    /// outcomes, so that a node that dies meanwhile leaves none of them unresolved).
+    EachRecipients {
+        from: NodeId,
+        call: u64,
+        peers: Vec<PeerId>,
+    },
     /// One recipient's outcome of call-to-many `call`.
     EachReply {
         from: NodeId,
@@ -57,6 +64,12 @@ pub(crate) enum Message {
         from: NodeId,
         query: u64,
         ids: Vec<PeerId>,
+    },
+    /// Add `peer` (on the node this is sent to) to `group`, or remove it from `group`.
+    Membership {
+        peer: PeerId,
+        group: String,
+        join: bool,
     },
 }
 

@@ -1,7 +1,8 @@
 //! Three volley servers joined through a real `redis-server` of the test's own: sends to
 //! everyone and to a group reach the members on every node, an awaited call to a peer on
-//! another node comes back, a call to many gives one outcome per recipient on every node, a
-//! node that dies is noticed within the node timeout, and a Redis restart is survived.
+//! another node comes back, group membership changes on the peer's own node, a call to many
+//! gives one outcome per recipient on every node (a node killed mid-call included), a node
+//! that dies is noticed within the node timeout, and a Redis restart is survived.
 //! Without `redis-server` each test prints `SKIPPED: ...` (fails under
 //! `VOLLEY_REQUIRE_ALL=1`).
 
@@ -11,7 +12,7 @@ mod hall;
 use std::time::Duration;
 
 use hall::{GuestClient, Hall, Halls, Visitor, why, within as t};
-use volley::{RunningServer, Server};
+use volley::{PeerEvent, RunningServer, Server};
 use volley_redis::{Options, RedisBackplane};
 use volley_testing::redis::RedisServer;
 
@@ -140,6 +141,23 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
     ];
     all.sort();
     assert_eq!(t(bob.hall().roll("blue".into())).await.unwrap(), all);
+    // Group membership of a peer on another node: changed on its node.
+    t(ann.hall().put(cid.id.0, "green".into(), true))
+        .await
+        .unwrap();
+    assert_eq!(
+        t(bob.hall().census("green".into())).await.unwrap(),
+        vec![cid.id.0]
+    );
+    t(bob.hall().put(cid.id.0, "green".into(), false))
+        .await
+        .unwrap();
+    assert!(
+        t(ann.hall().census("green".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Node 3 dies (its backplane stops without a word): the others notice within the node
     // timeout; calls to its peers fail with a clear error, calls to many leave it out.
     let dead = nodes.pop().expect("a third node");
@@ -168,6 +186,62 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
     ];
     two.sort();
     assert_eq!(t(ann.hall().roll("blue".into())).await.unwrap(), two);
+    t(dead.running.shutdown()).await;
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_call_leaves_no_recipient_unresolved() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let mut nodes = cluster(&redis, 3, options()).await;
+    let mut events = nodes[0].running.server().peers().subscribe();
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let bob = Visitor::new(&nodes[1].running.ws_url(), false).await;
+    let mut cid = Visitor::mute(&nodes[2].running.ws_url()).await;
+    for v in [&ann, &bob, &cid] {
+        assert!(t(v.hall().enter("blue".into())).await.unwrap());
+    }
+    // A call to everyone in blue, with cid (node 3) never answering; node 3 dies while
+    // the call waits on it (its backplane stops without a word).
+    let roll = tokio::spawn({
+        let hall = ann.hall();
+        async move { t(hall.roll("blue".into())).await }
+    });
+    assert_eq!(cid.next().await, "asked");
+    let dead = nodes.pop().expect("a third node");
+    let dead_node = cid.id.node();
+    drop(dead.backplane);
+    // Every recipient has an outcome: the answers from the nodes alive, and for cid that
+    // its node is gone (not the roll's own 5 s deadline).
+    let outcomes = t(roll).await.expect("the roll task").unwrap();
+    let mut expected = vec![
+        (ann.id.0, "true".to_owned()),
+        (bob.id.0, "false".to_owned()),
+        (
+            cid.id.0,
+            format!(
+                "node {dead_node} cannot be reached: the node is gone: no heartbeat within \
+                 the node timeout"
+            ),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(outcomes, expected);
+    // The registry's subscribers heard that the node left.
+    t(async {
+        loop {
+            match events.recv().await {
+                Ok(PeerEvent::NodeLeft { node }) => return assert_eq!(node, dead_node),
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await;
     t(dead.running.shutdown()).await;
     for node in nodes {
         t(node.running.shutdown()).await;

@@ -36,6 +36,8 @@ pub trait Hall {
     async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool>;
     /// The ids in `room`, on every node.
     async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>>;
+    /// Puts the peer `id`, wherever it is connected, in `room` (`join`) or out of it.
+    async fn put(&self, cx: &Context, id: u64, room: String, join: bool) -> volley::Result<()>;
 }
 
 /// What every guest offers.
@@ -92,10 +94,19 @@ impl Hall for Halls {
         let ids = cx.peers().group(&room).find().await;
         Ok(ids.into_iter().map(|id| id.0).collect())
     }
+    async fn put(&self, cx: &Context, id: u64, room: String, join: bool) -> volley::Result<()> {
+        if join {
+            cx.peers().join(PeerId(id), &room);
+        } else {
+            cx.peers().leave(PeerId(id), &room);
+        }
+        Ok(())
+    }
 }
 
 struct Someone {
-    here: bool,
+    /// The answer to `here`; `None` never answers (and says `asked` when asked).
+    here: Option<bool>,
     heard: mpsc::UnboundedSender<String>,
 }
 
@@ -104,7 +115,13 @@ impl Guest for Someone {
         let _ = self.heard.send(text);
     }
     async fn here(&self) -> volley::Result<bool> {
-        Ok(self.here)
+        match self.here {
+            Some(here) => Ok(here),
+            None => {
+                let _ = self.heard.send("asked".into());
+                std::future::pending().await
+            }
+        }
     }
 }
 
@@ -118,6 +135,15 @@ pub struct Visitor {
 impl Visitor {
     /// A guest at `url` that answers `here` with `here`.
     pub async fn new(url: &str, here: bool) -> Self {
+        Self::answering(url, Some(here)).await
+    }
+
+    /// A guest at `url` that never answers `here`; it hears `asked` when asked.
+    pub async fn mute(url: &str) -> Self {
+        Self::answering(url, None).await
+    }
+
+    async fn answering(url: &str, here: Option<bool>) -> Self {
         let (tx, heard) = mpsc::unbounded_channel();
         let client = within(
             Client::builder()

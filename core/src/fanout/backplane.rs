@@ -137,6 +137,10 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
 
     /// The ids of the recipients `to` on the other nodes now.
     fn find(&self, to: &Recipients) -> BoxFuture<'static, Vec<PeerId>>;
+
+    /// Adds the peer `id`, on another node, to `group` there (`join`), or removes it
+    /// (`!join`), as [`Peers::join`] and [`Peers::leave`] do on this node. Returns at once.
+    fn membership(&self, id: PeerId, group: &str, join: bool);
 }
 
 impl Peers {
@@ -150,6 +154,16 @@ impl Peers {
     /// The backplane to the other nodes, when this registry has one.
     pub fn backplane(&self) -> Option<&Arc<dyn Backplane>> {
         self.inner.backplane.get()
+    }
+
+    /// A membership change for a peer this node does not have: sent to its node when it
+    /// names another and there is a backplane, else nothing to do (it has gone).
+    pub(super) fn elsewhere(&self, id: PeerId, group: &str, join: bool) {
+        if id.node() != self.node()
+            && let Some(backplane) = self.backplane()
+        {
+            backplane.membership(id, group, join);
+        }
     }
 
     /// The audience `to` names, on this node and (through its backplane) the others.

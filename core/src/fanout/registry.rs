@@ -14,8 +14,9 @@ pub const MAX_GROUPS_PER_PEER: usize = 1024;
 /// The longest group (or user) name, in bytes; [`Peers::join`] refuses longer ones.
 pub const MAX_NAME_BYTES: usize = 256;
 
-/// A peer connected or disconnected.
+/// A peer connected or disconnected, or (in a cluster) another node left.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum PeerEvent {
     /// A new connection is up; the peer can be called right away.
     Connected(Peer),
@@ -25,6 +26,12 @@ pub enum PeerEvent {
         id: PeerId,
         /// How it ended.
         reason: CloseReason,
+    },
+    /// Another node of the cluster left or stopped answering (its backplane said so with
+    /// [`Peers::node_left`]): its peers are gone, from every group.
+    NodeLeft {
+        /// The node that left.
+        node: NodeId,
     },
 }
 
@@ -112,6 +119,15 @@ impl Peers {
         self.read().peers.is_empty()
     }
 
+    /// Tells this registry's subscribers that the cluster's node `node` left or stopped
+    /// answering ([`PeerEvent::NodeLeft`](PeerEvent::NodeLeft)), so that what they
+    /// keep about its peers can go. For backplanes; ignored for this registry's own node.
+    pub fn node_left(&self, node: NodeId) {
+        if node != self.node() {
+            let _ = self.inner.events.send(PeerEvent::NodeLeft { node });
+        }
+    }
+
     /// Connect and disconnect events from now on. A receiver that falls more than 1024
     /// events behind gets `RecvError::Lagged` and can resynchronise with [`Peers::list`].
     pub fn subscribe(&self) -> broadcast::Receiver<PeerEvent> {
@@ -143,6 +159,9 @@ impl Peers {
     /// [`MAX_GROUPS_PER_PEER`] groups already, or the name is longer than
     /// [`MAX_NAME_BYTES`] (so a peer that picks group names cannot grow the registry without
     /// bound).
+    ///
+    /// A peer on another node of a cluster (its id names another node) is added on its own
+    /// node through the backplane; this returns `false`, the outcome being that node's.
     pub fn join(&self, id: PeerId, group: &str) -> bool {
         if group.len() > MAX_NAME_BYTES {
             tracing::warn!(peer = %id, bytes = group.len(), "group name too long; not joined");
@@ -151,6 +170,8 @@ impl Peers {
         let mut members = self.write();
         let Members { peers, groups, .. } = &mut *members;
         let Some(member) = peers.get_mut(&id) else {
+            drop(members);
+            self.elsewhere(id, group, true);
             return false;
         };
         if member.groups.contains(group) {
@@ -173,10 +194,15 @@ impl Peers {
 
     /// Removes the peer `id` from `group` (an empty group ceases to exist). `true` when it
     /// was a member.
+    ///
+    /// A peer on another node of a cluster is removed on its own node through the
+    /// backplane; this returns `false`, the outcome being that node's.
     pub fn leave(&self, id: PeerId, group: &str) -> bool {
         let mut members = self.write();
         let Members { peers, groups, .. } = &mut *members;
         let Some(member) = peers.get_mut(&id) else {
+            drop(members);
+            self.elsewhere(id, group, false);
             return false;
         };
         if !member.groups.remove(group) {
