@@ -208,6 +208,14 @@ impl RedisBackplane {
         nodes
     }
 
+    /// The Redis key that exists while `node` is alive: the node's claim on its number,
+    /// renewed every heartbeat, gone within the node timeout once the node stops (at once
+    /// when it [leaves](Self::leave)). For state an application keeps in Redis per node, to
+    /// find what belongs to nodes that are gone (`EXISTS` it, from a script if need be).
+    pub fn alive_key(&self, node: NodeId) -> String {
+        node_key(&self.node.options.namespace, node.get())
+    }
+
     /// Whether Redis could not be reached at the last publish.
     pub fn is_redis_down(&self) -> bool {
         self.node.link.is_down()
@@ -281,7 +289,7 @@ async fn claim(
     for i in 0..NodeId::MAX {
         let n = (start + i) % NodeId::MAX + 1;
         let Some(id) = NodeId::new(n) else { continue };
-        let key = format!("{}:node-id:{n}", options.namespace);
+        let key = node_key(&options.namespace, n);
         let claimed: Option<String> = redis::cmd("SET")
             .arg(&key)
             .arg(token)
@@ -298,6 +306,11 @@ async fn claim(
 }
 
 /// `d` in whole milliseconds, at least 1 (Redis refuses an expiry of 0).
+/// The key that holds node `n`'s number while it is alive.
+fn node_key(namespace: &str, n: u16) -> String {
+    format!("{namespace}:node-id:{n}")
+}
+
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }

@@ -129,6 +129,8 @@ impl Node {
                 let fresh = self.state().live.insert(from, Instant::now()).is_none();
                 if fresh {
                     tracing::info!(node = %self.id, other = %from, "a node joined the cluster");
+                    // The newcomer hears of this node now, not at its next heartbeat.
+                    self.send_to(from, &Message::Heartbeat { from: self.id }, None);
                 }
             }
             Message::Leaving { from } if from != self.id => self.forget(peers, from, "it left"),

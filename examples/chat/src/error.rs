@@ -30,6 +30,9 @@ pub mod codes {
     pub const INVALID_ROOM: i32 = 4010;
     /// A roll call's `timeoutMs` is out of range. `data`: `{"min": 1, "max": 60000}`.
     pub const INVALID_TIMEOUT: i32 = 4011;
+    /// The rooms are kept in Redis (servers started with `--redis`) and Redis cannot be
+    /// reached; try again later.
+    pub const UNAVAILABLE: i32 = 4012;
 }
 
 /// Why the room refused a call. Sent as a JSON-RPC error with a code from [`codes`], a
@@ -117,6 +120,10 @@ pub enum ChatError {
         /// The longest allowed.
         max: u64,
     },
+    /// The rooms cannot be reached (they are kept in Redis, and Redis is away).
+    #[code(4012)]
+    #[message("The chat cannot reach its rooms right now; try again in a moment.")]
+    Unavailable,
 }
 
 impl ChatError {

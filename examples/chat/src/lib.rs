@@ -32,6 +32,7 @@
 mod error;
 mod room;
 mod rules;
+mod store;
 
 use axum::Router;
 use axum::response::Html;
@@ -75,7 +76,7 @@ pub trait Room {
     ) -> Result<RollCall, ChatError>;
 
     /// The rooms with someone in them, by name, with how many.
-    async fn rooms(&self) -> volley::Result<Vec<RoomInfo>>;
+    async fn rooms(&self) -> Result<Vec<RoomInfo>, ChatError>;
 
     /// Leaves the room. The connection stays open; `join` again to come back.
     async fn leave(&self, cx: &volley::Context) -> Result<(), ChatError>;
@@ -178,13 +179,63 @@ pub fn server() -> volley::Server {
 /// Outside a Tokio runtime, like [`server`].
 pub fn server_with(options: Options) -> volley::Server {
     let room = ChatRoom::new(options);
-    let server = volley::Server::builder()
+    let server = build(&room);
+    room.watch(server.peers());
+    server
+}
+
+/// The server around `room`.
+fn build(room: &ChatRoom) -> volley::Server {
+    volley::Server::builder()
         .add_service(room.clone().into_service())
         .add_remote_service::<MemberClient>()
         .peer_config(volley::PeerConfig::default().outbound_queue(room::OUTBOX))
-        .build();
+        .build()
+}
+
+/// Where [`cluster_server`] keeps the rooms in Redis: every key starts with this.
+pub const REDIS_PREFIX: &str = "volley-chat:";
+
+/// A chat server that is one node of a chat spread over several servers: the rooms (who is
+/// in each, in what order, and their history) are kept in the Redis at `redis_url` (under
+/// [`REDIS_PREFIX`]), and the servers' fan-out crosses between them through it
+/// ([`volley_redis::RedisBackplane`]). `say` reaches every member of the room on any of
+/// them, `rollCall` asks the members on every one and reports each by name, and `kick`
+/// reaches its target wherever they are connected. The members of a server that stops
+/// leave their rooms: at once when it leaves the cluster, within the backplane's node
+/// timeout (`cluster`; 5 s by default) when it is killed.
+///
+/// Keep the backplane while the server runs, and [`leave`](volley_redis::RedisBackplane::leave)
+/// it on the way out.
+///
+/// # Errors
+/// When Redis cannot be reached.
+///
+/// # Panics
+/// Outside a Tokio runtime, like [`server`].
+pub async fn cluster_server(
+    options: Options,
+    redis_url: &str,
+    cluster: volley_redis::Options,
+) -> Result<(volley::Server, volley_redis::RedisBackplane), volley_redis::JoinError> {
+    let redis = redis::Client::open(redis_url)?
+        .get_connection_manager()
+        .await?;
+    let rooms = store::Shared::new(redis, REDIS_PREFIX);
+    let room = ChatRoom::with_store(options, store::Store::Shared(Box::new(rooms)));
+    let server = build(&room);
+    let backplane = volley_redis::RedisBackplane::join(server.peers(), redis_url, cluster).await?;
     room.watch(server.peers());
-    server
+    // What servers that stopped while no other was running left behind (this node number's
+    // last holder's members included).
+    if let store::Store::Shared(rooms) = room.store() {
+        let node = backplane.node();
+        let mut gone = rooms.evict(node).await.unwrap_or_default();
+        let alive = backplane.alive_key(node);
+        gone.extend(rooms.evict_gone(node, &alive).await.unwrap_or_default());
+        room.announce_evicted(gone).await;
+    }
+    Ok((server, backplane))
 }
 
 /// The whole app: `server`'s routes (the WebSocket endpoint, `/volley.js`, `/docs`) plus the

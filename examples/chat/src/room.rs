@@ -1,17 +1,15 @@
 //! [`ChatRoom`]: the server's implementation of [`Room`].
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
-use volley::{Context, PeerEvent, PeerId, Peers};
+use volley::{Context, NodeId, PeerEvent, PeerId, Peers};
 
-use crate::{
-    ChatError, ChatMessage, Joined, KickOutcome, MemberClient, MemberFanout, RollCall, Room,
-    RoomInfo,
-};
+use crate::store::{Local, Seat, Store};
+use crate::{ChatError, ChatMessage, Joined, KickOutcome, MemberFanout, RollCall, Room, RoomInfo};
 
 pub use crate::rules::DEFAULT_ROOM;
 pub(crate) use crate::rules::OUTBOX;
@@ -23,124 +21,100 @@ use crate::rules::{MAX_ROLL_CALL_MS, MAX_TEXT_CHARS, now_ms, valid_name, valid_r
 /// Cheap to clone (the clones share the rooms). Each room is a volley group named after it:
 /// everything said in a room goes to that group through [`MemberFanout`], encoded once and
 /// queued for every member without waiting, so one slow page never holds up the others (a
-/// page that falls 256 frames behind is disconnected).
+/// page that falls 256 frames behind is disconnected). With the rooms kept in Redis
+/// ([`crate::cluster_server`]) the group spans every server of the chat.
 #[derive(Clone)]
 pub struct ChatRoom {
-    shared: Arc<Shared>,
+    inner: Arc<Inner>,
 }
 
-struct Shared {
+struct Inner {
     options: Options,
-    state: Mutex<State>,
+    store: Store,
     /// The server's registry, from [`ChatRoom::watch`] or the first call.
     peers: OnceLock<Peers>,
 }
 
-#[derive(Default)]
-struct State {
-    /// Who is where.
-    seats: HashMap<PeerId, Seat>,
-    /// The rooms with someone in them (a room is forgotten, history and all, when its last
-    /// member leaves, so room names never pile up).
-    rooms: HashMap<String, RoomState>,
-}
-
-#[derive(Default)]
-struct RoomState {
-    /// The members, in the order they joined.
-    order: Vec<PeerId>,
-    history: VecDeque<ChatMessage>,
-}
-
-struct Seat {
-    name: String,
-    room: String,
-    being_asked: bool,
-}
-
 impl std::fmt::Debug for ChatRoom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = match self.inner.store {
+            Store::Local(_) => "here",
+            Store::Shared(_) => "in Redis",
+        };
         f.debug_struct("ChatRoom")
-            .field("rooms", &self.rooms())
-            .field("options", &self.shared.options)
+            .field("kept", &kept)
+            .field("options", &self.inner.options)
             .finish()
     }
 }
 
 impl ChatRoom {
-    /// No rooms yet.
+    /// No rooms yet, kept in this process.
     pub fn new(options: Options) -> Self {
+        Self::with_store(options, Store::Local(Local::default()))
+    }
+
+    pub(crate) fn with_store(options: Options, store: Store) -> Self {
         Self {
-            shared: Arc::new(Shared {
+            inner: Arc::new(Inner {
                 options,
-                state: Mutex::new(State::default()),
+                store,
                 peers: OnceLock::new(),
             }),
         }
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     /// Who is in `room` now, in the order they joined.
-    pub fn members(&self, room: &str) -> Vec<String> {
-        self.lock().names(room)
+    pub async fn members(&self, room: &str) -> Result<Vec<String>, ChatError> {
+        let roster = self.inner.store.roster(room).await?;
+        Ok(roster.into_iter().map(|(_, name)| name).collect())
     }
 
     /// The rooms with someone in them, by name.
-    pub fn rooms(&self) -> Vec<RoomInfo> {
-        let state = self.lock();
-        let mut rooms: Vec<RoomInfo> = state
-            .rooms
-            .iter()
-            .filter(|(_, r)| !r.order.is_empty())
-            .map(|(name, r)| RoomInfo {
-                name: name.clone(),
-                members: r.order.len(),
-            })
-            .collect();
-        rooms.sort_by(|a, b| a.name.cmp(&b.name));
-        rooms
+    pub async fn rooms(&self) -> Result<Vec<RoomInfo>, ChatError> {
+        self.inner.store.rooms().await
     }
 
-    /// Sends the rooms' pushes through `peers` (the server's registry) and announces members
-    /// whose connection ends, from its peer events, until the server is dropped.
-    /// [`crate::server`] does this; call it when you build the server yourself.
+    /// Sends the rooms' pushes through `peers` (the server's registry), and announces
+    /// members whose connection ends (and, in a cluster, the members of a server that
+    /// leaves it), from its peer events, until the server is dropped. [`crate::server`]
+    /// does this; call it when you build the server yourself.
     ///
     /// # Panics
     /// Outside a Tokio runtime.
     pub fn watch(&self, peers: &Peers) -> JoinHandle<()> {
-        let _ = self.shared.peers.set(peers.clone());
+        let _ = self.inner.peers.set(peers.clone());
         let mut events = peers.subscribe();
         let room = self.clone();
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(PeerEvent::Disconnected { id, .. }) => room.depart(id),
+                    Ok(PeerEvent::Disconnected { id, .. }) => room.depart(id).await,
+                    Ok(PeerEvent::NodeLeft { node }) => room.evict(node).await,
                     Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => room.sweep(),
+                    Err(RecvError::Lagged(_)) => room.sweep().await,
                     Err(RecvError::Closed) => break,
                 }
             }
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The server's registry: the one watched, else the caller's.
     fn peers(&self, cx: Option<&Context>) -> Peers {
-        match (self.shared.peers.get(), cx) {
+        match (self.inner.peers.get(), cx) {
             (Some(peers), _) => peers.clone(),
-            (None, Some(cx)) => self.shared.peers.get_or_init(|| cx.peers()).clone(),
+            (None, Some(cx)) => self.inner.peers.get_or_init(|| cx.peers()).clone(),
             (None, None) => Peers::default(),
         }
     }
 
     /// Tells everyone in `room`: encoded once, queued for each member without waiting.
-    fn push(&self, peers: &Peers, room: &str, push: Push<'_>) {
-        let members = MemberFanout::new(peers.group(room));
+    fn push(&self, room: &str, push: Push<'_>) {
+        let members = MemberFanout::new(self.peers(None).group(room));
         let sent = match push {
             Push::Message(m) => members.message(m.from.clone(), m.text.clone(), m.at),
             Push::Members(names) => members.members(names),
@@ -156,70 +130,85 @@ impl ChatRoom {
     }
 
     /// Posts a line to everyone in `room` and keeps it in its history.
-    fn post(
-        &self,
-        peers: &Peers,
-        state: &mut State,
-        room: &str,
-        from: Option<String>,
-        text: String,
-    ) {
+    async fn post(&self, room: &str, from: Option<String>, text: String) -> Result<(), ChatError> {
         let message = ChatMessage {
             from,
             text,
             at: now_ms(),
         };
-        let history = &mut state.rooms.entry(room.to_owned()).or_default().history;
-        history.push_back(message.clone());
-        while history.len() > self.shared.options.history {
-            history.pop_front();
-        }
-        self.push(peers, room, Push::Message(&message));
+        let kept = self
+            .inner
+            .store
+            .post(room, &message, self.inner.options.history)
+            .await;
+        self.push(room, Push::Message(&message));
+        kept
     }
 
-    /// Takes a member out of their room (and its group), tells the room, and forgets an
-    /// empty room's history.
-    fn remove(&self, peers: &Peers, state: &mut State, id: PeerId, announcement: String) {
-        let Some(seat) = state.seats.remove(&id) else {
-            return;
+    /// Tells `room` who is in it now.
+    async fn roll(&self, room: &str) -> Result<(), ChatError> {
+        let names = self.members(room).await?;
+        self.push(room, Push::Members(names));
+        Ok(())
+    }
+
+    /// Takes the member `id` out of their room (and its group, on whichever server they
+    /// are), and tells the room with `announcement` (given their name).
+    async fn remove(
+        &self,
+        id: PeerId,
+        announcement: impl FnOnce(&str) -> String,
+    ) -> Result<Option<Seat>, ChatError> {
+        let Some(seat) = self.inner.store.remove(id).await? else {
+            return Ok(None);
         };
-        peers.leave(id, &seat.room);
-        if let Some(room) = state.rooms.get_mut(&seat.room) {
-            room.order.retain(|m| *m != id);
-        }
-        self.post(peers, state, &seat.room, None, announcement);
-        let names = state.names(&seat.room);
-        self.push(peers, &seat.room, Push::Members(names));
-        if state
-            .rooms
-            .get(&seat.room)
-            .is_some_and(|r| r.order.is_empty())
-        {
-            state.rooms.remove(&seat.room);
-        }
+        self.peers(None).leave(id, &seat.room);
+        self.announce_departure(&seat, announcement(&seat.name))
+            .await?;
+        Ok(Some(seat))
+    }
+
+    async fn announce_departure(&self, seat: &Seat, line: String) -> Result<(), ChatError> {
+        self.post(&seat.room, None, line).await?;
+        self.roll(&seat.room).await
     }
 
     /// The member with this id lost their connection.
-    fn depart(&self, id: PeerId) {
-        let peers = self.peers(None);
-        let mut state = self.lock();
-        if let Some(name) = state.seats.get(&id).map(|s| s.name.clone()) {
-            self.remove(&peers, &mut state, id, format!("{name} left"));
+    async fn depart(&self, id: PeerId) {
+        if let Err(e) = self.remove(id, |name| format!("{name} left")).await {
+            tracing::warn!(peer = %id, error = %e, "a departure not recorded");
         }
     }
 
-    /// Removes every member whose connection is gone (after missing peer events).
-    fn sweep(&self) {
+    /// The server `node` left the chat's cluster: its members are gone.
+    async fn evict(&self, node: NodeId) {
+        match self.inner.store.evict(node).await {
+            Ok(seats) => self.announce_evicted(seats).await,
+            Err(e) => tracing::warn!(%node, error = %e, "the members of a gone server stay"),
+        }
+    }
+
+    /// Announces members taken out of their rooms because their server is gone.
+    pub(crate) async fn announce_evicted(&self, seats: Vec<Seat>) {
+        for seat in seats {
+            let line = format!("{} left (their server is gone)", seat.name);
+            if let Err(e) = self.announce_departure(&seat, line).await {
+                tracing::warn!(error = %e, "a departure not announced");
+            }
+        }
+    }
+
+    /// Removes every member of this server whose connection is gone (after missing peer
+    /// events).
+    async fn sweep(&self) {
         let peers = self.peers(None);
-        let gone: Vec<PeerId> = self
-            .lock()
-            .seats
-            .keys()
-            .filter(|id| peers.get(**id).is_none_or(|p| !p.is_connected()))
-            .copied()
-            .collect();
-        for id in gone {
-            self.depart(id);
+        let Ok(seated) = self.inner.store.seated_on(peers.node()).await else {
+            return;
+        };
+        for id in seated {
+            if peers.get(id).is_none_or(|p| !p.is_connected()) {
+                self.depart(id).await;
+            }
         }
     }
 }
@@ -237,55 +226,46 @@ impl Room for ChatRoom {
         name: String,
         room: Option<String>,
     ) -> Result<Joined, ChatError> {
-        let name = valid_name(&name)?;
-        let room = match room {
-            Some(room) => valid_room(&room)?,
-            None => DEFAULT_ROOM.to_owned(),
+        let seat = Seat {
+            name: valid_name(&name)?,
+            room: match room {
+                Some(room) => valid_room(&room)?,
+                None => DEFAULT_ROOM.to_owned(),
+            },
         };
-        let peers = self.peers(Some(cx));
-        let mut state = self.lock();
-        if let Some(seat) = state.seats.get(&cx.peer_id()) {
-            return Err(ChatError::AlreadyJoined {
-                name: seat.name.clone(),
-            });
-        }
-        if let Some(taken) = state.find(&room, &name) {
-            return Err(ChatError::NameTaken {
-                name: state.seats[&taken].name.clone(),
-            });
-        }
+        let _ = self.peers(Some(cx));
         if !cx.peer().is_connected() {
             // Gone already: the departure event may have been handled before this call.
             return Err(ChatError::NotJoined);
         }
+        let announcement = ChatMessage {
+            from: None,
+            text: format!("{} joined", seat.name),
+            at: now_ms(),
+        };
+        let (members, history) = self
+            .inner
+            .store
+            .join(
+                cx.peer_id(),
+                &seat,
+                &announcement,
+                self.inner.options.history,
+            )
+            .await?;
         // Announced before joining the room's group: the newcomer reads it in the history
         // this call returns, not twice.
-        self.post(&peers, &mut state, &room, None, format!("{name} joined"));
-        if !cx.join(&room) {
-            // Gone meanwhile.
-            self.post(&peers, &mut state, &room, None, format!("{name} left"));
+        self.push(&seat.room, Push::Message(&announcement));
+        if !cx.join(&seat.room) {
+            // Gone meanwhile (or the departure was handled before the seat was taken).
+            self.remove(cx.peer_id(), |name| format!("{name} left"))
+                .await?;
             return Err(ChatError::NotJoined);
         }
-        state.seats.insert(
-            cx.peer_id(),
-            Seat {
-                name: name.clone(),
-                room: room.clone(),
-                being_asked: false,
-            },
-        );
-        state
-            .rooms
-            .entry(room.clone())
-            .or_default()
-            .order
-            .push(cx.peer_id());
-        let members = state.names(&room);
-        self.push(&peers, &room, Push::Members(members.clone()));
-        let history = state.rooms[&room].history.iter().cloned().collect();
+        self.push(&seat.room, Push::Members(members.clone()));
         Ok(Joined {
-            you: name,
-            room,
+            you: seat.name,
+            room: seat.room,
             members,
             history,
         })
@@ -300,85 +280,65 @@ impl Room for ChatRoom {
         if length > MAX_TEXT_CHARS {
             return Err(ChatError::text_too_long(length));
         }
-        let peers = self.peers(Some(cx));
-        let mut state = self.lock();
-        let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
-        let (from, room) = (seat.name.clone(), seat.room.clone());
-        self.post(&peers, &mut state, &room, Some(from), text.to_owned());
-        Ok(())
+        let _ = self.peers(Some(cx));
+        let seat = self
+            .inner
+            .store
+            .seat(cx.peer_id())
+            .await?
+            .ok_or(ChatError::NotJoined)?;
+        self.post(&seat.room, Some(seat.name), text.to_owned())
+            .await
     }
 
     async fn kick(&self, cx: &Context, name: String) -> Result<KickOutcome, ChatError> {
         let peers = self.peers(Some(cx));
-        let (by, room, target, target_name) = {
-            let mut state = self.lock();
-            let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
-            let (by, room) = (seat.name.clone(), seat.room.clone());
-            let name = name.trim();
-            let target = state
-                .find(&room, name)
-                .ok_or_else(|| ChatError::NoSuchMember {
-                    name: name.to_owned(),
-                })?;
-            if target == cx.peer_id() {
-                return Err(ChatError::CannotKickYourself);
-            }
-            let seat = state.seats.get_mut(&target).ok_or(ChatError::NotJoined)?;
-            if seat.being_asked {
-                return Err(ChatError::KickPending {
-                    name: seat.name.clone(),
-                });
-            }
-            seat.being_asked = true;
-            let target_name = seat.name.clone();
-            let line = format!("{by} asked {target_name} to leave the room");
-            self.post(&peers, &mut state, &room, None, line);
-            (by, room, target, target_name)
+        let kick = self
+            .inner
+            .store
+            .begin_kick(cx.peer_id(), name.trim())
+            .await?;
+        // If this call is dropped while waiting (the kicker went away), the mark is cleared
+        // so that the target may be asked again later.
+        let mut asking = Asking(Some((self.clone(), kick.target, kick.room.clone())));
+        let line = format!("{} asked {} to leave the room", kick.by, kick.target_name);
+        self.post(&kick.room, None, line).await?;
+        // Wherever the target is connected: on this server, or on another of the chat's.
+        let asked = MemberFanout::new(peers.only([kick.target]))
+            .with_timeout(self.inner.options.kick_timeout)
+            .confirm_kick(kick.by.clone());
+        let answer = match asked {
+            Ok(replies) => replies
+                .await
+                .into_iter()
+                .next()
+                .map_or(Err(volley::Error::Disconnected), |reply| reply.result),
+            Err(e) => Err(e),
         };
-        // If this call is dropped while waiting (the kicker went away), the target may be
-        // asked again later.
-        let mut asking = Asking(Some((self.clone(), target)));
-        let answer = match peers.get(target) {
-            Some(peer) => {
-                MemberClient::new(&peer)
-                    .with_timeout(self.shared.options.kick_timeout)
-                    .confirm_kick(by.clone())
-                    .await
-            }
-            None => Err(volley::Error::Disconnected),
-        };
-
-        let mut state = self.lock();
         asking.0 = None;
-        // Still in the same room (they may have left, or left and joined another).
-        let still_here = match state.seats.get_mut(&target) {
-            Some(seat) if seat.room == room => {
-                seat.being_asked = false;
-                true
-            }
-            _ => false,
-        };
+        let still_here = self.inner.store.end_kick(kick.target, &kick.room).await?;
         let outcome = match answer {
             Ok(true) => KickOutcome::Accepted,
             Ok(false) => KickOutcome::Refused,
             Err(e) => {
-                tracing::debug!(target = %target, error = %e, "confirmKick got no answer");
+                tracing::debug!(target = %kick.target, error = %e, "confirmKick got no answer");
                 KickOutcome::Unanswered
             }
         };
         if still_here {
+            let (target, by) = (&kick.target_name, &kick.by);
             match outcome {
                 KickOutcome::Accepted => {
-                    let line = format!("{target_name} agreed to leave and was removed by {by}");
-                    self.remove(&peers, &mut state, target, line);
+                    let line = format!("{target} agreed to leave and was removed by {by}");
+                    self.remove(kick.target, |_| line).await?;
                 }
                 KickOutcome::Refused => {
-                    let line = format!("{target_name} refused to leave");
-                    self.post(&peers, &mut state, &room, None, line);
+                    let line = format!("{target} refused to leave");
+                    self.post(&kick.room, None, line).await?;
                 }
                 KickOutcome::Unanswered => {
-                    let line = format!("{target_name} did not answer and stays");
-                    self.post(&peers, &mut state, &room, None, line);
+                    let line = format!("{target} did not answer and stays");
+                    self.post(&kick.room, None, line).await?;
                 }
             }
         }
@@ -390,30 +350,24 @@ impl Room for ChatRoom {
             return Err(ChatError::invalid_timeout(timeout_ms));
         }
         let peers = self.peers(Some(cx));
+        let seat = self
+            .inner
+            .store
+            .seat(cx.peer_id())
+            .await?
+            .ok_or(ChatError::NotJoined)?;
         // Who is asked, and their names, as the room is now: a member who leaves while asked
-        // is still reported (as silent), one who joins meanwhile is not asked.
-        let (replies, names) = {
-            let state = self.lock();
-            let seat = state.seats.get(&cx.peer_id()).ok_or(ChatError::NotJoined)?;
-            let members = MemberFanout::new(peers.group(&seat.room))
-                .with_timeout(Duration::from_millis(timeout_ms));
-            // `here` takes no params, so nothing can fail to encode.
-            let replies = members.here().map_err(|_| ChatError::NotJoined)?;
-            let names: HashMap<PeerId, (usize, String)> = replies
-                .recipients()
-                .iter()
-                .filter_map(|peer| {
-                    let seat = state.seats.get(&peer.id())?;
-                    let at = state.rooms[&seat.room]
-                        .order
-                        .iter()
-                        .position(|m| *m == peer.id());
-                    Some((peer.id(), (at.unwrap_or(usize::MAX), seat.name.clone())))
-                })
-                .collect();
-            (replies, names)
-        };
-        let outcomes = replies.await;
+        // is still reported (as silent), one who joins meanwhile is not.
+        let roster = self.inner.store.roster(&seat.room).await?;
+        let names: HashMap<PeerId, (usize, String)> = roster
+            .into_iter()
+            .enumerate()
+            .map(|(at, (id, name))| (id, (at, name)))
+            .collect();
+        let members = MemberFanout::new(peers.only(names.keys().copied()))
+            .with_timeout(Duration::from_millis(timeout_ms));
+        // `here` takes no params, so nothing can fail to encode.
+        let outcomes = members.here().map_err(|_| ChatError::NotJoined)?.await;
         let mut sorted: Vec<(usize, &str, Option<bool>)> = outcomes
             .iter()
             .filter_map(|reply| {
@@ -421,6 +375,13 @@ impl Room for ChatRoom {
                 Some((*at, name.as_str(), reply.result.as_ref().ok().copied()))
             })
             .collect();
+        // Everyone asked is reported: one whose connection was gone before the call could
+        // reach them has no outcome, and counts as silent.
+        for (id, (at, name)) in &names {
+            if !outcomes.iter().any(|reply| reply.id() == *id) {
+                sorted.push((*at, name, None));
+            }
+        }
         sorted.sort();
         let mut call = RollCall::default();
         for (_, name, answer) in sorted {
@@ -434,55 +395,30 @@ impl Room for ChatRoom {
         Ok(call)
     }
 
-    async fn rooms(&self) -> volley::Result<Vec<RoomInfo>> {
-        Ok(ChatRoom::rooms(self))
+    async fn rooms(&self) -> Result<Vec<RoomInfo>, ChatError> {
+        ChatRoom::rooms(self).await
     }
 
     async fn leave(&self, cx: &Context) -> Result<(), ChatError> {
-        let peers = self.peers(Some(cx));
-        let mut state = self.lock();
-        let name = state
-            .seats
-            .get(&cx.peer_id())
-            .ok_or(ChatError::NotJoined)?
-            .name
-            .clone();
-        self.remove(&peers, &mut state, cx.peer_id(), format!("{name} left"));
+        let _ = self.peers(Some(cx));
+        self.remove(cx.peer_id(), |name| format!("{name} left"))
+            .await?
+            .ok_or(ChatError::NotJoined)?;
         Ok(())
     }
 }
 
 /// Clears a member's "being asked" mark when a kick is abandoned halfway.
-struct Asking(Option<(ChatRoom, PeerId)>);
+struct Asking(Option<(ChatRoom, PeerId, String)>);
 
 impl Drop for Asking {
     fn drop(&mut self) {
-        if let Some((room, id)) = self.0.take()
-            && let Some(seat) = room.lock().seats.get_mut(&id)
+        if let Some((room, id, name)) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            seat.being_asked = false;
+            runtime.spawn(async move {
+                let _ = room.store().end_kick(id, &name).await;
+            });
         }
-    }
-}
-
-impl State {
-    /// Who is in `room`, in the order they joined.
-    fn names(&self, room: &str) -> Vec<String> {
-        self.rooms.get(room).map_or_else(Vec::new, |r| {
-            r.order
-                .iter()
-                .filter_map(|id| self.seats.get(id).map(|s| s.name.clone()))
-                .collect()
-        })
-    }
-
-    /// The member of `room` called `name`, regardless of case.
-    fn find(&self, room: &str, name: &str) -> Option<PeerId> {
-        let name = name.to_lowercase();
-        self.rooms.get(room)?.order.iter().copied().find(|id| {
-            self.seats
-                .get(id)
-                .is_some_and(|s| s.name.to_lowercase() == name)
-        })
     }
 }
