@@ -157,6 +157,7 @@ impl RedisBackplane {
                         },
                         Received::Lost => {
                             tracing::error!(node = %node.id, "lost the Redis subscription; dialing again");
+                            node.cut_off();
                         }
                     }
                 }

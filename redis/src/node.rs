@@ -57,12 +57,13 @@ struct Each {
 }
 
 impl Each {
-    /// Node `node` is gone: each of its recipients not answered yet gets `why`.
-    fn lost(&mut self, node: NodeId, why: &str) {
+    /// Node `node` will not answer: each of its recipients not answered yet gets
+    /// `Unreachable` with `reason`.
+    fn lost(&mut self, node: NodeId, reason: &str) {
         for peer in self.unanswered.remove(&node).unwrap_or_default() {
             let error = Error::Unreachable {
                 node,
-                reason: format!("the node is gone: {why}"),
+                reason: reason.to_owned(),
             };
             let _ = self.replies.send((peer, Err(error)));
         }
@@ -369,8 +370,9 @@ impl Node {
                 }));
             }
         }
+        let reason = format!("the node is gone: {why}");
         state.each.retain(|_, each| {
-            each.lost(node, why);
+            each.lost(node, &reason);
             !each.waiting.is_empty()
         });
         let done: Vec<u64> = state
@@ -385,6 +387,31 @@ impl Node {
             if let Some(find) = state.finds.remove(&query) {
                 finish(find);
             }
+        }
+    }
+}
+
+impl Node {
+    /// The subscription to Redis was lost, and with it, maybe, the answers to what waits:
+    /// calls to other nodes fail now (rather than at their deadline), calls to many give
+    /// each recipient not answered yet that error, and queries end with what they have.
+    pub(crate) fn cut_off(&self) {
+        let reason = "the subscription to Redis was lost, and the answer with it";
+        let mut state = self.state();
+        for (_, (node, reply)) in state.calls.drain() {
+            let _ = reply.send(Err(Error::Unreachable {
+                node,
+                reason: reason.into(),
+            }));
+        }
+        for (_, mut each) in state.each.drain() {
+            let waiting: Vec<NodeId> = each.waiting.iter().copied().collect();
+            for node in waiting {
+                each.lost(node, reason);
+            }
+        }
+        for (_, find) in state.finds.drain() {
+            finish(find);
         }
     }
 }

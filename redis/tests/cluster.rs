@@ -256,11 +256,26 @@ async fn a_redis_restart_is_survived() {
     let nodes = cluster(&redis, 2, options()).await;
     let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
     let mut bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
+    let mut cid = Visitor::mute(&nodes[1].running.ws_url()).await;
     t(ann.hall().shout(String::new(), "before".into()))
         .await
         .unwrap();
     assert_eq!(bob.next().await, "before");
+    assert_eq!(cid.next().await, "before");
+    // A call across that waits (cid never answers) when Redis goes: it fails with a clear
+    // error, not at its deadline (30 s by default), whatever happens to its answer.
+    let waiting = tokio::spawn({
+        let hall = ann.hall();
+        let cid = cid.id.0;
+        async move { t(hall.ask(cid)).await }
+    });
+    assert_eq!(cid.next().await, "asked");
     t(redis.restart()).await;
+    let error = t(waiting).await.expect("the call task").unwrap_err();
+    assert!(
+        why(&error).starts_with(&format!("node {} cannot be reached: ", cid.id.node())),
+        "{error}"
+    );
     // Sends go on locally; once Redis is back and the nodes hear each other again, they
     // cross again.
     t(async {
