@@ -1,5 +1,5 @@
 //! Three volley servers joined through a real `redis-server` of the test's own: sends to
-//! everyone and to a group reach the members on every node, an awaited call to a peer on
+//! everyone, to a group and to a user reach the members on every node, and so do queries, an awaited call to a peer on
 //! another node comes back, group membership changes on the peer's own node, a call to many
 //! gives one outcome per recipient on every node (a node killed mid-call included), a node
 //! that dies is noticed within the node timeout, and a Redis restart is survived.
@@ -111,6 +111,24 @@ async fn sends_reach_everyone_and_every_group_member_on_three_nodes() {
     }
     for i in [0, 2, 4] {
         assert_eq!(guests[i].heard.try_recv().ok(), None, "guest {i}");
+    }
+    // A user with a connection on the first node and one on the third: told from the
+    // second, both hear it; asked from any node, both are found.
+    for i in [0, 4] {
+        assert!(t(guests[i].hall().sign_in("ann".into())).await.unwrap());
+    }
+    t(guests[2].hall().tell("ann".into(), "for ann".into()))
+        .await
+        .unwrap();
+    for i in [0, 4] {
+        assert_eq!(guests[i].next().await, "for ann");
+    }
+    let mut ann = vec![guests[0].id.0, guests[4].id.0];
+    ann.sort_unstable();
+    for i in [1, 3] {
+        let mut found = t(guests[i].hall().sessions("ann".into())).await.unwrap();
+        found.sort_unstable();
+        assert_eq!(found, ann);
     }
     for node in nodes {
         t(node.running.shutdown()).await;

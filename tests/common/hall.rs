@@ -36,6 +36,12 @@ pub trait Hall {
     async fn ask(&self, cx: &Context, id: u64) -> volley::Result<bool>;
     /// The ids in `room`, on every node.
     async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>>;
+    /// Makes the caller one of `user`'s connections.
+    async fn sign_in(&self, cx: &Context, user: String) -> volley::Result<bool>;
+    /// Tells every connection of `user`, on every node.
+    async fn tell(&self, cx: &Context, user: String, text: String) -> volley::Result<()>;
+    /// The ids of `user`'s connections, on every node.
+    async fn sessions(&self, cx: &Context, user: String) -> volley::Result<Vec<u64>>;
     /// Puts the peer `id`, wherever it is connected, in `room` (`join`) or out of it.
     async fn put(&self, cx: &Context, id: u64, room: String, join: bool) -> volley::Result<()>;
 }
@@ -92,6 +98,17 @@ impl Hall for Halls {
     }
     async fn census(&self, cx: &Context, room: String) -> volley::Result<Vec<u64>> {
         let ids = cx.peers().group(&room).find().await;
+        Ok(ids.into_iter().map(|id| id.0).collect())
+    }
+    async fn sign_in(&self, cx: &Context, user: String) -> volley::Result<bool> {
+        Ok(cx.peers().set_user(cx.peer_id(), Some(&user)))
+    }
+    async fn tell(&self, cx: &Context, user: String, text: String) -> volley::Result<()> {
+        GuestFanout::new(cx.peers().user(&user)).heard(text)?;
+        Ok(())
+    }
+    async fn sessions(&self, cx: &Context, user: String) -> volley::Result<Vec<u64>> {
+        let ids = cx.peers().user(&user).find().await;
         Ok(ids.into_iter().map(|id| id.0).collect())
     }
     async fn put(&self, cx: &Context, id: u64, room: String, join: bool) -> volley::Result<()> {
