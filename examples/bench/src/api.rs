@@ -1,6 +1,7 @@
 //! The volley traits of the benchmark: what its volley server serves, what a client serves
-//! back, and the broadcast's notification. The load generator speaks them as raw JSON text;
-//! the `own-clients` and `broadcast` scenarios call them through the generated stubs.
+//! back, the broadcast's notification, and what the `cluster` scenario's nodes serve. The
+//! load generator speaks them as raw JSON text; the `own-clients`, `broadcast` and `cluster`
+//! scenarios call them through the generated stubs.
 
 use volley::schemars;
 
@@ -46,6 +47,57 @@ pub trait Listener {
     /// One notification, numbered.
     #[rpc(notification)]
     async fn tick(&self, seq: u64);
+}
+
+/// What the `cluster` scenario's nodes serve: volley servers joined through one Redis.
+#[volley::rpc]
+pub trait Node {
+    /// The caller's peer id (it names the caller's node).
+    async fn whoami(&self, cx: &volley::Context) -> volley::Result<u64>;
+    /// Calls `add(a, b)` on the peer `to`, on this node or another, and returns its answer.
+    async fn relay(&self, cx: &volley::Context, to: u64, a: i64, b: i64) -> volley::Result<i64>;
+    /// How many other nodes this one hears from.
+    async fn nodes(&self) -> volley::Result<usize>;
+    /// Puts the caller in `group`.
+    async fn join(&self, cx: &volley::Context, group: String) -> volley::Result<bool>;
+    /// Sends `tick(seq)` to every member of `group`, on every node, and says what that did
+    /// on this node.
+    async fn broadcast(
+        &self,
+        cx: &volley::Context,
+        group: String,
+        seq: u64,
+    ) -> volley::Result<Broadcast>;
+    /// Sequential PINGs from this node to its Redis for `millis` milliseconds, each on the
+    /// same connection after the previous answer: their round trips.
+    async fn ping_redis(&self, millis: u64) -> volley::Result<RoundTrips>;
+}
+
+/// Sequential round trips: how many, and their p50 and p99.
+#[derive(
+    Clone, Copy, Debug, volley::serde::Serialize, volley::serde::Deserialize, volley::JsonSchema,
+)]
+#[serde(crate = "volley::serde")]
+pub(crate) struct RoundTrips {
+    /// How many were made.
+    pub(crate) count: usize,
+    /// The median, in nanoseconds.
+    pub(crate) p50: u64,
+    /// The 99th percentile, in nanoseconds.
+    pub(crate) p99: u64,
+}
+
+impl RoundTrips {
+    /// Of `samples`, in nanoseconds (not empty).
+    pub(crate) fn of(mut samples: Vec<u64>) -> Self {
+        samples.sort_unstable();
+        let n = samples.len();
+        Self {
+            count: n,
+            p50: samples[n / 2],
+            p99: samples[(n * 99 / 100).min(n - 1)],
+        }
+    }
 }
 
 /// What one `drive` did on the server.

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p example-bench                        # the five without thousands of connections (~6 min)
-//! cargo run --release -p example-bench -- all                 # every scenario (~8 min)
+//! cargo run --release -p example-bench -- all                 # every scenario (~10 min)
 //! cargo run --release -p example-bench -- throughput latency  # some of them
 //! cargo run --release -p example-bench -- --quick             # every scenario, tiny (CI)
 //! cargo run --release -p example-bench -- --duration 1 --repeats 3 own-clients
@@ -35,6 +35,11 @@
 //! - `memory`: server memory per idle connection at 10,000, every server, and the connect
 //!   burst (10,000 at once);
 //! - `scaling`: calls/s at 100, 1,000 and 5,000 connections, volley and jsonrpsee;
+//! - `cluster`: three volley nodes joined through one `redis-server` (all started for it):
+//!   the Redis round trip, awaited calls to a peer on the same node and on another (latency
+//!   and throughput), and a broadcast to 1,000 peers (`--cluster-peers`) on one node and
+//!   spread over the three (skipped, with a `SKIPPED:` line, when `redis-server` is not installed; a failure
+//!   under `VOLLEY_REQUIRE_ALL=1`);
 //! - `all`: every one;
 //! - `layers` (not part of `all`): the echo on tokio-tungstenite (the ceiling) against the
 //!   same echo on tokio-websockets, a fourth server started for it alone, in `throughput`'s
@@ -44,9 +49,10 @@
 //! with `--quick` and no scenario, every scenario at tiny sizes, in seconds (CI runs that
 //! and checks only that it succeeds). Each figure is the median of `--repeats` runs of
 //! `--duration` (min–max beside it), the servers taking turns; ratios compare medians of the
-//! same run. A summary of issue 11's targets closes the output: it reports them and never
-//! fails the run. The run fails only when a measurement failed (a lost or wrong answer, a
-//! timeout, a server gone). Every process raises its open-files limit to the hard limit.
+//! same run. A summary of the targets (issue 11's and the cluster's) closes the output: it
+//! reports them and never fails the run. The run fails only when a measurement failed (a
+//! lost or wrong answer, a timeout, a server gone). Every process raises its open-files
+//! limit to the hard limit.
 
 mod api;
 mod generator;
@@ -87,6 +93,9 @@ pub(crate) enum Scenario {
     Memory,
     /// calls/s at --scaling connections, volley and jsonrpsee
     Scaling,
+    /// three volley nodes joined through Redis: cross-node awaited calls and broadcast
+    /// against one node's, and the Redis round trip (needs redis-server)
+    Cluster,
     /// every scenario above
     All,
     /// echo servers on two WebSocket layers: tokio-tungstenite (the ceiling) and
@@ -105,9 +114,9 @@ pub(crate) enum Scenario {
 /// --quick and no SCENARIO, every scenario at tiny sizes.
 ///
 /// Each figure is the median of --repeats runs of --duration, with the range. A closing
-/// summary checks issue 11's targets as ratios from this run and never fails it: the exit
-/// status is non-zero only when a measurement failed (a lost or wrong answer, a timeout, a
-/// server gone).
+/// summary checks the targets (issue 11's and the cluster's) as ratios from this run and
+/// never fails it: the exit status is non-zero only when a measurement failed (a lost or
+/// wrong answer, a timeout, a server gone).
 #[derive(Parser)]
 #[command(name = "example-bench")]
 struct Args {
@@ -137,7 +146,11 @@ struct Args {
     /// [default: 1000,10000; 200,1000 with --quick]
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     peers: Vec<usize>,
-    /// Measured broadcasts per count of peers, after one warm-up [default: 5, 3 with --quick]
+    /// Peers the cluster's broadcast goes to [default: 1000, 200 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    cluster_peers: Option<u64>,
+    /// Measured broadcasts per count of peers (broadcast) and per placement (cluster), after
+    /// one warm-up [default: 5 in broadcast, 20 in cluster; 3 with --quick]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// volley's clients (own-clients, broadcast) do not ask for session resumption
@@ -150,6 +163,9 @@ struct Args {
     /// Be one of the benchmark's servers (the benchmark starts itself with this).
     #[arg(long, hide = true, value_enum)]
     serve: Option<Kind>,
+    /// The Redis a cluster node joins through, `127.0.0.1:PORT` (with `--serve volley-node`).
+    #[arg(long, hide = true, value_name = "ADDR")]
+    redis: Option<String>,
 }
 
 /// The sizes of one run.
@@ -163,7 +179,9 @@ pub(crate) struct Opts {
     pub(crate) idle: usize,
     pub(crate) scaling: Vec<usize>,
     pub(crate) peers: Vec<usize>,
+    pub(crate) cluster_peers: usize,
     pub(crate) rounds: usize,
+    pub(crate) cluster_rounds: usize,
     pub(crate) resume: bool,
     pub(crate) callgrind_dir: Option<std::path::PathBuf>,
 }
@@ -196,7 +214,15 @@ impl Opts {
             idle: args.idle.unwrap_or(if quick { 200 } else { 10_000 }),
             scaling: or(args.scaling, &[100, 1_000, 5_000], &[10, 50, 100]),
             peers: or(args.peers, &[1_000, 10_000], &[200, 1_000]),
+            cluster_peers: args
+                .cluster_peers
+                .map_or(if quick { 200 } else { 1_000 }, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
             rounds: args.rounds.unwrap_or(if quick { 3 } else { 5 }) as usize,
+            // A round of the cluster's broadcast takes milliseconds: more of them steady the
+            // median.
+            cluster_rounds: args.rounds.unwrap_or(if quick { 3 } else { 20 }) as usize,
             resume: !args.no_resume,
             callgrind_dir: args.callgrind_dir,
         }
@@ -207,7 +233,7 @@ impl Opts {
 fn scenarios(asked: &[Scenario], quick: bool) -> Vec<Scenario> {
     use Scenario::*;
     let every = [
-        Throughput, Latency, OwnClients, Callbacks, Notify, Broadcast, Memory, Scaling,
+        Throughput, Latency, OwnClients, Callbacks, Notify, Broadcast, Memory, Scaling, Cluster,
     ];
     let mut chosen: Vec<Scenario> = if asked.contains(&All) || (asked.is_empty() && quick) {
         every.to_vec()
@@ -237,7 +263,7 @@ pub(crate) fn client_builder(opts: &Opts) -> volley::ClientBuilder {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(kind) = args.serve {
-        return match servers::serve(kind, args.runtime) {
+        return match servers::serve(kind, args.runtime, args.redis.as_deref()) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("example-bench server ({}): {e}", kind.label());

@@ -42,6 +42,12 @@ pub(crate) fn ask(id: u64) -> String {
     format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ask","params":["ok?"]}}"#)
 }
 
+/// `relay(to, id, 1)` with id `id`: the node calls `add(id, 1)` on the peer `to` and answers
+/// with its result, `id + 1`.
+pub(crate) fn relay(id: u64, to: u64) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"relay","params":[{to},{id},1]}}"#)
+}
+
 /// The notification `note(seq)`.
 pub(crate) fn note(seq: u64) -> String {
     format!(r#"{{"jsonrpc":"2.0","method":"note","params":[{seq}]}}"#)

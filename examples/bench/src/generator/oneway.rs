@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -126,6 +126,44 @@ pub(crate) async fn drive(ws: &mut Ws, window: usize, duration: Duration) -> Res
             frame = ready_text(ws).await?;
         }
         ws.flush().await?;
+    }
+}
+
+/// Answers every call a volley server sends on `ws` (`add`, `confirm`), flushing once per
+/// batch of arrived calls, until the connection ends: how many it answered. (It waits
+/// without a deadline: its owner aborts it when done with it.)
+pub(crate) async fn answer_all(mut ws: Ws) -> Result<u64, BoxError> {
+    let mut answered = 0;
+    loop {
+        let mut frame = match ws.next().await {
+            None | Some(Ok(Message::Close(_))) => return Ok(answered),
+            Some(Err(e)) => return Err(format!("the connection failed: {e}").into()),
+            Some(Ok(Message::Text(text))) => Some(text),
+            Some(Ok(_)) => continue,
+        };
+        while let Some(text) = frame {
+            if let Some(reply) = wire::answer(&text) {
+                ws.feed(Message::Text(reply.into())).await?;
+                answered += 1;
+            }
+            frame = ready_text(&mut ws).await?;
+        }
+        ws.flush().await?;
+    }
+}
+
+/// Asks a server for `method` with no params, as request 0, and gives the raw result (the
+/// calls and notifications the server sends meanwhile are not expected, and skipped).
+pub(crate) async fn ask0(ws: &mut Ws, method: &str) -> Result<String, BoxError> {
+    send(ws, wire::request0(method, "[]")).await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = next_text(ws, deadline).await?;
+        if answer0(&text) {
+            return wire::field(&text, "result")
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{method} failed: {text}").into());
+        }
     }
 }
 

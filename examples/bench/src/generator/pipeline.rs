@@ -13,7 +13,10 @@ use crate::{BoxError, wire};
 /// Which call to make and what its answer must say.
 #[derive(Clone, Copy)]
 pub(crate) struct Calls {
-    request: fn(u64) -> String,
+    /// The request with an id, given the id and [`Calls::arg`].
+    request: fn(u64, u64) -> String,
+    /// What every request is given besides its id (the peer a `relay` goes to).
+    arg: u64,
     expect: Expect,
 }
 
@@ -23,21 +26,39 @@ impl Calls {
         self.expect
     }
 
+    /// The request with id `id`.
+    fn request(self, id: u64) -> String {
+        (self.request)(id, self.arg)
+    }
+
     /// `add(id, 1)` to a JSON-RPC server.
     pub(crate) const ADD: Self = Self {
-        request: wire::add,
+        request: |id, _| wire::add(id),
+        arg: 0,
         expect: Expect::Sum,
     };
     /// `add(id, 1)` to the echo server, which sends it back.
     pub(crate) const ECHO: Self = Self {
-        request: wire::add,
+        request: |id, _| wire::add(id),
+        arg: 0,
         expect: Expect::Echo,
     };
     /// `ask("ok?")`, which the server answers only after calling the client's `confirm`.
     pub(crate) const ASK: Self = Self {
-        request: wire::ask,
+        request: |id, _| wire::ask(id),
+        arg: 0,
         expect: Expect::True,
     };
+
+    /// `relay(to, id, 1)` to a cluster node, which answers only after the peer `to` (on
+    /// that node or another) has answered its `add(id, 1)`.
+    pub(crate) fn relay(to: u64) -> Self {
+        Self {
+            request: wire::relay,
+            arg: to,
+            expect: Expect::Sum,
+        }
+    }
 }
 
 /// Calls for `duration` over every connection in `conns`, keeping `window` calls in flight on
@@ -89,7 +110,7 @@ async fn connection(
     let mut in_flight = 0usize;
     let mut answered = 0u64;
     for _ in 0..(window as u64).min(limit) {
-        ws.feed(Message::Text((calls.request)(next).into())).await?;
+        ws.feed(Message::Text(calls.request(next).into())).await?;
         next += 1;
         in_flight += 1;
     }
@@ -114,7 +135,7 @@ async fn connection(
                 answered += 1;
                 sending &= next <= limit;
                 if sending {
-                    ws.feed(Message::Text((calls.request)(next).into())).await?;
+                    ws.feed(Message::Text(calls.request(next).into())).await?;
                     next += 1;
                     in_flight += 1;
                 }
@@ -139,7 +160,7 @@ pub(crate) async fn sequential(
     let mut id = 1;
     loop {
         let start = Instant::now();
-        send(ws, (calls.request)(id)).await?;
+        send(ws, calls.request(id)).await?;
         let text = next_text(ws, start + WAIT).await?;
         check(&text, calls.expect, id + 1)?;
         samples.push(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));

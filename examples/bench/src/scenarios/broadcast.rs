@@ -29,19 +29,19 @@ use crate::{BoxError, client_builder};
 
 /// WebSocket handshakes in flight at once while listeners connect: well under the server's
 /// accept backlog (4096), so connecting thousands is no SYN flood.
-const OPEN_AT_ONCE: usize = 200;
+pub(crate) const OPEN_AT_ONCE: usize = 200;
 /// Open files kept back on each side for everything other than the listeners' sockets.
 const SPARE_FILES: u64 = 100;
 
 /// A tick as one listener read it: its sequence number and when it was read.
-type Arrival = (u64, Instant);
+pub(crate) type Arrival = (u64, Instant);
 
 /// One measured broadcast.
-struct Round {
+pub(crate) struct Round {
     /// From just before the controller sent `broadcast` to when the last listener had it.
-    delivered: Duration,
+    pub(crate) delivered: Duration,
     /// What the server did.
-    sent: Broadcast,
+    pub(crate) sent: Broadcast,
 }
 
 /// Runs the scenario for each count of peers in `--peers`, smallest first, growing one set
@@ -86,7 +86,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         }
         let missing = n - listeners.len();
         let mut opening = futures_util::stream::iter(0..missing)
-            .map(|_| listener(&url))
+            .map(|_| listener(&url, LISTEN))
             .buffer_unordered(OPEN_AT_ONCE);
         while let Some(ws) = opening.try_next().await? {
             listeners.spawn(read_ticks(ws, arrivals.clone()));
@@ -94,12 +94,12 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
 
         // One round unmeasured, to leave out what only the first send to new peers costs.
         seq += 1;
-        round(&stub, &mut rx, seq, n).await?;
+        round(stub.broadcast(seq), &mut rx, seq, n, n).await?;
         let cpu = (cpu_time(pid), cpu_time(std::process::id()));
         let mut rounds = Vec::with_capacity(ctx.opts.rounds);
         for _ in 0..ctx.opts.rounds {
             seq += 1;
-            rounds.push(round(&stub, &mut rx, seq, n).await?);
+            rounds.push(round(stub.broadcast(seq), &mut rx, seq, n, n).await?);
         }
         let cpu = (cpu_time(pid) - cpu.0, cpu_time(std::process::id()) - cpu.1);
         per_peer.push((n, row(&mut table, n, &rounds, cpu)));
@@ -155,21 +155,22 @@ async fn room(stub: &BenchClient) -> Result<(usize, String), BoxError> {
     Ok((usize::try_from(room).unwrap_or(usize::MAX), why))
 }
 
-/// Connects one listener and has it call `listen`.
-async fn listener(url: &str) -> Result<Ws, BoxError> {
+/// What a listener sends to join the server's `listeners` group.
+const LISTEN: &str = r#"{"jsonrpc":"2.0","id":1,"method":"listen"}"#;
+
+/// Connects one listener and has it send `join`, a request with id 1 that puts it in a group
+/// and is answered `true`.
+pub(crate) async fn listener(url: &str, join: &str) -> Result<Ws, BoxError> {
     let connect = async {
         let mut ws = generator::connect(url).await?;
-        ws.send(Message::Text(
-            r#"{"jsonrpc":"2.0","id":1,"method":"listen"}"#.into(),
-        ))
-        .await?;
+        ws.send(Message::Text(join.into())).await?;
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(text))) if text.contains(r#""id":1"#) => {
                     if text.contains(r#""result":true"#) {
                         return Ok::<_, BoxError>(ws);
                     }
-                    return Err(format!("listen was answered with {text}").into());
+                    return Err(format!("{join} was answered with {text}").into());
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
@@ -179,12 +180,12 @@ async fn listener(url: &str) -> Result<Ws, BoxError> {
     };
     tokio::time::timeout(WAIT, connect)
         .await
-        .map_err(|_| "a listener could not connect and listen within 30 s")?
+        .map_err(|_| "a listener could not connect and join within 30 s")?
 }
 
 /// Reads a listener's frames until its connection ends: each tick is sent to `arrivals`
 /// with the instant it was read.
-async fn read_ticks(mut ws: Ws, arrivals: mpsc::UnboundedSender<Arrival>) {
+pub(crate) async fn read_ticks(mut ws: Ws, arrivals: mpsc::UnboundedSender<Arrival>) {
     while let Some(Ok(message)) = ws.next().await {
         if let Message::Text(text) = message
             && let Some(seq) = tick_seq(&text)
@@ -208,20 +209,23 @@ fn tick_seq(text: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
-/// Has the server broadcast tick `seq` and waits until all `n` listeners have read it.
-async fn round(
-    stub: &BenchClient,
+/// Has the server broadcast tick `seq` (`send`, the call that makes it) and waits until all
+/// `n` listeners have read it; the server must have queued it for `queued` of them itself.
+pub(crate) async fn round<E: Into<BoxError>>(
+    send: impl Future<Output = Result<Broadcast, E>>,
     rx: &mut mpsc::UnboundedReceiver<Arrival>,
     seq: u64,
     n: usize,
+    queued: usize,
 ) -> Result<Round, BoxError> {
     // Ticks of an earlier round (none are expected: each round waits for all of its own).
     while rx.try_recv().is_ok() {}
     let start = Instant::now();
     let deadline = tokio::time::Instant::from_std(start + WAIT);
-    let sent = tokio::time::timeout_at(deadline, stub.broadcast(seq))
+    let sent = tokio::time::timeout_at(deadline, send)
         .await
-        .map_err(|_| "the server did not answer broadcast within 30 s")??;
+        .map_err(|_| "the server did not answer broadcast within 30 s")?
+        .map_err(Into::into)?;
     let mut got = 0;
     let mut last = start;
     while got < n {
@@ -234,14 +238,15 @@ async fn round(
             Ok(None) | Err(_) => break,
         }
     }
-    if got < n || sent.queued != n {
+    if got < n || sent.queued != queued {
         return Err(format!(
-            "broadcast {} peers: FAILED: {} of {} listeners had tick {seq} after {:?} (the server queued it for {}, {} overflowed, {} gone)",
+            "broadcast {} peers: FAILED: {} of {} listeners had tick {seq} after {:?} (the server queued it for {} of its {}, {} overflowed, {} gone)",
             thousands(n as u64),
             thousands(got as u64),
             thousands(n as u64),
             start.elapsed(),
             thousands(sent.queued as u64),
+            thousands(queued as u64),
             sent.overflowed,
             sent.gone
         )

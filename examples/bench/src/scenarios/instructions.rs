@@ -234,6 +234,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Jsonrpsee => "jsonrpsee",
         Kind::Echo => "echo",
         Kind::EchoTokioWebsockets => "echo-tokio-websockets",
+        Kind::VolleyNode => "volley-node",
     }
 }
 

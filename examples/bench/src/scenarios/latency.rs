@@ -71,7 +71,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                 p99[i].show(micros),
             ];
             match kind {
-                Kind::Echo | Kind::EchoTokioWebsockets => {}
+                Kind::Echo | Kind::EchoTokioWebsockets | Kind::VolleyNode => {}
                 Kind::Jsonrpsee => {
                     row.push(String::new());
                     row.push(ratio(p50[1].median / p50[0].median));

@@ -3,6 +3,7 @@
 
 mod broadcast;
 mod callbacks;
+mod cluster;
 mod instructions;
 mod latency;
 mod layers;
@@ -59,6 +60,7 @@ pub(crate) async fn run(scenario: Scenario, ctx: &mut Ctx) -> Result<(), BoxErro
         Scenario::Broadcast => broadcast::run(ctx).await,
         Scenario::Memory => memory::run(ctx).await,
         Scenario::Scaling => scaling::run(ctx).await,
+        Scenario::Cluster => cluster::run(ctx).await,
         Scenario::Layers => layers::run(ctx).await,
         Scenario::Instructions => instructions::run(ctx).await,
         Scenario::All => Ok(()),

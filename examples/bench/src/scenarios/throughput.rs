@@ -57,7 +57,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                 busy(&results[i]),
             ];
             match kind {
-                Kind::Echo | Kind::EchoTokioWebsockets => {}
+                Kind::Echo | Kind::EchoTokioWebsockets | Kind::VolleyNode => {}
                 Kind::Jsonrpsee => {
                     row.push(String::new());
                     row.push(ratio(ratio_of(jsonrpsee, echo)));

@@ -3,7 +3,8 @@
 //! [`volley`], [`jsonrpsee`] (0.26, a trivial `add`) and [`echo`] (tokio-tungstenite echoing
 //! every frame with batched flushes: the ceiling). The `layers` scenario starts a fourth of
 //! its own, [`echo_tokio_websockets`]: the same echo on tokio-websockets (it answers `add`
-//! only, by echoing it).
+//! only, by echoing it). The `cluster` scenario starts [`node`]s of its own: volley servers
+//! joined through a [`redis`] server it starts too.
 //!
 //! A server binds 127.0.0.1 at a free port, prints its WebSocket URL on stdout, and stops
 //! when its stdin closes. JSON-RPC wise all three answer `add` (the echo by echoing the
@@ -13,6 +14,8 @@
 pub(crate) mod echo;
 pub(crate) mod echo_tokio_websockets;
 pub(crate) mod jsonrpsee;
+pub(crate) mod node;
+pub(crate) mod redis;
 pub(crate) mod volley;
 
 use std::process::Stdio;
@@ -35,6 +38,9 @@ pub(crate) enum Kind {
     Echo,
     /// a tokio-websockets echo with batched flushes (the `layers` scenario's)
     EchoTokioWebsockets,
+    /// volley's server as one node of a cluster, joined through Redis (the `cluster`
+    /// scenario's)
+    VolleyNode,
 }
 
 impl Kind {
@@ -45,6 +51,7 @@ impl Kind {
             Kind::Jsonrpsee => "jsonrpsee 0.26",
             Kind::Echo => "echo (ceiling)",
             Kind::EchoTokioWebsockets => "echo (tokio-websockets)",
+            Kind::VolleyNode => "volley node",
         }
     }
 }
@@ -79,8 +86,9 @@ impl Runtime {
     }
 }
 
-/// Runs server `kind` on `runtime` until stdin closes: the child process's whole life.
-pub(crate) fn serve(kind: Kind, runtime: Runtime) -> Result<(), BoxError> {
+/// Runs server `kind` on `runtime` until stdin closes: the child process's whole life. A
+/// [`Kind::VolleyNode`] joins the cluster at the Redis at `redis` (`127.0.0.1:PORT`).
+pub(crate) fn serve(kind: Kind, runtime: Runtime, redis: Option<&str>) -> Result<(), BoxError> {
     // One socket per connection: the memory and broadcast scenarios hold thousands.
     let _ = system::raise_nofile();
     runtime.build()?.block_on(async move {
@@ -89,6 +97,7 @@ pub(crate) fn serve(kind: Kind, runtime: Runtime) -> Result<(), BoxError> {
             Kind::Jsonrpsee => jsonrpsee::serve().await,
             Kind::Echo => echo::serve().await,
             Kind::EchoTokioWebsockets => echo_tokio_websockets::serve().await,
+            Kind::VolleyNode => node::serve(redis.ok_or("a node needs --redis")?).await,
         }
     })
 }
@@ -154,7 +163,19 @@ impl Child {
         runtime: Runtime,
         cpu: Option<usize>,
     ) -> Result<Self, BoxError> {
-        Self::start_under(kind, runtime, cpu, &[]).await
+        Self::spawn(kind, runtime, cpu, &[], &[]).await
+    }
+
+    /// Starts a [`Kind::VolleyNode`] (on CPU `cpu` when given) that joins the cluster at the
+    /// Redis at `redis` (`127.0.0.1:PORT`), and waits for its URL: it prints it once it has
+    /// joined.
+    pub(crate) async fn start_node(
+        runtime: Runtime,
+        cpu: Option<usize>,
+        redis: &str,
+    ) -> Result<Self, BoxError> {
+        let args = ["--redis".to_owned(), redis.to_owned()];
+        Self::spawn(Kind::VolleyNode, runtime, cpu, &[], &args).await
     }
 
     /// [`Child::start`], the server run under `wrapper` (a program and its arguments, such
@@ -164,6 +185,17 @@ impl Child {
         runtime: Runtime,
         cpu: Option<usize>,
         wrapper: &[String],
+    ) -> Result<Self, BoxError> {
+        Self::spawn(kind, runtime, cpu, wrapper, &[]).await
+    }
+
+    /// Starts server `kind` under `wrapper` with the extra arguments `args`.
+    async fn spawn(
+        kind: Kind,
+        runtime: Runtime,
+        cpu: Option<usize>,
+        wrapper: &[String],
+        args: &[String],
     ) -> Result<Self, BoxError> {
         let exe = std::env::current_exe()?;
         let mut line: Vec<std::ffi::OsString> = Vec::new();
@@ -179,6 +211,7 @@ impl Child {
             .arg(value(kind))
             .arg("--runtime")
             .arg(value(runtime))
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

@@ -99,7 +99,8 @@ fn wrong(detail: String) -> volley::Error {
     ))
 }
 
-fn nanos(d: Duration) -> u64 {
+/// `d` in nanoseconds.
+pub(super) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 

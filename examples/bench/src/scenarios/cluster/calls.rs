@@ -1,0 +1,189 @@
+//! The cluster's awaited calls, local and cross-node, beside the Redis round trip: one
+//! table, and the target that a cross-node call adds at most two Redis round trips.
+
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use super::{Cluster, NODES};
+use crate::BoxError;
+use crate::api::RoundTrips;
+use crate::generator::oneway::{answer_all, ask0};
+use crate::generator::pipeline::{Calls, pipeline, sequential};
+use crate::generator::{self, Run, WAIT};
+use crate::report::{Stats, Table, micros, ratio};
+use crate::scenarios::{Ctx, interleaved, rates, ratio_of, show_rates};
+use crate::servers::redis::pings;
+use crate::system::cpu_time;
+use crate::targets::Goal;
+
+/// Calls in flight for calls/s, as in `callbacks`.
+const WINDOW: usize = 64;
+
+/// Most Redis round trips a cross-node call may add to a local one.
+const MOST_ROUND_TRIPS: f64 = 2.0;
+
+/// One throughput run and the CPU time each process of the servers' side (the nodes, then
+/// Redis) spent on it.
+struct Measured {
+    run: Run,
+    cpu: Vec<Duration>,
+}
+
+/// Measures and prints the table; records the target.
+pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError> {
+    let load = cluster.load(ctx);
+    // X calls node A; Y (on A) and Z (on B) answer the calls the nodes make.
+    let mut x = generator::connect(&cluster.nodes[0].url).await?;
+    let mut answerers = JoinSet::new();
+    let mut ids = Vec::with_capacity(2);
+    for node in &cluster.nodes[..2] {
+        let mut ws = generator::connect(&node.url).await?;
+        let id = ask0(&mut ws, "whoami").await?;
+        ids.push(
+            id.parse::<u64>()
+                .map_err(|_| format!("whoami answered {id}"))?,
+        );
+        answerers.spawn(answer_all(ws));
+    }
+    let a = cluster.node(0);
+    let addr = cluster.redis.addr.clone();
+
+    // Round trips: PING from node A, PING from here, local calls, cross-node calls.
+    let trips = interleaved(&ctx.opts, 4, async |i, d| {
+        let samples = match i {
+            0 => {
+                let millis = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                return tokio::time::timeout(d + WAIT, a.ping_redis(millis))
+                    .await
+                    .map_err(|_| "node A did not answer ping_redis in time")?
+                    .map_err(Into::into);
+            }
+            1 => pings(&addr, d).await?,
+            _ => sequential(&mut x, d, Calls::relay(ids[i - 2])).await?,
+        };
+        Ok(RoundTrips::of(samples))
+    })
+    .await?;
+
+    let pids = cluster.pids();
+    let throughput = interleaved(&ctx.opts, 2, async |i, d| {
+        let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
+        let run = pipeline(
+            std::slice::from_mut(&mut x),
+            WINDOW,
+            d,
+            Calls::relay(ids[i]),
+        )
+        .await?;
+        let cpu = pids
+            .iter()
+            .zip(before)
+            .map(|(&p, b)| cpu_time(p).saturating_sub(b))
+            .collect();
+        Ok(Measured { run, cpu })
+    })
+    .await?;
+    drop(answerers);
+
+    let p50: Vec<Stats> = trips.iter().map(|t| stat(t, |r| r.p50)).collect();
+    let p99: Vec<Stats> = trips.iter().map(|t| stat(t, |r| r.p99)).collect();
+    let counts: Vec<usize> = trips
+        .iter()
+        .map(|t| t.iter().map(|r| r.count).sum())
+        .collect();
+    let runs: Vec<Vec<Run>> = throughput
+        .iter()
+        .map(|t| t.iter().map(|m| m.run).collect())
+        .collect();
+    let (local, cross) = (rates(&runs[0]), rates(&runs[1]));
+
+    let mut table = Table::new(&[
+        &format!("cluster: awaited calls (volley, {NODES} nodes, one Redis)"),
+        "p50 median (min–max)",
+        "p99 median (min–max)",
+        &format!("calls/s 1x{WINDOW} median (min–max)"),
+        "CPU per call: nodes A, B; Redis",
+    ]);
+    let labels = [
+        "Redis round trip: PING from node A",
+        "Redis round trip: PING from the load generator",
+        "local: X on node A calls Y on node A",
+        "cross-node: X on node A calls Z on node B",
+    ];
+    for (i, label) in labels.into_iter().enumerate() {
+        let mut row = vec![label.to_owned(), p50[i].show(micros), p99[i].show(micros)];
+        if i >= 2 {
+            row.push(show_rates(&runs[i - 2]));
+            row.push(cpu_per_call(&throughput[i - 2]));
+        }
+        table.row(row);
+    }
+    let rtt = p50[0].median;
+    let added = p50[3].median - p50[2].median;
+    table.row(vec![
+        "cross-node minus local".to_owned(),
+        format!("{} ({:.2} round trips)", signed(added), added / rtt),
+        signed(p99[3].median - p99[2].median),
+        format!("{} local's", ratio(ratio_of(&cross, &local))),
+    ]);
+    table.note(format!(
+        "X, Y and Z are raw connections in the load generator; `relay` makes node A call `add` on Y or Z (found by peer id) and answer X with the sum; sequential: one call at a time ({} local, {} cross-node in all); calls/s: {WINDOW} in flight",
+        counts[2], counts[3]
+    ));
+    table.note(format!(
+        "PING: sequential `PING` on a TCP connection of its own, no client library ({} from node A, {} from the load generator); round trips in the last row are node A's PING p50",
+        counts[0], counts[1]
+    ));
+    table.note(
+        "CPU per call from /proc over the calls/s runs (10 ms ticks), node C's left out (it only hears heartbeats)",
+    );
+    table.note(
+        "the nodes and Redis share the servers' CPU: a cross-node call's hops through Redis, and each node's read of the reply to its PUBLISH, run there one after another",
+    );
+    table.note(cluster.placement(ctx));
+    table.note(load.note());
+    table.print();
+
+    ctx.targets.record(
+        Goal::ClusterCall,
+        "",
+        format!(
+            "{} = {:.2} round trips of {}",
+            signed(added),
+            added / rtt,
+            micros(rtt)
+        ),
+        added <= MOST_ROUND_TRIPS * rtt,
+    );
+    Ok(())
+}
+
+/// `median (min–max)` of one figure of the repeats.
+fn stat(repeats: &[RoundTrips], figure: fn(&RoundTrips) -> u64) -> Stats {
+    Stats::of(&repeats.iter().map(|r| figure(r) as f64).collect::<Vec<_>>())
+}
+
+/// Nanoseconds with a sign: +52.1 µs.
+fn signed(nanos: f64) -> String {
+    if nanos < 0.0 {
+        format!("-{}", micros(-nanos))
+    } else {
+        format!("+{}", micros(nanos))
+    }
+}
+
+/// CPU time per answered call over all repeats: nodes A and B, then Redis.
+fn cpu_per_call(repeats: &[Measured]) -> String {
+    let calls: u64 = repeats.iter().map(|m| m.run.count).sum();
+    let per = |i: usize| {
+        let used: Duration = repeats.iter().map(|m| m.cpu[i]).sum();
+        if calls == 0 {
+            "-".to_owned()
+        } else {
+            micros(used.as_secs_f64() * 1e9 / calls as f64)
+        }
+    };
+    let redis = NODES;
+    format!("{}, {}; {}", per(0), per(1), per(redis))
+}
