@@ -47,7 +47,8 @@ pub struct Options {
     /// How often the node says it is alive (default 1 s).
     pub heartbeat: Duration,
     /// How long a silent node is still taken as alive (default 5 s): after it, calls routed
-    /// to it fail and nothing waits for it. Also how long a query waits for the others.
+    /// to it fail and nothing waits for it. Also how long a query waits for the others, and
+    /// how long Redis may take to answer a command (a publish) before it counts as away.
     pub node_timeout: Duration,
     /// How long a forwarded call waits when the caller gave no deadline (default 30 s).
     pub call_timeout: Duration,
@@ -130,7 +131,12 @@ impl RedisBackplane {
             return Err(JoinError::AlreadyJoined);
         }
         let client = redis::Client::open(resp3(url))?;
-        let mut commands = client.get_connection_manager().await?;
+        // Publishes go out in pipelines of up to 256: the client's default response timeout
+        // (500 ms) would take a busy Redis for a lost one. A Redis that does not answer
+        // within the node timeout has lost this node its place anyway.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(options.node_timeout));
+        let mut commands = client.get_connection_manager_with_config(config).await?;
         let token = token();
         let (id, key) = claim(&mut commands, &options, &token).await?;
         let (link, publishing) = Link::start(&options.namespace, commands.clone(), options.queue);

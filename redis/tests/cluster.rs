@@ -204,6 +204,10 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
     ];
     two.sort();
     assert_eq!(t(ann.hall().roll("blue".into())).await.unwrap(), two);
+    // Its peers are in no group anywhere: the others no longer find them.
+    let mut blue = vec![ann.id.0, bob.id.0];
+    blue.sort_unstable();
+    assert_eq!(t(bob.hall().census("blue".into())).await.unwrap(), blue);
     t(dead.running.shutdown()).await;
     for node in nodes {
         t(node.running.shutdown()).await;
