@@ -111,7 +111,7 @@ pub fn spawn_session<T: Transport>(
 
 fn start<T: Transport>(
     first: Link<T>,
-    links: Option<mpsc::Receiver<Link<T>>>,
+    links: Option<session::Links<T>>,
     service: Service,
     config: PeerConfig,
     extensions: http::Extensions,

@@ -120,8 +120,12 @@ impl<T: Transport> Link<T> {
 /// Cheap to clone.
 pub struct Session<T> {
     peer: Peer,
-    links: mpsc::Sender<Link<T>>,
+    links: mpsc::Sender<Box<Link<T>>>,
 }
+
+/// The sockets handed to a session, boxed: a tokio channel allocates room for 32 values at
+/// once, whatever its capacity, and an unboxed link would cost every connection 5 KB.
+pub(super) type Links<T> = mpsc::Receiver<Box<Link<T>>>;
 
 impl<T> Clone for Session<T> {
     fn clone(&self) -> Self {
@@ -133,7 +137,7 @@ impl<T> Clone for Session<T> {
 }
 
 impl<T: Transport> Session<T> {
-    pub(super) fn new(peer: Peer, links: mpsc::Sender<Link<T>>) -> Self {
+    pub(super) fn new(peer: Peer, links: mpsc::Sender<Box<Link<T>>>) -> Self {
         Self { peer, links }
     }
 
@@ -148,7 +152,7 @@ impl<T: Transport> Session<T> {
         if !self.peer.is_connected() {
             return Err(link);
         }
-        self.links.send(link).await.map_err(|e| e.0)
+        self.links.send(Box::new(link)).await.map_err(|e| *e.0)
     }
 }
 
@@ -183,7 +187,7 @@ impl Drop for ReplayAccount {
 pub(super) async fn run<T: Transport>(
     conn: Arc<Conn>,
     mut rx: mpsc::Receiver<Queued>,
-    mut links: Option<mpsc::Receiver<Link<T>>>,
+    mut links: Option<Links<T>>,
     first: Link<T>,
     options: SessionOptions,
     kept: Option<Box<dyn Send>>,
@@ -354,10 +358,10 @@ fn void_previous(
 }
 
 /// The next link handed to the session; never, when it takes none.
-async fn next_link<T>(links: &mut Option<mpsc::Receiver<Link<T>>>) -> Link<T> {
+async fn next_link<T>(links: &mut Option<Links<T>>) -> Link<T> {
     match links {
         Some(rx) => match rx.recv().await {
-            Some(link) => link,
+            Some(link) => *link,
             None => std::future::pending().await,
         },
         None => std::future::pending().await,
@@ -368,7 +372,7 @@ async fn next_link<T>(links: &mut Option<mpsc::Receiver<Link<T>>>) -> Link<T> {
 /// can attach one any more.
 async fn wait_for_link<T>(
     shared: &crate::peer::Shared,
-    links: &mut Option<mpsc::Receiver<Link<T>>>,
+    links: &mut Option<Links<T>>,
     grace: Option<Duration>,
 ) -> Option<Link<T>> {
     let rx = links.as_mut()?;
@@ -381,7 +385,7 @@ async fn wait_for_link<T>(
     tokio::select! {
         biased;
         _ = shared.closed.cancelled() => None,
-        link = rx.recv() => link,
+        link = rx.recv() => link.map(|link| *link),
         _ = grace => None,
     }
 }
