@@ -142,7 +142,14 @@ fn start<T: Transport>(
         .extensions()
         .get::<KeepUntilEnd>()
         .and_then(KeepUntilEnd::take);
-    tokio::spawn(session::run(conn, rx, links, first, options, kept));
+    tokio::spawn(session::run(
+        conn,
+        rx,
+        links,
+        Box::new(first),
+        options,
+        kept,
+    ));
     peer
 }
 
@@ -214,7 +221,9 @@ impl Conn {
     /// 1008. Between sockets of a resumable session it waits (the grace bounds that).
     async fn send(&self, frame: String, generation: u64) {
         if let Err(frame) = self.try_send(frame, generation) {
-            self.send_waiting(frame, generation).await;
+            // Boxed: the wait is rare, and its state would otherwise make every future that
+            // sends an answer (and the reader that holds one) larger for every connection.
+            Box::pin(self.send_waiting(frame, generation)).await;
         }
     }
 

@@ -188,7 +188,7 @@ pub(super) async fn run<T: Transport>(
     conn: Arc<Conn>,
     mut rx: mpsc::Receiver<Queued>,
     mut links: Option<Links<T>>,
-    first: Link<T>,
+    first: Box<Link<T>>,
     options: SessionOptions,
     kept: Option<Box<dyn Send>>,
 ) {
@@ -205,7 +205,7 @@ pub(super) async fn run<T: Transport>(
             incoming,
             mut transport,
             attach,
-        } = link;
+        } = *link;
         let (hello, resend) = match attach {
             Attach::Fresh {
                 numbered,
@@ -358,10 +358,10 @@ fn void_previous(
 }
 
 /// The next link handed to the session; never, when it takes none.
-async fn next_link<T>(links: &mut Option<Links<T>>) -> Link<T> {
+async fn next_link<T>(links: &mut Option<Links<T>>) -> Box<Link<T>> {
     match links {
         Some(rx) => match rx.recv().await {
-            Some(link) => *link,
+            Some(link) => link,
             None => std::future::pending().await,
         },
         None => std::future::pending().await,
@@ -374,7 +374,7 @@ async fn wait_for_link<T>(
     shared: &crate::peer::Shared,
     links: &mut Option<Links<T>>,
     grace: Option<Duration>,
-) -> Option<Link<T>> {
+) -> Option<Box<Link<T>>> {
     let rx = links.as_mut()?;
     let grace = async {
         match grace {
@@ -385,7 +385,7 @@ async fn wait_for_link<T>(
     tokio::select! {
         biased;
         _ = shared.closed.cancelled() => None,
-        link = rx.recv() => link.map(|link| *link),
+        link = rx.recv() => link,
         _ = grace => None,
     }
 }
