@@ -112,6 +112,16 @@ impl ChatRoom {
         }
     }
 
+    /// Where the caller sits; [`ChatError::NotJoined`] when nowhere.
+    async fn seat_of(&self, cx: &Context) -> Result<Seat, ChatError> {
+        let _ = self.peers(Some(cx));
+        self.inner
+            .store
+            .seat(cx.peer_id())
+            .await?
+            .ok_or(ChatError::NotJoined)
+    }
+
     /// Tells everyone in `room`: encoded once, queued for each member without waiting.
     fn push(&self, room: &str, push: Push<'_>) {
         let members = MemberFanout::new(self.peers(None).group(room));
@@ -280,13 +290,7 @@ impl Room for ChatRoom {
         if length > MAX_TEXT_CHARS {
             return Err(ChatError::text_too_long(length));
         }
-        let _ = self.peers(Some(cx));
-        let seat = self
-            .inner
-            .store
-            .seat(cx.peer_id())
-            .await?
-            .ok_or(ChatError::NotJoined)?;
+        let seat = self.seat_of(cx).await?;
         self.post(&seat.room, Some(seat.name), text.to_owned())
             .await
     }
@@ -349,13 +353,8 @@ impl Room for ChatRoom {
         if !(1..=MAX_ROLL_CALL_MS).contains(&timeout_ms) {
             return Err(ChatError::invalid_timeout(timeout_ms));
         }
+        let seat = self.seat_of(cx).await?;
         let peers = self.peers(Some(cx));
-        let seat = self
-            .inner
-            .store
-            .seat(cx.peer_id())
-            .await?
-            .ok_or(ChatError::NotJoined)?;
         // Who is asked, and their names, as the room is now: a member who leaves while asked
         // is still reported (as silent), one who joins meanwhile is not.
         let roster = self.inner.store.roster(&seat.room).await?;

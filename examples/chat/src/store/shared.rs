@@ -224,10 +224,26 @@ impl Shared {
             invocation.arg(*arg);
         }
         let mut redis = self.redis.clone();
-        invocation.invoke_async(&mut redis).await.map_err(|e| {
-            tracing::error!(error = %e, "the rooms in Redis cannot be reached");
-            ChatError::Unavailable
-        })
+        invocation
+            .invoke_async(&mut redis)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Runs the command `cmd` on `key` with `args`.
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &str,
+        key: String,
+        args: &[&str],
+    ) -> Result<T, ChatError> {
+        let mut redis = self.redis.clone();
+        redis::cmd(cmd)
+            .arg(key)
+            .arg(args)
+            .query_async(&mut redis)
+            .await
+            .map_err(unavailable)
     }
 
     pub(crate) async fn join(
@@ -260,17 +276,9 @@ impl Shared {
     }
 
     pub(crate) async fn seat(&self, id: PeerId) -> Result<Option<Seat>, ChatError> {
-        let mut redis = self.redis.clone();
-        let (name, room): (Option<String>, Option<String>) = redis::cmd("HMGET")
-            .arg(format!("{}seat:{}", self.prefix, id.0))
-            .arg("name")
-            .arg("room")
-            .query_async(&mut redis)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "the rooms in Redis cannot be reached");
-                ChatError::Unavailable
-            })?;
+        let key = format!("{}seat:{}", self.prefix, id.0);
+        let (name, room): (Option<String>, Option<String>) =
+            self.query("HMGET", key, &["name", "room"]).await?;
         Ok(name.zip(room).map(|(name, room)| Seat { name, room }))
     }
 
@@ -339,15 +347,8 @@ impl Shared {
     }
 
     pub(crate) async fn seated_on(&self, node: NodeId) -> Result<Vec<PeerId>, ChatError> {
-        let mut redis = self.redis.clone();
-        let ids: Vec<u64> = redis::cmd("SMEMBERS")
-            .arg(format!("{}node:{}", self.prefix, node.get()))
-            .query_async(&mut redis)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "the rooms in Redis cannot be reached");
-                ChatError::Unavailable
-            })?;
+        let key = format!("{}node:{}", self.prefix, node.get());
+        let ids: Vec<u64> = self.query("SMEMBERS", key, &[]).await?;
         Ok(ids.into_iter().map(PeerId).collect())
     }
 
@@ -370,6 +371,12 @@ impl Shared {
         let flat: Vec<(String, String)> = self.run(&self.scripts.evict_gone, &[stem]).await?;
         Ok(seats(flat))
     }
+}
+
+/// What a Redis error becomes: logged, and [`ChatError::Unavailable`] for the caller.
+fn unavailable(e: redis::RedisError) -> ChatError {
+    tracing::error!(error = %e, "the rooms in Redis cannot be reached");
+    ChatError::Unavailable
 }
 
 fn seats(flat: Vec<(String, String)>) -> Vec<Seat> {
