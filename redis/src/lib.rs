@@ -25,6 +25,7 @@
 
 mod link;
 mod node;
+mod quiet;
 mod wire;
 
 use std::sync::Arc;
@@ -33,8 +34,9 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use volley_core::{NodeId, Peers};
 
-use link::{Link, Received};
+use link::{Link, Publisher, Received};
 use node::{Handle, Node};
+use quiet::Quiet;
 use wire::Message;
 
 /// How a node takes part in the cluster.
@@ -131,6 +133,9 @@ impl RedisBackplane {
             return Err(JoinError::AlreadyJoined);
         }
         let client = redis::Client::open(resp3(url))?;
+        // One plain connection first: a wrong address or password fails here at once, where
+        // the reconnecting connections below would try again for seconds before saying so.
+        drop(client.get_multiplexed_async_connection().await?);
         // Publishes go out in pipelines of up to 256: the client's default response timeout
         // (500 ms) would take a busy Redis for a lost one. A Redis that does not answer
         // within the node timeout has lost this node its place anyway.
@@ -139,7 +144,11 @@ impl RedisBackplane {
         let mut commands = client.get_connection_manager_with_config(config).await?;
         let token = token();
         let (id, key) = claim(&mut commands, &options, &token).await?;
-        let (link, publishing) = Link::start(&options.namespace, commands.clone(), options.queue);
+        let publisher = match Quiet::for_redis(client.get_connection_info(), options.node_timeout) {
+            Some(quiet) => Publisher::Quiet(quiet),
+            None => Publisher::Managed(commands.clone()),
+        };
+        let (link, publishing) = Link::start(&options.namespace, publisher, options.queue);
         let node = Arc::new(Node::new(id, options.clone(), link.clone()));
         let channels = [link.cluster_channel(), link.node_channel(id)];
         let (_subscriber, mut received) =
@@ -236,16 +245,8 @@ impl RedisBackplane {
         for task in &self.tasks[..2] {
             task.abort();
         }
-        let goodbye = Message::Leaving { from: self.node.id }.encode(None);
-        let said: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(self.node.link.cluster_channel())
-            .arg(goodbye)
-            .query_async(&mut self.commands)
-            .await;
-        if let Err(e) = said {
-            tracing::debug!(node = %self.node.id, "could not say goodbye: {e}");
-        }
-        // Give the number back only if it is still ours.
+        // Give the number back (only if it is still ours) before saying goodbye: whoever
+        // hears the goodbye finds this node gone from Redis too.
         let script = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
         let released: redis::RedisResult<i64> = redis::cmd("EVAL")
             .arg(script)
@@ -256,6 +257,15 @@ impl RedisBackplane {
             .await;
         if let Err(e) = released {
             tracing::debug!(node = %self.node.id, "could not release the node number: {e}");
+        }
+        let goodbye = Message::Leaving { from: self.node.id }.encode(None);
+        let said: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(self.node.link.cluster_channel())
+            .arg(goodbye)
+            .query_async(&mut self.commands)
+            .await;
+        if let Err(e) = said {
+            tracing::debug!(node = %self.node.id, "could not say goodbye: {e}");
         }
     }
 }

@@ -1,5 +1,6 @@
-//! [`Link`]: the node's two Redis connections. One publishes, from a queue, in order, as
-//! pipelines; the other is subscribed to the cluster channel and the node's own channel and
+//! [`Link`]: the node's Redis connections. One publishes, from a queue, in order, in
+//! batches (on a connection Redis does not answer, [`Quiet`], when Redis is reached over
+//! plain TCP); the other is subscribed to the cluster channel and the node's own channel and
 //! hands what arrives to a channel. Both reconnect by themselves; the subscriber
 //! re-subscribes after a reconnect.
 
@@ -12,6 +13,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Msg, PushInfo, PushKind};
 use tokio::sync::mpsc;
 use volley_core::NodeId;
+
+use crate::quiet::{self, Quiet};
 
 /// The most messages published in one pipeline.
 const PIPELINE: usize = 256;
@@ -26,15 +29,15 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Starts the publishing task on `commands`, with a queue of `capacity` messages.
+    /// Starts the publishing task on `publisher`, with a queue of `capacity` messages.
     pub(crate) fn start(
         namespace: &str,
-        commands: ConnectionManager,
+        publisher: Publisher,
         capacity: usize,
     ) -> (Self, tokio::task::AbortHandle) {
         let (queue, rx) = mpsc::channel(capacity.max(1));
         let down = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(publish_all(commands, rx, down.clone()));
+        let task = tokio::spawn(publish_all(publisher, rx, down.clone()));
         let link = Self {
             namespace: namespace.into(),
             queue,
@@ -72,19 +75,47 @@ impl Link {
     }
 }
 
-/// Publishes what is queued, in order, as pipelines of up to [`PIPELINE`] messages.
+/// Where the publisher writes: a quiet connection of its own, or the client library's.
+pub(crate) enum Publisher {
+    Quiet(Quiet),
+    Managed(ConnectionManager),
+}
+
+impl Publisher {
+    /// Publishes `batch`, in order.
+    async fn publish(&mut self, batch: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        match self {
+            Publisher::Quiet(quiet) => {
+                let mut commands = Vec::new();
+                for (channel, payload) in batch.drain(..) {
+                    quiet::encode(&mut commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
+                }
+                quiet.send(&commands).await.map_err(|e| e.to_string())
+            }
+            Publisher::Managed(commands) => {
+                let mut pipe = redis::pipe();
+                for (channel, payload) in batch.drain(..) {
+                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                }
+                pipe.query_async::<()>(commands)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Publishes what is queued, in order, in batches of up to [`PIPELINE`] messages.
 async fn publish_all(
-    mut commands: ConnectionManager,
+    mut publisher: Publisher,
     mut rx: mpsc::Receiver<(String, Vec<u8>)>,
     down: Arc<AtomicBool>,
 ) {
     let mut batch = Vec::with_capacity(PIPELINE);
     while rx.recv_many(&mut batch, PIPELINE).await > 0 {
-        let mut pipe = redis::pipe();
-        for (channel, payload) in batch.drain(..) {
-            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
-        }
-        match pipe.query_async::<()>(&mut commands).await {
+        let published = publisher.publish(&mut batch).await;
+        batch.clear();
+        match published {
             Ok(()) => {
                 if down.swap(false, Ordering::Relaxed) {
                     tracing::info!("Redis is reachable again: sends reach the other nodes");

@@ -168,7 +168,12 @@ impl Node {
                 peer,
                 outcome,
             } => {
-                if let Some(each) = self.state().each.get_mut(&call) {
+                // Only from a node still waited on: one taken as gone has had its
+                // recipients' outcomes given already (Unreachable), and a late answer from it
+                // would be a second.
+                if let Some(each) = self.state().each.get_mut(&call)
+                    && each.waiting.contains(&from)
+                {
                     if let Some(unanswered) = each.unanswered.get_mut(&from) {
                         unanswered.remove(&peer);
                     }
@@ -397,21 +402,38 @@ impl Node {
     /// each recipient not answered yet that error, and queries end with what they have.
     pub(crate) fn cut_off(&self) {
         let reason = "the subscription to Redis was lost, and the answer with it";
-        let mut state = self.state();
-        for (_, (node, reply)) in state.calls.drain() {
-            let _ = reply.send(Err(Error::Unreachable {
-                node,
-                reason: reason.into(),
-            }));
-        }
-        for (_, mut each) in state.each.drain() {
-            let waiting: Vec<NodeId> = each.waiting.iter().copied().collect();
-            for node in waiting {
-                each.lost(node, reason);
+        let mut cancels = Vec::new();
+        {
+            let mut state = self.state();
+            for (call, (node, reply)) in state.calls.drain() {
+                let _ = reply.send(Err(Error::Unreachable {
+                    node,
+                    reason: reason.into(),
+                }));
+                cancels.push((Some(node), call));
+            }
+            for (call, mut each) in state.each.drain() {
+                let waiting: Vec<NodeId> = each.waiting.iter().copied().collect();
+                for node in waiting {
+                    each.lost(node, reason);
+                }
+                cancels.push((None, call));
+            }
+            for (_, find) in state.finds.drain() {
+                finish(find);
             }
         }
-        for (_, find) in state.finds.drain() {
-            finish(find);
+        // The nodes serving them stop (when the cancel gets through): nobody waits for
+        // their answers any more.
+        for (to, call) in cancels {
+            let cancel = Message::Cancel {
+                from: self.id,
+                call,
+            };
+            match to {
+                Some(to) => self.send_to(to, &cancel, None),
+                None => self.send_all(&cancel, None),
+            }
         }
     }
 }

@@ -329,3 +329,69 @@ async fn a_redis_restart_is_survived() {
         t(node.running.shutdown()).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_with_a_password_or_a_user_is_joined() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    // The password for the default user, and a user of its own for the second node.
+    let client = redis::Client::open(redis.url()).expect("a client");
+    let mut admin = t(client.get_multiplexed_async_connection())
+        .await
+        .expect("connect");
+    let created: String = t(redis::cmd("ACL")
+        .arg(&["SETUSER", "volley", "on", ">node-pw", "~*", "&*", "+@all"])
+        .query_async(&mut admin))
+    .await
+    .expect("ACL SETUSER");
+    assert_eq!(created, "OK");
+    let set: String = t(redis::cmd("CONFIG")
+        .arg(&["SET", "requirepass", "s3cret"])
+        .query_async(&mut admin))
+    .await
+    .expect("CONFIG SET");
+    assert_eq!(set, "OK");
+    let port = redis.port();
+    let urls = [
+        format!("redis://:s3cret@127.0.0.1:{port}/"),
+        format!("redis://volley:node-pw@127.0.0.1:{port}/"),
+    ];
+    let mut nodes = Vec::new();
+    for url in &urls {
+        let server = Server::builder()
+            .add_service(Halls.into_service())
+            .add_remote_service::<GuestClient>()
+            .build();
+        let backplane = t(RedisBackplane::join(server.peers(), url, options()))
+            .await
+            .expect("join with credentials");
+        let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
+        nodes.push((running, backplane));
+    }
+    t(async {
+        while nodes.iter().any(|(_, b)| b.nodes().len() != 1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // Sends and calls cross both ways: both nodes publish with their credentials.
+    let ann = Visitor::new(&nodes[0].0.ws_url(), true).await;
+    let mut bob = Visitor::new(&nodes[1].0.ws_url(), false).await;
+    t(ann.hall().shout(String::new(), "hello".into()))
+        .await
+        .unwrap();
+    assert_eq!(bob.next().await, "hello");
+    assert!(!t(ann.hall().ask(bob.id.0)).await.unwrap());
+    assert!(t(bob.hall().ask(ann.id.0)).await.unwrap());
+    // A wrong password is refused at once, with Redis's reason.
+    let server = Server::builder().build();
+    let wrong = format!("redis://:wrong@127.0.0.1:{port}/");
+    let error = t(RedisBackplane::join(server.peers(), &wrong, options()))
+        .await
+        .expect_err("a wrong password");
+    assert!(error.to_string().contains("WRONGPASS"), "{error}");
+    for (running, _) in nodes {
+        t(running.shutdown()).await;
+    }
+}

@@ -193,17 +193,15 @@ fn build(room: &ChatRoom) -> volley::Server {
         .build()
 }
 
-/// Where [`cluster_server`] keeps the rooms in Redis: every key starts with this.
-pub const REDIS_PREFIX: &str = "volley-chat:";
-
 /// A chat server that is one node of a chat spread over several servers: the rooms (who is
-/// in each, in what order, and their history) are kept in the Redis at `redis_url` (under
-/// [`REDIS_PREFIX`]), and the servers' fan-out crosses between them through it
-/// ([`volley_redis::RedisBackplane`]). `say` reaches every member of the room on any of
-/// them, `rollCall` asks the members on every one and reports each by name, and `kick`
-/// reaches its target wherever they are connected. The members of a server that stops
-/// leave their rooms: at once when it leaves the cluster, within the backplane's node
-/// timeout (`cluster`; 5 s by default) when it is killed.
+/// in each, in what order, and their history) are kept in the Redis at `redis_url`, under
+/// the cluster's namespace followed by `-chat:` (`volley-chat:` by default), and the servers'
+/// fan-out crosses between them through it ([`volley_redis::RedisBackplane`], joined with
+/// `cluster`). `say` reaches every member of the room on any of them, `rollCall` asks the
+/// members on every one and reports each by name, and `kick` reaches its target wherever
+/// they are connected. The members of a server that stops leave their rooms: at once when
+/// it leaves the cluster, once its claim in Redis has lapsed (the node timeout, 5 s by
+/// default) when it is killed; a server only cut off for a while keeps them.
 ///
 /// Keep the backplane while the server runs, and [`leave`](volley_redis::RedisBackplane::leave)
 /// it on the way out.
@@ -218,23 +216,31 @@ pub async fn cluster_server(
     redis_url: &str,
     cluster: volley_redis::Options,
 ) -> Result<(volley::Server, volley_redis::RedisBackplane), volley_redis::JoinError> {
+    // A script may take its time on a busy Redis; one not answered within the node timeout
+    // counts as Redis being away.
+    let config =
+        redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(cluster.node_timeout));
     let redis = redis::Client::open(redis_url)?
-        .get_connection_manager()
+        .get_connection_manager_with_config(config)
         .await?;
-    let rooms = store::Shared::new(redis, REDIS_PREFIX);
+    let prefix = format!("{}-chat:", cluster.namespace);
+    let rooms = store::Shared::new(redis, prefix, cluster.node_timeout);
     let room = ChatRoom::with_store(options, store::Store::Shared(Box::new(rooms)));
     let server = build(&room);
     let backplane = volley_redis::RedisBackplane::join(server.peers(), redis_url, cluster).await?;
-    room.watch(server.peers());
-    // What servers that stopped while no other was running left behind (this node number's
-    // last holder's members included).
     if let store::Store::Shared(rooms) = room.store() {
         let node = backplane.node();
-        let mut gone = rooms.evict(node).await.unwrap_or_default();
-        let alive = backplane.alive_key(node);
-        gone.extend(rooms.evict_gone(node, &alive).await.unwrap_or_default());
-        room.announce_evicted(gone).await;
+        rooms.set_alive(node, &backplane.alive_key(node));
+        // What this node number's last holder left behind (nobody else clears it: the
+        // number is alive again).
+        match rooms.evict(node).await {
+            Ok(gone) => room.announce_evicted(gone).await,
+            Err(e) => tracing::warn!(error = %e, "the members of this node's last holder stay"),
+        }
     }
+    // Watching starts with a sweep: what servers that stopped while no other was running
+    // left behind goes at once.
+    room.watch(server.peers());
     Ok((server, backplane))
 }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
-use volley::{Context, NodeId, PeerEvent, PeerId, Peers};
+use volley::{Context, PeerEvent, PeerId, Peers};
 
-use crate::store::{Local, Seat, Store};
+use crate::store::{Kick, Local, MAX_HISTORY, Seat, Store};
 use crate::{ChatError, ChatMessage, Joined, KickOutcome, MemberFanout, RollCall, Room, RoomInfo};
 
 pub use crate::rules::DEFAULT_ROOM;
@@ -68,6 +68,11 @@ impl ChatRoom {
         &self.inner.store
     }
 
+    /// How many messages a room keeps.
+    fn history(&self) -> usize {
+        self.inner.options.history.min(MAX_HISTORY)
+    }
+
     /// Who is in `room` now, in the order they joined.
     pub async fn members(&self, room: &str) -> Result<Vec<String>, ChatError> {
         let roster = self.inner.store.roster(room).await?;
@@ -90,11 +95,27 @@ impl ChatRoom {
         let _ = self.inner.peers.set(peers.clone());
         let mut events = peers.subscribe();
         let room = self.clone();
+        // Rooms in Redis are also swept for the members of servers gone that no event told
+        // of (one that died before this server heard it, one still taken as alive when it
+        // was heard to leave, an eviction that failed).
+        let every = self.inner.store.sweep_every();
         tokio::spawn(async move {
+            let mut sweeps = every.map(|every| {
+                let mut sweeps = tokio::time::interval(every);
+                sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                sweeps
+            });
             loop {
-                match events.recv().await {
+                let event = tokio::select! {
+                    event = events.recv() => event,
+                    () = tick(&mut sweeps) => {
+                        room.evict_gone().await;
+                        continue;
+                    }
+                };
+                match event {
                     Ok(PeerEvent::Disconnected { id, .. }) => room.depart(id).await,
-                    Ok(PeerEvent::NodeLeft { node }) => room.evict(node).await,
+                    Ok(PeerEvent::NodeLeft { .. }) => room.evict_gone().await,
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => room.sweep().await,
                     Err(RecvError::Closed) => break,
@@ -146,11 +167,7 @@ impl ChatRoom {
             text,
             at: now_ms(),
         };
-        let kept = self
-            .inner
-            .store
-            .post(room, &message, self.inner.options.history)
-            .await;
+        let kept = self.inner.store.post(room, &message, self.history()).await;
         self.push(room, Push::Message(&message));
         kept
     }
@@ -190,11 +207,14 @@ impl ChatRoom {
         }
     }
 
-    /// The server `node` left the chat's cluster: its members are gone.
-    async fn evict(&self, node: NodeId) {
-        match self.inner.store.evict(node).await {
+    /// Takes out the members of the servers that have left the chat's cluster (their claim
+    /// in Redis is gone: a server only taken as silent here keeps its members).
+    async fn evict_gone(&self) {
+        match self.inner.store.evict_gone().await {
             Ok(seats) => self.announce_evicted(seats).await,
-            Err(e) => tracing::warn!(%node, error = %e, "the members of a gone server stay"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the members of servers gone stay until the next sweep")
+            }
         }
     }
 
@@ -256,12 +276,7 @@ impl Room for ChatRoom {
         let (members, history) = self
             .inner
             .store
-            .join(
-                cx.peer_id(),
-                &seat,
-                &announcement,
-                self.inner.options.history,
-            )
+            .join(cx.peer_id(), &seat, &announcement, self.history())
             .await?;
         // Announced before joining the room's group: the newcomer reads it in the history
         // this call returns, not twice.
@@ -297,14 +312,18 @@ impl Room for ChatRoom {
 
     async fn kick(&self, cx: &Context, name: String) -> Result<KickOutcome, ChatError> {
         let peers = self.peers(Some(cx));
+        // The mark lapses by itself a little after the target's time to answer, should this
+        // server die before clearing it.
+        let now = now_ms();
+        let until = now.saturating_add(millis(self.inner.options.kick_timeout) + KICK_SLACK_MS);
         let kick = self
             .inner
             .store
-            .begin_kick(cx.peer_id(), name.trim())
+            .begin_kick(cx.peer_id(), name.trim(), now, until)
             .await?;
         // If this call is dropped while waiting (the kicker went away), the mark is cleared
         // so that the target may be asked again later.
-        let mut asking = Asking(Some((self.clone(), kick.target, kick.room.clone())));
+        let mut asking = Asking(Some((self.clone(), kick.clone())));
         let line = format!("{} asked {} to leave the room", kick.by, kick.target_name);
         self.post(&kick.room, None, line).await?;
         // Wherever the target is connected: on this server, or on another of the chat's.
@@ -320,7 +339,7 @@ impl Room for ChatRoom {
             Err(e) => Err(e),
         };
         asking.0 = None;
-        let still_here = self.inner.store.end_kick(kick.target, &kick.room).await?;
+        let still_here = self.inner.store.end_kick(&kick).await?;
         let outcome = match answer {
             Ok(true) => KickOutcome::Accepted,
             Ok(false) => KickOutcome::Refused,
@@ -408,16 +427,34 @@ impl Room for ChatRoom {
 }
 
 /// Clears a member's "being asked" mark when a kick is abandoned halfway.
-struct Asking(Option<(ChatRoom, PeerId, String)>);
+struct Asking(Option<(ChatRoom, Kick)>);
 
 impl Drop for Asking {
     fn drop(&mut self) {
-        if let Some((room, id, name)) = self.0.take()
+        if let Some((room, kick)) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             runtime.spawn(async move {
-                let _ = room.store().end_kick(id, &name).await;
+                let _ = room.store().end_kick(&kick).await;
             });
         }
+    }
+}
+
+/// How long past the target's time to answer a kick's mark stays, for the store's own
+/// round trips.
+const KICK_SLACK_MS: u64 = 5_000;
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The next tick of `sweeps`; never when there are none.
+async fn tick(sweeps: &mut Option<tokio::time::Interval>) {
+    match sweeps {
+        Some(sweeps) => {
+            sweeps.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -24,7 +24,8 @@ struct State {
 
 struct Place {
     seat: Seat,
-    being_asked: bool,
+    /// Until when (ms since the epoch) a kick asks them to leave, if one does.
+    being_asked: Option<u64>,
 }
 
 #[derive(Default)]
@@ -59,7 +60,7 @@ impl Local {
             id,
             Place {
                 seat: seat.clone(),
-                being_asked: false,
+                being_asked: None,
             },
         );
         state
@@ -115,7 +116,13 @@ impl Local {
             .collect()
     }
 
-    pub(crate) fn begin_kick(&self, by: PeerId, name: &str) -> Result<Kick, ChatError> {
+    pub(crate) fn begin_kick(
+        &self,
+        by: PeerId,
+        name: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<Kick, ChatError> {
         let mut state = self.lock();
         let seat = state
             .seats
@@ -132,25 +139,28 @@ impl Local {
             return Err(ChatError::CannotKickYourself);
         }
         let place = state.seats.get_mut(&target).ok_or(ChatError::NotJoined)?;
-        if place.being_asked {
+        if place.being_asked.is_some_and(|deadline| deadline > now) {
             return Err(ChatError::KickPending {
                 name: place.seat.name.clone(),
             });
         }
-        place.being_asked = true;
+        place.being_asked = Some(until);
         Ok(Kick {
             by: seat.name,
             room: seat.room,
             target,
             target_name: place.seat.name.clone(),
+            until,
         })
     }
 
-    pub(crate) fn end_kick(&self, target: PeerId, room: &str) -> bool {
-        match self.lock().seats.get_mut(&target) {
+    pub(crate) fn end_kick(&self, kick: &Kick) -> bool {
+        match self.lock().seats.get_mut(&kick.target) {
             Some(place) => {
-                place.being_asked = false;
-                place.seat.room == room
+                if place.being_asked == Some(kick.until) {
+                    place.being_asked = None;
+                }
+                place.seat.room == kick.room
             }
             None => false,
         }
@@ -163,13 +173,6 @@ impl Local {
             .keys()
             .filter(|id| id.node() == node)
             .copied()
-            .collect()
-    }
-
-    pub(crate) fn evict(&self, node: NodeId) -> Vec<Seat> {
-        self.seated_on(node)
-            .into_iter()
-            .filter_map(|id| self.remove(id))
             .collect()
     }
 }

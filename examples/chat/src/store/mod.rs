@@ -27,6 +27,10 @@ pub(crate) struct Kick {
     pub(crate) room: String,
     pub(crate) target: PeerId,
     pub(crate) target_name: String,
+    /// The mark's deadline (ms since the epoch), which is also what names this kick: the
+    /// mark is cleared only by the kick that set it, and lapses by itself after it (a kick
+    /// whose server died never clears it).
+    pub(crate) until: u64,
 }
 
 /// The rooms, wherever they are kept. Every operation fails with
@@ -106,20 +110,28 @@ impl Store {
     }
 
     /// Marks the member of `by`'s room called `name` (regardless of case) as being asked to
-    /// leave, or says why not: [`ChatError::NotJoined`], [`ChatError::NoSuchMember`],
+    /// leave until `until` (ms since the epoch; `now` is the time now), or says why not:
+    /// [`ChatError::NotJoined`], [`ChatError::NoSuchMember`],
     /// [`ChatError::CannotKickYourself`], [`ChatError::KickPending`].
-    pub(crate) async fn begin_kick(&self, by: PeerId, name: &str) -> Result<Kick, ChatError> {
+    pub(crate) async fn begin_kick(
+        &self,
+        by: PeerId,
+        name: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<Kick, ChatError> {
         match self {
-            Store::Local(s) => s.begin_kick(by, name),
-            Store::Shared(s) => s.begin_kick(by, name).await,
+            Store::Local(s) => s.begin_kick(by, name, now, until),
+            Store::Shared(s) => s.begin_kick(by, name, now, until).await,
         }
     }
 
-    /// Clears `target`'s "being asked" mark; whether they are still in `room`.
-    pub(crate) async fn end_kick(&self, target: PeerId, room: &str) -> Result<bool, ChatError> {
+    /// Clears the "being asked" mark `kick` set on its target (not a later kick's); whether
+    /// the target is still in the kick's room.
+    pub(crate) async fn end_kick(&self, kick: &Kick) -> Result<bool, ChatError> {
         match self {
-            Store::Local(s) => Ok(s.end_kick(target, room)),
-            Store::Shared(s) => s.end_kick(target, room).await,
+            Store::Local(s) => Ok(s.end_kick(kick)),
+            Store::Shared(s) => s.end_kick(kick).await,
         }
     }
 
@@ -131,14 +143,28 @@ impl Store {
         }
     }
 
-    /// Unseats every member connected through `node` (it is gone); where each sat.
-    pub(crate) async fn evict(&self, node: NodeId) -> Result<Vec<Seat>, ChatError> {
+    /// Unseats every member connected through a server that has left the cluster (none for
+    /// rooms kept here); where each sat.
+    pub(crate) async fn evict_gone(&self) -> Result<Vec<Seat>, ChatError> {
         match self {
-            Store::Local(s) => Ok(s.evict(node)),
-            Store::Shared(s) => s.evict(node).await,
+            Store::Local(_) => Ok(Vec::new()),
+            Store::Shared(s) => s.evict_gone().await,
+        }
+    }
+
+    /// How often to look for servers gone ([`Store::evict_gone`]) besides when one is
+    /// heard to leave: never for rooms kept here.
+    pub(crate) fn sweep_every(&self) -> Option<std::time::Duration> {
+        match self {
+            Store::Local(_) => None,
+            Store::Shared(s) => Some(s.sweep_every()),
         }
     }
 }
+
+/// The longest history kept, whatever [`Options::history`](crate::Options::history) says:
+/// Redis's scripts count in floating point, exact to 2^53.
+pub(crate) const MAX_HISTORY: usize = 1 << 40;
 
 /// The lower-case form names are compared in.
 pub(crate) fn folded(name: &str) -> String {

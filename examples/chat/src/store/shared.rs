@@ -5,7 +5,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `seat:<peer id>` | hash | `name`, `folded` (lower case), `room`, `node`, `asked` (`0`/`1`) |
+//! | `seat:<peer id>` | hash | `name`, `folded` (lower case), `room`, `node`, `asked` (until when a kick asks them to leave, ms since the epoch; `0`) |
 //! | `order:<room>` | sorted set | the members' ids, scored by when they joined |
 //! | `names:<room>` | hash | folded name → id (names are unique in a room) |
 //! | `history:<room>` | list | the latest messages, as JSON, oldest first |
@@ -16,6 +16,9 @@
 //!
 //! The scripts name keys they build themselves, which a single Redis (or a replicated one)
 //! allows and Redis Cluster does not.
+
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -29,6 +32,11 @@ pub(crate) struct Shared {
     redis: ConnectionManager,
     prefix: String,
     scripts: Scripts,
+    /// How often to look for servers gone.
+    sweep_every: Duration,
+    /// The servers' alive keys, less the number that ends each, and this server's number:
+    /// set once this server has joined the cluster.
+    alive: OnceLock<(String, String)>,
 }
 
 struct Scripts {
@@ -145,7 +153,7 @@ end
 return out
 ";
 
-/// ARGV: prefix, by, folded name. Returns {outcome, ...}.
+/// ARGV: prefix, by, folded name, now, until. Returns {outcome, ...}.
 const BEGIN_KICK: &str = r"
 local by = P .. 'seat:' .. ARGV[2]
 local place = redis.call('HMGET', by, 'name', 'room')
@@ -156,18 +164,19 @@ if target == ARGV[2] then return {'yourself'} end
 local seat = P .. 'seat:' .. target
 local asked = redis.call('HMGET', seat, 'name', 'asked')
 if not asked[1] then return {'no-such-member'} end
-if asked[2] == '1' then return {'pending', asked[1]} end
-redis.call('HSET', seat, 'asked', '1')
+if (tonumber(asked[2]) or 0) > tonumber(ARGV[4]) then return {'pending', asked[1]} end
+redis.call('HSET', seat, 'asked', ARGV[5])
 return {'asking', place[1], place[2], target, asked[1]}
 ";
 
-/// ARGV: prefix, target, room. Returns 1 when the target is still in the room.
+/// ARGV: prefix, target, room, until. Clears the mark if this kick set it. Returns 1 when
+/// the target is still in the room.
 const END_KICK: &str = r"
 local seat = P .. 'seat:' .. ARGV[2]
-local room = redis.call('HGET', seat, 'room')
-if not room then return 0 end
-redis.call('HSET', seat, 'asked', '0')
-if room == ARGV[3] then return 1 end
+local place = redis.call('HMGET', seat, 'room', 'asked')
+if not place[1] then return 0 end
+if place[2] == ARGV[4] then redis.call('HSET', seat, 'asked', '0') end
+if place[1] == ARGV[3] then return 1 end
 return 0
 ";
 
@@ -176,12 +185,13 @@ const EVICT: &str = r"
 return evict(ARGV[2])
 ";
 
-/// ARGV: prefix, the nodes' alive key less the number. Evicts the nodes whose key is gone.
-/// Returns {name, room, ...}.
+/// ARGV: prefix, the nodes' alive key less the number, this node's number. Evicts the
+/// other nodes whose key is gone (this one's members leave by their own departures, even
+/// when its claim has lapsed). Returns {name, room, ...}.
 const EVICT_GONE: &str = r"
 local out = {}
 for _, node in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
-  if redis.call('EXISTS', ARGV[2] .. node) == 0 then
+  if node ~= ARGV[3] and redis.call('EXISTS', ARGV[2] .. node) == 0 then
     for _, v in ipairs(evict(node)) do table.insert(out, v) end
   end
 end
@@ -193,11 +203,18 @@ fn script(body: &str) -> Script {
 }
 
 impl Shared {
-    /// The rooms kept under `prefix` through `redis`.
-    pub(crate) fn new(redis: ConnectionManager, prefix: impl Into<String>) -> Self {
+    /// The rooms kept under `prefix` through `redis`, looking for servers gone every
+    /// `sweep_every`.
+    pub(crate) fn new(
+        redis: ConnectionManager,
+        prefix: impl Into<String>,
+        sweep_every: Duration,
+    ) -> Self {
         Self {
             redis,
             prefix: prefix.into(),
+            sweep_every,
+            alive: OnceLock::new(),
             scripts: Scripts {
                 join: script(JOIN),
                 post: script(POST),
@@ -314,19 +331,24 @@ impl Shared {
             .collect())
     }
 
-    pub(crate) async fn begin_kick(&self, by: PeerId, name: &str) -> Result<Kick, ChatError> {
-        let reply: Vec<String> = self
-            .run(
-                &self.scripts.begin_kick,
-                &[&by.0.to_string(), &folded(name)],
-            )
-            .await?;
+    pub(crate) async fn begin_kick(
+        &self,
+        by: PeerId,
+        name: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<Kick, ChatError> {
+        let (by, name_folded) = (by.0.to_string(), folded(name));
+        let (now, until_ms) = (now.to_string(), until.to_string());
+        let args = [by.as_str(), &name_folded, &now, &until_ms];
+        let reply: Vec<String> = self.run(&self.scripts.begin_kick, &args).await?;
         match reply.iter().map(String::as_str).collect::<Vec<_>>()[..] {
             ["asking", by, room, target, target_name] => Ok(Kick {
                 by: by.to_owned(),
                 room: room.to_owned(),
                 target: PeerId(target.parse().map_err(|_| ChatError::Unavailable)?),
                 target_name: target_name.to_owned(),
+                until,
             }),
             ["pending", name] => Err(ChatError::KickPending {
                 name: name.to_owned(),
@@ -339,10 +361,13 @@ impl Shared {
         }
     }
 
-    pub(crate) async fn end_kick(&self, target: PeerId, room: &str) -> Result<bool, ChatError> {
-        let here: i64 = self
-            .run(&self.scripts.end_kick, &[&target.0.to_string(), room])
-            .await?;
+    pub(crate) async fn end_kick(&self, kick: &Kick) -> Result<bool, ChatError> {
+        let args = [
+            &kick.target.0.to_string(),
+            kick.room.as_str(),
+            &kick.until.to_string(),
+        ];
+        let here: i64 = self.run(&self.scripts.end_kick, &args).await?;
         Ok(here == 1)
     }
 
@@ -359,16 +384,25 @@ impl Shared {
         Ok(seats(flat))
     }
 
-    /// Unseats the members of every node whose alive key is gone, given this node's number
-    /// and key (the others' keys differ only in the number that ends it).
-    pub(crate) async fn evict_gone(
-        &self,
-        node: NodeId,
-        alive_key: &str,
-    ) -> Result<Vec<Seat>, ChatError> {
+    /// Knows the cluster from now on: this server is `node`, whose alive key is
+    /// `alive_key` (the others' differ only in the number that ends it).
+    pub(crate) fn set_alive(&self, node: NodeId, alive_key: &str) {
         let number = node.get().to_string();
         let stem = alive_key.strip_suffix(&number).unwrap_or(alive_key);
-        let flat: Vec<(String, String)> = self.run(&self.scripts.evict_gone, &[stem]).await?;
+        let _ = self.alive.set((stem.to_owned(), number));
+    }
+
+    pub(crate) fn sweep_every(&self) -> Duration {
+        self.sweep_every
+    }
+
+    /// Unseats the members of every other server whose alive key is gone (none before
+    /// [`Shared::set_alive`]).
+    pub(crate) async fn evict_gone(&self) -> Result<Vec<Seat>, ChatError> {
+        let Some((stem, own)) = self.alive.get() else {
+            return Ok(Vec::new());
+        };
+        let flat: Vec<(String, String)> = self.run(&self.scripts.evict_gone, &[stem, own]).await?;
         Ok(seats(flat))
     }
 }
