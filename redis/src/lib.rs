@@ -16,9 +16,10 @@
 //! How it works (see decision 21): the nodes keep no shared state. Each node claims a node
 //! number (`SET <ns>:node-id:<n> NX PX`), which every peer id it gives out carries; publishes
 //! a heartbeat every [`Options::heartbeat`] on the cluster channel; and listens there and on
-//! its own channel. A send is one PUBLISH of the recipients and the frame's bytes; every node
-//! queues the same bytes for its own members. A call crosses as a message to the peer's node
-//! and its reply comes back on the caller's. A node not heard from within
+//! its own channel. A send is one PUBLISH of the recipients and the frame's bytes (on a
+//! connection Redis does not answer, over plain TCP); every node queues the same bytes for
+//! its own members. A call crosses as a message to the peer's node and its reply comes back
+//! on the caller's. A node not heard from within
 //! [`Options::node_timeout`] is gone: calls to it fail with `Error::Unreachable`. When Redis
 //! is away, sends reach this node's peers only (logged once) and both connections are
 //! dialed again until it is back.
