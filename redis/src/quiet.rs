@@ -23,7 +23,7 @@ pub(crate) struct Quiet {
     port: u16,
     username: Option<String>,
     password: Option<String>,
-    /// How long dialing and the handshake may take.
+    /// How long dialing and the handshake, or one write, may take.
     timeout: Duration,
     stream: Option<TcpStream>,
 }
@@ -58,7 +58,12 @@ impl Quiet {
         let Some(stream) = self.stream.as_mut() else {
             return Err(io::ErrorKind::NotConnected.into());
         };
-        let written = stream.write_all(commands).await;
+        // Bounded: a Redis that stopped reading (or a network that stopped carrying) would
+        // otherwise hold the publisher once the socket's buffer is full.
+        let written = match tokio::time::timeout(self.timeout, stream.write_all(commands)).await {
+            Ok(written) => written,
+            Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        };
         if written.is_err() {
             self.stream = None;
         }
