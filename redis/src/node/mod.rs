@@ -15,11 +15,13 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use volley_core::fanout::{Backplane, Forward, Recipients, RemoteReply};
-use volley_core::{CallOptions, Error, NodeId, PeerId, Peers};
+use volley_core::{Error, NodeId, PeerId, Peers};
+
+mod serve;
 
 use crate::Options;
 use crate::link::Link;
-use crate::wire::{Message, Outcome, Request};
+use crate::wire::{Message, Request};
 
 /// This node.
 pub(crate) struct Node {
@@ -230,86 +232,6 @@ impl Node {
             // This node's own messages on the cluster channel.
             _ => {}
         }
-    }
-
-    /// Calls this node's `peer` for another node, and sends the reply back.
-    fn serve_call(self: &Arc<Self>, peers: &Peers, peer: PeerId, request: Request) {
-        let peer = peers.get(peer);
-        let (from, call) = (request.from, request.call);
-        self.serve(from, call, |node| async move {
-            let result = match peer {
-                Some(peer) => {
-                    let timeout = Some(request.timeout());
-                    peer.request_raw(&request.method, request.params, timeout)
-                        .await
-                }
-                None => Err(Error::Disconnected),
-            };
-            let outcome = Outcome::of(result);
-            node.send_to(from, &Message::Reply { call, outcome }, None);
-        });
-    }
-
-    /// Calls this node's recipients `to` less `except` for another node, and sends each
-    /// outcome back, then that this node is done.
-    fn serve_each(
-        self: &Arc<Self>,
-        peers: &Peers,
-        to: &Recipients,
-        except: Vec<PeerId>,
-        request: Request,
-    ) {
-        let options = CallOptions::default().timeout(request.timeout());
-        let (from, call) = (request.from, request.call);
-        let mut replies = peers
-            .audience(to)
-            .local()
-            .except_all(except)
-            .call_with::<Box<RawValue>>(&request.method, request.params, options);
-        let recipients = Message::EachRecipients {
-            from: self.id,
-            call,
-            peers: replies.recipients().iter().map(|p| p.id()).collect(),
-        };
-        self.send_to(from, &recipients, None);
-        self.serve(from, call, |node| async move {
-            while let Some(reply) = replies.next().await {
-                let message = Message::EachReply {
-                    from: node.id,
-                    call,
-                    peer: reply.id,
-                    outcome: Outcome::of(reply.result),
-                };
-                node.send_to(from, &message, None);
-            }
-            node.send_to(
-                from,
-                &Message::EachDone {
-                    from: node.id,
-                    call,
-                },
-                None,
-            );
-        });
-    }
-
-    /// Runs `work` for node `from`'s call `call` in a task of its own, on record (so a
-    /// `Cancel` can abort it) until it ends.
-    fn serve<F, Fut>(self: &Arc<Self>, from: NodeId, call: u64, work: F)
-    where
-        F: FnOnce(Arc<Self>) -> Fut,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let node = self.clone();
-        let work = work(self.clone());
-        // Held until the task is on record: the task's own removal, when it ends, waits
-        // for it, so a finished call never stays on record.
-        let mut state = self.state();
-        let task = tokio::spawn(async move {
-            work.await;
-            node.state().serving.remove(&(from, call));
-        });
-        state.serving.insert((from, call), task.abort_handle());
     }
 
     /// Publishes `message` on node `to`'s channel.
