@@ -287,6 +287,12 @@ impl Room for ChatRoom {
                 .await?;
             return Err(ChatError::NotJoined);
         }
+        if self.inner.store.seat(cx.peer_id()).await?.as_ref() != Some(&seat) {
+            // A `leave` (or a kick) of this connection ran between taking the seat and
+            // joining the group: the group is left too, as that leave would have.
+            cx.peers().leave(cx.peer_id(), &seat.room);
+            return Err(ChatError::NotJoined);
+        }
         self.push(&seat.room, Push::Members(members.clone()));
         Ok(Joined {
             you: seat.name,
