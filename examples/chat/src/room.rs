@@ -273,11 +273,21 @@ impl Room for ChatRoom {
             text: format!("{} joined", seat.name),
             at: now_ms(),
         };
-        let (members, history) = self
+        let joined = self
             .inner
             .store
             .join(cx.peer_id(), &seat, &announcement, self.history())
-            .await?;
+            .await;
+        let (members, history) = match joined {
+            Ok(joined) => joined,
+            Err(ChatError::Unavailable) => {
+                // The store may have seated them before the answer was lost: undo it, so that
+                // a second try is not refused as AlreadyJoined (nothing to undo otherwise).
+                let _ = self.inner.store.remove(cx.peer_id()).await;
+                return Err(ChatError::Unavailable);
+            }
+            Err(e) => return Err(e),
+        };
         // Announced before joining the room's group: the newcomer reads it in the history
         // this call returns, not twice.
         self.push(&seat.room, Push::Message(&announcement));
