@@ -146,7 +146,7 @@ impl RedisBackplane {
         let token = token();
         let (id, key) = claim(&mut commands, &options, &token).await?;
         let publisher = match Quiet::for_redis(client.get_connection_info(), options.node_timeout) {
-            Some(quiet) => Publisher::Quiet(quiet),
+            Some(quiet) => Publisher::Quiet(quiet, Vec::new()),
             None => Publisher::Managed(commands.clone()),
         };
         let (link, publishing) = Link::start(&options.namespace, publisher, options.queue);

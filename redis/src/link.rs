@@ -18,6 +18,8 @@ use crate::quiet::{self, Quiet};
 
 /// The most messages published in one pipeline.
 const PIPELINE: usize = 256;
+/// The most of a batch's buffer kept between batches, in bytes.
+const KEPT_BUFFER: usize = 64 * 1024;
 
 /// How the node reaches Redis.
 #[derive(Clone)]
@@ -75,9 +77,10 @@ impl Link {
     }
 }
 
-/// Where the publisher writes: a quiet connection of its own, or the client library's.
+/// Where the publisher writes: a quiet connection of its own (with the buffer each batch
+/// is encoded into, kept between batches), or the client library's.
 pub(crate) enum Publisher {
-    Quiet(Quiet),
+    Quiet(Quiet, Vec<u8>),
     Managed(ConnectionManager),
 }
 
@@ -85,12 +88,15 @@ impl Publisher {
     /// Publishes `batch`, in order.
     async fn publish(&mut self, batch: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
         match self {
-            Publisher::Quiet(quiet) => {
-                let mut commands = Vec::new();
+            Publisher::Quiet(quiet, commands) => {
+                commands.clear();
                 for (channel, payload) in batch.drain(..) {
-                    quiet::encode(&mut commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
+                    quiet::encode(commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
                 }
-                quiet.send(&commands).await.map_err(|e| e.to_string())
+                let sent = quiet.send(commands).await.map_err(|e| e.to_string());
+                // A burst's buffer is not kept for ever.
+                commands.shrink_to(KEPT_BUFFER);
+                sent
             }
             Publisher::Managed(commands) => {
                 let mut pipe = redis::pipe();

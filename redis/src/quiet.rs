@@ -116,11 +116,13 @@ fn is_open(stream: &TcpStream) -> bool {
     }
 }
 
-/// Appends one command, `args`, in RESP to `out`.
+/// Appends one command, `args`, in RESP to `out` (no allocation but `out`'s growth).
 pub(crate) fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "*{}\r\n", args.len());
     for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        let _ = write!(out, "${}\r\n", arg.len());
         out.extend_from_slice(arg);
         out.extend_from_slice(b"\r\n");
     }

@@ -16,7 +16,7 @@ use volley::{PeerEvent, RunningServer, Server};
 use volley_redis::{Options, RedisBackplane};
 use volley_testing::redis::RedisServer;
 
-/// One server node joined to the cluster at `redis`.
+/// One server node and its backplane.
 struct Node {
     running: RunningServer,
     backplane: Option<RedisBackplane>,
@@ -29,12 +29,13 @@ fn options() -> Options {
         .node_timeout(Duration::from_millis(600))
 }
 
-async fn node(redis: &RedisServer, options: Options) -> Node {
+/// One server node joined to the cluster at `url`.
+async fn node(url: &str, options: Options) -> Node {
     let server = Server::builder()
         .add_service(Halls.into_service())
         .add_remote_service::<GuestClient>()
         .build();
-    let backplane = t(RedisBackplane::join(server.peers(), &redis.url(), options))
+    let backplane = t(RedisBackplane::join(server.peers(), url, options))
         .await
         .expect("join the cluster");
     let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
@@ -48,7 +49,7 @@ async fn node(redis: &RedisServer, options: Options) -> Node {
 async fn cluster(redis: &RedisServer, n: usize, options: Options) -> Vec<Node> {
     let mut nodes = Vec::new();
     for _ in 0..n {
-        nodes.push(node(redis, options.clone()).await);
+        nodes.push(node(&redis.url(), options.clone()).await);
     }
     t(async {
         loop {
@@ -359,25 +360,20 @@ async fn a_redis_with_a_password_or_a_user_is_joined() {
     ];
     let mut nodes = Vec::new();
     for url in &urls {
-        let server = Server::builder()
-            .add_service(Halls.into_service())
-            .add_remote_service::<GuestClient>()
-            .build();
-        let backplane = t(RedisBackplane::join(server.peers(), url, options()))
-            .await
-            .expect("join with credentials");
-        let running = t(server.listen("127.0.0.1:0")).await.expect("listen");
-        nodes.push((running, backplane));
+        nodes.push(node(url, options()).await);
     }
     t(async {
-        while nodes.iter().any(|(_, b)| b.nodes().len() != 1) {
+        while nodes
+            .iter()
+            .any(|n| n.backplane.as_ref().expect("joined").nodes().len() != 1)
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await;
     // Sends and calls cross both ways: both nodes publish with their credentials.
-    let ann = Visitor::new(&nodes[0].0.ws_url(), true).await;
-    let mut bob = Visitor::new(&nodes[1].0.ws_url(), false).await;
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let mut bob = Visitor::new(&nodes[1].running.ws_url(), false).await;
     t(ann.hall().shout(String::new(), "hello".into()))
         .await
         .unwrap();
@@ -391,7 +387,7 @@ async fn a_redis_with_a_password_or_a_user_is_joined() {
         .await
         .expect_err("a wrong password");
     assert!(error.to_string().contains("WRONGPASS"), "{error}");
-    for (running, _) in nodes {
-        t(running.shutdown()).await;
+    for node in nodes {
+        t(node.running.shutdown()).await;
     }
 }
