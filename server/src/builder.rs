@@ -77,15 +77,18 @@ impl ServerBuilder {
         self
     }
 
-    /// Bytes read from the socket at a time (default 4 KiB). This buffer is most of an idle
-    /// connection's memory: tungstenite's own default of 128 KiB costs ~138 KB per connection.
+    /// Bytes read from the socket at a time (default 4 KiB; at most 8 KiB while no frame is
+    /// half-read). The read buffer exists only while a frame is arriving: an idle connection
+    /// keeps none, whatever this is.
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.settings.read_buffer_size = bytes;
         self
     }
 
-    /// Bytes buffered before a write reaches the socket (default 16 KiB); frames written
-    /// together are flushed together.
+    /// Bytes of frames held before they are written without waiting for the batch to end
+    /// (default 16 KiB); frames queued together are written together. Also the most of
+    /// unwritten bytes behind which a ping is still answered (a peer that pings and never
+    /// reads gets no more pongs). The buffer is released once written.
     pub fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.settings.write_buffer_size = bytes;
         self

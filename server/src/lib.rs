@@ -20,7 +20,7 @@ mod sessions;
 mod settings;
 mod tls;
 mod upgrade;
-mod websocket;
+mod ws;
 
 pub use auth::{Handshake, Refusal};
 pub use builder::ServerBuilder;

@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::extract::ws::WebSocket;
-use volley_core::connection::{Session, WsTransport};
+use volley_core::connection::Session;
 use volley_core::resume;
 
-use crate::websocket::Axum;
+use crate::ws::Sender;
 
-/// A session on axum's WebSocket.
-pub(crate) type WsSession = Session<WsTransport<Axum, WebSocket>>;
+/// A session on the server's WebSocket.
+pub(crate) type WsSession = Session<Sender>;
 
 /// What the upgrade request asked for.
 #[derive(Debug, PartialEq, Eq)]

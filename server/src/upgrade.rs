@@ -9,24 +9,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, OriginalUri, State};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 use volley_core::Peer;
-use volley_core::connection::{self, Attach, KeepUntilEnd, OnLoss, SessionOptions};
+use volley_core::connection::{self, Attach, KeepUntilEnd, Link, OnLoss, SessionOptions};
 use volley_core::resume::{self, Hello};
 
 use crate::auth::{Handshake, Refusal};
 use crate::server::Server;
 use crate::sessions::{Ask, Sessions};
-use crate::websocket::Axum;
+use crate::ws::{ReadLimits, Sizes, WsUpgrade};
 
 /// `GET <path>` with an upgrade to WebSocket.
 pub(crate) async fn upgrade(
     State(server): State<Server>,
-    ws: WebSocketUpgrade,
+    ws: WsUpgrade,
     request: axum::extract::Request,
 ) -> Response {
     let inner = &server.inner;
@@ -77,11 +76,15 @@ pub(crate) async fn upgrade(
         Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
     };
     let resumption = settings.resumption.clone();
-    let ws = ws
-        .protocols(settings.subprotocols.clone())
-        .read_buffer_size(settings.read_buffer_size)
-        .write_buffer_size(settings.write_buffer_size)
-        .max_message_size(settings.max_message_size);
+    let protocols = settings.subprotocols.clone();
+    let sizes = Sizes {
+        read: ReadLimits {
+            chunk: settings.read_buffer_size,
+            max_message: settings.max_message_size,
+            pong_backlog: settings.write_buffer_size,
+        },
+        write_buffer: settings.write_buffer_size,
+    };
     let Some(resumption) = resumption.filter(|_| ask != Ask::Plain) else {
         let Some(slot) = take_slot(&server) else {
             return too_many();
@@ -89,10 +92,11 @@ pub(crate) async fn upgrade(
         if let Some(slot) = slot {
             extensions.insert(KeepUntilEnd::new(slot));
         }
-        return ws.on_upgrade(move |socket| async move {
+        return ws.on_upgrade(&protocols, sizes, move |socket| async move {
             let inner = &server.inner;
-            let peer = connection::spawn_websocket::<Axum, _>(
-                socket,
+            let peer = connection::spawn(
+                socket.incoming,
+                socket.sender,
                 inner.service.clone(),
                 inner.settings.config.clone(),
                 extensions,
@@ -117,12 +121,12 @@ pub(crate) async fn upgrade(
             grace_ms,
         };
         let peer_received = *received;
-        let mut response = ws.on_upgrade(move |socket| async move {
+        let mut response = ws.on_upgrade(&protocols, sizes, move |socket| async move {
             let attach = Attach::Resume {
                 peer_received,
                 hello: Some(hello),
             };
-            let link = connection::websocket_link::<Axum, _>(socket, attach);
+            let link = Link::new(socket.incoming, socket.sender, attach);
             if session.attach(link).await.is_err() {
                 tracing::debug!("the session ended while its resume was upgrading");
             }
@@ -150,14 +154,14 @@ pub(crate) async fn upgrade(
         ended: ended.clone(),
         _slot: slot,
     }));
-    let mut response = ws.on_upgrade(move |socket| async move {
+    let mut response = ws.on_upgrade(&protocols, sizes, move |socket| async move {
         let inner = &server.inner;
         let attach = Attach::Fresh {
             numbered: true,
             hello: Some(hello),
             expired,
         };
-        let link = connection::websocket_link::<Axum, _>(socket, attach);
+        let link = Link::new(socket.incoming, socket.sender, attach);
         let mut options = SessionOptions::new(OnLoss::AwaitResume {
             grace: resumption.grace(),
         });
