@@ -25,6 +25,7 @@ pub mod fuzzing;
 mod id;
 mod message;
 mod observe;
+mod outbox;
 pub mod params;
 mod peer;
 #[doc(hidden)]

@@ -14,9 +14,9 @@ pub use session::{Attach, IncomingFrames, Link, OnLoss, Session, SessionOptions}
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::outbox::{self, TrySendError};
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::value::RawValue;
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::builtin;
@@ -117,7 +117,7 @@ fn start<T: Transport>(
     extensions: http::Extensions,
     options: SessionOptions,
 ) -> Peer {
-    let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
+    let (tx, rx) = outbox::channel(config.outbound_queue);
     let limit = config.max_concurrent_requests.max(1);
     let between = Between {
         wait_for_link: options.wait_for_link,

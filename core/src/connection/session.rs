@@ -15,6 +15,7 @@ use super::replay::Replay;
 use super::write::{self, LinkCtl, Lost, PumpEnd, Writer};
 use crate::error::Error;
 use crate::observe;
+use crate::outbox;
 use crate::peer::{CloseReason, Kind, LinkState, Peer, Queued};
 use crate::resume::Hello;
 use crate::transport::{BoxError, Frame, Inbound, Transport};
@@ -186,7 +187,7 @@ impl Drop for ReplayAccount {
 /// Runs a session: its sockets one after the other, until it ends.
 pub(super) async fn run<T: Transport>(
     conn: Arc<Conn>,
-    mut rx: mpsc::Receiver<Queued>,
+    mut rx: outbox::Receiver<Queued>,
     mut links: Option<Links<T>>,
     first: Box<Link<T>>,
     options: SessionOptions,
@@ -334,7 +335,7 @@ pub(super) async fn run<T: Transport>(
 /// the next socket instead.
 fn void_previous(
     conn: &Conn,
-    rx: &mut mpsc::Receiver<Queued>,
+    rx: &mut outbox::Receiver<Queued>,
     error: fn() -> Error,
     keep_unsent: bool,
 ) -> Vec<Frame> {

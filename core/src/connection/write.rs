@@ -7,12 +7,13 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::replay::Replay;
 use crate::observe;
+use crate::outbox;
 use crate::peer::{CloseReason, Queued, Shared};
 use crate::resume::{self, ACK_BYTES, ACK_DELAY, ACK_EVERY};
 use crate::transport::{BoxError, Frame, Transport};
@@ -224,7 +225,7 @@ impl<'a, T: Transport> Writer<'a, T> {
     }
 
     /// Writes queued frames until the connection ends or the socket is lost.
-    pub(super) async fn pump(&mut self, rx: &mut mpsc::Receiver<Queued>) -> PumpEnd {
+    pub(super) async fn pump(&mut self, rx: &mut outbox::Receiver<Queued>) -> PumpEnd {
         let shared = self.shared;
         let closed = shared.closed.clone();
         let mut keepalive = keepalive_timer(shared.config.ping_interval);
@@ -291,7 +292,7 @@ impl<'a, T: Transport> Writer<'a, T> {
     async fn write_ready(
         &mut self,
         first: Queued,
-        rx: &mut mpsc::Receiver<Queued>,
+        rx: &mut outbox::Receiver<Queued>,
     ) -> Result<(), BoxError> {
         self.feed(first.text).await?;
         // Coalesce: take whatever is queued, so one flush carries many frames. The reader
@@ -315,7 +316,7 @@ impl<'a, T: Transport> Writer<'a, T> {
 /// whose callers were told `Disconnected`), then the close frame, all within the grace.
 pub(super) async fn finish(
     shared: &Shared,
-    rx: &mut mpsc::Receiver<Queued>,
+    rx: &mut outbox::Receiver<Queued>,
     transport: &mut impl Transport,
     writable: bool,
 ) {

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::config::PeerConfig;
@@ -22,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::message;
 use crate::observe::{self, Direction};
+use crate::outbox;
 use crate::params::encode_params;
 use crate::state::Claims;
 
@@ -105,7 +105,7 @@ pub struct Peer {
 
 impl Peer {
     pub(crate) fn new(
-        out: mpsc::Sender<Queued>,
+        out: outbox::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
         between: Between,
@@ -467,8 +467,8 @@ impl Peer {
             kind: Kind::Notification,
         };
         self.shared.out.try_send(queued).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => Offer::Full,
-            mpsc::error::TrySendError::Closed(_) => Offer::Gone,
+            outbox::TrySendError::Full(_) => Offer::Full,
+            outbox::TrySendError::Closed(_) => Offer::Gone,
         })
     }
 

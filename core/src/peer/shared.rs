@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorObject, Result, codes};
 use crate::frame::Frame;
 use crate::message;
 use crate::observe;
+use crate::outbox;
 use crate::state::State;
 
 /// A frame waiting for the writer.
@@ -87,7 +88,7 @@ pub(crate) struct Shared {
     sweeping: AtomicBool,
     /// Woken when a call's deadline comes before the sweeper's alarm.
     deadline_moved: Notify,
-    pub(crate) out: mpsc::Sender<Queued>,
+    pub(crate) out: outbox::Sender<Queued>,
     pub(crate) closed: CancellationToken,
     /// Set just before `closed` is cancelled: [`Shared::is_closed`] reads it without the
     /// token's lock, on every frame.
@@ -168,7 +169,7 @@ impl Shared {
 
     pub(super) fn new(
         id: PeerId,
-        out: mpsc::Sender<Queued>,
+        out: outbox::Sender<Queued>,
         config: PeerConfig,
         extensions: http::Extensions,
         between: Between,
@@ -380,8 +381,8 @@ impl Shared {
         }
         match self.out.try_send(Queued { text, kind }) {
             Ok(()) => Ok(None),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::Disconnected),
-            Err(mpsc::error::TrySendError::Full(queued)) => Ok(Some(queued)),
+            Err(outbox::TrySendError::Closed(_)) => Err(Error::Disconnected),
+            Err(outbox::TrySendError::Full(queued)) => Ok(Some(queued)),
         }
     }
 

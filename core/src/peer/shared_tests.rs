@@ -3,7 +3,7 @@ use super::*;
 use crate::error::error_object;
 
 fn shared() -> Arc<Shared> {
-    let (tx, _rx) = mpsc::channel(8);
+    let (tx, _rx) = crate::outbox::channel(8);
     Arc::new(Shared::new(
         PeerId(1),
         tx,
@@ -43,8 +43,8 @@ fn a_refused_batch_is_told_by_its_size_or_by_being_the_only_one() {
 }
 
 /// A peer whose queue holds `room` frames; the receiver is kept, and never read.
-fn peer(room: usize) -> (crate::peer::Peer, mpsc::Receiver<Queued>) {
-    let (tx, rx) = mpsc::channel(room);
+fn peer(room: usize) -> (crate::peer::Peer, crate::outbox::Receiver<Queued>) {
+    let (tx, rx) = crate::outbox::channel(room);
     let peer = crate::peer::Peer::new(
         tx,
         PeerConfig::default(),
