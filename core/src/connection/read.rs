@@ -122,7 +122,9 @@ enum Read {
     Closed,
 }
 
-/// Waits for `n` admissions; `None` when the connection closed meanwhile.
+/// Waits for `n` admissions; `None` when the connection closed meanwhile. Taken at once
+/// when free; the wait is boxed (rare: the peer has sent more than the connection runs), so
+/// that its state does not make the reader of every connection larger.
 async fn admit(
     conn: &Conn,
     closed: &CancellationToken,
@@ -135,21 +137,25 @@ async fn admit(
     if let Ok(permit) = admission.clone().try_acquire_many_owned(n) {
         return Some(permit);
     }
-    tokio::select! {
-        biased;
-        _ = closed.cancelled() => None,
-        p = conn.shared().admission.clone().acquire_many_owned(n) => p.ok(),
-    }
+    Box::pin(async move {
+        tokio::select! {
+            biased;
+            _ = closed.cancelled() => None,
+            p = conn.shared().admission.clone().acquire_many_owned(n) => p.ok(),
+        }
+    })
+    .await
 }
 
 /// Answers from the reader without a handler (an error, a built-in's reply). With an
 /// admission free, the answer holds it while it waits for room in a task of its own (the
 /// reader reads on: the acknowledgement that frees room may be the next frame); without one
-/// (the connection is draining, or the peer sends without reading) the reader waits.
+/// (the connection is draining, or the peer sends without reading) the reader waits, in a
+/// boxed future for the same reason as [`admit`]'s.
 async fn reply(conn: &Arc<Conn>, frame: String, generation: u64) {
     match conn.shared().admission.clone().try_acquire_owned() {
         Ok(permit) => conn.send_from_reader(frame, generation, permit),
-        Err(_) => conn.send(frame, generation).await,
+        Err(_) => Box::pin(conn.send(frame, generation)).await,
     }
 }
 

@@ -87,6 +87,25 @@ impl Conn {
         generation: u64,
         permit: OwnedSemaphorePermit,
     ) {
+        // Everything happens within one poll (a handler that waits moves to a task), so the
+        // reader's future holds only the arguments, not the call's whole state.
+        let mut args = Some((item, permit));
+        std::future::poll_fn(|task| {
+            if let Some((item, permit)) = args.take() {
+                self.serve_now(item, generation, permit, task);
+            }
+            Poll::Ready(())
+        })
+        .await
+    }
+
+    fn serve_now(
+        self: &Arc<Self>,
+        item: Incoming,
+        generation: u64,
+        permit: OwnedSemaphorePermit,
+        task: &mut std::task::Context<'_>,
+    ) {
         let Ok(slot) = self.slots.try_acquire() else {
             let item = item.tracked(self);
             let conn = self.clone();
@@ -114,10 +133,7 @@ impl Conn {
         let polled: Result<Reply, Pending> = match begun {
             Begun::Done(reply) => Ok(reply),
             Begun::Running(mut pending) => {
-                let polled = std::future::poll_fn(|cx| {
-                    Poll::Ready(span.in_scope(|| dispatch::poll_once(method, &mut pending, cx)))
-                })
-                .await;
+                let polled = span.in_scope(|| dispatch::poll_once(method, &mut pending, task));
                 match polled {
                     Poll::Ready(reply) => Ok(reply),
                     Poll::Pending => Err(pending),

@@ -73,9 +73,20 @@ async fn guarded(
     {
         return r;
     }
+    // Boxed: a write that waits is rare (the peer reads slower than it is written to), and
+    // its watch would otherwise make every connection's writer larger.
+    Box::pin(wait_guarded(closed, lost, op)).await
+}
+
+/// [`guarded`] once `op` has to wait.
+async fn wait_guarded<F: Future<Output = Result<(), BoxError>>>(
+    closed: &CancellationToken,
+    lost: &CancellationToken,
+    mut op: std::pin::Pin<&mut F>,
+) -> Result<(), BoxError> {
     tokio::select! {
         biased;
-        r = &mut op => r,
+        r = op.as_mut() => r,
         _ = lost.cancelled() => Err("the socket was lost".into()),
         _ = closed.cancelled() => match tokio::time::timeout(CLOSE_GRACE, op).await {
             Ok(r) => r,
