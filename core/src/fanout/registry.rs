@@ -354,11 +354,8 @@ impl Peers {
             let Some(inner) = weak.upgrade() else { return };
             let peers = Peers { inner };
             peers.register(peer, user.as_deref());
-            let peer = peer.clone();
-            tokio::spawn(async move {
-                let reason = peer.closing().await;
-                peers.unregister(peer.id(), reason);
-            });
+            let id = peer.id();
+            peer.on_close(Box::new(move |reason| peers.unregister(id, reason)));
         })));
     }
 

@@ -198,14 +198,10 @@ impl Peer {
         })
     }
 
-    /// Resolves once the connection is closing (before [`Peer::closed`], which also waits
-    /// for the close frame), with the reason.
-    pub(crate) async fn closing(&self) -> CloseReason {
-        self.shared.closed.cancelled().await;
-        self.shared.close_reason().unwrap_or(CloseReason {
-            code: 1006,
-            reason: String::new(),
-        })
+    /// Runs `hook` with the close reason once the connection closes (at once if it has), in
+    /// a task of its own.
+    pub(crate) fn on_close(&self, hook: shared::OnClose) {
+        self.shared.on_close(hook);
     }
 
     /// Drains the connection before a close: new requests from the peer are refused with

@@ -23,6 +23,9 @@ use crate::observe;
 use crate::outbox;
 use crate::state::State;
 
+/// What runs when a connection closes ([`Shared::on_close`]).
+pub(crate) type OnClose = Box<dyn FnOnce(CloseReason) + Send>;
+
 /// A frame waiting for the writer.
 #[derive(Debug)]
 pub(crate) struct Queued {
@@ -109,7 +112,11 @@ pub(crate) struct Shared {
     draining: AtomicBool,
     /// Whether a socket is attached now (see [`LinkState`]).
     link_up: AtomicBool,
-    link: watch::Sender<LinkState>,
+    /// The link's state, and its watch once someone asked for one ([`Shared::link_state`]):
+    /// most connections never make it.
+    link: Mutex<(LinkState, Option<watch::Sender<LinkState>>)>,
+    /// Run once the connection closes (the registry forgets it there), in a task of its own.
+    on_close: Mutex<Option<OnClose>>,
     /// Whether losing the socket keeps pending calls and running handlers for a resume.
     resumable: AtomicBool,
     /// Bumped when a new socket replaces a lost one without resuming: answers of handlers
@@ -198,7 +205,8 @@ impl Shared {
             admission_limit: admitted,
             draining: AtomicBool::new(false),
             link_up: AtomicBool::new(true),
-            link: watch::channel(LinkState::Up).0,
+            link: Mutex::new((LinkState::Up, None)),
+            on_close: Mutex::new(None),
             resumable: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             epoch: Mutex::new((0, CancellationToken::new())),
@@ -255,7 +263,42 @@ impl Shared {
     }
 
     pub(crate) fn link_state(&self) -> watch::Receiver<LinkState> {
-        self.link.subscribe()
+        let mut link = lock(&self.link);
+        let (state, watch) = &mut *link;
+        watch
+            .get_or_insert_with(|| watch::channel(state.clone()).0)
+            .subscribe()
+    }
+
+    fn update_link(&self, state: LinkState) {
+        let mut link = lock(&self.link);
+        if let Some(watch) = &link.1 {
+            watch.send_replace(state.clone());
+        }
+        link.0 = state;
+    }
+
+    /// Runs `hook` with the close reason once the connection closes (at once, if it has).
+    pub(crate) fn on_close(&self, hook: OnClose) {
+        let mut slot = lock(&self.on_close);
+        if self.closing.load(Ordering::Acquire) {
+            drop(slot);
+            self.run_on_close(hook);
+        } else {
+            *slot = Some(hook);
+        }
+    }
+
+    /// In a task of its own: the close may come from code holding a lock the hook takes.
+    fn run_on_close(&self, hook: OnClose) {
+        let reason = self.close_reason().unwrap_or(CloseReason {
+            code: 1006,
+            reason: String::new(),
+        });
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move { hook(reason) })),
+            Err(_) => hook(reason),
+        }
     }
 
     /// Notes that a socket is attached (`true`) or lost (`false`, with the reason).
@@ -265,7 +308,7 @@ impl Shared {
         }
         self.link_up
             .store(matches!(state, LinkState::Up), Ordering::Release);
-        self.link.send_replace(state);
+        self.update_link(state);
     }
 
     /// After a socket is lost without a resume: fails every waiting call with `error()`,
@@ -354,11 +397,15 @@ impl Shared {
         self.streams.fail_all(|| Error::Disconnected);
         self.link_up.store(false, Ordering::Release);
         if let Some(reason) = self.close_reason() {
-            self.link.send_replace(LinkState::Closed(reason));
+            self.update_link(LinkState::Closed(reason));
         }
         self.closing.store(true, Ordering::Release);
         self.closed.cancel();
         self.state.clear();
+        let hook = lock(&self.on_close).take();
+        if let Some(hook) = hook {
+            self.run_on_close(hook);
+        }
     }
 
     /// Queues a frame for the writer, waiting for room; fails at once with `Disconnected`

@@ -142,3 +142,47 @@ async fn a_call_waiting_for_room_times_out_and_closing_fails_the_rest() {
         .expect("no panic");
     assert!(matches!(first, Err(Error::Disconnected)), "{first:?}");
 }
+
+/// A hook that sends the close code it was given.
+fn code_hook(tx: &std::sync::mpsc::Sender<u16>) -> OnClose {
+    let tx = tx.clone();
+    Box::new(move |reason: CloseReason| {
+        let _ = tx.send(reason.code);
+    })
+}
+
+#[tokio::test]
+async fn a_close_hook_runs_once_in_a_task_of_its_own_whenever_it_was_set() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let close = |code| CloseReason {
+        code,
+        reason: String::new(),
+    };
+    // Set before the close: it runs after the close, not within it.
+    let shared = shared();
+    shared.on_close(code_hook(&tx));
+    shared.shutdown(close(4001));
+    assert!(rx.try_recv().is_err(), "not run inside the close");
+    let wait = || rx.recv_timeout(Duration::from_secs(10));
+    tokio::task::yield_now().await;
+    assert_eq!(wait(), Ok(4001));
+    shared.shutdown(close(4002));
+    tokio::task::yield_now().await;
+    assert!(rx.try_recv().is_err(), "once");
+    // Set after the close: it runs at once, with the reason the connection closed with.
+    shared.on_close(code_hook(&tx));
+    tokio::task::yield_now().await;
+    assert_eq!(wait(), Ok(4001));
+}
+
+#[test]
+fn outside_a_runtime_a_close_hook_runs_in_place() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = shared();
+    shared.on_close(code_hook(&tx));
+    shared.shutdown(CloseReason {
+        code: 4003,
+        reason: String::new(),
+    });
+    assert_eq!(rx.try_recv(), Ok(4003));
+}
