@@ -34,6 +34,7 @@ pub mod resume;
 pub mod rpc_error;
 mod running;
 mod service;
+mod signal;
 mod state;
 pub mod stream;
 pub mod testing;

@@ -66,7 +66,7 @@ impl ServerBuilder {
     /// Per-connection limits and defaults: call deadline, running and waiting requests,
     /// outgoing queue, batch size, keepalive (see [`PeerConfig`] for each default).
     pub fn peer_config(mut self, config: PeerConfig) -> Self {
-        self.settings.config = config;
+        self.settings.config = std::sync::Arc::new(config);
         self
     }
 

@@ -13,7 +13,8 @@ use crate::tls::Tls;
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) path: String,
-    pub(crate) config: PeerConfig,
+    /// Shared by every connection.
+    pub(crate) config: Arc<PeerConfig>,
     pub(crate) read_buffer_size: usize,
     pub(crate) write_buffer_size: usize,
     pub(crate) max_message_size: usize,
@@ -47,7 +48,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             path: "/ws".to_owned(),
-            config: PeerConfig::default(),
+            config: Arc::new(PeerConfig::default()),
             read_buffer_size: 4 * 1024,
             write_buffer_size: 16 * 1024,
             max_message_size: 16 * 1024 * 1024,

@@ -68,7 +68,7 @@ pub fn spawn<St, E>(
     incoming: St,
     transport: impl Transport,
     service: Service,
-    config: PeerConfig,
+    config: impl Into<Arc<PeerConfig>>,
     extensions: http::Extensions,
 ) -> Peer
 where
@@ -89,7 +89,7 @@ where
         link,
         None,
         service,
-        config,
+        config.into(),
         extensions,
         SessionOptions::new(OnLoss::End),
     )
@@ -100,12 +100,19 @@ where
 pub fn spawn_session<T: Transport>(
     first: Link<T>,
     service: Service,
-    config: PeerConfig,
+    config: impl Into<Arc<PeerConfig>>,
     extensions: http::Extensions,
     options: SessionOptions,
 ) -> Session<T> {
     let (links_tx, links_rx) = mpsc::channel(1);
-    let peer = start(first, Some(links_rx), service, config, extensions, options);
+    let peer = start(
+        first,
+        Some(links_rx),
+        service,
+        config.into(),
+        extensions,
+        options,
+    );
     Session::new(peer, links_tx)
 }
 
@@ -113,7 +120,7 @@ fn start<T: Transport>(
     first: Link<T>,
     links: Option<session::Links<T>>,
     service: Service,
-    config: PeerConfig,
+    config: Arc<PeerConfig>,
     extensions: http::Extensions,
     options: SessionOptions,
 ) -> Peer {
@@ -158,7 +165,7 @@ fn start<T: Transport>(
 pub fn spawn_websocket<W, S>(
     socket: S,
     service: Service,
-    config: PeerConfig,
+    config: impl Into<Arc<PeerConfig>>,
     extensions: http::Extensions,
 ) -> Peer
 where

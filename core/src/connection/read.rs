@@ -38,7 +38,7 @@ pub(super) async fn read_loop<St, E>(
     let mut last_seen = Instant::now();
     // Watched once for the whole loop, not set up again for every frame.
     let session_closed = closed.cancelled();
-    let socket_lost = ctl.lost.cancelled();
+    let socket_lost = ctl.lost.wait();
     tokio::pin!(session_closed, socket_lost);
     let lost = loop {
         let next = tokio::select! {

@@ -164,11 +164,11 @@ impl<T> std::fmt::Debug for Session<T> {
 }
 
 /// Marks the writer finished however it ends.
-struct Finished(tokio_util::sync::CancellationToken);
+struct Finished(Arc<crate::peer::Shared>);
 
 impl Drop for Finished {
     fn drop(&mut self) {
-        self.0.cancel();
+        self.0.finished.set();
     }
 }
 
@@ -194,7 +194,7 @@ pub(super) async fn run<T: Transport>(
     kept: Option<Box<dyn Send>>,
 ) {
     let shared = conn.peer.shared.clone();
-    let _finished = Finished(shared.finished.clone());
+    let _finished = Finished(shared.clone());
     let _replay = ReplayAccount(shared.clone());
     // Dropped before `_finished` (locals drop in reverse): gone when `Peer::closed` resolves.
     let _kept = kept;
@@ -274,7 +274,7 @@ pub(super) async fn run<T: Transport>(
             }
             Err(end) => end,
         };
-        ctl.lost.cancel(); // the reader stops after the frame in hand
+        ctl.lost.set(); // the reader stops after the frame in hand
         let _ = reader.await;
         let lost = match end {
             PumpEnd::SessionClosed => None,

@@ -16,6 +16,7 @@ use crate::observe;
 use crate::outbox;
 use crate::peer::{CloseReason, Queued, Shared};
 use crate::resume::{self, ACK_BYTES, ACK_DELAY, ACK_EVERY};
+use crate::signal::Signal;
 use crate::transport::{BoxError, Frame, Transport};
 
 /// How long the writer keeps trying once the connection is closing (a peer that stopped
@@ -36,8 +37,8 @@ pub(super) struct Lost {
 /// What the reader and writer of one socket share.
 #[derive(Default)]
 pub(super) struct LinkCtl {
-    /// Cancelled when the socket is lost (either half noticed) or replaced.
-    pub(super) lost: CancellationToken,
+    /// Set when the socket is lost (either half noticed) or replaced.
+    pub(super) lost: Signal,
     why: Mutex<Option<Lost>>,
     /// The reader has counted frames that want an acknowledgement.
     pub(super) ack_due: Notify,
@@ -51,7 +52,7 @@ impl LinkCtl {
             *why = Some(lost);
         }
         drop(why);
-        self.lost.cancel();
+        self.lost.set();
     }
 
     pub(super) fn why(&self) -> Option<Lost> {
@@ -63,7 +64,7 @@ impl LinkCtl {
 /// and once the socket is known lost (`lost`: the reader gave up on it) none.
 async fn guarded(
     closed: &CancellationToken,
-    lost: &CancellationToken,
+    lost: &Signal,
     op: impl Future<Output = Result<(), BoxError>>,
 ) -> Result<(), BoxError> {
     tokio::pin!(op);
@@ -81,13 +82,13 @@ async fn guarded(
 /// [`guarded`] once `op` has to wait.
 async fn wait_guarded<F: Future<Output = Result<(), BoxError>>>(
     closed: &CancellationToken,
-    lost: &CancellationToken,
+    lost: &Signal,
     mut op: std::pin::Pin<&mut F>,
 ) -> Result<(), BoxError> {
     tokio::select! {
         biased;
         r = op.as_mut() => r,
-        _ = lost.cancelled() => Err("the socket was lost".into()),
+        _ = lost.wait() => Err("the socket was lost".into()),
         _ = closed.cancelled() => match tokio::time::timeout(CLOSE_GRACE, op).await {
             Ok(r) => r,
             Err(_) => Err("the peer stopped reading".into()),
@@ -242,7 +243,7 @@ impl<'a, T: Transport> Writer<'a, T> {
         let mut keepalive = keepalive_timer(shared.config.ping_interval);
         // Watched once for the whole loop, not set up again for every batch.
         let session_closed = closed.cancelled();
-        let socket_lost = self.ctl.lost.cancelled();
+        let socket_lost = self.ctl.lost.wait();
         tokio::pin!(session_closed, socket_lost);
         loop {
             if self.replay.is_numbered() {

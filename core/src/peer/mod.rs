@@ -106,7 +106,7 @@ pub struct Peer {
 impl Peer {
     pub(crate) fn new(
         out: outbox::Sender<Queued>,
-        config: PeerConfig,
+        config: Arc<PeerConfig>,
         extensions: http::Extensions,
         between: Between,
     ) -> Self {
@@ -191,7 +191,7 @@ impl Peer {
     /// a program that returns after it does not cut the closing handshake short.
     pub async fn closed(&self) -> CloseReason {
         self.shared.closed.cancelled().await;
-        self.shared.finished.cancelled().await;
+        self.shared.finished.wait().await;
         self.shared.close_reason().unwrap_or(CloseReason {
             code: 1006,
             reason: String::new(),

@@ -21,6 +21,7 @@ use crate::frame::Frame;
 use crate::message;
 use crate::observe;
 use crate::outbox;
+use crate::signal::Signal;
 use crate::state::State;
 
 /// What runs when a connection closes ([`Shared::on_close`]).
@@ -96,10 +97,11 @@ pub(crate) struct Shared {
     /// Set just before `closed` is cancelled: [`Shared::is_closed`] reads it without the
     /// token's lock, on every frame.
     closing: AtomicBool,
-    /// Cancelled when the writer has finished (close frame sent or the socket gone).
-    pub(crate) finished: CancellationToken,
+    /// Set when the writer has finished (close frame sent or the socket gone).
+    pub(crate) finished: Signal,
     close_reason: Mutex<Option<CloseReason>>,
-    pub(crate) config: PeerConfig,
+    /// Shared by every connection of a server.
+    pub(crate) config: Arc<PeerConfig>,
     pub(super) extensions: http::Extensions,
     /// Handlers' typed per-connection state; cleared when the connection closes.
     pub(super) state: State,
@@ -124,7 +126,7 @@ pub(crate) struct Shared {
     pub(crate) generation: AtomicU64,
     /// The current generation and a token cancelled when it is voided (the streams served
     /// on it stop).
-    epoch: Mutex<(u64, CancellationToken)>,
+    epoch: Mutex<(u64, Option<CancellationToken>)>,
     /// Counted frames read from the peer on this session (resumption: what our acks say).
     pub(crate) received: AtomicU64,
     /// The last `received` value sent in an acknowledgement.
@@ -177,7 +179,7 @@ impl Shared {
     pub(super) fn new(
         id: PeerId,
         out: outbox::Sender<Queued>,
-        config: PeerConfig,
+        config: Arc<PeerConfig>,
         extensions: http::Extensions,
         between: Between,
     ) -> Self {
@@ -196,7 +198,7 @@ impl Shared {
             out,
             closed: CancellationToken::new(),
             closing: AtomicBool::new(false),
-            finished: CancellationToken::new(),
+            finished: Signal::default(),
             close_reason: Mutex::new(None),
             config,
             extensions,
@@ -209,7 +211,7 @@ impl Shared {
             on_close: Mutex::new(None),
             resumable: AtomicBool::new(false),
             generation: AtomicU64::new(0),
-            epoch: Mutex::new((0, CancellationToken::new())),
+            epoch: Mutex::new((0, None)),
             received: AtomicU64::new(0),
             ack_sent: AtomicU64::new(0),
             unacked_bytes: AtomicUsize::new(0),
@@ -226,15 +228,18 @@ impl Shared {
     pub(crate) fn void_generation(&self) {
         let mut epoch = lock(&self.epoch);
         let next = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        epoch.1.cancel();
-        *epoch = (next, CancellationToken::new());
+        if let Some(token) = epoch.1.take() {
+            token.cancel();
+        }
+        epoch.0 = next;
     }
 
     /// The token of socket generation `generation`, cancelled when it is voided; `None` when
     /// it is voided already.
     pub(crate) fn generation_token(&self, generation: u64) -> Option<CancellationToken> {
-        let epoch = lock(&self.epoch);
-        (epoch.0 == generation).then(|| epoch.1.clone())
+        let mut epoch = lock(&self.epoch);
+        let (current, token) = &mut *epoch;
+        (*current == generation).then(|| token.get_or_insert_with(CancellationToken::new).clone())
     }
 
     /// Whether a socket is attached.

@@ -7,7 +7,7 @@ fn shared() -> Arc<Shared> {
     Arc::new(Shared::new(
         PeerId(1),
         tx,
-        PeerConfig::default(),
+        Arc::new(PeerConfig::default()),
         http::Extensions::new(),
         Between::default(),
     ))
@@ -47,7 +47,7 @@ fn peer(room: usize) -> (crate::peer::Peer, crate::outbox::Receiver<Queued>) {
     let (tx, rx) = crate::outbox::channel(room);
     let peer = crate::peer::Peer::new(
         tx,
-        PeerConfig::default(),
+        Arc::new(PeerConfig::default()),
         http::Extensions::new(),
         Between::default(),
     );
