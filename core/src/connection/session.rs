@@ -207,45 +207,8 @@ pub(super) async fn run<T: Transport>(
             mut transport,
             attach,
         } = *link;
-        let (hello, resend) = match attach {
-            Attach::Fresh {
-                numbered,
-                hello,
-                expired,
-            } => {
-                let mut resend = Vec::new();
-                if !first_socket {
-                    let error: fn() -> Error = if expired {
-                        || Error::SessionExpired
-                    } else {
-                        || Error::Disconnected
-                    };
-                    // A session that expired keeps what it never wrote: it cannot have run.
-                    let unsent = void_previous(&conn, &mut rx, error, expired);
-                    resend = shared.take_resends().into_iter().map(Frame::from).collect();
-                    resend.extend(unsent);
-                }
-                replay.reset(numbered);
-                for counter in [&shared.received, &shared.ack_sent, &shared.peer_acked] {
-                    counter.store(0, Ordering::Release);
-                }
-                shared.unacked_bytes.store(0, Ordering::Release);
-                shared.set_resumable(numbered && !matches!(options.on_loss, OnLoss::End));
-                (hello.map(|h| Frame::from(h.frame())), resend)
-            }
-            Attach::Resume {
-                peer_received,
-                hello,
-            } => {
-                shared.peer_acked.fetch_max(peer_received, Ordering::AcqRel);
-                replay.ack(peer_received);
-                let hello = hello.map(|mut h| {
-                    h.received = shared.received.load(Ordering::Acquire);
-                    Frame::from(h.frame())
-                });
-                (hello, Vec::new())
-            }
-        };
+        let (hello, resend) =
+            open_link(&conn, &mut rx, &mut replay, attach, first_socket, &options);
         first_socket = false;
         let ctl = Arc::new(LinkCtl::default());
         let reader = tokio::spawn(read::read_loop(
@@ -324,6 +287,59 @@ pub(super) async fn run<T: Transport>(
                     _ => lost.reason.reason,
                 },
             });
+        }
+    }
+}
+
+/// What a new socket starts with (its hello, and the calls to send again), after the
+/// session's counters are set for it. Apart from [`run`], whose future would otherwise keep
+/// room for the socket's `Attach` for the session's whole life.
+fn open_link(
+    conn: &Conn,
+    rx: &mut outbox::Receiver<Queued>,
+    replay: &mut Replay,
+    attach: Attach,
+    first_socket: bool,
+    options: &SessionOptions,
+) -> (Option<Frame>, Vec<Frame>) {
+    let shared = &conn.peer.shared;
+    match attach {
+        Attach::Fresh {
+            numbered,
+            hello,
+            expired,
+        } => {
+            let mut resend = Vec::new();
+            if !first_socket {
+                let error: fn() -> Error = if expired {
+                    || Error::SessionExpired
+                } else {
+                    || Error::Disconnected
+                };
+                // A session that expired keeps what it never wrote: it cannot have run.
+                let unsent = void_previous(conn, rx, error, expired);
+                resend = shared.take_resends().into_iter().map(Frame::from).collect();
+                resend.extend(unsent);
+            }
+            replay.reset(numbered);
+            for counter in [&shared.received, &shared.ack_sent, &shared.peer_acked] {
+                counter.store(0, Ordering::Release);
+            }
+            shared.unacked_bytes.store(0, Ordering::Release);
+            shared.set_resumable(numbered && !matches!(options.on_loss, OnLoss::End));
+            (hello.map(|h| Frame::from(h.frame())), resend)
+        }
+        Attach::Resume {
+            peer_received,
+            hello,
+        } => {
+            shared.peer_acked.fetch_max(peer_received, Ordering::AcqRel);
+            replay.ack(peer_received);
+            let hello = hello.map(|mut h| {
+                h.received = shared.received.load(Ordering::Acquire);
+                Frame::from(h.frame())
+            });
+            (hello, Vec::new())
         }
     }
 }
