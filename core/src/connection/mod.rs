@@ -121,9 +121,11 @@ fn start<T: Transport>(
     links: Option<session::Links<T>>,
     service: Service,
     config: Arc<PeerConfig>,
-    extensions: http::Extensions,
+    mut extensions: http::Extensions,
     options: SessionOptions,
 ) -> Peer {
+    // Run once, here: not kept with the connection.
+    let on_start = extensions.remove::<OnStart>();
     let (tx, rx) = outbox::channel(config.outbound_queue);
     let limit = config.max_concurrent_requests.max(1);
     let between = Between {
@@ -142,7 +144,7 @@ fn start<T: Transport>(
     });
     tracing::info!(peer = %peer.id(), remote = ?peer.extensions().get::<std::net::SocketAddr>(), "connection opened");
     observe::connection_opened();
-    if let Some(OnStart(hook)) = peer.extensions().get::<OnStart>() {
+    if let Some(OnStart(hook)) = on_start {
         hook(&peer);
     }
     let kept = peer

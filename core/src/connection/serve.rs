@@ -81,22 +81,22 @@ impl Conn {
     /// answered without a task. One that waits (or finds every running slot taken) goes on
     /// in a task of its own, tracked for `rpc.cancel` first. `permit` is its admission,
     /// held until it is answered.
-    pub(super) async fn serve(
+    pub(super) fn serve(
         self: &Arc<Self>,
         item: Incoming,
         generation: u64,
         permit: OwnedSemaphorePermit,
-    ) {
+    ) -> impl Future<Output = ()> {
         // Everything happens within one poll (a handler that waits moves to a task), so the
-        // reader's future holds only the arguments, not the call's whole state.
+        // reader's future holds only the arguments, not the call's whole state (nor, this not
+        // being an `async fn`, two copies of them).
         let mut args = Some((item, permit));
-        std::future::poll_fn(|task| {
+        std::future::poll_fn(move |task| {
             if let Some((item, permit)) = args.take() {
                 self.serve_now(item, generation, permit, task);
             }
             Poll::Ready(())
         })
-        .await
     }
 
     fn serve_now(

@@ -115,10 +115,19 @@ pub(super) async fn tick(timer: &mut Option<tokio::time::Interval>) {
     }
 }
 
-/// Sleeps until `at`, or for ever when there is no deadline.
-async fn until(at: Option<Instant>) {
+/// Sleeps until the acknowledgement is due, or for ever when none is. The timer is made when
+/// first needed and kept in the writer: a sleep inside the writer's wait would make every
+/// connection's writer larger, and most connections never acknowledge (only resumable ones
+/// do).
+async fn until(timer: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>, at: Option<Instant>) {
     match at {
-        Some(at) => tokio::time::sleep_until(at).await,
+        Some(at) => {
+            let sleep = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+            if sleep.deadline() != at {
+                sleep.as_mut().reset(at);
+            }
+            sleep.await
+        }
         None => std::future::pending().await,
     }
 }
@@ -139,6 +148,8 @@ pub(super) struct Writer<'a, T> {
     pub(super) ctl: &'a LinkCtl,
     /// When the acknowledgement of frames received so far is due.
     ack_at: Option<Instant>,
+    /// The timer for `ack_at` (see [`until`]).
+    ack_timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<'a, T: Transport> Writer<'a, T> {
@@ -154,6 +165,7 @@ impl<'a, T: Transport> Writer<'a, T> {
             replay,
             ctl,
             ack_at: None,
+            ack_timer: None,
         }
     }
 
@@ -171,26 +183,28 @@ impl<'a, T: Transport> Writer<'a, T> {
         PumpEnd::Lost
     }
 
-    /// Writes a frame that is not counted (a hello, an acknowledgement), unflushed.
-    async fn feed_uncounted(&mut self, frame: Frame) -> Result<(), BoxError> {
+    /// Writes a frame that is not counted (a hello, an acknowledgement), unflushed. Not an
+    /// `async fn`: the write's own future is returned, without a state machine around it
+    /// (every level of one would add to every connection's writer).
+    fn feed_uncounted(&mut self, frame: Frame) -> impl Future<Output = Result<(), BoxError>> {
         observe::sent(frame.len());
         guarded(
             &self.shared.closed,
             &self.ctl.lost,
             self.transport.feed(frame),
         )
-        .await
     }
 
     /// Writes a counted frame, numbering and keeping it first on a resumable session.
-    async fn feed(&mut self, frame: Frame) -> Result<(), BoxError> {
+    fn feed(&mut self, frame: Frame) -> impl Future<Output = Result<(), BoxError>> {
         self.replay.record(&frame);
-        self.feed_uncounted(frame).await
+        self.feed_uncounted(frame)
     }
 
     /// Adds an acknowledgement of everything received so far, when one is owed.
     async fn feed_ack(&mut self) -> Result<(), BoxError> {
         self.ack_at = None;
+        self.ack_timer = None;
         let received = self.shared.received.load(Ordering::Acquire);
         if received == self.shared.ack_sent.load(Ordering::Acquire) {
             return Ok(());
@@ -270,7 +284,7 @@ impl<'a, T: Transport> Writer<'a, T> {
                     }
                     continue;
                 }
-                _ = until(self.ack_at) => {
+                _ = until(&mut self.ack_timer, self.ack_at) => {
                     let mut result = self.feed_ack().await;
                     if result.is_ok() {
                         result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;

@@ -4,6 +4,7 @@
 //! speaks exactly what volley needs (no extensions); the client stays on tungstenite.
 
 mod frame;
+mod io;
 mod read;
 mod write;
 
@@ -22,6 +23,8 @@ use tokio::net::TcpStream;
 pub(crate) use read::{ReadLimits, Receiver};
 pub(crate) use write::Sender;
 
+use io::{ReadIo, WriteIo};
+use tokio::io::{AsyncRead, AsyncWrite};
 use write::Out;
 
 /// A request to upgrade to WebSocket, checked as RFC 6455 section 4.2.1 asks (a `GET` over
@@ -177,13 +180,17 @@ impl WsUpgrade {
 /// other connection (an app served by `axum::serve`) split behind tokio's.
 fn socket(upgraded: Upgraded, sizes: Sizes) -> Socket {
     type Tls = tokio_rustls::server::TlsStream<TcpStream>;
-    let (read, write, early): (read::ReadIo, write::WriteIo, _) =
-        match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => {
-                let (r, w) = parts.io.into_inner().into_split();
-                (Box::new(r), Box::new(w), parts.read_buf)
-            }
-            Err(upgraded) => match upgraded.downcast::<TokioIo<Tls>>() {
+    let (read, write, early) = match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => {
+            let (r, w) = parts.io.into_inner().into_split();
+            (ReadIo::Tcp(r), WriteIo::Tcp(w), parts.read_buf)
+        }
+        Err(upgraded) => {
+            let (r, w, early): (
+                Box<dyn AsyncRead + Send + Unpin>,
+                Box<dyn AsyncWrite + Send + Unpin>,
+                _,
+            ) = match upgraded.downcast::<TokioIo<Tls>>() {
                 Ok(parts) => {
                     let (r, w) = tokio::io::split(parts.io.into_inner());
                     (Box::new(r), Box::new(w), parts.read_buf)
@@ -192,8 +199,10 @@ fn socket(upgraded: Upgraded, sizes: Sizes) -> Socket {
                     let (r, w) = tokio::io::split(TokioIo::new(upgraded));
                     (Box::new(r), Box::new(w), Default::default())
                 }
-            },
-        };
+            };
+            (ReadIo::Other(r), WriteIo::Other(w), early)
+        }
+    };
     let out = Arc::new(Mutex::new(Out::new(write)));
     Socket {
         incoming: Receiver::new(read, &early, out.clone(), sizes.read),

@@ -16,10 +16,8 @@ use volley_core::CloseReason;
 use volley_core::transport::Inbound;
 
 use super::frame::{Head, MAX_HEAD, Opcode, Violation, parse_close, unmask};
+use super::io::ReadIo;
 use super::write::{Out, lock};
-
-/// The socket's read half, whatever the connection is.
-pub(crate) type ReadIo = Box<dyn AsyncRead + Send + Unpin>;
 
 /// The most one read of an idle connection takes, on the stack.
 const STACK_READ: usize = 8 * 1024;
@@ -262,6 +260,7 @@ mod tests {
     use tokio::io::{AsyncWrite, AsyncWriteExt};
 
     use super::{ReadLimits, Receiver};
+    use crate::ws::io::{ReadIo, WriteIo};
     use crate::ws::write::{Out, lock};
 
     /// A peer that never reads: every write waits for ever.
@@ -293,13 +292,13 @@ mod tests {
     /// rest of 98 (a 100-byte pong), to a peer that never reads.
     async fn backlogs(first: usize, limit: usize) -> Vec<usize> {
         let (mut peer, io) = tokio::io::duplex(1 << 16);
-        let out = Arc::new(Mutex::new(Out::new(Box::new(Stuck))));
+        let out = Arc::new(Mutex::new(Out::new(WriteIo::Other(Box::new(Stuck)))));
         let limits = ReadLimits {
             chunk: 4096,
             max_message: 1 << 20,
             pong_backlog: limit,
         };
-        let mut receiver = Receiver::new(Box::new(io), b"", out.clone(), limits);
+        let mut receiver = Receiver::new(ReadIo::Other(Box::new(io)), b"", out.clone(), limits);
         let timeout = std::time::Duration::from_secs(10);
         let mut seen = Vec::new();
         for i in 0..12 {

@@ -13,9 +13,7 @@ use volley_core::CloseReason;
 use volley_core::transport::{BoxError, Frame, Transport, close_frame};
 
 use super::frame::{Opcode, write_head};
-
-/// The socket's write half, whatever the connection is (TCP, TLS, hyper's upgraded IO).
-pub(crate) type WriteIo = Box<dyn AsyncWrite + Send + Unpin>;
+use super::io::WriteIo;
 
 /// A written-out buffer larger than this is released rather than kept for the next batch.
 const KEEP: usize = 1024;
