@@ -326,3 +326,105 @@ mod tests {
         assert_eq!(backlogs(98, 1000).await, at);
     }
 }
+
+#[cfg(test)]
+mod arbitrary_bytes {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    use volley_core::transport::Inbound;
+
+    use super::{ReadLimits, Receiver};
+    use crate::ws::io::{ReadIo, WriteIo};
+    use crate::ws::write::Out;
+
+    /// xorshift64*: reproducible without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Random bytes, with now and then a well-formed head (so that the reader gets past the
+    /// first byte and into lengths, masks, fragments and control frames).
+    fn input(rng: &mut Rng) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for _ in 0..rng.below(8) {
+            if rng.below(2) == 0 {
+                let opcode = [0x0, 0x1, 0x2, 0x8, 0x9, 0xA, 0x3][rng.below(7) as usize];
+                let fin = if rng.below(3) == 0 { 0 } else { 0x80 };
+                let len = rng.below(140) as u8;
+                bytes.push(fin | opcode);
+                bytes.push(0x80 | len.min(127));
+                if len >= 126 {
+                    bytes.extend((0..if len == 126 { 2 } else { 8 }).map(|_| rng.below(4) as u8));
+                }
+                bytes.extend((0..4).map(|_| rng.next() as u8));
+            }
+            bytes.extend((0..rng.below(64)).map(|_| rng.next() as u8));
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn arbitrary_bytes_end_in_a_close_or_the_end_of_the_stream_never_a_panic() {
+        let mut rng = Rng(0x005E_ED0F_BADB_17E5);
+        for case in 0..3000 {
+            let bytes = input(&mut rng);
+            let (mut peer, io) = tokio::io::duplex(1 << 16);
+            let (_sink, sink_io) = tokio::io::duplex(1 << 16);
+            let out = Arc::new(Mutex::new(Out::new(WriteIo::Other(Box::new(sink_io)))));
+            let limits = ReadLimits {
+                chunk: 1 + rng.below(64) as usize,
+                max_message: 200,
+                pong_backlog: 1000,
+            };
+            let mut receiver = Receiver::new(ReadIo::Other(Box::new(io)), b"", out, limits);
+            // Written in pieces, then the end of the stream.
+            let writer = tokio::spawn({
+                let cuts: Vec<usize> = (0..3)
+                    .map(|_| rng.below(bytes.len() as u64 + 1) as usize)
+                    .collect();
+                async move {
+                    let mut at = 0;
+                    for cut in cuts {
+                        let cut = cut.max(at);
+                        let _ = peer.write_all(&bytes[at..cut]).await;
+                        at = cut;
+                    }
+                    let _ = peer.write_all(&bytes[at..]).await;
+                }
+            });
+            let ended = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut items = 0;
+                loop {
+                    match receiver.next().await {
+                        None => return items,
+                        Some(Ok(Inbound::Close(_))) => {
+                            assert!(receiver.next().await.is_none(), "nothing after a close");
+                            return items;
+                        }
+                        Some(Ok(Inbound::Data(data))) => assert!(data.len() <= 200),
+                        Some(Ok(Inbound::Other)) => {}
+                        Some(Err(e)) => panic!("case {case}: {e}"),
+                    }
+                    items += 1;
+                }
+            })
+            .await;
+            assert!(ended.is_ok(), "case {case} hung");
+            writer.await.unwrap();
+        }
+    }
+}
