@@ -303,7 +303,10 @@ mod tests {
         let mut seen = Vec::new();
         for i in 0..12 {
             let payload = vec![7; if i == 0 { first } else { 98 }];
-            peer.write_all(&ping(&payload)).await.unwrap();
+            tokio::time::timeout(timeout, peer.write_all(&ping(&payload)))
+                .await
+                .unwrap()
+                .unwrap();
             let next = tokio::time::timeout(timeout, receiver.next())
                 .await
                 .unwrap();
@@ -424,7 +427,10 @@ mod arbitrary_bytes {
             })
             .await;
             assert!(ended.is_ok(), "case {case} hung");
-            writer.await.unwrap();
+            tokio::time::timeout(Duration::from_secs(10), writer)
+                .await
+                .expect("the writer finished")
+                .unwrap();
         }
     }
 }
