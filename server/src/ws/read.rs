@@ -173,8 +173,11 @@ impl Receiver {
         let sender_writes = out.backlog() > 0 || out.sender_flushing();
         out.push(Opcode::Pong, payload);
         // Bytes already waiting are the sender's to write (it flushes after every feed), and
-        // the pong goes with them; otherwise this half writes it.
-        self.pong_unwritten = !sender_writes;
+        // the pong goes with them; otherwise this half writes it. Only `write_pong` clears
+        // the flag: the bytes waiting may be an earlier pong of this half's, not yet written.
+        if !sender_writes {
+            self.pong_unwritten = true;
+        }
     }
 
     /// Writes a pong nobody else will, as far as the socket takes it now; the rest goes with
