@@ -141,6 +141,16 @@ fn answered(v: &Value, id: u64) {
     assert_eq!(v["result"], 5, "{v}");
 }
 
+/// The answer to call `id` and a pong with `payload`, in either order: the pong is written by
+/// the reading side, the answer by the writing side.
+async fn answer_and_pong(wire: &mut Wire, id: u64, payload: &[u8]) {
+    let mut frames = [wire.frame().await, wire.frame().await];
+    frames.sort();
+    assert_eq!(frames[0].0, FIN | TEXT);
+    answered(&serde_json::from_slice(&frames[0].1).unwrap(), id);
+    assert_eq!(frames[1], (FIN | PONG, payload.to_vec()));
+}
+
 #[tokio::test]
 async fn the_handshake_answers_rfc_6455s_key_and_picks_the_servers_preferred_protocol() {
     let running = start(Server::builder().subprotocols(["volley.v2", "volley.v1"])).await;
@@ -226,10 +236,7 @@ async fn pings_are_answered_with_their_payload_even_between_fragments() {
     bytes.extend(masked(FIN | PONG, b""));
     bytes.extend(masked(FIN | CONTINUATION, &call[60..]));
     wire.send(&bytes).await;
-    let mut frames = [wire.frame().await, wire.frame().await];
-    frames.sort();
-    answered(&serde_json::from_slice(&frames[0].1).unwrap(), 2);
-    assert_eq!(frames[1], (FIN | PONG, b"1".to_vec()));
+    answer_and_pong(&mut wire, 2, b"1").await;
     t(running.shutdown()).await;
 }
 
@@ -261,13 +268,7 @@ async fn frames_sent_right_behind_the_upgrade_request_are_read() {
     behind.extend(masked(FIN | PING, b"early"));
     let (mut wire, head) = Wire::open(&running, "", &behind).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    // The pong is written by the reading side, the answer by the writing side: either may
-    // come first.
-    let mut frames = [wire.frame().await, wire.frame().await];
-    frames.sort();
-    assert_eq!(frames[0].0, FIN | TEXT);
-    answered(&serde_json::from_slice(&frames[0].1).unwrap(), 4);
-    assert_eq!(frames[1], (FIN | PONG, b"early".to_vec()));
+    answer_and_pong(&mut wire, 4, b"early").await;
     t(running.shutdown()).await;
 }
 
