@@ -224,9 +224,11 @@ async fn spec_cases<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut Raw<S>) {
     ))
     .await
     .unwrap();
+    let text = raw.recv_text().await;
     assert_eq!(
-        raw.recv_text().await,
-        r#"{"jsonrpc":"2.0","id":8,"result":"pong"}"#
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        json!({"jsonrpc":"2.0","id":8,"result":"pong"}),
+        "{text}"
     );
 
     // rpc.discover lists what this side serves

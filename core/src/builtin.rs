@@ -8,6 +8,7 @@
 use serde_json::value::RawValue;
 
 use crate::error::{codes, error_object};
+use crate::frame::Encoded;
 use crate::message;
 use crate::service::Service;
 
@@ -42,12 +43,11 @@ impl Builtin {
     }
 
     /// Its result (the discover document was encoded once, when the service got it).
-    pub(crate) fn answer(self, service: &Service) -> Box<RawValue> {
-        let text = match self {
+    pub(crate) fn answer(self, service: &Service) -> Encoded {
+        Encoded::raw(match self {
             Builtin::Ping => "\"pong\"",
             Builtin::Discover => service.discover().map_or("null", RawValue::get),
-        };
-        RawValue::from_string(text.to_owned()).unwrap_or_default()
+        })
     }
 }
 
@@ -111,9 +111,9 @@ mod tests {
             Some(Builtin::Discover)
         );
         assert_eq!(
-            Builtin::Discover.answer(&with).get(),
+            Builtin::Discover.answer(&with).value(),
             r#"{"openrpc":"1.3.2"}"#
         );
-        assert_eq!(Builtin::Ping.answer(&bare).get(), r#""pong""#);
+        assert_eq!(Builtin::Ping.answer(&bare).value(), r#""pong""#);
     }
 }

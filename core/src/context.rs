@@ -75,17 +75,17 @@ impl Context {
 
     /// Cancelled when the caller sends `rpc.cancel` for this request or the connection closes.
     pub fn cancellation(&self) -> &CancellationToken {
-        self.cancel.token()
+        self.cancel.token(&self.peer.shared.closed)
     }
 
     /// Whether this call has been cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.cancel.is_cancelled(&self.peer.shared.closed)
     }
 
     /// Resolves when this call is cancelled.
     pub async fn cancelled(&self) {
-        self.cancel.token().cancelled().await
+        self.cancellation().cancelled().await
     }
 }
 

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use crate::builtin::Builtin;
 use crate::context::Context;
 use crate::error::{ErrorObject, codes, error_object, panic_text};
+use crate::frame::{Encoded, Frame};
 use crate::message;
 use crate::running::Tracked;
 use crate::service::{Fallback, Native, Service, Unhandled};
@@ -119,7 +120,7 @@ pub(crate) enum Reply {
         items: Option<mpsc::Receiver<Box<RawValue>>>,
     },
     /// A result or an error object.
-    Payload(Result<Box<RawValue>, ErrorObject>),
+    Payload(Result<Encoded, ErrorObject>),
 }
 
 impl Reply {
@@ -140,16 +141,16 @@ impl Reply {
         }
     }
 
-    pub(crate) fn into_frame(self, id: &str) -> String {
+    pub(crate) fn into_frame(self, id: &str) -> Frame {
         match self {
             Reply::Jsonrpsee {
                 json, exact: true, ..
-            } => String::from(Box::<str>::from(json)),
+            } => String::from(Box::<str>::from(json)).into(),
             Reply::Jsonrpsee {
                 json, exact: false, ..
-            } => message::with_id(&json, id),
-            Reply::Payload(Ok(result)) => message::success(id, result.get()),
-            Reply::Payload(Err(err)) => message::failure(Some(id), &err),
+            } => message::with_id(&json, id).into(),
+            Reply::Payload(Ok(result)) => result.into_answer(id),
+            Reply::Payload(Err(err)) => message::failure(Some(id), &err).into(),
         }
     }
 }
@@ -182,7 +183,7 @@ enum Running {
     /// A stream's subscribe, which collects its answer from the sink.
     Reply(BoxFuture<'static, Reply>),
     /// A generated method called directly.
-    Native(BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>),
+    Native(BoxFuture<'static, Result<Encoded, ErrorObject>>),
 }
 
 impl Future for Pending {

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use crate::context::Context;
 use crate::describe::ServiceDescription;
 use crate::error::{ErrorObject, Result, codes, error_object};
+pub use crate::frame::Encoded;
 use crate::peer::Peer;
 use crate::service::{Native, NativeMethods, Service};
 pub use crate::stream::{ItemStream, Subscription};
@@ -32,7 +33,7 @@ pub use crate::rpc_error::{
 pub use jsonrpsee_types::Params as JsonParams;
 
 /// What a generated handler produces: the encoded result, or an error object.
-pub type Response = std::result::Result<Box<RawValue>, ErrorObject>;
+pub type Response = std::result::Result<Encoded, ErrorObject>;
 
 /// The module generated registrations go into.
 pub type Module = RpcModule<()>;
@@ -93,7 +94,15 @@ where
         move |id, params, _conn, max_response_size, mut ext: Extensions| {
             let call = f(params, ext.remove::<Context>());
             async move {
-                match call.await {
+                // A bare jsonrpsee call: its response is jsonrpsee's to encode, from the value.
+                match call.await.and_then(|result| {
+                    RawValue::from_string(result.value().to_owned()).map_err(|e| {
+                        error_object(
+                            codes::INTERNAL_ERROR,
+                            format!("could not encode the result: {e}"),
+                        )
+                    })
+                }) {
                     Ok(result) => MethodResponse::response(
                         id,
                         ResponsePayload::success(result),
@@ -137,7 +146,7 @@ impl<T: Serialize, E: Into<ErrorObject>> RpcResult for std::result::Result<T, E>
     type Err = E;
     fn into_response(self) -> Response {
         match self {
-            Ok(v) => serde_json::value::to_raw_value(&v).map_err(|e| {
+            Ok(v) => Encoded::new(&v).map_err(|e| {
                 error_object(
                     codes::INTERNAL_ERROR,
                     format!("could not encode the result: {e}"),
@@ -155,7 +164,7 @@ pub fn into_response<R: RpcResult>(r: R) -> Response {
 
 /// The response of a method that returns nothing (`null`).
 pub fn unit_response() -> Response {
-    Ok(RawValue::from_string("null".to_owned()).expect("null is JSON"))
+    Ok(Encoded::raw("null"))
 }
 
 /// Calls `method` on `peer` with the method's deadline and idempotence, and decodes the

@@ -12,32 +12,29 @@ use tokio_util::sync::CancellationToken;
 pub(crate) type Tracked = (u64, CallCancel);
 
 /// One incoming call's cancellation: by `rpc.cancel`, its deadline, or the connection's close
-/// (its parent). Its [`CancellationToken`] is made only when something asks for it (a handler
-/// that watches, a call that waits), so a call answered at once costs no token. Cheap to
-/// clone; clones share it.
-#[derive(Clone)]
+/// (its parent, the connection's `closed` token, handed to the methods that need it rather
+/// than kept: cloning a token takes a lock). Its [`CancellationToken`] is made only when
+/// something asks for it (a handler that watches, a call that waits), so a call answered at
+/// once costs no token. Cheap to clone; clones share it.
+#[derive(Clone, Default)]
 pub(crate) struct CallCancel(Arc<CallCancelInner>);
 
+#[derive(Default)]
 struct CallCancelInner {
-    parent: CancellationToken,
     token: OnceLock<CancellationToken>,
     cancelled: AtomicBool,
 }
 
 impl CallCancel {
-    /// A call cancelled with `parent` (the connection's close) at the latest.
-    pub(crate) fn new(parent: &CancellationToken) -> Self {
-        Self(Arc::new(CallCancelInner {
-            parent: parent.clone(),
-            token: OnceLock::new(),
-            cancelled: AtomicBool::new(false),
-        }))
+    /// A call not cancelled yet.
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
 
-    /// The call's token, a child of the parent's, made on first use.
-    pub(crate) fn token(&self) -> &CancellationToken {
+    /// The call's token, a child of `parent` (the connection's close), made on first use.
+    pub(crate) fn token(&self, parent: &CancellationToken) -> &CancellationToken {
         let inner = &*self.0;
-        let token = inner.token.get_or_init(|| inner.parent.child_token());
+        let token = inner.token.get_or_init(|| parent.child_token());
         // Pairs with the fence in `cancel`: either it sees this token, or this sees its flag.
         fence(Ordering::SeqCst);
         if inner.cancelled.load(Ordering::Relaxed) {
@@ -56,9 +53,9 @@ impl CallCancel {
         }
     }
 
-    /// Whether the call was cancelled, or its connection closed.
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.was_cancelled() || self.0.parent.is_cancelled()
+    /// Whether the call was cancelled, or its connection (`parent`) closed.
+    pub(crate) fn is_cancelled(&self, parent: &CancellationToken) -> bool {
+        self.was_cancelled() || parent.is_cancelled()
     }
 
     /// Whether the call itself was cancelled (`rpc.cancel`, its deadline, its own token),
@@ -82,10 +79,9 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Starts tracking a request, cancelled with `parent` (the connection's close) at the
-    /// latest.
-    pub(crate) fn track(&self, id: &RawValue, parent: &CancellationToken) -> Tracked {
-        let cancel = CallCancel::new(parent);
+    /// Starts tracking a request.
+    pub(crate) fn track(&self, id: &RawValue) -> Tracked {
+        let cancel = CallCancel::new();
         let seq = self.track_token(id, cancel.clone());
         (seq, cancel)
     }
@@ -135,27 +131,31 @@ mod tests {
     #[test]
     fn a_call_is_cancelled_whether_its_token_is_made_before_or_after() {
         let parent = CancellationToken::new();
-        let early = CallCancel::new(&parent);
-        let token = early.token().clone();
-        assert!(!early.is_cancelled() && !token.is_cancelled());
+        let early = CallCancel::new();
+        let token = early.token(&parent).clone();
+        assert!(!early.is_cancelled(&parent) && !token.is_cancelled());
         early.cancel();
-        assert!(early.is_cancelled() && token.is_cancelled());
+        assert!(early.is_cancelled(&parent) && token.is_cancelled());
 
-        let late = CallCancel::new(&parent);
+        let late = CallCancel::new();
         late.cancel();
-        assert!(late.is_cancelled());
-        assert!(late.token().is_cancelled(), "made after the cancel");
+        assert!(late.is_cancelled(&parent));
+        assert!(late.token(&parent).is_cancelled(), "made after the cancel");
         assert!(!parent.is_cancelled(), "a call's cancel stays its own");
     }
 
     #[test]
     fn the_connection_closing_cancels_every_call() {
         let parent = CancellationToken::new();
-        let unmade = CallCancel::new(&parent);
-        let made = CallCancel::new(&parent);
-        let token = made.token().clone();
+        let unmade = CallCancel::new();
+        let made = CallCancel::new();
+        let token = made.token(&parent).clone();
         parent.cancel();
-        assert!(unmade.is_cancelled() && unmade.token().is_cancelled());
-        assert!(made.is_cancelled() && token.is_cancelled());
+        assert!(
+            !unmade.was_cancelled(),
+            "the connection's close is not the call's own"
+        );
+        assert!(unmade.is_cancelled(&parent) && unmade.token(&parent).is_cancelled());
+        assert!(made.is_cancelled(&parent) && token.is_cancelled());
     }
 }

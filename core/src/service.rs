@@ -10,11 +10,13 @@ use jsonrpsee_types::Params;
 
 use serde_json::value::RawValue;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::context::Context;
 
 use crate::describe::ServiceDescription;
 use crate::error::ErrorObject;
+use crate::frame::Encoded;
 
 /// A set of methods a peer serves, with the descriptions of the traits they came from.
 ///
@@ -30,31 +32,55 @@ pub struct Service {
     descriptions: Vec<&'static ServiceDescription>,
     discover: Option<Arc<RawValue>>,
     /// What each guarded method requires (`#[rpc(requires = "..")]`), by wire name.
-    requirements: Arc<HashMap<&'static str, &'static str>>,
+    requirements: Arc<ByName<&'static str>>,
     /// Each method's own deadline (`#[rpc(timeout = "..")]`), by wire name.
-    deadlines: Arc<HashMap<&'static str, Duration>>,
+    deadlines: Arc<ByName<Duration>>,
     authorizer: Option<Authorizer>,
     /// What serves the methods nothing else serves, when set.
     fallback: Option<Fallback>,
     /// The methods `#[volley::rpc]` generated, callable directly (see [`Native`]).
-    native: Arc<HashMap<&'static str, Native>>,
+    native: Arc<ByName<Native>>,
+}
+
+/// What a service keeps by method name, looked up for every incoming call.
+pub(crate) type ByName<V> = HashMap<&'static str, V, BuildHasherDefault<NameHasher>>;
+
+/// FNV-1a, for [`ByName`]: a few instructions per byte of a method name, where the default
+/// SipHash costs some 150 per lookup. Its keys are the service's own method names, fixed when
+/// it is built; a peer only looks names up, so crafted collisions cannot grow the table and
+/// SipHash's protection buys nothing here.
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A generated method as volley calls it: the params and the call's context in, the encoded
 /// result out, without jsonrpsee's per-call extensions and response encoding (the same
 /// method is in the jsonrpsee table too, for a bare `RpcModule`).
 pub(crate) type Native = Arc<
-    dyn Fn(
-            Params<'static>,
-            Option<Context>,
-        ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>
+    dyn Fn(Params<'static>, Option<Context>) -> BoxFuture<'static, Result<Encoded, ErrorObject>>
         + Send
         + Sync,
 >;
 
 /// The generated methods of a module, kept in its extensions until it becomes a [`Service`].
 #[derive(Clone, Default)]
-pub(crate) struct NativeMethods(pub(crate) HashMap<&'static str, Native>);
+pub(crate) struct NativeMethods(pub(crate) ByName<Native>);
 
 /// A request or notification for a method a [`Service`] has no handler for, as its fallback
 /// gets it ([`Service::with_fallback`]).
@@ -71,9 +97,7 @@ pub struct Unhandled {
 
 /// A fallback handler (see [`Service::with_fallback`]).
 pub(crate) type Fallback = Arc<
-    dyn Fn(Context, Unhandled) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>
-        + Send
-        + Sync,
+    dyn Fn(Context, Unhandled) -> BoxFuture<'static, Result<Encoded, ErrorObject>> + Send + Sync,
 >;
 
 /// The policy that decides whether the caller (its claims, its connection state) meets a
@@ -199,7 +223,10 @@ impl Service {
         F: Fn(Context, Unhandled) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Box<RawValue>, ErrorObject>> + Send + 'static,
     {
-        self.fallback = Some(Arc::new(move |cx, call| Box::pin(handler(cx, call))));
+        self.fallback = Some(Arc::new(move |cx, call| {
+            let answer = handler(cx, call);
+            Box::pin(async move { answer.await.map(|result| Encoded::raw(result.get())) })
+        }));
         self
     }
 

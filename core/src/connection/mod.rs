@@ -228,7 +228,7 @@ impl Conn {
     /// and replaced without resuming. An answer that finds no room for `write_stall_timeout`
     /// while a socket is attached means the peer is not reading: the connection closes with
     /// 1008. Between sockets of a resumable session it waits (the grace bounds that).
-    async fn send(&self, frame: String, generation: u64) {
+    async fn send(&self, frame: Frame, generation: u64) {
         if let Err(frame) = self.try_send(frame, generation) {
             // Boxed: the wait is rare, and its state would otherwise make every future that
             // sends an answer (and the reader that holds one) larger for every connection.
@@ -241,7 +241,7 @@ impl Conn {
     /// the answer, holding `held` (the call's admission, a stream's gate) until it is queued.
     fn send_from_reader<H: Send + 'static>(
         self: &Arc<Self>,
-        frame: String,
+        frame: Frame,
         generation: u64,
         held: H,
     ) {
@@ -255,13 +255,13 @@ impl Conn {
     }
 
     /// Queues an answer if there is room at once; `Err` gives it back when the queue is full.
-    fn try_send(&self, frame: String, generation: u64) -> Result<(), Frame> {
+    fn try_send(&self, frame: Frame, generation: u64) -> Result<(), Frame> {
         let shared = self.shared();
         if shared.is_closed() || shared.generation.load(Ordering::Acquire) != generation {
             return Ok(());
         }
         let queued = Queued {
-            text: frame.into(),
+            text: frame,
             kind: Kind::Answer,
         };
         match shared.out.try_send(queued) {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 
 use futures_util::{Stream, StreamExt};
 use serde_json::value::RawValue;
@@ -19,7 +20,7 @@ use crate::message::{self, Message, Parsed};
 use crate::observe;
 use crate::peer::CloseReason;
 use crate::resume::{self, ACK_BYTES, ACK_EVERY};
-use crate::transport::Inbound;
+use crate::transport::{Frame, Inbound};
 use jsonrpsee_types::Params;
 
 pub(super) async fn read_loop<St, E>(
@@ -41,23 +42,34 @@ pub(super) async fn read_loop<St, E>(
     let socket_lost = ctl.lost.wait();
     tokio::pin!(session_closed, socket_lost);
     let lost = loop {
-        let next = tokio::select! {
-            biased;
-            _ = &mut session_closed => return,
-            _ = &mut socket_lost => return,
-            n = incoming.next() => n,
-            _ = tick(&mut keepalive) => {
-                let quiet = last_seen.elapsed();
-                match every {
-                    Some(every) if quiet > every * 2 => break Lost {
-                        reason: CloseReason {
-                            code: 1006,
-                            reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+        // A frame that is ready is taken without setting up the other waits (each costs a
+        // lock per poll); they are checked as flags instead. Only when the socket has nothing
+        // does the reader wait on all of them.
+        if closed.is_cancelled() || ctl.lost.is_set() {
+            return;
+        }
+        let ready = std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_unpin(cx))).await;
+        let next = if let Poll::Ready(next) = ready {
+            next
+        } else {
+            tokio::select! {
+                biased;
+                _ = &mut session_closed => return,
+                _ = &mut socket_lost => return,
+                n = incoming.next() => n,
+                _ = tick(&mut keepalive) => {
+                    let quiet = last_seen.elapsed();
+                    match every {
+                        Some(every) if quiet > every * 2 => break Lost {
+                            reason: CloseReason {
+                                code: 1006,
+                                reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                            },
+                            clean: false,
+                            writable: true,
                         },
-                        clean: false,
-                        writable: true,
-                    },
-                    _ => continue,
+                        _ => continue,
+                    }
                 }
             }
         };
@@ -152,7 +164,8 @@ async fn admit(
 /// reader reads on: the acknowledgement that frees room may be the next frame); without one
 /// (the connection is draining, or the peer sends without reading) the reader waits, in a
 /// boxed future for the same reason as [`admit`]'s.
-async fn reply(conn: &Arc<Conn>, frame: String, generation: u64) {
+async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
+    let frame = frame.into();
     match conn.shared().admission.clone().try_acquire_owned() {
         Ok(permit) => conn.send_from_reader(frame, generation, permit),
         Err(_) => Box::pin(conn.send(frame, generation)).await,
@@ -205,7 +218,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             for raw in items {
                 match classify_owned(conn, raw.get()) {
                     Step::Done | Step::Control => {}
-                    Step::Reply(f) => replies.push(f),
+                    Step::Reply(f) => replies.push(Frame::from(f)),
                     Step::Dispatch(item) => work.push(item.tracked(conn)),
                 }
             }
@@ -234,7 +247,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
                     gates.extend(gate);
                 }
                 if !replies.is_empty() {
-                    conn.send(join_batch(replies), generation).await;
+                    conn.send(join_batch(replies).into(), generation).await;
                 }
                 drop(gates);
                 drop(permit);
@@ -255,14 +268,14 @@ async fn finish_here_or_spawn(mut work: std::pin::Pin<Box<dyn Future<Output = ()
     }
 }
 
-fn join_batch(replies: Vec<String>) -> String {
+fn join_batch(replies: Vec<Frame>) -> String {
     let mut s = String::with_capacity(replies.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
     s.push('[');
     for (i, r) in replies.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(r);
+        s.push_str(r.as_str());
     }
     s.push(']');
     s

@@ -16,6 +16,7 @@ use super::{Conn, Gate};
 use crate::context::Context;
 use crate::dispatch::{self, Begun, Incoming, Pending, Reply, Target};
 use crate::error::{codes, error_object};
+use crate::frame::Frame;
 use crate::message;
 use crate::observe::{self, Direction};
 use crate::peer::Kind;
@@ -36,7 +37,7 @@ impl Incoming {
     /// reads on while it runs, so an `rpc.cancel` right behind it always finds it.
     pub(super) fn tracked(mut self, conn: &Conn) -> Self {
         if let (Some(id), None) = (&self.request, &self.tracked) {
-            self.tracked = Some(conn.running.track(id, &conn.shared().closed));
+            self.tracked = Some(conn.running.track(id));
         }
         self
     }
@@ -127,7 +128,7 @@ impl Conn {
         } = item;
         let method = target.name();
         let started = observe::Started::now();
-        let token = CallCancel::new(&self.shared().closed);
+        let token = CallCancel::new();
         let cx = self.context(token.clone());
         let begun = span.in_scope(|| self.start(target, params, request.as_deref(), cx));
         let polled: Result<Reply, Pending> = match begun {
@@ -194,7 +195,7 @@ impl Conn {
         self: &Arc<Self>,
         item: Incoming,
         generation: u64,
-    ) -> Option<(String, Option<Gate>)> {
+    ) -> Option<(Frame, Option<Gate>)> {
         let span = self.span(&item);
         self.run_inner(item, generation).instrument(span).await
     }
@@ -203,7 +204,7 @@ impl Conn {
         self: &Arc<Self>,
         item: Incoming,
         generation: u64,
-    ) -> Option<(String, Option<Gate>)> {
+    ) -> Option<(Frame, Option<Gate>)> {
         let Incoming {
             request,
             tracked,
@@ -215,10 +216,10 @@ impl Conn {
         let (seq, token) = match (&request, tracked) {
             (Some(_), Some((seq, token))) => (Some(seq), token),
             (Some(id), None) => {
-                let (seq, token) = self.running.track(id, &self.shared().closed);
+                let (seq, token) = self.running.track(id);
                 (Some(seq), token)
             }
-            (None, _) => (None, CallCancel::new(&self.shared().closed)),
+            (None, _) => (None, CallCancel::new()),
         };
         let cx = self.context(token.clone());
         let deadline = self.service.deadline(method);
@@ -230,7 +231,7 @@ impl Conn {
         };
         let outcome = tokio::select! {
             biased;
-            _ = token.token().cancelled() => None,
+            _ = token.token(&self.shared().closed).cancelled() => None,
             outcome = begun => outcome,
         };
         self.conclude(request, seq, outcome, method, started, generation)
@@ -255,7 +256,7 @@ impl Conn {
         // connection is closing, a handler's late answer is dropped, not written.
         tokio::select! {
             biased;
-            _ = token.token().cancelled() => None,
+            _ = token.token(&self.shared().closed).cancelled() => None,
             reply = dispatch::finish(method, begun) => Some(reply),
             _ = past_deadline => {
                 token.cancel();
@@ -276,7 +277,7 @@ impl Conn {
         method: &'static str,
         started: observe::Started,
         generation: u64,
-    ) -> Option<(String, Option<Gate>)> {
+    ) -> Option<(Frame, Option<Gate>)> {
         let name = outcome.as_ref().map_or("cancelled", Reply::outcome);
         observe::finished(Direction::Incoming, method, name, started);
         let id = request?;
@@ -297,7 +298,8 @@ impl Conn {
                         codes::REQUEST_CANCELLED,
                         "cancelled by rpc.cancel".to_owned(),
                     ),
-                ),
+                )
+                .into(),
                 None,
             )),
             None => None,

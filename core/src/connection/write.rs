@@ -201,6 +201,20 @@ impl<'a, T: Transport> Writer<'a, T> {
         self.feed_uncounted(frame)
     }
 
+    /// Sets when the acknowledgement of the frames received so far is due: at once when
+    /// enough are owed, otherwise [`ACK_DELAY`] after the first one owed.
+    fn ack_owed(&mut self) {
+        let shared = self.shared;
+        let received = shared.received.load(Ordering::Acquire);
+        let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
+        let bytes = shared.unacked_bytes.load(Ordering::Acquire);
+        if owed >= ACK_EVERY || bytes >= ACK_BYTES {
+            self.ack_at = Some(Instant::now());
+        } else if owed > 0 && self.ack_at.is_none() {
+            self.ack_at = Some(Instant::now() + ACK_DELAY);
+        }
+    }
+
     /// Adds an acknowledgement of everything received so far, when one is owed.
     async fn feed_ack(&mut self) -> Result<(), BoxError> {
         self.ack_at = None;
@@ -269,19 +283,30 @@ impl<'a, T: Transport> Writer<'a, T> {
                 }
             }
             let room = self.replay.has_room();
+            // A frame that is queued already is taken without setting up the waits (each
+            // costs a lock per poll); the session's end and the socket's loss are checked as
+            // flags, and an acknowledgement owed is counted here as its wake-up would.
+            let ready = if room && !closed.is_cancelled() && !self.ctl.lost.is_set() {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+            if let Some(first) = ready {
+                if self.replay.is_numbered() {
+                    self.ack_owed();
+                }
+                if let Err(e) = self.write_ready(first, rx).await {
+                    return self.failed("write", &e);
+                }
+                continue;
+            }
             let first = tokio::select! {
                 biased;
                 _ = &mut session_closed => return PumpEnd::SessionClosed,
                 _ = &mut socket_lost => return PumpEnd::Lost,
-                _ = self.ctl.ack_due.notified() => {
-                    let received = shared.received.load(Ordering::Acquire);
-                    let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
-                    let bytes = shared.unacked_bytes.load(Ordering::Acquire);
-                    if owed >= ACK_EVERY || bytes >= ACK_BYTES {
-                        self.ack_at = Some(Instant::now());
-                    } else if owed > 0 && self.ack_at.is_none() {
-                        self.ack_at = Some(Instant::now() + ACK_DELAY);
-                    }
+                // Only a numbered session acknowledges.
+                _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
+                    self.ack_owed();
                     continue;
                 }
                 _ = until(&mut self.ack_timer, self.ack_at) => {
