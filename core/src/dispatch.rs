@@ -67,15 +67,28 @@ impl Target {
     }
 }
 
-/// An incoming request or notification, owned so it can move into a task.
-pub(crate) struct Incoming {
+/// An incoming request or notification: borrowed from its frame while the reader serves it,
+/// owned ([`Incoming::into_owned`]) to move into a task.
+pub(crate) struct Incoming<'a> {
     /// For a request: its id as written. `None` for a notification.
-    pub(crate) request: Option<Box<RawValue>>,
+    pub(crate) request: Option<Cow<'a, RawValue>>,
     /// Its tracking for `rpc.cancel`, once it is tracked (before the reader reads on while it
     /// has not finished).
     pub(crate) tracked: Option<Tracked>,
     pub(crate) target: Target,
-    pub(crate) params: Params<'static>,
+    pub(crate) params: Params<'a>,
+}
+
+impl Incoming<'_> {
+    /// The same call, owning its id and params (copied out of the frame).
+    pub(crate) fn into_owned(self) -> Incoming<'static> {
+        Incoming {
+            request: self.request.map(|id| Cow::Owned(id.into_owned())),
+            tracked: self.tracked,
+            target: self.target,
+            params: self.params.into_owned(),
+        }
+    }
 }
 
 /// What a connection needs to serve streams: a bound on how many run at once, and their ids.
@@ -226,7 +239,7 @@ pub(crate) fn start(
     conn_id: ConnectionId,
     streams: &StreamSlots,
     target: Target,
-    params: Params<'static>,
+    params: Params<'_>,
     id: Option<&RawValue>,
     cx: Context,
 ) -> Begun {
@@ -263,7 +276,7 @@ fn begin(
     conn_id: ConnectionId,
     streams: &StreamSlots,
     target: Target,
-    params: Params<'static>,
+    params: Params<'_>,
     id: Option<&RawValue>,
     cx: Context,
 ) -> Begun {
@@ -300,6 +313,8 @@ fn begin(
         }
         Target::Method(_, callback) => callback,
     };
+    // jsonrpsee's callbacks take their params owned.
+    let params = params.into_owned();
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();

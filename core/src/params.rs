@@ -13,7 +13,7 @@ fn invalid(detail: String) -> ErrorObject {
 
 enum Shape<'a> {
     Absent,
-    Positional(Vec<&'a RawValue>),
+    Positional(Items<'a>),
     Named(Vec<(Cow<'a, str>, &'a RawValue)>),
 }
 
@@ -42,7 +42,7 @@ impl<'a> ParamReader<'a> {
             Some(b'[') => {
                 use serde::de::DeserializeSeed;
                 let mut de = serde_json::Deserializer::from_str(raw);
-                let items = Positional(names.len())
+                let items = Positional
                     .deserialize(&mut de)
                     .and_then(|items| de.end().map(|()| items))
                     .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
@@ -81,7 +81,7 @@ impl<'a> ParamReader<'a> {
         let name = self.names.get(index).copied().unwrap_or("?");
         let raw = match &self.shape {
             Shape::Absent => None,
-            Shape::Positional(items) => items.get(index).copied(),
+            Shape::Positional(items) => items.get(index),
             Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v),
         };
         match raw {
@@ -93,23 +93,59 @@ impl<'a> ParamReader<'a> {
     }
 }
 
-/// Reads positional params into a vector sized for the method's parameters.
-struct Positional(usize);
+/// Positional params kept in place without an allocation, up to this many (more go to a
+/// vector).
+const INLINE: usize = 6;
+
+/// Positional params, in order.
+struct Items<'a> {
+    first: [Option<&'a RawValue>; INLINE],
+    rest: Vec<&'a RawValue>,
+    len: usize,
+}
+
+impl<'a> Items<'a> {
+    fn push(&mut self, item: &'a RawValue) {
+        match self.first.get_mut(self.len) {
+            Some(slot) => *slot = Some(item),
+            None => self.rest.push(item),
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, index: usize) -> Option<&'a RawValue> {
+        match index.checked_sub(INLINE) {
+            None => self.first[index],
+            Some(i) => self.rest.get(i).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Reads positional params.
+struct Positional;
 
 impl<'de> serde::de::DeserializeSeed<'de> for Positional {
-    type Value = Vec<&'de RawValue>;
+    type Value = Items<'de>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for Positional {
-    type Value = Vec<&'de RawValue>;
+    type Value = Items<'de>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON array")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(self.0);
+        let mut items = Items {
+            first: [None; INLINE],
+            rest: Vec::new(),
+            len: 0,
+        };
         while let Some(item) = seq.next_element::<&'de RawValue>()? {
             items.push(item);
         }
@@ -249,6 +285,32 @@ mod tests {
         assert_eq!(e.message(), "Invalid params");
         let r = ParamReader::new(None, NAMES).unwrap();
         assert_eq!(r.get::<Option<String>>(0).unwrap(), None);
+    }
+
+    #[test]
+    fn positions_before_at_and_past_the_inline_ones() {
+        const EIGHT: &[&str] = &["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+        for n in [INLINE - 1, INLINE, INLINE + 1, EIGHT.len()] {
+            let text = format!(
+                "[{}]",
+                (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+            );
+            let r = ParamReader::new(Some(&text), EIGHT).unwrap();
+            for i in 0..EIGHT.len() {
+                let expected = (i < n).then_some(i as i64);
+                assert_eq!(
+                    r.get::<Option<i64>>(i).unwrap(),
+                    expected,
+                    "{n} given, #{i}"
+                );
+            }
+        }
+        let nine = "[0,1,2,3,4,5,6,7,8]";
+        let e = ParamReader::new(Some(nine), EIGHT).err().unwrap();
+        assert!(
+            e.to_string().contains("at most 8 positional params, got 9"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -43,10 +43,15 @@ pub fn new_module() -> Module {
     RpcModule::new(())
 }
 
+/// A handler's decoded arguments, or the -32602 that refused them. Generated handlers decode
+/// their params when called, before their future is made, so the params are only borrowed
+/// (from the frame they came in) and the future holds the decoded values.
+pub type Args<T> = std::result::Result<T, ErrorObject>;
+
 /// Registers a handler that does not take the calling context.
 pub fn register<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: Fn(Params<'static>) -> Fut + Clone + Send + Sync + 'static,
+    F: for<'a> Fn(Params<'a>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     insert(module, name, move |params, _| f(params));
@@ -55,7 +60,7 @@ where
 /// Registers a handler that takes the calling [`Context`].
 pub fn register_with_context<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: Fn(Params<'static>, Context) -> Fut + Clone + Send + Sync + 'static,
+    F: for<'a> Fn(Params<'a>, Context) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     insert(module, name, move |params, cx| {
@@ -84,7 +89,7 @@ pub fn no_context() -> ErrorObject {
 /// extensions instead.
 fn insert<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: Fn(Params<'static>, Option<Context>) -> Fut + Send + Sync + 'static,
+    F: for<'a> Fn(Params<'a>, Option<Context>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     let f = Arc::new(f);

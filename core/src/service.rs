@@ -73,7 +73,7 @@ impl Hasher for NameHasher {
 /// result out, without jsonrpsee's per-call extensions and response encoding (the same
 /// method is in the jsonrpsee table too, for a bare `RpcModule`).
 pub(crate) type Native = Arc<
-    dyn Fn(Params<'static>, Option<Context>) -> BoxFuture<'static, Result<Encoded, ErrorObject>>
+    dyn for<'a> Fn(Params<'a>, Option<Context>) -> BoxFuture<'static, Result<Encoded, ErrorObject>>
         + Send
         + Sync,
 >;

@@ -2,6 +2,7 @@
 //! `rpc.cancel`, admits requests to the dispatcher (backpressure when full), and notices a
 //! silent peer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
@@ -184,7 +185,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
         }
     };
     match frame {
-        Parsed::Single(raw) => match classify_owned(conn, raw) {
+        Parsed::Single(raw) => match classify_one(conn, raw) {
             Step::Control => Read::Control,
             Step::Done => Read::Counted,
             Step::Reply(frame) => {
@@ -216,10 +217,10 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             let mut replies = Vec::new();
             let mut work = Vec::new();
             for raw in items {
-                match classify_owned(conn, raw.get()) {
+                match classify_one(conn, raw.get()) {
                     Step::Done | Step::Control => {}
                     Step::Reply(f) => replies.push(Frame::from(f)),
-                    Step::Dispatch(item) => work.push(item.tracked(conn)),
+                    Step::Dispatch(item) => work.push(item.into_owned().tracked(conn)),
                 }
             }
             if work.is_empty() {
@@ -282,20 +283,20 @@ fn join_batch(replies: Vec<Frame>) -> String {
 }
 
 /// Params as jsonrpsee callbacks take them, copied once out of the frame.
-fn owned_params(params: Option<&RawValue>) -> Params<'static> {
-    Params::new(params.map(RawValue::get)).into_owned()
+fn borrowed_params(params: Option<&RawValue>) -> Params<'_> {
+    Params::new(params.map(RawValue::get))
 }
 
-enum Step {
+enum Step<'a> {
     /// The session extension's own notification, handled.
     Control,
     Done,
     Reply(String),
-    Dispatch(Incoming),
+    Dispatch(Incoming<'a>),
 }
 
 /// Classifies one message and handles everything that needs no handler task.
-fn classify_owned(conn: &Conn, text: &str) -> Step {
+fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
     match message::classify(text) {
         Message::Response { id, outcome } => {
             let answer = match outcome {
@@ -345,7 +346,7 @@ fn classify_owned(conn: &Conn, text: &str) -> Step {
                 request: None,
                 tracked: None,
                 target,
-                params: owned_params(params),
+                params: borrowed_params(params),
             }),
             None => {
                 tracing::debug!(peer = %conn.peer.id(), %method, "notification for no method; dropped");
@@ -361,10 +362,10 @@ fn classify_owned(conn: &Conn, text: &str) -> Step {
         }
         Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
-                request: Some(id.to_owned()),
+                request: Some(Cow::Borrowed(id)),
                 tracked: None,
                 target,
-                params: owned_params(params),
+                params: borrowed_params(params),
             }),
             None => Step::Reply(message::failure(
                 Some(id.get()),

@@ -3,6 +3,7 @@
 //! moves into a task of its own the first time it waits. A served stream's items are
 //! forwarded once its subscribe answer is queued.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -32,7 +33,7 @@ impl Drop for Slot {
     }
 }
 
-impl Incoming {
+impl Incoming<'_> {
     /// Tracks a request for `rpc.cancel` (a notification needs none); done before the reader
     /// reads on while it runs, so an `rpc.cancel` right behind it always finds it.
     pub(super) fn tracked(mut self, conn: &Conn) -> Self {
@@ -52,7 +53,7 @@ impl Conn {
     fn start(
         &self,
         target: Target,
-        params: Params<'static>,
+        params: Params<'_>,
         id: Option<&RawValue>,
         cx: Context,
     ) -> Begun {
@@ -67,7 +68,7 @@ impl Conn {
         )
     }
 
-    fn span(&self, item: &Incoming) -> tracing::Span {
+    fn span(&self, item: &Incoming<'_>) -> tracing::Span {
         tracing::debug_span!(
             "rpc",
             direction = "incoming",
@@ -84,7 +85,7 @@ impl Conn {
     /// held until it is answered.
     pub(super) fn serve(
         self: &Arc<Self>,
-        item: Incoming,
+        item: Incoming<'_>,
         generation: u64,
         permit: OwnedSemaphorePermit,
     ) -> impl Future<Output = ()> {
@@ -102,13 +103,13 @@ impl Conn {
 
     fn serve_now(
         self: &Arc<Self>,
-        item: Incoming,
+        item: Incoming<'_>,
         generation: u64,
         permit: OwnedSemaphorePermit,
         task: &mut std::task::Context<'_>,
     ) {
         let Ok(slot) = self.slots.try_acquire() else {
-            let item = item.tracked(self);
+            let item = item.into_owned().tracked(self);
             let conn = self.clone();
             tokio::spawn(async move {
                 if let Some((frame, gate)) = conn.run(item, generation).await {
@@ -168,6 +169,7 @@ impl Conn {
                     .deadline(method)
                     .map(|d| (d, Instant::now() + d));
                 let conn = self.clone();
+                let request = request.map(|id| Cow::Owned(id.into_owned()));
                 tokio::spawn(
                     async move {
                         let outcome = conn
@@ -193,7 +195,7 @@ impl Conn {
     /// the gate that holds its items until that frame is queued.
     pub(super) async fn run(
         self: &Arc<Self>,
-        item: Incoming,
+        item: Incoming<'static>,
         generation: u64,
     ) -> Option<(Frame, Option<Gate>)> {
         let span = self.span(&item);
@@ -202,7 +204,7 @@ impl Conn {
 
     async fn run_inner(
         self: &Arc<Self>,
-        item: Incoming,
+        item: Incoming<'static>,
         generation: u64,
     ) -> Option<(Frame, Option<Gate>)> {
         let Incoming {
@@ -271,7 +273,7 @@ impl Conn {
     /// -32800 when it was cancelled while the connection stays up.
     fn conclude(
         self: &Arc<Self>,
-        request: Option<Box<RawValue>>,
+        request: Option<Cow<'_, RawValue>>,
         seq: Option<u64>,
         outcome: Option<Reply>,
         method: &'static str,

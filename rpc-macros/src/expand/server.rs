@@ -15,6 +15,7 @@ struct Locals {
     module: Ident,
     params: Ident,
     reader: Ident,
+    args: Ident,
     cx: Ident,
 }
 
@@ -26,6 +27,7 @@ impl Locals {
             module: local("module"),
             params: local("params"),
             reader: local("reader"),
+            args: local("args"),
             cx: local("cx"),
         }
     }
@@ -161,12 +163,13 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
         module,
         params,
         reader,
+        args,
         cx,
     } = locals;
     let method = &m.ident;
     let wire = &m.wire_name;
 
-    let names = m.params.iter().map(|p| &p.name);
+    let names: Vec<_> = m.params.iter().map(|p| &p.name).collect();
     let idents: Vec<&Ident> = m.params.iter().map(|p| &p.ident).collect();
     let read = if m.params.is_empty() {
         quote!(#p::ParamReader::new(#params.as_str(), &[])?;)
@@ -229,6 +232,26 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
             }
         };
     }
+    // Requests and notifications decode their params when called, before their future is
+    // made: the params are borrowed from the frame, and the future holds the values.
+    let decode = if m.params.is_empty() {
+        quote!(#p::ParamReader::new(#params.as_str(), &[]).map(|_| ()))
+    } else {
+        let gets = m.params.iter().enumerate().map(|(i, p)| {
+            let (ident, ty) = (&p.ident, &p.ty);
+            quote_spanned!(ty.span()=> let #ident: #ty = #reader.get(#i)?;)
+        });
+        quote! {
+            (|| -> #p::Args<_> {
+                let #reader = #p::ParamReader::new(
+                    #params.as_str(),
+                    &[#(#names),*],
+                )?;
+                #(#gets)*
+                ::core::result::Result::Ok((#(#idents,)*))
+            })()
+        }
+    };
     let respond = match (&m.kind, &m.output) {
         (Kind::Request, Some(ty)) => {
             let span = ty.span();
@@ -261,10 +284,11 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
             #p::#register(
                 &mut #module,
                 #wire,
-                move |#params: #p::JsonParams<'static> #cx_param| {
+                move |#params: #p::JsonParams<'_> #cx_param| {
                     let #this = ::core::clone::Clone::clone(&#this);
+                    let #args = #decode;
                     async move {
-                        #read
+                        let (#(#idents,)*) = #args?;
                         #respond
                     }
                 },
