@@ -10,53 +10,85 @@ use bytes::Bytes;
 ///
 /// Made from a `String` without copying; [`Frame::into_bytes`] hands the bytes to a
 /// WebSocket library (`Utf8Bytes::try_from(bytes)` in tungstenite and axum).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Frame(Bytes);
+#[derive(Clone)]
+pub struct Frame(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Shared bytes: clones count references.
+    Shared(Bytes),
+    /// An answer's own buffer, spare room and all: it has one recipient, so it is not made
+    /// shareable (which costs an allocation) unless it is cloned (a copy) or handed over as
+    /// [`Bytes`].
+    Owned(Vec<u8>),
+}
 
 impl Frame {
     /// The frame's length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
     }
 
     /// Whether the frame is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_bytes().is_empty()
     }
 
     /// The frame's bytes (always valid UTF-8).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Shared(bytes) => bytes,
+            Repr::Owned(buf) => buf,
+        }
     }
 
     /// The frame's text.
     pub fn as_str(&self) -> &str {
-        // Every constructor takes a `str`, so this never fails.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        // Every constructor takes a `str` (or serde_json's output), so this never fails.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     /// The shared bytes (always valid UTF-8).
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Shared(bytes) => bytes,
+            Repr::Owned(buf) => Bytes::from(buf),
+        }
     }
 }
 
 impl Frame {
     /// `bytes` as a frame, when they are UTF-8 text.
     pub fn from_utf8(bytes: Bytes) -> Option<Self> {
-        std::str::from_utf8(&bytes).is_ok().then_some(Self(bytes))
+        std::str::from_utf8(&bytes)
+            .is_ok()
+            .then_some(Self(Repr::Shared(bytes)))
+    }
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Frame {}
+
+impl std::hash::Hash for Frame {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
     }
 }
 
 impl From<String> for Frame {
     fn from(text: String) -> Self {
-        Self(Bytes::from(text))
+        Self(Repr::Shared(Bytes::from(text)))
     }
 }
 
 impl From<&'static str> for Frame {
     fn from(text: &'static str) -> Self {
-        Self(Bytes::from_static(text.as_bytes()))
+        Self(Repr::Shared(Bytes::from_static(text.as_bytes())))
     }
 }
 
@@ -122,9 +154,9 @@ impl Encoded {
         buf.extend_from_slice(br#","id":"#);
         buf.extend_from_slice(id.as_bytes());
         buf.push(b'}');
-        // Every part is UTF-8 (see `value`); the bytes keep the buffer's spare room rather
-        // than be copied to drop it.
-        Frame(Bytes::from(buf))
+        // Every part is UTF-8 (see `value`). The buffer keeps its spare room rather than be
+        // copied to drop it.
+        Frame(Repr::Owned(buf))
     }
 }
 
@@ -163,6 +195,9 @@ mod tests {
         let at = encoded.0.as_ptr();
         let answer = encoded.into_answer("7");
         assert_eq!(answer.as_bytes().as_ptr(), at, "no copy");
+        let copy = answer.clone();
+        assert_eq!(copy, answer);
+        assert_eq!(copy.clone().into_bytes(), answer.as_bytes());
         assert_eq!(
             answer.as_str(),
             r#"{"jsonrpc":"2.0","result":[1,2],"id":7}"#
