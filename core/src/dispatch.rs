@@ -71,7 +71,7 @@ impl Target {
 /// owned ([`Incoming::into_owned`]) to move into a task.
 pub(crate) struct Incoming<'a> {
     /// For a request: its id as written. `None` for a notification.
-    pub(crate) request: Option<Cow<'a, RawValue>>,
+    pub(crate) request: Option<Cow<'a, str>>,
     /// Its tracking for `rpc.cancel`, once it is tracked (before the reader reads on while it
     /// has not finished).
     pub(crate) tracked: Option<Tracked>,
@@ -171,8 +171,8 @@ impl Reply {
 /// The id to hand jsonrpsee so that its response carries the request's id byte for byte:
 /// a plain unsigned integer, or a string without escapes. Other ids (negative, fractional,
 /// beyond 2^64, escaped) become `Id::Null` and are spliced in afterwards.
-fn exact_id(raw: Option<&RawValue>) -> Option<Id<'static>> {
-    let text = raw?.get();
+fn exact_id(raw: Option<&str>) -> Option<Id<'static>> {
+    let text = raw?;
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         return (!inner.contains('\\')).then(|| Id::Str(Cow::Owned(inner.to_owned())));
     }
@@ -240,7 +240,7 @@ pub(crate) fn start(
     streams: &StreamSlots,
     target: Target,
     params: Params<'_>,
-    id: Option<&RawValue>,
+    id: Option<&str>,
     cx: Context,
 ) -> Begun {
     let method = target.name();
@@ -277,7 +277,7 @@ fn begin(
     streams: &StreamSlots,
     target: Target,
     params: Params<'_>,
-    id: Option<&RawValue>,
+    id: Option<&str>,
     cx: Context,
 ) -> Begun {
     let name = target.name();
@@ -377,14 +377,10 @@ fn begin(
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_owned()).unwrap()
-    }
-
     #[test]
     fn only_ids_that_round_trip_are_handed_to_jsonrpsee() {
-        assert!(matches!(exact_id(Some(&raw("7"))), Some(Id::Number(7))));
-        assert!(matches!(exact_id(Some(&raw(r#""ab c""#))), Some(Id::Str(s)) if s == "ab c"));
+        assert!(matches!(exact_id(Some("7")), Some(Id::Number(7))));
+        assert!(matches!(exact_id(Some(r#""ab c""#)), Some(Id::Str(s)) if s == "ab c"));
         for other in [
             "-0",
             "-1",
@@ -394,7 +390,7 @@ mod tests {
             r#""a\"b""#,
             "null",
         ] {
-            assert!(exact_id(Some(&raw(other))).is_none(), "{other}");
+            assert!(exact_id(Some(other)).is_none(), "{other}");
         }
         assert!(exact_id(None).is_none());
     }

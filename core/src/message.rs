@@ -7,31 +7,30 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{ErrorObject, codes, error_object};
+use crate::scan;
 
-/// One JSON-RPC message, classified per PROTOCOL.md. Borrows from the frame text.
+/// One JSON-RPC message, classified per PROTOCOL.md. Borrows from the frame text: ids and
+/// params are the raw JSON text of their values.
 #[derive(Debug)]
 pub(crate) enum Message<'a> {
     /// Has `method` and `id`.
     Request {
-        id: &'a RawValue,
+        id: &'a str,
         method: Cow<'a, str>,
-        params: Option<&'a RawValue>,
+        params: Option<&'a str>,
     },
     /// Has `method`, no `id`.
     Notification {
         method: Cow<'a, str>,
-        params: Option<&'a RawValue>,
+        params: Option<&'a str>,
     },
     /// Has `result` or `error`, and `id`.
     Response {
-        id: &'a RawValue,
-        outcome: Result<&'a RawValue, &'a RawValue>,
+        id: &'a str,
+        outcome: Result<&'a str, &'a str>,
     },
     /// Anything else: answered with -32600; `id` is set when it could be read.
-    Invalid {
-        id: Option<&'a RawValue>,
-        detail: String,
-    },
+    Invalid { id: Option<&'a str>, detail: String },
     /// Not JSON at all (a single frame's text): answered with -32700.
     Unparsable(String),
 }
@@ -136,22 +135,23 @@ struct Envelope<'a> {
 }
 
 /// Whether a raw id is of an allowed type (string, number, null).
-fn id_is_valid(id: &RawValue) -> bool {
+fn id_is_valid(id: &str) -> bool {
     matches!(
-        id.get().as_bytes().first(),
+        id.as_bytes().first(),
         Some(b'"' | b'-' | b'0'..=b'9' | b'n')
     )
 }
 
 /// Classifies one message (an element of a batch, or a whole single frame), parsing it
-/// once: a single frame's text is validated here.
+/// once: a single frame's text is validated here. The common shape is read by the
+/// [`scan`](crate::scan) scanner; whatever it leaves (a response, an escaped key, invalid
+/// JSON) by serde_json.
 pub(crate) fn classify(text: &str) -> Message<'_> {
-    let invalid = |id, detail: &str| Message::Invalid {
-        id,
-        detail: detail.to_owned(),
-    };
     if !text.trim_start_matches(JSON_SPACE).starts_with('{') {
         return invalid(None, "a message must be a JSON object");
+    }
+    if let Some(m) = scan::members(text) {
+        return classify_members(m.jsonrpc, m.id, m.method, m.params, m.result, m.error);
     }
     let env: Envelope<'_> = match serde_json::from_str(text) {
         Ok(e) => e,
@@ -168,7 +168,32 @@ pub(crate) fn classify(text: &str) -> Message<'_> {
             };
         }
     };
-    let id = env.id;
+    classify_members(
+        env.jsonrpc.map(RawValue::get),
+        env.id.map(RawValue::get),
+        env.method.map(RawValue::get),
+        env.params.map(RawValue::get),
+        env.result.map(RawValue::get),
+        env.error.map(RawValue::get),
+    )
+}
+
+fn invalid<'a>(id: Option<&'a str>, detail: &str) -> Message<'a> {
+    Message::Invalid {
+        id,
+        detail: detail.to_owned(),
+    }
+}
+
+/// Classifies a message by its members' raw texts.
+fn classify_members<'a>(
+    jsonrpc: Option<&'a str>,
+    id: Option<&'a str>,
+    method: Option<&'a str>,
+    params: Option<&'a str>,
+    result: Option<&'a str>,
+    error: Option<&'a str>,
+) -> Message<'a> {
     if let Some(id) = id
         && !id_is_valid(id)
     {
@@ -177,42 +202,34 @@ pub(crate) fn classify(text: &str) -> Message<'_> {
     // Only a request's id is ours to echo: a malformed *response* carries an id from our own
     // id space, and echoing it would answer one of the other side's calls. So without
     // `method`, errors go out with `id: null`.
-    let echo = if env.method.is_some() { id } else { None };
-    if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+    let echo = if method.is_some() { id } else { None };
+    if jsonrpc != Some("\"2.0\"") {
         return invalid(echo, "jsonrpc must be \"2.0\"");
     }
-    if let Some(m) = env.method {
+    if let Some(m) = method {
         // The text is valid JSON already: a string without escapes is its own inside.
         let plain = m
-            .get()
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .filter(|t| !t.contains('\\'));
         let method: Cow<'_, str> = match plain {
             Some(name) => Cow::Borrowed(name),
-            None => match serde_json::from_str(m.get()) {
+            None => match serde_json::from_str(m) {
                 Ok(m) => m,
                 Err(_) => return invalid(id, "method must be a string"),
             },
         };
-        if let Some(p) = env.params
-            && !matches!(p.get().as_bytes().first(), Some(b'[' | b'{'))
+        if let Some(p) = params
+            && !matches!(p.as_bytes().first(), Some(b'[' | b'{'))
         {
             return invalid(id, "params must be an array or an object");
         }
         return match id {
-            Some(id) => Message::Request {
-                id,
-                method,
-                params: env.params,
-            },
-            None => Message::Notification {
-                method,
-                params: env.params,
-            },
+            Some(id) => Message::Request { id, method, params },
+            None => Message::Notification { method, params },
         };
     }
-    match (id, env.result, env.error) {
+    match (id, result, error) {
         (Some(id), Some(r), None) => Message::Response { id, outcome: Ok(r) },
         (Some(id), None, Some(e)) => Message::Response {
             id,

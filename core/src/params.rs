@@ -40,12 +40,17 @@ impl<'a> ParamReader<'a> {
         };
         let shape = match raw.as_bytes().first() {
             Some(b'[') => {
-                use serde::de::DeserializeSeed;
-                let mut de = serde_json::Deserializer::from_str(raw);
-                let items = Positional
-                    .deserialize(&mut de)
-                    .and_then(|items| de.end().map(|()| items))
-                    .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
+                let mut items = Items::default();
+                // The scanner splits the common array; what it leaves, serde_json reads (and
+                // words the error).
+                if crate::scan::elements(raw, |e| items.push(e)).is_none() {
+                    use serde::de::DeserializeSeed;
+                    let mut de = serde_json::Deserializer::from_str(raw);
+                    items = Positional
+                        .deserialize(&mut de)
+                        .and_then(|items| de.end().map(|()| items))
+                        .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
+                }
                 if items.len() > names.len() {
                     return Err(invalid(format!(
                         "expected at most {} positional params, got {}",
@@ -82,10 +87,10 @@ impl<'a> ParamReader<'a> {
         let raw = match &self.shape {
             Shape::Absent => None,
             Shape::Positional(items) => items.get(index),
-            Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v),
+            Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get()),
         };
         match raw {
-            Some(v) => serde_json::from_str(v.get())
+            Some(v) => serde_json::from_str(v)
                 .map_err(|e| invalid(format!("invalid parameter `{name}`: {e}"))),
             None => serde_json::from_str("null")
                 .map_err(|_| invalid(format!("missing parameter `{name}`"))),
@@ -97,15 +102,16 @@ impl<'a> ParamReader<'a> {
 /// vector).
 const INLINE: usize = 6;
 
-/// Positional params, in order.
+/// Positional params, in order: the raw JSON text of each.
+#[derive(Default)]
 struct Items<'a> {
-    first: [Option<&'a RawValue>; INLINE],
-    rest: Vec<&'a RawValue>,
+    first: [Option<&'a str>; INLINE],
+    rest: Vec<&'a str>,
     len: usize,
 }
 
 impl<'a> Items<'a> {
-    fn push(&mut self, item: &'a RawValue) {
+    fn push(&mut self, item: &'a str) {
         match self.first.get_mut(self.len) {
             Some(slot) => *slot = Some(item),
             None => self.rest.push(item),
@@ -113,7 +119,7 @@ impl<'a> Items<'a> {
         self.len += 1;
     }
 
-    fn get(&self, index: usize) -> Option<&'a RawValue> {
+    fn get(&self, index: usize) -> Option<&'a str> {
         match index.checked_sub(INLINE) {
             None => self.first[index],
             Some(i) => self.rest.get(i).copied(),
@@ -141,13 +147,9 @@ impl<'de> serde::de::Visitor<'de> for Positional {
         f.write_str("a JSON array")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Items {
-            first: [None; INLINE],
-            rest: Vec::new(),
-            len: 0,
-        };
+        let mut items = Items::default();
         while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            items.push(item);
+            items.push(item.get());
         }
         Ok(items)
     }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 /// One tracked request: its sequence number (ids may repeat) and cancellation.
@@ -80,7 +79,7 @@ pub(crate) struct Running {
 
 impl Running {
     /// Starts tracking a request.
-    pub(crate) fn track(&self, id: &RawValue) -> Tracked {
+    pub(crate) fn track(&self, id: &str) -> Tracked {
         let cancel = CallCancel::new();
         let seq = self.track_token(id, cancel.clone());
         (seq, cancel)
@@ -88,20 +87,20 @@ impl Running {
 
     /// Starts tracking a request under the cancellation it already has; returns its sequence
     /// number.
-    pub(crate) fn track_token(&self, id: &RawValue, token: CallCancel) -> u64 {
+    pub(crate) fn track_token(&self, id: &str, token: CallCancel) -> u64 {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        by_id.entry(id.get().into()).or_default().push((seq, token));
+        by_id.entry(id.into()).or_default().push((seq, token));
         seq
     }
 
     /// Stops tracking the request `seq` with this id.
-    pub(crate) fn untrack(&self, id: &RawValue, seq: u64) {
+    pub(crate) fn untrack(&self, id: &str, seq: u64) {
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tokens) = by_id.get_mut(id.get()) {
+        if let Some(tokens) = by_id.get_mut(id) {
             tokens.retain(|(s, _)| *s != seq);
             if tokens.is_empty() {
-                by_id.remove(id.get());
+                by_id.remove(id);
             }
         }
     }
@@ -115,9 +114,9 @@ impl Running {
     }
 
     /// Cancels every running request with this id.
-    pub(crate) fn cancel(&self, id: &RawValue) {
+    pub(crate) fn cancel(&self, id: &str) {
         let by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        for (_, token) in by_id.get(id.get()).into_iter().flatten() {
+        for (_, token) in by_id.get(id).into_iter().flatten() {
             token.cancel();
         }
     }

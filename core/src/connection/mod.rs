@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::outbox::{self, TrySendError};
 use futures_util::{Sink, Stream, StreamExt};
-use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::builtin;
@@ -305,7 +304,7 @@ impl Conn {
 
     /// Takes an item (or the end) of a stream this peer consumes; `false` for any other
     /// notification. A consumer that fell behind has its stream cancelled at the producer.
-    fn stream_item(&self, method: &str, params: Option<&RawValue>) -> bool {
+    fn stream_item(&self, method: &str, params: Option<&str>) -> bool {
         match self.shared().streams.take(method, params) {
             Took::NotOurs => false,
             Took::Taken => true,
@@ -325,7 +324,7 @@ impl Conn {
     }
 
     /// Acts on `rpc.cancel`: cancels every running request with the id it names.
-    fn cancel_incoming(&self, params: Option<&RawValue>) {
+    fn cancel_incoming(&self, params: Option<&str>) {
         if let Some(id) = builtin::cancel_target(params) {
             self.running.cancel(id);
         }

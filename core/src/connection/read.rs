@@ -283,8 +283,8 @@ fn join_batch(replies: Vec<Frame>) -> String {
 }
 
 /// Params as jsonrpsee callbacks take them, copied once out of the frame.
-fn borrowed_params(params: Option<&RawValue>) -> Params<'_> {
-    Params::new(params.map(RawValue::get))
+fn borrowed_params(params: Option<&str>) -> Params<'_> {
+    Params::new(params)
 }
 
 enum Step<'a> {
@@ -300,24 +300,29 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
     match message::classify(text) {
         Message::Response { id, outcome } => {
             let answer = match outcome {
-                Ok(result) => Ok(result.to_owned()),
-                Err(err) => Err(
-                    serde_json::from_str::<ErrorObject>(err.get()).unwrap_or_else(|e| {
+                // Valid JSON already; kept as the caller's raw value.
+                Ok(result) => {
+                    RawValue::from_string(result.to_owned()).map_err(Error::InvalidResult)
+                }
+                Err(err) => Err(Error::Remote(
+                    serde_json::from_str::<ErrorObject>(err).unwrap_or_else(|e| {
                         error_object(
                             codes::INTERNAL_ERROR,
                             format!("peer sent a malformed error object: {e}"),
                         )
                     }),
-                ),
+                )),
             };
-            let routed = match (id.get().parse::<u64>(), answer) {
-                (Ok(n), answer) => conn.shared().resolve(n, answer.map_err(Error::Remote)),
+            let routed = match (id.parse::<u64>(), answer) {
+                (Ok(n), answer) => conn.shared().resolve(n, answer),
                 // An error for no id: the refusal of a whole batch of ours, when one can be told.
-                (Err(_), Err(error)) if id.get() == "null" => conn.shared().fail_batch(&error),
+                (Err(_), Err(Error::Remote(error))) if id == "null" => {
+                    conn.shared().fail_batch(&error)
+                }
                 _ => false,
             };
             if !routed {
-                tracing::debug!(peer = %conn.peer.id(), id = id.get(), "response to no pending call; dropped");
+                tracing::debug!(peer = %conn.peer.id(), id, "response to no pending call; dropped");
             }
             Step::Done
         }
@@ -355,10 +360,10 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
         },
         Message::Request { id, method, params } if method == builtin::CANCEL => {
             conn.cancel_incoming(params);
-            Step::Reply(message::success(id.get(), "null"))
+            Step::Reply(message::success(id, "null"))
         }
         Message::Request { id, method, .. } if conn.shared().is_draining() => {
-            Step::Reply(builtin::while_draining(id.get(), &method))
+            Step::Reply(builtin::while_draining(id, &method))
         }
         Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
@@ -368,7 +373,7 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
                 params: borrowed_params(params),
             }),
             None => Step::Reply(message::failure(
-                Some(id.get()),
+                Some(id),
                 &error_object(
                     codes::METHOD_NOT_FOUND,
                     format!("no method named `{method}`"),
@@ -381,7 +386,7 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
         )),
         Message::Invalid { id, detail } => {
             let err = error_object(codes::INVALID_REQUEST, detail);
-            Step::Reply(message::failure(id.map(RawValue::get), &err))
+            Step::Reply(message::failure(id, &err))
         }
     }
 }

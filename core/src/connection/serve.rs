@@ -50,13 +50,7 @@ impl Conn {
     }
 
     /// Starts a call on this connection (see [`dispatch::start`]).
-    fn start(
-        &self,
-        target: Target,
-        params: Params<'_>,
-        id: Option<&RawValue>,
-        cx: Context,
-    ) -> Begun {
+    fn start(&self, target: Target, params: Params<'_>, id: Option<&str>, cx: Context) -> Begun {
         dispatch::start(
             &self.service,
             self.conn_id,
@@ -74,7 +68,7 @@ impl Conn {
             direction = "incoming",
             peer = %self.peer.id(),
             method = item.target.name(),
-            id = item.request.as_deref().map(RawValue::get),
+            id = item.request.as_deref(),
         )
     }
 
@@ -273,7 +267,7 @@ impl Conn {
     /// -32800 when it was cancelled while the connection stays up.
     fn conclude(
         self: &Arc<Self>,
-        request: Option<Cow<'_, RawValue>>,
+        request: Option<Cow<'_, str>>,
         seq: Option<u64>,
         outcome: Option<Reply>,
         method: &'static str,
@@ -291,11 +285,11 @@ impl Conn {
                 let gate = reply
                     .take_items()
                     .map(|items| self.forward(items, generation));
-                Some((reply.into_frame(id.get()), gate))
+                Some((reply.into_frame(&id), gate))
             }
             None if self.peer.is_connected() => Some((
                 message::failure(
-                    Some(id.get()),
+                    Some(&id),
                     &error_object(
                         codes::REQUEST_CANCELLED,
                         "cancelled by rpc.cancel".to_owned(),

@@ -141,14 +141,14 @@ impl Streams {
 
     /// Takes an incoming notification if it is an item (or the end) of a stream this peer
     /// consumes.
-    pub(crate) fn take(&self, method: &str, params: Option<&RawValue>) -> Took {
+    pub(crate) fn take(&self, method: &str, params: Option<&str>) -> Took {
         if self.count.load(Ordering::Acquire) == 0 {
             return Took::NotOurs;
         }
         let Some(params) = params else {
             return Took::NotOurs;
         };
-        let Ok(item) = serde_json::from_str::<ItemParams<'_>>(params.get()) else {
+        let Ok(item) = serde_json::from_str::<ItemParams<'_>>(params) else {
             return Took::NotOurs;
         };
         let key = (Arc::from(method), Box::from(item.subscription.get()));

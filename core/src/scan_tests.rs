@@ -1,0 +1,232 @@
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
+use super::{Members, elements, members};
+
+/// What serde_json makes of `text` as an object: each member's raw text, or `None` when it
+/// refuses the text or the object gives a key twice.
+fn serde_members(text: &str) -> Option<HashMap<String, String>> {
+    let raw: Vec<(String, &RawValue)> =
+        serde_json::from_str::<&RawValue>(text)
+            .ok()
+            .and_then(|raw| {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let pairs = serde::Deserializer::deserialize_map(&mut de, Pairs).ok()?;
+                Some(pairs)
+            })?;
+    let mut out = HashMap::new();
+    for (k, v) in raw {
+        if out.insert(k, v.get().to_owned()).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+struct Pairs;
+
+impl<'de> serde::de::Visitor<'de> for Pairs {
+    type Value = Vec<(String, &'de RawValue)>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(pair) = m.next_entry::<String, &'de RawValue>()? {
+            out.push(pair);
+        }
+        Ok(out)
+    }
+}
+
+/// Holds the scanner to serde_json on `text`: whatever it answers, serde_json agrees with.
+fn agrees(text: &str) {
+    if let Some(m) = members(text) {
+        let theirs = serde_members(text)
+            .unwrap_or_else(|| panic!("the scanner took what serde_json refuses: {text:?}"));
+        let ours = [
+            ("jsonrpc", m.jsonrpc),
+            ("id", m.id),
+            ("method", m.method),
+            ("params", m.params),
+            ("result", m.result),
+            ("error", m.error),
+        ];
+        for (name, value) in ours {
+            assert_eq!(
+                value,
+                theirs.get(name).map(String::as_str),
+                "{name} in {text:?}"
+            );
+        }
+    }
+    let mut ours = Vec::new();
+    if elements(text, |e| ours.push(e)).is_some() {
+        let theirs: Vec<&RawValue> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the scanner took what serde_json refuses ({e}): {text:?}"));
+        let theirs: Vec<&str> = theirs.iter().map(|r| r.get()).collect();
+        assert_eq!(ours, theirs, "{text:?}");
+    }
+}
+
+const MESSAGES: &[&str] = &[
+    r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#,
+    r#"{"jsonrpc":"2.0","method":"note","params":{"text":"h\u00e9llo \"you\"","n":-1.5e+3}}"#,
+    r#" { "jsonrpc" : "2.0" , "id" : "a-b" , "method" : "m" , "params" : [ [ ] , { } , null , true , false , 0 , -0.0 , 1E9 ] } "#,
+    r#"{"jsonrpc":"2.0","id":null,"method":"m","extra":{"deep":[[[{"x":"\/\b\f\n\r\t\\"}]]]}}"#,
+    r#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2,3]}}"#,
+    r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"Method not found"}}"#,
+    r#"{}"#,
+    r#"[1, "two", {"three": 3}, [4], null]"#,
+    r#"[]"#,
+];
+
+#[test]
+fn reads_the_members_volley_reads_as_serde_json_does() {
+    let m = members(MESSAGES[0]).expect("the common shape");
+    assert_eq!(
+        m,
+        Members {
+            jsonrpc: Some(r#""2.0""#),
+            id: Some("1"),
+            method: Some(r#""add""#),
+            params: Some("[1,2]"),
+            result: None,
+            error: None,
+        }
+    );
+    for text in MESSAGES {
+        agrees(text);
+    }
+    for text in &MESSAGES[..6] {
+        assert!(members(text).is_some(), "{text}");
+    }
+    let mut items = Vec::new();
+    elements(MESSAGES[7], |e| items.push(e)).unwrap();
+    assert_eq!(items, ["1", r#""two""#, r#"{"three": 3}"#, "[4]", "null"]);
+}
+
+#[test]
+fn leaves_to_serde_json_what_it_does_not_decide() {
+    for text in [
+        // escaped key, duplicate member, trailing text, bad JSON of every kind
+        r#"{"meth\u006fd":"m"}"#,
+        r#"{"id":1,"id":2}"#,
+        r#"{"id":1} x"#,
+        r#"{"id":01}"#,
+        r#"{"id":1.}"#,
+        r#"{"id":-}"#,
+        r#"{"id":1e}"#,
+        r#"{"id":.5}"#,
+        r#"{"id":+1}"#,
+        r#"{"id":"a\x"}"#,
+        r#"{"id":"a\u12g4"}"#,
+        "{\"id\":\"a\u{1}\"}",
+        r#"{"id":tru}"#,
+        r#"{"id":[1,]}"#,
+        r#"{"id":{"a":1,}}"#,
+        r#"{"id":1,}"#,
+        r#"{"id" 1}"#,
+        r#"{"id":1"#,
+        r#"{"id":"#,
+        r#"{'id':1}"#,
+        r#"{"id":NaN}"#,
+        "",
+        "{",
+    ] {
+        assert!(members(text).is_none(), "{text}");
+        agrees(text);
+    }
+    let deep = format!("{{\"params\":{}{}}}", "[".repeat(70), "]".repeat(70));
+    assert!(members(&deep).is_none(), "deeper than the scanner follows");
+    let shallow = format!("{{\"params\":{}{}}}", "[".repeat(60), "]".repeat(60));
+    assert!(members(&shallow).is_some());
+}
+
+/// A small deterministic generator (xorshift), so failures repeat.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn never_takes_what_serde_json_refuses_under_random_edits() {
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "\\",
+        "\\u",
+        "\\n",
+        "0",
+        "1",
+        "-",
+        ".",
+        "e",
+        "E",
+        "+",
+        "true",
+        "null",
+        "fals",
+        " ",
+        "\n",
+        "\u{1}",
+        "é",
+        "\"id\"",
+        "\"method\"",
+        "\"params\"",
+        "00",
+        "9",
+        "a",
+        "f",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut taken = 0;
+    for round in 0..60_000 {
+        let mut text = MESSAGES[round % MESSAGES.len()].to_owned();
+        for _ in 0..=rng.below(3) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.below(3) {
+                0 => text.insert_str(at, PIECES[rng.below(PIECES.len())]),
+                1 if at < text.len() => {
+                    let end = (at + 1..=text.len())
+                        .find(|&e| text.is_char_boundary(e))
+                        .unwrap_or(text.len());
+                    text.replace_range(at..end, "");
+                }
+                _ => {
+                    let end = (at + 1..=text.len())
+                        .find(|&e| text.is_char_boundary(e))
+                        .unwrap_or(text.len());
+                    text.replace_range(at..end, PIECES[rng.below(PIECES.len())]);
+                }
+            }
+        }
+        if members(&text).is_some() {
+            taken += 1;
+        }
+        agrees(&text);
+    }
+    assert!(
+        taken > 1_000,
+        "the edits left too few texts it takes: {taken}"
+    );
+}
