@@ -127,18 +127,24 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Skips the bytes a string holds as they are (not a quote, a backslash or a control
+    /// character), in one pass over the slice.
+    fn plain(&mut self) {
+        let rest = self.b.get(self.at..).unwrap_or_default();
+        self.at += rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .unwrap_or(rest.len());
+    }
+
     /// A key without escapes; its bytes between the quotes.
     fn key(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.at;
-        loop {
-            match self.next()? {
-                b'"' => return self.b.get(start..self.at - 1),
-                b'\\' => return None,
-                c if c < 0x20 => return None,
-                _ => {}
-            }
-        }
+        self.plain();
+        let key = self.b.get(start..self.at)?;
+        self.eat(b'"')?;
+        Some(key)
     }
 
     /// Skips one value, validating it; `depth` is the nesting it sits at.
@@ -166,6 +172,7 @@ impl<'a> Scanner<'a> {
     /// The rest of a string after its opening quote.
     fn string_rest(&mut self) -> Option<()> {
         loop {
+            self.plain();
             match self.next()? {
                 b'"' => return Some(()),
                 b'\\' => match self.next()? {
