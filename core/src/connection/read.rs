@@ -38,6 +38,9 @@ pub(super) async fn read_loop<St, E>(
     let mut keepalive = keepalive_timer(every);
     // Only this task reads frames, so when the last one arrived is its own business.
     let mut last_seen = Instant::now();
+    // A frame was handled since `last_seen` was set: the clock is read once the reader has
+    // nothing more to read, not for every frame.
+    let mut seen = false;
     // Watched once for the whole loop, not set up again for every frame.
     let session_closed = closed.cancelled();
     let socket_lost = ctl.lost.wait();
@@ -53,6 +56,10 @@ pub(super) async fn read_loop<St, E>(
         let next = if let Poll::Ready(next) = ready {
             next
         } else {
+            if seen {
+                last_seen = Instant::now();
+                seen = false;
+            }
             tokio::select! {
                 biased;
                 _ = &mut session_closed => return,
@@ -119,7 +126,7 @@ pub(super) async fn read_loop<St, E>(
         }
         // Noted after the frame is handled: time spent waiting for a dispatch slot is ours,
         // not the peer's silence.
-        last_seen = Instant::now();
+        seen = true;
     };
     tracing::debug!(peer = %conn.peer.id(), code = lost.reason.code, reason = %lost.reason.reason, "socket ended");
     ctl.lose(lost);
