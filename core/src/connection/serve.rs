@@ -102,7 +102,10 @@ impl Conn {
         permit: OwnedSemaphorePermit,
         task: &mut std::task::Context<'_>,
     ) {
-        let Ok(slot) = self.slots.try_acquire() else {
+        // A call answered within this poll never runs beside another, so it takes a running
+        // slot only once it has to wait. With none free (or calls queued for one), it queues
+        // too.
+        if self.slots.available_permits() == 0 {
             let item = item.into_owned().tracked(self);
             let conn = self.clone();
             tokio::spawn(async move {
@@ -113,7 +116,7 @@ impl Conn {
                 drop(permit);
             });
             return;
-        };
+        }
         let span = self.span(&item);
         let Incoming {
             request,
@@ -138,7 +141,6 @@ impl Conn {
         };
         match polled {
             Ok(reply) => {
-                drop(slot);
                 // Cancellation wins over a result that is ready at the same moment.
                 let cancelled = self.shared().is_closed() || token.was_cancelled();
                 let outcome = (!cancelled).then_some(reply);
@@ -153,8 +155,16 @@ impl Conn {
                 }
             }
             Err(pending) => {
-                slot.forget();
-                let slot = Slot(self.clone());
+                // The slot seen free above; on a runtime with several threads, a queued call
+                // may have taken it meanwhile, and then this one waits for the next before it
+                // goes on.
+                let slot = match self.slots.try_acquire() {
+                    Ok(slot) => {
+                        slot.forget();
+                        Some(Slot(self.clone()))
+                    }
+                    Err(_) => None,
+                };
                 let seq = request
                     .as_deref()
                     .map(|id| self.running.track_token(id, token.clone()));
@@ -166,6 +176,15 @@ impl Conn {
                 let request = request.map(|id| Cow::Owned(id.into_owned()));
                 tokio::spawn(
                     async move {
+                        let slot = match slot {
+                            Some(slot) => slot,
+                            None => {
+                                if let Ok(slot) = conn.slots.acquire().await {
+                                    slot.forget();
+                                }
+                                Slot(conn.clone())
+                            }
+                        };
                         let outcome = conn
                             .wait(Begun::Running(pending), &token, deadline, method)
                             .await;

@@ -347,13 +347,16 @@ impl<'a, T: Transport> Writer<'a, T> {
     ) -> Result<(), BoxError> {
         self.feed(first.text).await?;
         // Coalesce: take whatever is queued, so one flush carries many frames. The reader
-        // queues the answers of every frame it has read before this task runs again.
+        // queues the answers of every frame it has read before this task runs again. Their
+        // room is given back once, for the batch (and by the next receive if this stops
+        // half way).
         while self.replay.has_room() {
-            match rx.try_recv() {
-                Ok(q) => self.feed(q.text).await?,
-                Err(_) => break,
+            match rx.try_recv_held() {
+                Some(q) => self.feed(q.text).await?,
+                None => break,
             }
         }
+        rx.release();
         // An acknowledgement that is due rides along; one that is merely pending waits for its
         // timer, so a request/response exchange does not double its frames.
         if self.ack_at.is_some_and(|at| at <= Instant::now()) {
