@@ -1,7 +1,6 @@
 //! Classifying incoming JSON-RPC messages and writing outgoing ones (no I/O here).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -240,9 +239,14 @@ fn classify_members<'a>(
     }
 }
 
+/// Whether `s` goes into a JSON string as it is (no quote, backslash or control character).
+fn is_plain(s: &str) -> bool {
+    !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
 fn push_json_str(buf: &mut String, s: &str) {
     // Method names almost never need escaping: write them as they are.
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if is_plain(s) {
         buf.push('"');
         buf.push_str(s);
         buf.push('"');
@@ -251,14 +255,42 @@ fn push_json_str(buf: &mut String, s: &str) {
     buf.push_str(&serde_json::to_string(s).expect("strings always encode"));
 }
 
+/// `n` in decimal, on the stack (what `write!` does, without the formatting machinery).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[at..]).unwrap_or("0")
+}
+
+/// The fixed parts of a request: `{"jsonrpc":"2.0",`, `"method":`, the method's quotes, `}`.
+const REQUEST_LEN: usize = 17 + 9 + 2 + 1;
+
 /// `{"jsonrpc":"2.0","id":<id>,"method":<method>,"params":<params>}`; without an id, a
 /// notification.
-/// `params` is the JSON text of an array or an object.
+/// `params` is the JSON text of an array or an object. The text fills its buffer exactly when
+/// the method needs no escaping (so a frame made of it shares it without another
+/// allocation).
 pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&str>) -> String {
-    let mut s = String::with_capacity(48 + method.len() + params.map_or(0, str::len));
+    let mut digits = [0; 20];
+    let id = id.map(|id| decimal(id, &mut digits));
+    // `"id":` and `,` around the id; `,"params":` before the params.
+    let len = REQUEST_LEN
+        + id.map_or(0, |id| 6 + id.len())
+        + method.len()
+        + params.map_or(0, |p| 10 + p.len());
+    let mut s = String::with_capacity(len);
     s.push_str(r#"{"jsonrpc":"2.0","#);
     if let Some(id) = id {
-        let _ = write!(s, r#""id":{id},"#);
+        s.push_str(r#""id":"#);
+        s.push_str(id);
+        s.push(',');
     }
     s.push_str(r#""method":"#);
     push_json_str(&mut s, method);
@@ -383,6 +415,25 @@ mod tests {
             parse_frame(b"[1,2,3]", 2),
             Ok(Parsed::TooLarge(3))
         ));
+    }
+
+    #[test]
+    fn a_request_fills_its_buffer_exactly() {
+        for id in [None, Some(0), Some(9), Some(10), Some(u64::MAX)] {
+            for params in [None, Some("[]"), Some(r#"{"a":[1,"x"]}"#)] {
+                let text = request(id, "m.x", params);
+                assert_eq!(text.len(), text.capacity(), "{text}");
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["method"], "m.x");
+                assert_eq!(
+                    v.get("id").and_then(serde_json::Value::as_u64),
+                    id,
+                    "{text}"
+                );
+                let want = params.map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap());
+                assert_eq!(v.get("params").cloned(), want, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -216,7 +216,14 @@ impl ParamWriter {
         self.buf
             .push(if self.buf.is_empty() { self.open } else { b',' });
         if self.open == b'{' {
-            serde_json::to_writer(&mut self.buf, name).map_err(Error::InvalidParams)?;
+            // A Rust parameter's name needs no escaping; any other goes through serde_json.
+            if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                self.buf.push(b'"');
+                self.buf.extend_from_slice(name.as_bytes());
+                self.buf.push(b'"');
+            } else {
+                serde_json::to_writer(&mut self.buf, name).map_err(Error::InvalidParams)?;
+            }
             self.buf.push(b':');
         }
         serde_json::to_writer(&mut self.buf, value).map_err(Error::InvalidParams)
