@@ -70,7 +70,8 @@ impl PeerConfig {
     }
 
     /// Incoming requests and notifications running at once on one connection (default 128;
-    /// 0 counts as 1).
+    /// 0 counts as 1). A handler answered at its first poll runs in the reader, and only
+    /// while a slot is free; it takes the slot if it has to wait.
     pub fn max_concurrent_requests(mut self, n: usize) -> Self {
         self.max_concurrent_requests = n;
         self

@@ -63,7 +63,7 @@ pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
         }),
         room: Semaphore::new(bound),
     });
-    (Sender { chan: chan.clone() }, Receiver { chan, held: 0 })
+    (Sender { chan: chan.clone() }, Receiver { chan })
 }
 
 /// The sending side; clone it for more senders.
@@ -170,8 +170,6 @@ impl<T> Drop for Permit<'_, T> {
 /// The receiving side.
 pub(crate) struct Receiver<T> {
     chan: Arc<Chan<T>>,
-    /// Slots of values taken with [`Receiver::try_recv_held`] and not given back yet.
-    held: usize,
 }
 
 impl<T> Receiver<T> {
@@ -183,25 +181,13 @@ impl<T> Receiver<T> {
         Some(value)
     }
 
-    /// Gives back the slots of the values taken with [`Receiver::try_recv_held`]; every other
-    /// way of receiving does too.
-    pub(crate) fn release(&mut self) {
-        if self.held > 0 {
-            self.chan.room.add_permits(std::mem::take(&mut self.held));
-        }
-    }
-
-    /// The next value if one is queued, its slot held until [`Receiver::release`] (or any
-    /// other receive): a batch of values gives its room back at once, not one at a time.
-    pub(crate) fn try_recv_held(&mut self) -> Option<T> {
-        let value = Self::pop(&mut self.chan.lock())?;
-        self.held += 1;
-        Some(value)
+    /// Whether nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.chan.lock().items.is_empty()
     }
 
     /// The next value; `None` once every sender is gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<T> {
-        self.release();
         poll_fn(|cx| {
             let mut state = self.chan.lock();
             if let Some(value) = Self::pop(&mut state) {
@@ -223,7 +209,6 @@ impl<T> Receiver<T> {
 
     /// The next value if one is queued.
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.release();
         let mut state = self.chan.lock();
         match Self::pop(&mut state) {
             Some(value) => {

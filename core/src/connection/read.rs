@@ -45,17 +45,21 @@ pub(super) async fn read_loop<St, E>(
     let session_closed = closed.cancelled();
     let socket_lost = ctl.lost.wait();
     tokio::pin!(session_closed, socket_lost);
-    let lost = loop {
+    let lost = 'read: loop {
         // A frame that is ready is taken without setting up the other waits (each costs a
         // lock per poll); they are checked as flags instead. Only when the socket has nothing
         // does the reader wait on all of them.
         if closed.is_cancelled() || ctl.lost.is_set() {
             return;
         }
-        let ready = std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_unpin(cx))).await;
-        let next = if let Poll::Ready(next) = ready {
-            next
-        } else {
+        // A block rather than a local for the ready value: it would otherwise be kept across
+        // the wait below, in every connection's reader.
+        let next = 'next: {
+            if let Poll::Ready(next) =
+                std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_unpin(cx))).await
+            {
+                break 'next next;
+            }
             if seen {
                 last_seen = Instant::now();
                 seen = false;
@@ -68,7 +72,7 @@ pub(super) async fn read_loop<St, E>(
                 _ = tick(&mut keepalive) => {
                     let quiet = last_seen.elapsed();
                     match every {
-                        Some(every) if quiet > every * 2 => break Lost {
+                        Some(every) if quiet > every * 2 => break 'read Lost {
                             reason: CloseReason {
                                 code: 1006,
                                 reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
@@ -76,7 +80,7 @@ pub(super) async fn read_loop<St, E>(
                             clean: false,
                             writable: true,
                         },
-                        _ => continue,
+                        _ => continue 'read,
                     }
                 }
             }

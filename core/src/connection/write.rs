@@ -286,52 +286,48 @@ impl<'a, T: Transport> Writer<'a, T> {
             // A frame that is queued already is taken without setting up the waits (each
             // costs a lock per poll); the session's end and the socket's loss are checked as
             // flags, and an acknowledgement owed is counted here as its wake-up would.
-            let ready = if room && !closed.is_cancelled() && !self.ctl.lost.is_set() {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-            if let Some(first) = ready {
+            // (`write_ready` takes it from the queue itself: a frame held here would be kept
+            // beside the write's state in every connection's writer.)
+            let ready = room && !closed.is_cancelled() && !self.ctl.lost.is_set();
+            let first = if ready && !rx.is_empty() {
                 if self.replay.is_numbered() {
                     self.ack_owed();
                 }
-                if let Err(e) = self.write_ready(first, rx).await {
-                    return self.failed("write", &e);
-                }
-                continue;
-            }
-            let first = tokio::select! {
-                biased;
-                _ = &mut session_closed => return PumpEnd::SessionClosed,
-                _ = &mut socket_lost => return PumpEnd::Lost,
-                // Only a numbered session acknowledges.
-                _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
-                    self.ack_owed();
-                    continue;
-                }
-                _ = until(&mut self.ack_timer, self.ack_at) => {
-                    let mut result = self.feed_ack().await;
-                    if result.is_ok() {
-                        result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;
+                None
+            } else {
+                Some(tokio::select! {
+                    biased;
+                    _ = &mut session_closed => return PumpEnd::SessionClosed,
+                    _ = &mut socket_lost => return PumpEnd::Lost,
+                    // Only a numbered session acknowledges.
+                    _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
+                        self.ack_owed();
+                        continue;
                     }
-                    if let Err(e) = result {
-                        return self.failed("acknowledgement", &e);
+                    _ = until(&mut self.ack_timer, self.ack_at) => {
+                        let mut result = self.feed_ack().await;
+                        if result.is_ok() {
+                            result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;
+                        }
+                        if let Err(e) = result {
+                            return self.failed("acknowledgement", &e);
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                // An acknowledgement frees what the peer has (and room, when full): trim at once,
-                // so acknowledged frames never linger in memory on a quiet link.
-                _ = shared.acked.notified(), if self.replay.bytes() > 0 => continue,
-                m = rx.recv(), if room => match m {
-                    Some(q) => q,
-                    None => return PumpEnd::SessionClosed,
-                },
-                _ = tick(&mut keepalive) => {
-                    if let Err(e) = guarded(&closed, &self.ctl.lost, self.transport.ping()).await {
-                        return self.failed("ping", &e);
+                    // An acknowledgement frees what the peer has (and room, when full): trim at once,
+                    // so acknowledged frames never linger in memory on a quiet link.
+                    _ = shared.acked.notified(), if self.replay.bytes() > 0 => continue,
+                    m = rx.recv(), if room => match m {
+                        Some(q) => q.text,
+                        None => return PumpEnd::SessionClosed,
+                    },
+                    _ = tick(&mut keepalive) => {
+                        if let Err(e) = guarded(&closed, &self.ctl.lost, self.transport.ping()).await {
+                            return self.failed("ping", &e);
+                        }
+                        continue;
                     }
-                    continue;
-                }
+                })
             };
             if let Err(e) = self.write_ready(first, rx).await {
                 return self.failed("write", &e);
@@ -339,24 +335,32 @@ impl<'a, T: Transport> Writer<'a, T> {
         }
     }
 
-    /// Writes `first` and whatever else is ready, then flushes once.
+    /// Writes `first` (or the first queued frame) and whatever else is ready, then flushes
+    /// once.
     async fn write_ready(
         &mut self,
-        first: Queued,
+        first: Option<Frame>,
         rx: &mut outbox::Receiver<Queued>,
     ) -> Result<(), BoxError> {
-        self.feed(first.text).await?;
+        let first = match first {
+            Some(frame) => frame,
+            None => match rx.try_recv() {
+                Ok(q) => q.text,
+                Err(_) => return Ok(()),
+            },
+        };
+        self.feed(first).await?;
         // Coalesce: take whatever is queued, so one flush carries many frames. The reader
-        // queues the answers of every frame it has read before this task runs again. Their
-        // room is given back once, for the batch (and by the next receive if this stops
-        // half way).
+        // queues the answers of every frame it has read before this task runs again. A frame
+        // taken leaves the queue's room at once: what the writer holds does not count
+        // against `outbound_queue`.
         while self.replay.has_room() {
-            match rx.try_recv_held() {
-                Some(q) => self.feed(q.text).await?,
-                None => break,
-            }
+            // (`let else`: a matched value would be kept across the write.)
+            let Ok(text) = rx.try_recv().map(|q| q.text) else {
+                break;
+            };
+            self.feed(text).await?;
         }
-        rx.release();
         // An acknowledgement that is due rides along; one that is merely pending waits for its
         // timer, so a request/response exchange does not double its frames.
         if self.ack_at.is_some_and(|at| at <= Instant::now()) {

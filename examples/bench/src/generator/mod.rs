@@ -153,6 +153,11 @@ mod tests {
             check(r#"{"jsonrpc":"2.0","id":4,"result":5}"#, Expect::Sum, 9).unwrap(),
             4
         );
+        assert_eq!(
+            check(r#"{"jsonrpc":"2.0","result":5,"id":4}"#, Expect::Sum, 9).unwrap(),
+            4,
+            "volley's answers put the result first"
+        );
         assert!(check(r#"{"jsonrpc":"2.0","id":4,"result":6}"#, Expect::Sum, 9).is_err());
         assert!(check(r#"{"jsonrpc":"2.0","id":9,"result":10}"#, Expect::Sum, 9).is_err());
         let error = r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32601}}"#;
