@@ -118,7 +118,7 @@ const RESULT_HEAD: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
 const ANSWER_ROOM: usize = 96;
 
 /// A handler's result, encoded where its answer will be: the buffer holds
-/// `{"jsonrpc":"2.0","result":` and the value, and [`Encoded::into_answer`] adds the request's
+/// `{"jsonrpc":"2.0","result":` and the value, and `into_answer` adds the request's
 /// id and the closing brace. An answer is so encoded once, into one buffer, which becomes
 /// the frame without a copy. (JSON-RPC does not order an object's members; volley's answers
 /// put `result` before `id`.)
