@@ -32,42 +32,26 @@ pub(crate) fn members(text: &str) -> Option<Members<'_>> {
     };
     let mut m = Members::default();
     s.ws();
-    s.eat(b'{')?;
-    s.ws();
-    if s.peek() == Some(b'}') {
-        s.at += 1;
-    } else {
-        loop {
-            let key = s.key()?;
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            let start = s.at;
-            s.value(1)?;
-            let value = text.get(start..s.at)?;
-            let slot = match key {
-                b"jsonrpc" => Some(&mut m.jsonrpc),
-                b"id" => Some(&mut m.id),
-                b"method" => Some(&mut m.method),
-                b"params" => Some(&mut m.params),
-                b"result" => Some(&mut m.result),
-                b"error" => Some(&mut m.error),
-                _ => None,
-            };
-            if let Some(slot) = slot {
-                // Given twice: serde_json refuses it, with its own words.
-                if slot.replace(value).is_some() {
-                    return None;
-                }
-            }
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b'}' => break,
-                _ => return None,
-            }
-        }
-    }
+    s.list(b'{', b'}', |s| {
+        let key = s.key()?;
+        s.ws();
+        s.eat(b':')?;
+        s.ws();
+        let start = s.at;
+        s.value(1)?;
+        let value = text.get(start..s.at)?;
+        let slot = match key {
+            b"jsonrpc" => &mut m.jsonrpc,
+            b"id" => &mut m.id,
+            b"method" => &mut m.method,
+            b"params" => &mut m.params,
+            b"result" => &mut m.result,
+            b"error" => &mut m.error,
+            _ => return Some(()),
+        };
+        // Given twice: serde_json refuses it, with its own words.
+        slot.replace(value).is_none().then_some(())
+    })?;
     s.ws();
     (s.at == s.b.len()).then_some(m)
 }
@@ -80,23 +64,12 @@ pub(crate) fn elements<'a>(text: &'a str, mut each: impl FnMut(&'a str)) -> Opti
         at: 0,
     };
     s.ws();
-    s.eat(b'[')?;
-    s.ws();
-    if s.peek() == Some(b']') {
-        s.at += 1;
-    } else {
-        loop {
-            let start = s.at;
-            s.value(1)?;
-            each(text.get(start..s.at)?);
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b']' => break,
-                _ => return None,
-            }
-        }
-    }
+    s.list(b'[', b']', |s| {
+        let start = s.at;
+        s.value(1)?;
+        each(text.get(start..s.at)?);
+        Some(())
+    })?;
     s.ws();
     (s.at == s.b.len()).then_some(())
 }
@@ -232,51 +205,50 @@ impl<'a> Scanner<'a> {
         Some(())
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.eat(b'[')?;
+    /// `open`, then items separated by commas (none at all, or each read by `item` with the
+    /// whitespace around it), then `close`.
+    fn list(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.ws();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.at += 1;
             return Some(());
         }
         loop {
-            self.value(depth)?;
+            item(self)?;
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
-                b']' => return Some(()),
+                c if c == close => return Some(()),
                 _ => return None,
             }
         }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.list(b'[', b']', |s| s.value(depth))
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
-        self.eat(b'{')?;
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            self.eat(b'"')?;
-            self.string_rest()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            self.value(depth)?;
-            self.ws();
-            match self.next()? {
-                b',' => self.ws(),
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
+        self.list(b'{', b'}', |s| {
+            s.eat(b'"')?;
+            s.string_rest()?;
+            s.ws();
+            s.eat(b':')?;
+            s.ws();
+            s.value(depth)
+        })
     }
 }
 
