@@ -181,11 +181,6 @@ impl<T> Receiver<T> {
         Some(value)
     }
 
-    /// Whether nothing is queued.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.chan.lock().items.is_empty()
-    }
-
     /// The next value; `None` once every sender is gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| {

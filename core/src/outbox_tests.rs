@@ -98,13 +98,3 @@ fn an_emptied_queue_holds_no_slots() {
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(capacity(&rx), KEEP, "emptied, it keeps none");
 }
-
-#[test]
-fn is_empty_tells_whether_anything_is_queued() {
-    let (tx, mut rx) = channel::<u32>(2);
-    assert!(rx.is_empty());
-    tx.try_send(1).unwrap();
-    assert!(!rx.is_empty());
-    assert_eq!(rx.try_recv(), Ok(1));
-    assert!(rx.is_empty());
-}

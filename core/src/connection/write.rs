@@ -286,48 +286,56 @@ impl<'a, T: Transport> Writer<'a, T> {
             // A frame that is queued already is taken without setting up the waits (each
             // costs a lock per poll); the session's end and the socket's loss are checked as
             // flags, and an acknowledgement owed is counted here as its wake-up would.
-            // (`write_ready` takes it from the queue itself: a frame held here would be kept
-            // beside the write's state in every connection's writer.)
+            // (Taken inside a block: a local that outlived it would be kept beside the
+            // write's state in every connection's writer.)
             let ready = room && !closed.is_cancelled() && !self.ctl.lost.is_set();
-            let first = if ready && !rx.is_empty() {
-                if self.replay.is_numbered() {
-                    self.ack_owed();
-                }
-                None
-            } else {
-                Some(tokio::select! {
-                    biased;
-                    _ = &mut session_closed => return PumpEnd::SessionClosed,
-                    _ = &mut socket_lost => return PumpEnd::Lost,
-                    // Only a numbered session acknowledges.
-                    _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
-                        self.ack_owed();
-                        continue;
-                    }
-                    _ = until(&mut self.ack_timer, self.ack_at) => {
-                        let mut result = self.feed_ack().await;
-                        if result.is_ok() {
-                            result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;
+            let first = {
+                let queued = if ready {
+                    rx.try_recv().ok().map(|q| q.text)
+                } else {
+                    None
+                };
+                match queued {
+                    Some(text) => {
+                        if self.replay.is_numbered() {
+                            self.ack_owed();
                         }
-                        if let Err(e) = result {
-                            return self.failed("acknowledgement", &e);
-                        }
-                        continue;
+                        text
                     }
-                    // An acknowledgement frees what the peer has (and room, when full): trim at once,
-                    // so acknowledged frames never linger in memory on a quiet link.
-                    _ = shared.acked.notified(), if self.replay.bytes() > 0 => continue,
-                    m = rx.recv(), if room => match m {
-                        Some(q) => q.text,
-                        None => return PumpEnd::SessionClosed,
+                    None => tokio::select! {
+                        biased;
+                        _ = &mut session_closed => return PumpEnd::SessionClosed,
+                        _ = &mut socket_lost => return PumpEnd::Lost,
+                        // Only a numbered session acknowledges.
+                        _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
+                            self.ack_owed();
+                            continue;
+                        }
+                        _ = until(&mut self.ack_timer, self.ack_at) => {
+                            let mut result = self.feed_ack().await;
+                            if result.is_ok() {
+                                result = guarded(&closed, &self.ctl.lost, self.transport.flush()).await;
+                            }
+                            if let Err(e) = result {
+                                return self.failed("acknowledgement", &e);
+                            }
+                            continue;
+                        }
+                        // An acknowledgement frees what the peer has (and room, when full): trim at once,
+                        // so acknowledged frames never linger in memory on a quiet link.
+                        _ = shared.acked.notified(), if self.replay.bytes() > 0 => continue,
+                        m = rx.recv(), if room => match m {
+                            Some(q) => q.text,
+                            None => return PumpEnd::SessionClosed,
+                        },
+                        _ = tick(&mut keepalive) => {
+                            if let Err(e) = guarded(&closed, &self.ctl.lost, self.transport.ping()).await {
+                                return self.failed("ping", &e);
+                            }
+                            continue;
+                        }
                     },
-                    _ = tick(&mut keepalive) => {
-                        if let Err(e) = guarded(&closed, &self.ctl.lost, self.transport.ping()).await {
-                            return self.failed("ping", &e);
-                        }
-                        continue;
-                    }
-                })
+                }
             };
             if let Err(e) = self.write_ready(first, rx).await {
                 return self.failed("write", &e);
@@ -335,20 +343,12 @@ impl<'a, T: Transport> Writer<'a, T> {
         }
     }
 
-    /// Writes `first` (or the first queued frame) and whatever else is ready, then flushes
-    /// once.
+    /// Writes `first` and whatever else is ready, then flushes once.
     async fn write_ready(
         &mut self,
-        first: Option<Frame>,
+        first: Frame,
         rx: &mut outbox::Receiver<Queued>,
     ) -> Result<(), BoxError> {
-        let first = match first {
-            Some(frame) => frame,
-            None => match rx.try_recv() {
-                Ok(q) => q.text,
-                Err(_) => return Ok(()),
-            },
-        };
         self.feed(first).await?;
         // Coalesce: take whatever is queued, so one flush carries many frames. The reader
         // queues the answers of every frame it has read before this task runs again. A frame
