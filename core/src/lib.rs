@@ -33,6 +33,7 @@ pub mod private;
 pub mod resume;
 pub mod rpc_error;
 mod running;
+mod scalar;
 mod scan;
 mod service;
 mod signal;

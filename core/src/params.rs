@@ -90,7 +90,7 @@ impl<'a> ParamReader<'a> {
             Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get()),
         };
         match raw {
-            Some(v) => serde_json::from_str(v)
+            Some(v) => crate::scalar::from_str(v)
                 .map_err(|e| invalid(format!("invalid parameter `{name}`: {e}"))),
             None => serde_json::from_str("null")
                 .map_err(|_| invalid(format!("missing parameter `{name}`"))),

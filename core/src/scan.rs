@@ -8,6 +8,9 @@
 //! JSON makes it return `None`, and the caller parses the text with serde_json instead, which
 //! then decides (and words the error). So the scanner never accepts what serde_json refuses,
 //! and the tests hold it to that.
+//!
+//! Each step takes the text and a position and gives the position after what it read, so
+//! the position stays in a register; a string's plain bytes are read eight at a time.
 
 /// Nesting the scanner follows; deeper texts go to serde_json (whose own limit is 128).
 const MAX_DEPTH: usize = 64;
@@ -26,229 +29,328 @@ pub(crate) struct Members<'a> {
 /// The members of the JSON object `text` (surrounding whitespace allowed), or `None` when the
 /// scanner cannot decide (see the module's documentation).
 pub(crate) fn members(text: &str) -> Option<Members<'_>> {
-    let mut s = Scanner {
-        b: text.as_bytes(),
-        at: 0,
-    };
+    let b = text.as_bytes();
     let mut m = Members::default();
-    s.ws();
-    s.list(b'{', b'}', |s| {
-        let key = s.key()?;
-        s.ws();
-        s.eat(b':')?;
-        s.ws();
-        let start = s.at;
-        s.value(1)?;
-        let value = text.get(start..s.at)?;
-        let slot = match key {
-            b"jsonrpc" => &mut m.jsonrpc,
-            b"id" => &mut m.id,
-            b"method" => &mut m.method,
-            b"params" => &mut m.params,
-            b"result" => &mut m.result,
-            b"error" => &mut m.error,
-            _ => return Some(()),
-        };
-        // Given twice: serde_json refuses it, with its own words.
-        slot.replace(value).is_none().then_some(())
-    })?;
-    s.ws();
-    (s.at == s.b.len()).then_some(m)
+    let mut at = eat(b, ws(b, 0), b'{')?;
+    at = ws(b, at);
+    if b.get(at) == Some(&b'}') {
+        at += 1;
+    } else {
+        loop {
+            let key = eat(b, at, b'"')?;
+            let (slot, value) = match known_key(b, key) {
+                Some((slot, after)) => (slot, ws(b, after)),
+                None => {
+                    let end = key + plain_len(b.get(key..)?);
+                    // An escape or a control character in a key: serde_json decides.
+                    let after = colon(b, eat(b, end, b'"')?)?;
+                    (Slot::of(b.get(key..end)?), after)
+                }
+            };
+            at = value_at(b, value, 1)?;
+            let slot = match slot {
+                Slot::Jsonrpc => &mut m.jsonrpc,
+                Slot::Id => &mut m.id,
+                Slot::Method => &mut m.method,
+                Slot::Params => &mut m.params,
+                Slot::Result => &mut m.result,
+                Slot::Error => &mut m.error,
+                Slot::Other => &mut None,
+            };
+            // Given twice: serde_json refuses it, with its own words.
+            if slot.replace(text.get(value..at)?).is_some() {
+                return None;
+            }
+            match after_item(b, at, b'}')? {
+                (next, true) => at = next,
+                (next, false) => {
+                    at = next;
+                    break;
+                }
+            }
+        }
+    }
+    (ws(b, at) == b.len()).then_some(m)
+}
+
+/// Which member a key names.
+#[derive(Clone, Copy)]
+enum Slot {
+    Jsonrpc,
+    Id,
+    Method,
+    Params,
+    Result,
+    Error,
+    Other,
+}
+
+impl Slot {
+    /// The member named by the key `key` (its bytes between the quotes).
+    fn of(key: &[u8]) -> Self {
+        match key {
+            b"jsonrpc" => Self::Jsonrpc,
+            b"id" => Self::Id,
+            b"method" => Self::Method,
+            b"params" => Self::Params,
+            b"result" => Self::Result,
+            b"error" => Self::Error,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// `text`'s first (up to eight) bytes as a little-endian word, the rest zero.
+const fn word_of(text: &[u8]) -> u64 {
+    let mut w = 0;
+    let mut i = text.len();
+    while i > 0 {
+        i -= 1;
+        w = w << 8 | text[i] as u64;
+    }
+    w
+}
+
+/// The member a key volley reads names and the position after the key's closing quote
+/// and the colon right behind it, when the key starts at `at` (after its opening quote) and
+/// is written that way: one word's comparisons instead of a scan. `None` leaves the key to
+/// the scan.
+fn known_key(b: &[u8], at: usize) -> Option<(Slot, usize)> {
+    const METHOD: u64 = word_of(b"method\":");
+    const PARAMS: u64 = word_of(b"params\":");
+    const RESULT: u64 = word_of(b"result\":");
+    const JSONRPC: u64 = word_of(b"jsonrpc\"");
+    const ID: u64 = word_of(b"id\":");
+    const ERROR: u64 = word_of(b"error\":");
+    const LOW4: u64 = u32::MAX as u64;
+    const LOW7: u64 = u64::MAX >> 8;
+    let w = u64::from_le_bytes(*b.get(at..)?.first_chunk::<8>()?);
+    let (slot, len) = match w {
+        METHOD => (Slot::Method, 8),
+        PARAMS => (Slot::Params, 8),
+        RESULT => (Slot::Result, 8),
+        JSONRPC if b.get(at + 8) == Some(&b':') => (Slot::Jsonrpc, 9),
+        _ if w & LOW4 == ID => (Slot::Id, 4),
+        _ if w & LOW7 == ERROR => (Slot::Error, 7),
+        _ => return None,
+    };
+    Some((slot, at + len))
 }
 
 /// The raw JSON texts of the elements of the array `text`, in order, or `None` when the
 /// scanner cannot decide.
 pub(crate) fn elements<'a>(text: &'a str, mut each: impl FnMut(&'a str)) -> Option<()> {
-    let mut s = Scanner {
-        b: text.as_bytes(),
-        at: 0,
-    };
-    s.ws();
-    s.list(b'[', b']', |s| {
-        let start = s.at;
-        s.value(1)?;
-        each(text.get(start..s.at)?);
-        Some(())
-    })?;
-    s.ws();
-    (s.at == s.b.len()).then_some(())
-}
-
-struct Scanner<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Scanner<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.at).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.at += 1;
-        Some(c)
-    }
-
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.at += 1;
-        }
-    }
-
-    /// Skips the bytes a string holds as they are (not a quote, a backslash or a control
-    /// character), in one pass over the slice.
-    fn plain(&mut self) {
-        let rest = self.b.get(self.at..).unwrap_or_default();
-        self.at += rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-            .unwrap_or(rest.len());
-    }
-
-    /// A key without escapes; its bytes between the quotes.
-    fn key(&mut self) -> Option<&'a [u8]> {
-        self.eat(b'"')?;
-        let start = self.at;
-        self.plain();
-        let key = self.b.get(start..self.at)?;
-        self.eat(b'"')?;
-        Some(key)
-    }
-
-    /// Skips one value, validating it; `depth` is the nesting it sits at.
-    fn value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => {
-                self.at += 1;
-                self.string_rest()
-            }
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let end = self.at + word.len();
-        (self.b.get(self.at..end)? == word).then(|| self.at = end)
-    }
-
-    /// The rest of a string after its opening quote.
-    fn string_rest(&mut self) -> Option<()> {
+    let b = text.as_bytes();
+    let mut at = eat(b, ws(b, 0), b'[')?;
+    at = ws(b, at);
+    if b.get(at) == Some(&b']') {
+        at += 1;
+    } else {
         loop {
-            self.plain();
-            match self.next()? {
-                b'"' => return Some(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        for _ in 0..4 {
-                            if !self.next()?.is_ascii_hexdigit() {
-                                return None;
-                            }
-                        }
+            let start = at;
+            at = value_at(b, at, 1)?;
+            each(text.get(start..at)?);
+            match after_item(b, at, b']')? {
+                (next, true) => at = next,
+                (next, false) => {
+                    at = next;
+                    break;
+                }
+            }
+        }
+    }
+    (ws(b, at) == b.len()).then_some(())
+}
+
+/// A word with every byte 0x01.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+/// A word with every byte's high bit set.
+const HIGHS: u64 = ONES * 0x80;
+
+/// The high bit of each byte of `v` below `n` (`n` at most 0x80). Only the lowest marked byte
+/// is sure to be one: a borrow may mark a byte above it that is not.
+const fn below(v: u64, n: u8) -> u64 {
+    v.wrapping_sub(ONES * n as u64) & !v & HIGHS
+}
+
+/// How many of `b`'s first bytes a string holds as they are: up to the first quote,
+/// backslash or control character (or all of them). Eight bytes at a time.
+fn plain_len(b: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(word) = b.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*word);
+        // A byte equal to c is one that xor c brings below 1.
+        let stops = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20);
+        if stops != 0 {
+            return at + (stops.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = b.get(at..).unwrap_or_default();
+    at + tail
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(tail.len())
+}
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The position after the whitespace at `at`.
+fn ws(b: &[u8], mut at: usize) -> usize {
+    while b.get(at).is_some_and(|&c| is_ws(c)) {
+        at += 1;
+    }
+    at
+}
+
+/// The position after `c`, when `c` is at `at`.
+fn eat(b: &[u8], at: usize, c: u8) -> Option<usize> {
+    (*b.get(at)? == c).then_some(at + 1)
+}
+
+/// The position after `:` and the whitespace around it.
+fn colon(b: &[u8], at: usize) -> Option<usize> {
+    Some(ws(b, eat(b, ws(b, at), b':')?))
+}
+
+/// After a list's item: the position after a comma (and the whitespace after it) and
+/// `true`, or the position after `close` and `false`; `None` for anything else.
+fn after_item(b: &[u8], at: usize, close: u8) -> Option<(usize, bool)> {
+    let mut at = at;
+    let mut c = *b.get(at)?;
+    if is_ws(c) {
+        at = ws(b, at);
+        c = *b.get(at)?;
+    }
+    if c == b',' {
+        Some((ws(b, at + 1), true))
+    } else {
+        (c == close).then_some((at + 1, false))
+    }
+}
+
+/// The position after the value at `at`, validated; `depth` is the nesting it sits at.
+fn value_at(b: &[u8], at: usize, depth: usize) -> Option<usize> {
+    let next = at + 1;
+    match *b.get(at)? {
+        b'"' => string_rest(b, next),
+        b'0'..=b'9' => number_rest(b, at),
+        b'-' => match b.get(next)? {
+            b'0'..=b'9' => number_rest(b, next),
+            _ => None,
+        },
+        b'{' => object_rest(b, next, depth + 1),
+        b'[' => array_rest(b, next, depth + 1),
+        b't' => word(b, next, b"rue"),
+        b'f' => word(b, next, b"alse"),
+        b'n' => word(b, next, b"ull"),
+        _ => None,
+    }
+}
+
+fn word(b: &[u8], at: usize, rest: &[u8]) -> Option<usize> {
+    b.get(at..)?.starts_with(rest).then_some(at + rest.len())
+}
+
+/// The position after a string whose opening quote is before `at`.
+fn string_rest(b: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        at += plain_len(b.get(at..)?);
+        match *b.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => match *b.get(at + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
+                b'u' => {
+                    let hex = b.get(at + 2..)?.first_chunk::<4>()?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
                     }
-                    _ => return None,
-                },
-                c if c < 0x20 => return None,
-                _ => {}
-            }
-        }
-    }
-
-    fn digits(&mut self) -> Option<()> {
-        let start = self.at;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-        (self.at > start).then_some(())
-    }
-
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.at += 1;
-        }
-        match self.next()? {
-            b'0' => {
-                if let Some(b'0'..=b'9') = self.peek() {
-                    return None;
+                    at += 6;
                 }
-            }
-            b'1'..=b'9' => {
-                while let Some(b'0'..=b'9') = self.peek() {
-                    self.at += 1;
-                }
-            }
+                _ => return None,
+            },
+            // A control character.
             _ => return None,
         }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            self.digits()?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
-            }
-            self.digits()?;
-        }
-        Some(())
     }
+}
 
-    /// `open`, then items separated by commas (none at all, or each read by `item` with the
-    /// whitespace around it), then `close`.
-    fn list(
-        &mut self,
-        open: u8,
-        close: u8,
-        mut item: impl FnMut(&mut Self) -> Option<()>,
-    ) -> Option<()> {
-        self.eat(open)?;
-        self.ws();
-        if self.peek() == Some(close) {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            item(self)?;
-            self.ws();
-            match self.next()? {
-                b',' => self.ws(),
-                c if c == close => return Some(()),
-                _ => return None,
-            }
-        }
+/// The position after the digits at `at`, and whether there were any.
+fn digits(b: &[u8], mut at: usize) -> (usize, bool) {
+    let start = at;
+    while b.get(at).is_some_and(u8::is_ascii_digit) {
+        at += 1;
     }
+    (at, at > start)
+}
 
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
+/// The position after the number whose first digit is at `first`:
+/// `(0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+fn number_rest(b: &[u8], first: usize) -> Option<usize> {
+    let (mut at, more) = digits(b, first + 1);
+    // A leading zero stands alone.
+    if more && b.get(first) == Some(&b'0') {
+        return None;
+    }
+    if b.get(at) == Some(&b'.') {
+        let (next, any) = digits(b, at + 1);
+        if !any {
             return None;
         }
-        self.list(b'[', b']', |s| s.value(depth))
+        at = next;
     }
-
-    fn object(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
+    if let Some(b'e' | b'E') = b.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = b.get(at) {
+            at += 1;
+        }
+        let (next, any) = digits(b, at);
+        if !any {
             return None;
         }
-        self.list(b'{', b'}', |s| {
-            s.eat(b'"')?;
-            s.string_rest()?;
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            s.value(depth)
-        })
+        at = next;
+    }
+    Some(at)
+}
+
+/// The position after an array whose `[` is before `at`.
+fn array_rest(b: &[u8], at: usize, depth: usize) -> Option<usize> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let mut at = ws(b, at);
+    if b.get(at) == Some(&b']') {
+        return Some(at + 1);
+    }
+    loop {
+        at = value_at(b, at, depth)?;
+        match after_item(b, at, b']')? {
+            (next, true) => at = next,
+            (next, false) => return Some(next),
+        }
+    }
+}
+
+/// The position after an object whose `{` is before `at`.
+fn object_rest(b: &[u8], at: usize, depth: usize) -> Option<usize> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let mut at = ws(b, at);
+    if b.get(at) == Some(&b'}') {
+        return Some(at + 1);
+    }
+    loop {
+        at = colon(b, string_rest(b, eat(b, at, b'"')?)?)?;
+        at = value_at(b, at, depth)?;
+        match after_item(b, at, b'}')? {
+            (next, true) => at = next,
+            (next, false) => return Some(next),
+        }
     }
 }
 

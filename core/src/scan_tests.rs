@@ -194,6 +194,11 @@ fn never_takes_what_serde_json_refuses_under_random_edits() {
         "9",
         "a",
         "f",
+        "abcdefghijklmnop",
+        "\"id\":",
+        "\"method\":",
+        "\"jsonrpc\"",
+        "\u{7f}",
     ];
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut taken = 0;
@@ -229,4 +234,63 @@ fn never_takes_what_serde_json_refuses_under_random_edits() {
         taken > 1_000,
         "the edits left too few texts it takes: {taken}"
     );
+}
+
+#[test]
+fn reads_long_strings_a_word_at_a_time_with_every_stop_at_every_place() {
+    // The stops a string's plain bytes end at, and bytes that are not stops but sit near
+    // them in value (DEL, the first non-ASCII byte) or in a word's arithmetic.
+    let marks = [
+        '"',
+        '\\',
+        '\u{0}',
+        '\u{1f}',
+        ' ',
+        '!',
+        '#',
+        '[',
+        ']',
+        '\u{7f}',
+        'é',
+        '\u{10ffff}',
+    ];
+    for before in 0..20 {
+        for after in 0..12 {
+            for mark in marks {
+                let inner = format!("{}{mark}{}", "x".repeat(before), "y".repeat(after));
+                for text in [
+                    format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{inner}","params":[]}}"#),
+                    format!(r#"{{"{inner}":1,"id":2}}"#),
+                    format!(r#"{{"id":["{inner}"]}}"#),
+                ] {
+                    agrees(&text);
+                }
+            }
+            // A plain string of this length is taken whole.
+            let plain = "z".repeat(before + after);
+            let text = format!(r#"{{"method":"{plain}"}}"#);
+            let quoted = format!(r#""{plain}""#);
+            assert_eq!(members(&text).and_then(|m| m.method), Some(quoted.as_str()));
+        }
+    }
+}
+
+#[test]
+fn keys_volley_reads_are_found_however_they_are_spaced() {
+    for text in [
+        r#"{"id":1,"method":"m"}"#,
+        r#"{"id" :1,"method" : "m"}"#,
+        "{\"id\"\n:\t1 ,\"method\"\r: \"m\"}",
+        r#"{"idx":0,"id":1,"methods":0,"method":"m","jsonrpcs":0}"#,
+        r#"{"i":0,"id":1,"metho":0,"method":"m","error_":1,"erro":2}"#,
+    ] {
+        let m = members(text).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!((m.id, m.method), (Some("1"), Some(r#""m""#)), "{text}");
+        assert_eq!(m.error, None, "{text}");
+        agrees(text);
+    }
+    // Keys at the very end of the text, where no whole word is left to compare.
+    for text in [r#"{"id":1}"#, r#"{"id":"#, r#"{"error":"#, r#"{"method""#] {
+        agrees(text);
+    }
 }
