@@ -20,7 +20,73 @@ enum Repr {
     /// An answer's own buffer, spare room and all: it has one recipient, so it is not made
     /// shareable (which costs an allocation) unless it is cloned (a copy) or handed over as
     /// [`Bytes`].
-    Owned(Vec<u8>),
+    Owned(Answer),
+}
+
+/// An answer's buffer, which goes back to this thread's [`spare`] buffers when the frame
+/// is dropped (once written).
+struct Answer(Vec<u8>);
+
+impl Clone for Answer {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.0));
+    }
+}
+
+/// Spare answer buffers, up to [`spare::KEPT`] per thread. A connection answers a batch of
+/// calls and frees their buffers together once they are written; the allocator's per-thread
+/// cache holds only a few of a size, so the rest took its slower paths (about a fifth of the
+/// engine's cost per call). Buffers that grew past [`spare::ROOM`] are freed as usual.
+mod spare {
+    use std::cell::RefCell;
+
+    /// The most buffers kept per thread.
+    pub(super) const KEPT: usize = 64;
+    /// The largest buffer kept, in bytes: at most `KEPT * ROOM` (16 KiB) per thread.
+    pub(super) const ROOM: usize = 256;
+
+    thread_local! {
+        pub(super) static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty buffer with room for `room` bytes: a spare one when there is one.
+    pub(super) fn take(room: usize) -> Vec<u8> {
+        let spare = SPARE
+            .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten();
+        match spare {
+            Some(mut buf) => {
+                buf.reserve(room);
+                buf
+            }
+            None => Vec::with_capacity(room),
+        }
+    }
+
+    /// Keeps `buf` for a later answer, when there is room for it.
+    pub(super) fn give(mut buf: Vec<u8>) {
+        if !(super::ANSWER_ROOM..=ROOM).contains(&buf.capacity()) {
+            return;
+        }
+        buf.clear();
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < KEPT
+            {
+                if spare.capacity() == 0 {
+                    spare.reserve_exact(KEPT);
+                }
+                spare.push(buf);
+            }
+        });
+    }
 }
 
 impl Frame {
@@ -38,7 +104,7 @@ impl Frame {
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Shared(bytes) => bytes,
-            Repr::Owned(buf) => buf,
+            Repr::Owned(buf) => &buf.0,
         }
     }
 
@@ -52,7 +118,7 @@ impl Frame {
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
             Repr::Shared(bytes) => bytes,
-            Repr::Owned(buf) => Bytes::from(buf),
+            Repr::Owned(mut buf) => Bytes::from(std::mem::take(&mut buf.0)),
         }
     }
 }
@@ -127,7 +193,7 @@ pub struct Encoded(Vec<u8>);
 impl Encoded {
     /// Encodes `value` as a result.
     pub fn new<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Self> {
-        let mut buf = Vec::with_capacity(ANSWER_ROOM);
+        let mut buf = spare::take(ANSWER_ROOM);
         buf.extend_from_slice(RESULT_HEAD);
         serde_json::to_writer(&mut buf, value)?;
         Ok(Self(buf))
@@ -156,7 +222,7 @@ impl Encoded {
         buf.push(b'}');
         // Every part is UTF-8 (see `value`). The buffer keeps its spare room rather than be
         // copied to drop it.
-        Frame(Repr::Owned(buf))
+        Frame(Repr::Owned(Answer(buf)))
     }
 }
 
@@ -216,5 +282,47 @@ mod tests {
             Encoded::raw("null").into_answer("1").as_str(),
             r#"{"jsonrpc":"2.0","result":null,"id":1}"#
         );
+    }
+
+    #[test]
+    fn written_answers_leave_their_buffers_for_the_next_ones() {
+        // Each test runs on a thread of its own: its spare buffers start empty.
+        std::thread::spawn(|| {
+            let answer = Encoded::new(&1).unwrap().into_answer("1");
+            let at = answer.as_bytes().as_ptr();
+            drop(answer);
+            let next = Encoded::new(&2).unwrap();
+            assert_eq!(next.0.as_ptr(), at, "the spare buffer is used");
+            drop(next.into_answer("2"));
+
+            // A batch: at most KEPT are kept, the rest freed.
+            let batch: Vec<Frame> = (0..spare::KEPT + 10)
+                .map(|i| Encoded::new(&i).unwrap().into_answer("1"))
+                .collect();
+            drop(batch);
+            let kept = spare::SPARE.with_borrow(Vec::len);
+            assert_eq!(kept, spare::KEPT);
+
+            // One that grew past ROOM is freed, not kept; nor is one handed over as bytes.
+            let _ = spare::SPARE.with_borrow_mut(std::mem::take);
+            let big = Encoded::new(&"x".repeat(spare::ROOM))
+                .unwrap()
+                .into_answer("1");
+            drop(big);
+            let small = Encoded::new(&"x".repeat(150)).unwrap();
+            assert!(small.0.capacity() <= spare::ROOM);
+            drop(small.into_answer("1"));
+            assert_eq!(spare::SPARE.with_borrow(Vec::len), 1);
+            let bytes = Encoded::new(&3).unwrap().into_answer("1").into_bytes();
+            assert_eq!(
+                spare::SPARE.with_borrow(Vec::len),
+                0,
+                "taken, not given back"
+            );
+            drop(bytes);
+            assert_eq!(spare::SPARE.with_borrow(Vec::len), 0);
+        })
+        .join()
+        .unwrap();
     }
 }
