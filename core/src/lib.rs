@@ -11,6 +11,7 @@
 //! - [`Error`] separates "the remote said no" ([`Error::Remote`]) from "no answer came".
 //! - [`PeerConfig`] holds every per-connection limit.
 
+mod admission;
 mod builtin;
 pub mod config;
 pub mod connection;

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Conn;
 use super::write::{LinkCtl, Lost, keepalive_timer, tick};
+use crate::admission::Admitted;
 use crate::builtin;
 use crate::dispatch::{Incoming, Target};
 use crate::error::{Error, ErrorObject, codes, error_object};
@@ -149,23 +150,19 @@ enum Read {
 /// Waits for `n` admissions; `None` when the connection closed meanwhile. Taken at once
 /// when free; the wait is boxed (rare: the peer has sent more than the connection runs), so
 /// that its state does not make the reader of every connection larger.
-async fn admit(
-    conn: &Conn,
-    closed: &CancellationToken,
-    n: u32,
-) -> Option<tokio::sync::OwnedSemaphorePermit> {
+async fn admit(conn: &Conn, closed: &CancellationToken, n: usize) -> Option<Admitted> {
     let admission = &conn.shared().admission;
     if conn.shared().is_closed() {
         return None;
     }
-    if let Ok(permit) = admission.clone().try_acquire_many_owned(n) {
-        return Some(permit);
+    if let Some(admitted) = admission.try_acquire(n) {
+        return Some(admitted);
     }
     Box::pin(async move {
         tokio::select! {
             biased;
             _ = closed.cancelled() => None,
-            p = conn.shared().admission.clone().acquire_many_owned(n) => p.ok(),
+            admitted = admission.acquire(n) => Some(admitted),
         }
     })
     .await
@@ -178,9 +175,14 @@ async fn admit(
 /// boxed future for the same reason as [`admit`]'s.
 async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
     let frame = frame.into();
-    match conn.shared().admission.clone().try_acquire_owned() {
-        Ok(permit) => conn.send_from_reader(frame, generation, permit),
-        Err(_) => Box::pin(conn.send(frame, generation)).await,
+    // Not while draining: `drain` waits until every admission is back.
+    let admitted = match conn.shared().is_draining() {
+        false => conn.shared().admission.try_acquire(1),
+        true => None,
+    };
+    match admitted {
+        Some(admitted) => conn.send_from_reader(frame, generation, admitted),
+        None => Box::pin(conn.send(frame, generation)).await,
     }
 }
 
@@ -242,9 +244,7 @@ async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) ->
             }
             // A batch is admitted for its elements (up to the whole admission), and each element
             // takes a running slot of its own, so batching does not get around the limit.
-            let slots =
-                u32::try_from(work.len().min(conn.shared().admission_limit)).unwrap_or(u32::MAX);
-            let Some(permit) = admit(conn, closed, slots).await else {
+            let Some(permit) = admit(conn, closed, work.len()).await else {
                 return Read::Closed;
             };
             let conn = conn.clone();

@@ -9,11 +9,12 @@ use std::task::Poll;
 
 use jsonrpsee_types::Params;
 use serde_json::value::RawValue;
-use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{Conn, Gate};
+use crate::admission::Admitted;
 use crate::context::Context;
 use crate::dispatch::{self, Begun, Incoming, Pending, Reply, Target};
 use crate::error::{codes, error_object};
@@ -81,7 +82,7 @@ impl Conn {
         self: &Arc<Self>,
         item: Incoming<'_>,
         generation: u64,
-        permit: OwnedSemaphorePermit,
+        permit: Admitted,
     ) -> impl Future<Output = ()> {
         // Everything happens within one poll (a handler that waits moves to a task), so the
         // reader's future holds only the arguments, not the call's whole state (nor, this not
@@ -99,7 +100,7 @@ impl Conn {
         self: &Arc<Self>,
         item: Incoming<'_>,
         generation: u64,
-        permit: OwnedSemaphorePermit,
+        permit: Admitted,
         task: &mut std::task::Context<'_>,
     ) {
         // A call answered within this poll never runs beside another, so it takes a running

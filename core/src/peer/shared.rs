@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
-use tokio::sync::{Notify, Semaphore, oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::deadline::{Deadline, IdHasher};
 use super::streams::{PendingStream, Streams};
 use super::{CloseReason, LinkState, PeerId};
+use crate::admission::Admission;
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
 use crate::frame::Frame;
@@ -109,9 +110,7 @@ pub(crate) struct Shared {
     pub(super) state: State,
     /// Incoming requests read but not finished (running, or waiting for a slot); when none is
     /// left the reader stops reading: backpressure on the socket.
-    pub(crate) admission: Arc<Semaphore>,
-    /// The admission's size: `max_concurrent_requests` (at least 1) + `max_waiting_requests`.
-    pub(crate) admission_limit: usize,
+    pub(crate) admission: Arc<Admission>,
     /// Set by [`Shared::drain`]: new incoming requests are refused with -32012.
     draining: AtomicBool,
     /// Whether a socket is attached now (see [`LinkState`]).
@@ -171,10 +170,9 @@ impl Shared {
     /// the connection closed.
     pub(crate) async fn drain(&self) {
         self.draining.store(true, Ordering::Release);
-        let all = u32::try_from(self.admission_limit).unwrap_or(u32::MAX);
         tokio::select! {
             _ = self.closed.cancelled() => {}
-            idle = self.admission.acquire_many(all) => drop(idle),
+            () = self.admission.all_back() => {}
         }
     }
 
@@ -205,8 +203,7 @@ impl Shared {
             config,
             extensions,
             state: State::default(),
-            admission: Arc::new(Semaphore::new(admitted)),
-            admission_limit: admitted,
+            admission: Arc::new(Admission::new(admitted)),
             draining: AtomicBool::new(false),
             link_up: AtomicBool::new(true),
             link: Mutex::new((LinkState::Up, None)),
