@@ -20,6 +20,7 @@ const CONTINUATION: u8 = 0x0;
 const CLOSE: u8 = 0x8;
 const PING: u8 = 0x9;
 const PONG: u8 = 0xA;
+const BINARY: u8 = 0x2;
 
 async fn start(builder: volley::ServerBuilder) -> RunningServer {
     let server = builder.add_service(Calc::new().into_service()).build();
@@ -307,6 +308,19 @@ async fn frames_no_client_may_send_close_the_connection_with_1002() {
     bytes.extend(masked(FIN | CONTINUATION, b"\""));
     wire.send(&bytes).await;
     assert_eq!(wire.closed_with().await, 1007);
+    // Binary data is read as UTF-8 JSON too, but bytes that are not UTF-8 there are the
+    // message's fault, not the protocol's: a -32700 answer, and the connection stays.
+    let mut wire = Wire::upgraded(&running).await;
+    wire.send(&masked(FIN | BINARY, &[b'"', 0xE2, 0x82, b'"']))
+        .await;
+    let refused = wire.json().await;
+    assert_eq!(refused["error"]["code"], -32700, "{refused}");
+    wire.send(&masked(
+        FIN | BINARY,
+        br#"{"jsonrpc":"2.0","id":4,"method":"add","params":[2,3]}"#,
+    ))
+    .await;
+    answered(&wire.json().await, 4);
     // The same character whole across the fragments is fine.
     let mut wire = Wire::upgraded(&running).await;
     let call = r#"{"jsonrpc":"2.0","id":5,"method":"add","params":[2,3],"x":"€"}"#.as_bytes();

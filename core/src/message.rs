@@ -87,9 +87,18 @@ impl<'de> serde::de::Visitor<'de> for BoundedSeed {
 /// Parses a frame's text; `Err` is the -32700 error response to send back. A batch longer
 /// than `max_batch` comes back as [`Parsed::TooLarge`] without its elements.
 pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Parsed<'_>, ErrorObject> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}")))?;
-    if text.trim_start_matches(JSON_SPACE).starts_with('{') {
+    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(&e))?;
+    parse_text(text, max_batch)
+}
+
+/// The -32700 error for a frame that is not UTF-8.
+pub(crate) fn not_utf8(e: &std::str::Utf8Error) -> ErrorObject {
+    error_object(codes::PARSE_ERROR, format!("frame is not UTF-8: {e}"))
+}
+
+/// [`parse_frame`] for a frame's text.
+pub(crate) fn parse_text(text: &str, max_batch: usize) -> Result<Parsed<'_>, ErrorObject> {
+    if starts_object(text) {
         return Ok(Parsed::Single(text));
     }
     let raw: &RawValue =
@@ -110,8 +119,12 @@ pub(crate) fn parse_frame(bytes: &[u8], max_batch: usize) -> Result<Parsed<'_>, 
     }
 }
 
-/// The whitespace JSON allows between tokens.
-const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+/// Whether `text`'s first character after JSON's whitespace is `{`.
+fn starts_object(text: &str) -> bool {
+    text.bytes()
+        .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        == Some(b'{')
+}
 
 fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&'de RawValue>::deserialize(d).map(Some)
@@ -146,7 +159,7 @@ fn id_is_valid(id: &str) -> bool {
 /// [`scan`](crate::scan) scanner; whatever it leaves (a response, an escaped key, invalid
 /// JSON) by serde_json.
 pub(crate) fn classify(text: &str) -> Message<'_> {
-    if !text.trim_start_matches(JSON_SPACE).starts_with('{') {
+    if !starts_object(text) {
         return invalid(None, "a message must be a JSON object");
     }
     if let Some(m) = scan::members(text) {

@@ -108,10 +108,24 @@ pub(super) async fn read_loop<St, E>(
                 };
             }
             Some(Ok(Inbound::Other)) => {}
-            Some(Ok(Inbound::Data(bytes))) => {
+            Some(Ok(inbound @ (Inbound::Data(_) | Inbound::Text(_)))) => {
+                let text = matches!(inbound, Inbound::Text(_));
+                let (Inbound::Data(bytes) | Inbound::Text(bytes)) = inbound else {
+                    continue;
+                };
                 observe::received(bytes.len());
-                match on_frame(&conn, &bytes, &closed).await {
+                match on_frame(&conn, &bytes, text, &closed).await {
                     Read::Closed => return,
+                    Read::NotUtf8 => {
+                        break Lost {
+                            reason: CloseReason {
+                                code: 1007,
+                                reason: "a text message that is not UTF-8".into(),
+                            },
+                            clean: true,
+                            writable: true,
+                        };
+                    }
                     Read::Control => {}
                     Read::Counted if numbered => {
                         let shared = conn.shared();
@@ -145,6 +159,8 @@ enum Read {
     Control,
     /// The connection closed while the frame waited for a dispatch slot.
     Closed,
+    /// A text message that is not UTF-8: the connection fails (1007).
+    NotUtf8,
 }
 
 /// Waits for `n` admissions; `None` when the connection closed meanwhile. Taken at once
@@ -187,10 +203,23 @@ async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
 }
 
 /// Handles one frame.
-async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], closed: &CancellationToken) -> Read {
+async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], text: bool, closed: &CancellationToken) -> Read {
     let max = conn.shared().config.max_batch_len;
     let generation = conn.shared().generation.load(Ordering::Acquire);
-    let frame = match message::parse_frame(bytes, max) {
+    let utf8 = match std::str::from_utf8(bytes) {
+        Ok(utf8) => utf8,
+        Err(_) if text => return Read::NotUtf8,
+        Err(e) => {
+            reply(
+                conn,
+                message::failure(None, &message::not_utf8(&e)),
+                generation,
+            )
+            .await;
+            return Read::Counted;
+        }
+    };
+    let frame = match message::parse_text(utf8, max) {
         Ok(f) => f,
         Err(err) => {
             reply(conn, message::failure(None, &err), generation).await;

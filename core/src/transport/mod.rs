@@ -10,8 +10,14 @@ use crate::peer::CloseReason;
 /// One frame from the transport.
 #[derive(Debug)]
 pub enum Inbound {
-    /// A text or binary data frame; both are read as UTF-8 JSON.
+    /// A text or binary data frame; both are read as UTF-8 JSON. Bytes that are not UTF-8
+    /// get a -32700 error answer.
     Data(bytes::Bytes),
+    /// A text message whose bytes the transport has not checked: the engine checks them
+    /// once, as it reads them, and fails the connection with close code 1007 when they are
+    /// not UTF-8 (RFC 6455, section 8.1). A transport that checks text itself sends it as
+    /// [`Inbound::Data`].
+    Text(bytes::Bytes),
     /// The remote sent a close frame.
     Close(Option<CloseReason>),
     /// Ping, pong or anything else the transport handles itself.
