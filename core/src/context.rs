@@ -80,7 +80,7 @@ impl Context {
 
     /// Whether this call has been cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled(&self.peer.shared.closed)
+        self.cancel.was_cancelled() || self.peer.shared.is_closed()
     }
 
     /// Resolves when this call is cancelled.

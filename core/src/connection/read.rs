@@ -49,8 +49,9 @@ pub(super) async fn read_loop<St, E>(
     let lost = 'read: loop {
         // A frame that is ready is taken without setting up the other waits (each costs a
         // lock per poll); they are checked as flags instead. Only when the socket has nothing
-        // does the reader wait on all of them.
-        if closed.is_cancelled() || ctl.lost.is_set() {
+        // does the reader wait on all of them. (The session's end is read from the flag set
+        // just before `closed` is cancelled: the token's own check takes a lock.)
+        if conn.shared().is_closed() || ctl.lost.is_set() {
             return;
         }
         // A block rather than a local for the ready value: it would otherwise be kept across

@@ -288,7 +288,7 @@ impl<'a, T: Transport> Writer<'a, T> {
             // flags, and an acknowledgement owed is counted here as its wake-up would.
             // (Taken inside a block: a local that outlived it would be kept beside the
             // write's state in every connection's writer.)
-            let ready = room && !closed.is_cancelled() && !self.ctl.lost.is_set();
+            let ready = room && !shared.is_closed() && !self.ctl.lost.is_set();
             let first = {
                 let queued = if ready {
                     rx.try_recv().ok().map(|q| q.text)
