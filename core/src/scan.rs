@@ -29,44 +29,51 @@ pub(crate) struct Members<'a> {
 /// The members of the JSON object `text` (surrounding whitespace allowed), or `None` when the
 /// scanner cannot decide (see the module's documentation).
 pub(crate) fn members(text: &str) -> Option<Members<'_>> {
+    /// How nearly every message begins: its first member taken by one comparison.
+    const HEAD: &[u8; 17] = br#"{"jsonrpc":"2.0","#;
     let b = text.as_bytes();
     let mut m = Members::default();
-    let mut at = eat(b, ws(b, 0), b'{')?;
-    at = ws(b, at);
-    if b.get(at) == Some(&b'}') {
-        at += 1;
+    let mut at = if b.first_chunk() == Some(HEAD) {
+        m.jsonrpc = text.get(11..16);
+        // A member follows the comma.
+        ws(b, HEAD.len())
     } else {
-        loop {
-            let key = eat(b, at, b'"')?;
-            let (slot, value) = match known_key(b, key) {
-                Some((slot, after)) => (slot, ws(b, after)),
-                None => {
-                    let end = key + plain_len(b.get(key..)?);
-                    // An escape or a control character in a key: serde_json decides.
-                    let after = colon(b, eat(b, end, b'"')?)?;
-                    (Slot::of(b.get(key..end)?), after)
-                }
-            };
-            at = value_at(b, value, 1)?;
-            let slot = match slot {
-                Slot::Jsonrpc => &mut m.jsonrpc,
-                Slot::Id => &mut m.id,
-                Slot::Method => &mut m.method,
-                Slot::Params => &mut m.params,
-                Slot::Result => &mut m.result,
-                Slot::Error => &mut m.error,
-                Slot::Other => &mut None,
-            };
-            // Given twice: serde_json refuses it, with its own words.
-            if slot.replace(text.get(value..at)?).is_some() {
-                return None;
+        let at = ws(b, eat(b, ws(b, 0), b'{')?);
+        if b.get(at) == Some(&b'}') {
+            return (ws(b, at + 1) == b.len()).then_some(m);
+        }
+        at
+    };
+    loop {
+        let key = eat(b, at, b'"')?;
+        let (slot, value) = match known_key(b, key) {
+            Some((slot, after)) => (slot, ws(b, after)),
+            None => {
+                let end = key + plain_len(b.get(key..)?);
+                // An escape or a control character in a key: serde_json decides.
+                let after = colon(b, eat(b, end, b'"')?)?;
+                (Slot::of(b.get(key..end)?), after)
             }
-            match after_item(b, at, b'}')? {
-                (next, true) => at = next,
-                (next, false) => {
-                    at = next;
-                    break;
-                }
+        };
+        at = value_at(b, value, 1)?;
+        let slot = match slot {
+            Slot::Jsonrpc => &mut m.jsonrpc,
+            Slot::Id => &mut m.id,
+            Slot::Method => &mut m.method,
+            Slot::Params => &mut m.params,
+            Slot::Result => &mut m.result,
+            Slot::Error => &mut m.error,
+            Slot::Other => &mut None,
+        };
+        // Given twice: serde_json refuses it, with its own words.
+        if slot.replace(text.get(value..at)?).is_some() {
+            return None;
+        }
+        match after_item(b, at, b'}')? {
+            (next, true) => at = next,
+            (next, false) => {
+                at = next;
+                break;
             }
         }
     }

@@ -78,6 +78,9 @@ const MESSAGES: &[&str] = &[
     r#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2,3]}}"#,
     r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"Method not found"}}"#,
     r#"{}"#,
+    r#" {} "#,
+    r#"{"jsonrpc":"2.0", "id":1,"method":"m"}"#,
+    r#"{"jsonrpc":"2.0","id":1} "#,
     r#"[1, "two", {"three": 3}, [4], null]"#,
     r#"[]"#,
 ];
@@ -99,11 +102,11 @@ fn reads_the_members_volley_reads_as_serde_json_does() {
     for text in MESSAGES {
         agrees(text);
     }
-    for text in &MESSAGES[..6] {
+    for text in &MESSAGES[..10] {
         assert!(members(text).is_some(), "{text}");
     }
     let mut items = Vec::new();
-    elements(MESSAGES[7], |e| items.push(e)).unwrap();
+    elements(MESSAGES[10], |e| items.push(e)).unwrap();
     assert_eq!(items, ["1", r#""two""#, r#"{"three": 3}"#, "[4]", "null"]);
 }
 
@@ -134,6 +137,11 @@ fn leaves_to_serde_json_what_it_does_not_decide() {
         r#"{"id":NaN}"#,
         "",
         "{",
+        // The usual head, then nothing or a trailing comma's close, or its member again.
+        r#"{"jsonrpc":"2.0","#,
+        r#"{"jsonrpc":"2.0",}"#,
+        r#"{"jsonrpc":"2.0","jsonrpc":"2.0"}"#,
+        r#"{"jsonrpc":"2.0",,"id":1}"#,
     ] {
         assert!(members(text).is_none(), "{text}");
         agrees(text);
