@@ -23,8 +23,8 @@ enum Repr {
     Owned(Answer),
 }
 
-/// An answer's buffer, which goes back to this thread's [`spare`] buffers when the frame
-/// is dropped (once written).
+/// A one-recipient frame's buffer (an answer's, a call's), which goes back to this thread's
+/// [`spare`] buffers when the frame is dropped (once written).
 struct Answer(Vec<u8>);
 
 impl Clone for Answer {
@@ -39,7 +39,7 @@ impl Drop for Answer {
     }
 }
 
-/// Spare answer buffers, up to [`spare::KEPT`] per thread. A connection answers a batch of
+/// Spare buffers for one-recipient frames, up to [`spare::KEPT`] per thread. A connection answers a batch of
 /// calls and frees their buffers together once they are written; the allocator's per-thread
 /// cache holds only a few of a size, so the rest took its slower paths (about a fifth of the
 /// engine's cost per call). Buffers that grew past [`spare::ROOM`] are freed as usual.
@@ -66,7 +66,8 @@ mod spare {
                 buf.reserve(room);
                 buf
             }
-            None => Vec::with_capacity(room),
+            // At least the smallest size kept, so that it can come back.
+            None => Vec::with_capacity(room.max(super::ANSWER_ROOM)),
         }
     }
 
@@ -124,6 +125,12 @@ impl Frame {
 }
 
 impl Frame {
+    /// The frame of `text` for one recipient (a call, an answer): its buffer goes back to
+    /// this thread's spare buffers once it is written.
+    pub(crate) fn one(text: String) -> Self {
+        Self(Repr::Owned(Answer(text.into_bytes())))
+    }
+
     /// `bytes` as a frame, when they are UTF-8 text.
     pub fn from_utf8(bytes: Bytes) -> Option<Self> {
         std::str::from_utf8(&bytes)
@@ -174,6 +181,13 @@ impl fmt::Display for Frame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// An empty string with room for `room` bytes, in a spare buffer when there is one (for a
+/// frame that [`Frame::one`] will carry).
+pub(crate) fn spare_string(room: usize) -> String {
+    // An empty buffer is valid UTF-8.
+    String::from_utf8(spare::take(room)).unwrap_or_default()
 }
 
 /// What a success answer starts with; the value follows, then `,"id":<id>}`.

@@ -269,7 +269,7 @@ fn push_json_str(buf: &mut String, s: &str) {
 }
 
 /// `n` in decimal, on the stack (what `write!` does, without the formatting machinery).
-fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -279,7 +279,7 @@ fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&digits[at..]).unwrap_or("0")
+    &digits[at..]
 }
 
 /// The fixed parts of a request: `{"jsonrpc":"2.0",`, `"method":`, the method's quotes, `}`.
@@ -298,11 +298,12 @@ pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&str>) -> St
         + id.map_or(0, |id| 6 + id.len())
         + method.len()
         + params.map_or(0, |p| 10 + p.len());
-    let mut s = String::with_capacity(len);
+    let mut s = crate::frame::spare_string(len);
     s.push_str(r#"{"jsonrpc":"2.0","#);
     if let Some(id) = id {
         s.push_str(r#""id":"#);
-        s.push_str(id);
+        // ASCII digits: pushed as characters, not checked as UTF-8.
+        s.extend(id.iter().map(|&d| char::from(d)));
         s.push(',');
     }
     s.push_str(r#""method":"#);

@@ -370,7 +370,7 @@ impl Peer {
                 ids: [id],
                 armed: true,
             };
-            if let Some(queued) = shared.try_queue(frame(id).into(), Kind::Call(id))? {
+            if let Some(queued) = shared.try_queue(Frame::one(frame(id)), Kind::Call(id))? {
                 // The queue is full: wait for room, unless the call ends first (its deadline,
                 // the connection closing).
                 let ended = Box::pin(async {
@@ -430,7 +430,9 @@ impl Peer {
     /// [`Peer::notify_raw`] with params as JSON text known to be valid.
     pub(crate) async fn notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
         let frame = message::request(None, method, params);
-        self.shared.send(frame, Kind::Notification).await
+        self.shared
+            .send(Frame::one(frame), Kind::Notification)
+            .await
     }
 
     /// Queues a notification only if the outgoing queue has room right now; `Error::Busy`
@@ -443,7 +445,7 @@ impl Peer {
     /// [`Peer::try_notify_raw`] with params as JSON text known to be valid.
     pub(crate) fn try_notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
         let frame = message::request(None, method, params);
-        self.offer(frame.into()).map_err(|e| match e {
+        self.offer(Frame::one(frame)).map_err(|e| match e {
             Offer::Full => Error::Busy,
             Offer::Gone => Error::Disconnected,
             Offer::Unlinked => Error::NotConnected,
