@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{ErrorObject, codes, error_object};
+use crate::frame::Frame;
 use crate::scan;
 
 /// One JSON-RPC message, classified per PROTOCOL.md. Borrows from the frame text: ids and
@@ -291,29 +292,42 @@ const REQUEST_LEN: usize = 17 + 9 + 2 + 1;
 /// the method needs no escaping (so a frame made of it shares it without another
 /// allocation).
 pub(crate) fn request(id: Option<u64>, method: &str, params: Option<&str>) -> String {
-    let mut digits = [0; 20];
-    let id = id.map(|id| decimal(id, &mut digits));
+    let mut s = String::with_capacity(request_len(id, method, params));
+    write_request(&mut s, id, method, params);
+    s
+}
+
+/// [`request`] as the frame of a call or notification to one peer, written in a spare
+/// buffer (see [`Frame::one`]).
+pub(crate) fn request_one(id: Option<u64>, method: &str, params: Option<&str>) -> Frame {
+    let mut s = crate::frame::spare_string(request_len(id, method, params));
+    write_request(&mut s, id, method, params);
+    Frame::one(s)
+}
+
+/// The length of a request's text, for a method without escapes.
+fn request_len(id: Option<u64>, method: &str, params: Option<&str>) -> usize {
+    let digits = id.map_or(0, |id| id.checked_ilog10().unwrap_or(0) as usize + 1);
     // `"id":` and `,` around the id; `,"params":` before the params.
-    let len = REQUEST_LEN
-        + id.map_or(0, |id| 6 + id.len())
-        + method.len()
-        + params.map_or(0, |p| 10 + p.len());
-    let mut s = crate::frame::spare_string(len);
+    REQUEST_LEN + id.map_or(0, |_| 6 + digits) + method.len() + params.map_or(0, |p| 10 + p.len())
+}
+
+fn write_request(s: &mut String, id: Option<u64>, method: &str, params: Option<&str>) {
     s.push_str(r#"{"jsonrpc":"2.0","#);
     if let Some(id) = id {
+        let mut digits = [0; 20];
         s.push_str(r#""id":"#);
         // ASCII digits: pushed as characters, not checked as UTF-8.
-        s.extend(id.iter().map(|&d| char::from(d)));
+        s.extend(decimal(id, &mut digits).iter().map(|&d| char::from(d)));
         s.push(',');
     }
     s.push_str(r#""method":"#);
-    push_json_str(&mut s, method);
+    push_json_str(s, method);
     if let Some(p) = params {
         s.push_str(r#","params":"#);
         s.push_str(p);
     }
     s.push('}');
-    s
 }
 
 /// `{"jsonrpc":"2.0","id":` `,"result":` `}`

@@ -370,7 +370,8 @@ impl Peer {
                 ids: [id],
                 armed: true,
             };
-            if let Some(queued) = shared.try_queue(Frame::one(frame(id)), Kind::Call(id))? {
+            let one = message::request_one(Some(id), method, params);
+            if let Some(queued) = shared.try_queue(one, Kind::Call(id))? {
                 // The queue is full: wait for room, unless the call ends first (its deadline,
                 // the connection closing).
                 let ended = Box::pin(async {
@@ -429,10 +430,8 @@ impl Peer {
 
     /// [`Peer::notify_raw`] with params as JSON text known to be valid.
     pub(crate) async fn notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
-        let frame = message::request(None, method, params);
-        self.shared
-            .send(Frame::one(frame), Kind::Notification)
-            .await
+        let frame = message::request_one(None, method, params);
+        self.shared.send(frame, Kind::Notification).await
     }
 
     /// Queues a notification only if the outgoing queue has room right now; `Error::Busy`
@@ -444,12 +443,12 @@ impl Peer {
 
     /// [`Peer::try_notify_raw`] with params as JSON text known to be valid.
     pub(crate) fn try_notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
-        let frame = message::request(None, method, params);
-        self.offer(Frame::one(frame)).map_err(|e| match e {
-            Offer::Full => Error::Busy,
-            Offer::Gone => Error::Disconnected,
-            Offer::Unlinked => Error::NotConnected,
-        })
+        self.offer(message::request_one(None, method, params))
+            .map_err(|e| match e {
+                Offer::Full => Error::Busy,
+                Offer::Gone => Error::Disconnected,
+                Offer::Unlinked => Error::NotConnected,
+            })
     }
 
     /// Queues an encoded frame if the outgoing queue has room now (a fan-out's shared bytes).
