@@ -10,20 +10,24 @@
 //! admissions, and `drain`, which takes none and only waits until none are out.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
+
+/// The free admissions are the low half of [`Admission::state`]; the tasks waiting, the high.
+const FREE: u64 = u32::MAX as u64;
+/// One waiting task, in [`Admission::state`].
+const WAITER: u64 = 1 << 32;
 
 /// A connection's admissions.
 #[derive(Debug)]
 pub(crate) struct Admission {
-    /// Admissions not taken.
-    free: AtomicUsize,
+    /// The admissions not taken (low 32 bits) and the tasks inside
+    /// [`Admission::acquire`] or [`Admission::all_back`] (high 32 bits), in one word: giving
+    /// back learns in the same operation whether anyone waits.
+    state: AtomicU64,
     /// How many there are.
-    limit: usize,
-    /// Tasks inside [`Admission::acquire`] or [`Admission::all_back`]: only then does giving
-    /// back wake anyone.
-    waiting: AtomicUsize,
+    limit: u32,
     /// Woken when admissions are given back while someone waits.
     freed: Notify,
 }
@@ -32,7 +36,7 @@ pub(crate) struct Admission {
 #[derive(Debug)]
 pub(crate) struct Admitted {
     admission: Arc<Admission>,
-    n: usize,
+    n: u32,
 }
 
 impl Drop for Admitted {
@@ -42,13 +46,12 @@ impl Drop for Admitted {
 }
 
 impl Admission {
-    /// `limit` admissions (at least one).
+    /// `limit` admissions (at least one, at most `u32::MAX`).
     pub(crate) fn new(limit: usize) -> Self {
-        let limit = limit.max(1);
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
         Self {
-            free: AtomicUsize::new(limit),
+            state: AtomicU64::new(u64::from(limit)),
             limit,
-            waiting: AtomicUsize::new(0),
             freed: Notify::new(),
         }
     }
@@ -56,15 +59,15 @@ impl Admission {
     /// Takes `n` admissions if they are free now (never more than the limit: `n` is cut to
     /// it); `None` when they are not.
     pub(crate) fn try_acquire(self: &Arc<Self>, n: usize) -> Option<Admitted> {
-        let n = n.min(self.limit);
-        let mut free = self.free.load(Ordering::Acquire);
+        let n = u32::try_from(n).unwrap_or(u32::MAX).min(self.limit);
+        let mut state = self.state.load(Ordering::Acquire);
         loop {
-            if free < n {
+            if state & FREE < u64::from(n) {
                 return None;
             }
-            match self.free.compare_exchange_weak(
-                free,
-                free - n,
+            match self.state.compare_exchange_weak(
+                state,
+                state - u64::from(n),
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
@@ -74,7 +77,7 @@ impl Admission {
                         n,
                     });
                 }
-                Err(now) => free = now,
+                Err(now) => state = now,
             }
         }
     }
@@ -89,27 +92,28 @@ impl Admission {
 
     /// Waits until every admission is back (nothing admitted runs or waits).
     pub(crate) async fn all_back(&self) {
-        self.wait_until(|| (self.free.load(Ordering::Acquire) == self.limit).then_some(()))
+        let limit = u64::from(self.limit);
+        self.wait_until(|| (self.state.load(Ordering::Acquire) & FREE == limit).then_some(()))
             .await;
     }
 
     /// Waits until `check` gives a value, checking it again whenever admissions come back.
     async fn wait_until<T>(&self, mut check: impl FnMut() -> Option<T>) -> T {
         /// Counts this task among the waiters while it waits (a dropped wait included).
-        struct Waiting<'a>(&'a AtomicUsize);
+        struct Waiting<'a>(&'a AtomicU64);
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
+                self.0.fetch_sub(WAITER, Ordering::AcqRel);
             }
         }
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _waiting = Waiting(&self.waiting);
+        self.state.fetch_add(WAITER, Ordering::AcqRel);
+        let _waiting = Waiting(&self.state);
         loop {
             let freed = self.freed.notified();
             let mut freed = std::pin::pin!(freed);
-            // Registered before the check: admissions given back after it wake this wait.
+            // Registered before the check: admissions given back after the check wake this
+            // wait, and those given back before it are seen by it.
             freed.as_mut().enable();
-            fence(Ordering::SeqCst);
             if let Some(value) = check() {
                 return value;
             }
@@ -117,11 +121,9 @@ impl Admission {
         }
     }
 
-    fn give_back(&self, n: usize) {
-        // A waiter counts itself, then (past a fence) checks `free`; this adds to `free`,
-        // then reads the count, all SeqCst: one of the two sees the other's write.
-        self.free.fetch_add(n, Ordering::SeqCst);
-        if self.waiting.load(Ordering::SeqCst) > 0 {
+    fn give_back(&self, n: u32) {
+        let before = self.state.fetch_add(u64::from(n), Ordering::AcqRel);
+        if before >= WAITER {
             self.freed.notify_waiters();
         }
     }

@@ -110,12 +110,11 @@ pub(super) async fn read_loop<St, E>(
             }
             Some(Ok(Inbound::Other)) => {}
             Some(Ok(inbound @ (Inbound::Data(_) | Inbound::Text(_)))) => {
-                let text = matches!(inbound, Inbound::Text(_));
-                let (Inbound::Data(bytes) | Inbound::Text(bytes)) = inbound else {
-                    continue;
-                };
-                observe::received(bytes.len());
-                match on_frame(&conn, &bytes, text, &closed).await {
+                // Handed over whole (its bytes and whether it is text, unpacked here, would be
+                // kept across the wait beside it, in every connection's reader).
+                let len = inbound.message().map_or(0, |(bytes, _)| bytes.len());
+                observe::received(len);
+                match on_frame(&conn, &inbound, &closed).await {
                     Read::Closed => return,
                     Read::NotUtf8 => {
                         break Lost {
@@ -132,10 +131,7 @@ pub(super) async fn read_loop<St, E>(
                         let shared = conn.shared();
                         let received = shared.received.fetch_add(1, Ordering::AcqRel) + 1;
                         let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
-                        let bytes = shared
-                            .unacked_bytes
-                            .fetch_add(bytes.len(), Ordering::AcqRel)
-                            + bytes.len();
+                        let bytes = shared.unacked_bytes.fetch_add(len, Ordering::AcqRel) + len;
                         if owed == 1 || owed >= ACK_EVERY || bytes >= ACK_BYTES {
                             ctl.ack_due.notify_one();
                         }
@@ -203,26 +199,28 @@ async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
     }
 }
 
+/// A frame's bytes parsed: `None` for text that is not UTF-8 (the connection fails), an
+/// error for data that is not (it is answered). (Not in `on_frame`'s body: a named result
+/// there would be kept across its waits, in every connection's reader.)
+fn parse(bytes: &[u8], text: bool, max: usize) -> Option<Result<Parsed<'_>, ErrorObject>> {
+    match std::str::from_utf8(bytes) {
+        Ok(utf8) => Some(message::parse_text(utf8, max)),
+        Err(_) if text => None,
+        Err(e) => Some(Err(message::not_utf8(&e))),
+    }
+}
+
 /// Handles one frame.
-async fn on_frame(conn: &Arc<Conn>, bytes: &[u8], text: bool, closed: &CancellationToken) -> Read {
+async fn on_frame(conn: &Arc<Conn>, inbound: &Inbound, closed: &CancellationToken) -> Read {
     let max = conn.shared().config.max_batch_len;
     let generation = conn.shared().generation.load(Ordering::Acquire);
-    let utf8 = match std::str::from_utf8(bytes) {
-        Ok(utf8) => utf8,
-        Err(_) if text => return Read::NotUtf8,
-        Err(e) => {
-            reply(
-                conn,
-                message::failure(None, &message::not_utf8(&e)),
-                generation,
-            )
-            .await;
-            return Read::Counted;
-        }
+    let Some((bytes, text)) = inbound.message() else {
+        return Read::Control;
     };
-    let frame = match message::parse_text(utf8, max) {
-        Ok(f) => f,
-        Err(err) => {
+    let frame = match parse(bytes, text, max) {
+        None => return Read::NotUtf8,
+        Some(Ok(f)) => f,
+        Some(Err(err)) => {
             reply(conn, message::failure(None, &err), generation).await;
             return Read::Counted;
         }

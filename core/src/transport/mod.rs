@@ -24,6 +24,17 @@ pub enum Inbound {
     Other,
 }
 
+impl Inbound {
+    /// A message's bytes, and whether they are text to check (`Text`): `None` for the rest.
+    pub(crate) fn message(&self) -> Option<(&bytes::Bytes, bool)> {
+        match self {
+            Inbound::Data(bytes) => Some((bytes, false)),
+            Inbound::Text(bytes) => Some((bytes, true)),
+            Inbound::Close(_) | Inbound::Other => None,
+        }
+    }
+}
+
 /// Adapts a transport's sink to volley: text frames in, close at the end.
 pub trait Transport: Send + 'static {
     /// Writes (buffers) one text frame.
