@@ -25,127 +25,137 @@ use crate::resume::{self, ACK_BYTES, ACK_EVERY};
 use crate::transport::{Frame, Inbound};
 use jsonrpsee_types::Params;
 
-pub(super) async fn read_loop<St, E>(
+/// Reads the socket's frames until it ends. (Not an `async fn`: its arguments would be kept
+/// twice in the future, as arguments and as the body's locals, in every connection's reader.)
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
+pub(super) fn read_loop<St, E>(
     conn: Arc<Conn>,
     mut incoming: St,
     ctl: Arc<LinkCtl>,
     numbered: bool,
-) where
+) -> impl Future<Output = ()>
+where
     St: Stream<Item = Result<Inbound, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    let closed = conn.shared().closed.clone();
-    let every = conn.shared().config.ping_interval;
-    let mut keepalive = keepalive_timer(every);
-    // Only this task reads frames, so when the last one arrived is its own business.
-    let mut last_seen = Instant::now();
-    // A frame was handled since `last_seen` was set: the clock is read once the reader has
-    // nothing more to read, not for every frame.
-    let mut seen = false;
-    // Watched once for the whole loop, not set up again for every frame.
-    let session_closed = closed.cancelled();
-    let socket_lost = ctl.lost.wait();
-    tokio::pin!(session_closed, socket_lost);
-    let lost = 'read: loop {
-        // A frame that is ready is taken without setting up the other waits (each costs a
-        // lock per poll); they are checked as flags instead. Only when the socket has nothing
-        // does the reader wait on all of them. (The session's end is read from the flag set
-        // just before `closed` is cancelled: the token's own check takes a lock.)
-        if conn.shared().is_closed() || ctl.lost.is_set() {
-            return;
-        }
-        // A block rather than a local for the ready value: it would otherwise be kept across
-        // the wait below, in every connection's reader.
-        let next = 'next: {
-            if let Poll::Ready(next) =
-                std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_unpin(cx))).await
-            {
-                break 'next next;
+    async move {
+        let closed = conn.shared().closed.clone();
+        let every = conn.shared().config.ping_interval;
+        let mut keepalive = keepalive_timer(every);
+        // Only this task reads frames, so when the last one arrived is its own business.
+        let mut last_seen = Instant::now();
+        // A frame was handled since `last_seen` was set: the clock is read once the reader has
+        // nothing more to read, not for every frame.
+        let mut seen = false;
+        // Watched once for the whole loop, not set up again for every frame.
+        let session_closed = closed.cancelled();
+        let socket_lost = ctl.lost.wait();
+        tokio::pin!(session_closed, socket_lost);
+        let lost = 'read: loop {
+            // A frame that is ready is taken without setting up the other waits (each costs a
+            // lock per poll); they are checked as flags instead. Only when the socket has nothing
+            // does the reader wait on all of them. (The session's end is read from the flag set
+            // just before `closed` is cancelled: the token's own check takes a lock.)
+            if conn.shared().is_closed() || ctl.lost.is_set() {
+                return;
             }
-            if seen {
-                last_seen = Instant::now();
-                seen = false;
-            }
-            tokio::select! {
-                biased;
-                _ = &mut session_closed => return,
-                _ = &mut socket_lost => return,
-                n = incoming.next() => n,
-                _ = tick(&mut keepalive) => {
-                    let quiet = last_seen.elapsed();
-                    match every {
-                        Some(every) if quiet > every * 2 => break 'read Lost {
-                            reason: CloseReason {
-                                code: 1006,
-                                reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
-                            },
-                            clean: false,
-                            writable: true,
-                        },
-                        _ => continue 'read,
-                    }
+            // A block rather than a local for the ready value: it would otherwise be kept across
+            // the wait below, in every connection's reader.
+            let next = 'next: {
+                if let Poll::Ready(next) =
+                    std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_unpin(cx))).await
+                {
+                    break 'next next;
                 }
-            }
-        };
-        let abnormal = |reason: String| Lost {
-            reason: CloseReason { code: 1006, reason },
-            clean: false,
-            writable: true,
-        };
-        match next {
-            None => break abnormal("connection lost".into()),
-            Some(Err(e)) => break abnormal(format!("read failed: {e}")),
-            Some(Ok(Inbound::Close(r))) => {
-                let reason = r.unwrap_or(CloseReason {
-                    code: 1005,
-                    reason: String::new(),
-                });
-                // 1006 is never sent in a close frame: the transport lost the connection.
-                let clean = reason.code != 1006;
-                break Lost {
-                    reason,
-                    clean,
-                    writable: true,
-                };
-            }
-            Some(Ok(Inbound::Other)) => {}
-            Some(Ok(inbound @ (Inbound::Data(_) | Inbound::Text(_)))) => {
-                // Handed over whole (its bytes and whether it is text, unpacked here, would be
-                // kept across the wait beside it, in every connection's reader).
-                let len = inbound.message().map_or(0, |(bytes, _)| bytes.len());
-                observe::received(len);
-                match on_frame(&conn, &inbound, &closed).await {
-                    Read::Closed => return,
-                    Read::NotUtf8 => {
-                        break Lost {
-                            reason: CloseReason {
-                                code: 1007,
-                                reason: "a text message that is not UTF-8".into(),
+                if seen {
+                    last_seen = Instant::now();
+                    seen = false;
+                }
+                tokio::select! {
+                    biased;
+                    _ = &mut session_closed => return,
+                    _ = &mut socket_lost => return,
+                    n = incoming.next() => n,
+                    _ = tick(&mut keepalive) => {
+                        let quiet = last_seen.elapsed();
+                        match every {
+                            Some(every) if quiet > every * 2 => break 'read Lost {
+                                reason: CloseReason {
+                                    code: 1006,
+                                    reason: format!("nothing arrived for {quiet:?}; the peer is gone"),
+                                },
+                                clean: false,
+                                writable: true,
                             },
-                            clean: true,
-                            writable: true,
-                        };
-                    }
-                    Read::Control => {}
-                    Read::Counted if numbered => {
-                        let shared = conn.shared();
-                        let received = shared.received.fetch_add(1, Ordering::AcqRel) + 1;
-                        let owed = received - shared.ack_sent.load(Ordering::Acquire).min(received);
-                        let bytes = shared.unacked_bytes.fetch_add(len, Ordering::AcqRel) + len;
-                        if owed == 1 || owed >= ACK_EVERY || bytes >= ACK_BYTES {
-                            ctl.ack_due.notify_one();
+                            _ => continue 'read,
                         }
                     }
-                    Read::Counted => {}
+                }
+            };
+            let abnormal = |reason: String| Lost {
+                reason: CloseReason { code: 1006, reason },
+                clean: false,
+                writable: true,
+            };
+            match next {
+                None => break abnormal("connection lost".into()),
+                Some(Err(e)) => break abnormal(format!("read failed: {e}")),
+                Some(Ok(Inbound::Close(r))) => {
+                    let reason = r.unwrap_or(CloseReason {
+                        code: 1005,
+                        reason: String::new(),
+                    });
+                    // 1006 is never sent in a close frame: the transport lost the connection.
+                    let clean = reason.code != 1006;
+                    break Lost {
+                        reason,
+                        clean,
+                        writable: true,
+                    };
+                }
+                Some(Ok(Inbound::Other)) => {}
+                Some(Ok(inbound @ (Inbound::Data(_) | Inbound::Text(_)))) => {
+                    // Handed over whole (its bytes and whether it is text, unpacked here, would be
+                    // kept across the wait beside it, in every connection's reader).
+                    let len = inbound.message().map_or(0, |(bytes, _)| bytes.len());
+                    observe::received(len);
+                    match on_frame(&conn, &inbound, &closed).await {
+                        Read::Closed => return,
+                        Read::NotUtf8 => {
+                            break Lost {
+                                reason: CloseReason {
+                                    code: 1007,
+                                    reason: "a text message that is not UTF-8".into(),
+                                },
+                                clean: true,
+                                writable: true,
+                            };
+                        }
+                        Read::Control => {}
+                        Read::Counted if numbered => {
+                            let shared = conn.shared();
+                            let received = shared.received.fetch_add(1, Ordering::AcqRel) + 1;
+                            let owed =
+                                received - shared.ack_sent.load(Ordering::Acquire).min(received);
+                            let bytes = shared.unacked_bytes.fetch_add(len, Ordering::AcqRel) + len;
+                            if owed == 1 || owed >= ACK_EVERY || bytes >= ACK_BYTES {
+                                ctl.ack_due.notify_one();
+                            }
+                        }
+                        Read::Counted => {}
+                    }
                 }
             }
-        }
-        // Noted after the frame is handled: time spent waiting for a dispatch slot is ours,
-        // not the peer's silence.
-        seen = true;
-    };
-    tracing::debug!(peer = %conn.peer.id(), code = lost.reason.code, reason = %lost.reason.reason, "socket ended");
-    ctl.lose(lost);
+            // Noted after the frame is handled: time spent waiting for a dispatch slot is ours,
+            // not the peer's silence.
+            seen = true;
+        };
+        tracing::debug!(peer = %conn.peer.id(), code = lost.reason.code, reason = %lost.reason.reason, "socket ended");
+        ctl.lose(lost);
+    }
 }
 
 /// What reading one frame came to.

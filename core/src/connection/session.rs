@@ -185,108 +185,116 @@ impl Drop for ReplayAccount {
 }
 
 /// Runs a session: its sockets one after the other, until it ends.
-pub(super) async fn run<T: Transport>(
+/// (Not an `async fn`: its arguments would be kept twice in the future, as arguments and
+/// as the body's locals, in every connection's session task.)
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
+pub(super) fn run<T: Transport>(
     conn: Arc<Conn>,
     mut rx: outbox::Receiver<Queued>,
     mut links: Option<Links<T>>,
     first: Box<Link<T>>,
     options: SessionOptions,
     kept: Option<Box<dyn Send>>,
-) {
-    let shared = conn.peer.shared.clone();
-    let _finished = Finished(shared.clone());
-    let _replay = ReplayAccount(shared.clone());
-    // Dropped before `_finished` (locals drop in reverse): gone when `Peer::closed` resolves.
-    let _kept = kept;
-    let mut replay = Replay::new(options.max_replay_bytes);
-    let mut next = Some(first);
-    let mut first_socket = true;
-    while let Some(link) = next.take() {
-        let Link {
-            incoming,
-            mut transport,
-            attach,
-        } = *link;
-        let (hello, resend) =
-            open_link(&conn, &mut rx, &mut replay, attach, first_socket, &options);
-        first_socket = false;
-        let ctl = Arc::new(LinkCtl::default());
-        let reader = tokio::spawn(read::read_loop(
-            conn.clone(),
-            incoming,
-            ctl.clone(),
-            replay.is_numbered(),
-        ));
-        shared.set_link(LinkState::Up);
-        let mut writer = Writer::new(&shared, &mut transport, &mut replay, &ctl);
-        let end = match writer.start(hello, resend).await {
-            Ok(()) => {
-                tokio::select! {
-                    biased;
-                    end = writer.pump(&mut rx) => end,
-                    link = next_link(&mut links) => {
-                        next = Some(link);
-                        ctl.lose(Lost {
-                            reason: CloseReason { code: 1006, reason: "replaced by a new socket".into() },
-                            clean: false,
-                            writable: true,
-                        });
-                        PumpEnd::Lost
+) -> impl Future<Output = ()> {
+    async move {
+        let shared = conn.peer.shared.clone();
+        let _finished = Finished(shared.clone());
+        let _replay = ReplayAccount(shared.clone());
+        // Dropped before `_finished` (locals drop in reverse): gone when `Peer::closed` resolves.
+        let _kept = kept;
+        let mut replay = Replay::new(options.max_replay_bytes);
+        let mut next = Some(first);
+        let mut first_socket = true;
+        while let Some(link) = next.take() {
+            let Link {
+                incoming,
+                mut transport,
+                attach,
+            } = *link;
+            let (hello, resend) =
+                open_link(&conn, &mut rx, &mut replay, attach, first_socket, &options);
+            first_socket = false;
+            let ctl = Arc::new(LinkCtl::default());
+            let reader = tokio::spawn(read::read_loop(
+                conn.clone(),
+                incoming,
+                ctl.clone(),
+                replay.is_numbered(),
+            ));
+            shared.set_link(LinkState::Up);
+            let mut writer = Writer::new(&shared, &mut transport, &mut replay, &ctl);
+            let end = match writer.start(hello, resend).await {
+                Ok(()) => {
+                    tokio::select! {
+                        biased;
+                        end = writer.pump(&mut rx) => end,
+                        link = next_link(&mut links) => {
+                            next = Some(link);
+                            ctl.lose(Lost {
+                                reason: CloseReason { code: 1006, reason: "replaced by a new socket".into() },
+                                clean: false,
+                                writable: true,
+                            });
+                            PumpEnd::Lost
+                        }
                     }
                 }
-            }
-            Err(end) => end,
-        };
-        ctl.lost.set(); // the reader stops after the frame in hand
-        let _ = reader.await;
-        let lost = match end {
-            PumpEnd::SessionClosed => None,
-            PumpEnd::Lost => ctl.why(),
-        };
-        let Some(lost) = lost.filter(|_| !shared.closed.is_cancelled()) else {
-            write::finish(&shared, &mut rx, &mut transport, true).await;
-            break;
-        };
-        let keep = match options.on_loss {
-            OnLoss::End => false,
-            OnLoss::AwaitResume { .. } => shared.is_resumable() && !lost.clean,
-            OnLoss::AwaitReattach => true,
-        };
-        if !keep {
-            shared.shutdown(lost.reason);
-            write::finish(&shared, &mut rx, &mut transport, lost.writable).await;
-            break;
-        }
-        if lost.clean {
-            // A close frame ended the session on the other side: nothing to resume.
-            shared.set_resumable(false);
-        }
-        tracing::debug!(peer = %shared.id, reason = %lost.reason.reason, resumable = shared.is_resumable(), "socket lost; waiting for another");
-        // Dropped without a close frame: the peer must see a lost socket, not a goodbye.
-        drop(transport);
-        if !shared.is_resumable() {
-            void_previous(&conn, &mut rx, || Error::Disconnected, false);
-        }
-        shared.set_link(LinkState::Down(lost.reason.clone()));
-        if next.is_none() {
-            let grace = match options.on_loss {
-                OnLoss::AwaitResume { grace } => Some(grace),
-                _ => None,
+                Err(end) => end,
             };
-            observe::session_waiting(true);
-            next = wait_for_link(&shared, &mut links, grace).await;
-            observe::session_waiting(false);
-        }
-        if next.is_none() && !shared.closed.is_cancelled() {
-            shared.shutdown(CloseReason {
-                code: 1001,
-                reason: match options.on_loss {
-                    OnLoss::AwaitResume { grace } => {
-                        format!("session expired: no socket within {grace:?}")
-                    }
-                    _ => lost.reason.reason,
-                },
-            });
+            ctl.lost.set(); // the reader stops after the frame in hand
+            let _ = reader.await;
+            let lost = match end {
+                PumpEnd::SessionClosed => None,
+                PumpEnd::Lost => ctl.why(),
+            };
+            let Some(lost) = lost.filter(|_| !shared.closed.is_cancelled()) else {
+                write::finish(&shared, &mut rx, &mut transport, true).await;
+                break;
+            };
+            let keep = match options.on_loss {
+                OnLoss::End => false,
+                OnLoss::AwaitResume { .. } => shared.is_resumable() && !lost.clean,
+                OnLoss::AwaitReattach => true,
+            };
+            if !keep {
+                shared.shutdown(lost.reason);
+                write::finish(&shared, &mut rx, &mut transport, lost.writable).await;
+                break;
+            }
+            if lost.clean {
+                // A close frame ended the session on the other side: nothing to resume.
+                shared.set_resumable(false);
+            }
+            tracing::debug!(peer = %shared.id, reason = %lost.reason.reason, resumable = shared.is_resumable(), "socket lost; waiting for another");
+            // Dropped without a close frame: the peer must see a lost socket, not a goodbye.
+            drop(transport);
+            if !shared.is_resumable() {
+                void_previous(&conn, &mut rx, || Error::Disconnected, false);
+            }
+            shared.set_link(LinkState::Down(lost.reason.clone()));
+            if next.is_none() {
+                let grace = match options.on_loss {
+                    OnLoss::AwaitResume { grace } => Some(grace),
+                    _ => None,
+                };
+                observe::session_waiting(true);
+                next = wait_for_link(&shared, &mut links, grace).await;
+                observe::session_waiting(false);
+            }
+            if next.is_none() && !shared.closed.is_cancelled() {
+                shared.shutdown(CloseReason {
+                    code: 1001,
+                    reason: match options.on_loss {
+                        OnLoss::AwaitResume { grace } => {
+                            format!("session expired: no socket within {grace:?}")
+                        }
+                        _ => lost.reason.reason,
+                    },
+                });
+            }
         }
     }
 }
