@@ -25,13 +25,8 @@ enum Repr {
 
 /// A one-recipient frame's buffer (an answer's, a call's), which goes back to this thread's
 /// [`spare`] buffers when the frame is dropped (once written).
+#[derive(Clone)]
 struct Answer(Vec<u8>);
-
-impl Clone for Answer {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
 
 impl Drop for Answer {
     fn drop(&mut self) {

@@ -199,9 +199,10 @@ async fn admit(conn: &Conn, closed: &CancellationToken, n: usize) -> Option<Admi
 async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
     let frame = frame.into();
     // Not while draining: `drain` waits until every admission is back.
-    let admitted = match conn.shared().is_draining() {
-        false => conn.shared().admission.try_acquire(1),
-        true => None,
+    let admitted = if conn.shared().is_draining() {
+        None
+    } else {
+        conn.shared().admission.try_acquire(1)
     };
     match admitted {
         Some(admitted) => conn.send_from_reader(frame, generation, admitted),
