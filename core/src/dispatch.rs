@@ -13,6 +13,8 @@ use jsonrpsee::core::server::{
 use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::{ConnectionId, MethodCallback};
 use jsonrpsee_types::{Id, Params, SubscriptionId};
+
+use crate::params::CallParams;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
@@ -76,7 +78,7 @@ pub(crate) struct Incoming<'a> {
     /// has not finished).
     pub(crate) tracked: Option<Tracked>,
     pub(crate) target: Target,
-    pub(crate) params: Params<'a>,
+    pub(crate) params: CallParams<'a>,
 }
 
 impl Incoming<'_> {
@@ -239,7 +241,7 @@ pub(crate) fn start(
     conn_id: ConnectionId,
     streams: &StreamSlots,
     target: Target,
-    params: Params<'_>,
+    params: CallParams<'_>,
     id: Option<&str>,
     cx: Context,
 ) -> Begun {
@@ -276,7 +278,7 @@ fn begin(
     conn_id: ConnectionId,
     streams: &StreamSlots,
     target: Target,
-    params: Params<'_>,
+    params: CallParams<'_>,
     id: Option<&str>,
     cx: Context,
 ) -> Begun {
@@ -314,7 +316,7 @@ fn begin(
         Target::Method(_, callback) => callback,
     };
     // jsonrpsee's callbacks take their params owned.
-    let params = params.into_owned();
+    let params = Params::new(params.as_str()).into_owned();
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();

@@ -18,11 +18,14 @@ pub(crate) enum Message<'a> {
         id: &'a str,
         method: Cow<'a, str>,
         params: Option<&'a str>,
+        /// Where a positional `params`'s elements are, when the scanner found them.
+        split: scan::Split,
     },
     /// Has `method`, no `id`.
     Notification {
         method: Cow<'a, str>,
         params: Option<&'a str>,
+        split: scan::Split,
     },
     /// Has `result` or `error`, and `id`.
     Response {
@@ -164,7 +167,7 @@ pub(crate) fn classify(text: &str) -> Message<'_> {
         return invalid(None, "a message must be a JSON object");
     }
     if let Some(m) = scan::members(text) {
-        return classify_members(m.jsonrpc, m.id, m.method, m.params, m.result, m.error);
+        return classify_members(m);
     }
     let env: Envelope<'_> = match serde_json::from_str(text) {
         Ok(e) => e,
@@ -181,14 +184,15 @@ pub(crate) fn classify(text: &str) -> Message<'_> {
             };
         }
     };
-    classify_members(
-        env.jsonrpc.map(RawValue::get),
-        env.id.map(RawValue::get),
-        env.method.map(RawValue::get),
-        env.params.map(RawValue::get),
-        env.result.map(RawValue::get),
-        env.error.map(RawValue::get),
-    )
+    classify_members(scan::Members {
+        jsonrpc: env.jsonrpc.map(RawValue::get),
+        id: env.id.map(RawValue::get),
+        method: env.method.map(RawValue::get),
+        params: env.params.map(RawValue::get),
+        result: env.result.map(RawValue::get),
+        error: env.error.map(RawValue::get),
+        split: scan::Split::default(),
+    })
 }
 
 fn invalid<'a>(id: Option<&'a str>, detail: &str) -> Message<'a> {
@@ -199,14 +203,16 @@ fn invalid<'a>(id: Option<&'a str>, detail: &str) -> Message<'a> {
 }
 
 /// Classifies a message by its members' raw texts.
-fn classify_members<'a>(
-    jsonrpc: Option<&'a str>,
-    id: Option<&'a str>,
-    method: Option<&'a str>,
-    params: Option<&'a str>,
-    result: Option<&'a str>,
-    error: Option<&'a str>,
-) -> Message<'a> {
+fn classify_members(members: scan::Members<'_>) -> Message<'_> {
+    let scan::Members {
+        jsonrpc,
+        id,
+        method,
+        params,
+        result,
+        error,
+        split,
+    } = members;
     if let Some(id) = id
         && !id_is_valid(id)
     {
@@ -238,8 +244,17 @@ fn classify_members<'a>(
             return invalid(id, "params must be an array or an object");
         }
         return match id {
-            Some(id) => Message::Request { id, method, params },
-            None => Message::Notification { method, params },
+            Some(id) => Message::Request {
+                id,
+                method,
+                params,
+                split,
+            },
+            None => Message::Notification {
+                method,
+                params,
+                split,
+            },
         };
     }
     match (id, result, error) {

@@ -6,6 +6,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorObject, codes, error_object};
+use crate::scan::Split;
 
 fn invalid(detail: String) -> ErrorObject {
     error_object(codes::INVALID_PARAMS, detail)
@@ -13,8 +14,51 @@ fn invalid(detail: String) -> ErrorObject {
 
 enum Shape<'a> {
     Absent,
+    /// A positional array whose elements' places the scanner found.
+    Placed(&'a str, Split),
     Positional(Items<'a>),
     Named(Vec<(Cow<'a, str>, &'a RawValue)>),
+}
+
+/// A call's params as a handler made by `#[volley::rpc]` gets them: the raw JSON text of the
+/// params (`None` when the request had none) and, when volley found them while it read the
+/// message, where the elements of a positional array are, so that [`ParamReader::of`] does
+/// not scan them a second time.
+#[derive(Debug, Clone, Default)]
+pub struct CallParams<'a> {
+    text: Option<Cow<'a, str>>,
+    split: Split,
+}
+
+impl<'a> CallParams<'a> {
+    /// Params given as their raw JSON text (`None` for none).
+    pub fn new(text: Option<&'a str>) -> Self {
+        Self {
+            text: text.map(Cow::Borrowed),
+            split: Split::default(),
+        }
+    }
+
+    /// Params read by volley's scanner, with the places of their elements.
+    pub(crate) fn scanned(text: Option<&'a str>, split: Split) -> Self {
+        Self {
+            text: text.map(Cow::Borrowed),
+            split,
+        }
+    }
+
+    /// The raw JSON text of the params, `None` when the request had none.
+    pub fn as_str(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// The same params, owning their text.
+    pub fn into_owned(self) -> CallParams<'static> {
+        CallParams {
+            text: self.text.map(|t| Cow::Owned(t.into_owned())),
+            split: self.split,
+        }
+    }
 }
 
 /// Reads a method's params, accepting both an array (by position) and an object (by name).
@@ -27,6 +71,25 @@ pub struct ParamReader<'a> {
 }
 
 impl<'a> ParamReader<'a> {
+    /// Reads a call's params; a positional array whose elements volley has found already is
+    /// not scanned again.
+    pub fn of(
+        params: &'a CallParams<'_>,
+        names: &'static [&'static str],
+    ) -> Result<Self, ErrorObject> {
+        let text = params.as_str();
+        match (text, params.split.len()) {
+            (Some(text), Some(len)) => {
+                check_count(len, names)?;
+                Ok(Self {
+                    shape: Shape::Placed(text, params.split),
+                    names,
+                })
+            }
+            _ => Self::new(text, names),
+        }
+    }
+
     /// Parses the raw params text (`None` when the request had no `params`).
     pub fn new(raw: Option<&'a str>, names: &'static [&'static str]) -> Result<Self, ErrorObject> {
         let raw = match raw.map(str::trim_start) {
@@ -51,13 +114,7 @@ impl<'a> ParamReader<'a> {
                         .and_then(|items| de.end().map(|()| items))
                         .map_err(|e| invalid(format!("params are not a JSON array: {e}")))?;
                 }
-                if items.len() > names.len() {
-                    return Err(invalid(format!(
-                        "expected at most {} positional params, got {}",
-                        names.len(),
-                        items.len()
-                    )));
-                }
+                check_count(items.len(), names)?;
                 Shape::Positional(items)
             }
             Some(b'{') => {
@@ -86,6 +143,7 @@ impl<'a> ParamReader<'a> {
         let name = self.names.get(index).copied().unwrap_or("?");
         let raw = match &self.shape {
             Shape::Absent => None,
+            Shape::Placed(text, split) => split.get(text, index),
             Shape::Positional(items) => items.get(index),
             Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get()),
         };
@@ -98,9 +156,20 @@ impl<'a> ParamReader<'a> {
     }
 }
 
+/// Refuses more positional params than the method has.
+fn check_count(given: usize, names: &[&str]) -> Result<(), ErrorObject> {
+    if given > names.len() {
+        return Err(invalid(format!(
+            "expected at most {} positional params, got {given}",
+            names.len(),
+        )));
+    }
+    Ok(())
+}
+
 /// Positional params kept in place without an allocation, up to this many (more go to a
 /// vector).
-const INLINE: usize = 6;
+const INLINE: usize = Split::MAX;
 
 /// Positional params, in order: the raw JSON text of each.
 #[derive(Default)]
@@ -329,6 +398,69 @@ mod tests {
         }
         let r = ParamReader::new(Some(r#"["x"]"#), NAMES).unwrap();
         assert!(r.get::<i64>(0).is_err());
+    }
+
+    /// `params` as volley's reader hands them over: scanned within a request, its elements
+    /// placed when they fit.
+    fn scanned(params: &str) -> (String, CallParams<'static>) {
+        let text = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{params}}}"#);
+        let m = crate::scan::members(&text).expect("scanned");
+        let call = CallParams::scanned(m.params, m.split).into_owned();
+        (text, call)
+    }
+
+    #[test]
+    fn params_placed_by_the_scanner_read_as_params_scanned_again() {
+        const EIGHT: &[&str] = &["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+        let eight = |names: &'static [&'static str], params: &str| {
+            let (_, call) = scanned(params);
+            let placed = ParamReader::of(&call, names).map(|r| {
+                (0..names.len())
+                    .map(|i| {
+                        r.get::<Option<serde_json::Value>>(i)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let again = ParamReader::new(Some(params), names).map(|r| {
+                (0..names.len())
+                    .map(|i| {
+                        r.get::<Option<serde_json::Value>>(i)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(
+                placed.map_err(|e| e.to_string()),
+                again.map_err(|e| e.to_string()),
+                "{params}"
+            );
+        };
+        for params in [
+            "[]",
+            "[1, \"two\", [3], {\"four\": 4}, null, true]",
+            "[0,1,2,3,4,5,6]",
+            "[0,1,2,3,4,5,6,7,8]",
+            "{\"p1\": 1}",
+        ] {
+            eight(EIGHT, params);
+        }
+        // More positional params than names: the same refusal either way.
+        eight(NAMES, "[1,2,3]");
+        let (_, call) = scanned("[1,2,3]");
+        let e = ParamReader::of(&call, NAMES).err().expect("refused");
+        assert!(
+            e.to_string().contains("at most 2 positional params, got 3"),
+            "{e}"
+        );
+        // Placed within whitespace, read from their places.
+        let (_, call) = scanned("[ 40 , 2 ]");
+        let r = ParamReader::of(&call, NAMES).expect("read");
+        assert_eq!(
+            (r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()),
+            (40, 2)
+        );
+        assert!(matches!(r.shape, Shape::Placed(..)));
     }
 
     #[test]

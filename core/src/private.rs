@@ -25,7 +25,7 @@ pub use crate::describe::{
     MethodDescription, MethodKind, ParamDescription, ParamStructure, SchemaFn,
 };
 pub use crate::fanout::{Audience, Delivery, RemoteFanout, Replies};
-pub use crate::params::{EncodedParams, ParamReader, ParamWriter};
+pub use crate::params::{CallParams, EncodedParams, ParamReader, ParamWriter};
 pub use crate::rpc_error::{
     CallError, Decodes, ErrorDescription, ErrorProbe, RpcError, Undecodable, data_of, with_data,
     without_data,
@@ -51,7 +51,7 @@ pub type Args<T> = std::result::Result<T, ErrorObject>;
 /// Registers a handler that does not take the calling context.
 pub fn register<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: for<'a> Fn(Params<'a>) -> Fut + Clone + Send + Sync + 'static,
+    F: for<'a> Fn(CallParams<'a>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     insert(module, name, move |params, _| f(params));
@@ -60,7 +60,7 @@ where
 /// Registers a handler that takes the calling [`Context`].
 pub fn register_with_context<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: for<'a> Fn(Params<'a>, Context) -> Fut + Clone + Send + Sync + 'static,
+    F: for<'a> Fn(CallParams<'a>, Context) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     insert(module, name, move |params, cx| {
@@ -89,15 +89,15 @@ pub fn no_context() -> ErrorObject {
 /// extensions instead.
 fn insert<F, Fut>(module: &mut Module, name: &'static str, f: F)
 where
-    F: for<'a> Fn(Params<'a>, Option<Context>) -> Fut + Send + Sync + 'static,
+    F: for<'a> Fn(CallParams<'a>, Option<Context>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     let f = Arc::new(f);
     let direct = f.clone();
     let native: Native = Arc::new(move |params, cx| direct(params, cx).boxed());
     let callback = MethodCallback::Async(Arc::new(
-        move |id, params, _conn, max_response_size, mut ext: Extensions| {
-            let call = f(params, ext.remove::<Context>());
+        move |id, params: Params<'static>, _conn, max_response_size, mut ext: Extensions| {
+            let call = f(CallParams::new(params.as_str()), ext.remove::<Context>());
             async move {
                 // A bare jsonrpsee call: its response is jsonrpsee's to encode, from the value.
                 match call.await.and_then(|result| {

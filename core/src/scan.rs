@@ -24,6 +24,36 @@ pub(crate) struct Members<'a> {
     pub(crate) params: Option<&'a str>,
     pub(crate) result: Option<&'a str>,
     pub(crate) error: Option<&'a str>,
+    /// Where the elements of `params` are, when it is an array that fits a [`Split`].
+    pub(crate) split: Split,
+}
+
+/// Where the elements of a positional params array are, found while the message was
+/// scanned: each element's start and end as offsets into the params text. Known only for
+/// an array of up to [`Split::MAX`] elements within the first 64 KiB of its text; otherwise
+/// whoever reads the params scans them again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Split {
+    /// How many elements, or `None` when the places are not known.
+    len: Option<u8>,
+    spans: [(u16, u16); Split::MAX],
+}
+
+impl Split {
+    /// The most elements whose places are kept.
+    pub(crate) const MAX: usize = 6;
+
+    /// How many elements, when their places are known.
+    pub(crate) fn len(&self) -> Option<usize> {
+        self.len.map(usize::from)
+    }
+
+    /// Element `index` of `params` (the text this split was found in), when its place is
+    /// known and there is one.
+    pub(crate) fn get<'a>(&self, params: &'a str, index: usize) -> Option<&'a str> {
+        let &(start, end) = self.spans.get(..self.len()?)?.get(index)?;
+        params.get(usize::from(start)..usize::from(end))
+    }
 }
 
 /// The members of the JSON object `text` (surrounding whitespace allowed), or `None` when the
@@ -55,7 +85,14 @@ pub(crate) fn members(text: &str) -> Option<Members<'_>> {
                 (Slot::of(b.get(key..end)?), after)
             }
         };
-        at = value_at(b, value, 1)?;
+        at = match (slot, b.get(value)) {
+            (Slot::Params, Some(b'[')) => {
+                let (end, split) = array_split(b, value)?;
+                m.split = split;
+                end
+            }
+            _ => value_at(b, value, 1)?,
+        };
         let slot = match slot {
             Slot::Jsonrpc => &mut m.jsonrpc,
             Slot::Id => &mut m.id,
@@ -167,6 +204,43 @@ pub(crate) fn elements<'a>(text: &'a str, mut each: impl FnMut(&'a str)) -> Opti
         }
     }
     (ws(b, at) == b.len()).then_some(())
+}
+
+/// The position after the array whose `[` is at `at` (a member's value), validated, and
+/// where its elements are when they fit a [`Split`].
+fn array_split(b: &[u8], open: usize) -> Option<(usize, Split)> {
+    let mut spans = [(0u16, 0u16); Split::MAX];
+    let mut len = 0usize;
+    // Whether every element so far lies within reach of a u16 offset.
+    let mut near = true;
+    let mut at = ws(b, open + 1);
+    if b.get(at) == Some(&b']') {
+        at += 1;
+    } else {
+        loop {
+            let first = at;
+            // The array's elements sit one level below the member's value.
+            at = value_at(b, at, 2)?;
+            if let Some(slot) = spans.get_mut(len) {
+                match (u16::try_from(first - open), u16::try_from(at - open)) {
+                    (Ok(start), Ok(end)) => *slot = (start, end),
+                    _ => near = false,
+                }
+            }
+            len += 1;
+            match after_item(b, at, b']')? {
+                (next, true) => at = next,
+                (next, false) => {
+                    at = next;
+                    break;
+                }
+            }
+        }
+    }
+    let len = u8::try_from(len)
+        .ok()
+        .filter(|&n| near && usize::from(n) <= Split::MAX);
+    Some((at, Split { len, spans }))
 }
 
 /// A word with every byte 0x01.

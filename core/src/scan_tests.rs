@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
-use super::{Members, elements, members};
+use super::{Members, Split, elements, members};
 
 /// What serde_json makes of `text` as an object: each member's raw text, or `None` when it
 /// refuses the text or the object gives a key twice.
@@ -60,6 +60,14 @@ fn agrees(text: &str) {
                 "{name} in {text:?}"
             );
         }
+        // Where the scanner put params' elements, serde_json finds the same elements.
+        if let (Some(params), Some(len)) = (m.params, m.split.len()) {
+            let found: Vec<&str> = (0..len).filter_map(|i| m.split.get(params, i)).collect();
+            let theirs: Vec<&RawValue> = serde_json::from_str(params).expect("an array");
+            let theirs: Vec<&str> = theirs.iter().map(|r| r.get()).collect();
+            assert_eq!(found, theirs, "{text:?}");
+            assert_eq!(m.split.get(params, len), None);
+        }
     }
     let mut ours = Vec::new();
     if elements(text, |e| ours.push(e)).is_some() {
@@ -97,7 +105,13 @@ fn reads_the_members_volley_reads_as_serde_json_does() {
             params: Some("[1,2]"),
             result: None,
             error: None,
+            split: m.split,
         }
+    );
+    assert_eq!(m.split.len(), Some(2));
+    assert_eq!(
+        (m.split.get("[1,2]", 0), m.split.get("[1,2]", 1)),
+        (Some("1"), Some("2"))
     );
     for text in MESSAGES {
         agrees(text);
@@ -300,5 +314,59 @@ fn keys_volley_reads_are_found_however_they_are_spaced() {
     // Keys at the very end of the text, where no whole word is left to compare.
     for text in [r#"{"id":1}"#, r#"{"id":"#, r#"{"error":"#, r#"{"method""#] {
         agrees(text);
+    }
+}
+
+/// The elements of `params` in `{"jsonrpc":"2.0","id":1,"method":"m","params":<params>}`,
+/// as the scanner split them, or `None` when it left them unknown.
+fn split_of(params: &str) -> Option<Vec<String>> {
+    let text = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{params}}}"#);
+    agrees(&text);
+    let m = members(&text).expect("scanned");
+    let p = m.params.expect("params");
+    let len = m.split.len()?;
+    Some(
+        (0..len)
+            .map(|i| m.split.get(p, i).expect("placed").to_owned())
+            .collect(),
+    )
+}
+
+#[test]
+fn params_elements_are_placed_up_to_the_limit() {
+    assert_eq!(split_of("[]"), Some(vec![]));
+    assert_eq!(split_of("[ ]"), Some(vec![]));
+    assert_eq!(
+        split_of(r#"[ 1 , "a,]" , [2, [3]] , {"k": [4]}, null ]"#),
+        Some(vec![
+            "1".to_owned(),
+            r#""a,]""#.to_owned(),
+            "[2, [3]]".to_owned(),
+            r#"{"k": [4]}"#.to_owned(),
+            "null".to_owned(),
+        ])
+    );
+    // One below, at and one above the most elements placed.
+    let items = |n: usize| format!("[{}]", vec!["7"; n].join(","));
+    assert_eq!(
+        split_of(&items(Split::MAX - 1)).map(|e| e.len()),
+        Some(Split::MAX - 1)
+    );
+    assert_eq!(
+        split_of(&items(Split::MAX)).map(|e| e.len()),
+        Some(Split::MAX)
+    );
+    assert_eq!(split_of(&items(Split::MAX + 1)), None);
+    // Named params, and params that are not an array, are not placed.
+    assert_eq!(split_of(r#"{"a": [1]}"#), None);
+    // An element that ends one below, at and one above the reach of a 16-bit offset.
+    let long = |end: usize| format!(r#"["{}"]"#, "x".repeat(end - 3));
+    assert_eq!(split_of(&long(65_534)).map(|e| e[0].len()), Some(65_533));
+    assert_eq!(split_of(&long(65_535)).map(|e| e[0].len()), Some(65_534));
+    assert_eq!(split_of(&long(65_536)), None);
+    // Broken arrays are left to serde_json, split or not.
+    for broken in ["[1,]", "[,1]", "[1 2]", "[01]", r#"["a]"#] {
+        let text = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{broken}}}"#);
+        assert!(members(&text).is_none(), "{broken}");
     }
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use jsonrpsee::{Methods, RpcModule};
-use jsonrpsee_types::Params;
 
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -17,6 +16,7 @@ use crate::context::Context;
 use crate::describe::ServiceDescription;
 use crate::error::ErrorObject;
 use crate::frame::Encoded;
+use crate::params::CallParams;
 
 /// A set of methods a peer serves, with the descriptions of the traits they came from.
 ///
@@ -73,7 +73,10 @@ impl Hasher for NameHasher {
 /// result out, without jsonrpsee's per-call extensions and response encoding (the same
 /// method is in the jsonrpsee table too, for a bare `RpcModule`).
 pub(crate) type Native = Arc<
-    dyn for<'a> Fn(Params<'a>, Option<Context>) -> BoxFuture<'static, Result<Encoded, ErrorObject>>
+    dyn for<'a> Fn(
+            CallParams<'a>,
+            Option<Context>,
+        ) -> BoxFuture<'static, Result<Encoded, ErrorObject>>
         + Send
         + Sync,
 >;

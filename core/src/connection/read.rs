@@ -20,10 +20,10 @@ use crate::dispatch::{Incoming, Target};
 use crate::error::{Error, ErrorObject, codes, error_object};
 use crate::message::{self, Message, Parsed};
 use crate::observe;
+use crate::params::CallParams;
 use crate::peer::CloseReason;
 use crate::resume::{self, ACK_BYTES, ACK_EVERY};
 use crate::transport::{Frame, Inbound};
-use jsonrpsee_types::Params;
 
 /// Reads the socket's frames until it ends. (Not an `async fn`: its arguments would be kept
 /// twice in the future, as arguments and as the body's locals, in every connection's reader.)
@@ -332,11 +332,6 @@ fn join_batch(replies: Vec<Frame>) -> String {
     s
 }
 
-/// Params as jsonrpsee callbacks take them, copied once out of the frame.
-fn borrowed_params(params: Option<&str>) -> Params<'_> {
-    Params::new(params)
-}
-
 enum Step<'a> {
     /// The session extension's own notification, handled.
     Control,
@@ -376,11 +371,11 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
             }
             Step::Done
         }
-        Message::Notification { method, params } if method == builtin::CANCEL => {
+        Message::Notification { method, params, .. } if method == builtin::CANCEL => {
             conn.cancel_incoming(params);
             Step::Done
         }
-        Message::Notification { method, params } if resume::is_control(&method) => {
+        Message::Notification { method, params, .. } if resume::is_control(&method) => {
             if method == resume::ACK
                 && let Some(n) = resume::ack_count(params)
             {
@@ -391,36 +386,49 @@ fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
             Step::Control
         }
         // An item (or the end) of a stream this peer consumes.
-        Message::Notification { method, params } if conn.stream_item(&method, params) => Step::Done,
+        Message::Notification { method, params, .. } if conn.stream_item(&method, params) => {
+            Step::Done
+        }
         Message::Notification { method, .. } if conn.shared().is_draining() => {
             tracing::debug!(peer = %conn.peer.id(), %method, "notification while draining; dropped");
             Step::Done
         }
-        Message::Notification { method, params } => match Target::resolve(&conn.service, &method) {
+        Message::Notification {
+            method,
+            params,
+            split,
+        } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
                 request: None,
                 tracked: None,
                 target,
-                params: borrowed_params(params),
+                params: CallParams::scanned(params, split),
             }),
             None => {
                 tracing::debug!(peer = %conn.peer.id(), %method, "notification for no method; dropped");
                 Step::Done
             }
         },
-        Message::Request { id, method, params } if method == builtin::CANCEL => {
+        Message::Request {
+            id, method, params, ..
+        } if method == builtin::CANCEL => {
             conn.cancel_incoming(params);
             Step::Reply(message::success(id, "null"))
         }
         Message::Request { id, method, .. } if conn.shared().is_draining() => {
             Step::Reply(builtin::while_draining(id, &method))
         }
-        Message::Request { id, method, params } => match Target::resolve(&conn.service, &method) {
+        Message::Request {
+            id,
+            method,
+            params,
+            split,
+        } => match Target::resolve(&conn.service, &method) {
             Some(target) => Step::Dispatch(Incoming {
                 request: Some(Cow::Borrowed(id)),
                 tracked: None,
                 target,
-                params: borrowed_params(params),
+                params: CallParams::scanned(params, split),
             }),
             None => Step::Reply(message::failure(
                 Some(id),

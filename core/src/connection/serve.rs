@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 
-use jsonrpsee_types::Params;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -21,6 +20,7 @@ use crate::error::{codes, error_object};
 use crate::frame::Frame;
 use crate::message;
 use crate::observe::{self, Direction};
+use crate::params::CallParams;
 use crate::peer::Kind;
 use crate::running::CallCancel;
 
@@ -51,7 +51,13 @@ impl Conn {
     }
 
     /// Starts a call on this connection (see [`dispatch::start`]).
-    fn start(&self, target: Target, params: Params<'_>, id: Option<&str>, cx: Context) -> Begun {
+    fn start(
+        &self,
+        target: Target,
+        params: CallParams<'_>,
+        id: Option<&str>,
+        cx: Context,
+    ) -> Begun {
         dispatch::start(
             &self.service,
             self.conn_id,

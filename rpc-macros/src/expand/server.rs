@@ -235,7 +235,7 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
     // Requests and notifications decode their params when called, before their future is
     // made: the params are borrowed from the frame, and the future holds the values.
     let decode = if m.params.is_empty() {
-        quote!(#p::ParamReader::new(#params.as_str(), &[]).map(|_| ()))
+        quote!(#p::ParamReader::of(&#params, &[]).map(|_| ()))
     } else {
         let gets = m.params.iter().enumerate().map(|(i, p)| {
             let (ident, ty) = (&p.ident, &p.ty);
@@ -243,10 +243,7 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
         });
         quote! {
             (|| -> #p::Args<_> {
-                let #reader = #p::ParamReader::new(
-                    #params.as_str(),
-                    &[#(#names),*],
-                )?;
+                let #reader = #p::ParamReader::of(&#params, &[#(#names),*])?;
                 #(#gets)*
                 ::core::result::Result::Ok((#(#idents,)*))
             })()
@@ -284,7 +281,7 @@ fn registration(service: &Service, locals: &Locals, m: &Method) -> TokenStream {
             #p::#register(
                 &mut #module,
                 #wire,
-                move |#params: #p::JsonParams<'_> #cx_param| {
+                move |#params: #p::CallParams<'_> #cx_param| {
                     let #this = ::core::clone::Clone::clone(&#this);
                     let #args = #decode;
                     async move {
