@@ -25,8 +25,10 @@
 //! dialed again until it is back.
 
 mod link;
+mod listen;
 mod node;
 mod quiet;
+mod resp;
 mod wire;
 
 use std::sync::Arc;
@@ -36,8 +38,10 @@ use tokio::task::AbortHandle;
 use volley_core::{NodeId, Peers};
 
 use link::{Link, Publisher, Received};
+use listen::Subscriber;
 use node::{Handle, Node};
 use quiet::Quiet;
+use resp::Dialer;
 use wire::Message;
 
 /// How a node takes part in the cluster.
@@ -145,40 +149,47 @@ impl RedisBackplane {
         let mut commands = client.get_connection_manager_with_config(config).await?;
         let token = token();
         let (id, key) = claim(&mut commands, &options, &token).await?;
-        let publisher = match Quiet::for_redis(client.get_connection_info(), options.node_timeout) {
-            Some(quiet) => Publisher::Quiet(quiet, Vec::new()),
+        // Over plain TCP the node publishes and listens on connections of its own.
+        let dialer = Dialer::for_redis(client.get_connection_info(), options.node_timeout);
+        let publisher = match &dialer {
+            Some(dialer) => Publisher::Quiet(Quiet::new(dialer.clone()), Vec::new()),
             None => Publisher::Managed(commands.clone()),
         };
         let (link, publishing) = Link::start(&options.namespace, publisher, options.queue);
         let node = Arc::new(Node::new(id, options.clone(), link.clone()));
-        let channels = [link.cluster_channel(), link.node_channel(id)];
-        let (_subscriber, mut received) =
-            link::subscribe(&client, &channels, options.heartbeat).await?;
+        let channels = vec![link.cluster_channel(), link.node_channel(id)];
+        let mut on = {
+            let (node, peers) = (node.clone(), peers.clone());
+            move |item| receive(&node, &peers, item)
+        };
+        let listening = match dialer {
+            Some(dialer) => {
+                let subscriber =
+                    Subscriber::new(dialer, channels, options.heartbeat, options.node_timeout);
+                let subscribed = subscriber
+                    .subscribe(&mut on)
+                    .await
+                    .map_err(redis::RedisError::from)?;
+                tokio::spawn(subscriber.run(subscribed, on))
+            }
+            None => {
+                let (subscriber, mut received) =
+                    link::subscribe(&client, &channels, options.heartbeat).await?;
+                tokio::spawn(async move {
+                    // The subscriber lives as long as this task: it stops forwarding when
+                    // dropped.
+                    let _subscriber = subscriber;
+                    while let Some(item) = received.recv().await {
+                        on(item);
+                    }
+                })
+            }
+        };
         peers.set_node(id);
         if !peers.set_backplane(Arc::new(Handle(node.clone()))) {
+            listening.abort();
             return Err(JoinError::AlreadyJoined);
         }
-        let listening = {
-            let (node, peers) = (node.clone(), peers.clone());
-            tokio::spawn(async move {
-                // The subscriber lives as long as this task: it stops forwarding when dropped.
-                let _subscriber = _subscriber;
-                while let Some(item) = received.recv().await {
-                    match item {
-                        Received::Payload(payload) => match Message::decode(payload) {
-                            Some((message, body)) => node.handle(&peers, message, body),
-                            None => {
-                                tracing::warn!(node = %node.id, "an unreadable backplane message")
-                            }
-                        },
-                        Received::Lost => {
-                            tracing::error!(node = %node.id, "lost the Redis subscription; dialing again");
-                            node.cut_off();
-                        }
-                    }
-                }
-            })
-        };
         let beating = {
             let (node, key, token) = (node.clone(), key.clone(), token.clone());
             let peers = peers.clone();
@@ -276,6 +287,18 @@ impl Drop for RedisBackplane {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+/// Hands what the subscription brought to the node.
+fn receive(node: &Arc<Node>, peers: &Peers, item: Received) {
+    match item {
+        Received::Payload(payload) => match Message::decode(payload) {
+            Some((message, body)) => node.handle(peers, message, body),
+            None => tracing::warn!(node = %node.id, "an unreadable backplane message"),
+        },
+        // Logged where it was noticed, with the reason.
+        Received::Lost => node.cut_off(),
     }
 }
 

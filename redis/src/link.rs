@@ -1,8 +1,9 @@
 //! [`Link`]: the node's Redis connections. One publishes, from a queue, in order, in
 //! batches (on a connection Redis does not answer, [`Quiet`], when Redis is reached over
-//! plain TCP); the other is subscribed to the cluster channel and the node's own channel and
-//! hands what arrives to a channel. Both reconnect by themselves; the subscriber
-//! re-subscribes after a reconnect.
+//! plain TCP); the other is subscribed to the cluster channel and the node's own channel
+//! (on a connection of the node's own over plain TCP, [`listen`](crate::listen); otherwise
+//! through the client library, [`subscribe`], which hands what arrives to a channel). Both
+//! reconnect by themselves; the subscriber re-subscribes after a reconnect.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +15,8 @@ use redis::{Msg, PushInfo, PushKind};
 use tokio::sync::mpsc;
 use volley_core::NodeId;
 
-use crate::quiet::{self, Quiet};
+use crate::quiet::Quiet;
+use crate::resp;
 
 /// The most messages published in one pipeline.
 const PIPELINE: usize = 256;
@@ -91,7 +93,7 @@ impl Publisher {
             Publisher::Quiet(quiet, commands) => {
                 commands.clear();
                 for (channel, payload) in batch.drain(..) {
-                    quiet::encode(commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
+                    resp::encode(commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
                 }
                 let sent = quiet.send(commands).await.map_err(|e| e.to_string());
                 // A burst's buffer is not kept for ever.
@@ -159,7 +161,10 @@ pub(crate) async fn subscribe(
     tokio::spawn(async move {
         while let Some(push) = push_rx.recv().await {
             let received = match push.kind {
-                PushKind::Disconnection => Received::Lost,
+                PushKind::Disconnection => {
+                    tracing::error!("lost the Redis subscription; dialing again");
+                    Received::Lost
+                }
                 PushKind::Message => match Msg::from_push_info(push) {
                     Some(msg) => Received::Payload(Bytes::copy_from_slice(msg.get_payload_bytes())),
                     None => continue,
