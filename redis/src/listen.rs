@@ -178,3 +178,128 @@ fn deliver(reply: Reply, on: &mut impl FnMut(Received)) -> Kind {
         _ => Kind::Other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::BytesMut;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::mpsc;
+
+    use super::{Subscriber, resp};
+    use crate::link::Received;
+    use crate::resp::{Dialer, Reply};
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    async fn t<F: std::future::Future>(f: F) -> F::Output {
+        tokio::time::timeout(WAIT, f)
+            .await
+            .expect("within the test's timeout")
+    }
+
+    /// Accepts one connection and reads its next command's arguments.
+    async fn command(stream: &mut TcpStream, buf: &mut BytesMut) -> Vec<String> {
+        match t(resp::read_reply(stream, buf)).await.expect("a command") {
+            Reply::Array(Some(args)) => args
+                .into_iter()
+                .map(|a| match a {
+                    Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Accepts a subscriber and confirms its channels, as Redis does.
+    async fn accept_subscriber(listener: &TcpListener) -> (TcpStream, BytesMut) {
+        let (mut stream, _) = t(listener.accept()).await.expect("accept");
+        let mut buf = BytesMut::new();
+        let args = command(&mut stream, &mut buf).await;
+        assert_eq!(args, ["SUBSCRIBE", "a", "b"]);
+        for (n, channel) in ["a", "b"].iter().enumerate() {
+            let mut out = Vec::new();
+            out.extend_from_slice(b"*3\r\n");
+            for part in [&b"subscribe"[..], channel.as_bytes()] {
+                out.extend_from_slice(format!("${}\r\n", part.len()).as_bytes());
+                out.extend_from_slice(part);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(format!(":{}\r\n", n + 1).as_bytes());
+            t(stream.write_all(&out)).await.expect("confirm");
+        }
+        (stream, buf)
+    }
+
+    #[tokio::test]
+    async fn a_silent_redis_is_pinged_then_left_and_dialed_again() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+        let dialer = Dialer::for_redis(client.get_connection_info(), WAIT).expect("tcp");
+        let (heartbeat, silence) = (Duration::from_millis(50), Duration::from_millis(300));
+        let subscriber = Subscriber::new(dialer, vec!["a".into(), "b".into()], heartbeat, silence);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut on = move |r: Received| {
+            let _ = tx.send(r);
+        };
+        let (subscribed, server) = tokio::join!(
+            async { t(subscriber.subscribe(&mut on)).await.expect("subscribed") },
+            accept_subscriber(&listener)
+        );
+        let (mut first, mut buf) = server;
+        let task = tokio::spawn(subscriber.run(subscribed, on));
+        // A message is handed over.
+        t(first.write_all(b"*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n"))
+            .await
+            .expect("publish");
+        match t(rx.recv()).await {
+            Some(Received::Payload(p)) => assert_eq!(&p[..], b"hi"),
+            other => panic!("{other:?}"),
+        }
+        // Silent for a heartbeat: a PING; unanswered, the connection is left after the
+        // silence, and reported lost.
+        let started = tokio::time::Instant::now();
+        assert_eq!(command(&mut first, &mut buf).await, ["PING"]);
+        assert!(started.elapsed() >= heartbeat / 2);
+        match t(rx.recv()).await {
+            Some(Received::Lost) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            started.elapsed() >= silence - heartbeat,
+            "{:?}",
+            started.elapsed()
+        );
+        // Dialed again and subscribed again; messages flow on the new connection.
+        let (mut second, _) = accept_subscriber(&listener).await;
+        t(second.write_all(b"*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$5\r\nagain\r\n"))
+            .await
+            .expect("publish");
+        match t(rx.recv()).await {
+            Some(Received::Payload(p)) => assert_eq!(&p[..], b"again"),
+            other => panic!("{other:?}"),
+        }
+        // Answered PINGs keep the connection, for longer than the silence: nothing is lost
+        // while Redis answers.
+        let mut buf = BytesMut::new();
+        for _ in 0..10 {
+            assert_eq!(command(&mut second, &mut buf).await, ["PING"]);
+            t(second.write_all(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"))
+                .await
+                .expect("pong");
+        }
+        assert!(rx.try_recv().is_err(), "nothing more was reported");
+        // A connection Redis closes is lost at once.
+        drop(second);
+        match t(rx.recv()).await {
+            Some(Received::Lost) => {}
+            other => panic!("{other:?}"),
+        }
+        drop(first);
+        task.abort();
+    }
+}

@@ -2,7 +2,8 @@
 //! everyone, to a group and to a user reach the members on every node, and so do queries, an awaited call to a peer on
 //! another node comes back, group membership changes on the peer's own node, a call to many
 //! gives one outcome per recipient on every node (a node killed mid-call included), a node
-//! that dies is noticed within the node timeout, and a Redis restart is survived.
+//! that dies is noticed within the node timeout, a Redis restart is survived, and so is a
+//! Redis that stops answering for a while.
 //! Without `redis-server` each test prints `SKIPPED: ...` (fails under
 //! `VOLLEY_REQUIRE_ALL=1`).
 
@@ -326,6 +327,65 @@ async fn a_redis_restart_is_survived() {
         }
     })
     .await;
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_stops_answering_is_noticed_and_its_return_too() {
+    // Redis is frozen with SIGSTOP through the `kill` program.
+    if !volley_testing::tools::require(&[volley_testing::tools::kill_available()]) {
+        return;
+    }
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let options = options();
+    let nodes = cluster(&redis, 2, options.clone()).await;
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let mut bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
+    let mut cid = Visitor::mute(&nodes[1].running.ws_url()).await;
+    // A call across that waits (cid never answers) when Redis stops answering: within the
+    // node timeout the caller's node takes the subscription as lost (its PING unanswered)
+    // or the peer's node as gone (no heartbeat), and the call fails with a clear error then,
+    // not at its deadline (30 s by default).
+    let waiting = tokio::spawn({
+        let hall = ann.hall();
+        let cid = cid.id.0;
+        async move { t(hall.ask(cid)).await }
+    });
+    assert_eq!(cid.next().await, "asked");
+    redis.pause();
+    let paused = std::time::Instant::now();
+    let error = t(waiting).await.expect("the call task").unwrap_err();
+    let after = paused.elapsed();
+    assert!(
+        why(&error).starts_with(&format!("node {} cannot be reached: ", cid.id.node())),
+        "{error}"
+    );
+    // The node timeout, plus at most a heartbeat for the read that notices it.
+    let bound = options.node_timeout + options.heartbeat * 2;
+    assert!(
+        after < bound,
+        "noticed after {after:?}, more than {bound:?}"
+    );
+    redis.resume();
+    // Once Redis answers again the nodes hear each other and calls cross again.
+    t(async {
+        loop {
+            let hall = ann.hall().with_timeout(Duration::from_secs(2));
+            match hall.ask(bob.id.0).await {
+                Ok(here) => return assert!(here),
+                Err(e) => assert!(e.is_timeout() || e.remote().is_some(), "{e}"),
+            }
+        }
+    })
+    .await;
+    t(ann.hall().shout(String::new(), "back".into()))
+        .await
+        .unwrap();
+    assert_eq!(bob.next().await, "back");
     for node in nodes {
         t(node.running.shutdown()).await;
     }

@@ -1,6 +1,7 @@
 //! A `redis-server` of the test's own ([`RedisServer`]): on a free port of 127.0.0.1, kept in
 //! memory only (no snapshot, no append-only file), stopped when dropped, and restartable on
-//! the same port for the tests of a Redis that goes away and comes back.
+//! the same port for the tests of a Redis that goes away and comes back, or freezable for
+//! those of one that stops answering.
 //!
 //! ```no_run
 //! # async fn test() {
@@ -93,6 +94,31 @@ impl RedisServer {
             let _ = child.start_kill();
             let _ = tokio::time::timeout(READY_TIMEOUT, child.wait()).await;
         }
+    }
+
+    /// Freezes it (`SIGSTOP`, through the `kill` program): it keeps its connections and its
+    /// port but answers nothing until [`resume`](Self::resume). Check
+    /// [`tools::kill_available`] first.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets it run again after [`pause`](Self::pause) (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("a running redis-server");
+        let status = std::process::Command::new("kill")
+            .args([name, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {name} {pid}: {status}");
     }
 
     /// Starts it again on the same port (after [`stop`](Self::stop)), empty, and waits until
