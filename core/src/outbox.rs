@@ -2,14 +2,15 @@
 //! answers), one receiver (the writer), a bound in frames with the same API as tokio's
 //! bounded channel. It keeps its frames in a `VecDeque` that holds no slots while empty,
 //! where tokio's channel allocates a 32-slot block for every connection up front (2 KB of an
-//! idle connection's memory).
+//! idle connection's memory). The room is counted under the same lock as the frames, so a
+//! send and a receive take one lock each and nothing else; senders that wait for room are
+//! served first come first served, as tokio's semaphore would.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
-use tokio::sync::Semaphore;
 pub(crate) use tokio::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
 
 /// Slots an emptied queue keeps rather than releasing them: none, so that an idle connection
@@ -19,15 +20,36 @@ const KEEP: usize = 0;
 
 struct State<T> {
     items: VecDeque<T>,
+    /// Room for this many more values (taken values plus room make the bound).
+    room: usize,
+    /// Senders waiting for room, first come first served: a freed slot goes to the first
+    /// of them, never to a sender that came later.
+    waiting: VecDeque<Turn>,
+    /// The number the next waiting sender gets.
+    next_turn: u64,
     senders: usize,
     receiver_gone: bool,
     waker: Option<Waker>,
 }
 
+/// One waiting sender: its number, and how to wake it.
+struct Turn {
+    number: u64,
+    waker: Waker,
+}
+
+impl<T> State<T> {
+    /// One slot is free again: the first waiting sender is woken to take it.
+    fn free_one(&mut self) -> Option<Waker> {
+        self.room += 1;
+        self.waiting.front().map(|turn| turn.waker.clone())
+    }
+}
+
 struct Chan<T> {
+    /// The values, the room, and who waits for what; one lock for all, taken once per send
+    /// and once per receive.
     state: Mutex<State<T>>,
-    /// Free slots; closed when the receiver goes.
-    room: Semaphore,
 }
 
 impl<T> Chan<T> {
@@ -35,7 +57,7 @@ impl<T> Chan<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a value in a slot already taken from `room`.
+    /// Puts a value in a slot already taken.
     fn push(&self, value: T) {
         let waker = {
             let mut state = self.lock();
@@ -49,19 +71,109 @@ impl<T> Chan<T> {
             waker.wake();
         }
     }
+
+    /// Gives a slot taken back unused.
+    fn give_back(&self) {
+        let next = self.lock().free_one();
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+
+    /// Waits for a slot and takes it (first come first served); `false` when the receiver
+    /// is gone.
+    async fn take_room(&self) -> bool {
+        /// A place in the line, left when the wait ends or is dropped.
+        struct InLine<'a, T> {
+            chan: &'a Chan<T>,
+            number: Option<u64>,
+        }
+        impl<T> Drop for InLine<'_, T> {
+            fn drop(&mut self) {
+                let Some(number) = self.number.take() else {
+                    return;
+                };
+                let next = {
+                    let mut state = self.chan.lock();
+                    let first = state.waiting.front().is_some_and(|t| t.number == number);
+                    state.waiting.retain(|t| t.number != number);
+                    // The first in line leaving with room free: the next one's turn.
+                    match state.waiting.front() {
+                        Some(turn) if first && state.room > 0 => Some(turn.waker.clone()),
+                        _ => None,
+                    }
+                };
+                if let Some(next) = next {
+                    next.wake();
+                }
+            }
+        }
+        let mut line = InLine {
+            chan: self,
+            number: None,
+        };
+        poll_fn(|cx| {
+            let mut state = self.lock();
+            if state.receiver_gone {
+                return Poll::Ready(false);
+            }
+            let first = match line.number {
+                None => state.waiting.is_empty(),
+                Some(number) => state.waiting.front().is_some_and(|t| t.number == number),
+            };
+            if first && state.room > 0 {
+                state.room -= 1;
+                if line.number.take().is_some() {
+                    state.waiting.pop_front();
+                }
+                // Room left over: the next in line need not wait for another receive.
+                let next = match state.waiting.front() {
+                    Some(turn) if state.room > 0 => Some(turn.waker.clone()),
+                    _ => None,
+                };
+                drop(state);
+                if let Some(next) = next {
+                    next.wake();
+                }
+                return Poll::Ready(true);
+            }
+            match line.number {
+                None => {
+                    let number = state.next_turn;
+                    state.next_turn += 1;
+                    state.waiting.push_back(Turn {
+                        number,
+                        waker: cx.waker().clone(),
+                    });
+                    line.number = Some(number);
+                }
+                Some(number) => {
+                    if let Some(turn) = state.waiting.iter_mut().find(|t| t.number == number)
+                        && !turn.waker.will_wake(cx.waker())
+                    {
+                        turn.waker = cx.waker().clone();
+                    }
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 /// Creates a queue of `bound` frames (at least one).
 pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
-    let bound = bound.clamp(1, Semaphore::MAX_PERMITS);
+    let bound = bound.max(1);
     let chan = Arc::new(Chan {
         state: Mutex::new(State {
             items: VecDeque::new(),
+            room: bound,
+            waiting: VecDeque::new(),
+            next_turn: 0,
             senders: 1,
             receiver_gone: false,
             waker: None,
         }),
-        room: Semaphore::new(bound),
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -99,48 +211,52 @@ impl<T> Drop for Sender<T> {
 impl<T> std::fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
-            .field("room", &self.chan.room.available_permits())
+            .field("room", &self.chan.lock().room)
             .finish()
     }
 }
 
 impl<T> Sender<T> {
-    /// Queues `value` if there is room now.
+    /// Queues `value` if there is room now and no sender waits for it.
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.room.try_acquire() {
-            Ok(permit) => {
-                permit.forget();
-                self.chan.push(value);
-                Ok(())
+        let waker = {
+            let mut state = self.chan.lock();
+            if state.receiver_gone {
+                return Err(TrySendError::Closed(value));
             }
-            Err(tokio::sync::TryAcquireError::NoPermits) => Err(TrySendError::Full(value)),
-            Err(tokio::sync::TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
+            if state.room == 0 || !state.waiting.is_empty() {
+                return Err(TrySendError::Full(value));
+            }
+            state.room -= 1;
+            state.items.push_back(value);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
         }
+        Ok(())
     }
 
-    /// Waits for room, then queues `value`; `Err` when the receiver is gone.
+    /// Waits for room (after the senders that waited first), then queues `value`; `Err` when
+    /// the receiver is gone.
     pub(crate) async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.room.acquire().await {
-            Ok(permit) => {
-                permit.forget();
-                self.chan.push(value);
-                Ok(())
-            }
-            Err(_) => Err(SendError(value)),
+        if self.chan.take_room().await {
+            self.chan.push(value);
+            Ok(())
+        } else {
+            Err(SendError(value))
         }
     }
 
-    /// Waits for room and holds it for one value.
+    /// Waits for room (after the senders that waited first) and holds it for one value.
     pub(crate) async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.chan.room.acquire().await {
-            Ok(permit) => {
-                permit.forget();
-                Ok(Permit {
-                    chan: &self.chan,
-                    used: false,
-                })
-            }
-            Err(_) => Err(SendError(())),
+        if self.chan.take_room().await {
+            Ok(Permit {
+                chan: &self.chan,
+                used: false,
+            })
+        } else {
+            Err(SendError(()))
         }
     }
 }
@@ -162,7 +278,7 @@ impl<T> Permit<'_, T> {
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
         if !self.used {
-            self.chan.room.add_permits(1);
+            self.chan.give_back();
         }
     }
 }
@@ -173,21 +289,24 @@ pub(crate) struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    fn pop(state: &mut State<T>) -> Option<T> {
+    /// The first value, with the waiting sender to wake for the slot it freed.
+    fn pop(state: &mut State<T>) -> Option<(T, Option<Waker>)> {
         let value = state.items.pop_front()?;
         if state.items.is_empty() && state.items.capacity() > KEEP {
             state.items = VecDeque::new();
         }
-        Some(value)
+        Some((value, state.free_one()))
     }
 
     /// The next value; `None` once every sender is gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| {
             let mut state = self.chan.lock();
-            if let Some(value) = Self::pop(&mut state) {
+            if let Some((value, next)) = Self::pop(&mut state) {
                 drop(state);
-                self.chan.room.add_permits(1);
+                if let Some(next) = next {
+                    next.wake();
+                }
                 return Poll::Ready(Some(value));
             }
             if state.senders == 0 {
@@ -206,9 +325,11 @@ impl<T> Receiver<T> {
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.chan.lock();
         match Self::pop(&mut state) {
-            Some(value) => {
+            Some((value, next)) => {
                 drop(state);
-                self.chan.room.add_permits(1);
+                if let Some(next) = next {
+                    next.wake();
+                }
                 Ok(value)
             }
             None if state.senders == 0 => Err(TryRecvError::Disconnected),
@@ -219,12 +340,18 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.chan.room.close();
-        let items = {
+        let (items, waiting) = {
             let mut state = self.chan.lock();
             state.receiver_gone = true;
-            std::mem::take(&mut state.items)
+            (
+                std::mem::take(&mut state.items),
+                std::mem::take(&mut state.waiting),
+            )
         };
+        // Every waiting sender learns the receiver is gone.
+        for turn in waiting {
+            turn.waker.wake();
+        }
         drop(items);
     }
 }

@@ -98,3 +98,58 @@ fn an_emptied_queue_holds_no_slots() {
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(capacity(&rx), KEEP, "emptied, it keeps none");
 }
+
+#[tokio::test]
+async fn room_goes_to_the_senders_in_the_order_they_waited() {
+    let (tx, mut rx) = channel::<u32>(1);
+    tx.try_send(0).unwrap();
+    // Two senders wait, in turn; a later try_send does not jump the line.
+    let (order_tx, mut order) = tokio::sync::mpsc::unbounded_channel();
+    let mut waiting = Vec::new();
+    for n in [1, 2] {
+        let (sender, order_tx) = (tx.clone(), order_tx.clone());
+        waiting.push(tokio::spawn(async move {
+            sender.send(n).await.unwrap();
+            order_tx.send(n).unwrap();
+        }));
+        // Each is in line before the next starts.
+        while tx.chan.lock().waiting.len() < usize::try_from(n).unwrap() {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(
+        matches!(tx.try_send(9), Err(TrySendError::Full(9))),
+        "room freed while others wait is theirs"
+    );
+    assert_eq!(t(rx.recv()).await, Some(1));
+    assert_eq!(t(rx.recv()).await, Some(2));
+    for w in waiting {
+        t(w).await.unwrap();
+    }
+    assert_eq!([order.try_recv(), order.try_recv()], [Ok(1), Ok(2)]);
+    // With nobody waiting, try_send takes free room again.
+    assert!(tx.try_send(3).is_ok());
+}
+
+#[tokio::test]
+async fn a_sender_that_stops_waiting_passes_its_turn_on() {
+    let (tx, mut rx) = channel::<u32>(1);
+    tx.try_send(0).unwrap();
+    let mut first = Box::pin(tx.reserve());
+    // In line first (polled once), then dropped after the room frees: the next in line
+    // gets the room instead of nobody.
+    assert!(futures_util::poll!(first.as_mut()).is_pending());
+    let second = tokio::spawn({
+        let tx = tx.clone();
+        async move { tx.send(2).await.is_ok() }
+    });
+    while tx.chan.lock().waiting.len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(rx.try_recv(), Ok(0));
+    drop(first);
+    assert!(t(second).await.unwrap());
+    assert_eq!(t(rx.recv()).await, Some(2));
+    assert!(tx.chan.lock().waiting.is_empty());
+}
