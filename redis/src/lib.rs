@@ -60,7 +60,8 @@ pub struct Options {
     /// How long a forwarded call waits when the caller gave no deadline (default 30 s).
     pub call_timeout: Duration,
     /// How many messages may wait to be published (default 65,536); more are dropped and
-    /// logged.
+    /// logged, and a call to another node whose message is dropped fails at once with
+    /// `Error::Unreachable` instead of waiting for its deadline.
     pub queue: usize,
 }
 
@@ -92,6 +93,12 @@ impl Options {
     /// Sets the node timeout.
     pub fn node_timeout(mut self, after: Duration) -> Self {
         self.node_timeout = after;
+        self
+    }
+
+    /// Sets how many messages may wait to be published (at least one).
+    pub fn queue(mut self, messages: usize) -> Self {
+        self.queue = messages.max(1);
         self
     }
 

@@ -60,16 +60,17 @@ impl Link {
         format!("{}:node:{node}", self.namespace)
     }
 
-    /// Queues `payload` for `channel` without waiting. When the queue is full (Redis is
-    /// slower than this node's sends) the message is dropped and logged.
-    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
-        if let Err(e) = self.queue.try_send((channel, payload)) {
-            match e {
-                mpsc::error::TrySendError::Full(_) => {
-                    tracing::warn!("the backplane's publish queue is full: a message was dropped");
-                }
-                mpsc::error::TrySendError::Closed(_) => {}
+    /// Queues `payload` for `channel` without waiting; `false` when it could not be. When
+    /// the queue is full (Redis is slower than this node's sends) the message is dropped
+    /// and logged.
+    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> bool {
+        match self.queue.try_send((channel, payload)) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("the backplane's publish queue is full: a message was dropped");
+                false
             }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
 

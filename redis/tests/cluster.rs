@@ -391,6 +391,38 @@ async fn a_redis_that_stops_answering_is_noticed_and_its_return_too() {
     }
 }
 
+/// One thread: the node's publisher cannot run while the test's own poll goes on.
+#[tokio::test(flavor = "current_thread")]
+async fn a_call_whose_message_cannot_be_queued_fails_at_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let nodes = cluster(&redis, 2, options().queue(1)).await;
+    let bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
+    let peers = nodes[0].running.server().peers().clone();
+    // Three calls from node A to bob on node B, made within one poll: the first fills the
+    // queue of one, the other two cannot be queued and fail at once (not at their 30 s
+    // deadline); the first is answered.
+    let calls = (0..3).map(|_| peers.request(bob.id, "here", None, None));
+    let outcomes = t(futures_util::future::join_all(calls)).await;
+    let answered: Vec<bool> = outcomes.iter().map(Result::is_ok).collect();
+    assert_eq!(answered, [true, false, false], "{outcomes:?}");
+    for outcome in &outcomes[1..] {
+        match outcome {
+            Err(volley::Error::Unreachable { node, reason }) => {
+                assert_eq!(*node, bob.id.node());
+                assert!(reason.contains("publish queue is full"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // With room again, calls cross as before.
+    assert!(t(peers.request(bob.id, "here", None, None)).await.is_ok());
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_with_a_password_or_a_user_is_joined() {
     let Some(redis) = RedisServer::start().await else {

@@ -77,9 +77,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Bytes read from the socket at a time (default 4 KiB; at most 8 KiB while no frame is
-    /// half-read). The read buffer exists only while a frame is arriving: an idle connection
-    /// keeps none, whatever this is.
+    /// Bytes read from the socket at a time (default 8 KiB, which takes in 64 pipelined
+    /// calls of a hundred bytes in one read; at most 8 KiB while no frame is half-read). The
+    /// read buffer exists only while a frame is arriving: an idle connection keeps none,
+    /// whatever this is.
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.settings.read_buffer_size = bytes;
         self

@@ -49,7 +49,7 @@ impl Default for Settings {
         Self {
             path: "/ws".to_owned(),
             config: Arc::new(PeerConfig::default()),
-            read_buffer_size: 4 * 1024,
+            read_buffer_size: 8 * 1024,
             write_buffer_size: 16 * 1024,
             max_message_size: 16 * 1024 * 1024,
             backlog: 4096,

@@ -32,6 +32,10 @@ pub(crate) struct Node {
     state: Mutex<State>,
 }
 
+/// Why a call to another node failed at once: its message could not be published.
+const QUEUE_FULL: &str =
+    "the backplane's publish queue is full (Redis is slower than this node's sends)";
+
 /// Where a forwarded call's outcome goes.
 type ReplyTo = oneshot::Sender<volley_core::Result<Box<RawValue>>>;
 
@@ -234,16 +238,16 @@ impl Node {
         }
     }
 
-    /// Publishes `message` on node `to`'s channel.
-    fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) {
+    /// Publishes `message` on node `to`'s channel; `false` when it could not be queued.
+    fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) -> bool {
         self.link
-            .publish(self.link.node_channel(to), message.encode(body));
+            .publish(self.link.node_channel(to), message.encode(body))
     }
 
-    /// Publishes `message` on the cluster channel.
-    pub(crate) fn send_all(&self, message: &Message, body: Option<&[u8]>) {
+    /// Publishes `message` on the cluster channel; `false` when it could not be queued.
+    pub(crate) fn send_all(&self, message: &Message, body: Option<&[u8]>) -> bool {
         self.link
-            .publish(self.link.cluster_channel(), message.encode(body));
+            .publish(self.link.cluster_channel(), message.encode(body))
     }
 
     /// Forgets the nodes not heard from within the node timeout, and ends what waited on
@@ -352,10 +356,12 @@ impl Node {
                 from: self.id,
                 call,
             };
-            match to {
+            // A cancel that cannot be queued is dropped (and logged): the call it names
+            // ends at its deadline on the other node.
+            let _queued = match to {
                 Some(to) => self.send_to(to, &cancel, None),
                 None => self.send_all(&cancel, None),
-            }
+            };
         }
     }
 }
@@ -385,10 +391,10 @@ impl Drop for Withdraw {
                 from: self.node.id,
                 call: self.call,
             };
-            match self.to {
+            let _queued = match self.to {
                 Some(to) => self.node.send_to(to, &cancel, None),
                 None => self.node.send_all(&cancel, None),
-            }
+            };
         }
     }
 }
@@ -436,7 +442,14 @@ impl Backplane for Handle {
                 peer: id,
                 request: node.request(number, &call, timeout),
             };
-            node.send_to(to, &message, None);
+            if !node.send_to(to, &message, None) {
+                // Never sent: nothing to withdraw on the other node.
+                withdraw.done = true;
+                return Err(Error::Unreachable {
+                    node: to,
+                    reason: QUEUE_FULL.into(),
+                });
+            }
             let outcome = tokio::time::timeout(timeout, rx).await;
             withdraw.done = matches!(outcome, Ok(Ok(_)));
             match outcome {
@@ -478,7 +491,11 @@ impl Backplane for Handle {
             except: except.to_vec(),
             request: node.request(number, &call, timeout),
         };
-        node.send_all(&message, None);
+        if !node.send_all(&message, None) {
+            // Never sent: the other nodes' recipients are not known, and none will answer.
+            node.state().each.remove(&number);
+            return futures_util::stream::empty().boxed();
+        }
         let withdraw = Withdraw {
             node,
             call: number,
@@ -520,7 +537,7 @@ impl Backplane for Handle {
                     until: Instant::now() + node.options.node_timeout,
                 },
             );
-            node.send_all(
+            let sent = node.send_all(
                 &Message::Find {
                     from: node.id,
                     query,
@@ -528,6 +545,9 @@ impl Backplane for Handle {
                 },
                 None,
             );
+            if !sent && let Some(find) = node.state().finds.remove(&query) {
+                finish(find);
+            }
             rx.await.unwrap_or_default()
         })
     }
