@@ -12,7 +12,9 @@ use serde::Serialize;
 
 /// Identifies one connection for as long as the process runs (never reused). In a cluster
 /// it also names the node the connection is on ([`PeerId::node`]), so ids are unique
-/// across the nodes.
+/// across the nodes. A process starts counting at a random point, so one that takes over a
+/// node number (or a server started again) does not give out its predecessor's ids: a
+/// client holding an old id does not reach a new connection.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]
@@ -24,11 +26,28 @@ const SEQUENCE_BITS: u32 = 40;
 /// The largest sequence number (about 10^12 connections a process).
 const SEQUENCE_MASK: u64 = (1 << SEQUENCE_BITS) - 1;
 
-static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
+/// The next sequence number; 0 until the first id is given out.
+static NEXT_PEER: AtomicU64 = AtomicU64::new(0);
+
+/// A random start in the lower half of the sequence space (2^39 ids left before the count
+/// wraps), never 0.
+fn random_start() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // The standard library keys its hashers from the operating system's random source.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (random & (SEQUENCE_MASK >> 1)).max(1)
+}
 
 impl PeerId {
     /// A new id for a connection on `node`.
     pub(crate) fn next(node: NodeId) -> Self {
+        if NEXT_PEER.load(Ordering::Relaxed) == 0 {
+            // The first id of the process: whoever gets here first sets the start.
+            let _ =
+                NEXT_PEER.compare_exchange(0, random_start(), Ordering::Relaxed, Ordering::Relaxed);
+        }
         let n = NEXT_PEER.fetch_add(1, Ordering::Relaxed) & SEQUENCE_MASK;
         PeerId(u64::from(node.0) << SEQUENCE_BITS | n)
     }
@@ -91,6 +110,21 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!((a.node(), b.node()), (seven, seven));
         assert_eq!(a.0 >> SEQUENCE_BITS, 7);
+    }
+
+    #[test]
+    fn the_count_starts_at_a_random_point_and_goes_up_by_one() {
+        let first = PeerId::next(NodeId::default());
+        let second = PeerId::next(NodeId::default());
+        assert!(second.0 > first.0, "{first} then {second}");
+        // Other tests of this process take ids meanwhile; never more than a few.
+        assert!(second.0 - first.0 < 1_000);
+        let started = NEXT_PEER.load(Ordering::Relaxed);
+        assert!((1..=SEQUENCE_MASK).contains(&started));
+        // Starts fall in the lower half of the space, and differ from one draw to the next.
+        let starts: Vec<u64> = (0..8).map(|_| random_start()).collect();
+        assert!(starts.iter().all(|s| (1..=SEQUENCE_MASK >> 1).contains(s)));
+        assert!(starts.windows(2).any(|w| w[0] != w[1]), "{starts:?}");
     }
 
     #[test]
