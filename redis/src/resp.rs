@@ -97,19 +97,7 @@ pub(crate) fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
 
 /// Appends `n` in decimal.
 fn decimal(out: &mut Vec<u8>, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        // A digit: n % 10 is below 10.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// One reply or push, as far as the node reads them.

@@ -272,6 +272,22 @@ async fn a_node_killed_mid_call_leaves_no_recipient_unresolved() {
     }
 }
 
+/// Waits until a call from `from` to `to` (on another node) is answered again. A call
+/// published while a node was still re-subscribing is lost and waits for its deadline
+/// (pub/sub delivers at most once): each try has a short one.
+async fn calls_cross_again(from: &Visitor, to: &Visitor) {
+    t(async {
+        loop {
+            let hall = from.hall().with_timeout(Duration::from_secs(2));
+            match hall.ask(to.id.0).await {
+                Ok(here) => return assert!(here),
+                Err(e) => assert!(e.is_timeout() || e.remote().is_some(), "{e}"),
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_is_survived() {
     let Some(mut redis) = RedisServer::start().await else {
@@ -314,19 +330,8 @@ async fn a_redis_restart_is_survived() {
         }
     })
     .await;
-    // A call crosses again too. One published while a node was still re-subscribing is
-    // lost and waits for its deadline (pub/sub delivers at most once): each try here has a
-    // short one.
-    t(async {
-        loop {
-            let hall = ann.hall().with_timeout(Duration::from_secs(2));
-            match hall.ask(bob.id.0).await {
-                Ok(here) => return assert!(here),
-                Err(e) => assert!(e.is_timeout() || e.remote().is_some(), "{e}"),
-            }
-        }
-    })
-    .await;
+    // A call crosses again too.
+    calls_cross_again(&ann, &bob).await;
     for node in nodes {
         t(node.running.shutdown()).await;
     }
@@ -372,16 +377,7 @@ async fn a_redis_that_stops_answering_is_noticed_and_its_return_too() {
     );
     redis.resume();
     // Once Redis answers again the nodes hear each other and calls cross again.
-    t(async {
-        loop {
-            let hall = ann.hall().with_timeout(Duration::from_secs(2));
-            match hall.ask(bob.id.0).await {
-                Ok(here) => return assert!(here),
-                Err(e) => assert!(e.is_timeout() || e.remote().is_some(), "{e}"),
-            }
-        }
-    })
-    .await;
+    calls_cross_again(&ann, &bob).await;
     t(ann.hall().shout(String::new(), "back".into()))
         .await
         .unwrap();
