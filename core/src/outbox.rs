@@ -20,10 +20,11 @@ const KEEP: usize = 0;
 
 struct State<T> {
     items: VecDeque<T>,
-    /// Room for this many more values (taken values plus room make the bound).
+    /// Room for this many more values (taken values plus room make the bound). The first
+    /// `room` senders in line are owed a slot each; room beyond the line is anyone's.
     room: usize,
-    /// Senders waiting for room, first come first served: a freed slot goes to the first
-    /// of them, never to a sender that came later.
+    /// Senders waiting for room, first come first served: a freed slot goes to one of
+    /// them, never to a sender that came later.
     waiting: VecDeque<Turn>,
     /// The number the next waiting sender gets.
     next_turn: u64,
@@ -39,10 +40,23 @@ struct Turn {
 }
 
 impl<T> State<T> {
-    /// One slot is free again: the first waiting sender is woken to take it.
+    /// One slot is free again: the waiting sender it is owed to (if any) is woken to take it.
     fn free_one(&mut self) -> Option<Waker> {
         self.room += 1;
-        self.waiting.front().map(|turn| turn.waker.clone())
+        self.owed_waker(self.room - 1)
+    }
+
+    /// Whether a sender not in line may take a slot: only room beyond what is owed.
+    fn spare(&self) -> bool {
+        self.room > self.waiting.len()
+    }
+
+    /// The waker of the sender at place `at` in line, when it is owed a slot.
+    fn owed_waker(&self, at: usize) -> Option<Waker> {
+        (at < self.room)
+            .then(|| self.waiting.get(at))
+            .flatten()
+            .map(|turn| turn.waker.clone())
     }
 }
 
@@ -95,12 +109,17 @@ impl<T> Chan<T> {
                 };
                 let next = {
                     let mut state = self.chan.lock();
-                    let first = state.waiting.front().is_some_and(|t| t.number == number);
-                    state.waiting.retain(|t| t.number != number);
-                    // The first in line leaving with room free: the next one's turn.
-                    match state.waiting.front() {
-                        Some(turn) if first && state.room > 0 => Some(turn.waker.clone()),
-                        _ => None,
+                    match state.waiting.iter().position(|t| t.number == number) {
+                        Some(at) => {
+                            state.waiting.remove(at);
+                            // Owed a slot and leaving: the slot goes to the next one owed.
+                            if at < state.room {
+                                state.owed_waker(state.room - 1)
+                            } else {
+                                None
+                            }
+                        }
+                        None => None,
                     }
                 };
                 if let Some(next) = next {
@@ -117,24 +136,22 @@ impl<T> Chan<T> {
             if state.receiver_gone {
                 return Poll::Ready(false);
             }
-            let first = match line.number {
-                None => state.waiting.is_empty(),
-                Some(number) => state.waiting.front().is_some_and(|t| t.number == number),
+            // In line: owed a slot when among the first `room`; new: only spare room.
+            let place = line
+                .number
+                .and_then(|number| state.waiting.iter().position(|t| t.number == number));
+            let takes = match place {
+                Some(at) => at < state.room,
+                None => state.spare(),
             };
-            if first && state.room > 0 {
+            if takes {
                 state.room -= 1;
-                if line.number.take().is_some() {
-                    state.waiting.pop_front();
+                if let Some(at) = place {
+                    state.waiting.remove(at);
+                    line.number = None;
                 }
-                // Room left over: the next in line need not wait for another receive.
-                let next = match state.waiting.front() {
-                    Some(turn) if state.room > 0 => Some(turn.waker.clone()),
-                    _ => None,
-                };
-                drop(state);
-                if let Some(next) = next {
-                    next.wake();
-                }
+                // Those behind move up, and the slots owed to them stay owed: nobody new is
+                // owed one, so nobody else needs waking.
                 return Poll::Ready(true);
             }
             match line.number {
@@ -224,7 +241,7 @@ impl<T> Sender<T> {
             if state.receiver_gone {
                 return Err(TrySendError::Closed(value));
             }
-            if state.room == 0 || !state.waiting.is_empty() {
+            if !state.spare() {
                 return Err(TrySendError::Full(value));
             }
             state.room -= 1;

@@ -153,3 +153,29 @@ async fn a_sender_that_stops_waiting_passes_its_turn_on() {
     assert_eq!(t(rx.recv()).await, Some(2));
     assert!(tx.chan.lock().waiting.is_empty());
 }
+
+#[tokio::test]
+async fn room_beyond_what_waiting_senders_are_owed_is_anyone_s() {
+    let (tx, mut rx) = channel::<u32>(4);
+    for i in 0..4 {
+        tx.try_send(i).unwrap();
+    }
+    // One sender waits; then four slots free before it runs.
+    let mut waiting = Box::pin(tx.send(10));
+    assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+    for i in 0..4 {
+        assert_eq!(rx.try_recv(), Ok(i));
+    }
+    // One slot is owed to the waiting sender; the other three are free for anyone, at once.
+    for i in 20..23 {
+        assert!(tx.try_send(i).is_ok(), "{i}");
+    }
+    assert!(matches!(tx.try_send(23), Err(TrySendError::Full(23))));
+    // The waiting sender takes the slot it is owed.
+    assert!(matches!(
+        futures_util::poll!(waiting.as_mut()),
+        Poll::Ready(Ok(()))
+    ));
+    let got: Vec<u32> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(got, [20, 21, 22, 10]);
+}

@@ -60,17 +60,21 @@ impl Link {
         format!("{}:node:{node}", self.namespace)
     }
 
-    /// Queues `payload` for `channel` without waiting; `false` when it could not be. When
+    /// Queues `payload` for `channel` without waiting; `Err` says why it could not be. When
     /// the queue is full (Redis is slower than this node's sends) the message is dropped
     /// and logged.
-    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> bool {
+    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), &'static str> {
         match self.queue.try_send((channel, payload)) {
-            Ok(()) => true,
+            Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!("the backplane's publish queue is full: a message was dropped");
-                false
+                Err(
+                    "the backplane's publish queue is full (Redis is slower than this node's sends)",
+                )
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                Err("the backplane has stopped publishing")
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 use std::io;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -48,11 +48,13 @@ impl Subscriber {
         heartbeat: Duration,
         silence: Duration,
     ) -> Self {
+        // A zero heartbeat would make every read time out at once.
+        let heartbeat = heartbeat.max(Duration::from_millis(1));
         Self {
             dialer,
             channels,
             heartbeat,
-            silence,
+            silence: silence.max(heartbeat),
         }
     }
 
@@ -143,8 +145,10 @@ impl Subscriber {
                 Err(_) if !pinged => {
                     let mut ping = Vec::new();
                     resp::encode(&mut ping, &[b"PING"]);
-                    if let Err(e) = stream.write_all(&ping).await {
-                        return e;
+                    match tokio::time::timeout(self.silence, stream.write_all(&ping)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return e,
+                        Err(_) => return io::ErrorKind::TimedOut.into(),
                     }
                     pinged = true;
                 }
@@ -170,7 +174,9 @@ fn deliver(reply: Reply, on: &mut impl FnMut(Received)) -> Kind {
     match items.first() {
         Some(Reply::Bulk(Some(kind))) if kind.as_ref() == b"message" && items.len() == 3 => {
             if let Some(Reply::Bulk(Some(payload))) = items.pop() {
-                on(Received::Payload(payload));
+                // A copy of its own: a notification's bytes may wait in slow peers' queues,
+                // and a slice would keep the whole read buffer alive with them.
+                on(Received::Payload(Bytes::copy_from_slice(&payload)));
             }
             Kind::Message
         }

@@ -32,10 +32,6 @@ pub(crate) struct Node {
     state: Mutex<State>,
 }
 
-/// Why a call to another node failed at once: its message could not be published.
-const QUEUE_FULL: &str =
-    "the backplane's publish queue is full (Redis is slower than this node's sends)";
-
 /// Where a forwarded call's outcome goes.
 type ReplyTo = oneshot::Sender<volley_core::Result<Box<RawValue>>>;
 
@@ -238,14 +234,31 @@ impl Node {
         }
     }
 
-    /// Publishes `message` on node `to`'s channel; `false` when it could not be queued.
-    fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) -> bool {
+    /// Publishes `message` on node `to`'s channel; a message that cannot be queued is
+    /// dropped (and logged).
+    fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) {
+        let _dropped = self.try_send_to(to, message, body);
+    }
+
+    /// Publishes `message` on the cluster channel; a message that cannot be queued is
+    /// dropped (and logged).
+    pub(crate) fn send_all(&self, message: &Message, body: Option<&[u8]>) {
+        let _dropped = self.try_send_all(message, body);
+    }
+
+    /// Publishes `message` on node `to`'s channel; `Err` says why it could not be queued.
+    fn try_send_to(
+        &self,
+        to: NodeId,
+        message: &Message,
+        body: Option<&[u8]>,
+    ) -> Result<(), &'static str> {
         self.link
             .publish(self.link.node_channel(to), message.encode(body))
     }
 
-    /// Publishes `message` on the cluster channel; `false` when it could not be queued.
-    pub(crate) fn send_all(&self, message: &Message, body: Option<&[u8]>) -> bool {
+    /// Publishes `message` on the cluster channel; `Err` says why it could not be queued.
+    fn try_send_all(&self, message: &Message, body: Option<&[u8]>) -> Result<(), &'static str> {
         self.link
             .publish(self.link.cluster_channel(), message.encode(body))
     }
@@ -358,10 +371,10 @@ impl Node {
             };
             // A cancel that cannot be queued is dropped (and logged): the call it names
             // ends at its deadline on the other node.
-            let _queued = match to {
+            match to {
                 Some(to) => self.send_to(to, &cancel, None),
                 None => self.send_all(&cancel, None),
-            };
+            }
         }
     }
 }
@@ -391,10 +404,10 @@ impl Drop for Withdraw {
                 from: self.node.id,
                 call: self.call,
             };
-            let _queued = match self.to {
+            match self.to {
                 Some(to) => self.node.send_to(to, &cancel, None),
                 None => self.node.send_all(&cancel, None),
-            };
+            }
         }
     }
 }
@@ -442,12 +455,12 @@ impl Backplane for Handle {
                 peer: id,
                 request: node.request(number, &call, timeout),
             };
-            if !node.send_to(to, &message, None) {
+            if let Err(why) = node.try_send_to(to, &message, None) {
                 // Never sent: nothing to withdraw on the other node.
                 withdraw.done = true;
                 return Err(Error::Unreachable {
                     node: to,
-                    reason: QUEUE_FULL.into(),
+                    reason: why.into(),
                 });
             }
             let outcome = tokio::time::timeout(timeout, rx).await;
@@ -491,7 +504,7 @@ impl Backplane for Handle {
             except: except.to_vec(),
             request: node.request(number, &call, timeout),
         };
-        if !node.send_all(&message, None) {
+        if node.try_send_all(&message, None).is_err() {
             // Never sent: the other nodes' recipients are not known, and none will answer.
             node.state().each.remove(&number);
             return futures_util::stream::empty().boxed();
@@ -537,7 +550,7 @@ impl Backplane for Handle {
                     until: Instant::now() + node.options.node_timeout,
                 },
             );
-            let sent = node.send_all(
+            let sent = node.try_send_all(
                 &Message::Find {
                     from: node.id,
                     query,
@@ -545,7 +558,9 @@ impl Backplane for Handle {
                 },
                 None,
             );
-            if !sent && let Some(find) = node.state().finds.remove(&query) {
+            if sent.is_err()
+                && let Some(find) = node.state().finds.remove(&query)
+            {
                 finish(find);
             }
             rx.await.unwrap_or_default()
