@@ -113,9 +113,13 @@ async fn room_goes_to_the_senders_in_the_order_they_waited() {
             order_tx.send(n).unwrap();
         }));
         // Each is in line before the next starts.
-        while tx.chan.lock().waiting.len() < usize::try_from(n).unwrap() {
-            tokio::task::yield_now().await;
-        }
+        let n = usize::try_from(n).unwrap();
+        t(async {
+            while tx.chan.lock().waiting.len() < n {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
     }
     assert_eq!(rx.try_recv(), Ok(0));
     assert!(
@@ -144,9 +148,12 @@ async fn a_sender_that_stops_waiting_passes_its_turn_on() {
         let tx = tx.clone();
         async move { tx.send(2).await.is_ok() }
     });
-    while tx.chan.lock().waiting.len() < 2 {
-        tokio::task::yield_now().await;
-    }
+    t(async {
+        while tx.chan.lock().waiting.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     assert_eq!(rx.try_recv(), Ok(0));
     drop(first);
     assert!(t(second).await.unwrap());
