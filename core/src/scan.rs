@@ -185,25 +185,38 @@ fn known_key(b: &[u8], at: usize) -> Option<(Slot, usize)> {
 /// scanner cannot decide.
 pub(crate) fn elements<'a>(text: &'a str, mut each: impl FnMut(&'a str)) -> Option<()> {
     let b = text.as_bytes();
-    let mut at = eat(b, ws(b, 0), b'[')?;
-    at = ws(b, at);
+    let open = ws(b, 0);
+    if b.get(open) != Some(&b'[') {
+        return None;
+    }
+    let at = items(b, open, 1, |start, end| {
+        each(text.get(start..end)?);
+        Some(())
+    })?;
+    (ws(b, at) == b.len()).then_some(())
+}
+
+/// Walks the array whose `[` is at `open`, its elements at nesting `depth`, validating them
+/// and handing each one's start and end to `each`; the position after its `]`.
+fn items(
+    b: &[u8],
+    open: usize,
+    depth: usize,
+    mut each: impl FnMut(usize, usize) -> Option<()>,
+) -> Option<usize> {
+    let mut at = ws(b, open + 1);
     if b.get(at) == Some(&b']') {
-        at += 1;
-    } else {
-        loop {
-            let start = at;
-            at = value_at(b, at, 1)?;
-            each(text.get(start..at)?);
-            match after_item(b, at, b']')? {
-                (next, true) => at = next,
-                (next, false) => {
-                    at = next;
-                    break;
-                }
-            }
+        return Some(at + 1);
+    }
+    loop {
+        let first = at;
+        at = value_at(b, at, depth)?;
+        each(first, at)?;
+        match after_item(b, at, b']')? {
+            (next, true) => at = next,
+            (next, false) => return Some(next),
         }
     }
-    (ws(b, at) == b.len()).then_some(())
 }
 
 /// The position after the array whose `[` is at `at` (a member's value), validated, and
@@ -213,30 +226,17 @@ fn array_split(b: &[u8], open: usize) -> Option<(usize, Split)> {
     let mut len = 0usize;
     // Whether every element so far lies within reach of a u16 offset.
     let mut near = true;
-    let mut at = ws(b, open + 1);
-    if b.get(at) == Some(&b']') {
-        at += 1;
-    } else {
-        loop {
-            let first = at;
-            // The array's elements sit one level below the member's value.
-            at = value_at(b, at, 2)?;
-            if let Some(slot) = spans.get_mut(len) {
-                match (u16::try_from(first - open), u16::try_from(at - open)) {
-                    (Ok(start), Ok(end)) => *slot = (start, end),
-                    _ => near = false,
-                }
-            }
-            len += 1;
-            match after_item(b, at, b']')? {
-                (next, true) => at = next,
-                (next, false) => {
-                    at = next;
-                    break;
-                }
+    // The array's elements sit one level below the member's value.
+    let at = items(b, open, 2, |first, end| {
+        if let Some(slot) = spans.get_mut(len) {
+            match (u16::try_from(first - open), u16::try_from(end - open)) {
+                (Ok(start), Ok(end)) => *slot = (start, end),
+                _ => near = false,
             }
         }
-    }
+        len += 1;
+        Some(())
+    })?;
     let len = u8::try_from(len)
         .ok()
         .filter(|&n| near && usize::from(n) <= Split::MAX);
@@ -403,17 +403,7 @@ fn array_rest(b: &[u8], at: usize, depth: usize) -> Option<usize> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let mut at = ws(b, at);
-    if b.get(at) == Some(&b']') {
-        return Some(at + 1);
-    }
-    loop {
-        at = value_at(b, at, depth)?;
-        match after_item(b, at, b']')? {
-            (next, true) => at = next,
-            (next, false) => return Some(next),
-        }
-    }
+    items(b, at - 1, depth, |_, _| Some(()))
 }
 
 /// The position after an object whose `{` is before `at`.
