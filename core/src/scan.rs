@@ -56,11 +56,81 @@ impl Split {
     }
 }
 
+/// How nearly every message begins: its first member taken by one comparison.
+const HEAD: &[u8; 17] = br#"{"jsonrpc":"2.0","#;
+
 /// The members of the JSON object `text` (surrounding whitespace allowed), or `None` when the
 /// scanner cannot decide (see the module's documentation).
 pub(crate) fn members(text: &str) -> Option<Members<'_>> {
-    /// How nearly every message begins: its first member taken by one comparison.
-    const HEAD: &[u8; 17] = br#"{"jsonrpc":"2.0","#;
+    common(text).or_else(|| general(text))
+}
+
+/// The members of a message written the way nearly every peer writes one, read in the
+/// order they are written with no key to look up: `{"jsonrpc":"2.0",`, an `"id":` (an
+/// unsigned integer, or a string without escapes) unless it is a notification, then
+/// `"method":"name"` (no escapes) with `,"params":` an array or an object, or after an id
+/// `"result":` or `"error":` any value, and `}` ending the text. No whitespace anywhere.
+/// `None` for any other text, which [`general`] reads.
+fn common(text: &str) -> Option<Members<'_>> {
+    let b = text.as_bytes();
+    if b.first_chunk() != Some(HEAD) {
+        return None;
+    }
+    let mut m = Members {
+        jsonrpc: text.get(11..16),
+        ..Members::default()
+    };
+    let mut at = HEAD.len();
+    if b.get(at..)?.starts_with(br#""id":"#) {
+        let id = at + 5;
+        let end = match *b.get(id)? {
+            b'"' => {
+                let end = id + 1 + plain_len(b.get(id + 1..)?);
+                eat(b, end, b'"')?
+            }
+            b'0' => id + 1,
+            b'1'..=b'9' => digits(b, id + 1).0,
+            _ => return None,
+        };
+        // A fraction, an exponent or a digit after a leading zero ends up here too.
+        m.id = text.get(id..end);
+        at = eat(b, end, b',')?;
+    }
+    let rest = b.get(at..)?;
+    if rest.starts_with(br#""method":""#) {
+        let name = at + 10;
+        let end = name + plain_len(b.get(name..)?);
+        at = eat(b, end, b'"')?;
+        m.method = text.get(name - 1..at);
+        if b.get(at..)?.starts_with(br#","params":"#) {
+            let value = at + 10;
+            at = match b.get(value)? {
+                b'[' => {
+                    let (end, split) = array_split(b, value)?;
+                    m.split = split;
+                    end
+                }
+                b'{' => value_at(b, value, 1)?,
+                _ => return None,
+            };
+            m.params = text.get(value..at);
+        }
+    } else if m.id.is_some() && rest.starts_with(br#""result":"#) {
+        let value = at + 9;
+        at = value_at(b, value, 1)?;
+        m.result = text.get(value..at);
+    } else if m.id.is_some() && rest.starts_with(br#""error":"#) {
+        let value = at + 8;
+        at = value_at(b, value, 1)?;
+        m.error = text.get(value..at);
+    } else {
+        return None;
+    }
+    (eat(b, at, b'}')? == b.len()).then_some(m)
+}
+
+/// The members of the JSON object `text`, key by key in any order and spacing.
+fn general(text: &str) -> Option<Members<'_>> {
     let b = text.as_bytes();
     let mut m = Members::default();
     let mut at = if b.first_chunk() == Some(HEAD) {
@@ -315,7 +385,18 @@ fn after_item(b: &[u8], at: usize, close: u8) -> Option<(usize, bool)> {
 }
 
 /// The position after the value at `at`, validated; `depth` is the nesting it sits at.
+/// Strings and unsigned numbers, most values, are read here, in the caller's code.
+#[inline(always)]
 fn value_at(b: &[u8], at: usize, depth: usize) -> Option<usize> {
+    match *b.get(at)? {
+        b'"' => string_rest(b, at + 1),
+        b'0'..=b'9' => number_rest(b, at),
+        _ => other_value_at(b, at, depth),
+    }
+}
+
+/// [`value_at`] for the rest: negative numbers, objects, arrays and literals.
+fn other_value_at(b: &[u8], at: usize, depth: usize) -> Option<usize> {
     let next = at + 1;
     match *b.get(at)? {
         b'"' => string_rest(b, next),

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
-use super::{Members, Split, elements, members};
+use super::{Members, Split, common, elements, general, members};
 
 /// What serde_json makes of `text` as an object: each member's raw text, or `None` when it
 /// refuses the text or the object gives a key twice.
@@ -40,8 +40,12 @@ impl<'de> serde::de::Visitor<'de> for Pairs {
     }
 }
 
-/// Holds the scanner to serde_json on `text`: whatever it answers, serde_json agrees with.
+/// Holds the scanner to serde_json on `text`: whatever it answers, serde_json agrees with;
+/// and what the common shape's reading answers, the general one answers the same.
 fn agrees(text: &str) {
+    if let Some(fast) = common(text) {
+        assert_eq!(Some(fast), general(text), "{text:?}");
+    }
     if let Some(m) = members(text) {
         let theirs = serde_members(text)
             .unwrap_or_else(|| panic!("the scanner took what serde_json refuses: {text:?}"));
@@ -164,6 +168,71 @@ fn leaves_to_serde_json_what_it_does_not_decide() {
     assert!(members(&deep).is_none(), "deeper than the scanner follows");
     let shallow = format!("{{\"params\":{}{}}}", "[".repeat(60), "]".repeat(60));
     assert!(members(&shallow).is_some());
+}
+
+#[test]
+fn the_common_shape_is_read_in_order_and_anything_else_generally() {
+    // Read in order: requests with number and string ids, notifications, with and without
+    // params, and responses.
+    for text in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}"#,
+        r#"{"jsonrpc":"2.0","id":0,"method":"add","params":[]}"#,
+        r#"{"jsonrpc":"2.0","id":18446744073709551616,"method":"m"}"#,
+        r#"{"jsonrpc":"2.0","id":"","method":"m","params":{"a":[1,{"b":null}]}}"#,
+        r#"{"jsonrpc":"2.0","id":"é-1","method":"é","params":["x\"y",-1.5e3,true]}"#,
+        r#"{"jsonrpc":"2.0","method":"note","params":[7]}"#,
+        r#"{"jsonrpc":"2.0","method":"note"}"#,
+        r#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2,3]}}"#,
+        r#"{"jsonrpc":"2.0","id":"7","result":null}"#,
+        r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#,
+    ] {
+        assert!(common(text).is_some(), "{text}");
+        agrees(text);
+    }
+    // Everything else is the general reading's (which takes the valid ones).
+    for (text, valid) in [
+        (r#"{"jsonrpc":"2.0","id":-1,"method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1e3,"method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":01,"method":"m"}"#, false),
+        (r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":"a\"b","method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"a\u0062"}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"m","params":1}"#, true),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,2],"x":0}"#,
+            true,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,2]} "#,
+            true,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,2]}}"#,
+            false,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,2}"#,
+            false,
+        ),
+        (r#"{"jsonrpc":"2.0","id":1, "method":"m"}"#, true),
+        (r#"{"jsonrpc":"2.0","method":"m","id":1}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1,"id":1}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#, true),
+        (r#"{"jsonrpc":"2.0","id":1,"result":}"#, false),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","method":"n"}"#,
+            false,
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"m"#, false),
+        (r#"{"jsonrpc":"2.0","id":1,"#, false),
+        (r#"{"jsonrpc":"2.0","id":1"#, false),
+    ] {
+        assert!(common(text).is_none(), "{text}");
+        assert_eq!(members(text).is_some(), valid, "{text}");
+        agrees(text);
+    }
 }
 
 /// A small deterministic generator (xorshift), so failures repeat.
