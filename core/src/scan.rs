@@ -69,8 +69,9 @@ pub(crate) fn members(text: &str) -> Option<Members<'_>> {
 /// order they are written with no key to look up: `{"jsonrpc":"2.0",`, an `"id":` (an
 /// unsigned integer, or a string without escapes) unless it is a notification, then
 /// `"method":"name"` (no escapes) with `,"params":` an array or an object, or after an id
-/// `"result":` or `"error":` any value, and `}` ending the text. No whitespace anywhere.
-/// `None` for any other text, which [`general`] reads.
+/// `"result":` or `"error":` any value; or volley's own answer, `"result":` any value then
+/// `,"id":`; and `}` ending the text. No whitespace anywhere. `None` for any other text,
+/// which [`general`] reads.
 fn common(text: &str) -> Option<Members<'_>> {
     let b = text.as_bytes();
     if b.first_chunk() != Some(HEAD) {
@@ -81,18 +82,19 @@ fn common(text: &str) -> Option<Members<'_>> {
         ..Members::default()
     };
     let mut at = HEAD.len();
+    if b.get(at..)?.starts_with(br#""result":"#) {
+        let value = at + 9;
+        at = value_at(b, value, 1)?;
+        m.result = text.get(value..at);
+        if !b.get(at..)?.starts_with(br#","id":"#) {
+            return None;
+        }
+        let (id, end) = (at + 6, plain_id(b, at + 6)?);
+        m.id = text.get(id..end);
+        return (eat(b, end, b'}')? == b.len()).then_some(m);
+    }
     if b.get(at..)?.starts_with(br#""id":"#) {
-        let id = at + 5;
-        let end = match *b.get(id)? {
-            b'"' => {
-                let end = id + 1 + plain_len(b.get(id + 1..)?);
-                eat(b, end, b'"')?
-            }
-            b'0' => id + 1,
-            b'1'..=b'9' => digits(b, id + 1).0,
-            _ => return None,
-        };
-        // A fraction, an exponent or a digit after a leading zero ends up here too.
+        let (id, end) = (at + 5, plain_id(b, at + 5)?);
         m.id = text.get(id..end);
         at = eat(b, end, b',')?;
     }
@@ -127,6 +129,18 @@ fn common(text: &str) -> Option<Members<'_>> {
         return None;
     }
     (eat(b, at, b'}')? == b.len()).then_some(m)
+}
+
+/// The position after the id at `at` when it is an unsigned integer or a string without
+/// escapes. (A fraction, an exponent or a digit after a leading zero is left to what
+/// follows the id, which then does not match.)
+fn plain_id(b: &[u8], at: usize) -> Option<usize> {
+    match *b.get(at)? {
+        b'"' => eat(b, at + 1 + plain_len(b.get(at + 1..)?), b'"'),
+        b'0' => Some(at + 1),
+        b'1'..=b'9' => Some(digits(b, at + 1).0),
+        _ => None,
+    }
 }
 
 /// The members of the JSON object `text`, key by key in any order and spacing.

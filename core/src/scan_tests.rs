@@ -185,6 +185,8 @@ fn the_common_shape_is_read_in_order_and_anything_else_generally() {
         r#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2,3]}}"#,
         r#"{"jsonrpc":"2.0","id":"7","result":null}"#,
         r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#,
+        r#"{"jsonrpc":"2.0","result":[1,"a"],"id":7}"#,
+        r#"{"jsonrpc":"2.0","result":"x","id":"7"}"#,
     ] {
         assert!(common(text).is_some(), "{text}");
         agrees(text);
@@ -217,7 +219,12 @@ fn the_common_shape_is_read_in_order_and_anything_else_generally() {
         ),
         (r#"{"jsonrpc":"2.0","id":1, "method":"m"}"#, true),
         (r#"{"jsonrpc":"2.0","method":"m","id":1}"#, true),
-        (r#"{"jsonrpc":"2.0","result":1,"id":1}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1,"id":-1}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1,"id":1.0}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1,"id":1,"x":2}"#, true),
+        (r#"{"jsonrpc":"2.0","result":1,"id":1,}"#, false),
+        (r#"{"jsonrpc":"2.0","result":1,"id":"1}"#, false),
+        (r#"{"jsonrpc":"2.0","result":1,"method":"m"}"#, true),
         (r#"{"jsonrpc":"2.0","result":1}"#, true),
         (r#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#, true),
         (r#"{"jsonrpc":"2.0","id":1,"result":}"#, false),
