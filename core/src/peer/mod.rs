@@ -278,39 +278,40 @@ impl Peer {
         self.request_ref(method, params.as_deref(), options).await
     }
 
+    // The three below are not `async fn`s: each would wrap the call's future in one more,
+    // and moving the call's state into it costs a copy of some hundreds of bytes per call.
+
     /// [`Peer::request_with`] with params as JSON text (an array or an object) that is
     /// known to be valid: what the generated stubs send.
-    pub(crate) async fn request_text(
-        &self,
-        method: &str,
-        params: Option<&str>,
-        options: &CallOptions,
-    ) -> Result<Box<RawValue>> {
-        self.traced(method, params, options, None).await
+    pub(crate) fn request_text<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a str>,
+        options: &'a CallOptions,
+    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
+        self.traced(method, params, options, None)
     }
 
     /// Calls a stream's subscribe method; once it answers (the subscription id, returned),
     /// its items go to `pending`.
-    pub(crate) async fn open_stream(
-        &self,
-        method: &str,
-        params: Option<&RawValue>,
-        options: &CallOptions,
+    pub(crate) fn open_stream<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        options: &'a CallOptions,
         pending: PendingStream,
-    ) -> Result<Box<RawValue>> {
+    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
         self.traced(method, params.map(RawValue::get), options, Some(pending))
-            .await
     }
 
     /// [`Peer::request_with`] with borrowed params (a fan-out shares one encoding).
-    pub(crate) async fn request_ref(
-        &self,
-        method: &str,
-        params: Option<&RawValue>,
-        options: &CallOptions,
-    ) -> Result<Box<RawValue>> {
+    pub(crate) fn request_ref<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        options: &'a CallOptions,
+    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
         self.traced(method, params.map(RawValue::get), options, None)
-            .await
     }
 
     /// One call, in its span, with its outcome recorded.
@@ -329,10 +330,15 @@ impl Peer {
             method,
             id = tracing::field::Empty,
         );
-        let result = self
-            .exchange(method, params, options, stream, &span)
-            .instrument(span.clone())
-            .await;
+        // Without a subscriber for it the span records nothing, and the call's future is
+        // awaited as it is rather than moved into an instrumented one.
+        let result = if span.is_disabled() {
+            self.exchange(method, params, options, stream, &span).await
+        } else {
+            self.exchange(method, params, options, stream, &span)
+                .instrument(span.clone())
+                .await
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(Error::Remote(_)) => "error",
@@ -355,49 +361,59 @@ impl Peer {
         stream: Option<PendingStream>,
         span: &tracing::Span,
     ) -> Result<Box<RawValue>> {
-        let shared = &self.shared;
-        let deadline = Deadline::after(options.timeout.unwrap_or(shared.config.request_timeout));
-        let call = async {
-            if !shared.takes_calls() && !shared.is_closed() {
-                Box::pin(self.wait_for_link(deadline)).await?;
-            }
-            let frame = |id| message::request(Some(id), method, params);
-            let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
-            let (id, mut rx) = shared.register(resend, stream, Some(deadline))?;
-            span.record("id", id);
-            let mut guard = CallGuard {
-                shared,
-                ids: [id],
-                armed: true,
-            };
-            let one = message::request_one(Some(id), method, params);
-            if let Some(queued) = shared.try_queue(one, Kind::Call(id))? {
-                // The queue is full: wait for room, unless the call ends first (its deadline,
-                // the connection closing).
-                let ended = Box::pin(async {
-                    tokio::select! {
-                        biased;
-                        answer = &mut rx => Some(answer.unwrap_or(Err(Error::Disconnected))),
-                        sent = shared.queue_waiting(queued) => sent.err().map(Err),
-                    }
-                })
-                .await;
-                if let Some(answer) = ended {
-                    return answer;
-                }
-            }
-            let answer = rx.await.unwrap_or(Err(Error::Disconnected));
-            guard.armed = false;
-            answer
-        };
         match options.cancel.as_ref() {
-            None => call.await,
+            None => self.attempt(method, params, options, stream, span).await,
             Some(cancel) => tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(Error::Cancelled),
-                answer = call => answer,
+                answer = self.attempt(method, params, options, stream, span) => answer,
             },
         }
+    }
+
+    /// [`Peer::exchange`] without the options' cancellation (a separate function rather than
+    /// a block, so that it is not moved into the await that runs it).
+    async fn attempt(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        options: &CallOptions,
+        stream: Option<PendingStream>,
+        span: &tracing::Span,
+    ) -> Result<Box<RawValue>> {
+        let shared = &self.shared;
+        let deadline = Deadline::after(options.timeout.unwrap_or(shared.config.request_timeout));
+        if !shared.takes_calls() && !shared.is_closed() {
+            Box::pin(self.wait_for_link(deadline)).await?;
+        }
+        let frame = |id| message::request(Some(id), method, params);
+        let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
+        let (id, mut rx) = shared.register(resend, stream, Some(deadline))?;
+        span.record("id", id);
+        let mut guard = CallGuard {
+            shared,
+            ids: [id],
+            armed: true,
+        };
+        let one = message::request_one(Some(id), method, params);
+        if let Some(queued) = shared.try_queue(one, Kind::Call(id))? {
+            // The queue is full: wait for room, unless the call ends first (its deadline,
+            // the connection closing).
+            let ended = Box::pin(async {
+                tokio::select! {
+                    biased;
+                    answer = &mut rx => Some(answer.unwrap_or(Err(Error::Disconnected))),
+                    sent = shared.queue_waiting(queued) => sent.err().map(Err),
+                }
+            })
+            .await;
+            if let Some(answer) = ended {
+                return answer;
+            }
+        }
+        let answer = rx.await.unwrap_or(Err(Error::Disconnected));
+        guard.armed = false;
+        answer
     }
 
     /// While no socket is attached and the session cannot resume, waits up to the
