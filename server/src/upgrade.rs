@@ -94,9 +94,8 @@ pub(crate) async fn upgrade(
         }
         return ws.on_upgrade(&protocols, sizes, move |socket| async move {
             let inner = &server.inner;
-            let peer = connection::spawn(
-                socket.incoming,
-                socket.sender,
+            let peer = connection::spawn_link(
+                Link::from_frames(socket.incoming, socket.sender, Attach::fresh()),
                 inner.service.clone(),
                 inner.settings.config.clone(),
                 extensions,
@@ -126,7 +125,7 @@ pub(crate) async fn upgrade(
                 peer_received,
                 hello: Some(hello),
             };
-            let link = Link::new(socket.incoming, socket.sender, attach);
+            let link = Link::from_frames(socket.incoming, socket.sender, attach);
             if session.attach(link).await.is_err() {
                 tracing::debug!("the session ended while its resume was upgrading");
             }
@@ -161,7 +160,7 @@ pub(crate) async fn upgrade(
             hello: Some(hello),
             expired,
         };
-        let link = Link::new(socket.incoming, socket.sender, attach);
+        let link = Link::from_frames(socket.incoming, socket.sender, attach);
         let mut options = SessionOptions::new(OnLoss::AwaitResume {
             grace: resumption.grace(),
         });

@@ -75,15 +75,23 @@ where
     E: std::fmt::Display + Send + 'static,
 {
     let incoming = incoming.map(|r| r.map_err(|e| BoxError::from(e.to_string())));
-    let link = Link::new(
-        incoming,
-        transport,
-        Attach::Fresh {
-            numbered: false,
-            hello: None,
-            expired: false,
-        },
-    );
+    spawn_link(
+        Link::from_frames(incoming, transport, Attach::fresh()),
+        service,
+        config,
+        extensions,
+    )
+}
+
+/// [`spawn`] for a [`Link`] (made with [`Link::from_frames`] when the transport's errors are
+/// boxed already, so that no adapter runs for every frame): plain JSON-RPC, ending with the
+/// socket.
+pub fn spawn_link<T: Transport>(
+    link: Link<T>,
+    service: Service,
+    config: impl Into<Arc<PeerConfig>>,
+    extensions: http::Extensions,
+) -> Peer {
     start(
         link,
         None,
@@ -175,9 +183,12 @@ where
     <S as Sink<W::Message>>::Error: Into<BoxError>,
 {
     let (sink, stream) = socket.split();
-    spawn(
-        inbound::<W>(stream),
-        WsSink::<_, W>::new(sink),
+    spawn_link(
+        Link::from_frames(
+            inbound::<W>(stream),
+            WsSink::<_, W>::new(sink),
+            Attach::fresh(),
+        ),
         service,
         config,
         extensions,
@@ -192,8 +203,7 @@ where
     <S as Sink<W::Message>>::Error: Into<BoxError>,
 {
     let (sink, stream) = socket.split();
-    let incoming = inbound::<W>(stream).map(|r| r.map_err(|e| BoxError::from(e.to_string())));
-    Link::new(incoming, WsSink::<_, W>::new(sink), attach)
+    Link::from_frames(inbound::<W>(stream), WsSink::<_, W>::new(sink), attach)
 }
 
 /// The writing half of a WebSocket `S` of the library `W`, as a [`Transport`].

@@ -92,6 +92,18 @@ pub enum Attach {
     },
 }
 
+impl Attach {
+    /// A new session whose frames are not numbered: a plain connection, ending with its
+    /// socket.
+    pub fn fresh() -> Self {
+        Attach::Fresh {
+            numbered: false,
+            hello: None,
+            expired: false,
+        }
+    }
+}
+
 /// The incoming half of a socket, as the engine reads it.
 pub type IncomingFrames = Pin<Box<dyn Stream<Item = Result<Inbound, BoxError>> + Send>>;
 
@@ -109,8 +121,18 @@ impl<T: Transport> Link<T> {
         St: Stream<Item = Result<Inbound, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
+        Self::from_frames(incoming.map(|r| r.map_err(Into::into)), transport, attach)
+    }
+
+    /// [`Link::new`] for a stream whose errors are boxed already: taken as it is, without an
+    /// adapter for every frame.
+    pub fn from_frames(
+        incoming: impl Stream<Item = Result<Inbound, BoxError>> + Send + 'static,
+        transport: T,
+        attach: Attach,
+    ) -> Self {
         Self {
-            incoming: Box::pin(incoming.map(|r| r.map_err(Into::into))),
+            incoming: Box::pin(incoming),
             transport,
             attach,
         }

@@ -32,10 +32,10 @@ pub trait WsMessages: Send + 'static {
 }
 
 /// The read half of a WebSocket as the engine's frames; a failed read becomes a close with
-/// [`WsMessages::read_error_code`].
+/// [`WsMessages::read_error_code`] (so the stream yields no error).
 pub(crate) fn inbound<W: WsMessages>(
     stream: impl Stream<Item = Result<W::Message, W::Error>> + Send + Unpin + 'static,
-) -> impl Stream<Item = Result<Inbound, W::Error>> + Send + Unpin + 'static {
+) -> impl Stream<Item = Result<Inbound, BoxError>> + Send + Unpin + 'static {
     stream.map(|m| {
         Ok(match m {
             Ok(m) => W::inbound(m),

@@ -13,7 +13,7 @@ use bytes::{Buf, BytesMut};
 use futures_util::Stream;
 use tokio::io::{AsyncRead, ReadBuf};
 use volley_core::CloseReason;
-use volley_core::transport::Inbound;
+use volley_core::transport::{BoxError, Inbound};
 
 use super::frame::{Head, MAX_HEAD, Opcode, Violation, parse_close, unmask};
 use super::io::ReadIo;
@@ -183,10 +183,15 @@ impl Receiver {
     /// Writes a pong nobody else will, as far as the socket takes it now; the rest goes with
     /// the next poll (this half is woken when the socket can take more) or the sender's
     /// next flush.
+    #[inline]
     fn write_pong(&mut self, cx: &mut Context<'_>) {
-        if !self.pong_unwritten {
-            return;
+        if self.pong_unwritten {
+            self.flush_pong(cx);
         }
+    }
+
+    #[cold]
+    fn flush_pong(&mut self, cx: &mut Context<'_>) {
         let mut out = lock(&self.out);
         if out.sender_flushing() {
             self.pong_unwritten = false;
@@ -218,7 +223,10 @@ impl Receiver {
 }
 
 impl Stream for Receiver {
-    type Item = io::Result<Inbound>;
+    /// A read's error comes boxed, as the engine takes it ([`Link::from_frames`]).
+    ///
+    /// [`Link::from_frames`]: volley_core::connection::Link::from_frames
+    type Item = Result<Inbound, BoxError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -246,7 +254,7 @@ impl Stream for Receiver {
                 Ok(_) => {}
                 Err(e) => {
                     this.ended = true;
-                    return Poll::Ready(Some(Err(e)));
+                    return Poll::Ready(Some(Err(e.into())));
                 }
             }
         }
