@@ -125,6 +125,9 @@ impl Conn {
             return;
         }
         let span = self.span(&item);
+        // In the call's span for all of this poll (only when something records it: entering
+        // a span nobody records still costs a few checks).
+        let _entered = (!span.is_disabled()).then(|| span.enter());
         let Incoming {
             request,
             tracked: _,
@@ -135,25 +138,20 @@ impl Conn {
         let started = observe::Started::now();
         let token = CallCancel::new();
         let cx = self.context(token.clone());
-        let begun = span.in_scope(|| self.start(target, params, request.as_deref(), cx));
+        let begun = self.start(target, params, request.as_deref(), cx);
         let polled: Result<Reply, Pending> = match begun {
             Begun::Done(reply) => Ok(reply),
-            Begun::Running(mut pending) => {
-                let polled = span.in_scope(|| dispatch::poll_once(method, &mut pending, task));
-                match polled {
-                    Poll::Ready(reply) => Ok(reply),
-                    Poll::Pending => Err(pending),
-                }
-            }
+            Begun::Running(mut pending) => match dispatch::poll_once(method, &mut pending, task) {
+                Poll::Ready(reply) => Ok(reply),
+                Poll::Pending => Err(pending),
+            },
         };
         match polled {
             Ok(reply) => {
                 // Cancellation wins over a result that is ready at the same moment.
                 let cancelled = self.shared().is_closed() || token.was_cancelled();
                 let outcome = (!cancelled).then_some(reply);
-                let answer = span.in_scope(|| {
-                    self.conclude(request, None, outcome, method, started, generation)
-                });
+                let answer = self.conclude(request, None, outcome, method, started, generation);
                 match answer {
                     Some((frame, gate)) => {
                         self.send_from_reader(frame, generation, (gate, permit));
@@ -204,7 +202,7 @@ impl Conn {
                         }
                         drop(permit);
                     }
-                    .instrument(span),
+                    .instrument(span.clone()),
                 );
             }
         }
