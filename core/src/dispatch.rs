@@ -28,12 +28,14 @@ use crate::message;
 use crate::running::Tracked;
 use crate::service::{Fallback, Native, Service, Unhandled};
 
-/// What an incoming method name resolved to, looked up once by the reader.
-pub(crate) enum Target {
+/// What an incoming method name resolved to, looked up once by the reader. A generated
+/// method is borrowed from the service while the reader serves it (no reference count
+/// taken and given back per call), owned once the call moves into a task.
+pub(crate) enum Target<'a> {
     /// `rpc.ping` or `rpc.discover`.
     Builtin(Builtin),
     /// A method `#[volley::rpc]` generated, called directly.
-    Native(&'static str, Native),
+    Native(&'static str, Cow<'a, Native>),
     /// A method of the service's jsonrpsee table, by its registered name.
     Method(&'static str, MethodCallback),
     /// A method nothing serves, for the service's fallback; the method's name as sent.
@@ -43,14 +45,14 @@ pub(crate) enum Target {
 /// What logs and metrics call a call to the fallback, whatever its method.
 pub(crate) const UNHANDLED: &str = "(unhandled)";
 
-impl Target {
+impl<'a> Target<'a> {
     /// Resolves `method`; `None` when this peer does not serve it.
-    pub(crate) fn resolve(service: &Service, method: &str) -> Option<Self> {
+    pub(crate) fn resolve(service: &'a Service, method: &str) -> Option<Self> {
         if let Some(builtin) = Builtin::lookup(method, service) {
             return Some(Target::Builtin(builtin));
         }
         if let Some((name, native)) = service.native(method) {
-            return Some(Target::Native(name, native.clone()));
+            return Some(Target::Native(name, Cow::Borrowed(native)));
         }
         if let Some((name, callback)) = service.methods().method_with_name(method) {
             return Some(Target::Method(name, callback.clone()));
@@ -67,6 +69,16 @@ impl Target {
             Target::Fallback(..) => UNHANDLED,
         }
     }
+
+    /// The same target, owned.
+    pub(crate) fn into_owned(self) -> Target<'static> {
+        match self {
+            Target::Builtin(builtin) => Target::Builtin(builtin),
+            Target::Native(name, native) => Target::Native(name, Cow::Owned(native.into_owned())),
+            Target::Method(name, callback) => Target::Method(name, callback),
+            Target::Fallback(method, fallback) => Target::Fallback(method, fallback),
+        }
+    }
 }
 
 /// An incoming request or notification: borrowed from its frame while the reader serves it,
@@ -77,7 +89,7 @@ pub(crate) struct Incoming<'a> {
     /// Its tracking for `rpc.cancel`, once it is tracked (before the reader reads on while it
     /// has not finished).
     pub(crate) tracked: Option<Tracked>,
-    pub(crate) target: Target,
+    pub(crate) target: Target<'a>,
     pub(crate) params: CallParams<'a>,
 }
 
@@ -87,7 +99,7 @@ impl Incoming<'_> {
         Incoming {
             request: self.request.map(|id| Cow::Owned(id.into_owned())),
             tracked: self.tracked,
-            target: self.target,
+            target: self.target.into_owned(),
             params: self.params.into_owned(),
         }
     }
@@ -240,7 +252,7 @@ pub(crate) fn start(
     service: &Service,
     conn_id: ConnectionId,
     streams: &StreamSlots,
-    target: Target,
+    target: Target<'_>,
     params: CallParams<'_>,
     id: Option<&str>,
     cx: Context,
@@ -277,7 +289,7 @@ fn begin(
     service: &Service,
     conn_id: ConnectionId,
     streams: &StreamSlots,
-    target: Target,
+    target: Target<'_>,
     params: CallParams<'_>,
     id: Option<&str>,
     cx: Context,

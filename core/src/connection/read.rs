@@ -341,7 +341,7 @@ enum Step<'a> {
 }
 
 /// Classifies one message and handles everything that needs no handler task.
-fn classify_one<'a>(conn: &Conn, text: &'a str) -> Step<'a> {
+fn classify_one<'a>(conn: &'a Conn, text: &'a str) -> Step<'a> {
     match message::classify(text) {
         Message::Response { id, outcome } => {
             let answer = match outcome {

@@ -53,7 +53,7 @@ impl Conn {
     /// Starts a call on this connection (see [`dispatch::start`]).
     fn start(
         &self,
-        target: Target,
+        target: Target<'_>,
         params: CallParams<'_>,
         id: Option<&str>,
         cx: Context,
