@@ -286,20 +286,6 @@ fn push_json_str(buf: &mut String, s: &str) {
     buf.push_str(&serde_json::to_string(s).expect("strings always encode"));
 }
 
-/// `n` in decimal, on the stack (what `write!` does, without the formatting machinery).
-fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &digits[at..]
-}
-
 /// The fixed parts of a request: `{"jsonrpc":"2.0",`, `"method":`, the method's quotes, `}`.
 const REQUEST_LEN: usize = 17 + 9 + 2 + 1;
 
@@ -329,16 +315,16 @@ fn request_len(id: Option<u64>, method: &str, params: Option<&str>) -> usize {
     REQUEST_LEN + id.map_or(0, |_| 6 + digits) + method.len() + params.map_or(0, |p| 10 + p.len())
 }
 
+/// Writes a request in as few pieces as it has (each piece is a copy of its own).
 fn write_request(s: &mut String, id: Option<u64>, method: &str, params: Option<&str>) {
-    s.push_str(r#"{"jsonrpc":"2.0","#);
-    if let Some(id) = id {
-        let mut digits = [0; 20];
-        s.push_str(r#""id":"#);
-        // ASCII digits: pushed as characters, not checked as UTF-8.
-        s.extend(decimal(id, &mut digits).iter().map(|&d| char::from(d)));
-        s.push(',');
+    match id {
+        Some(id) => {
+            s.push_str(r#"{"jsonrpc":"2.0","id":"#);
+            s.push_str(itoa::Buffer::new().format(id));
+            s.push_str(r#","method":"#);
+        }
+        None => s.push_str(r#"{"jsonrpc":"2.0","method":"#),
     }
-    s.push_str(r#""method":"#);
     push_json_str(s, method);
     if let Some(p) = params {
         s.push_str(r#","params":"#);
