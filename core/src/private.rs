@@ -189,7 +189,7 @@ pub async fn call<T: DeserializeOwned>(
     let raw = peer
         .request_text(method, params.as_ref().map(EncodedParams::as_str), &options)
         .await?;
-    crate::scalar::from_str(raw.get()).map_err(crate::Error::InvalidResult)
+    crate::scalar::from_str(raw.as_str()).map_err(crate::Error::InvalidResult)
 }
 
 /// Sends the notification `method` to `peer`.

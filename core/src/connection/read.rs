@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
 
+use bytes::Bytes;
+
 use futures_util::{Stream, StreamExt};
-use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +22,7 @@ use crate::error::{Error, ErrorObject, codes, error_object};
 use crate::message::{self, Message, Parsed};
 use crate::observe;
 use crate::params::CallParams;
-use crate::peer::CloseReason;
+use crate::peer::{CloseReason, Returned};
 use crate::resume::{self, ACK_BYTES, ACK_EVERY};
 use crate::transport::{Frame, Inbound};
 
@@ -237,7 +238,7 @@ async fn on_frame(conn: &Arc<Conn>, inbound: &Inbound, closed: &CancellationToke
         }
     };
     match frame {
-        Parsed::Single(raw) => match classify_one(conn, raw) {
+        Parsed::Single(raw) => match classify_one(conn, bytes, raw) {
             Step::Control => Read::Control,
             Step::Done => Read::Counted,
             Step::Reply(frame) => {
@@ -269,7 +270,7 @@ async fn on_frame(conn: &Arc<Conn>, inbound: &Inbound, closed: &CancellationToke
             let mut replies = Vec::new();
             let mut work = Vec::new();
             for raw in items {
-                match classify_one(conn, raw.get()) {
+                match classify_one(conn, bytes, raw.get()) {
                     Step::Done | Step::Control => {}
                     Step::Reply(f) => replies.push(Frame::from(f)),
                     Step::Dispatch(item) => work.push(item.into_owned().tracked(conn)),
@@ -340,15 +341,14 @@ enum Step<'a> {
     Dispatch(Incoming<'a>),
 }
 
-/// Classifies one message and handles everything that needs no handler task.
-fn classify_one<'a>(conn: &'a Conn, text: &'a str) -> Step<'a> {
+/// Classifies one message (`text`, a part of `frame`) and handles everything that needs no
+/// handler task.
+fn classify_one<'a>(conn: &'a Conn, frame: &Bytes, text: &'a str) -> Step<'a> {
     match message::classify(text) {
         Message::Response { id, outcome } => {
             let answer = match outcome {
-                // Valid JSON already; kept as the caller's raw value.
-                Ok(result) => {
-                    RawValue::from_string(result.to_owned()).map_err(Error::InvalidResult)
-                }
+                // Valid JSON already: handed over as it lies in the frame.
+                Ok(result) => Ok(Returned::within(frame, result)),
                 Err(err) => Err(Error::Remote(
                     serde_json::from_str::<ErrorObject>(err).unwrap_or_else(|e| {
                         error_object(

@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::Peer;
 use super::shared::{CallGuard, Kind, Shared};
+use super::{Peer, Returned};
 use crate::error::{Error, Result};
 use crate::message;
 use crate::params::encode_params;
@@ -97,7 +97,8 @@ impl<'p> Batch<'p> {
             shared.send(frame, kind).await?;
             let mut out = Vec::with_capacity(receivers.len());
             for rx in receivers {
-                out.push(rx.await.unwrap_or(Err(Error::Disconnected)));
+                let answer = rx.await.unwrap_or(Err(Error::Disconnected));
+                out.push(answer.and_then(Returned::into_raw));
             }
             Ok(out)
         };

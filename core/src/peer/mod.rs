@@ -4,6 +4,7 @@
 mod batch;
 mod deadline;
 mod jsonrpsee;
+mod returned;
 mod shared;
 mod streams;
 
@@ -28,6 +29,7 @@ use crate::state::Claims;
 pub use crate::id::{NodeId, PeerId};
 pub use batch::Batch;
 use deadline::Deadline;
+pub(crate) use returned::Returned;
 use shared::CallGuard;
 pub(crate) use shared::{Between, Kind, Queued, Shared};
 pub(crate) use streams::{PendingStream, StreamEnd, Took};
@@ -275,7 +277,9 @@ impl Peer {
         params: Option<Box<RawValue>>,
         options: &CallOptions,
     ) -> Result<Box<RawValue>> {
-        self.request_ref(method, params.as_deref(), options).await
+        self.request_ref(method, params.as_deref(), options)
+            .await?
+            .into_raw()
     }
 
     // The three below are not `async fn`s: each would wrap the call's future in one more,
@@ -288,7 +292,7 @@ impl Peer {
         method: &'a str,
         params: Option<&'a str>,
         options: &'a CallOptions,
-    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
+    ) -> impl Future<Output = Result<Returned>> + Send + 'a {
         self.traced(method, params, options, None)
     }
 
@@ -300,7 +304,7 @@ impl Peer {
         params: Option<&'a RawValue>,
         options: &'a CallOptions,
         pending: PendingStream,
-    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
+    ) -> impl Future<Output = Result<Returned>> + Send + 'a {
         self.traced(method, params.map(RawValue::get), options, Some(pending))
     }
 
@@ -310,7 +314,7 @@ impl Peer {
         method: &'a str,
         params: Option<&'a RawValue>,
         options: &'a CallOptions,
-    ) -> impl Future<Output = Result<Box<RawValue>>> + Send + 'a {
+    ) -> impl Future<Output = Result<Returned>> + Send + 'a {
         self.traced(method, params.map(RawValue::get), options, None)
     }
 
@@ -321,7 +325,7 @@ impl Peer {
         params: Option<&str>,
         options: &CallOptions,
         stream: Option<PendingStream>,
-    ) -> Result<Box<RawValue>> {
+    ) -> Result<Returned> {
         let started = observe::Started::now();
         let span = tracing::debug_span!(
             "rpc",
@@ -360,7 +364,7 @@ impl Peer {
         options: &CallOptions,
         stream: Option<PendingStream>,
         span: &tracing::Span,
-    ) -> Result<Box<RawValue>> {
+    ) -> Result<Returned> {
         match options.cancel.as_ref() {
             None => self.attempt(method, params, options, stream, span).await,
             Some(cancel) => tokio::select! {
@@ -380,7 +384,7 @@ impl Peer {
         options: &CallOptions,
         stream: Option<PendingStream>,
         span: &tracing::Span,
-    ) -> Result<Box<RawValue>> {
+    ) -> Result<Returned> {
         let shared = &self.shared;
         let deadline = Deadline::after(options.timeout.unwrap_or(shared.config.request_timeout));
         if !shared.takes_calls() && !shared.is_closed() {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::deadline::{Deadline, IdHasher};
 use super::streams::{PendingStream, Streams};
-use super::{CloseReason, LinkState, PeerId};
+use super::{CloseReason, LinkState, PeerId, Returned};
 use crate::admission::Admission;
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
@@ -62,7 +62,7 @@ impl Kind {
 
 /// What a waiting caller is handed: the result, [`Error::Remote`], or the local reason no
 /// answer will come.
-pub(crate) type Answer = Result<Box<RawValue>>;
+pub(crate) type Answer = Result<Returned>;
 
 /// One call waiting for its answer.
 struct Waiter {
@@ -271,7 +271,7 @@ impl Shared {
             waiter.map(|mut w| {
                 if let (Some(stream), Ok(sub_id)) = (w.stream.take(), &answer) {
                     if p.open {
-                        self.streams.open(stream, sub_id);
+                        self.streams.open(stream, sub_id.as_str());
                     } else {
                         stream.end.set_disconnected();
                     }

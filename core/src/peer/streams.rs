@@ -119,10 +119,10 @@ impl Streams {
     }
 
     /// Starts routing items of the subscription `id` (the subscribe call's result).
-    pub(crate) fn open(&self, pending: PendingStream, id: &RawValue) {
+    pub(crate) fn open(&self, pending: PendingStream, id: &str) {
         let mut routes = self.lock();
         routes.insert(
-            (pending.item, id.get().into()),
+            (pending.item, id.into()),
             Route {
                 tx: pending.tx,
                 end: pending.end,

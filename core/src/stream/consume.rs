@@ -65,7 +65,10 @@ impl<T: DeserializeOwned> Subscription<T> {
             end: end.clone(),
             unsubscribe: unsubscribe.clone(),
         };
-        let id = peer.open_stream(method, params, options, pending).await?;
+        let id = peer
+            .open_stream(method, params, options, pending)
+            .await?
+            .into_raw()?;
         Ok(Self {
             peer: peer.clone(),
             id,
