@@ -140,19 +140,39 @@ impl<'a> ParamReader<'a> {
 
     /// Decodes the parameter at `index` (by position) or called `names[index]` (by name).
     pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, ErrorObject> {
-        let name = self.names.get(index).copied().unwrap_or("?");
         let raw = match &self.shape {
-            Shape::Absent => None,
             Shape::Placed(text, split) => split.get(text, index),
+            Shape::Absent => None,
             Shape::Positional(items) => items.get(index),
-            Shape::Named(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get()),
+            Shape::Named(fields) => {
+                let name = self.name(index);
+                fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get())
+            }
         };
         match raw {
-            Some(v) => crate::scalar::from_str(v)
-                .map_err(|e| invalid(format!("invalid parameter `{name}`: {e}"))),
-            None => serde_json::from_str("null")
-                .map_err(|_| invalid(format!("missing parameter `{name}`"))),
+            Some(v) => match crate::scalar::from_str(v) {
+                Ok(value) => Ok(value),
+                Err(e) => Err(self.refused(index, &e)),
+            },
+            None => serde_json::from_str("null").map_err(|_| self.missing(index)),
         }
+    }
+
+    /// The name of the parameter at `index`.
+    fn name(&self, index: usize) -> &'static str {
+        self.names.get(index).copied().unwrap_or("?")
+    }
+
+    /// -32602 for a parameter that does not decode (out of the way of the decoding).
+    #[cold]
+    fn refused(&self, index: usize, e: &serde_json::Error) -> ErrorObject {
+        invalid(format!("invalid parameter `{}`: {e}", self.name(index)))
+    }
+
+    /// -32602 for a required parameter left out.
+    #[cold]
+    fn missing(&self, index: usize) -> ErrorObject {
+        invalid(format!("missing parameter `{}`", self.name(index)))
     }
 }
 

@@ -50,8 +50,12 @@ impl Split {
 
     /// Element `index` of `params` (the text this split was found in), when its place is
     /// known and there is one.
+    #[inline]
     pub(crate) fn get<'a>(&self, params: &'a str, index: usize) -> Option<&'a str> {
-        let &(start, end) = self.spans.get(..self.len()?)?.get(index)?;
+        if index >= usize::from(self.len?) {
+            return None;
+        }
+        let &(start, end) = self.spans.get(index)?;
         params.get(usize::from(start)..usize::from(end))
     }
 }
