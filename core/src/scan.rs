@@ -417,8 +417,6 @@ fn value_at(b: &[u8], at: usize, depth: usize) -> Option<usize> {
 fn other_value_at(b: &[u8], at: usize, depth: usize) -> Option<usize> {
     let next = at + 1;
     match *b.get(at)? {
-        b'"' => string_rest(b, next),
-        b'0'..=b'9' => number_rest(b, at),
         b'-' => match b.get(next)? {
             b'0'..=b'9' => number_rest(b, next),
             _ => None,
