@@ -62,6 +62,16 @@ impl<'a> Target<'a> {
             .map(|fallback| Target::Fallback(method.into(), fallback.clone()))
     }
 
+    /// Whether serving it needs the call's [`Context`]: a generated method that takes one,
+    /// a jsonrpsee method (which may read it from its extensions) or the fallback.
+    pub(crate) fn takes_context(&self) -> bool {
+        match self {
+            Target::Builtin(_) => false,
+            Target::Native(_, native) => native.takes_context,
+            Target::Method(..) | Target::Fallback(..) => true,
+        }
+    }
+
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Target::Builtin(builtin) => builtin.name(),
@@ -247,7 +257,9 @@ fn panicked(method: &str, panic: &(dyn std::any::Any + Send)) -> Reply {
 }
 
 /// Starts the target without waiting: a synchronous method runs to its reply, an
-/// asynchronous one is returned unpolled. A panic becomes -32603.
+/// asynchronous one is returned unpolled. A panic becomes -32603. `cx` makes the call's
+/// context, called only when something needs it (the method takes it, or the authorization
+/// policy must see it).
 pub(crate) fn start(
     service: &Service,
     conn_id: ConnectionId,
@@ -255,7 +267,7 @@ pub(crate) fn start(
     target: Target<'_>,
     params: CallParams<'_>,
     id: Option<&str>,
-    cx: Context,
+    cx: impl FnOnce() -> Context,
 ) -> Begun {
     let method = target.name();
     std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -292,11 +304,16 @@ fn begin(
     target: Target<'_>,
     params: CallParams<'_>,
     id: Option<&str>,
-    cx: Context,
+    cx: impl FnOnce() -> Context,
 ) -> Begun {
     let name = target.name();
-    if !matches!(target, Target::Builtin(_))
-        && let Err(required) = service.authorized(name, &cx)
+    let required = match target {
+        Target::Builtin(_) => None,
+        _ => service.requirement(name),
+    };
+    let cx = (required.is_some() || target.takes_context()).then(cx);
+    if let (Some(required), Some(cx)) = (required, &cx)
+        && let Err(required) = service.authorized(required, cx)
     {
         tracing::debug!(
             method = name,
@@ -313,7 +330,7 @@ fn begin(
             return Begun::Done(Reply::Payload(Ok(builtin.answer(service))));
         }
         Target::Native(_, native) => {
-            return Begun::Running(Pending(Running::Native(native(params, Some(cx)))));
+            return Begun::Running(Pending(Running::Native((native.call)(params, cx))));
         }
         Target::Fallback(method, fallback) => {
             let call = Unhandled {
@@ -323,7 +340,11 @@ fn begin(
                     .and_then(|p| RawValue::from_string(p.to_owned()).ok()),
                 notification: id.is_none(),
             };
-            return Begun::Running(Pending(Running::Native(fallback(cx, call))));
+            // Made above: the fallback takes it (`takes_context`).
+            return match cx {
+                Some(cx) => Begun::Running(Pending(Running::Native(fallback(cx, call)))),
+                None => Begun::Done(Reply::Payload(Err(crate::private::no_context()))),
+            };
         }
         Target::Method(_, callback) => callback,
     };
@@ -332,7 +353,9 @@ fn begin(
     // Per call: the context (which reaches the connection's extensions) and the connection
     // id. The connection's own extensions are not copied into every call.
     let mut ext = http::Extensions::new();
-    ext.insert(cx);
+    if let Some(cx) = cx {
+        ext.insert(cx);
+    }
     ext.insert(conn_id);
     let (rpc_id, exact) = match exact_id(id) {
         Some(id) => (id, true),

@@ -126,6 +126,12 @@ impl Frame {
         Self(Repr::Owned(Answer(text.into_bytes())))
     }
 
+    /// [`Frame::one`] of JSON text written as bytes, UTF-8 by construction (every part a
+    /// `str` or serde_json's output).
+    pub(crate) fn one_json(text: Vec<u8>) -> Self {
+        Self(Repr::Owned(Answer(text)))
+    }
+
     /// `bytes` as a frame, when they are UTF-8 text.
     pub fn from_utf8(bytes: Bytes) -> Option<Self> {
         std::str::from_utf8(&bytes)
@@ -176,6 +182,12 @@ impl fmt::Display for Frame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// An empty buffer with room for `room` bytes, a spare one when there is one (for a frame
+/// that [`Frame::one_json`] will carry).
+pub(crate) fn spare_bytes(room: usize) -> Vec<u8> {
+    spare::take(room)
 }
 
 /// An empty string with room for `room` bytes, in a spare buffer when there is one (for a

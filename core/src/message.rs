@@ -271,7 +271,7 @@ fn classify_members(members: scan::Members<'_>) -> Message<'_> {
 }
 
 /// Whether `s` goes into a JSON string as it is (no quote, backslash or control character).
-fn is_plain(s: &str) -> bool {
+pub(crate) fn is_plain(s: &str) -> bool {
     !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
 

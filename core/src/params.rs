@@ -269,41 +269,63 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for NamedParams<'a> {
     }
 }
 
-/// Writes params as a JSON object, one named field at a time (what volley's stubs send).
+/// Writes a call's params, one at a time, into the request frame that will carry them: the
+/// buffer starts with `{"jsonrpc":"2.0","method":<method>,"params":`, the params follow, and
+/// the call's id (known once it is registered) and the closing brace are appended after
+/// them, so the params are encoded once, in place, and never copied.
 #[derive(Debug)]
 pub struct ParamWriter {
     buf: Vec<u8>,
+    /// Where the params begin in `buf`.
+    at: usize,
     /// `{` for named params, `[` for positional ones.
     open: u8,
 }
 
-impl Default for ParamWriter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Room for most requests and their params, so that one is written without growing.
+const REQUEST_ROOM: usize = 128;
 
 impl ParamWriter {
-    /// An empty object: params by name.
-    pub fn new() -> Self {
-        Self {
-            buf: Vec::with_capacity(64),
-            open: b'{',
-        }
+    /// Params by name (an object) of a request for `method`.
+    pub fn new(method: &str) -> Self {
+        Self::start(method, b'{')
     }
 
-    /// An empty array: params by position, in the order they are added.
-    pub fn positional() -> Self {
-        Self {
-            buf: Vec::with_capacity(64),
-            open: b'[',
+    /// Params by position (an array, in the order they are added) of a request for `method`.
+    pub fn positional(method: &str) -> Self {
+        Self::start(method, b'[')
+    }
+
+    fn start(method: &str, open: u8) -> Self {
+        let mut buf = crate::frame::spare_bytes(REQUEST_ROOM);
+        buf.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
+        if crate::message::is_plain(method) {
+            buf.push(b'"');
+            buf.extend_from_slice(method.as_bytes());
+            buf.push(b'"');
+        } else if serde_json::to_writer(&mut buf, method).is_err() {
+            // A `str` always encodes.
+            buf.extend_from_slice(b"\"\"");
         }
+        buf.extend_from_slice(br#","params":"#);
+        let at = buf.len();
+        Self { buf, at, open }
+    }
+
+    /// Before the next param: the opening bracket or a comma.
+    #[inline]
+    fn next(&mut self) {
+        let sep = if self.buf.len() == self.at {
+            self.open
+        } else {
+            b','
+        };
+        self.buf.push(sep);
     }
 
     /// Appends the next param: `"name": value` by name, `value` by position.
     pub fn add<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
-        self.buf
-            .push(if self.buf.is_empty() { self.open } else { b',' });
+        self.next();
         if self.open == b'{' {
             // A Rust parameter's name needs no escaping; any other goes through serde_json.
             if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -318,33 +340,86 @@ impl ParamWriter {
         serde_json::to_writer(&mut self.buf, value).map_err(Error::InvalidParams)
     }
 
+    /// Appends the next named param whose key, `"name":`, the stub wrote out in full (a name
+    /// that needs no escaping); by position, the key is left out.
+    pub fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        debug_assert!(
+            key.len() > 3
+                && key.starts_with('"')
+                && key.ends_with("\":")
+                && crate::message::is_plain(&key[1..key.len() - 2]),
+            "a whole key: {key}"
+        );
+        self.next();
+        if self.open == b'{' {
+            self.buf.extend_from_slice(key.as_bytes());
+        }
+        serde_json::to_writer(&mut self.buf, value).map_err(Error::InvalidParams)
+    }
+
     /// The finished object or array, or `None` when nothing was added (params are then left
     /// out).
     pub fn finish(mut self) -> Option<EncodedParams> {
-        if self.buf.is_empty() {
+        if self.buf.len() == self.at {
             return None;
         }
         self.buf.push(if self.open == b'[' { b']' } else { b'}' });
-        // serde_json writes UTF-8; the check never fails, and there is no fallible path left.
-        String::from_utf8(self.buf).ok().map(EncodedParams)
+        Some(EncodedParams {
+            buf: self.buf,
+            at: self.at,
+        })
     }
 }
 
-/// Params a [`ParamWriter`] encoded: JSON text that is valid by construction, sent as it is
-/// (no second parse to prove it, as `RawValue::from_string` would).
+/// Params a [`ParamWriter`] encoded, in the request that will carry them: JSON text that is
+/// valid by construction, sent as it is (no second parse to prove it, as
+/// `RawValue::from_string` would).
 #[derive(Debug, Clone)]
-pub struct EncodedParams(String);
+pub struct EncodedParams {
+    /// `{"jsonrpc":"2.0","method":<method>,"params":<params>`.
+    buf: Vec<u8>,
+    /// Where the params begin.
+    at: usize,
+}
 
 impl EncodedParams {
-    /// The JSON text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The params' JSON text, as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.at..]
     }
 
     /// As a `RawValue`, for the paths that keep one (fan-out, streams).
     pub fn into_raw(self) -> Box<RawValue> {
-        RawValue::from_string(self.0).expect("ParamWriter builds valid JSON")
+        let text = String::from_utf8_lossy(self.as_bytes()).into_owned();
+        RawValue::from_string(text).expect("ParamWriter builds valid JSON")
     }
+
+    /// The request's frame: a call's with `id` (the id last:
+    /// `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":7}`), a notification's without.
+    pub(crate) fn into_frame(mut self, id: Option<u64>) -> crate::frame::Frame {
+        close(&mut self.buf, id);
+        crate::frame::Frame::one_json(self.buf)
+    }
+
+    /// The request's text with `id` (kept for an idempotent call's re-sends).
+    pub(crate) fn request(&self, id: u64) -> String {
+        let mut buf = self.buf.clone();
+        close(&mut buf, Some(id));
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+/// Ends a request after its params: `,"id":<id>}`, or `}` without an id.
+fn close(buf: &mut Vec<u8>, id: Option<u64>) {
+    if let Some(id) = id {
+        buf.extend_from_slice(br#","id":"#);
+        buf.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+    }
+    buf.push(b'}');
 }
 
 /// Encodes any `Serialize` value as params; it must encode to an array or an object
@@ -361,145 +436,5 @@ pub fn encode_params<P: Serialize + ?Sized>(params: &P) -> Result<Option<Box<Raw
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NAMES: &[&str] = &["a", "b"];
-
-    #[test]
-    fn positional_and_named() {
-        let r = ParamReader::new(Some("[1, 2]"), NAMES).unwrap();
-        assert_eq!((r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()), (1, 2));
-        let r = ParamReader::new(Some(r#"{"b":2,"a":1}"#), NAMES).unwrap();
-        assert_eq!((r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()), (1, 2));
-    }
-
-    #[test]
-    fn missing_optional_and_required() {
-        let r = ParamReader::new(Some("[1]"), NAMES).unwrap();
-        assert_eq!(r.get::<Option<i64>>(1).unwrap(), None);
-        let e = r.get::<i64>(1).unwrap_err();
-        assert_eq!(e.code(), codes::INVALID_PARAMS);
-        assert_eq!(e.message(), "Invalid params");
-        let r = ParamReader::new(None, NAMES).unwrap();
-        assert_eq!(r.get::<Option<String>>(0).unwrap(), None);
-    }
-
-    #[test]
-    fn positions_before_at_and_past_the_inline_ones() {
-        const EIGHT: &[&str] = &["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
-        for n in [INLINE - 1, INLINE, INLINE + 1, EIGHT.len()] {
-            let text = format!(
-                "[{}]",
-                (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-            );
-            let r = ParamReader::new(Some(&text), EIGHT).unwrap();
-            for i in 0..EIGHT.len() {
-                let expected = (i < n).then_some(i as i64);
-                assert_eq!(
-                    r.get::<Option<i64>>(i).unwrap(),
-                    expected,
-                    "{n} given, #{i}"
-                );
-            }
-        }
-        let nine = "[0,1,2,3,4,5,6,7,8]";
-        let e = ParamReader::new(Some(nine), EIGHT).err().unwrap();
-        assert!(
-            e.to_string().contains("at most 8 positional params, got 9"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn refuses_bad_shapes() {
-        for bad in ["[1,2,3]", r#"{"c":1}"#, r#"{"a":1,"a":2}"#, "5", "\"x\""] {
-            assert!(ParamReader::new(Some(bad), NAMES).is_err(), "{bad}");
-        }
-        let r = ParamReader::new(Some(r#"["x"]"#), NAMES).unwrap();
-        assert!(r.get::<i64>(0).is_err());
-    }
-
-    /// `params` as volley's reader hands them over: scanned within a request, its elements
-    /// placed when they fit.
-    fn scanned(params: &str) -> (String, CallParams<'static>) {
-        let text = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{params}}}"#);
-        let m = crate::scan::members(&text).expect("scanned");
-        let call = CallParams::scanned(m.params, m.split).into_owned();
-        (text, call)
-    }
-
-    #[test]
-    fn params_placed_by_the_scanner_read_as_params_scanned_again() {
-        const EIGHT: &[&str] = &["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
-        let eight = |names: &'static [&'static str], params: &str| {
-            let (_, call) = scanned(params);
-            let placed = ParamReader::of(&call, names).map(|r| {
-                (0..names.len())
-                    .map(|i| {
-                        r.get::<Option<serde_json::Value>>(i)
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let again = ParamReader::new(Some(params), names).map(|r| {
-                (0..names.len())
-                    .map(|i| {
-                        r.get::<Option<serde_json::Value>>(i)
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect::<Vec<_>>()
-            });
-            assert_eq!(
-                placed.map_err(|e| e.to_string()),
-                again.map_err(|e| e.to_string()),
-                "{params}"
-            );
-        };
-        for params in [
-            "[]",
-            "[1, \"two\", [3], {\"four\": 4}, null, true]",
-            "[0,1,2,3,4,5,6]",
-            "[0,1,2,3,4,5,6,7,8]",
-            "{\"p1\": 1}",
-        ] {
-            eight(EIGHT, params);
-        }
-        // More positional params than names: the same refusal either way.
-        eight(NAMES, "[1,2,3]");
-        let (_, call) = scanned("[1,2,3]");
-        let e = ParamReader::of(&call, NAMES).err().expect("refused");
-        assert!(
-            e.to_string().contains("at most 2 positional params, got 3"),
-            "{e}"
-        );
-        // Placed within whitespace, read from their places.
-        let (_, call) = scanned("[ 40 , 2 ]");
-        let r = ParamReader::of(&call, NAMES).expect("read");
-        assert_eq!(
-            (r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()),
-            (40, 2)
-        );
-        assert!(matches!(r.shape, Shape::Placed(..)));
-    }
-
-    #[test]
-    fn writer_round_trips() {
-        let mut w = ParamWriter::new();
-        w.add("a", &1).unwrap();
-        w.add("q\"x", "hi").unwrap();
-        let encoded = w.finish().unwrap();
-        assert_eq!(encoded.as_str(), r#"{"a":1,"q\"x":"hi"}"#);
-        // Valid JSON without being checked when made: a RawValue accepts it as it is.
-        assert_eq!(encoded.clone().into_raw().get(), encoded.as_str());
-        assert!(ParamWriter::new().finish().is_none());
-        let mut w = ParamWriter::positional();
-        w.add("a", &1).unwrap();
-        w.add("b", &[true]).unwrap();
-        w.add("c", &None::<u8>).unwrap();
-        let encoded = w.finish().unwrap();
-        assert_eq!(encoded.as_str(), r#"[1,[true],null]"#);
-        assert_eq!(encoded.clone().into_raw().get(), encoded.as_str());
-        assert!(ParamWriter::positional().finish().is_none());
-    }
-}
+#[path = "params_tests.rs"]
+mod tests;

@@ -54,7 +54,7 @@ where
     F: for<'a> Fn(CallParams<'a>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    insert(module, name, move |params, _| f(params));
+    insert(module, name, false, move |params, _| f(params));
 }
 
 /// Registers a handler that takes the calling [`Context`].
@@ -63,7 +63,7 @@ where
     F: for<'a> Fn(CallParams<'a>, Context) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    insert(module, name, move |params, cx| {
+    insert(module, name, true, move |params, cx| {
         let call = cx.map(|cx| f(params, cx));
         async move {
             match call {
@@ -86,15 +86,18 @@ pub fn no_context() -> ErrorObject {
 /// Inserts `f` as an asynchronous jsonrpsee method. The callback is written directly rather
 /// than through `RpcModule::register_async_method`, which clones the callback, the module
 /// context and every call's extensions; here the call's [`Context`] is moved out of its
-/// extensions instead.
-fn insert<F, Fut>(module: &mut Module, name: &'static str, f: F)
+/// extensions instead. `takes_context` when `f` uses the context it is given.
+fn insert<F, Fut>(module: &mut Module, name: &'static str, takes_context: bool, f: F)
 where
     F: for<'a> Fn(CallParams<'a>, Option<Context>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
     let f = Arc::new(f);
     let direct = f.clone();
-    let native: Native = Arc::new(move |params, cx| direct(params, cx).boxed());
+    let native = Native {
+        call: Arc::new(move |params, cx| direct(params, cx).boxed()),
+        takes_context,
+    };
     let callback = MethodCallback::Async(Arc::new(
         move |id, params: Params<'static>, _conn, max_response_size, mut ext: Extensions| {
             let call = f(CallParams::new(params.as_str()), ext.remove::<Context>());
@@ -186,10 +189,11 @@ pub async fn call<T: DeserializeOwned>(
         idempotent,
         cancel: None,
     };
-    let raw = peer
-        .request_text(method, params.as_ref().map(EncodedParams::as_str), &options)
-        .await?;
-    crate::scalar::from_str(raw.as_str()).map_err(crate::Error::InvalidResult)
+    let raw = match params {
+        Some(params) => peer.request_encoded(method, params, &options).await?,
+        None => peer.request_text(method, None, &options).await?,
+    };
+    crate::scalar::from_slice(raw.as_bytes()).map_err(crate::Error::InvalidResult)
 }
 
 /// Sends the notification `method` to `peer`.
@@ -198,8 +202,10 @@ pub async fn notify(
     method: &'static str,
     params: Option<EncodedParams>,
 ) -> Result<()> {
-    peer.notify_text(method, params.as_ref().map(EncodedParams::as_str))
-        .await
+    match params {
+        Some(params) => peer.notify_frame(params.into_frame(None)).await,
+        None => peer.notify_text(method, None).await,
+    }
 }
 
 /// Finds a type's JSON Schema when it has one: `(&Probe::<T>::new()).schema(g)` resolves to
@@ -336,7 +342,10 @@ pub fn no_schema(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> 
 
 /// Queues the notification `method` for `peer` if its outgoing queue has room now.
 pub fn try_notify(peer: &Peer, method: &'static str, params: Option<EncodedParams>) -> Result<()> {
-    peer.try_notify_text(method, params.as_ref().map(EncodedParams::as_str))
+    match params {
+        Some(params) => peer.try_notify_frame(params.into_frame(None)),
+        None => peer.try_notify_text(method, None),
+    }
 }
 
 /// Sends a notification to every recipient of `audience` (for `<Trait>Fanout` stubs).

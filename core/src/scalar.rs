@@ -18,8 +18,55 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> serde_json::Result<T>
     }
 }
 
-/// One value's raw JSON text.
-struct Scalar<'a>(&'a str);
+/// Decodes a `T` from `bytes`, JSON text already checked as UTF-8 elsewhere (a part of a
+/// frame the reader checked): what `serde_json::from_slice(bytes)` gives. An integer,
+/// `true` or `false` is read without looking at the bytes as UTF-8 again, a plain string
+/// checks only its inside, anything else checks the whole text once, as `from_slice` does.
+pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    match T::deserialize(Scalar(Checked(bytes))) {
+        Ok(value) => Ok(value),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+}
+
+/// One value's raw JSON text, as a `str` or as [`Checked`] bytes.
+struct Scalar<T>(T);
+
+/// Bytes checked as UTF-8 elsewhere, not looked at as such again unless a `str` is needed.
+#[derive(Clone, Copy)]
+struct Checked<'a>(&'a [u8]);
+
+/// Where a [`Scalar`]'s text is: its bytes, and a part of it (or all of it) as a `str`.
+trait Text<'a>: Copy {
+    fn bytes(self) -> &'a [u8];
+    /// The text without its first and last bytes (a string's quotes).
+    fn inside(self) -> Option<&'a str>;
+    fn whole(self) -> serde_json::Result<&'a str>;
+}
+
+impl<'a> Text<'a> for &'a str {
+    fn bytes(self) -> &'a [u8] {
+        self.as_bytes()
+    }
+    fn inside(self) -> Option<&'a str> {
+        self.get(1..self.len().checked_sub(1)?)
+    }
+    fn whole(self) -> serde_json::Result<&'a str> {
+        Ok(self)
+    }
+}
+
+impl<'a> Text<'a> for Checked<'a> {
+    fn bytes(self) -> &'a [u8] {
+        self.0
+    }
+    fn inside(self) -> Option<&'a str> {
+        std::str::from_utf8(self.0.get(1..self.0.len().checked_sub(1)?)?).ok()
+    }
+    fn whole(self) -> serde_json::Result<&'a str> {
+        std::str::from_utf8(self.0).map_err(serde::de::Error::custom)
+    }
+}
 
 /// An integer as serde_json reads it: `U` when not negative, `I` when negative.
 enum Int {
@@ -27,11 +74,11 @@ enum Int {
     I(i64),
 }
 
-impl<'a> Scalar<'a> {
+impl<'a, S: Text<'a>> Scalar<S> {
     /// The text as an integer, when it is one without a leading zero and of at most 18
     /// digits (so it never overflows). `-0` is left out: serde_json reads it as a float.
     fn integer(&self) -> Option<Int> {
-        let (negative, digits) = match self.0.as_bytes() {
+        let (negative, digits) = match self.0.bytes() {
             [b'-', rest @ ..] => (true, rest),
             all => (false, all),
         };
@@ -58,11 +105,13 @@ impl<'a> Scalar<'a> {
 
     /// The inside of a string without escapes or control characters.
     fn plain_string(&self) -> Option<&'a str> {
-        let inside = self.0.strip_prefix('"')?.strip_suffix('"')?;
-        inside
-            .bytes()
-            .all(|c| c != b'"' && c != b'\\' && c >= 0x20)
-            .then_some(inside)
+        let [b'"', inside @ .., b'"'] = self.0.bytes() else {
+            return None;
+        };
+        if !inside.iter().all(|&c| c != b'"' && c != b'\\' && c >= 0x20) {
+            return None;
+        }
+        self.0.inside()
     }
 
     /// What serde_json's deserializer reads with `read`, when the text holds nothing more.
@@ -70,7 +119,7 @@ impl<'a> Scalar<'a> {
         &self,
         read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'a>>) -> serde_json::Result<T>,
     ) -> serde_json::Result<T> {
-        let mut de = serde_json::Deserializer::from_str(self.0);
+        let mut de = serde_json::Deserializer::from_str(self.0.whole()?);
         let value = read(&mut de)?;
         de.end()?;
         Ok(value)
@@ -100,7 +149,7 @@ macro_rules! forward {
     )*};
 }
 
-impl<'a> Deserializer<'a> for Scalar<'a> {
+impl<'a, S: Text<'a>> Deserializer<'a> for Scalar<S> {
     type Error = serde_json::Error;
 
     number! {
@@ -116,9 +165,9 @@ impl<'a> Deserializer<'a> for Scalar<'a> {
     }
 
     fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            "true" => visitor.visit_bool(true),
-            "false" => visitor.visit_bool(false),
+        match self.0.bytes() {
+            b"true" => visitor.visit_bool(true),
+            b"false" => visitor.visit_bool(false),
             _ => self.json(|de| de.deserialize_bool(visitor)),
         }
     }
@@ -136,7 +185,7 @@ impl<'a> Deserializer<'a> for Scalar<'a> {
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         // serde_json reads `null` (after whitespace) as none and anything else as some.
-        match self.0.as_bytes().first() {
+        match self.0.bytes().first() {
             Some(b'n' | b' ' | b'\t' | b'\n' | b'\r') | None => {
                 self.json(|de| de.deserialize_option(visitor))
             }

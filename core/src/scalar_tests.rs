@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Int, Scalar, from_str};
+use super::{Checked, Int, Scalar, from_slice, from_str};
 
 /// Texts of every kind near the scalars read directly: their edges, and what serde_json
 /// reads otherwise or refuses.
@@ -72,9 +72,40 @@ const TEXTS: &[&str] = &[
     r#"{"a":1}x"#,
 ];
 
-/// Holds `from_str` to serde_json's for `T` on every text: the same value, or the same error
-/// in the same words.
+/// Byte texts that are not UTF-8, for `from_slice`.
+const NOT_UTF8: &[&[u8]] = &[
+    b"\"\xff\"",
+    b"\"a\xc3\"",
+    b"[\"\xe2\x82\"]",
+    b"\xff",
+    b"1\xff",
+];
+
+/// Holds `from_slice` to `serde_json::from_slice` for `T` on `bytes`.
+fn agrees_on_bytes<T: DeserializeOwned + PartialEq + Debug>(bytes: &[u8]) {
+    let ours = from_slice::<T>(bytes);
+    let theirs = serde_json::from_slice::<T>(bytes);
+    match (ours, theirs) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{} from {bytes:?}", std::any::type_name::<T>()),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{bytes:?}"),
+        (a, b) => panic!(
+            "{} from {bytes:?}: ours {a:?}, serde_json's {b:?}",
+            std::any::type_name::<T>()
+        ),
+    }
+}
+
+/// Holds `from_str` to serde_json's for `T` on every text, and `from_slice` to
+/// `serde_json::from_slice` on the same texts as bytes and on bytes that are not UTF-8: the
+/// same value, or the same error in the same words.
 fn agrees<T: DeserializeOwned + PartialEq + Debug>() {
+    for bytes in TEXTS
+        .iter()
+        .map(|t| t.as_bytes())
+        .chain(NOT_UTF8.iter().copied())
+    {
+        agrees_on_bytes::<T>(bytes);
+    }
     for text in TEXTS {
         let ours = from_str::<T>(text);
         let theirs = serde_json::from_str::<T>(text);
@@ -165,25 +196,39 @@ fn reads_the_common_scalars_itself() {
     // The test above holds every outcome to serde_json's, whichever path gave it; this one
     // holds the direct path to the texts it must take itself (a direct path that took none
     // would still pass the test above).
-    assert!(matches!(Scalar("-42").integer(), Some(Int::I(-42))));
-    assert!(matches!(Scalar("0").integer(), Some(Int::U(0))));
+    assert!(matches!(s("-42").integer(), Some(Int::I(-42))));
+    // Bytes: the same readings; a string's inside is checked as UTF-8.
+    assert!(matches!(b(b"-42").integer(), Some(Int::I(-42))));
+    assert_eq!(b("\"é ü\"".as_bytes()).plain_string(), Some("é ü"));
+    assert_eq!(b(b"\"\xff\"").plain_string(), None);
+    assert!(bool::deserialize(b(b"false")).is_ok_and(|v| !v));
+    assert_eq!(u16::deserialize(b(b"65535")).unwrap(), 65535);
+    assert!(matches!(s("0").integer(), Some(Int::U(0))));
     assert!(matches!(
-        Scalar("123456789012345678").integer(),
+        s("123456789012345678").integer(),
         Some(Int::U(123_456_789_012_345_678))
     ));
     assert!(matches!(
-        Scalar("-123456789012345678").integer(),
+        s("-123456789012345678").integer(),
         Some(Int::I(-123_456_789_012_345_678))
     ));
-    assert_eq!(Scalar(r#""abc""#).plain_string(), Some("abc"));
-    assert_eq!(Scalar(r#""é ü""#).plain_string(), Some("é ü"));
-    assert_eq!(Scalar(r#""""#).plain_string(), Some(""));
-    assert_eq!(i64::deserialize(Scalar("-42")).unwrap(), -42);
-    assert_eq!(f64::deserialize(Scalar("7")).unwrap(), 7.0);
-    assert!(bool::deserialize(Scalar("true")).unwrap());
-    assert_eq!(Option::<u8>::deserialize(Scalar("9")).unwrap(), Some(9));
-    assert!(Scalar("1234567890123456789").integer().is_none());
-    assert!(Scalar("-0").integer().is_none());
-    assert!(Scalar("01").integer().is_none());
-    assert!(Scalar(r#""a\nb""#).plain_string().is_none());
+    assert_eq!(s(r#""abc""#).plain_string(), Some("abc"));
+    assert_eq!(s(r#""é ü""#).plain_string(), Some("é ü"));
+    assert_eq!(s(r#""""#).plain_string(), Some(""));
+    assert_eq!(i64::deserialize(s("-42")).unwrap(), -42);
+    assert_eq!(f64::deserialize(s("7")).unwrap(), 7.0);
+    assert!(bool::deserialize(s("true")).unwrap());
+    assert_eq!(Option::<u8>::deserialize(s("9")).unwrap(), Some(9));
+    assert!(s("1234567890123456789").integer().is_none());
+    assert!(s("-0").integer().is_none());
+    assert!(s("01").integer().is_none());
+    assert!(s(r#""a\nb""#).plain_string().is_none());
+}
+
+fn s(text: &str) -> Scalar<&str> {
+    Scalar(text)
+}
+
+fn b(bytes: &[u8]) -> Scalar<Checked<'_>> {
+    Scalar(Checked(bytes))
 }

@@ -73,8 +73,9 @@ pub(crate) fn members(text: &str) -> Option<Members<'_>> {
 /// order they are written with no key to look up: `{"jsonrpc":"2.0",`, an `"id":` (an
 /// unsigned integer, or a string without escapes) unless it is a notification, then
 /// `"method":"name"` (no escapes) with `,"params":` an array or an object, or after an id
-/// `"result":` or `"error":` any value; or volley's own answer, `"result":` any value then
-/// `,"id":`; and `}` ending the text. No whitespace anywhere. `None` for any other text,
+/// `"result":` or `"error":` any value; or volley's own request, `"method":` and `"params":`
+/// then `,"id":`; or volley's own answer, `"result":` any value then `,"id":`; and `}` ending
+/// the text. No whitespace anywhere. `None` for any other text,
 /// which [`general`] reads.
 fn common(text: &str) -> Option<Members<'_>> {
     let b = text.as_bytes();
@@ -120,6 +121,12 @@ fn common(text: &str) -> Option<Members<'_>> {
                 _ => return None,
             };
             m.params = text.get(value..at);
+        }
+        // volley's stubs write a request's id last (their params are encoded in place).
+        if m.id.is_none() && b.get(at..)?.starts_with(br#","id":"#) {
+            let (id, end) = (at + 6, plain_id(b, at + 6)?);
+            m.id = text.get(id..end);
+            at = end;
         }
     } else if m.id.is_some() && rest.starts_with(br#""result":"#) {
         let value = at + 9;

@@ -187,6 +187,9 @@ fn the_common_shape_is_read_in_order_and_anything_else_generally() {
         r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#,
         r#"{"jsonrpc":"2.0","result":[1,"a"],"id":7}"#,
         r#"{"jsonrpc":"2.0","result":"x","id":"7"}"#,
+        r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":7}"#,
+        r#"{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":"x"}"#,
+        r#"{"jsonrpc":"2.0","method":"m","id":1}"#,
     ] {
         assert!(common(text).is_some(), "{text}");
         agrees(text);
@@ -218,7 +221,23 @@ fn the_common_shape_is_read_in_order_and_anything_else_generally() {
             false,
         ),
         (r#"{"jsonrpc":"2.0","id":1, "method":"m"}"#, true),
-        (r#"{"jsonrpc":"2.0","method":"m","id":1}"#, true),
+        (
+            r#"{"jsonrpc":"2.0","method":"m","params":[1],"id":-1}"#,
+            true,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"m","params":[1],"id":1,}"#,
+            false,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"m","id":1,"params":[1]}"#,
+            true,
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"m","id":2}"#, false),
+        (
+            r#"{"jsonrpc":"2.0","method":"m","params":[1],"id":1"#,
+            false,
+        ),
         (r#"{"jsonrpc":"2.0","result":1,"id":-1}"#, true),
         (r#"{"jsonrpc":"2.0","result":1,"id":1.0}"#, true),
         (r#"{"jsonrpc":"2.0","result":1,"id":1,"x":2}"#, true),

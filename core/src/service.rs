@@ -72,7 +72,16 @@ impl Hasher for NameHasher {
 /// A generated method as volley calls it: the params and the call's context in, the encoded
 /// result out, without jsonrpsee's per-call extensions and response encoding (the same
 /// method is in the jsonrpsee table too, for a bare `RpcModule`).
-pub(crate) type Native = Arc<
+#[derive(Clone)]
+pub(crate) struct Native {
+    pub(crate) call: NativeCall,
+    /// Whether the method takes the call's [`Context`]: one that does not is handed `None`,
+    /// and the context (with its cancellation) is not made for it.
+    pub(crate) takes_context: bool,
+}
+
+/// The function behind a [`Native`] method.
+pub(crate) type NativeCall = Arc<
     dyn for<'a> Fn(
             CallParams<'a>,
             Option<Context>,
@@ -260,15 +269,16 @@ impl Service {
         self.requirements.get(name).copied()
     }
 
-    /// Whether the caller of `cx` may call `name`: yes when it requires nothing, else what
-    /// the policy says (no when there is none).
-    pub(crate) fn authorized(&self, name: &str, cx: &Context) -> Result<(), &'static str> {
-        match self.requirement(name) {
-            None => Ok(()),
-            Some(required) => match &self.authorizer {
-                Some(policy) if policy(cx, required) => Ok(()),
-                _ => Err(required),
-            },
+    /// Whether the caller of `cx` may call a method that requires `required`: what the
+    /// policy says (no when there is none).
+    pub(crate) fn authorized(
+        &self,
+        required: &'static str,
+        cx: &Context,
+    ) -> Result<(), &'static str> {
+        match &self.authorizer {
+            Some(policy) if policy(cx, required) => Ok(()),
+            _ => Err(required),
         }
     }
 

@@ -56,7 +56,7 @@ impl Conn {
         target: Target<'_>,
         params: CallParams<'_>,
         id: Option<&str>,
-        cx: Context,
+        cx: impl FnOnce() -> Context,
     ) -> Begun {
         dispatch::start(
             &self.service,
@@ -136,9 +136,15 @@ impl Conn {
         } = item;
         let method = target.name();
         let started = observe::Started::now();
-        let token = CallCancel::new();
-        let cx = self.context(token.clone());
-        let begun = self.start(target, params, request.as_deref(), cx);
+        // The call's cancellation, made with its context when something needs that: a
+        // method that does not take it and answers at once never needs either.
+        let mut token: Option<CallCancel> = None;
+        let begun = self.start(target, params, request.as_deref(), || {
+            let made = CallCancel::new();
+            let cx = self.context(made.clone());
+            token = Some(made);
+            cx
+        });
         let polled: Result<Reply, Pending> = match begun {
             Begun::Done(reply) => Ok(reply),
             Begun::Running(mut pending) => match dispatch::poll_once(method, &mut pending, task) {
@@ -149,7 +155,8 @@ impl Conn {
         match polled {
             Ok(reply) => {
                 // Cancellation wins over a result that is ready at the same moment.
-                let cancelled = self.shared().is_closed() || token.was_cancelled();
+                let cancelled = self.shared().is_closed()
+                    || token.as_ref().is_some_and(CallCancel::was_cancelled);
                 let outcome = (!cancelled).then_some(reply);
                 let answer = self.conclude(request, None, outcome, method, started, generation);
                 match answer {
@@ -160,6 +167,8 @@ impl Conn {
                 }
             }
             Err(pending) => {
+                // Nobody holds the call's cancellation yet when its method took no context.
+                let token = token.unwrap_or_default();
                 // The slot seen free above; on a runtime with several threads, a queued call
                 // may have taken it meanwhile, and then this one waits for the next before it
                 // goes on.
@@ -241,11 +250,12 @@ impl Conn {
             }
             (None, _) => (None, CallCancel::new()),
         };
-        let cx = self.context(token.clone());
         let deadline = self.service.deadline(method);
         let begun = async {
             let _slot = self.slots.acquire().await;
-            let begun = self.start(target, params, request.as_deref(), cx);
+            let begun = self.start(target, params, request.as_deref(), || {
+                self.context(token.clone())
+            });
             let deadline = deadline.map(|d| (d, Instant::now() + d));
             self.wait(begun, &token, deadline, method).await
         };

@@ -81,7 +81,7 @@ impl<R: DeserializeOwned + Send + 'static> Replies<R> {
                         .request_ref(&method, params.as_deref(), &options)
                         .await
                         .and_then(|raw| {
-                            serde_json::from_str(raw.as_str()).map_err(Error::InvalidResult)
+                            crate::scalar::from_slice(raw.as_bytes()).map_err(Error::InvalidResult)
                         });
                     Reply {
                         id: peer.id(),

@@ -67,9 +67,9 @@ impl<'p> Batch<'p> {
                 frame.push(',');
             }
             let id = if *is_call {
-                let (id, rx) = self.peer.shared.register(None, None, None)?;
+                let id = self.peer.shared.register(None, None, None, None)?;
                 guard.ids.push(id);
-                receivers.push(rx);
+                receivers.push(id);
                 Some(id)
             } else {
                 None
@@ -96,8 +96,8 @@ impl<'p> Batch<'p> {
         let exchange = async {
             shared.send(frame, kind).await?;
             let mut out = Vec::with_capacity(receivers.len());
-            for rx in receivers {
-                let answer = rx.await.unwrap_or(Err(Error::Disconnected));
+            for id in receivers {
+                let answer = shared.answer(id, false).await;
                 out.push(answer.and_then(Returned::into_raw));
             }
             Ok(out)
@@ -106,7 +106,9 @@ impl<'p> Batch<'p> {
             Ok(r) => r,
             Err(_) => return Err(Error::Timeout(timeout)),
         };
-        guard.armed = false;
+        // Every answer taken; otherwise the guard forgets the calls' entries (answered by the
+        // close that failed the send, or still waiting).
+        guard.armed = res.is_err();
         res
     }
 }

@@ -2,8 +2,10 @@
 //! calls in one frame; `Peer` is also a jsonrpsee `ClientT`).
 
 mod batch;
+mod body;
 mod deadline;
 mod jsonrpsee;
+mod pending;
 mod returned;
 mod shared;
 mod streams;
@@ -11,6 +13,7 @@ mod streams;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -23,11 +26,12 @@ use crate::frame::Frame;
 use crate::message;
 use crate::observe::{self, Direction};
 use crate::outbox;
-use crate::params::encode_params;
+use crate::params::{EncodedParams, encode_params};
 use crate::state::Claims;
 
 pub use crate::id::{NodeId, PeerId};
 pub use batch::Batch;
+use body::Body;
 use deadline::Deadline;
 pub(crate) use returned::Returned;
 use shared::CallGuard;
@@ -293,7 +297,18 @@ impl Peer {
         params: Option<&'a str>,
         options: &'a CallOptions,
     ) -> impl Future<Output = Result<Returned>> + Send + 'a {
-        self.traced(method, params, options, None)
+        self.traced(method, Body::Text(params), options, None)
+    }
+
+    /// [`Peer::request_text`] with params a stub wrote into the request (see
+    /// [`EncodedParams`]).
+    pub(crate) fn request_encoded<'a>(
+        &'a self,
+        method: &'a str,
+        params: EncodedParams,
+        options: &'a CallOptions,
+    ) -> impl Future<Output = Result<Returned>> + Send + 'a {
+        self.traced(method, Body::Encoded(params), options, None)
     }
 
     /// Calls a stream's subscribe method; once it answers (the subscription id, returned),
@@ -305,7 +320,12 @@ impl Peer {
         options: &'a CallOptions,
         pending: PendingStream,
     ) -> impl Future<Output = Result<Returned>> + Send + 'a {
-        self.traced(method, params.map(RawValue::get), options, Some(pending))
+        self.traced(
+            method,
+            Body::Text(params.map(RawValue::get)),
+            options,
+            Some(pending),
+        )
     }
 
     /// [`Peer::request_with`] with borrowed params (a fan-out shares one encoding).
@@ -315,14 +335,14 @@ impl Peer {
         params: Option<&'a RawValue>,
         options: &'a CallOptions,
     ) -> impl Future<Output = Result<Returned>> + Send + 'a {
-        self.traced(method, params.map(RawValue::get), options, None)
+        self.traced(method, Body::Text(params.map(RawValue::get)), options, None)
     }
 
     /// One call, in its span, with its outcome recorded.
     async fn traced(
         &self,
         method: &str,
-        params: Option<&str>,
+        body: Body<'_>,
         options: &CallOptions,
         stream: Option<PendingStream>,
     ) -> Result<Returned> {
@@ -337,9 +357,9 @@ impl Peer {
         // Without a subscriber for it the span records nothing, and the call's future is
         // awaited as it is rather than moved into an instrumented one.
         let result = if span.is_disabled() {
-            self.exchange(method, params, options, stream, &span).await
+            self.exchange(method, body, options, stream, &span).await
         } else {
-            self.exchange(method, params, options, stream, &span)
+            self.exchange(method, body, options, stream, &span)
                 .instrument(span.clone())
                 .await
         };
@@ -360,17 +380,17 @@ impl Peer {
     async fn exchange(
         &self,
         method: &str,
-        params: Option<&str>,
+        body: Body<'_>,
         options: &CallOptions,
         stream: Option<PendingStream>,
         span: &tracing::Span,
     ) -> Result<Returned> {
         match options.cancel.as_ref() {
-            None => self.attempt(method, params, options, stream, span).await,
+            None => self.attempt(method, body, options, stream, span).await,
             Some(cancel) => tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(Error::Cancelled),
-                answer = self.attempt(method, params, options, stream, span) => answer,
+                answer = self.attempt(method, body, options, stream, span) => answer,
             },
         }
     }
@@ -380,7 +400,7 @@ impl Peer {
     async fn attempt(
         &self,
         method: &str,
-        params: Option<&str>,
+        body: Body<'_>,
         options: &CallOptions,
         stream: Option<PendingStream>,
         span: &tracing::Span,
@@ -390,23 +410,30 @@ impl Peer {
         if !shared.takes_calls() && !shared.is_closed() {
             Box::pin(self.wait_for_link(deadline)).await?;
         }
-        let frame = |id| message::request(Some(id), method, params);
+        // This poll's waker, kept with the call: when the request is queued at once, the
+        // answer's first poll below is in this same poll, and needs no look at the table.
+        let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        let frame = |id| body.request(id, method);
         let resend: Option<&dyn Fn(u64) -> String> = options.idempotent.then_some(&frame);
-        let (id, mut rx) = shared.register(resend, stream, Some(deadline))?;
+        let id = shared.register(resend, stream, Some(deadline), Some(waker))?;
         span.record("id", id);
         let mut guard = CallGuard {
             shared,
             ids: [id],
             armed: true,
         };
-        let one = message::request_one(Some(id), method, params);
-        if let Some(queued) = shared.try_queue(one, Kind::Call(id))? {
+        let one = body.into_frame(id, method);
+        let full = shared.try_queue(one, Kind::Call(id))?;
+        // Waiting for room may yield (the runtime's budget) before the answer is first
+        // polled: then that poll looks at the table like every later one.
+        let mut rx = shared.answer(id, full.is_none());
+        if let Some(queued) = full {
             // The queue is full: wait for room, unless the call ends first (its deadline,
             // the connection closing).
             let ended = Box::pin(async {
                 tokio::select! {
                     biased;
-                    answer = &mut rx => Some(answer.unwrap_or(Err(Error::Disconnected))),
+                    answer = &mut rx => Some(answer),
                     sent = shared.queue_waiting(queued) => sent.err().map(Err),
                 }
             })
@@ -415,7 +442,7 @@ impl Peer {
                 return answer;
             }
         }
-        let answer = rx.await.unwrap_or(Err(Error::Disconnected));
+        let answer = rx.await;
         guard.armed = false;
         answer
     }
@@ -450,7 +477,12 @@ impl Peer {
 
     /// [`Peer::notify_raw`] with params as JSON text known to be valid.
     pub(crate) async fn notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
-        let frame = message::request_one(None, method, params);
+        self.notify_frame(message::request_one(None, method, params))
+            .await
+    }
+
+    /// Sends a notification's frame.
+    pub(crate) async fn notify_frame(&self, frame: Frame) -> Result<()> {
         self.shared.send(frame, Kind::Notification).await
     }
 
@@ -463,12 +495,16 @@ impl Peer {
 
     /// [`Peer::try_notify_raw`] with params as JSON text known to be valid.
     pub(crate) fn try_notify_text(&self, method: &str, params: Option<&str>) -> Result<()> {
-        self.offer(message::request_one(None, method, params))
-            .map_err(|e| match e {
-                Offer::Full => Error::Busy,
-                Offer::Gone => Error::Disconnected,
-                Offer::Unlinked => Error::NotConnected,
-            })
+        self.try_notify_frame(message::request_one(None, method, params))
+    }
+
+    /// [`Peer::try_notify_text`] of a notification's frame.
+    pub(crate) fn try_notify_frame(&self, frame: Frame) -> Result<()> {
+        self.offer(frame).map_err(|e| match e {
+            Offer::Full => Error::Busy,
+            Offer::Gone => Error::Disconnected,
+            Offer::Unlinked => Error::NotConnected,
+        })
     }
 
     /// Queues an encoded frame if the outgoing queue has room now (a fan-out's shared bytes).

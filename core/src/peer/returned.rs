@@ -26,6 +26,11 @@ impl Returned {
         })
     }
 
+    /// The result's JSON text, as bytes (UTF-8: see [`Returned::as_str`]).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The result's JSON text.
     pub(crate) fn as_str(&self) -> &str {
         // A part of a frame the reader checked as UTF-8 (or of a `str`), cut where a JSON

@@ -1,20 +1,20 @@
 //! The state every clone of a [`Peer`](super::Peer) shares: the pending-call table (with
 //! the calls' deadlines), the outgoing queue, the close state.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
 use std::time::Duration;
 
 use serde_json::value::RawValue;
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::deadline::{Deadline, IdHasher};
+use super::deadline::Deadline;
+use super::pending::{Answered, Pending, Waiter, wake_all};
 use super::streams::{PendingStream, Streams};
-use super::{CloseReason, LinkState, PeerId, Returned};
+use super::{CloseReason, LinkState, PeerId};
 use crate::admission::Admission;
 use crate::config::PeerConfig;
 use crate::error::{Error, ErrorObject, Result, codes};
@@ -60,31 +60,7 @@ impl Kind {
     }
 }
 
-/// What a waiting caller is handed: the result, [`Error::Remote`], or the local reason no
-/// answer will come.
-pub(crate) type Answer = Result<Returned>;
-
-/// One call waiting for its answer.
-struct Waiter {
-    tx: oneshot::Sender<Answer>,
-    /// When it times out; `None` for a batch's calls (the batch keeps its own timer).
-    deadline: Option<Deadline>,
-    /// An idempotent call's request frame and how many more times it may be re-sent on a new
-    /// connection (never on a resumed one: resumption delivers it exactly once).
-    resend: Option<(Box<str>, u32)>,
-    /// A subscribe call: where the stream's items go once its id is known.
-    stream: Option<PendingStream>,
-}
-
-struct Pending {
-    open: bool,
-    calls: HashMap<u64, Waiter, BuildHasherDefault<IdHasher>>,
-    /// When the deadline sweeper wakes next (no call times out before it); `None` while it
-    /// waits for a call.
-    wake_at: Option<Instant>,
-    /// Batches with calls still waiting: how many elements each had, and its call ids.
-    batches: Vec<(usize, Vec<u64>)>,
-}
+pub(crate) use super::pending::Answer;
 
 pub(crate) struct Shared {
     pub(crate) id: PeerId,
@@ -187,12 +163,7 @@ impl Shared {
         Self {
             id,
             next_id: AtomicU64::new(0),
-            pending: Mutex::new(Pending {
-                open: true,
-                calls: HashMap::default(),
-                wake_at: None,
-                batches: Vec::new(),
-            }),
+            pending: Mutex::new(Pending::new()),
             sweeping: AtomicBool::new(false),
             deadline_moved: Notify::new(),
             out,
@@ -226,21 +197,15 @@ impl Shared {
     /// but the idempotent ones that may still be re-sent and those in `unsent` (never
     /// written, so they go out on the next socket).
     pub(crate) fn fail_unresumable(&self, error: impl Fn() -> Error, unsent: &[u64]) {
-        let failed: Vec<Waiter> = {
+        let failed = {
             let mut p = lock(&self.pending);
-            let doomed: Vec<u64> = p
-                .calls
-                .iter()
-                .filter(|(_, w)| !matches!(&w.resend, Some((_, left)) if *left > 0))
-                .map(|(id, _)| *id)
-                .filter(|id| !unsent.contains(id))
-                .collect();
             p.batches.clear();
-            doomed.iter().filter_map(|id| p.calls.remove(id)).collect()
+            p.answer_all(
+                |id, w| !w.may_resend() && !unsent.contains(&id),
+                |_| Err(error()),
+            )
         };
-        for w in failed {
-            let _ = w.tx.send(Err(error()));
-        }
+        wake_all(failed);
         self.streams.fail_all(error);
     }
 
@@ -249,8 +214,8 @@ impl Shared {
     pub(crate) fn take_resends(&self) -> Vec<String> {
         let mut p = lock(&self.pending);
         let mut frames = Vec::new();
-        for w in p.calls.values_mut() {
-            if let Some((frame, left)) = &mut w.resend
+        for w in p.calls.values_mut().filter(|w| w.waits()) {
+            if let Some((frame, left)) = w.resend()
                 && *left > 0
             {
                 *left -= 1;
@@ -262,26 +227,27 @@ impl Shared {
 
     /// Hands an answer to the caller waiting for `id`; false when nobody waits.
     pub(crate) fn resolve(&self, id: u64, answer: Answer) -> bool {
-        let waiter = {
+        let woken = {
             let mut p = lock(&self.pending);
-            let waiter = p.calls.remove(&id);
+            let open = p.open;
             // Routed before the next frame is read (items may follow the answer at once), and
             // under the pending lock: a close either comes first (no route: the consumer ends
             // with `Disconnected`) or ends the route it finds.
-            waiter.map(|mut w| {
-                if let (Some(stream), Ok(sub_id)) = (w.stream.take(), &answer) {
-                    if p.open {
+            p.answer(id, answer, |w, answer| {
+                if let (Some(stream), Ok(sub_id)) = (w.take_stream(), answer) {
+                    if open {
                         self.streams.open(stream, sub_id.as_str());
                     } else {
                         stream.end.set_disconnected();
                     }
                 }
-                w
             })
         };
-        match waiter {
-            Some(w) => {
-                let _ = w.tx.send(answer);
+        match woken {
+            Some(waker) => {
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
                 true
             }
             None => false,
@@ -302,9 +268,9 @@ impl Shared {
         let drained = {
             let mut p = lock(&self.pending);
             p.open = false;
-            std::mem::take(&mut p.calls)
+            p.answer_all(|_, _| true, |_| Err(Error::Disconnected))
         };
-        drop(drained); // dropping the senders wakes every waiting caller with `Disconnected`
+        wake_all(drained);
         self.streams.fail_all(|| Error::Disconnected);
         self.link_up.store(false, Ordering::Release);
         if let Some(reason) = self.close_reason() {
@@ -364,14 +330,15 @@ impl Shared {
     /// id), kept so the call can be re-sent on a new connection.
     /// `stream` routes a subscribe call's items once its answer (the subscription id) comes.
     /// `deadline`, when given, fails the call with [`Error::Timeout`] (see [`sweep`]).
+    /// `waker`, when given, is woken when the answer comes; see [`Shared::answer`].
     pub(super) fn register(
         self: &Arc<Self>,
         resend: Option<&dyn Fn(u64) -> String>,
         stream: Option<PendingStream>,
         deadline: Option<Deadline>,
-    ) -> Result<(u64, oneshot::Receiver<Answer>)> {
+        waker: Option<Waker>,
+    ) -> Result<u64> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
         let resend = resend.map(|frame| (frame(id).into_boxed_str(), self.between.max_resends));
         let mut p = lock(&self.pending);
         if !p.open {
@@ -381,22 +348,15 @@ impl Shared {
             return Err(Error::NotConnected);
         }
         let limit = self.config.max_pending_calls;
-        if p.calls.len() >= limit {
+        if p.waiting() >= limit {
             return Err(Error::TooManyPendingCalls(limit));
         }
         let earlier = deadline.filter(|d| p.wake_at.is_none_or(|w| d.at < w));
         if let Some(d) = earlier {
             p.wake_at = Some(d.at);
         }
-        p.calls.insert(
-            id,
-            Waiter {
-                tx,
-                deadline,
-                resend,
-                stream,
-            },
-        );
+        p.calls
+            .insert(id, Waiter::new(waker, deadline, resend, stream));
         drop(p);
         if earlier.is_some() {
             if !self.sweeping.swap(true, Ordering::AcqRel) {
@@ -404,29 +364,36 @@ impl Shared {
             }
             self.deadline_moved.notify_one();
         }
-        Ok((id, rx))
+        Ok(id)
+    }
+
+    /// The answer to call `id`, once it comes. `registered` when the call was registered with
+    /// the waker of the task poll that goes on to poll this future first (its first poll then
+    /// only waits). Take it, or drop a [`CallGuard`] for the call: an answer nobody takes
+    /// stays in the table until then.
+    pub(super) fn answer(&self, id: u64, registered: bool) -> Answered<'_> {
+        Answered::new(&self.pending, id, registered)
     }
 
     /// Fails every call whose deadline has passed with [`Error::Timeout`] (telling the peer
     /// with `rpc.cancel`), and sets the sweeper's next alarm to the earliest deadline left.
     fn expire(&self, now: Instant) {
-        let expired: Vec<(u64, Waiter)> = {
+        let expired = {
             let mut p = lock(&self.pending);
-            let expired = p
-                .calls
-                .extract_if(|_, w| w.deadline.is_some_and(|d| d.at <= now))
-                .collect();
-            p.wake_at = p
-                .calls
-                .values()
-                .filter_map(|w| w.deadline)
-                .map(|d| d.at)
-                .min();
+            let expired = p.answer_all(
+                |_, w| w.deadline.is_some_and(|d| d.at <= now),
+                |w| {
+                    Err(Error::Timeout(
+                        w.deadline.map_or(Duration::ZERO, |d| d.after),
+                    ))
+                },
+            );
+            p.wake_at = p.earliest_deadline();
             expired
         };
-        for (id, w) in expired {
-            let after = w.deadline.map_or(Duration::ZERO, |d| d.after);
-            let _ = w.tx.send(Err(Error::Timeout(after)));
+        let ids: Vec<u64> = expired.iter().map(|(id, _)| *id).collect();
+        wake_all(expired);
+        for id in ids {
             self.cancel_remote(id);
         }
     }
@@ -478,23 +445,24 @@ impl Shared {
             return false;
         };
         let (_, ids) = pending.batches.remove(index);
-        let waiting: Vec<_> = ids
+        let woken: Vec<Waker> = ids
             .iter()
-            .filter_map(|id| pending.calls.remove(id))
+            .filter_map(|&id| pending.answer(id, Err(Error::Remote(error.clone())), |_, _| {}))
+            .flatten()
             .collect();
         drop(pending);
-        for w in waiting {
-            let _ = w.tx.send(Err(Error::Remote(error.clone())));
-        }
+        woken.into_iter().for_each(Waker::wake);
         true
     }
 
+    /// Removes call `id` from the table (its caller is gone); whether it was still waiting.
     pub(super) fn forget(&self, id: u64) -> bool {
-        lock(&self.pending).calls.remove(&id).is_some()
+        lock(&self.pending).forget(id)
     }
 
+    /// Calls still waiting for their answers.
     pub(crate) fn pending_len(&self) -> usize {
-        lock(&self.pending).calls.len()
+        lock(&self.pending).waiting()
     }
 }
 

@@ -93,6 +93,8 @@ pub(super) struct Encoding {
 pub(super) fn encoding(service: &Service, m: &Method) -> Encoding {
     let p = private(service);
     let builder = Ident::new("params", Span::mixed_site());
+    // The params are written into the request that carries them, after its method.
+    let wire = &m.wire_name;
     let sig_params = m.params.iter().map(|param| {
         let (attrs, ident, ty) = (&param.attrs, &param.ident, &param.ty);
         quote!(#(#attrs)* #ident: #ty)
@@ -106,14 +108,22 @@ pub(super) fn encoding(service: &Service, m: &Method) -> Encoding {
         let (ty, name) = (&param.ty, &param.name);
         let mut ident = param.ident.clone();
         ident.set_span(ty.span());
-        quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
+        // A name that needs no escaping goes in as its whole key, written here.
+        let plain =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if plain {
+            let key = format!("\"{name}\":");
+            quote_spanned!(ty.span()=> #builder.field(#key, &#ident)?;)
+        } else {
+            quote_spanned!(ty.span()=> #builder.add(#name, &#ident)?;)
+        }
     });
     Encoding {
         sig_params: sig_params.collect(),
         start: (!m.params.is_empty()).then(|| {
             let writer = match m.param_style {
-                Some(ParamStyle::Positional) => quote!(#p::ParamWriter::positional()),
-                _ => quote!(#p::ParamWriter::new()),
+                Some(ParamStyle::Positional) => quote!(#p::ParamWriter::positional(#wire)),
+                _ => quote!(#p::ParamWriter::new(#wire)),
             };
             quote!(let mut #builder = #writer;)
         }),
