@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -66,20 +67,56 @@ impl Calls {
 /// arrived is handled before one flush. After `duration` no new calls are made and every
 /// call in flight must be answered within [`WAIT`]. Requests the server sends meanwhile
 /// (volley's `ask` calls the client back) are answered on the same connection.
+///
+/// Each connection is driven by a task of its own, woken by the runtime when its socket is
+/// ready: one future joining thousands of connections would cost the generator more per
+/// call than the servers it measures (its wake-ups go through a second queue and its
+/// waker). The connections are handed back in `conns` when every task has ended well; on an
+/// error they are dropped (closed).
 pub(crate) async fn pipeline(
-    conns: &mut [Ws],
+    conns: &mut Vec<Ws>,
+    window: usize,
+    duration: Duration,
+    calls: Calls,
+) -> Result<Run, BoxError> {
+    if let [ws] = conns.as_mut_slice() {
+        return one(ws, window, duration, calls).await;
+    }
+    let start = Instant::now();
+    let stop = start + duration;
+    // Dropping the set (on an error, or when the caller gives up) aborts every task.
+    let mut tasks = JoinSet::new();
+    for (i, mut ws) in conns.drain(..).enumerate() {
+        tasks.spawn(async move {
+            let answered = connection(&mut ws, window, calls, stop, u64::MAX, stop + WAIT).await;
+            (i, ws, answered)
+        });
+    }
+    let mut back: Vec<Option<Ws>> = Vec::new();
+    back.resize_with(tasks.len(), || None);
+    let mut count = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (i, ws, answered) = joined.map_err(|e| format!("a connection's task failed: {e}"))?;
+        count += answered?;
+        back[i] = Some(ws);
+    }
+    let elapsed = start.elapsed();
+    conns.extend(back.into_iter().flatten());
+    Ok(Run { count, elapsed })
+}
+
+/// [`pipeline`] over one connection, in the caller's task.
+pub(crate) async fn one(
+    ws: &mut Ws,
     window: usize,
     duration: Duration,
     calls: Calls,
 ) -> Result<Run, BoxError> {
     let start = Instant::now();
     let stop = start + duration;
-    let per_connection = conns
-        .iter_mut()
-        .map(|ws| connection(ws, window, calls, stop, u64::MAX, stop + WAIT));
-    let counts = futures_util::future::try_join_all(per_connection).await?;
+    let count = connection(ws, window, calls, stop, u64::MAX, stop + WAIT).await?;
     Ok(Run {
-        count: counts.iter().sum(),
+        count,
         elapsed: start.elapsed(),
     })
 }

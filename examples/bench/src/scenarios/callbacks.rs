@@ -5,7 +5,7 @@
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::oneway::drive;
-use crate::generator::pipeline::{Calls, pipeline};
+use crate::generator::pipeline::{Calls, one};
 use crate::generator::{self, Ws};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
@@ -24,9 +24,9 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let runs = interleaved(&ctx.opts, 3, async |i, d| {
         let ws = &mut sockets[i];
         match i {
-            0 => pipeline(std::slice::from_mut(ws), WINDOW, d, Calls::ADD).await,
+            0 => one(ws, WINDOW, d, Calls::ADD).await,
             1 => drive(ws, WINDOW, d).await,
-            _ => pipeline(std::slice::from_mut(ws), WINDOW, d, Calls::ASK).await,
+            _ => one(ws, WINDOW, d, Calls::ASK).await,
         }
     })
     .await?;

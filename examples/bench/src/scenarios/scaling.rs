@@ -3,13 +3,13 @@
 //! echo's own drop shows how much of volley's comes from the sockets and the kernel rather
 //! than from the engine.
 
-use super::throughput::{KINDS, calls};
+use super::throughput::{KINDS, Measured, busy, calls};
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::pipeline::pipeline;
-use crate::generator::{self, Ws};
+use crate::generator::{self, Run, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
-use crate::system::raise_nofile;
+use crate::system::{cpu_time, raise_nofile};
 use crate::targets::Goal;
 
 /// Handshakes in flight at once while opening.
@@ -33,6 +33,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         .unwrap_or(usize::MAX);
     let mut volley: Vec<(usize, Stats)> = Vec::new();
     let mut echo: Vec<Stats> = Vec::new();
+    let mut busy_at: Vec<String> = Vec::new();
     for &want in &ctx.opts.scaling {
         let n = want.min(room);
         if n < want {
@@ -49,11 +50,23 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                     .await?,
             );
         }
-        let runs = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
-            pipeline(&mut sockets[i], 1, d, calls(KINDS[i])).await
+        let pids = KINDS.map(|k| ctx.pid(k));
+        let me = std::process::id();
+        let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
+            let cpu = (cpu_time(pids[i]), cpu_time(me));
+            let run = pipeline(&mut sockets[i], 1, d, calls(KINDS[i])).await?;
+            Ok(Measured {
+                run,
+                server: cpu_time(pids[i]) - cpu.0,
+                generator: cpu_time(me) - cpu.1,
+            })
         })
         .await?;
         drop(sockets);
+        let runs: Vec<Vec<Run>> = results
+            .iter()
+            .map(|r| r.iter().map(|m| m.run).collect())
+            .collect();
         let stats: Vec<_> = runs.iter().map(|r| rates(r)).collect();
         // Positions in KINDS.
         let (e, j, v) = (0, 1, 2);
@@ -65,6 +78,13 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             ratio(ratio_of(&stats[v], &stats[j])),
             ratio(ratio_of(&stats[v], &stats[e])),
         ]);
+        busy_at.push(format!(
+            "CPU busy (server, load) at {} connections: echo {}; jsonrpsee {}; volley {}",
+            thousands(n as u64),
+            busy(&results[e]),
+            busy(&results[j]),
+            busy(&results[v])
+        ));
         volley.push((n, stats[v]));
         echo.push(stats[e]);
     }
@@ -76,6 +96,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             ratio(b.median / a.median)
         ));
     }
+    for line in busy_at {
+        table.note(line);
+    }
+    table.note("CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace");
     table.note("every connection of every server open at once; all stay open during the repeats");
     table.note(load.note());
     table.print();

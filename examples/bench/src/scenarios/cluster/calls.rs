@@ -9,7 +9,7 @@ use super::{Cluster, NODES};
 use crate::BoxError;
 use crate::api::RoundTrips;
 use crate::generator::oneway::{answer_all, ask0};
-use crate::generator::pipeline::{Calls, pipeline, sequential};
+use crate::generator::pipeline::{Calls, one, sequential};
 use crate::generator::{self, Run, WAIT};
 use crate::report::{Stats, Table, micros, ratio};
 use crate::scenarios::{Ctx, interleaved, rates, ratio_of, show_rates};
@@ -69,13 +69,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     let pids = cluster.pids();
     let throughput = interleaved(&ctx.opts, 2, async |i, d| {
         let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
-        let run = pipeline(
-            std::slice::from_mut(&mut x),
-            WINDOW,
-            d,
-            Calls::relay(ids[i]),
-        )
-        .await?;
+        let run = one(&mut x, WINDOW, d, Calls::relay(ids[i])).await?;
         let cpu = pids
             .iter()
             .zip(before)
