@@ -24,6 +24,7 @@ use crate::observe;
 use crate::params::CallParams;
 use crate::peer::{CloseReason, Returned};
 use crate::resume::{self, ACK_BYTES, ACK_EVERY};
+use crate::signal::Registered;
 use crate::transport::{Frame, Inbound};
 
 /// Reads the socket's frames until it ends. (Not an `async fn`: its arguments would be kept
@@ -55,6 +56,8 @@ where
         let session_closed = closed.cancelled();
         let socket_lost = ctl.lost.wait();
         tokio::pin!(session_closed, socket_lost);
+        // Polled once per waker, then read as flags (see `Registered`).
+        let mut registered = Registered::default();
         let lost = 'read: loop {
             // A frame that is ready is taken without setting up the other waits (each costs a
             // lock per poll); they are checked as flags instead. Only when the socket has nothing
@@ -75,10 +78,24 @@ where
                     last_seen = Instant::now();
                     seen = false;
                 }
+                let ended = std::future::poll_fn(|cx| {
+                    registered.poll(
+                        cx,
+                        || (conn.shared().is_closed() || ctl.lost.is_set()).then_some(()),
+                        |cx| {
+                            if session_closed.as_mut().poll(cx).is_ready()
+                                || socket_lost.as_mut().poll(cx).is_ready()
+                            {
+                                Poll::Ready(())
+                            } else {
+                                Poll::Pending
+                            }
+                        },
+                    )
+                });
                 tokio::select! {
                     biased;
-                    _ = &mut session_closed => return,
-                    _ = &mut socket_lost => return,
+                    _ = ended => return,
                     n = incoming.next() => n,
                     _ = tick(&mut keepalive) => {
                         let quiet = last_seen.elapsed();

@@ -5,6 +5,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -16,7 +17,7 @@ use crate::observe;
 use crate::outbox;
 use crate::peer::{CloseReason, Queued, Shared};
 use crate::resume::{self, ACK_BYTES, ACK_DELAY, ACK_EVERY};
-use crate::signal::Signal;
+use crate::signal::{Registered, Signal};
 use crate::transport::{BoxError, Frame, Transport};
 
 /// How long the writer keeps trying once the connection is closing (a peer that stopped
@@ -273,6 +274,8 @@ impl<'a, T: Transport> Writer<'a, T> {
         let session_closed = closed.cancelled();
         let socket_lost = self.ctl.lost.wait();
         tokio::pin!(session_closed, socket_lost);
+        // Polled once per waker, then read as flags (see `Registered`).
+        let mut registered = Registered::default();
         loop {
             if self.replay.is_numbered() {
                 self.replay.ack(shared.peer_acked.load(Ordering::Acquire));
@@ -304,8 +307,26 @@ impl<'a, T: Transport> Writer<'a, T> {
                     }
                     None => tokio::select! {
                         biased;
-                        _ = &mut session_closed => return PumpEnd::SessionClosed,
-                        _ = &mut socket_lost => return PumpEnd::Lost,
+                        end = std::future::poll_fn(|cx| {
+                            let happened = || {
+                                if shared.is_closed() {
+                                    Some(PumpEnd::SessionClosed)
+                                } else if self.ctl.lost.is_set() {
+                                    Some(PumpEnd::Lost)
+                                } else {
+                                    None
+                                }
+                            };
+                            registered.poll(cx, happened, |cx| {
+                                if session_closed.as_mut().poll(cx).is_ready() {
+                                    Poll::Ready(PumpEnd::SessionClosed)
+                                } else if socket_lost.as_mut().poll(cx).is_ready() {
+                                    Poll::Ready(PumpEnd::Lost)
+                                } else {
+                                    Poll::Pending
+                                }
+                            })
+                        }) => return end,
                         // Only a numbered session acknowledges.
                         _ = self.ctl.ack_due.notified(), if self.replay.is_numbered() => {
                             self.ack_owed();

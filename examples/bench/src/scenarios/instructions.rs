@@ -6,7 +6,10 @@
 //! [`FEW`] calls and once [`MANY`] (1 connection, [`WINDOW`] in flight, from the same load
 //! generator as `throughput`); the difference of the two totals over the difference of the
 //! counts is the cost of one call, with start-up, connecting and shutting down taken out.
-//! volley's figure is compared with the one recorded in `examples/bench/instructions.txt`
+//! Each also answers calls one at a time ([`FEW_ALONE`] and [`MANY_ALONE`]), where every
+//! call is a wake-up of its own: the shape of `latency` and `scaling`, where what a server
+//! does per wake-up counts as much as what it does per call.
+//! volley's figures are compared with the ones recorded in `examples/bench/instructions.txt`
 //! (quoted in CONTRIBUTING.md): more than [`TOLERANCE`] above it fails the run. The kernel's
 //! share (the socket calls) is not counted: see `throughput`'s CPU time for that.
 
@@ -28,14 +31,18 @@ const WINDOW: usize = 64;
 /// Calls in the short run and in the long one.
 const FEW: u64 = 2_000;
 const MANY: u64 = 12_000;
+/// Calls in the short run and in the long one, one call in flight.
+const FEW_ALONE: u64 = 1_000;
+const MANY_ALONE: u64 = 5_000;
 /// How long volley's server calls the client in the short run and in the long one (under
 /// callgrind, which runs it some 50 times slower).
 const DRIVE_SHORT: Duration = Duration::from_secs(2);
 const DRIVE_LONG: Duration = Duration::from_secs(8);
 /// How far above the recorded figure volley may go before the run fails.
 const TOLERANCE: f64 = 0.10;
-/// The recorded figures: `volley <instructions per call>` (client to server) and
-/// `volley-server-to-client <instructions per call>`, each on a line of its own.
+/// The recorded figures: `volley <instructions per call>` (client to server),
+/// `volley-one-in-flight <instructions per call>` and `volley-server-to-client <instructions
+/// per call>`, each on a line of its own.
 const BASELINE: &str = include_str!("../../instructions.txt");
 const BASELINE_PATH: &str = "examples/bench/instructions.txt";
 
@@ -50,10 +57,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     {
         return Err("valgrind was not found; install it with `apt-get install -y valgrind`".into());
     }
-    let (few, many) = if ctx.opts.quick {
-        (200, 1_200)
+    let (few, many, few_alone, many_alone) = if ctx.opts.quick {
+        (200, 1_200, 100, 500)
     } else {
-        (FEW, MANY)
+        (FEW, MANY, FEW_ALONE, MANY_ALONE)
     };
     let keep = ctx.opts.callgrind_dir.clone();
     let dir = keep.clone().unwrap_or_else(|| {
@@ -61,10 +68,14 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     });
     std::fs::create_dir_all(&dir)?;
     let mut per_call = Vec::new();
+    let mut alone = Vec::new();
     for kind in KINDS {
-        let a = count(ctx, kind, few, &dir).await?;
-        let b = count(ctx, kind, many, &dir).await?;
+        let a = count(ctx, kind, few, WINDOW, &dir).await?;
+        let b = count(ctx, kind, many, WINDOW, &dir).await?;
         per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
+        let a = count(ctx, kind, few_alone, 1, &dir).await?;
+        let b = count(ctx, kind, many_alone, 1, &dir).await?;
+        alone.push(b.saturating_sub(a) as f64 / (many_alone - few_alone) as f64);
     }
     // The other direction: volley's server calling the client (`drive`), timed runs whose
     // call counts the server reports.
@@ -84,22 +95,30 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     }
 
     let baseline = recorded(BASELINE, "volley");
+    let baseline_alone = recorded(BASELINE, "volley-one-in-flight");
     let baseline_driven = recorded(BASELINE, "volley-server-to-client");
-    let volley = per_call[2];
+    let (volley, volley_alone) = (per_call[2], alone[2]);
     let mut table = Table::new(&[
         "instructions per call",
-        "callgrind, user space",
+        &format!("{WINDOW} in flight"),
+        "vs volley's recorded figure",
+        "1 in flight",
         "vs volley's recorded figure",
     ]);
-    for (kind, n) in KINDS.iter().zip(&per_call) {
-        let versus = match kind {
-            Kind::Volley => versus_recorded(*n, baseline),
-            _ => String::new(),
+    for (i, kind) in KINDS.iter().enumerate() {
+        let (versus, versus_alone) = match kind {
+            Kind::Volley => (
+                versus_recorded(per_call[i], baseline),
+                versus_recorded(alone[i], baseline_alone),
+            ),
+            _ => (String::new(), String::new()),
         };
         table.row(vec![
             kind.label().to_owned(),
-            thousands(n.round() as u64),
+            thousands(per_call[i].round() as u64),
             versus,
+            thousands(alone[i].round() as u64),
+            versus_alone,
         ]);
     }
     table.row(vec![
@@ -112,17 +131,19 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         ),
     ]);
     table.note(format!(
-        "1 connection x {WINDOW} in flight; (instructions at {} calls - at {}) / {}; each server under valgrind --tool=callgrind; the kernel's work is not counted",
+        "1 connection, {WINDOW} calls in flight or 1; (instructions at {} calls - at {}) / {} ({} - {} with 1 in flight); each server under valgrind --tool=callgrind; the kernel's work is not counted",
         thousands(many),
         thousands(few),
-        thousands(many - few)
+        thousands(many - few),
+        thousands(many_alone),
+        thousands(few_alone),
     ));
     table.note(format!(
         "server to client: volley's server calls the client's `add` ({WINDOW} in flight, `drive`) for {short:?} and for {long:?}; (instructions - instructions) / (calls - calls)"
     ));
     if keep.is_some() {
         table.note(format!(
-            "callgrind's files are in {}: callgrind_annotate {}/volley-{many}.out",
+            "callgrind's files are in {}: callgrind_annotate {}/volley-{many}x{WINDOW}.out",
             dir.display(),
             dir.display()
         ));
@@ -136,6 +157,12 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     }
     let checks = [
         ("volley", "client to server", volley, baseline),
+        (
+            "volley-one-in-flight",
+            "client to server, one in flight",
+            volley_alone,
+            baseline_alone,
+        ),
         (
             "volley-server-to-client",
             "server to client",
@@ -157,7 +184,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         }
     }
     println!(
-        "instructions: volley is within {:.0}% of its recorded figures, both directions\n",
+        "instructions: volley is within {:.0}% of its recorded figures, both directions and one in flight\n",
         TOLERANCE * 100.0
     );
     Ok(())
@@ -176,16 +203,22 @@ fn versus_recorded(figure: f64, recorded: Option<f64>) -> String {
 }
 
 /// The instructions server `kind` executes from start to exit when it answers `calls`
-/// calls.
-async fn count(ctx: &Ctx, kind: Kind, calls: u64, dir: &Path) -> Result<u64, BoxError> {
-    let out: PathBuf = dir.join(format!("{}-{calls}.out", kind_name(kind)));
+/// calls, `window` in flight.
+async fn count(
+    ctx: &Ctx,
+    kind: Kind,
+    calls: u64,
+    window: usize,
+    dir: &Path,
+) -> Result<u64, BoxError> {
+    let out: PathBuf = dir.join(format!("{}-{calls}x{window}.out", kind_name(kind)));
     let wrapper = callgrind(&out);
     let server = ctx.placement.map(|(server, _)| server);
     let child = Child::start_under(kind, ctx.opts.runtime, server, &wrapper).await?;
     let mut ws = generator::open(&child.url, 1, 1, None).await?;
     let answered = counted(
         &mut ws[0],
-        WINDOW,
+        window,
         calls,
         crate::scenarios::throughput::calls(kind),
         Instant::now() + WAIT * 4,
