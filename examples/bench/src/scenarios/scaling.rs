@@ -31,9 +31,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let limit = raise_nofile().soft;
     let room = usize::try_from(limit.saturating_sub(SPARE_FILES) / KINDS.len() as u64)
         .unwrap_or(usize::MAX);
-    let mut volley: Vec<(usize, Stats)> = Vec::new();
-    let mut echo: Vec<Stats> = Vec::new();
-    let mut busy_at: Vec<String> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
     for &want in &ctx.opts.scaling {
         let n = want.min(room);
         if n < want {
@@ -43,26 +41,54 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
                 thousands(n as u64)
             ));
         }
-        let mut sockets: Vec<Vec<Ws>> = Vec::new();
-        for kind in KINDS {
-            sockets.push(
-                generator::open(&ctx.url(kind), n, OPEN_AT_ONCE, Some(calls(kind).expect()))
-                    .await?,
-            );
-        }
-        let pids = KINDS.map(|k| ctx.pid(k));
-        let me = std::process::id();
-        let results = interleaved(&ctx.opts, KINDS.len(), async |i, d| {
-            let cpu = (cpu_time(pids[i]), cpu_time(me));
-            let run = pipeline(&mut sockets[i], 1, d, calls(KINDS[i])).await?;
-            Ok(Measured {
-                run,
-                server: cpu_time(pids[i]) - cpu.0,
-                generator: cpu_time(me) - cpu.1,
-            })
-        })
-        .await?;
-        drop(sockets);
+        counts.push(n);
+    }
+    counts.sort_unstable();
+    counts.dedup();
+    let most = counts.last().copied().unwrap_or(0);
+    // Each server's connections for the largest count, opened once; a smaller count uses
+    // the first of them while the rest stay open and idle.
+    let mut sockets: Vec<Vec<Ws>> = Vec::new();
+    for kind in KINDS {
+        sockets.push(
+            generator::open(
+                &ctx.url(kind),
+                most,
+                OPEN_AT_ONCE,
+                Some(calls(kind).expect()),
+            )
+            .await?,
+        );
+    }
+    let pids = KINDS.map(|k| ctx.pid(k));
+    let me = std::process::id();
+    // Every (count, server) pair takes its turn in every round of repeats, so that a change
+    // in the machine's load falls on every row alike, not only on every column.
+    let pairs: Vec<(usize, usize)> = counts
+        .iter()
+        .flat_map(|&n| (0..KINDS.len()).map(move |k| (n, k)))
+        .collect();
+    let results = interleaved(&ctx.opts, pairs.len(), async |p, d| {
+        let (n, k) = pairs[p];
+        let mut active: Vec<Ws> = sockets[k].drain(..n).collect();
+        let cpu = (cpu_time(pids[k]), cpu_time(me));
+        let run = pipeline(&mut active, 1, d, calls(KINDS[k])).await?;
+        let measured = Measured {
+            run,
+            server: cpu_time(pids[k]) - cpu.0,
+            generator: cpu_time(me) - cpu.1,
+        };
+        sockets[k].splice(0..0, active);
+        Ok(measured)
+    })
+    .await?;
+    drop(sockets);
+
+    let mut volley: Vec<(usize, Stats)> = Vec::new();
+    let mut echo: Vec<Stats> = Vec::new();
+    let mut busy_at: Vec<String> = Vec::new();
+    for (row, &n) in counts.iter().enumerate() {
+        let results = &results[row * KINDS.len()..(row + 1) * KINDS.len()];
         let runs: Vec<Vec<Run>> = results
             .iter()
             .map(|r| r.iter().map(|m| m.run).collect())
@@ -99,8 +125,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for line in busy_at {
         table.note(line);
     }
-    table.note("CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace");
-    table.note("every connection of every server open at once; all stay open during the repeats");
+    table.note(
+        "CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace",
+    );
+    table.note(format!("{} connections to every server open at once, all through the repeats; a smaller count calls on some of them while the rest stay idle; every count and server takes its turn in each round", thousands(most as u64)));
     table.note(load.note());
     table.print();
 
