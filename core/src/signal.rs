@@ -111,7 +111,8 @@ mod tests {
                 |cx| wait.as_mut().poll(cx),
             )
         };
-        // Woken by something else (here, by itself) three times: the wait is polled once.
+        // Polled three times with the same waker, as a loop woken by its socket would be:
+        // the wait itself is polled once.
         let woken = std::future::poll_fn(|cx| {
             for _ in 0..3 {
                 assert!(poll(cx).is_pending());

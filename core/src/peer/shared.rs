@@ -72,6 +72,10 @@ pub(crate) struct Shared {
     /// Woken when a call's deadline comes before the sweeper's alarm.
     deadline_moved: Notify,
     pub(crate) out: outbox::Sender<Queued>,
+    /// Cancelled only by [`Shared::shutdown`], after `closing` is set: a connection's
+    /// reader and writer read `closing` on a wake-up and poll this token's wait only when
+    /// their waker changes (decision 29), so a cancel without the flag would leave them
+    /// asleep.
     pub(crate) closed: CancellationToken,
     /// Set just before `closed` is cancelled: [`Shared::is_closed`] reads it without the
     /// token's lock, on every frame.
