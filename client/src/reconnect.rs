@@ -193,8 +193,11 @@ impl Supervisor {
                 )
                 .await;
             }
-            // Wait for the socket just attached to be up before watching for its loss.
-            let _ = link.wait_for(|s| !matches!(s, LinkState::Down(_))).await;
+            // Wait for the socket just attached to be up before watching for its loss: for
+            // the first change since the loss was seen. Waiting for the state to be up would
+            // miss a socket that came up and was lost before this task looked (the watch
+            // keeps only the latest state), and then wait for ever.
+            let _ = link.changed().await;
         }
         let reason = peer.closed().await;
         self.state.send_replace(ConnectionState::Closed(reason));
