@@ -36,7 +36,7 @@ use crate::transport::{Frame, Inbound};
 pub(super) fn read_loop<St, E>(
     conn: Arc<Conn>,
     mut incoming: St,
-    ctl: Arc<LinkCtl>,
+    ctl: &LinkCtl,
     numbered: bool,
 ) -> impl Future<Output = ()>
 where
@@ -47,7 +47,7 @@ where
         let closed = conn.shared().closed.clone();
         let every = conn.shared().config.ping_interval;
         let mut keepalive = keepalive_timer(every);
-        // Only this task reads frames, so when the last one arrived is its own business.
+        // Only the reader reads frames, so when the last one arrived is its own business.
         let mut last_seen = Instant::now();
         // A frame was handled since `last_seen` was set: the clock is read once the reader has
         // nothing more to read, not for every frame.

@@ -1,7 +1,8 @@
-//! A connection's life across sockets: attach one, run its reader and writer until it is
-//! lost, then end, or wait for the next socket (a resume or a reconnect) and carry on.
+//! A connection's life across sockets: attach one, run its reader and writer (both in this
+//! one task, see `halves.rs`) until it is lost, then end, or wait for the next socket (a
+//! resume or a reconnect) and carry on.
 
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::Conn;
+use super::halves;
 use super::read;
 use super::replay::Replay;
 use super::write::{self, LinkCtl, Lost, PumpEnd, Writer};
@@ -239,35 +241,41 @@ pub(super) fn run<T: Transport>(
             let (hello, resend) =
                 open_link(&conn, &mut rx, &mut replay, attach, first_socket, &options);
             first_socket = false;
-            let ctl = Arc::new(LinkCtl::default());
-            let reader = tokio::spawn(read::read_loop(
-                conn.clone(),
-                incoming,
-                ctl.clone(),
-                replay.is_numbered(),
-            ));
+            let ctl = LinkCtl::default();
             shared.set_link(LinkState::Up);
-            let mut writer = Writer::new(&shared, &mut transport, &mut replay, &ctl);
-            let end = match writer.start(hello, resend).await {
-                Ok(()) => {
-                    tokio::select! {
-                        biased;
-                        end = writer.pump(&mut rx) => end,
-                        link = next_link(&mut links) => {
-                            next = Some(link);
-                            ctl.lose(Lost {
-                                reason: CloseReason { code: 1006, reason: "replaced by a new socket".into() },
-                                clean: false,
-                                writable: true,
-                            });
-                            PumpEnd::Lost
+            // In a block: the halves borrow the transport and the queue until they end.
+            let end = {
+                let reader = pin!(read::read_loop(
+                    conn.clone(),
+                    incoming,
+                    &ctl,
+                    replay.is_numbered()
+                ));
+                let mut writer = Writer::new(&shared, &mut transport, &mut replay, &ctl);
+                let writing = pin!(async {
+                    let end = match writer.start(hello, resend).await {
+                        Ok(()) => {
+                            tokio::select! {
+                                biased;
+                                end = writer.pump(&mut rx) => end,
+                                link = next_link(&mut links) => {
+                                    next = Some(link);
+                                    ctl.lose(Lost {
+                                        reason: CloseReason { code: 1006, reason: "replaced by a new socket".into() },
+                                        clean: false,
+                                        writable: true,
+                                    });
+                                    PumpEnd::Lost
+                                }
+                            }
                         }
-                    }
-                }
-                Err(end) => end,
+                        Err(end) => end,
+                    };
+                    ctl.lost.set(); // the reader stops after the frame in hand
+                    end
+                });
+                halves::join(reader, writing).await
             };
-            ctl.lost.set(); // the reader stops after the frame in hand
-            let _ = reader.await;
             let lost = match end {
                 PumpEnd::SessionClosed => None,
                 PumpEnd::Lost => ctl.why(),

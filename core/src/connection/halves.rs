@@ -1,0 +1,260 @@
+//! A socket's reader and writer, run in the connection's one task: each half is polled only
+//! when its own waker was woken, the reader first, so the answers it queues are written in
+//! the same poll, without a second task to wake (decision 30).
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// The reader was woken.
+const READER: u8 = 1;
+/// The writer was woken.
+const WRITER: u8 = 2;
+/// The task is polling its halves: a wake-up now is seen before the poll ends, so the task
+/// itself is not woken.
+const POLLING: u8 = 4;
+
+/// Rounds of one poll: a half woken by the other (most often the writer, by an answer the
+/// reader queued) is polled again in the same poll; a half that keeps waking itself (it ran
+/// out of tokio's budget) yields after these.
+const ROUNDS: usize = 4;
+
+/// What the two halves' wakers share: which half was woken, and the task's own waker.
+struct Wakes {
+    state: AtomicU8,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wakes {
+    /// Marks `half` woken; wakes the task unless it is polling or was woken already (a set
+    /// bit outside a poll means the task was woken for it).
+    fn woken(&self, half: u8) {
+        let before = self.state.fetch_or(half, Ordering::AcqRel);
+        if before & (POLLING | half) == 0
+            && let Some(task) = self.lock().as_ref()
+        {
+            task.wake_by_ref();
+        }
+    }
+
+    /// Whether `half` was woken since it was last polled; clears the mark.
+    fn take(&self, half: u8) -> bool {
+        self.state.fetch_and(!half, Ordering::AcqRel) & half != 0
+    }
+
+    /// Keeps `waker` as the task's, unless the one kept wakes the same task.
+    fn register(&self, waker: &Waker) {
+        let mut task = self.lock();
+        if !task.as_ref().is_some_and(|t| t.will_wake(waker)) {
+            *task = Some(waker.clone());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Waker>> {
+        self.task.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The writer's waker.
+impl Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.woken(WRITER);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken(WRITER);
+    }
+}
+
+/// The reader's waker.
+struct ReaderWake(Arc<Wakes>);
+
+impl Wake for ReaderWake {
+    fn wake(self: Arc<Self>) {
+        self.0.woken(READER);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.woken(READER);
+    }
+}
+
+/// Runs `reader` and `writer` until both have finished, and returns the writer's output.
+/// Each is polled only when its own waker was woken; on a poll the reader goes first. (Taken
+/// pinned where the caller keeps them: futures passed by value to an `async fn` are kept
+/// twice in its state, and these two are most of a connection's.)
+pub(super) async fn join<R, W>(mut reader: Pin<&mut R>, mut writer: Pin<&mut W>) -> W::Output
+where
+    R: Future<Output = ()>,
+    W: Future,
+{
+    let wakes = Arc::new(Wakes {
+        state: AtomicU8::new(READER | WRITER),
+        task: Mutex::new(None),
+    });
+    let reader_waker = Waker::from(Arc::new(ReaderWake(wakes.clone())));
+    let writer_waker = Waker::from(wakes.clone());
+    let mut reading = true;
+    let mut written = None;
+    poll_fn(|cx| {
+        wakes.register(cx.waker());
+        wakes.state.fetch_or(POLLING, Ordering::AcqRel);
+        for _ in 0..ROUNDS {
+            // Both marks are taken whether or not their half still runs, so that a late wake
+            // of a finished half does not keep the task busy.
+            if wakes.take(READER)
+                && reading
+                && reader
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&reader_waker))
+                    .is_ready()
+            {
+                reading = false;
+            }
+            if wakes.take(WRITER)
+                && written.is_none()
+                && let Poll::Ready(out) = writer
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&writer_waker))
+            {
+                written = Some(out);
+            }
+            if !reading && let Some(out) = written.take() {
+                return Poll::Ready(out);
+            }
+            // Done unless a half was woken meanwhile.
+            if wakes
+                .state
+                .compare_exchange(POLLING, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Poll::Pending;
+            }
+        }
+        // Still woken after every round: let the runtime's other tasks run first.
+        wakes.state.fetch_and(!POLLING, Ordering::AcqRel);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use tokio::sync::Notify;
+
+    use super::join;
+
+    /// A future that counts its polls and finishes once `notify` has been notified `wakes`
+    /// times.
+    async fn counted(notify: &Notify, wakes: usize, polls: &AtomicUsize) {
+        for _ in 0..wakes {
+            let mut notified = std::pin::pin!(notify.notified());
+            poll_fn(|cx| {
+                polls.fetch_add(1, Ordering::Relaxed);
+                notified.as_mut().poll(cx)
+            })
+            .await;
+        }
+    }
+
+    #[tokio::test]
+    async fn each_half_is_polled_only_when_its_own_waker_is_woken() {
+        let (reader_go, writer_go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (reader_polls, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let reader = pin!(counted(&reader_go, 3, &reader_polls));
+        let writer = pin!(async {
+            counted(&writer_go, 1, &writer_polls).await;
+            7
+        });
+        let both = join(reader, writer);
+        let wakes = async {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+                reader_go.notify_one();
+            }
+            tokio::task::yield_now().await;
+            writer_go.notify_one();
+        };
+        // (futures' `join!` polls in order, `both` first: each wait is set up before the
+        // next notification.)
+        let (out, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+            futures_util::join!(both, wakes)
+        })
+        .await
+        .expect("both halves finish");
+        assert_eq!(out, 7);
+        // One poll to start each wait and one per wake-up: the reader's three wake-ups did not
+        // poll the writer, nor the writer's the reader.
+        assert_eq!(reader_polls.load(Ordering::Relaxed), 3 + 3);
+        assert_eq!(writer_polls.load(Ordering::Relaxed), 1 + 1);
+    }
+
+    #[tokio::test]
+    async fn a_half_woken_by_the_other_runs_in_the_same_poll() {
+        let go = Notify::new();
+        let task_polls = AtomicUsize::new(0);
+        let writer_polls = AtomicUsize::new(0);
+        // The reader first waits (waking itself, so it runs again in the next round), then
+        // wakes the writer's wait and finishes; the writer finishes once woken.
+        let mut first = true;
+        let reader = poll_fn(|cx| {
+            if std::mem::take(&mut first) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            go.notify_one();
+            Poll::Ready(())
+        });
+        let (reader, writer) = (pin!(reader), pin!(counted(&go, 1, &writer_polls)));
+        let both = join(reader, writer);
+        let mut both = std::pin::pin!(both);
+        let polled = poll_fn(|cx| {
+            task_polls.fetch_add(1, Ordering::Relaxed);
+            both.as_mut().poll(cx)
+        });
+        tokio::time::timeout(Duration::from_secs(10), polled)
+            .await
+            .expect("both halves finish");
+        // The writer registered its wait in the first round, was woken by the reader in the
+        // second and finished in it, all within one poll of the task.
+        assert_eq!(task_polls.load(Ordering::Relaxed), 1);
+        assert_eq!(writer_polls.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_half_that_keeps_waking_itself_yields_to_the_runtime() {
+        let spins = AtomicUsize::new(0);
+        let task_polls = AtomicUsize::new(0);
+        let spinner = poll_fn(|cx| {
+            if spins.fetch_add(1, Ordering::Relaxed) < 20 {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        });
+        let (reader, writer) = (pin!(spinner), pin!(async {}));
+        let both = join(reader, writer);
+        let mut both = std::pin::pin!(both);
+        let polled = poll_fn(|cx| {
+            task_polls.fetch_add(1, Ordering::Relaxed);
+            both.as_mut().poll(cx)
+        });
+        tokio::time::timeout(Duration::from_secs(10), polled)
+            .await
+            .expect("the spinning half finishes");
+        // Four rounds per poll of the task: 21 polls of the half take six polls of the task.
+        assert_eq!(spins.load(Ordering::Relaxed), 21);
+        assert_eq!(task_polls.load(Ordering::Relaxed), 6);
+    }
+}
