@@ -167,6 +167,20 @@ mod tests {
         }
     }
 
+    /// Polls `both` until it finishes (within 10 s); how many polls that took.
+    async fn polls_to_finish(both: impl Future<Output = ()>) -> usize {
+        let mut polls = 0;
+        let mut both = pin!(both);
+        let polled = poll_fn(|cx| {
+            polls += 1;
+            both.as_mut().poll(cx)
+        });
+        tokio::time::timeout(Duration::from_secs(10), polled)
+            .await
+            .expect("both halves finish");
+        polls
+    }
+
     #[tokio::test]
     async fn each_half_is_polled_only_when_its_own_waker_is_woken() {
         let (reader_go, writer_go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
@@ -202,7 +216,6 @@ mod tests {
     #[tokio::test]
     async fn a_half_woken_by_the_other_runs_in_the_same_poll() {
         let go = Notify::new();
-        let task_polls = AtomicUsize::new(0);
         let writer_polls = AtomicUsize::new(0);
         // The reader first waits (waking itself, so it runs again in the next round), then
         // wakes the writer's wait and finishes; the writer finishes once woken.
@@ -216,25 +229,15 @@ mod tests {
             Poll::Ready(())
         });
         let (reader, writer) = (pin!(reader), pin!(counted(&go, 1, &writer_polls)));
-        let both = join(reader, writer);
-        let mut both = std::pin::pin!(both);
-        let polled = poll_fn(|cx| {
-            task_polls.fetch_add(1, Ordering::Relaxed);
-            both.as_mut().poll(cx)
-        });
-        tokio::time::timeout(Duration::from_secs(10), polled)
-            .await
-            .expect("both halves finish");
         // The writer registered its wait in the first round, was woken by the reader in the
         // second and finished in it, all within one poll of the task.
-        assert_eq!(task_polls.load(Ordering::Relaxed), 1);
+        assert_eq!(polls_to_finish(join(reader, writer)).await, 1);
         assert_eq!(writer_polls.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]
     async fn a_half_that_keeps_waking_itself_yields_to_the_runtime() {
         let spins = AtomicUsize::new(0);
-        let task_polls = AtomicUsize::new(0);
         let spinner = poll_fn(|cx| {
             if spins.fetch_add(1, Ordering::Relaxed) < 20 {
                 cx.waker().wake_by_ref();
@@ -244,17 +247,8 @@ mod tests {
             }
         });
         let (reader, writer) = (pin!(spinner), pin!(async {}));
-        let both = join(reader, writer);
-        let mut both = std::pin::pin!(both);
-        let polled = poll_fn(|cx| {
-            task_polls.fetch_add(1, Ordering::Relaxed);
-            both.as_mut().poll(cx)
-        });
-        tokio::time::timeout(Duration::from_secs(10), polled)
-            .await
-            .expect("the spinning half finishes");
         // Four rounds per poll of the task: 21 polls of the half take six polls of the task.
+        assert_eq!(polls_to_finish(join(reader, writer)).await, 6);
         assert_eq!(spins.load(Ordering::Relaxed), 21);
-        assert_eq!(task_polls.load(Ordering::Relaxed), 6);
     }
 }
