@@ -145,7 +145,6 @@ where
 mod tests {
     use std::future::poll_fn;
     use std::pin::pin;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Poll;
     use std::time::Duration;
@@ -158,7 +157,7 @@ mod tests {
     /// times.
     async fn counted(notify: &Notify, wakes: usize, polls: &AtomicUsize) {
         for _ in 0..wakes {
-            let mut notified = std::pin::pin!(notify.notified());
+            let mut notified = pin!(notify.notified());
             poll_fn(|cx| {
                 polls.fetch_add(1, Ordering::Relaxed);
                 notified.as_mut().poll(cx)
@@ -183,7 +182,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_half_is_polled_only_when_its_own_waker_is_woken() {
-        let (reader_go, writer_go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (reader_go, writer_go) = (Notify::new(), Notify::new());
         let (reader_polls, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let reader = pin!(counted(&reader_go, 3, &reader_polls));
         let writer = pin!(async {

@@ -1,7 +1,7 @@
 //! The per-connection engine: for each socket one reader (`read.rs`) and one writer
-//! (`write.rs`), run in the connection's one task (`halves.rs`), a bounded dispatcher, and a session (`session.rs`) that can carry the
-//! connection across sockets. It touches the transport only through a `Stream` of
-//! [`Inbound`] frames and a [`Transport`].
+//! (`write.rs`), run in the connection's one task (`halves.rs`), a bounded dispatcher, and a
+//! session (`session.rs`) that can carry the connection across sockets. It touches the
+//! transport only through a `Stream` of [`Inbound`] frames and a [`Transport`].
 
 mod halves;
 mod read;
