@@ -3,9 +3,10 @@
 //! silent peer.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
@@ -140,7 +141,14 @@ where
                     // kept across the wait beside it, in every connection's reader).
                     let len = inbound.message().map_or(0, |(bytes, _)| bytes.len());
                     observe::received(len);
-                    match on_frame(&conn, &inbound, &closed).await {
+                    let handled = {
+                        let (conn, inbound, closed) = (&conn, &inbound, &closed);
+                        std::future::poll_fn(move |cx| {
+                            Poll::Ready(on_frame(conn, inbound, closed, cx))
+                        })
+                        .await
+                    };
+                    match handled.finish().await {
                         Read::Closed => return,
                         Read::NotUtf8 => {
                             break Lost {
@@ -209,12 +217,31 @@ async fn admit(conn: &Conn, closed: &CancellationToken, n: usize) -> Option<Admi
     .await
 }
 
+/// How far handling one frame got within the reader's poll.
+enum Handled<'a> {
+    /// All of it.
+    Done(Read),
+    /// The rest has to wait (for an admission, for room for an answer, for a batch's calls).
+    /// Boxed: it is rare, and its state would otherwise make every connection's reader
+    /// larger (the reader holds room for its largest wait all the time).
+    Waits(Pin<Box<dyn Future<Output = Read> + Send + 'a>>),
+}
+
+impl Handled<'_> {
+    /// Finishes the handling.
+    async fn finish(self) -> Read {
+        match self {
+            Handled::Done(read) => read,
+            Handled::Waits(rest) => rest.await,
+        }
+    }
+}
+
 /// Answers from the reader without a handler (an error, a built-in's reply). With an
 /// admission free, the answer holds it while it waits for room in a task of its own (the
 /// reader reads on: the acknowledgement that frees room may be the next frame); without one
-/// (the connection is draining, or the peer sends without reading) the reader waits, in a
-/// boxed future for the same reason as [`admit`]'s.
-async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
+/// (the connection is draining, or the peer sends without reading) the reader waits.
+fn reply<'a>(conn: &'a Arc<Conn>, frame: impl Into<Frame>, generation: u64) -> Handled<'a> {
     let frame = frame.into();
     // Not while draining: `drain` waits until every admission is back.
     let admitted = if conn.shared().is_draining() {
@@ -223,14 +250,19 @@ async fn reply(conn: &Arc<Conn>, frame: impl Into<Frame>, generation: u64) {
         conn.shared().admission.try_acquire(1)
     };
     match admitted {
-        Some(admitted) => conn.send_from_reader(frame, generation, admitted),
-        None => Box::pin(conn.send(frame, generation)).await,
+        Some(admitted) => {
+            conn.send_from_reader(frame, generation, admitted);
+            Handled::Done(Read::Counted)
+        }
+        None => Handled::Waits(Box::pin(async move {
+            conn.send(frame, generation).await;
+            Read::Counted
+        })),
     }
 }
 
 /// A frame's bytes parsed: `None` for text that is not UTF-8 (the connection fails), an
-/// error for data that is not (it is answered). (Not in `on_frame`'s body: a named result
-/// there would be kept across its waits, in every connection's reader.)
+/// error for data that is not (it is answered).
 fn parse(bytes: &[u8], text: bool, max: usize) -> Option<Result<Parsed<'_>, ErrorObject>> {
     match std::str::from_utf8(bytes) {
         Ok(utf8) => Some(message::parse_text(utf8, max)),
@@ -239,35 +271,47 @@ fn parse(bytes: &[u8], text: bool, max: usize) -> Option<Result<Parsed<'_>, Erro
     }
 }
 
-/// Handles one frame.
-async fn on_frame(conn: &Arc<Conn>, inbound: &Inbound, closed: &CancellationToken) -> Read {
+/// Handles one frame as far as it can within this poll (`task`): a single request admitted
+/// at once runs here (a handler that waits moves to a task of its own); what has to wait is
+/// returned to be awaited.
+fn on_frame<'a>(
+    conn: &'a Arc<Conn>,
+    inbound: &'a Inbound,
+    closed: &'a CancellationToken,
+    task: &mut Context<'_>,
+) -> Handled<'a> {
     let max = conn.shared().config.max_batch_len;
     let generation = conn.shared().generation.load(Ordering::Acquire);
     let Some((bytes, text)) = inbound.message() else {
-        return Read::Control;
+        return Handled::Done(Read::Control);
     };
     let frame = match parse(bytes, text, max) {
-        None => return Read::NotUtf8,
+        None => return Handled::Done(Read::NotUtf8),
         Some(Ok(f)) => f,
-        Some(Err(err)) => {
-            reply(conn, message::failure(None, &err), generation).await;
-            return Read::Counted;
-        }
+        Some(Err(err)) => return reply(conn, message::failure(None, &err), generation),
     };
     match frame {
         Parsed::Single(raw) => match classify_one(conn, bytes, raw) {
-            Step::Control => Read::Control,
-            Step::Done => Read::Counted,
-            Step::Reply(frame) => {
-                reply(conn, frame, generation).await;
-                Read::Counted
-            }
+            Step::Control => Handled::Done(Read::Control),
+            Step::Done => Handled::Done(Read::Counted),
+            Step::Reply(frame) => reply(conn, frame, generation),
             Step::Dispatch(item) => {
-                let Some(permit) = admit(conn, closed, 1).await else {
-                    return Read::Closed;
-                };
-                conn.serve(item, generation, permit).await;
-                Read::Counted
+                if conn.shared().is_closed() {
+                    return Handled::Done(Read::Closed);
+                }
+                match conn.shared().admission.try_acquire(1) {
+                    Some(permit) => {
+                        conn.serve_now(item, generation, permit, task);
+                        Handled::Done(Read::Counted)
+                    }
+                    None => Handled::Waits(Box::pin(async move {
+                        let Some(permit) = admit(conn, closed, 1).await else {
+                            return Read::Closed;
+                        };
+                        conn.serve(item, generation, permit).await;
+                        Read::Counted
+                    })),
+                }
             }
         },
         Parsed::TooLarge(len) => {
@@ -275,56 +319,65 @@ async fn on_frame(conn: &Arc<Conn>, inbound: &Inbound, closed: &CancellationToke
                 codes::BATCH_TOO_LARGE,
                 format!("batch of {len} exceeds the limit of {max}"),
             );
-            reply(conn, message::failure(None, &err), generation).await;
-            Read::Counted
+            reply(conn, message::failure(None, &err), generation)
         }
         Parsed::Batch(items) => {
-            if items.is_empty() {
-                let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
-                reply(conn, message::failure(None, &err), generation).await;
-                return Read::Counted;
-            }
-            let mut replies = Vec::new();
-            let mut work = Vec::new();
-            for raw in items {
-                match classify_one(conn, bytes, raw.get()) {
-                    Step::Done | Step::Control => {}
-                    Step::Reply(f) => replies.push(Frame::from(f)),
-                    Step::Dispatch(item) => work.push(item.into_owned().tracked(conn)),
-                }
-            }
-            if work.is_empty() {
-                if !replies.is_empty() {
-                    reply(conn, join_batch(replies), generation).await;
-                }
-                return Read::Counted;
-            }
-            // A batch is admitted for its elements (up to the whole admission), and each element
-            // takes a running slot of its own, so batching does not get around the limit.
-            let Some(permit) = admit(conn, closed, work.len()).await else {
-                return Read::Closed;
-            };
-            let conn = conn.clone();
-            let batch = Box::pin(async move {
-                let outs = futures_util::future::join_all(
-                    work.into_iter().map(|i| conn.run(i, generation)),
-                )
-                .await;
-                let mut gates = Vec::new();
-                for (frame, gate) in outs.into_iter().flatten() {
-                    replies.push(frame);
-                    gates.extend(gate);
-                }
-                if !replies.is_empty() {
-                    conn.send(join_batch(replies).into(), generation).await;
-                }
-                drop(gates);
-                drop(permit);
-            });
-            finish_here_or_spawn(batch).await;
-            Read::Counted
+            Handled::Waits(Box::pin(on_batch(conn, bytes, items, closed, generation)))
         }
     }
+}
+
+/// Handles a batch (`items`, parts of `bytes`).
+async fn on_batch(
+    conn: &Arc<Conn>,
+    bytes: &Bytes,
+    items: Vec<&serde_json::value::RawValue>,
+    closed: &CancellationToken,
+    generation: u64,
+) -> Read {
+    if items.is_empty() {
+        let err = error_object(codes::INVALID_REQUEST, "empty batch".to_owned());
+        return reply(conn, message::failure(None, &err), generation)
+            .finish()
+            .await;
+    }
+    let mut replies = Vec::new();
+    let mut work = Vec::new();
+    for raw in items {
+        match classify_one(conn, bytes, raw.get()) {
+            Step::Done | Step::Control => {}
+            Step::Reply(f) => replies.push(Frame::from(f)),
+            Step::Dispatch(item) => work.push(item.into_owned().tracked(conn)),
+        }
+    }
+    if work.is_empty() {
+        if !replies.is_empty() {
+            return reply(conn, join_batch(replies), generation).finish().await;
+        }
+        return Read::Counted;
+    }
+    // A batch is admitted for its elements (up to the whole admission), and each element
+    // takes a running slot of its own, so batching does not get around the limit.
+    let Some(permit) = admit(conn, closed, work.len()).await else {
+        return Read::Closed;
+    };
+    let conn = conn.clone();
+    let batch = Box::pin(async move {
+        let outs =
+            futures_util::future::join_all(work.into_iter().map(|i| conn.run(i, generation))).await;
+        let mut gates = Vec::new();
+        for (frame, gate) in outs.into_iter().flatten() {
+            replies.push(frame);
+            gates.extend(gate);
+        }
+        if !replies.is_empty() {
+            conn.send(join_batch(replies).into(), generation).await;
+        }
+        drop(gates);
+        drop(permit);
+    });
+    finish_here_or_spawn(batch).await;
+    Read::Counted
 }
 
 /// Polls `work` once here, in the reader; if it has to wait, it goes on in a task of its own.

@@ -102,7 +102,9 @@ impl Conn {
         })
     }
 
-    fn serve_now(
+    /// [`Conn::serve`] within the caller's poll (`task`), for a reader that is already in
+    /// one.
+    pub(super) fn serve_now(
         self: &Arc<Self>,
         item: Incoming<'_>,
         generation: u64,
