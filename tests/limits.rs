@@ -428,3 +428,105 @@ async fn a_batch_the_peer_refuses_as_too_large_fails_at_once_and_only_that_batch
     client.close();
     t(running.shutdown()).await;
 }
+
+/// What the pipelining test serves: `answered(n)` holds its handler (which runs in the
+/// connection's task, being ready at once) until the test's client has read `n` answers, or
+/// for 10 s, and returns how many it had read.
+#[volley::rpc]
+pub trait Pipeline {
+    /// Adds two numbers.
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64>;
+    /// How many answers the client had read, once it had `n` (or after 10 s).
+    async fn answered(&self, n: u64) -> volley::Result<u64>;
+}
+
+/// The answers the client has read, and a signal for each.
+#[derive(Clone, Default)]
+struct Answers(std::sync::Arc<(std::sync::Mutex<u64>, std::sync::Condvar)>);
+
+impl Answers {
+    fn one_more(&self) {
+        let (read, more) = &*self.0;
+        *read.lock().unwrap() += 1;
+        more.notify_all();
+    }
+}
+
+impl Pipeline for Answers {
+    async fn add(&self, a: i64, b: i64) -> volley::Result<i64> {
+        Ok(a + b)
+    }
+    async fn answered(&self, n: u64) -> volley::Result<u64> {
+        let (read, more) = &*self.0;
+        let read = read.lock().unwrap();
+        // Blocks the server's one thread on purpose: nothing else of the server may run
+        // meanwhile, so whatever the client reads was sent before this call was handled.
+        let (read, _) = more
+            .wait_timeout_while(read, Duration::from_secs(10), |read| *read < n)
+            .unwrap();
+        Ok(*read)
+    }
+}
+
+/// The reader gives way after 32 frames in a row (`BURST` in the reader): the answers to the
+/// first 32 of 64 calls sent at once are on their way before the 33rd is handled, so the
+/// peer works on them while the rest are served. Taking all 64 first would leave the 33rd
+/// call waiting for answers that are not sent yet (10 s, then 0).
+#[test]
+fn a_deep_pipeline_gets_its_first_answers_while_the_rest_are_served() {
+    use futures_util::SinkExt;
+    const BURST: u64 = 32;
+    let answers = Answers::default();
+    // The server on this thread's runtime, the client on a thread and runtime of its own.
+    let server = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = server.block_on(async {
+        let built = Server::builder()
+            .add_service(answers.clone().into_service())
+            .build();
+        t(built.listen("127.0.0.1:0")).await.unwrap()
+    });
+    let url = running.ws_url();
+    let reader = answers.clone();
+    let client = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let mut raw = raw_connect(&url).await;
+            for id in 1..=2 * BURST {
+                let frame = if id == BURST + 1 {
+                    format!(
+                        r#"{{"jsonrpc":"2.0","id":{id},"method":"answered","params":[{BURST}]}}"#
+                    )
+                } else {
+                    format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"add","params":[{id},1]}}"#)
+                };
+                t(raw.ws.feed(Message::Text(frame.into()))).await.unwrap();
+            }
+            // All 64 in one write.
+            t(raw.ws.flush()).await.unwrap();
+            let mut results = std::collections::BTreeMap::new();
+            while results.len() < 2 * BURST as usize {
+                let answer = raw.recv().await;
+                results.insert(answer["id"].as_u64().unwrap(), answer["result"].clone());
+                reader.one_more();
+            }
+            results
+        })
+    });
+    let results = server.block_on(async {
+        t(tokio::task::spawn_blocking(move || client.join().unwrap()))
+            .await
+            .unwrap()
+    });
+    // The 33rd call found the first 32 answers read, and none of the later ones.
+    assert_eq!(results[&(BURST + 1)], BURST);
+    for id in (1..=2 * BURST).filter(|&id| id != BURST + 1) {
+        assert_eq!(results[&id], id + 1);
+    }
+    server.block_on(async { t(running.shutdown()).await });
+}

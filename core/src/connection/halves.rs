@@ -17,8 +17,8 @@ const WRITER: u8 = 2;
 const POLLING: u8 = 4;
 
 /// Rounds of one poll: a half woken by the other (most often the writer, by an answer the
-/// reader queued) is polled again in the same poll; a half that keeps waking itself (it ran
-/// out of tokio's budget) yields after these.
+/// reader queued) is polled again in the same poll, and halves that keep waking each other
+/// yield after these. A half that wakes itself (it gives way) yields after its round.
 const ROUNDS: usize = 4;
 
 /// What the two halves' wakers share: which half was woken, and the task's own waker.
@@ -42,6 +42,11 @@ impl Wakes {
     /// Whether `half` was woken since it was last polled; clears the mark.
     fn take(&self, half: u8) -> bool {
         self.state.fetch_and(!half, Ordering::AcqRel) & half != 0
+    }
+
+    /// Whether `half` is marked woken (without clearing the mark).
+    fn marked(&self, half: u8) -> bool {
+        self.state.load(Ordering::Acquire) & half != 0
     }
 
     /// Keeps `waker` as the task's, unless the one kept wakes the same task.
@@ -102,29 +107,39 @@ where
         wakes.register(cx.waker());
         wakes.state.fetch_or(POLLING, Ordering::AcqRel);
         for _ in 0..ROUNDS {
+            // A half that woke itself while it was polled (it gave way: out of tokio's budget,
+            // or the reader after a burst of frames) has the task yield once this round is
+            // over, so that the runtime's other tasks run first.
+            let mut gave_way = false;
             // Both marks are taken whether or not their half still runs, so that a late wake
             // of a finished half does not keep the task busy.
-            if wakes.take(READER)
-                && reading
-                && reader
+            if wakes.take(READER) && reading {
+                if reader
                     .as_mut()
                     .poll(&mut Context::from_waker(&reader_waker))
                     .is_ready()
-            {
-                reading = false;
+                {
+                    reading = false;
+                } else {
+                    gave_way |= wakes.marked(READER);
+                }
             }
-            if wakes.take(WRITER)
-                && written.is_none()
-                && let Poll::Ready(out) = writer
+            if wakes.take(WRITER) && written.is_none() {
+                match writer
                     .as_mut()
                     .poll(&mut Context::from_waker(&writer_waker))
-            {
-                written = Some(out);
+                {
+                    Poll::Ready(out) => written = Some(out),
+                    Poll::Pending => gave_way |= wakes.marked(WRITER),
+                }
             }
             if !reading && let Some(out) = written.take() {
                 return Poll::Ready(out);
             }
-            // Done unless a half was woken meanwhile.
+            if gave_way {
+                break;
+            }
+            // Done unless a half was woken meanwhile (by the other half).
             if wakes
                 .state
                 .compare_exchange(POLLING, 0, Ordering::AcqRel, Ordering::Acquire)
@@ -133,7 +148,8 @@ where
                 return Poll::Pending;
             }
         }
-        // Still woken after every round: let the runtime's other tasks run first.
+        // A half gave way, or the halves still wake each other after every round: the
+        // runtime's other tasks run first.
         wakes.state.fetch_and(!POLLING, Ordering::AcqRel);
         cx.waker().wake_by_ref();
         Poll::Pending
@@ -214,40 +230,65 @@ mod tests {
 
     #[tokio::test]
     async fn a_half_woken_by_the_other_runs_in_the_same_poll() {
-        let go = Notify::new();
-        let writer_polls = AtomicUsize::new(0);
-        // The reader first waits (waking itself, so it runs again in the next round), then
-        // wakes the writer's wait and finishes; the writer finishes once woken.
-        let mut first = true;
-        let reader = poll_fn(|cx| {
-            if std::mem::take(&mut first) {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            go.notify_one();
-            Poll::Ready(())
+        let (reader_go, writer_go) = (Notify::new(), Notify::new());
+        let (reader_polls, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // Round one: the reader waits; the writer wakes it and waits. Round two: the reader
+        // finishes and wakes the writer, which runs after it in the same round.
+        let reader = pin!(async {
+            counted(&reader_go, 1, &reader_polls).await;
+            writer_go.notify_one();
         });
-        let (reader, writer) = (pin!(reader), pin!(counted(&go, 1, &writer_polls)));
-        // The writer registered its wait in the first round, was woken by the reader in the
-        // second and finished in it, all within one poll of the task.
+        let writer = pin!(async {
+            reader_go.notify_one();
+            counted(&writer_go, 1, &writer_polls).await;
+        });
         assert_eq!(polls_to_finish(join(reader, writer)).await, 1);
+        assert_eq!(reader_polls.load(Ordering::Relaxed), 2);
         assert_eq!(writer_polls.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]
-    async fn a_half_that_keeps_waking_itself_yields_to_the_runtime() {
-        let spins = AtomicUsize::new(0);
+    async fn a_half_that_wakes_itself_yields_to_the_runtime_after_the_other_ran() {
+        let (spins, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let go = Notify::new();
+        // The reader wakes the writer, then gives way (wakes itself) 20 times.
         let spinner = poll_fn(|cx| {
-            if spins.fetch_add(1, Ordering::Relaxed) < 20 {
+            if spins.fetch_add(1, Ordering::Relaxed) == 0 {
+                go.notify_one();
+            }
+            if spins.load(Ordering::Relaxed) <= 20 {
                 cx.waker().wake_by_ref();
                 Poll::Pending
             } else {
                 Poll::Ready(())
             }
         });
-        let (reader, writer) = (pin!(spinner), pin!(async {}));
-        // Four rounds per poll of the task: 21 polls of the half take six polls of the task.
-        assert_eq!(polls_to_finish(join(reader, writer)).await, 6);
+        let (reader, writer) = (pin!(spinner), pin!(counted(&go, 1, &writer_polls)));
+        // Each time the reader gives way the task yields: 21 polls of the reader take 21 of
+        // the task. The writer, woken by the reader's first poll, finished in that same poll.
+        assert_eq!(polls_to_finish(join(reader, writer)).await, 21);
         assert_eq!(spins.load(Ordering::Relaxed), 21);
+        assert_eq!(writer_polls.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn halves_that_keep_waking_each_other_yield_after_four_rounds() {
+        let (reader_go, writer_go) = (Notify::new(), Notify::new());
+        let (reader_polls, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // Each wakes the other, ten times, and waits for the other's wake.
+        let reader = pin!(async {
+            for _ in 0..10 {
+                writer_go.notify_one();
+                counted(&reader_go, 1, &reader_polls).await;
+            }
+        });
+        let writer = pin!(async {
+            for _ in 0..10 {
+                counted(&writer_go, 1, &writer_polls).await;
+                reader_go.notify_one();
+            }
+        });
+        // One round per exchange and four rounds per poll of the task: 11 rounds take 3 polls.
+        assert_eq!(polls_to_finish(join(reader, writer)).await, 3);
     }
 }
