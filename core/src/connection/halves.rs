@@ -106,6 +106,17 @@ where
     poll_fn(|cx| {
         wakes.register(cx.waker());
         wakes.state.fetch_or(POLLING, Ordering::AcqRel);
+        // What the runtime's other tasks queued since the last poll (their calls and
+        // notifications) goes out before the reader reads on.
+        if wakes.marked(WRITER) && wakes.marked(READER) && written.is_none() {
+            wakes.take(WRITER);
+            if let Poll::Ready(out) = writer
+                .as_mut()
+                .poll(&mut Context::from_waker(&writer_waker))
+            {
+                written = Some(out);
+            }
+        }
         for _ in 0..ROUNDS {
             // A half that woke itself while it was polled (it gave way: out of tokio's budget,
             // or the reader after a burst of frames) has the task yield once this round is
@@ -232,17 +243,18 @@ mod tests {
     async fn a_half_woken_by_the_other_runs_in_the_same_poll() {
         let (reader_go, writer_go) = (Notify::new(), Notify::new());
         let (reader_polls, writer_polls) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        // Round one: the reader waits; the writer wakes it and waits. Round two: the reader
-        // finishes and wakes the writer, which runs after it in the same round.
+        // The reader waits, then wakes the writer; the writer waits.
         let reader = pin!(async {
             counted(&reader_go, 1, &reader_polls).await;
             writer_go.notify_one();
         });
-        let writer = pin!(async {
-            reader_go.notify_one();
-            counted(&writer_go, 1, &writer_polls).await;
-        });
-        assert_eq!(polls_to_finish(join(reader, writer)).await, 1);
+        let writer = pin!(counted(&writer_go, 1, &writer_polls));
+        let mut both = pin!(join(reader, writer));
+        assert!(futures_util::poll!(both.as_mut()).is_pending());
+        // Only the reader is woken: it runs, wakes the writer, and the writer finishes after
+        // it within the same poll of the task.
+        reader_go.notify_one();
+        assert!(futures_util::poll!(both.as_mut()).is_ready());
         assert_eq!(reader_polls.load(Ordering::Relaxed), 2);
         assert_eq!(writer_polls.load(Ordering::Relaxed), 2);
     }
@@ -265,10 +277,11 @@ mod tests {
         });
         let (reader, writer) = (pin!(spinner), pin!(counted(&go, 1, &writer_polls)));
         // Each time the reader gives way the task yields: 21 polls of the reader take 21 of
-        // the task. The writer, woken by the reader's first poll, finished in that same poll.
+        // the task. The writer (polled first: both start woken) waited, and finished in that
+        // same first poll, woken by the reader's first poll.
         assert_eq!(polls_to_finish(join(reader, writer)).await, 21);
         assert_eq!(spins.load(Ordering::Relaxed), 21);
-        assert_eq!(writer_polls.load(Ordering::Relaxed), 1);
+        assert_eq!(writer_polls.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]
@@ -290,5 +303,35 @@ mod tests {
         });
         // One round per exchange and four rounds per poll of the task: 11 rounds take 3 polls.
         assert_eq!(polls_to_finish(join(reader, writer)).await, 3);
+    }
+
+    #[tokio::test]
+    async fn the_writer_goes_first_when_both_were_woken_before_the_poll() {
+        let order = std::sync::Mutex::new(Vec::new());
+        let (reader_go, writer_go) = (Notify::new(), Notify::new());
+        let log = |half: &'static str| order.lock().unwrap().push(half);
+        let reader = pin!(async {
+            log("reader");
+            reader_go.notified().await;
+            log("reader");
+        });
+        let writer = pin!(async {
+            log("writer");
+            writer_go.notified().await;
+            log("writer");
+        });
+        let mut both = pin!(join(reader, writer));
+        // The first poll: both halves start marked, the writer first; then each waits.
+        assert!(futures_util::poll!(both.as_mut()).is_pending());
+        // Both woken between polls (the writer by another task's frame): the writer first.
+        reader_go.notify_one();
+        writer_go.notify_one();
+        tokio::time::timeout(Duration::from_secs(10), both)
+            .await
+            .expect("both halves finish");
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["writer", "reader", "writer", "reader"]
+        );
     }
 }

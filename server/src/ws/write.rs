@@ -17,6 +17,9 @@ use super::io::WriteIo;
 
 /// A written-out buffer larger than this is released rather than kept for the next batch.
 const KEEP: usize = 1024;
+/// The most a new buffer is made room for at first, in bytes (the size of the last batch
+/// written, up to this).
+const FIRST_ROOM: usize = 64 * 1024;
 
 /// What both halves write through. Only ever locked for one poll, never across an await.
 pub(crate) struct Out {
@@ -24,6 +27,9 @@ pub(crate) struct Out {
     buf: Vec<u8>,
     /// How much of `buf` is on the wire already.
     written: usize,
+    /// The size of the last batch written out: a new buffer is made that large at once,
+    /// rather than grown (and copied) step by step to it again.
+    last: usize,
     /// The sender began a flush that has not finished: it will write everything in `buf`
     /// and was promised a wake-up, so the receiving half must not poll the socket (only the
     /// last task to poll a write is woken).
@@ -36,12 +42,16 @@ impl Out {
             io,
             buf: Vec::new(),
             written: 0,
+            last: 0,
             sender_flushing: false,
         }
     }
 
     /// Appends one final frame.
     pub(crate) fn push(&mut self, opcode: Opcode, payload: &[u8]) {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(self.last.min(FIRST_ROOM));
+        }
         write_head(&mut self.buf, opcode, payload.len());
         self.buf.extend_from_slice(payload);
     }
@@ -65,6 +75,9 @@ impl Out {
             self.written += n;
         }
         self.written = 0;
+        if !self.buf.is_empty() {
+            self.last = self.buf.len();
+        }
         if self.buf.capacity() > KEEP {
             self.buf = Vec::new();
         } else {
@@ -143,5 +156,50 @@ impl Transport for Sender {
             let _ = std::future::poll_fn(|cx| Pin::new(&mut lock(&self.out).io).poll_shutdown(cx))
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use super::{FIRST_ROOM, Out};
+    use crate::ws::frame::Opcode;
+    use crate::ws::io::WriteIo;
+
+    /// Writes a batch of `frames` frames of `payload` bytes each out.
+    async fn batch(out: &mut Out, frames: usize, payload: usize) {
+        for _ in 0..frames {
+            out.push(Opcode::Text, &vec![b'x'; payload]);
+        }
+        poll_fn(|cx| out.poll_flush(cx)).await.expect("flushed");
+    }
+
+    /// The buffer's room once the next batch's first (small) frame is in it.
+    fn room_for_next(out: &mut Out) -> usize {
+        out.push(Opcode::Text, b"1");
+        out.buf.capacity()
+    }
+
+    #[tokio::test]
+    async fn a_new_buffer_is_made_as_large_as_the_last_batch_at_once() {
+        let (_peer, io) = tokio::io::duplex(1 << 20);
+        let mut out = Out::new(WriteIo::Other(Box::new(io)));
+        // A batch of 64 frames of 42 bytes (2,688, above what is kept) is released once
+        // written, and the next buffer is made that large.
+        batch(&mut out, 64, 40).await;
+        assert!(out.buf.capacity() == 0, "released");
+        assert!(room_for_next(&mut out) >= 64 * 42);
+        // A flush with nothing to write leaves the last batch's size as it was.
+        batch(&mut out, 64, 40).await;
+        batch(&mut out, 0, 0).await;
+        assert!(room_for_next(&mut out) >= 64 * 42);
+        // Never more than FIRST_ROOM at first, whatever the last batch was.
+        batch(&mut out, 4, 40_000).await;
+        let room = room_for_next(&mut out);
+        assert!((FIRST_ROOM..FIRST_ROOM + 64).contains(&room), "{room}");
+        // A small batch makes the next buffer small again.
+        batch(&mut out, 0, 0).await;
+        assert!(room_for_next(&mut out) < 64);
     }
 }
