@@ -1,6 +1,9 @@
 //! A socket's reader and writer, run in the connection's one task: each half is polled only
 //! when its own waker was woken, the reader first, so the answers it queues are written in
-//! the same poll, without a second task to wake (decision 30).
+//! the same poll, without a second task to wake (decision 30). A half that gives way (wakes
+//! itself) makes the task yield after its round; when both halves were woken before a poll,
+//! the writer goes first once, so that what other tasks queued goes out before the reader
+//! reads on (decision 31).
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -87,9 +90,10 @@ impl Wake for ReaderWake {
 }
 
 /// Runs `reader` and `writer` until both have finished, and returns the writer's output.
-/// Each is polled only when its own waker was woken; on a poll the reader goes first. (Taken
-/// pinned where the caller keeps them: futures passed by value to an `async fn` are kept
-/// twice in its state, and these two are most of a connection's.)
+/// Each is polled only when its own waker was woken; on a poll the reader goes first (after
+/// the writer, once, when both were woken before it). (Taken pinned where the caller keeps
+/// them: futures passed by value to an `async fn` are kept twice in its state, and these two
+/// are most of a connection's.)
 pub(super) async fn join<R, W>(mut reader: Pin<&mut R>, mut writer: Pin<&mut W>) -> W::Output
 where
     R: Future<Output = ()>,
