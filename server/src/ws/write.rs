@@ -49,7 +49,8 @@ impl Out {
 
     /// Appends one final frame.
     pub(crate) fn push(&mut self, opcode: Opcode, payload: &[u8]) {
-        if self.buf.capacity() == 0 {
+        // Only for a message: a control frame (a pong the reader adds) starts no batch.
+        if self.buf.capacity() == 0 && matches!(opcode, Opcode::Text | Opcode::Binary) {
             self.buf.reserve(self.last.min(FIRST_ROOM));
         }
         write_head(&mut self.buf, opcode, payload.len());
@@ -198,6 +199,11 @@ mod tests {
         batch(&mut out, 4, 40_000).await;
         let room = room_for_next(&mut out);
         assert!((FIRST_ROOM..FIRST_ROOM + 64).contains(&room), "{room}");
+        // A control frame (a pong) is not given the last batch's room.
+        batch(&mut out, 64, 40).await;
+        out.push(Opcode::Pong, b"");
+        assert!(out.buf.capacity() < 64, "{}", out.buf.capacity());
+        batch(&mut out, 0, 0).await;
         // A small batch makes the next buffer small again.
         batch(&mut out, 0, 0).await;
         assert!(room_for_next(&mut out) < 64);
