@@ -46,6 +46,16 @@ async fn node(url: &str, options: Options) -> Node {
     }
 }
 
+/// Waits until `visitor`'s census of `room` (taken on its node) is `ids`.
+async fn census_becomes(visitor: &Visitor, room: &str, ids: Vec<u64>) {
+    t(async {
+        while t(visitor.hall().census(room.into())).await.unwrap() != ids {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
 /// `n` nodes that all see each other.
 async fn cluster(redis: &RedisServer, n: usize, options: Options) -> Vec<Node> {
     let mut nodes = Vec::new();
@@ -161,23 +171,27 @@ async fn calls_cross_nodes_and_a_dead_node_is_noticed() {
     ];
     all.sort();
     assert_eq!(t(bob.hall().roll("blue".into())).await.unwrap(), all);
-    // Group membership of a peer on another node: changed on its node.
+    // Group membership of a peer on another node: changed on its node. The node that asked
+    // for the change sees it in its next query (both travel to that node in order); another
+    // node sees it once the change has reached the peer's node.
     t(ann.hall().put(cid.id.0, "green".into(), true))
         .await
         .unwrap();
     assert_eq!(
-        t(bob.hall().census("green".into())).await.unwrap(),
+        t(ann.hall().census("green".into())).await.unwrap(),
         vec![cid.id.0]
     );
+    census_becomes(&bob, "green", vec![cid.id.0]).await;
     t(bob.hall().put(cid.id.0, "green".into(), false))
         .await
         .unwrap();
     assert!(
-        t(ann.hall().census("green".into()))
+        t(bob.hall().census("green".into()))
             .await
             .unwrap()
             .is_empty()
     );
+    census_becomes(&ann, "green", Vec::new()).await;
     // Node 3 dies (its backplane stops without a word): the others notice within the node
     // timeout; calls to its peers fail with a clear error, calls to many leave it out.
     let dead = nodes.pop().expect("a third node");

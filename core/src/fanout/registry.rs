@@ -161,7 +161,10 @@ impl Peers {
     /// bound).
     ///
     /// A peer on another node of a cluster (its id names another node) is added on its own
-    /// node through the backplane; this returns `false`, the outcome being that node's.
+    /// node through the backplane; this returns `false`, the outcome being that node's. The
+    /// change reaches that node before anything this node sends it later, so a query made
+    /// here afterwards ([`Audience::find`]) sees it; a query made on a third node sees it once
+    /// the change has arrived.
     pub fn join(&self, id: PeerId, group: &str) -> bool {
         if group.len() > MAX_NAME_BYTES {
             tracing::warn!(peer = %id, bytes = group.len(), "group name too long; not joined");
@@ -196,7 +199,8 @@ impl Peers {
     /// was a member.
     ///
     /// A peer on another node of a cluster is removed on its own node through the
-    /// backplane; this returns `false`, the outcome being that node's.
+    /// backplane; this returns `false`, the outcome being that node's (and is seen as
+    /// [`Peers::join`]'s change is).
     pub fn leave(&self, id: PeerId, group: &str) -> bool {
         let mut members = self.write();
         let Members { peers, groups, .. } = &mut *members;
