@@ -81,7 +81,9 @@ impl Node {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let node = self.clone();
-        let work = work(self.clone());
+        // Boxed: a forwarded call's future is large, and the runtime would otherwise copy
+        // all of it into the task and again when the task ends.
+        let work = Box::pin(work(self.clone()));
         // Held until the task is on record: the task's own removal, when it ends, waits
         // for it, so a finished call never stays on record.
         let mut state = self.state();
