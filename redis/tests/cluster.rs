@@ -50,7 +50,7 @@ async fn node(url: &str, options: Options) -> Node {
 async fn census_becomes(visitor: &Visitor, room: &str, ids: Vec<u64>) {
     t(async {
         while t(visitor.hall().census(room.into())).await.unwrap() != ids {
-            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await;

@@ -140,8 +140,8 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
 
     /// Adds the peer `id`, on another node, to `group` there (`join`), or removes it
     /// (`!join`), as [`Peers::join`] and [`Peers::leave`] do on this node. Returns at once.
-    /// The change must reach that node before anything this node sends it later (a
-    /// [`Backplane::find`] included), so a node reads its own changes.
+    /// Nothing this node sends that node later (a [`Backplane::find`] included) may overtake
+    /// the change, so that a node reads its own changes.
     fn membership(&self, id: PeerId, group: &str, join: bool);
 }
 

@@ -161,10 +161,11 @@ impl Peers {
     /// bound).
     ///
     /// A peer on another node of a cluster (its id names another node) is added on its own
-    /// node through the backplane; this returns `false`, the outcome being that node's. The
-    /// change reaches that node before anything this node sends it later, so a query made
-    /// here afterwards ([`Audience::find`]) sees it; a query made on a third node sees it once
-    /// the change has arrived.
+    /// node through the backplane; this returns `false`, the outcome being that node's.
+    /// Nothing this node sends that node later overtakes the change, so a query made here
+    /// afterwards ([`Audience::find`]) sees it; a query made on a third node sees it once the
+    /// change has arrived. A change lost on the way (the backplane's queue full, its broker
+    /// away) is lost, as the backplane's other messages are.
     pub fn join(&self, id: PeerId, group: &str) -> bool {
         if group.len() > MAX_NAME_BYTES {
             tracing::warn!(peer = %id, bytes = group.len(), "group name too long; not joined");
@@ -199,8 +200,8 @@ impl Peers {
     /// was a member.
     ///
     /// A peer on another node of a cluster is removed on its own node through the
-    /// backplane; this returns `false`, the outcome being that node's (and is seen as
-    /// [`Peers::join`]'s change is).
+    /// backplane; this returns `false`, the outcome being that node's. Queries see the
+    /// change as they see a join's (see [`Peers::join`]).
     pub fn leave(&self, id: PeerId, group: &str) -> bool {
         let mut members = self.write();
         let Members { peers, groups, .. } = &mut *members;

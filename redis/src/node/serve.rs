@@ -81,8 +81,8 @@ impl Node {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let node = self.clone();
-        // Boxed: a forwarded call's future is large, and the runtime would otherwise copy
-        // all of it into the task and again when the task ends.
+        // Boxed: a forwarded call's future is large, and the runtime would otherwise copy all
+        // of it into the task when it is spawned, and write as much again when it ends.
         let work = Box::pin(work(self.clone()));
         // Held until the task is on record: the task's own removal, when it ends, waits
         // for it, so a finished call never stays on record.
