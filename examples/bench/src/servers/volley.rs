@@ -40,7 +40,7 @@ impl Bench for Server {
         // The callers look at a flag, not the clock, between calls: the clock is the load's
         // cost, not the calls'.
         let stop = Arc::new(AtomicBool::new(false));
-        // In a set of its own, so that it ends with the call however the call ends.
+        // In a set of its own, dropped (and so ended) with the call however the call ends.
         let mut timer = tokio::task::JoinSet::new();
         let flag = stop.clone();
         timer.spawn(async move {
@@ -68,7 +68,6 @@ impl Bench for Server {
         while let Some(done) = callers.join_next().await {
             calls += done.map_err(|e| wrong(format!("a caller failed: {e}")))??;
         }
-        drop(timer);
         Ok(Driven {
             calls,
             nanos: nanos(start.elapsed()),
