@@ -353,12 +353,12 @@ async fn claim(
     Err(JoinError::NoNodeNumber(options.namespace.clone()))
 }
 
-/// `d` in whole milliseconds, at least 1 (Redis refuses an expiry of 0).
 /// The key that holds node `n`'s number while it is alive.
 fn node_key(namespace: &str, n: u16) -> String {
     format!("{namespace}:node-id:{n}")
 }
 
+/// `d` in whole milliseconds, at least 1 (Redis refuses an expiry of 0).
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
