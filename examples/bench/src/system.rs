@@ -60,8 +60,48 @@ pub(crate) fn allowed_cpus(pid: u32) -> String {
     status_field(pid, "Cpus_allowed_list:").unwrap_or_else(|| "?".to_owned())
 }
 
-/// CPU time (user + system, every thread) the process has used so far.
+/// CPU time (user + system, every thread, those that have ended included) the process has
+/// used so far: its CPU-time clock (`clock_getcpuclockid`), to the nanosecond; where that
+/// cannot be read, `/proc/PID/stat`, in 10 ms ticks ([`cpu_clock`] says which).
 pub(crate) fn cpu_time(pid: u32) -> Duration {
+    process_clock(pid).unwrap_or_else(|| ticked(pid))
+}
+
+/// How [`cpu_time`] reads CPU time here, for the tables' notes.
+pub(crate) fn cpu_clock() -> &'static str {
+    if precise_cpu_time() {
+        "each process's CPU-time clock (ns)"
+    } else {
+        "/proc (10 ms ticks)"
+    }
+}
+
+/// Whether `used` CPU time is enough to divide into a per-item figure: at least five steps
+/// of the way [`cpu_time`] counts (1 µs from the clock, 10 ms from `/proc`).
+pub(crate) fn divisible(used: Duration) -> bool {
+    let step = if precise_cpu_time() {
+        Duration::from_micros(1)
+    } else {
+        Duration::from_millis(10)
+    };
+    used >= 5 * step
+}
+
+/// Whether this process can read CPU-time clocks (checked once, on its own).
+fn precise_cpu_time() -> bool {
+    static PRECISE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PRECISE.get_or_init(|| process_clock(std::process::id()).is_some())
+}
+
+/// The process's CPU-time clock, when the kernel lets this process read it.
+fn process_clock(pid: u32) -> Option<Duration> {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
+    let clock = nix::time::clock_getcpuclockid(pid).ok()?;
+    nix::time::clock_gettime(clock).ok().map(Duration::from)
+}
+
+/// CPU time from `/proc/PID/stat`, in whole 10 ms ticks.
+fn ticked(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which ends with ')'): utime and stime are 14th and 15th.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -195,7 +235,7 @@ impl Load {
                 if t == 0 { 0.0 } else { b as f64 / t as f64 }
             })
             .collect();
-        // Jiffies are 10 ms, as are the processes' CPU times.
+        // Jiffies are 10 ms: the processes' CPU time in the same unit.
         let ours = (ours.saturating_sub(self.ours).as_millis() / 10) as u64;
         let others = if total_all == 0 {
             0.0
@@ -224,4 +264,54 @@ pub(crate) async fn idle_check(span: Duration) -> Vec<f64> {
     let load = Load::start(&[]);
     tokio::time::sleep(span).await;
     load.finish().0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hint::black_box;
+    use std::time::{Duration, Instant};
+
+    use super::{cpu_time, divisible, precise_cpu_time, ticked};
+
+    #[test]
+    fn a_process_s_cpu_time_counts_its_work_and_agrees_with_proc() {
+        let me = std::process::id();
+        let before = cpu_time(me);
+        let started = Instant::now();
+        let mut sum = 0u64;
+        // Works until 30 ms of CPU time have been counted (bounded, for a machine that
+        // cannot count it at all).
+        while cpu_time(me) < before + Duration::from_millis(30) {
+            for i in 0..10_000u64 {
+                sum = sum.wrapping_add(black_box(i));
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no CPU time counted"
+            );
+        }
+        black_box(sum);
+        // /proc counts the same time in whole ticks of 10 ms, and at most one behind.
+        let (clock, ticks) = (cpu_time(me), ticked(me));
+        assert!(
+            ticks <= clock + Duration::from_millis(10),
+            "{ticks:?} {clock:?}"
+        );
+        assert!(
+            clock <= ticks + Duration::from_millis(20),
+            "{ticks:?} {clock:?}"
+        );
+    }
+
+    #[test]
+    fn a_per_item_figure_needs_five_steps_of_the_count() {
+        let step = if precise_cpu_time() {
+            Duration::from_micros(1)
+        } else {
+            Duration::from_millis(10)
+        };
+        assert!(!divisible(5 * step - Duration::from_nanos(1)));
+        assert!(divisible(5 * step));
+        assert!(divisible(5 * step + Duration::from_nanos(1)));
+    }
 }

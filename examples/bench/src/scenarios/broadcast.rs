@@ -23,7 +23,7 @@ use crate::api::{BenchClient, Broadcast};
 use crate::generator::{self, WAIT, Ws};
 use crate::report::{Stats, Table, micros, millis, ratio, thousands};
 use crate::servers::Kind;
-use crate::system::{cpu_time, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, divisible, raise_nofile};
 use crate::targets::Goal;
 use crate::{BoxError, client_builder};
 
@@ -111,9 +111,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         "{} measured rounds per count after one warm-up; the peers are raw connections in the load generator that each called `listen`; a round lasts from just before the controller calls `broadcast` until the last peer has read its `tick`",
         ctx.opts.rounds
     ));
-    table.note(
-        "CPU per peer from /proc over the measured rounds (10 ms ticks: `-` when too little to divide)",
-    );
+    table.note(format!(
+        "CPU per peer over the measured rounds, from {} (`-` when too little to divide)",
+        cpu_clock()
+    ));
     table.note(load.note());
     table.print();
 
@@ -274,10 +275,10 @@ fn row(table: &mut Table, n: usize, rounds: &[Round], cpu: (Duration, Duration))
             .collect::<Vec<_>>(),
     );
     let per_peer = delivered.median * 1e6 / n as f64;
-    // /proc counts CPU time in 10 ms steps: below a few of them a per-peer figure is noise.
+    // Below a few steps of the CPU-time count a per-peer figure is noise.
     let sends = (rounds.len() * n) as f64;
     let cpu_per_peer = |used: Duration| {
-        if used >= Duration::from_millis(50) {
+        if divisible(used) {
             micros(used.as_secs_f64() * 1e9 / sends)
         } else {
             "-".to_owned()

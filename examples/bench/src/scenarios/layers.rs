@@ -11,7 +11,7 @@ use crate::BoxError;
 use crate::generator::Run;
 use crate::report::{Table, ratio, thousands};
 use crate::servers::{Child, Kind};
-use crate::system::{Load, allowed_cpus};
+use crate::system::{Load, allowed_cpus, cpu_clock};
 
 /// The servers, tungstenite first.
 const KINDS: [Kind; 2] = [Kind::Echo, Kind::EchoTokioWebsockets];
@@ -86,8 +86,9 @@ async fn measure(ctx: &Ctx, child: &mut Child) -> Result<(), BoxError> {
             table.row(row);
         }
         table.note(format!(
-            "{conns} connection{} x {window} calls in flight, raw load generator, every frame echoed, batched flushes on both sides; CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace",
-            if conns == 1 { "" } else { "s" }
+            "{conns} connection{} x {window} calls in flight, raw load generator, every frame echoed, batched flushes on both sides; CPU time from {}: a side near 100% busy is the one that set the pace",
+            if conns == 1 { "" } else { "s" },
+            cpu_clock()
         ));
         table.note(format!(
             "both echoes on {}; the tokio-websockets echo is pid {}, allowed CPUs {}",

@@ -9,7 +9,7 @@ use crate::BoxError;
 use crate::generator::pipeline::pipeline;
 use crate::generator::{self, Run, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
-use crate::system::{cpu_time, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, raise_nofile};
 use crate::targets::Goal;
 
 /// Handshakes in flight at once while opening.
@@ -125,9 +125,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for line in busy_at {
         table.note(line);
     }
-    table.note(
-        "CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace",
-    );
+    table.note(format!(
+        "CPU time from {}: a side near 100% busy is the one that set the pace",
+        cpu_clock()
+    ));
     table.note(format!("{} connections to every server open at once, all through the repeats; a smaller count calls on some of them while the rest stay idle; every count and server takes its turn in each round", thousands(most as u64)));
     table.note(load.note());
     table.print();

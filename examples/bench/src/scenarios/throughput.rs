@@ -8,7 +8,7 @@ use crate::generator::pipeline::{Calls, pipeline};
 use crate::generator::{self, Run};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
-use crate::system::cpu_time;
+use crate::system::{cpu_clock, cpu_time};
 use crate::targets::Goal;
 use crate::{BoxError, Opts};
 
@@ -70,8 +70,9 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             table.row(row);
         }
         table.note(format!(
-            "{conns} connection{} x {window} calls in flight, raw load generator, batched flushes on both sides; CPU time from /proc (10 ms ticks): a side near 100% busy is the one that set the pace",
-            if conns == 1 { "" } else { "s" }
+            "{conns} connection{} x {window} calls in flight, raw load generator, batched flushes on both sides; CPU time from {}: a side near 100% busy is the one that set the pace",
+            if conns == 1 { "" } else { "s" },
+            cpu_clock()
         ));
         table.note(load.note());
         table.print();

@@ -14,7 +14,7 @@ use crate::generator::{self, Run, WAIT};
 use crate::report::{Stats, Table, micros, ratio};
 use crate::scenarios::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::servers::redis::pings;
-use crate::system::cpu_time;
+use crate::system::{cpu_clock, cpu_time, divisible};
 use crate::targets::Goal;
 
 /// Calls in flight for calls/s, as in `callbacks`.
@@ -27,6 +27,13 @@ const MOST_ROUND_TRIPS: f64 = 2.0;
 /// Redis) spent on it.
 struct Measured {
     run: Run,
+    cpu: Vec<Duration>,
+}
+
+/// One run of round trips, one at a time, and the CPU time each process of the servers'
+/// side spent on it.
+struct Sequential {
+    trips: RoundTrips,
     cpu: Vec<Duration>,
 }
 
@@ -48,33 +55,34 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     }
     let a = cluster.node(0);
     let addr = cluster.redis.addr.clone();
+    let pids = cluster.pids();
 
     // Round trips: PING from node A, PING from here, local calls, cross-node calls.
-    let trips = interleaved(&ctx.opts, 4, async |i, d| {
-        let samples = match i {
+    let sequential = interleaved(&ctx.opts, 4, async |i, d| {
+        let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
+        let trips = match i {
             0 => {
                 let millis = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-                return tokio::time::timeout(d + WAIT, a.ping_redis(millis))
+                tokio::time::timeout(d + WAIT, a.ping_redis(millis))
                     .await
-                    .map_err(|_| "node A did not answer ping_redis in time")?
-                    .map_err(Into::into);
+                    .map_err(|_| "node A did not answer ping_redis in time")??
             }
-            1 => pings(&addr, d).await?,
-            _ => sequential(&mut x, d, Calls::relay(ids[i - 2])).await?,
+            1 => RoundTrips::of(pings(&addr, d).await?),
+            _ => RoundTrips::of(sequential(&mut x, d, Calls::relay(ids[i - 2])).await?),
         };
-        Ok(RoundTrips::of(samples))
+        let cpu = used_since(&pids, before);
+        Ok(Sequential { trips, cpu })
     })
     .await?;
+    let trips: Vec<Vec<RoundTrips>> = sequential
+        .iter()
+        .map(|runs| runs.iter().map(|s| s.trips).collect())
+        .collect();
 
-    let pids = cluster.pids();
     let throughput = interleaved(&ctx.opts, 2, async |i, d| {
         let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
         let run = one(&mut x, WINDOW, d, Calls::relay(ids[i])).await?;
-        let cpu = pids
-            .iter()
-            .zip(before)
-            .map(|(&p, b)| cpu_time(p).saturating_sub(b))
-            .collect();
+        let cpu = used_since(&pids, before);
         Ok(Measured { run, cpu })
     })
     .await?;
@@ -96,6 +104,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         &format!("cluster: awaited calls (volley, {NODES} nodes, one Redis)"),
         "p50 median (min–max)",
         "p99 median (min–max)",
+        "CPU per trip, one at a time: nodes A, B; Redis",
         &format!("calls/s 1x{WINDOW} median (min–max)"),
         "CPU per call: nodes A, B; Redis",
     ]);
@@ -106,19 +115,32 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         "cross-node: X on node A calls Z on node B",
     ];
     for (i, label) in labels.into_iter().enumerate() {
-        let mut row = vec![label.to_owned(), p50[i].show(micros), p99[i].show(micros)];
+        let mut row = vec![
+            label.to_owned(),
+            p50[i].show(micros),
+            p99[i].show(micros),
+            per_trip(&sequential[i]),
+        ];
         if i >= 2 {
             row.push(show_rates(&runs[i - 2]));
             row.push(cpu_per_call(&throughput[i - 2]));
         }
         table.row(row);
     }
-    let rtt = p50[0].median;
+    // Node A's PING decides the target; the load generator's, from the other CPU, is shown
+    // beside it.
+    let (rtt, far) = (p50[0].median, p50[1].median);
     let added = p50[3].median - p50[2].median;
     table.row(vec![
         "cross-node minus local".to_owned(),
-        format!("{} ({:.2} round trips)", signed(added), added / rtt),
+        format!(
+            "{} ({:.2} round trips; {:.2} of the load generator's)",
+            signed(added),
+            added / rtt,
+            added / far
+        ),
         signed(p99[3].median - p99[2].median),
+        String::new(),
         format!("{} local's", ratio(ratio_of(&cross, &local))),
     ]);
     table.note(format!(
@@ -126,14 +148,18 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         counts[2], counts[3]
     ));
     table.note(format!(
-        "PING: sequential `PING` on a TCP connection of its own, no client library ({} from node A, {} from the load generator); round trips in the last row are node A's PING p50",
+        "PING: sequential `PING` on a TCP connection of its own, no client library ({} from node A, {} from the load generator); round trips in the last row: node A's PING p50, then the load generator's",
         counts[0], counts[1]
     ));
+    table.note(format!(
+        "CPU per trip (one at a time) and per call (calls/s runs), from {}, over all the repeats; node C's left out (it only hears heartbeats)",
+        cpu_clock()
+    ));
     table.note(
-        "CPU per call from /proc over the calls/s runs (10 ms ticks), node C's left out (it only hears heartbeats)",
+        "the nodes and Redis share the servers' CPU: a cross-node call's steps in node A, Redis and node B run there one after another, each woken by the one before",
     );
     table.note(
-        "the nodes and Redis share the servers' CPU: a cross-node call's hops through Redis, and each node's read of the reply to its PUBLISH, run there one after another",
+        "a process's step costs more when other processes or an idle CPU came between it and its last one (caches gone cold, a halted vCPU woken): compare Redis's CPU per PING from node A (A and Redis alone taking turns) with that from the load generator (the CPU idle while each PING crosses)",
     );
     table.note(cluster.placement(ctx));
     table.note(load.note());
@@ -143,10 +169,12 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         Goal::ClusterCall,
         "",
         format!(
-            "{} = {:.2} round trips of {}",
+            "{} = {:.2} round trips of {} ({:.2} of the load generator's {})",
             signed(added),
             added / rtt,
-            micros(rtt)
+            micros(rtt),
+            added / far,
+            micros(far)
         ),
         added <= MOST_ROUND_TRIPS * rtt,
     );
@@ -170,14 +198,34 @@ fn signed(nanos: f64) -> String {
 /// CPU time per answered call over all repeats: nodes A and B, then Redis.
 fn cpu_per_call(repeats: &[Measured]) -> String {
     let calls: u64 = repeats.iter().map(|m| m.run.count).sum();
+    per_process(calls, |i| repeats.iter().map(|m| m.cpu[i]).sum())
+}
+
+/// CPU time per round trip over all repeats: nodes A and B, then Redis.
+fn per_trip(repeats: &[Sequential]) -> String {
+    let trips: usize = repeats.iter().map(|s| s.trips.count).sum();
+    per_process(trips as u64, |i| repeats.iter().map(|s| s.cpu[i]).sum())
+}
+
+/// `A, B; Redis`: the CPU time `used(process)` of nodes A and B and of Redis, each divided
+/// by `n`; `-` where too little to divide.
+fn per_process(n: u64, used: impl Fn(usize) -> Duration) -> String {
     let per = |i: usize| {
-        let used: Duration = repeats.iter().map(|m| m.cpu[i]).sum();
-        if calls == 0 {
+        let used = used(i);
+        if n == 0 || !divisible(used) {
             "-".to_owned()
         } else {
-            micros(used.as_secs_f64() * 1e9 / calls as f64)
+            micros(used.as_secs_f64() * 1e9 / n as f64)
         }
     };
     let redis = NODES;
     format!("{}, {}; {}", per(0), per(1), per(redis))
+}
+
+/// The CPU time each of `pids` has used since `before` (read in the same order).
+fn used_since(pids: &[u32], before: Vec<Duration>) -> Vec<Duration> {
+    pids.iter()
+        .zip(before)
+        .map(|(&p, b)| cpu_time(p).saturating_sub(b))
+        .collect()
 }

@@ -13,7 +13,7 @@ use crate::BoxError;
 use crate::report::{Stats, Table, micros, millis, rate, ratio, thousands};
 use crate::scenarios::Ctx;
 use crate::scenarios::broadcast::{OPEN_AT_ONCE, Round, listener, read_ticks, round};
-use crate::system::{cpu_time, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, divisible, raise_nofile};
 use crate::targets::Goal;
 
 /// Open files kept back here for everything other than the peers' sockets.
@@ -126,9 +126,10 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     table.note(
         "node A sends `tick` to the group with the generated fan-out: its own members at once, the other nodes' through one PUBLISH; a round lasts from just before the controller calls `broadcast` on A until the last peer has read its tick; recipients/s: peers over the median",
     );
-    table.note(
-        "CPU per peer from /proc over the measured rounds (10 ms ticks: `-` when too little to divide): a side whose CPU time for all the peers nears the delivery time set the pace",
-    );
+    table.note(format!(
+        "CPU per peer over the measured rounds, from {} (`-` when too little to divide): a side whose CPU time for all the peers nears the delivery time set the pace",
+        cpu_clock()
+    ));
     table.note("placement: as in the table above");
     table.note(load.note());
     table.print();
@@ -172,7 +173,7 @@ impl Cpu {
     /// Per delivery, for `deliveries` of them: `nodes, Redis, load generator`.
     fn per_peer(&self, deliveries: usize) -> String {
         let per = |used: Duration| {
-            if used >= Duration::from_millis(50) {
+            if divisible(used) {
                 micros(used.as_secs_f64() * 1e9 / deliveries as f64)
             } else {
                 "-".to_owned()
