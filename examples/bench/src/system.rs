@@ -61,33 +61,39 @@ pub(crate) fn allowed_cpus(pid: u32) -> String {
 }
 
 /// CPU time (user + system, every thread, those that have ended included) the process has
-/// used so far: its CPU-time clock (`clock_getcpuclockid`), to the nanosecond; where that
-/// cannot be read, `/proc/PID/stat`, in 10 ms ticks ([`cpu_clock`] says which).
+/// used so far, from its CPU-time clock (`clock_getcpuclockid`): in nanoseconds, as of
+/// each thread's last scheduler update (a thread running when read may be counted up to a
+/// scheduler tick late). Where this process cannot read its own clock, from
+/// `/proc/PID/stat`, in 10 ms ticks. [`cpu_clock`] says which; one run never mixes them.
+/// A process that is gone reads as zero.
 pub(crate) fn cpu_time(pid: u32) -> Duration {
-    process_clock(pid).unwrap_or_else(|| ticked(pid))
+    if precise_cpu_time() {
+        process_clock(pid).unwrap_or_default()
+    } else {
+        ticked(pid)
+    }
 }
 
 /// How [`cpu_time`] reads CPU time here, for the tables' notes.
 pub(crate) fn cpu_clock() -> &'static str {
     if precise_cpu_time() {
-        "each process's CPU-time clock (ns)"
+        "each process's CPU-time clock"
     } else {
         "/proc (10 ms ticks)"
     }
 }
 
-/// Whether `used` CPU time is enough to divide into a per-item figure: at least five steps
-/// of the way [`cpu_time`] counts (1 µs from the clock, 10 ms from `/proc`).
-pub(crate) fn divisible(used: Duration) -> bool {
-    let step = if precise_cpu_time() {
-        Duration::from_micros(1)
-    } else {
-        Duration::from_millis(10)
-    };
-    used >= 5 * step
+/// The least CPU time a per-item figure is divided from: five ticks of `/proc`, and more
+/// than the few milliseconds a running process's clock may lag by.
+pub(crate) const ENOUGH_TO_DIVIDE: Duration = Duration::from_millis(50);
+
+/// Whether `used` CPU time is enough to divide into a per-item figure ([`ENOUGH_TO_DIVIDE`]):
+/// below it the figure would be mostly the count's error.
+pub(crate) fn enough_to_divide(used: Duration) -> bool {
+    used >= ENOUGH_TO_DIVIDE
 }
 
-/// Whether this process can read CPU-time clocks (checked once, on its own).
+/// Whether this process can read its own CPU-time clock (checked once).
 fn precise_cpu_time() -> bool {
     static PRECISE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PRECISE.get_or_init(|| process_clock(std::process::id()).is_some())
@@ -269,19 +275,18 @@ pub(crate) async fn idle_check(span: Duration) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use std::hint::black_box;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    use super::{cpu_time, divisible, precise_cpu_time, ticked};
+    use super::{ENOUGH_TO_DIVIDE, cpu_time, enough_to_divide, precise_cpu_time, ticked};
 
-    #[test]
-    fn a_process_s_cpu_time_counts_its_work_and_agrees_with_proc() {
-        let me = std::process::id();
-        let before = cpu_time(me);
+    /// Burns CPU until `pid` has used `more` CPU time than `before` (bounded).
+    fn work_until(pid: u32, before: Duration, more: Duration) {
         let started = Instant::now();
         let mut sum = 0u64;
-        // Works until 30 ms of CPU time have been counted (bounded, for a machine that
-        // cannot count it at all).
-        while cpu_time(me) < before + Duration::from_millis(30) {
+        while cpu_time(pid) < before + more {
             for i in 0..10_000u64 {
                 sum = sum.wrapping_add(black_box(i));
             }
@@ -291,27 +296,97 @@ mod tests {
             );
         }
         black_box(sum);
-        // /proc counts the same time in whole ticks of 10 ms, and at most one behind.
-        let (clock, ticks) = (cpu_time(me), ticked(me));
+    }
+
+    /// `/proc`'s count, read before and after: the clock lies between them, less the two
+    /// ticks /proc may round off (user and system time are rounded down apart).
+    fn agrees_with_proc(pid: u32) {
+        let low = ticked(pid);
+        let clock = cpu_time(pid);
+        let high = ticked(pid);
+        assert!(low <= clock, "{low:?} {clock:?}");
         assert!(
-            ticks <= clock + Duration::from_millis(10),
-            "{ticks:?} {clock:?}"
-        );
-        assert!(
-            clock <= ticks + Duration::from_millis(20),
-            "{ticks:?} {clock:?}"
+            clock < high + Duration::from_millis(20),
+            "{clock:?} {high:?}"
         );
     }
 
     #[test]
-    fn a_per_item_figure_needs_five_steps_of_the_count() {
-        let step = if precise_cpu_time() {
-            Duration::from_micros(1)
-        } else {
-            Duration::from_millis(10)
-        };
-        assert!(!divisible(5 * step - Duration::from_nanos(1)));
-        assert!(divisible(5 * step));
-        assert!(divisible(5 * step + Duration::from_nanos(1)));
+    fn the_clock_counts_this_process_and_agrees_with_proc() {
+        assert!(
+            precise_cpu_time(),
+            "Linux lets a process read CPU-time clocks"
+        );
+        let me = std::process::id();
+        work_until(me, cpu_time(me), Duration::from_millis(30));
+        agrees_with_proc(me);
+    }
+
+    #[test]
+    fn a_thread_that_has_ended_still_counts() {
+        let me = std::process::id();
+        let before = cpu_time(me);
+        let thread = std::thread::spawn(|| {
+            let own = || {
+                let clock = nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID;
+                nix::time::clock_gettime(clock).map_or(Duration::ZERO, Duration::from)
+            };
+            let mut sum = 0u64;
+            while own() < Duration::from_millis(20) {
+                for i in 0..10_000u64 {
+                    sum = sum.wrapping_add(black_box(i));
+                }
+            }
+            black_box(sum);
+            own()
+        });
+        let spent = thread.join().expect("the thread");
+        assert!(spent >= Duration::from_millis(20));
+        assert!(
+            cpu_time(me) - before >= spent,
+            "the ended thread's time is kept"
+        );
+    }
+
+    #[test]
+    fn another_process_s_clock_is_read() {
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo done; read x",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let pid = child.id();
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let said = rx.recv_timeout(Duration::from_secs(60));
+        assert_eq!(said.as_deref(), Ok("done\n"));
+        // Read while the child waits on its stdin, its count loop done.
+        assert!(cpu_time(pid) > Duration::ZERO, "its loop used CPU time");
+        agrees_with_proc(pid);
+        let _ = child.stdin.take().map(|mut i| i.write_all(b"\n"));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(
+            cpu_time(pid),
+            Duration::ZERO,
+            "a process that is gone reads zero"
+        );
+    }
+
+    #[test]
+    fn a_per_item_figure_needs_enough_cpu_time() {
+        let ns = Duration::from_nanos(1);
+        assert!(!enough_to_divide(ENOUGH_TO_DIVIDE - ns));
+        assert!(enough_to_divide(ENOUGH_TO_DIVIDE));
+        assert!(enough_to_divide(ENOUGH_TO_DIVIDE + ns));
     }
 }

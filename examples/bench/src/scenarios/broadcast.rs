@@ -23,7 +23,7 @@ use crate::api::{BenchClient, Broadcast};
 use crate::generator::{self, WAIT, Ws};
 use crate::report::{Stats, Table, micros, millis, ratio, thousands};
 use crate::servers::Kind;
-use crate::system::{cpu_clock, cpu_time, divisible, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, enough_to_divide, raise_nofile};
 use crate::targets::Goal;
 use crate::{BoxError, client_builder};
 
@@ -101,7 +101,10 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             seq += 1;
             rounds.push(round(stub.broadcast(seq), &mut rx, seq, n, n).await?);
         }
-        let cpu = (cpu_time(pid) - cpu.0, cpu_time(std::process::id()) - cpu.1);
+        let cpu = (
+            cpu_time(pid).saturating_sub(cpu.0),
+            cpu_time(std::process::id()).saturating_sub(cpu.1),
+        );
         per_peer.push((n, row(&mut table, n, &rounds, cpu)));
         done = n;
     }
@@ -278,7 +281,7 @@ fn row(table: &mut Table, n: usize, rounds: &[Round], cpu: (Duration, Duration))
     // Below a few steps of the CPU-time count a per-peer figure is noise.
     let sends = (rounds.len() * n) as f64;
     let cpu_per_peer = |used: Duration| {
-        if divisible(used) {
+        if enough_to_divide(used) {
             micros(used.as_secs_f64() * 1e9 / sends)
         } else {
             "-".to_owned()

@@ -75,8 +75,8 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let run = pipeline(&mut active, 1, d, calls(KINDS[k])).await?;
         let measured = Measured {
             run,
-            server: cpu_time(pids[k]) - cpu.0,
-            generator: cpu_time(me) - cpu.1,
+            server: cpu_time(pids[k]).saturating_sub(cpu.0),
+            generator: cpu_time(me).saturating_sub(cpu.1),
         };
         sockets[k].splice(0..0, active);
         Ok(measured)

@@ -106,8 +106,8 @@ pub(crate) async fn measure_shape(
         let run = pipeline(&mut sockets[i], window, d, calls(kinds[i])).await?;
         Ok(Measured {
             run,
-            server: cpu_time(pids[i]) - cpu.0,
-            generator: cpu_time(me) - cpu.1,
+            server: cpu_time(pids[i]).saturating_sub(cpu.0),
+            generator: cpu_time(me).saturating_sub(cpu.1),
         })
     })
     .await

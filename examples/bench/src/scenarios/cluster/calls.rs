@@ -14,7 +14,7 @@ use crate::generator::{self, Run, WAIT};
 use crate::report::{Stats, Table, micros, ratio};
 use crate::scenarios::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::servers::redis::pings;
-use crate::system::{cpu_clock, cpu_time, divisible};
+use crate::system::{cpu_clock, cpu_time, enough_to_divide};
 use crate::targets::Goal;
 
 /// Calls in flight for calls/s, as in `callbacks`.
@@ -58,7 +58,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     let pids = cluster.pids();
 
     // Round trips: PING from node A, PING from here, local calls, cross-node calls.
-    let sequential = interleaved(&ctx.opts, 4, async |i, d| {
+    let one_at_a_time = interleaved(&ctx.opts, 4, async |i, d| {
         let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
         let trips = match i {
             0 => {
@@ -70,11 +70,11 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
             1 => RoundTrips::of(pings(&addr, d).await?),
             _ => RoundTrips::of(sequential(&mut x, d, Calls::relay(ids[i - 2])).await?),
         };
-        let cpu = used_since(&pids, before);
+        let cpu = used_since(&pids, &before);
         Ok(Sequential { trips, cpu })
     })
     .await?;
-    let trips: Vec<Vec<RoundTrips>> = sequential
+    let trips: Vec<Vec<RoundTrips>> = one_at_a_time
         .iter()
         .map(|runs| runs.iter().map(|s| s.trips).collect())
         .collect();
@@ -82,7 +82,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     let throughput = interleaved(&ctx.opts, 2, async |i, d| {
         let before: Vec<Duration> = pids.iter().map(|&p| cpu_time(p)).collect();
         let run = one(&mut x, WINDOW, d, Calls::relay(ids[i])).await?;
-        let cpu = used_since(&pids, before);
+        let cpu = used_since(&pids, &before);
         Ok(Measured { run, cpu })
     })
     .await?;
@@ -119,7 +119,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
             label.to_owned(),
             p50[i].show(micros),
             p99[i].show(micros),
-            per_trip(&sequential[i]),
+            show_per_trip(&one_at_a_time[i]),
         ];
         if i >= 2 {
             row.push(show_rates(&runs[i - 2]));
@@ -127,8 +127,8 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         }
         table.row(row);
     }
-    // Node A's PING decides the target; the load generator's, from the other CPU, is shown
-    // beside it.
+    // Node A's PING decides the target; the load generator's (from its own CPU when pinned)
+    // is shown beside it.
     let (rtt, far) = (p50[0].median, p50[1].median);
     let added = p50[3].median - p50[2].median;
     table.row(vec![
@@ -140,7 +140,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
             added / far
         ),
         signed(p99[3].median - p99[2].median),
-        String::new(),
+        show_added(&one_at_a_time[2], &one_at_a_time[3]),
         format!("{} local's", ratio(ratio_of(&cross, &local))),
     ]);
     table.note(format!(
@@ -159,7 +159,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         "the nodes and Redis share the servers' CPU: a cross-node call's steps in node A, Redis and node B run there one after another, each woken by the one before",
     );
     table.note(
-        "a process's step costs more when other processes or an idle CPU came between it and its last one (caches gone cold, a halted vCPU woken): compare Redis's CPU per PING from node A (A and Redis alone taking turns) with that from the load generator (the CPU idle while each PING crosses)",
+        "the same step may cost a process more CPU when other processes or an idle spell came between it and its last one (caches gone cold, for one): compare Redis's CPU per PING from node A (A and Redis alone taking turns) with that from the load generator (the servers' CPU idle while each PING crosses)",
     );
     table.note(cluster.placement(ctx));
     table.note(load.note());
@@ -201,10 +201,40 @@ fn cpu_per_call(repeats: &[Measured]) -> String {
     per_process(calls, |i| repeats.iter().map(|m| m.cpu[i]).sum())
 }
 
-/// CPU time per round trip over all repeats: nodes A and B, then Redis.
-fn per_trip(repeats: &[Sequential]) -> String {
+/// The processes in the CPU columns: nodes A and B, then Redis (indexes in
+/// [`Cluster::pids`]).
+const SHOWN: [usize; 3] = [0, 1, NODES];
+
+/// CPU time per round trip over all repeats, in nanoseconds, of each of [`SHOWN`]; `None`
+/// where too little to divide.
+fn per_trip(repeats: &[Sequential]) -> [Option<f64>; 3] {
     let trips: usize = repeats.iter().map(|s| s.trips.count).sum();
-    per_process(trips as u64, |i| repeats.iter().map(|s| s.cpu[i]).sum())
+    SHOWN.map(|i| {
+        let used: Duration = repeats.iter().map(|s| s.cpu[i]).sum();
+        (trips > 0 && enough_to_divide(used)).then(|| used.as_secs_f64() * 1e9 / trips as f64)
+    })
+}
+
+/// `A, B; Redis` CPU per round trip.
+fn show_per_trip(repeats: &[Sequential]) -> String {
+    let [a, b, redis] = per_trip(repeats).map(|p| p.map_or("-".to_owned(), micros));
+    format!("{a}, {b}; {redis}")
+}
+
+/// What a call across costs each process, one at a time, beyond a local call: `+A, +B;
+/// +Redis = in all` (a process under the floor counts as none).
+fn show_added(local: &[Sequential], across: &[Sequential]) -> String {
+    let (local, across) = (per_trip(local), per_trip(across));
+    let added: Vec<f64> = (0..SHOWN.len())
+        .map(|k| across[k].unwrap_or(0.0) - local[k].unwrap_or(0.0))
+        .collect();
+    format!(
+        "{}, {}; {} = {} in all",
+        signed(added[0]),
+        signed(added[1]),
+        signed(added[2]),
+        signed(added.iter().sum())
+    )
 }
 
 /// `A, B; Redis`: the CPU time `used(process)` of nodes A and B and of Redis, each divided
@@ -212,20 +242,20 @@ fn per_trip(repeats: &[Sequential]) -> String {
 fn per_process(n: u64, used: impl Fn(usize) -> Duration) -> String {
     let per = |i: usize| {
         let used = used(i);
-        if n == 0 || !divisible(used) {
+        if n == 0 || !enough_to_divide(used) {
             "-".to_owned()
         } else {
             micros(used.as_secs_f64() * 1e9 / n as f64)
         }
     };
-    let redis = NODES;
-    format!("{}, {}; {}", per(0), per(1), per(redis))
+    let [a, b, redis] = SHOWN.map(per);
+    format!("{a}, {b}; {redis}")
 }
 
 /// The CPU time each of `pids` has used since `before` (read in the same order).
-fn used_since(pids: &[u32], before: Vec<Duration>) -> Vec<Duration> {
+fn used_since(pids: &[u32], before: &[Duration]) -> Vec<Duration> {
     pids.iter()
         .zip(before)
-        .map(|(&p, b)| cpu_time(p).saturating_sub(b))
+        .map(|(&p, &b)| cpu_time(p).saturating_sub(b))
         .collect()
 }

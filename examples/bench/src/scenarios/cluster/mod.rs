@@ -13,8 +13,8 @@
 //!   on node A (local), or Z, on node B (cross-node: the call crosses Redis to B and its
 //!   answer comes back the same way). Sequential calls for p50 and p99, 64 in flight for
 //!   calls/s;
-//! - for both, the CPU time nodes A and B and Redis spend per round trip or call: where a
-//!   cross-node call's added latency goes, step by step, on a CPU they share;
+//! - for each, the CPU time nodes A and B and Redis spend per round trip or call, and what a
+//!   call across costs each of them beyond a local one, one at a time;
 //!
 //! and in [`fanout`], a broadcast from node A to `--cluster-peers` raw peers (1,000 by
 //! default), all on node A or spread evenly over the nodes, timed until the last has it.
