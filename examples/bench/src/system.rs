@@ -87,10 +87,10 @@ pub(crate) fn cpu_clock() -> &'static str {
 /// than the few milliseconds a running process's clock may lag by.
 pub(crate) const ENOUGH_TO_DIVIDE: Duration = Duration::from_millis(50);
 
-/// Whether `used` CPU time is enough to divide into a per-item figure ([`ENOUGH_TO_DIVIDE`]):
-/// below it the figure would be mostly the count's error.
-pub(crate) fn enough_to_divide(used: Duration) -> bool {
-    used >= ENOUGH_TO_DIVIDE
+/// `used` CPU time per item for `n` items, in nanoseconds; `None` for no items, or for less
+/// than [`ENOUGH_TO_DIVIDE`], where the figure would be mostly the count's error.
+pub(crate) fn per_item(used: Duration, n: u64) -> Option<f64> {
+    (n > 0 && used >= ENOUGH_TO_DIVIDE).then(|| used.as_secs_f64() * 1e9 / n as f64)
 }
 
 /// Whether this process can read its own CPU-time clock (checked once).
@@ -280,7 +280,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    use super::{ENOUGH_TO_DIVIDE, cpu_time, enough_to_divide, precise_cpu_time, ticked};
+    use super::{ENOUGH_TO_DIVIDE, cpu_time, per_item, precise_cpu_time, ticked};
 
     /// Burns CPU until `pid` has used `more` CPU time than `before` (bounded).
     fn work_until(pid: u32, before: Duration, more: Duration) {
@@ -383,10 +383,11 @@ mod tests {
     }
 
     #[test]
-    fn a_per_item_figure_needs_enough_cpu_time() {
+    fn a_per_item_figure_needs_enough_cpu_time_and_an_item() {
         let ns = Duration::from_nanos(1);
-        assert!(!enough_to_divide(ENOUGH_TO_DIVIDE - ns));
-        assert!(enough_to_divide(ENOUGH_TO_DIVIDE));
-        assert!(enough_to_divide(ENOUGH_TO_DIVIDE + ns));
+        assert_eq!(per_item(ENOUGH_TO_DIVIDE - ns, 1), None);
+        assert_eq!(per_item(ENOUGH_TO_DIVIDE, 1), Some(50e6));
+        assert_eq!(per_item(ENOUGH_TO_DIVIDE + ns, 2), Some((50e6 + 1.0) / 2.0));
+        assert_eq!(per_item(Duration::from_secs(1), 0), None);
     }
 }

@@ -23,7 +23,7 @@ use crate::api::{BenchClient, Broadcast};
 use crate::generator::{self, WAIT, Ws};
 use crate::report::{Stats, Table, micros, millis, ratio, thousands};
 use crate::servers::Kind;
-use crate::system::{cpu_clock, cpu_time, enough_to_divide, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, per_item, raise_nofile};
 use crate::targets::Goal;
 use crate::{BoxError, client_builder};
 
@@ -278,15 +278,8 @@ fn row(table: &mut Table, n: usize, rounds: &[Round], cpu: (Duration, Duration))
             .collect::<Vec<_>>(),
     );
     let per_peer = delivered.median * 1e6 / n as f64;
-    // Below a few steps of the CPU-time count a per-peer figure is noise.
-    let sends = (rounds.len() * n) as f64;
-    let cpu_per_peer = |used: Duration| {
-        if enough_to_divide(used) {
-            micros(used.as_secs_f64() * 1e9 / sends)
-        } else {
-            "-".to_owned()
-        }
-    };
+    let sends = (rounds.len() * n) as u64;
+    let cpu_per_peer = |used: Duration| per_item(used, sends).map_or("-".to_owned(), micros);
     table.row(vec![
         format!("{} peers", thousands(n as u64)),
         delivered.show(millis),

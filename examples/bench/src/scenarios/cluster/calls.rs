@@ -14,7 +14,7 @@ use crate::generator::{self, Run, WAIT};
 use crate::report::{Stats, Table, micros, ratio};
 use crate::scenarios::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::servers::redis::pings;
-use crate::system::{cpu_clock, cpu_time, enough_to_divide};
+use crate::system::{cpu_clock, cpu_time, per_item};
 use crate::targets::Goal;
 
 /// Calls in flight for calls/s, as in `callbacks`.
@@ -198,57 +198,59 @@ fn signed(nanos: f64) -> String {
 /// CPU time per answered call over all repeats: nodes A and B, then Redis.
 fn cpu_per_call(repeats: &[Measured]) -> String {
     let calls: u64 = repeats.iter().map(|m| m.run.count).sum();
-    per_process(calls, |i| repeats.iter().map(|m| m.cpu[i]).sum())
+    show(per_process(calls, |i| {
+        repeats.iter().map(|m| m.cpu[i]).sum()
+    }))
 }
 
 /// The processes in the CPU columns: nodes A and B, then Redis (indexes in
 /// [`Cluster::pids`]).
 const SHOWN: [usize; 3] = [0, 1, NODES];
 
-/// CPU time per round trip over all repeats, in nanoseconds, of each of [`SHOWN`]; `None`
-/// where too little to divide.
+/// CPU time per round trip over all repeats, in nanoseconds, of each of [`SHOWN`].
 fn per_trip(repeats: &[Sequential]) -> [Option<f64>; 3] {
     let trips: usize = repeats.iter().map(|s| s.trips.count).sum();
-    SHOWN.map(|i| {
-        let used: Duration = repeats.iter().map(|s| s.cpu[i]).sum();
-        (trips > 0 && enough_to_divide(used)).then(|| used.as_secs_f64() * 1e9 / trips as f64)
-    })
+    per_process(trips as u64, |i| repeats.iter().map(|s| s.cpu[i]).sum())
 }
 
 /// `A, B; Redis` CPU per round trip.
 fn show_per_trip(repeats: &[Sequential]) -> String {
-    let [a, b, redis] = per_trip(repeats).map(|p| p.map_or("-".to_owned(), micros));
-    format!("{a}, {b}; {redis}")
+    show(per_trip(repeats))
 }
 
 /// What a call across costs each process, one at a time, beyond a local call: `+A, +B;
-/// +Redis = in all` (a process under the floor counts as none).
+/// +Redis = in all`. A process with a figure on one side only counts as none on the other
+/// (too little to divide); one with neither is `-`, and left out of the sum.
 fn show_added(local: &[Sequential], across: &[Sequential]) -> String {
     let (local, across) = (per_trip(local), per_trip(across));
-    let added: Vec<f64> = (0..SHOWN.len())
-        .map(|k| across[k].unwrap_or(0.0) - local[k].unwrap_or(0.0))
+    let added: Vec<Option<f64>> = (0..SHOWN.len())
+        .map(|k| match (local[k], across[k]) {
+            (None, None) => None,
+            (l, a) => Some(a.unwrap_or(0.0) - l.unwrap_or(0.0)),
+        })
         .collect();
+    if added.iter().all(Option::is_none) {
+        return "-".to_owned();
+    }
+    let show = |a: Option<f64>| a.map_or("-".to_owned(), signed);
     format!(
         "{}, {}; {} = {} in all",
-        signed(added[0]),
-        signed(added[1]),
-        signed(added[2]),
-        signed(added.iter().sum())
+        show(added[0]),
+        show(added[1]),
+        show(added[2]),
+        signed(added.iter().flatten().sum())
     )
 }
 
-/// `A, B; Redis`: the CPU time `used(process)` of nodes A and B and of Redis, each divided
-/// by `n`; `-` where too little to divide.
-fn per_process(n: u64, used: impl Fn(usize) -> Duration) -> String {
-    let per = |i: usize| {
-        let used = used(i);
-        if n == 0 || !enough_to_divide(used) {
-            "-".to_owned()
-        } else {
-            micros(used.as_secs_f64() * 1e9 / n as f64)
-        }
-    };
-    let [a, b, redis] = SHOWN.map(per);
+/// The CPU time `used(process)` of each of [`SHOWN`] divided by `n`, in nanoseconds;
+/// `None` where too little to divide ([`per_item`]).
+fn per_process(n: u64, used: impl Fn(usize) -> Duration) -> [Option<f64>; 3] {
+    SHOWN.map(|i| per_item(used(i), n))
+}
+
+/// `A, B; Redis`, `-` where there is no figure.
+fn show(per: [Option<f64>; 3]) -> String {
+    let [a, b, redis] = per.map(|p| p.map_or("-".to_owned(), micros));
     format!("{a}, {b}; {redis}")
 }
 
@@ -258,4 +260,41 @@ fn used_since(pids: &[u32], before: &[Duration]) -> Vec<Duration> {
         .zip(before)
         .map(|(&p, &b)| cpu_time(p).saturating_sub(b))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Sequential, show_added};
+    use crate::api::RoundTrips;
+
+    /// 1,000 trips on which nodes A, B, C and Redis spent `ms` milliseconds of CPU time.
+    fn trips(ms: [u64; 4]) -> Vec<Sequential> {
+        vec![Sequential {
+            trips: RoundTrips {
+                count: 1_000,
+                p50: 0,
+                p99: 0,
+            },
+            cpu: ms.map(Duration::from_millis).to_vec(),
+        }]
+    }
+
+    #[test]
+    fn what_a_call_across_adds_is_given_per_process_and_summed() {
+        // B and Redis are under the floor in the local calls (heartbeats only): none there.
+        let (local, across) = (trips([85, 1, 0, 0]), trips([86, 78, 0, 51]));
+        assert_eq!(
+            show_added(&local, &across),
+            "+1.0 µs, +78.0 µs; +51.0 µs = +130.0 µs in all"
+        );
+        // A process under the floor on both sides is left out, not counted as +0.
+        let across = trips([60, 78, 0, 1]);
+        assert_eq!(
+            show_added(&local, &across),
+            "-25.0 µs, +78.0 µs; - = +53.0 µs in all"
+        );
+        assert_eq!(show_added(&trips([1; 4]), &trips([1; 4])), "-");
+    }
 }

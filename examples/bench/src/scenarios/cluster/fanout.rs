@@ -13,7 +13,7 @@ use crate::BoxError;
 use crate::report::{Stats, Table, micros, millis, rate, ratio, thousands};
 use crate::scenarios::Ctx;
 use crate::scenarios::broadcast::{OPEN_AT_ONCE, Round, listener, read_ticks, round};
-use crate::system::{cpu_clock, cpu_time, enough_to_divide, raise_nofile};
+use crate::system::{cpu_clock, cpu_time, per_item, raise_nofile};
 use crate::targets::Goal;
 
 /// Open files kept back here for everything other than the peers' sockets.
@@ -172,13 +172,7 @@ impl Cpu {
 
     /// Per delivery, for `deliveries` of them: `nodes, Redis, load generator`.
     fn per_peer(&self, deliveries: usize) -> String {
-        let per = |used: Duration| {
-            if enough_to_divide(used) {
-                micros(used.as_secs_f64() * 1e9 / deliveries as f64)
-            } else {
-                "-".to_owned()
-            }
-        };
+        let per = |used: Duration| per_item(used, deliveries as u64).map_or("-".to_owned(), micros);
         format!(
             "{}, {}, {}",
             per(self.nodes),
