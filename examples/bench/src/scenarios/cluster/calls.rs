@@ -159,7 +159,7 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
         "the nodes and Redis share the servers' CPU: a cross-node call's steps in node A, Redis and node B run there one after another, each woken by the one before",
     );
     table.note(
-        "the same step may cost a process more CPU when other processes or an idle spell came between it and its last one (caches gone cold, for one): compare Redis's CPU per PING from node A (A and Redis alone taking turns) with that from the load generator (the servers' CPU idle while each PING crosses)",
+        "the same step may cost a process more CPU when other processes' work or a message from the other CPU came between it and its last one (caches gone cold, for one): compare Redis's CPU per PING from node A (A and Redis alone taking turns on one CPU) with that from the load generator (each PING from the other CPU)",
     );
     table.note(cluster.placement(ctx));
     table.note(load.note());
