@@ -2,6 +2,7 @@
 //! on the same setup (one raw connection each, 64 calls in flight, the raw load generator
 //! answering the server's calls with batched flushes).
 
+use super::throughput::{Measured, busy, cpu_nanos, cpu_per_call};
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::oneway::drive;
@@ -9,6 +10,7 @@ use crate::generator::pipeline::{Calls, one};
 use crate::generator::{self, Ws};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
+use crate::system::{cpu_clock, cpu_time};
 use crate::targets::Goal;
 
 /// Calls in flight.
@@ -21,42 +23,65 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for _ in 0..3 {
         sockets.push(generator::connect(&url).await?);
     }
-    let runs = interleaved(&ctx.opts, 3, async |i, d| {
+    let (server, me) = (ctx.pid(Kind::Volley), std::process::id());
+    let results = interleaved(&ctx.opts, 3, async |i, d| {
         let ws = &mut sockets[i];
-        match i {
+        let cpu = (cpu_time(server), cpu_time(me));
+        let run = match i {
             0 => one(ws, WINDOW, d, Calls::ADD).await,
             1 => drive(ws, WINDOW, d).await,
             _ => one(ws, WINDOW, d, Calls::ASK).await,
-        }
+        }?;
+        Ok(Measured {
+            run,
+            server: cpu_time(server).saturating_sub(cpu.0),
+            generator: cpu_time(me).saturating_sub(cpu.1),
+        })
     })
     .await?;
     drop(sockets);
 
+    let runs: Vec<Vec<_>> = results
+        .iter()
+        .map(|r| r.iter().map(|m| m.run).collect())
+        .collect();
     let stats: Vec<_> = runs.iter().map(|r| rates(r)).collect();
     let mut table = Table::new(&[
         "callbacks (volley), 1x64",
         "calls/s median (min–max)",
+        "server CPU per call",
+        "CPU busy: server, load",
         "vs client-to-server",
     ]);
-    table.row(vec![
-        "client-to-server: the client calls `add`".to_owned(),
-        show_rates(&runs[0]),
-    ]);
-    table.row(vec![
-        "server-to-client: the server calls the client's `add`".to_owned(),
-        show_rates(&runs[1]),
-        ratio(ratio_of(&stats[1], &stats[0])),
-    ]);
-    table.row(vec![
-        "both: `ask`, which calls the client's `confirm` first".to_owned(),
-        show_rates(&runs[2]),
-        ratio(ratio_of(&stats[2], &stats[0])),
-    ]);
+    let labels = [
+        "client-to-server: the client calls `add`",
+        "server-to-client: the server calls the client's `add`",
+        "both: `ask`, which calls the client's `confirm` first",
+    ];
+    for (i, label) in labels.into_iter().enumerate() {
+        let mut row = vec![
+            label.to_owned(),
+            show_rates(&runs[i]),
+            cpu_per_call(&results[i]),
+            busy(&results[i]),
+        ];
+        if i > 0 {
+            row.push(ratio(ratio_of(&stats[i], &stats[0])));
+        }
+        table.row(row);
+    }
     table.note(
         "server-to-client: volley's `drive` keeps 64 calls in flight from 64 tasks in the server and checks each sum; the raw generator answers",
     );
     table
         .note("jsonrpsee's server cannot call its clients, and the echo calls nobody: volley only");
+    if let (Some(to), Some(from)) = (cpu_nanos(&results[0]), cpu_nanos(&results[1])) {
+        table.note(format!(
+            "CPU time from {}: a call from the server cost it {:.2}x the CPU of a call to it",
+            cpu_clock(),
+            from / to
+        ));
+    }
     table.note(load.note());
     table.print();
 

@@ -124,12 +124,15 @@ pub(crate) struct Measured {
 
 /// The server's CPU time per answered call over all repeats.
 pub(crate) fn cpu_per_call(results: &[Measured]) -> String {
+    cpu_nanos(results).map_or("-".to_owned(), |n| format!("{:.2} µs", n / 1e3))
+}
+
+/// The server's CPU time per answered call over all repeats, in nanoseconds; `None` without
+/// calls or CPU time.
+pub(crate) fn cpu_nanos(results: &[Measured]) -> Option<f64> {
     let calls: u64 = results.iter().map(|m| m.run.count).sum();
     let cpu: Duration = results.iter().map(|m| m.server).sum();
-    if calls == 0 || cpu.is_zero() {
-        return "-".to_owned();
-    }
-    format!("{:.2} µs", cpu.as_secs_f64() * 1e6 / calls as f64)
+    (calls > 0 && !cpu.is_zero()).then(|| cpu.as_secs_f64() * 1e9 / calls as f64)
 }
 
 /// The share of the repeats' wall time that the server and the load generator were busy.
