@@ -8,7 +8,7 @@ use crate::generator::pipeline::{Calls, pipeline};
 use crate::generator::{self, Run};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
-use crate::system::{cpu_clock, cpu_time};
+use crate::system::{cpu_clock, cpu_time, per_item};
 use crate::targets::Goal;
 use crate::{BoxError, Opts};
 
@@ -128,11 +128,11 @@ pub(crate) fn cpu_per_call(results: &[Measured]) -> String {
 }
 
 /// The server's CPU time per answered call over all repeats, in nanoseconds; `None` without
-/// calls or CPU time.
+/// calls or with too little CPU time to divide ([`per_item`]).
 pub(crate) fn cpu_nanos(results: &[Measured]) -> Option<f64> {
     let calls: u64 = results.iter().map(|m| m.run.count).sum();
     let cpu: Duration = results.iter().map(|m| m.server).sum();
-    (calls > 0 && !cpu.is_zero()).then(|| cpu.as_secs_f64() * 1e9 / calls as f64)
+    per_item(cpu, calls)
 }
 
 /// The share of the repeats' wall time that the server and the load generator were busy.
