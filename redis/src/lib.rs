@@ -23,6 +23,12 @@
 //! [`Options::node_timeout`] is gone: calls to it fail with `Error::Unreachable`. When Redis
 //! is away, sends reach this node's peers only (logged once) and both connections are
 //! dialed again until it is back.
+//!
+//! Every message between nodes names the version of their format ([`WIRE_VERSION`]) and its
+//! sender. Nodes of two versions (a rolling upgrade) know of each other but exchange
+//! nothing: calls from one to a peer on the other fail at once with `Error::Unreachable`
+//! naming both versions, sends and queries reach the nodes of the sender's version, and each
+//! node logs a warning when it first hears of a node of another version.
 
 mod link;
 mod listen;
@@ -39,10 +45,16 @@ use volley_core::{NodeId, Peers};
 
 use link::{Link, Publisher, Received};
 use listen::Subscriber;
-use node::{Handle, Node};
+use node::Node;
+use node::asks::Handle;
 use quiet::Quiet;
 use resp::Dialer;
-use wire::Message;
+use wire::{Decoded, Message};
+
+/// The version of what nodes say to each other through Redis, raised whenever a node of
+/// this release could misread what a node of the previous release writes (or the other way
+/// round). Nodes of different versions do not exchange messages (see the crate's docs).
+pub const WIRE_VERSION: u32 = 1;
 
 /// How a node takes part in the cluster.
 #[derive(Debug, Clone)]
@@ -277,7 +289,7 @@ impl RedisBackplane {
         if let Err(e) = released {
             tracing::debug!(node = %self.node.id, "could not release the node number: {e}");
         }
-        let goodbye = Message::Leaving { from: self.node.id }.encode(None);
+        let goodbye = Message::Leaving { from: self.node.id }.encode(self.node.id, None);
         let said: redis::RedisResult<i64> = redis::cmd("PUBLISH")
             .arg(self.node.link.cluster_channel())
             .arg(goodbye)
@@ -301,8 +313,13 @@ impl Drop for RedisBackplane {
 fn receive(node: &Arc<Node>, peers: &Peers, item: Received) {
     match item {
         Received::Payload(payload) => match Message::decode(payload) {
-            Some((message, body)) => node.handle(peers, message, body),
-            None => tracing::warn!(node = %node.id, "an unreadable backplane message"),
+            // This node's own, on the cluster channel.
+            Decoded::Ours { from, .. } if from == node.id => {}
+            Decoded::Ours { message, body, .. } => node.handle(peers, message, body),
+            Decoded::Foreign { from, version } => node.foreign(peers, from, version),
+            Decoded::Unreadable => {
+                tracing::warn!(node = %node.id, "an unreadable backplane message");
+            }
         },
         // Logged where it was noticed, with the reason.
         Received::Lost => node.cut_off(),

@@ -1,6 +1,11 @@
-//! What the nodes say to each other over Redis pub/sub: one [`Message`] per publish, as a
-//! JSON header, a line break, and a body of raw bytes (a notification's frame, carried as
-//! written so that no node encodes it again).
+//! What the nodes say to each other over Redis pub/sub: one [`Message`] per publish, as an
+//! envelope line, a JSON header, and after a line break a body of raw bytes (a
+//! notification's frame, carried as written so that no node encodes it again).
+//!
+//! The envelope, `v<version> <node>\n`, is the one part that every version of volley will
+//! read alike: the format's version ([`WIRE_VERSION`](crate::WIRE_VERSION)) and the sending
+//! node's number. A node reads the rest only when the version is its own; from a node of
+//! another version it learns that much and no more ([`Decoded::Foreign`]).
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -147,11 +152,33 @@ impl Outcome {
     }
 }
 
+/// What a published payload holds.
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    /// A message of this node's version, from node `from`, and its body (empty when it has
+    /// none).
+    Ours {
+        from: NodeId,
+        message: Message,
+        body: Bytes,
+    },
+    /// A message from node `from`, which speaks another `version` of this format.
+    Foreign { from: NodeId, version: u32 },
+    /// Nothing a node of any version wrote (or a header this version cannot read).
+    Unreadable,
+}
+
 impl Message {
-    /// The message as published: its header, and the body after a line break when there is
-    /// one. (A JSON header written by serde_json holds no raw line break.)
-    pub(crate) fn encode(&self, body: Option<&[u8]>) -> Vec<u8> {
-        let mut out = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
+    /// The message as node `from` publishes it: the envelope line, its header, and the body
+    /// after a line break when there is one. (A JSON header written by serde_json holds no
+    /// raw line break.)
+    pub(crate) fn encode(&self, from: NodeId, body: Option<&[u8]>) -> Vec<u8> {
+        let mut out = format!("v{} {from}\n", crate::WIRE_VERSION).into_bytes();
+        if serde_json::to_writer(&mut out, self).is_err() {
+            // Every message serializes (no map with keys other than strings, no failing
+            // `Serialize`): this is never reached.
+            out.extend_from_slice(b"{}");
+        }
         if let Some(body) = body {
             out.reserve(body.len() + 1);
             out.push(b'\n');
@@ -160,17 +187,43 @@ impl Message {
         out
     }
 
-    /// A published message and its body (empty when it has none), or `None` for what no node
-    /// of this version wrote.
-    pub(crate) fn decode(payload: Bytes) -> Option<(Message, Bytes)> {
+    /// What a published payload holds.
+    pub(crate) fn decode(payload: Bytes) -> Decoded {
+        let Some((version, from, rest)) = envelope(&payload) else {
+            return Decoded::Unreadable;
+        };
+        if version != crate::WIRE_VERSION {
+            return Decoded::Foreign { from, version };
+        }
+        let payload = payload.slice(rest..);
         let split = payload.iter().position(|b| *b == b'\n');
         let (header, body) = match split {
             Some(at) => (payload.slice(..at), payload.slice(at + 1..)),
-            None => (payload.clone(), Bytes::new()),
+            None => (payload, Bytes::new()),
         };
-        let message = serde_json::from_slice(&header).ok()?;
-        Some((message, body))
+        match serde_json::from_slice(&header) {
+            Ok(message) => Decoded::Ours {
+                from,
+                message,
+                body,
+            },
+            Err(_) => Decoded::Unreadable,
+        }
     }
+}
+
+/// The envelope `v<version> <node>\n` at the start of `payload`: the version, the node, and
+/// where the rest begins.
+fn envelope(payload: &[u8]) -> Option<(u32, NodeId, usize)> {
+    let line = payload.strip_prefix(b"v")?;
+    let end = line.iter().take(24).position(|b| *b == b'\n')?;
+    let (version, node) = std::str::from_utf8(&line[..end]).ok()?.split_once(' ')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(version) || !digits(node) {
+        return None;
+    }
+    let node = NodeId::new(node.parse().ok()?)?;
+    Some((version.parse().ok()?, node, 1 + end + 1))
 }
 
 #[cfg(test)]
@@ -181,6 +234,18 @@ mod tests {
         NodeId::new(n).expect("a node")
     }
 
+    /// A payload of this version: its sender, message and body.
+    fn ours(payload: Vec<u8>) -> (NodeId, Message, Bytes) {
+        match Message::decode(Bytes::from(payload)) {
+            Decoded::Ours {
+                from,
+                message,
+                body,
+            } => (from, message, body),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_notification_carries_its_frame_as_written() {
         let frame = br#"{"jsonrpc":"2.0","method":"said","params":["a\nb"]}"#;
@@ -189,8 +254,8 @@ mod tests {
             to: Recipients::Group("red".into()),
             except: vec![PeerId(7)],
         };
-        let payload = Bytes::from(message.encode(Some(frame)));
-        let (decoded, body) = Message::decode(payload).expect("decoded");
+        let (sender, decoded, body) = ours(message.encode(node(3), Some(frame)));
+        assert_eq!(sender, node(3));
         assert_eq!(&body[..], &frame[..]);
         match decoded {
             Message::Notify { from, to, except } => {
@@ -201,7 +266,76 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(Message::decode(Bytes::from_static(b"not json")).is_none());
+        assert!(matches!(
+            Message::decode(Bytes::from_static(b"not json")),
+            Decoded::Unreadable
+        ));
+    }
+
+    #[test]
+    fn every_payload_names_its_version_and_sender_first() {
+        let payload = Message::Heartbeat { from: node(12) }.encode(node(12), None);
+        let text = String::from_utf8(payload).expect("text");
+        assert_eq!(
+            text,
+            format!(
+                "v{} 12\n{{\"heartbeat\":{{\"from\":12}}}}",
+                crate::WIRE_VERSION
+            )
+        );
+    }
+
+    #[test]
+    fn a_payload_of_another_version_gives_its_version_and_sender_only() {
+        // What follows the envelope is not read: another version may write anything there.
+        let other = crate::WIRE_VERSION + 1;
+        for rest in ["", "{\"heartbeat\":{\"from\":9}}", "\u{1}not json\nbody"] {
+            let payload = format!("v{other} 9\n{rest}");
+            match Message::decode(Bytes::from(payload)) {
+                Decoded::Foreign { from, version } => assert_eq!((from, version), (node(9), other)),
+                decoded => panic!("{rest:?}: {decoded:?}"),
+            }
+        }
+        assert!(matches!(
+            Message::decode(Bytes::from_static(b"v0 9\n{}")),
+            Decoded::Foreign { version: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn a_payload_without_a_whole_envelope_is_unreadable() {
+        let max = NodeId::MAX;
+        let cases = [
+            String::new(),
+            "{\"heartbeat\":{\"from\":1}}".to_owned(),
+            "v1 2".to_owned(),               // no line break
+            "v1\n{}".to_owned(),             // no node
+            "v 2\n{}".to_owned(),            // no version
+            "v1  2\n{}".to_owned(),          // two spaces
+            "v1 -2\n{}".to_owned(),          // not digits
+            "v+1 2\n{}".to_owned(),          // not digits
+            format!("v1 {}\n{{}}", max + 1), // past the largest node
+            format!("v1 {}\n{{}}", u64::MAX),
+            format!("v{} 2\n{{}}", u64::MAX), // past a u32
+            format!("v{} 2\n{{}}", "1".repeat(30)),
+        ];
+        for payload in cases {
+            assert!(
+                matches!(
+                    Message::decode(Bytes::from(payload.clone())),
+                    Decoded::Unreadable
+                ),
+                "{payload:?}"
+            );
+        }
+        // The largest node, and a header this version cannot read behind a good envelope.
+        let last = Message::Leaving { from: node(max) }.encode(node(max), None);
+        assert_eq!(ours(last).0, node(max));
+        let garbled = format!("v{} 2\n{{\"no such message\":{{}}}}", crate::WIRE_VERSION);
+        assert!(matches!(
+            Message::decode(Bytes::from(garbled)),
+            Decoded::Unreadable
+        ));
     }
 
     #[test]
@@ -217,7 +351,7 @@ mod tests {
                 timeout_ms: 500,
             },
         };
-        let (decoded, body) = Message::decode(Bytes::from(call.encode(None))).expect("decoded");
+        let (_, decoded, body) = ours(call.encode(node(1), None));
         assert!(body.is_empty());
         match decoded {
             Message::Call { request, .. } => {
@@ -232,14 +366,15 @@ mod tests {
                 result: raw("{\"sum\": 3}"),
             },
         };
-        match Message::decode(Bytes::from(reply.encode(None))) {
-            Some((
+        match ours(reply.encode(node(2), None)) {
+            (
+                _,
                 Message::Reply {
                     outcome: Outcome::Ok { result },
                     ..
                 },
                 _,
-            )) => {
+            ) => {
                 assert_eq!(result.get(), "{\"sum\": 3}");
             }
             other => panic!("{other:?}"),

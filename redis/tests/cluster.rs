@@ -3,7 +3,8 @@
 //! another node comes back, group membership changes on the peer's own node, a call to many
 //! gives one outcome per recipient on every node (a node killed mid-call included), a node
 //! that dies is noticed within the node timeout, a Redis restart is survived, and so is a
-//! Redis that stops answering for a while.
+//! Redis that stops answering for a while. A node of another wire version (played by the
+//! test, publishing by hand) is known but not read, and calls to its peers say why.
 //! Without `redis-server` each test prints `SKIPPED: ...` (fails under
 //! `VOLLEY_REQUIRE_ALL=1`).
 
@@ -13,7 +14,7 @@ mod hall;
 use std::time::Duration;
 
 use hall::{GuestClient, Hall, Halls, Visitor, why, within as t};
-use volley::{PeerEvent, RunningServer, Server};
+use volley::{NodeId, PeerEvent, PeerId, RunningServer, Server};
 use volley_redis::{Options, RedisBackplane};
 use volley_testing::redis::RedisServer;
 
@@ -489,6 +490,147 @@ async fn a_redis_with_a_password_or_a_user_is_joined() {
         .await
         .expect_err("a wrong password");
     assert!(error.to_string().contains("WRONGPASS"), "{error}");
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+/// Publishes `payload` on `channel` of the Redis at `url`, as a node of any version would.
+async fn publish(url: &str, channel: &str, payload: String) {
+    let client = redis::Client::open(url).expect("a client");
+    let mut conn = t(client.get_multiplexed_async_connection())
+        .await
+        .expect("connect");
+    let _: i64 = t(redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(&mut conn))
+    .await
+    .expect("PUBLISH");
+}
+
+/// The reason a call from `peers` to `id` (on another node) cannot be made.
+async fn unreachable_why(peers: &volley::Peers, id: PeerId) -> String {
+    match t(peers.request(id, "here", None, None)).await {
+        Err(volley::Error::Unreachable { node, reason }) => {
+            assert_eq!(node, id.node());
+            reason
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Heartbeats of node `n` in format version `version`, on the cluster channel, every 50 ms
+/// until aborted (a node of another release, played by the test).
+fn heartbeats(url: String, namespace: &str, n: u16, version: u32) -> tokio::task::JoinHandle<()> {
+    let channel = format!("{namespace}:cluster");
+    tokio::spawn(async move {
+        loop {
+            let beat = format!("v{version} {n}\n{{\"heartbeat\":{{\"from\":{n}}}}}");
+            publish(&url, &channel, beat).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_of_another_wire_version_is_known_but_not_spoken_to() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let options = options();
+    let namespace = options.namespace.clone();
+    let nodes = cluster(&redis, 2, options).await;
+    let mut ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
+    let peers = nodes[0].running.server().peers().clone();
+    let ours = volley_redis::WIRE_VERSION;
+    let next = ours + 1;
+    // Node 4000 (none of the test's) runs a release of the next version.
+    let stranger = NodeId::new(4000).expect("a node number");
+    let someone = PeerId(4000 << 40 | 1);
+    assert_eq!(someone.node(), stranger);
+    assert_eq!(
+        unreachable_why(&peers, someone).await,
+        "no heartbeat heard from it"
+    );
+    let beats = heartbeats(redis.url(), &namespace, 4000, next);
+    let versions = format!("it speaks backplane version {next} and this node {ours}");
+    t(async {
+        while unreachable_why(&peers, someone).await != versions {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // Known, but not one of the nodes sends and queries go to.
+    let backplane = nodes[0].backplane.as_ref().expect("joined");
+    assert_eq!(backplane.nodes(), vec![bob.id.node()]);
+    // What it sends is not read: a send to everyone in the next version, then the same in
+    // this one. Ann hears only the second.
+    let send = |version: u32, text: &str| {
+        format!(
+            "v{version} 4000\n{{\"notify\":{{\"from\":4000,\"to\":\"all\",\"except\":[]}}}}\n\
+             {{\"jsonrpc\":\"2.0\",\"method\":\"heard\",\"params\":{{\"text\":\"{text}\"}}}}"
+        )
+    };
+    let cluster_channel = format!("{namespace}:cluster");
+    publish(&redis.url(), &cluster_channel, send(next, "unread")).await;
+    publish(&redis.url(), &cluster_channel, send(ours, "read")).await;
+    assert_eq!(ann.next().await, "read");
+    // Silent for the node timeout, it is forgotten.
+    beats.abort();
+    t(async {
+        while unreachable_why(&peers, someone).await != "no heartbeat heard from it" {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    beats.abort();
+    for node in nodes {
+        t(node.running.shutdown()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_comes_back_in_another_wire_version_is_gone_at_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    // A node timeout longer than the test's own: a node can only be gone by its version.
+    let options = options().node_timeout(Duration::from_secs(60));
+    let namespace = options.namespace.clone();
+    let mut nodes = cluster(&redis, 2, options).await;
+    let mut events = nodes[0].running.server().peers().subscribe();
+    let ann = Visitor::new(&nodes[0].running.ws_url(), true).await;
+    let bob = Visitor::new(&nodes[1].running.ws_url(), true).await;
+    let peers = nodes[0].running.server().peers().clone();
+    assert!(t(ann.hall().ask(bob.id.0)).await.unwrap());
+    // Bob's node stops without a word, and its number speaks the next version (upgraded
+    // in place): it is gone at once, and calls to bob say why.
+    let upgraded = bob.id.node();
+    let mut old = nodes.pop().expect("bob's node");
+    drop(old.backplane.take());
+    let next = volley_redis::WIRE_VERSION + 1;
+    let beats = heartbeats(redis.url(), &namespace, upgraded.get(), next);
+    t(async {
+        loop {
+            match events.recv().await {
+                Ok(PeerEvent::NodeLeft { node }) => return assert_eq!(node, upgraded),
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        unreachable_why(&peers, bob.id).await,
+        format!(
+            "it speaks backplane version {next} and this node {}",
+            volley_redis::WIRE_VERSION
+        )
+    );
+    beats.abort();
+    t(old.running.shutdown()).await;
     for node in nodes {
         t(node.running.shutdown()).await;
     }

@@ -1,6 +1,7 @@
 //! [`Node`]: this server's place in the cluster. It implements the backplane (what this
-//! node asks of the others) and handles what the others send (`handle`), keeps the live
-//! nodes from their heartbeats, and fails what waited on a node that went silent.
+//! node asks of the others, [`asks`]) and handles what the others send (`handle`), keeps the
+//! live nodes from their heartbeats (and apart, those of another wire version), and fails
+//! what waited on a node that went silent.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,15 +9,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
-use futures_util::stream::BoxStream;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
-use volley_core::fanout::{Backplane, Forward, Recipients, RemoteReply};
+use volley_core::fanout::{Forward, RemoteReply};
 use volley_core::{Error, NodeId, PeerId, Peers};
 
+pub(crate) mod asks;
 mod serve;
 
 use crate::Options;
@@ -39,6 +38,9 @@ type ReplyTo = oneshot::Sender<volley_core::Result<Box<RawValue>>>;
 struct State {
     /// The other nodes heard from, and when last.
     live: HashMap<NodeId, Instant>,
+    /// The nodes heard from that speak another version of the format, which one, and when
+    /// last (forgotten like the live ones, after the node timeout).
+    foreign: HashMap<NodeId, (u32, Instant)>,
     /// Calls to one peer on another node, waiting for their reply.
     calls: HashMap<u64, (NodeId, ReplyTo)>,
     /// Calls to many, waiting for the other nodes' replies.
@@ -129,7 +131,13 @@ impl Node {
     pub(crate) fn handle(self: &Arc<Self>, peers: &Peers, message: Message, body: Bytes) {
         match message {
             Message::Heartbeat { from } if from != self.id => {
-                let fresh = self.state().live.insert(from, Instant::now()).is_none();
+                let fresh = {
+                    let mut state = self.state();
+                    // A node heard in another version before: upgraded, or its number
+                    // taken over by a process of this version.
+                    state.foreign.remove(&from);
+                    state.live.insert(from, Instant::now()).is_none()
+                };
                 if fresh {
                     tracing::info!(node = %self.id, other = %from, "a node joined the cluster");
                     // The newcomer hears of this node now, not at its next heartbeat.
@@ -234,6 +242,46 @@ impl Node {
         }
     }
 
+    /// Node `from`, which speaks `version` of the format (not this node's), was heard: it
+    /// is not sent to or waited for, calls to its peers fail naming both versions, and the
+    /// first time it is heard in that version a warning says so. A node that spoke this
+    /// node's version until now is gone, as if it had left.
+    pub(crate) fn foreign(&self, peers: &Peers, from: NodeId, version: u32) {
+        let (first, was_live) = {
+            let mut state = self.state();
+            let before = state.foreign.insert(from, (version, Instant::now()));
+            let first = before.is_none_or(|(v, _)| v != version);
+            (first, state.live.contains_key(&from))
+        };
+        if first {
+            tracing::warn!(
+                node = %self.id,
+                other = %from,
+                "node {from} speaks backplane version {version} and this node {}: they \
+                 exchange no sends, calls or queries until both run one version",
+                crate::WIRE_VERSION
+            );
+        }
+        if was_live {
+            self.forget(
+                peers,
+                from,
+                &format!("it now speaks backplane version {version}"),
+            );
+        }
+    }
+
+    /// Why a call to a peer on `node`, not live, cannot be made.
+    fn not_live(&self, node: NodeId) -> String {
+        match self.state().foreign.get(&node) {
+            Some((version, _)) => format!(
+                "it speaks backplane version {version} and this node {}",
+                crate::WIRE_VERSION
+            ),
+            None => "no heartbeat heard from it".into(),
+        }
+    }
+
     /// Publishes `message` on node `to`'s channel; a message that cannot be queued is
     /// dropped (and logged).
     fn send_to(&self, to: NodeId, message: &Message, body: Option<&[u8]>) {
@@ -254,13 +302,13 @@ impl Node {
         body: Option<&[u8]>,
     ) -> Result<(), &'static str> {
         self.link
-            .publish(self.link.node_channel(to), message.encode(body))
+            .publish(self.link.node_channel(to), message.encode(self.id, body))
     }
 
     /// Publishes `message` on the cluster channel; `Err` says why it could not be queued.
     fn try_send_all(&self, message: &Message, body: Option<&[u8]>) -> Result<(), &'static str> {
         self.link
-            .publish(self.link.cluster_channel(), message.encode(body))
+            .publish(self.link.cluster_channel(), message.encode(self.id, body))
     }
 
     /// Forgets the nodes not heard from within the node timeout, and ends what waited on
@@ -278,6 +326,10 @@ impl Node {
             self.forget(peers, node, "no heartbeat within the node timeout");
         }
         let mut state = self.state();
+        let timeout = self.options.node_timeout;
+        state
+            .foreign
+            .retain(|_, (_, seen)| now.duration_since(*seen) <= timeout);
         state.each.retain(|_, each| each.until > now);
         let late: Vec<u64> = state
             .finds
@@ -382,188 +434,5 @@ impl Node {
 fn finish(mut find: Find) {
     if let Some(done) = find.done.take() {
         let _ = done.send(std::mem::take(&mut find.ids));
-    }
-}
-
-/// Withdraws a call (or a call to many) on the nodes serving it when the caller drops it.
-struct Withdraw {
-    node: Arc<Node>,
-    call: u64,
-    to: Option<NodeId>,
-    done: bool,
-}
-
-impl Drop for Withdraw {
-    fn drop(&mut self) {
-        let mut state = self.node.state();
-        let waiting =
-            state.calls.remove(&self.call).is_some() | state.each.remove(&self.call).is_some();
-        drop(state);
-        if waiting && !self.done {
-            let cancel = Message::Cancel {
-                from: self.node.id,
-                call: self.call,
-            };
-            match self.to {
-                Some(to) => self.node.send_to(to, &cancel, None),
-                None => self.node.send_all(&cancel, None),
-            }
-        }
-    }
-}
-
-/// The backplane is the node, behind an `Arc`.
-#[derive(Debug, Clone)]
-pub(crate) struct Handle(pub(crate) Arc<Node>);
-
-impl Backplane for Handle {
-    fn notify(&self, to: &Recipients, except: &[PeerId], frame: Bytes) {
-        let node = &self.0;
-        let message = Message::Notify {
-            from: node.id,
-            to: to.clone(),
-            except: except.to_vec(),
-        };
-        node.send_all(&message, Some(&frame));
-    }
-
-    fn call(
-        &self,
-        id: PeerId,
-        call: Forward,
-    ) -> BoxFuture<'static, volley_core::Result<Box<RawValue>>> {
-        let node = self.0.clone();
-        Box::pin(async move {
-            let to = id.node();
-            if !node.state().live.contains_key(&to) {
-                return Err(Error::Unreachable {
-                    node: to,
-                    reason: "no heartbeat heard from it".into(),
-                });
-            }
-            let timeout = node.timeout(&call);
-            let number = node.number();
-            let (tx, rx) = oneshot::channel();
-            node.state().calls.insert(number, (to, tx));
-            let mut withdraw = Withdraw {
-                node: node.clone(),
-                call: number,
-                to: Some(to),
-                done: false,
-            };
-            let message = Message::Call {
-                peer: id,
-                request: node.request(number, &call, timeout),
-            };
-            if let Err(why) = node.try_send_to(to, &message, None) {
-                // Never sent: nothing to withdraw on the other node.
-                withdraw.done = true;
-                return Err(Error::Unreachable {
-                    node: to,
-                    reason: why.into(),
-                });
-            }
-            let outcome = tokio::time::timeout(timeout, rx).await;
-            withdraw.done = matches!(outcome, Ok(Ok(_)));
-            match outcome {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(Error::Unreachable {
-                    node: to,
-                    reason: "the backplane stopped".into(),
-                }),
-                Err(_) => Err(Error::Timeout(timeout)),
-            }
-        })
-    }
-
-    fn call_each(
-        &self,
-        to: &Recipients,
-        except: &[PeerId],
-        call: Forward,
-    ) -> BoxStream<'static, RemoteReply> {
-        let node = self.0.clone();
-        let waiting = node.live();
-        if waiting.is_empty() {
-            return futures_util::stream::empty().boxed();
-        }
-        let timeout = node.timeout(&call);
-        let number = node.number();
-        let (tx, rx) = mpsc::unbounded_channel();
-        node.state().each.insert(
-            number,
-            Each {
-                replies: tx,
-                waiting,
-                unanswered: HashMap::new(),
-                until: Instant::now() + timeout + node.options.node_timeout,
-            },
-        );
-        let message = Message::CallEach {
-            to: to.clone(),
-            except: except.to_vec(),
-            request: node.request(number, &call, timeout),
-        };
-        if node.try_send_all(&message, None).is_err() {
-            // Never sent: the other nodes' recipients are not known, and none will answer.
-            node.state().each.remove(&number);
-            return futures_util::stream::empty().boxed();
-        }
-        let withdraw = Withdraw {
-            node,
-            call: number,
-            to: None,
-            done: false,
-        };
-        futures_util::stream::unfold((rx, withdraw), |(mut rx, withdraw)| async move {
-            let reply = rx.recv().await?;
-            Some((reply, (rx, withdraw)))
-        })
-        .boxed()
-    }
-
-    fn membership(&self, id: PeerId, group: &str, join: bool) {
-        let message = Message::Membership {
-            peer: id,
-            group: group.to_owned(),
-            join,
-        };
-        self.0.send_to(id.node(), &message, None);
-    }
-
-    fn find(&self, to: &Recipients) -> BoxFuture<'static, Vec<PeerId>> {
-        let node = self.0.clone();
-        let to = to.clone();
-        Box::pin(async move {
-            let waiting = node.live();
-            if waiting.is_empty() {
-                return Vec::new();
-            }
-            let query = node.number();
-            let (tx, rx) = oneshot::channel();
-            node.state().finds.insert(
-                query,
-                Find {
-                    ids: Vec::new(),
-                    waiting,
-                    done: Some(tx),
-                    until: Instant::now() + node.options.node_timeout,
-                },
-            );
-            let sent = node.try_send_all(
-                &Message::Find {
-                    from: node.id,
-                    query,
-                    to,
-                },
-                None,
-            );
-            if sent.is_err()
-                && let Some(find) = node.state().finds.remove(&query)
-            {
-                finish(find);
-            }
-            rx.await.unwrap_or_default()
-        })
     }
 }
