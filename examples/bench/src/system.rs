@@ -108,14 +108,55 @@ fn process_clock(pid: u32) -> Option<Duration> {
 
 /// CPU time from `/proc/PID/stat`, in whole 10 ms ticks.
 fn ticked(pid: u32) -> Duration {
+    let ticks = user_and_kernel(pid);
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis((ticks.user + ticks.kernel) * 10)
+}
+
+/// A process's CPU time so far in user space and in the kernel, in 10 ms ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Ticks {
+    pub(crate) user: u64,
+    pub(crate) kernel: u64,
+}
+
+impl Ticks {
+    /// The ticks from `before` to `self` (each saturating at zero).
+    pub(crate) fn since(self, before: Ticks) -> Ticks {
+        Ticks {
+            user: self.user.saturating_sub(before.user),
+            kernel: self.kernel.saturating_sub(before.kernel),
+        }
+    }
+
+    /// The kernel's share of the ticks; `None` without any.
+    pub(crate) fn kernel_share(self) -> Option<f64> {
+        let all = self.user + self.kernel;
+        (all > 0).then(|| self.kernel as f64 / all as f64)
+    }
+}
+
+impl std::iter::Sum for Ticks {
+    fn sum<I: Iterator<Item = Ticks>>(iter: I) -> Ticks {
+        iter.fold(Ticks::default(), |a, b| Ticks {
+            user: a.user + b.user,
+            kernel: a.kernel + b.kernel,
+        })
+    }
+}
+
+/// The process's user and kernel ticks from `/proc/PID/stat` (all threads, ended ones
+/// included); zero for a process that is gone.
+pub(crate) fn user_and_kernel(pid: u32) -> Ticks {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which ends with ')'): utime and stime are 14th and 15th.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
+    let field = |i: usize| f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ticks {
+        user: field(11),
+        kernel: field(12),
+    }
 }
 
 /// The process's resident memory in KiB (0 when `/proc` cannot tell).
@@ -280,7 +321,9 @@ mod tests {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    use super::{ENOUGH_TO_DIVIDE, cpu_time, per_item, precise_cpu_time, ticked};
+    use super::{
+        ENOUGH_TO_DIVIDE, Ticks, cpu_time, per_item, precise_cpu_time, ticked, user_and_kernel,
+    };
 
     /// Burns CPU until `pid` has used `more` CPU time than `before` (bounded).
     fn work_until(pid: u32, before: Duration, more: Duration) {
@@ -380,6 +423,41 @@ mod tests {
             Duration::ZERO,
             "a process that is gone reads zero"
         );
+    }
+
+    #[test]
+    fn user_and_kernel_time_are_told_apart() {
+        use std::io::Read;
+        let me = std::process::id();
+        // In user space only.
+        let before = user_and_kernel(me);
+        work_until(me, cpu_time(me), Duration::from_millis(200));
+        let user = user_and_kernel(me).since(before);
+        assert!(user.user >= 10 && user.user > 4 * user.kernel, "{user:?}");
+        // Mostly in the kernel: reads of /dev/zero, which the kernel fills.
+        let mut zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+        let mut buf = vec![1u8; 1 << 20];
+        let (start, started) = (cpu_time(me), Instant::now());
+        let before = user_and_kernel(me);
+        while cpu_time(me) < start + Duration::from_millis(200) {
+            zero.read_exact(&mut buf).expect("read /dev/zero");
+            assert!(started.elapsed() < Duration::from_secs(30), "no CPU time");
+        }
+        let kernel = user_and_kernel(me).since(before);
+        assert!(
+            kernel.kernel >= 10 && kernel.kernel > kernel.user,
+            "{kernel:?}"
+        );
+        assert!(kernel.kernel_share().is_some_and(|s| s > 0.5));
+        assert_eq!(
+            [user, kernel].into_iter().sum::<Ticks>(),
+            Ticks {
+                user: user.user + kernel.user,
+                kernel: user.kernel + kernel.kernel
+            }
+        );
+        assert_eq!(Ticks::default().kernel_share(), None);
+        assert_eq!(before.since(user_and_kernel(me)), Ticks::default());
     }
 
     #[test]

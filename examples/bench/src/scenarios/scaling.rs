@@ -9,7 +9,7 @@ use crate::BoxError;
 use crate::generator::pipeline::pipeline;
 use crate::generator::{self, Run, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
-use crate::system::{cpu_clock, cpu_time, raise_nofile};
+use crate::system::{Ticks, cpu_clock, cpu_time, per_item, raise_nofile, user_and_kernel};
 use crate::targets::Goal;
 
 /// Handshakes in flight at once while opening.
@@ -72,23 +72,39 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let (n, k) = pairs[p];
         let mut active: Vec<Ws> = sockets[k].drain(..n).collect();
         let cpu = (cpu_time(pids[k]), cpu_time(me));
+        let ticks = user_and_kernel(pids[k]);
         let run = pipeline(&mut active, 1, d, calls(KINDS[k])).await?;
         let measured = Measured {
             run,
             server: cpu_time(pids[k]).saturating_sub(cpu.0),
             generator: cpu_time(me).saturating_sub(cpu.1),
         };
+        let ticks = user_and_kernel(pids[k]).since(ticks);
         sockets[k].splice(0..0, active);
-        Ok(measured)
+        Ok((measured, ticks))
     })
     .await?;
     drop(sockets);
+    let (results, ticks): (Vec<Vec<Measured>>, Vec<Ticks>) = results
+        .into_iter()
+        .map(|r| {
+            let ticks: Ticks = r.iter().map(|(_, t)| *t).sum();
+            (r.into_iter().map(|(m, _)| m).collect(), ticks)
+        })
+        .unzip();
 
     let mut volley: Vec<(usize, Stats)> = Vec::new();
     let mut echo: Vec<Stats> = Vec::new();
     let mut busy_at: Vec<String> = Vec::new();
+    // Each server's CPU time per call in user space and in the kernel, at each count.
+    let mut split_at: Vec<[Option<(f64, f64)>; 3]> = Vec::new();
     for (row, &n) in counts.iter().enumerate() {
-        let results = &results[row * KINDS.len()..(row + 1) * KINDS.len()];
+        let pairs = row * KINDS.len()..(row + 1) * KINDS.len();
+        split_at.push(std::array::from_fn(|k| {
+            let p = pairs.start + k;
+            split(&results[p], ticks[p])
+        }));
+        let results = &results[pairs];
         let runs: Vec<Vec<Run>> = results
             .iter()
             .map(|r| r.iter().map(|m| m.run).collect())
@@ -125,6 +141,33 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for line in busy_at {
         table.note(line);
     }
+    for (&n, split) in counts.iter().zip(&split_at) {
+        let show = |s: Option<(f64, f64)>| {
+            s.map_or("-".to_owned(), |(user, kernel)| {
+                format!("{:.2} + {:.2} µs", user / 1e3, kernel / 1e3)
+            })
+        };
+        table.note(format!(
+            "server CPU per call, user + kernel, at {} connections: echo {}; jsonrpsee {}; volley {}",
+            thousands(n as u64),
+            show(split[0]),
+            show(split[1]),
+            show(split[2])
+        ));
+    }
+    if let (Some(few), Some(many)) = (split_at.first(), split_at.last())
+        && split_at.len() > 1
+    {
+        for (k, name) in [(0, "the echo"), (2, "volley")] {
+            if let (Some((_, a)), Some((_, b))) = (few[k], many[k]) {
+                table.note(format!(
+                    "{name}'s server spent {:.2}x the kernel time per call at the most connections as at the fewest: spending nothing in user space, a server that sets the pace would keep at most {} of its rate",
+                    b / a,
+                    ratio(a / b)
+                ));
+            }
+        }
+    }
     table.note(format!(
         "CPU time from {}: a side near 100% busy is the one that set the pace",
         cpu_clock()
@@ -145,4 +188,14 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         );
     }
     Ok(())
+}
+
+/// A server's CPU time per call over the repeats (from its CPU-time clock), split between user
+/// space and the kernel in the proportion of `/proc`'s ticks: (user, kernel) in nanoseconds.
+fn split(results: &[Measured], ticks: Ticks) -> Option<(f64, f64)> {
+    let calls: u64 = results.iter().map(|m| m.run.count).sum();
+    let cpu = results.iter().map(|m| m.server).sum();
+    let per_call = per_item(cpu, calls)?;
+    let kernel = ticks.kernel_share()?;
+    Some((per_call * (1.0 - kernel), per_call * kernel))
 }
