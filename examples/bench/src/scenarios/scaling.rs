@@ -161,7 +161,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         for (k, name) in [(0, "the echo"), (2, "volley")] {
             if let (Some((_, a)), Some((_, b))) = (few[k], many[k]) {
                 table.note(format!(
-                    "{name}'s server spent {:.2}x the kernel time per call at the most connections as at the fewest: spending nothing in user space, a server that sets the pace would keep at most {} of its rate",
+                    "{name}'s server spent {:.2}x the kernel time per call at the most connections as at the fewest: a server that sets the pace, with that kernel time per call and nothing in user space, would keep {} of its rate",
                     b / a,
                     ratio(a / b)
                 ));
