@@ -161,6 +161,22 @@ pub(super) async fn run(ctx: &mut Ctx, cluster: &Cluster) -> Result<(), BoxError
     table.note(
         "the same step may cost a process more CPU when other processes' work or a message from the other CPU came between it and its last one (caches gone cold, for one): compare Redis's CPU per PING from node A (A and Redis alone taking turns on one CPU) with that from the load generator (each PING from the other CPU)",
     );
+    if let Some(b) = added_by_b(&one_at_a_time[2], &one_at_a_time[3])
+        && rtt > 0.0
+    {
+        let verdict = if b > MOST_ROUND_TRIPS * rtt {
+            format!(
+                "at this cost per step no route through node B, through Redis or straight from node A, adds only {MOST_ROUND_TRIPS} round trips"
+            )
+        } else {
+            format!("B's steps alone are within the target's {MOST_ROUND_TRIPS} round trips")
+        };
+        table.note(format!(
+            "node B's own added CPU per call across is {} ({:.2} round trips of node A's PING): the call waits for B's steps on the one CPU; {verdict}",
+            micros(b),
+            b / rtt
+        ));
+    }
     table.note(cluster.placement(ctx));
     table.note(load.note());
     table.print();
@@ -242,6 +258,13 @@ fn show_added(local: &[Sequential], across: &[Sequential]) -> String {
     )
 }
 
+/// Node B's CPU per call across beyond a local call's, one at a time; `None` without a figure
+/// for a call across.
+fn added_by_b(local: &[Sequential], across: &[Sequential]) -> Option<f64> {
+    let (local, across) = (per_trip(local), per_trip(across));
+    Some(across[1]? - local[1].unwrap_or(0.0))
+}
+
 /// The CPU time `used(process)` of each of [`SHOWN`] divided by `n`, in nanoseconds;
 /// `None` where too little to divide ([`per_item`]).
 fn per_process(n: u64, used: impl Fn(usize) -> Duration) -> [Option<f64>; 3] {
@@ -266,7 +289,7 @@ fn used_since(pids: &[u32], before: &[Duration]) -> Vec<Duration> {
 mod tests {
     use std::time::Duration;
 
-    use super::{Sequential, show_added};
+    use super::{Sequential, added_by_b, show_added};
     use crate::api::RoundTrips;
 
     /// 1,000 trips on which nodes A, B, C and Redis spent `ms` milliseconds of CPU time.
@@ -296,5 +319,16 @@ mod tests {
             "-25.0 µs, +78.0 µs; - = +53.0 µs in all"
         );
         assert_eq!(show_added(&trips([1; 4]), &trips([1; 4])), "-");
+    }
+
+    #[test]
+    fn node_b_s_added_cpu_needs_a_figure_across() {
+        let local = trips([85, 1, 0, 0]);
+        assert_eq!(added_by_b(&local, &trips([86, 78, 0, 51])), Some(78_000.0));
+        assert_eq!(
+            added_by_b(&trips([85, 60, 0, 0]), &trips([86, 78, 0, 51])),
+            Some(18_000.0)
+        );
+        assert_eq!(added_by_b(&local, &trips([86, 1, 0, 51])), None);
     }
 }
