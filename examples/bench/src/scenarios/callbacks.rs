@@ -2,7 +2,7 @@
 //! on the same setup (one raw connection each, 64 calls in flight, the raw load generator
 //! answering the server's calls with batched flushes).
 
-use super::throughput::{Measured, busy, cpu_nanos, cpu_per_call};
+use super::throughput::{Counters, busy, cpu_nanos, cpu_per_call};
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::oneway::drive;
@@ -10,7 +10,7 @@ use crate::generator::pipeline::{Calls, one};
 use crate::generator::{self, Ws};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
-use crate::system::{cpu_clock, cpu_time};
+use crate::system::cpu_clock;
 use crate::targets::Goal;
 
 /// Calls in flight.
@@ -23,20 +23,16 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for _ in 0..3 {
         sockets.push(generator::connect(&url).await?);
     }
-    let (server, me) = (ctx.pid(Kind::Volley), std::process::id());
+    let server = ctx.pid(Kind::Volley);
     let results = interleaved(&ctx.opts, 3, async |i, d| {
         let ws = &mut sockets[i];
-        let cpu = (cpu_time(server), cpu_time(me));
+        let before = Counters::read(server);
         let run = match i {
             0 => one(ws, WINDOW, d, Calls::ADD).await,
             1 => drive(ws, WINDOW, d).await,
             _ => one(ws, WINDOW, d, Calls::ASK).await,
         }?;
-        Ok(Measured {
-            run,
-            server: cpu_time(server).saturating_sub(cpu.0),
-            generator: cpu_time(me).saturating_sub(cpu.1),
-        })
+        Ok(before.measured(run))
     })
     .await?;
     drop(sockets);
@@ -49,7 +45,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let mut table = Table::new(&[
         "callbacks (volley), 1x64",
         "calls/s median (min–max)",
-        "server CPU per call",
+        "server CPU per call (user + kernel)",
         "CPU busy: server, load",
         "vs client-to-server",
     ]);

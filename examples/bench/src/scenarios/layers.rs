@@ -69,7 +69,7 @@ async fn measure(ctx: &Ctx, child: &mut Child) -> Result<(), BoxError> {
         let mut table = Table::new(&[
             &format!("layers {conns}x{window}"),
             "calls/s median (min–max)",
-            "server CPU per call",
+            "server CPU per call (user + kernel)",
             "CPU busy: server, load",
             "tokio-websockets / tungstenite",
         ]);

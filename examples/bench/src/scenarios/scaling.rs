@@ -3,13 +3,13 @@
 //! echo's own drop shows how much of volley's comes from the sockets and the kernel rather
 //! than from the engine.
 
-use super::throughput::{KINDS, Measured, busy, calls};
+use super::throughput::{Counters, KINDS, busy, calls, cpu_split};
 use super::{Ctx, interleaved, rates, ratio_of, show_rates};
 use crate::BoxError;
 use crate::generator::pipeline::pipeline;
 use crate::generator::{self, Run, Ws};
 use crate::report::{Stats, Table, ratio, thousands};
-use crate::system::{Ticks, cpu_clock, cpu_time, per_item, raise_nofile, user_and_kernel};
+use crate::system::{cpu_clock, raise_nofile};
 use crate::targets::Goal;
 
 /// Handshakes in flight at once while opening.
@@ -61,7 +61,6 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         );
     }
     let pids = KINDS.map(|k| ctx.pid(k));
-    let me = std::process::id();
     // Every (count, server) pair takes its turn in every round of repeats, so that a change
     // in the machine's load falls on every row alike, not only on every column.
     let pairs: Vec<(usize, usize)> = counts
@@ -71,27 +70,13 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let results = interleaved(&ctx.opts, pairs.len(), async |p, d| {
         let (n, k) = pairs[p];
         let mut active: Vec<Ws> = sockets[k].drain(..n).collect();
-        let cpu = (cpu_time(pids[k]), cpu_time(me));
-        let ticks = user_and_kernel(pids[k]);
+        let before = Counters::read(pids[k]);
         let run = pipeline(&mut active, 1, d, calls(KINDS[k])).await?;
-        let measured = Measured {
-            run,
-            server: cpu_time(pids[k]).saturating_sub(cpu.0),
-            generator: cpu_time(me).saturating_sub(cpu.1),
-        };
-        let ticks = user_and_kernel(pids[k]).since(ticks);
         sockets[k].splice(0..0, active);
-        Ok((measured, ticks))
+        Ok(before.measured(run))
     })
     .await?;
     drop(sockets);
-    let (results, ticks): (Vec<Vec<Measured>>, Vec<Ticks>) = results
-        .into_iter()
-        .map(|r| {
-            let ticks: Ticks = r.iter().map(|(_, t)| *t).sum();
-            (r.into_iter().map(|(m, _)| m).collect(), ticks)
-        })
-        .unzip();
 
     let mut volley: Vec<(usize, Stats)> = Vec::new();
     let mut echo: Vec<Stats> = Vec::new();
@@ -101,8 +86,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     for (row, &n) in counts.iter().enumerate() {
         let pairs = row * KINDS.len()..(row + 1) * KINDS.len();
         split_at.push(std::array::from_fn(|k| {
-            let p = pairs.start + k;
-            split(&results[p], ticks[p])
+            cpu_split(&results[pairs.start + k])
         }));
         let results = &results[pairs];
         let runs: Vec<Vec<Run>> = results
@@ -188,14 +172,4 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         );
     }
     Ok(())
-}
-
-/// A server's CPU time per call over the repeats (from its CPU-time clock), split between user
-/// space and the kernel in the proportion of `/proc`'s ticks: (user, kernel) in nanoseconds.
-fn split(results: &[Measured], ticks: Ticks) -> Option<(f64, f64)> {
-    let calls: u64 = results.iter().map(|m| m.run.count).sum();
-    let cpu = results.iter().map(|m| m.server).sum();
-    let per_call = per_item(cpu, calls)?;
-    let kernel = ticks.kernel_share()?;
-    Some((per_call * (1.0 - kernel), per_call * kernel))
 }

@@ -8,7 +8,7 @@ use crate::generator::pipeline::{Calls, pipeline};
 use crate::generator::{self, Run};
 use crate::report::{Table, ratio};
 use crate::servers::Kind;
-use crate::system::{cpu_clock, cpu_time, per_item};
+use crate::system::{Ticks, cpu_clock, cpu_time, per_item, user_and_kernel};
 use crate::targets::Goal;
 use crate::{BoxError, Opts};
 
@@ -44,7 +44,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         let mut table = Table::new(&[
             &format!("throughput {shape}"),
             "calls/s median (min–max)",
-            "server CPU per call",
+            "server CPU per call (user + kernel)",
             "CPU busy: server, load",
             "vs jsonrpsee",
             "vs ceiling",
@@ -84,7 +84,6 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// One measured run and the CPU time the server and the load generator spent on it.
 /// Calls/s and CPU time of `kinds` (at `urls`, whose processes are `pids`) in one shape,
 /// `conns` connections x `window` in flight each, the servers taking turns: each one's
 /// repeats.
@@ -100,19 +99,15 @@ pub(crate) async fn measure_shape(
     for url in urls {
         sockets.push(generator::open(url, conns, 100, None).await?);
     }
-    let me = std::process::id();
     interleaved(opts, kinds.len(), async |i, d| {
-        let cpu = (cpu_time(pids[i]), cpu_time(me));
+        let before = Counters::read(pids[i]);
         let run = pipeline(&mut sockets[i], window, d, calls(kinds[i])).await?;
-        Ok(Measured {
-            run,
-            server: cpu_time(pids[i]).saturating_sub(cpu.0),
-            generator: cpu_time(me).saturating_sub(cpu.1),
-        })
+        Ok(before.measured(run))
     })
     .await
 }
 
+/// One measured run and what the server and the load generator spent on it.
 pub(crate) struct Measured {
     /// The run.
     pub(crate) run: Run,
@@ -120,11 +115,66 @@ pub(crate) struct Measured {
     pub(crate) server: Duration,
     /// The load generator's CPU time.
     pub(crate) generator: Duration,
+    /// The server's ticks in user space and in the kernel.
+    pub(crate) server_ticks: Ticks,
 }
 
-/// The server's CPU time per answered call over all repeats.
+/// The CPU counters of a server and of this process (the load generator), read before a
+/// run.
+pub(crate) struct Counters {
+    pid: u32,
+    server: Duration,
+    generator: Duration,
+    ticks: Ticks,
+}
+
+impl Counters {
+    /// Reads them for the server `pid`.
+    pub(crate) fn read(pid: u32) -> Self {
+        Self {
+            pid,
+            server: cpu_time(pid),
+            generator: cpu_time(std::process::id()),
+            ticks: user_and_kernel(pid),
+        }
+    }
+
+    /// `run`, with what each side spent since the counters were read.
+    pub(crate) fn measured(self, run: Run) -> Measured {
+        Measured {
+            run,
+            server: cpu_time(self.pid).saturating_sub(self.server),
+            generator: cpu_time(std::process::id()).saturating_sub(self.generator),
+            server_ticks: user_and_kernel(self.pid).since(self.ticks),
+        }
+    }
+}
+
+/// The server's CPU time per answered call over all repeats, and in parentheses its user
+/// space and kernel parts.
 pub(crate) fn cpu_per_call(results: &[Measured]) -> String {
-    cpu_nanos(results).map_or("-".to_owned(), |n| format!("{:.2} µs", n / 1e3))
+    let Some(total) = cpu_nanos(results) else {
+        return "-".to_owned();
+    };
+    match cpu_split(results) {
+        Some((user, kernel)) => format!(
+            "{:.2} µs ({:.2} + {:.2})",
+            total / 1e3,
+            user / 1e3,
+            kernel / 1e3
+        ),
+        None => format!("{:.2} µs", total / 1e3),
+    }
+}
+
+/// The server's CPU time per call over the repeats (from its CPU-time clock), split between
+/// user space and the kernel in the proportion of `/proc`'s ticks: (user, kernel) in
+/// nanoseconds.
+pub(crate) fn cpu_split(results: &[Measured]) -> Option<(f64, f64)> {
+    let per_call = cpu_nanos(results)?;
+    let ticks: Ticks = results.iter().map(|m| m.server_ticks).sum();
+    let kernel = ticks.kernel_share()?;
+    Some((per_call * (1.0 - kernel), per_call * kernel))
 }
 
 /// The server's CPU time per answered call over all repeats, in nanoseconds; `None` without
