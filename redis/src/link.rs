@@ -23,11 +23,38 @@ const PIPELINE: usize = 256;
 /// The most of a batch's buffer kept between batches, in bytes.
 const KEPT_BUFFER: usize = 64 * 1024;
 
+/// Where a message is published: the channel every node listens on, or one node's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    Cluster,
+    Node(NodeId),
+}
+
+impl Channel {
+    /// Writes the channel's name in `namespace` to `out` (no allocation once `out` has
+    /// room).
+    fn write_name(self, namespace: &str, out: &mut Vec<u8>) {
+        use std::io::Write;
+        out.extend_from_slice(namespace.as_bytes());
+        let _infallible = match self {
+            Channel::Cluster => out.write_all(b":cluster"),
+            Channel::Node(node) => write!(out, ":node:{node}"),
+        };
+    }
+
+    /// The channel's name in `namespace`.
+    pub(crate) fn name(self, namespace: &str) -> String {
+        let mut out = Vec::with_capacity(namespace.len() + 12);
+        self.write_name(namespace, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
 /// How the node reaches Redis.
 #[derive(Clone)]
 pub(crate) struct Link {
     namespace: Arc<str>,
-    queue: mpsc::Sender<(String, Vec<u8>)>,
+    queue: mpsc::Sender<(Channel, Vec<u8>)>,
     /// Whether the last publish failed (so the outage is logged once, and its end too).
     down: Arc<AtomicBool>,
 }
@@ -41,29 +68,30 @@ impl Link {
     ) -> (Self, tokio::task::AbortHandle) {
         let (queue, rx) = mpsc::channel(capacity.max(1));
         let down = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(publish_all(publisher, rx, down.clone()));
+        let namespace: Arc<str> = namespace.into();
+        let task = tokio::spawn(publish_all(publisher, namespace.clone(), rx, down.clone()));
         let link = Self {
-            namespace: namespace.into(),
+            namespace,
             queue,
             down,
         };
         (link, task.abort_handle())
     }
 
-    /// The channel every node listens on.
+    /// The name of the channel every node listens on.
     pub(crate) fn cluster_channel(&self) -> String {
-        format!("{}:cluster", self.namespace)
+        Channel::Cluster.name(&self.namespace)
     }
 
-    /// Node `node`'s own channel.
+    /// The name of node `node`'s own channel.
     pub(crate) fn node_channel(&self, node: NodeId) -> String {
-        format!("{}:node:{node}", self.namespace)
+        Channel::Node(node).name(&self.namespace)
     }
 
     /// Queues `payload` for `channel` without waiting; `Err` says why it could not be. When
     /// the queue is full (Redis is slower than this node's sends) the message is dropped
     /// and logged.
-    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), &'static str> {
+    pub(crate) fn publish(&self, channel: Channel, payload: Vec<u8>) -> Result<(), &'static str> {
         match self.queue.try_send((channel, payload)) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -92,13 +120,20 @@ pub(crate) enum Publisher {
 }
 
 impl Publisher {
-    /// Publishes `batch`, in order.
-    async fn publish(&mut self, batch: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    /// Publishes `batch`, in order, to channels in `namespace`.
+    async fn publish(
+        &mut self,
+        namespace: &str,
+        batch: &mut Vec<(Channel, Vec<u8>)>,
+    ) -> Result<(), String> {
         match self {
             Publisher::Quiet(quiet, commands) => {
                 commands.clear();
+                let mut name = Vec::with_capacity(namespace.len() + 12);
                 for (channel, payload) in batch.drain(..) {
-                    resp::encode(commands, &[b"PUBLISH", channel.as_bytes(), &payload]);
+                    name.clear();
+                    channel.write_name(namespace, &mut name);
+                    resp::encode(commands, &[b"PUBLISH", &name, &payload]);
                 }
                 let sent = quiet.send(commands).await.map_err(|e| e.to_string());
                 // A burst's buffer is not kept for ever.
@@ -108,7 +143,10 @@ impl Publisher {
             Publisher::Managed(commands) => {
                 let mut pipe = redis::pipe();
                 for (channel, payload) in batch.drain(..) {
-                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                    pipe.cmd("PUBLISH")
+                        .arg(channel.name(namespace))
+                        .arg(payload)
+                        .ignore();
                 }
                 pipe.query_async::<()>(commands)
                     .await
@@ -121,12 +159,13 @@ impl Publisher {
 /// Publishes what is queued, in order, in batches of up to [`PIPELINE`] messages.
 async fn publish_all(
     mut publisher: Publisher,
-    mut rx: mpsc::Receiver<(String, Vec<u8>)>,
+    namespace: Arc<str>,
+    mut rx: mpsc::Receiver<(Channel, Vec<u8>)>,
     down: Arc<AtomicBool>,
 ) {
     let mut batch = Vec::with_capacity(PIPELINE);
     while rx.recv_many(&mut batch, PIPELINE).await > 0 {
-        let published = publisher.publish(&mut batch).await;
+        let published = publisher.publish(&namespace, &mut batch).await;
         batch.clear();
         match published {
             Ok(()) => {
@@ -191,4 +230,22 @@ pub(crate) enum Received {
     Payload(Bytes),
     /// The connection to Redis was lost (it is being dialed again).
     Lost,
+}
+
+#[cfg(test)]
+mod tests {
+    use volley_core::NodeId;
+
+    use super::Channel;
+
+    #[test]
+    fn channels_are_named_in_their_namespace() {
+        let node = NodeId::new(NodeId::MAX).expect("the largest node");
+        assert_eq!(Channel::Cluster.name("volley"), "volley:cluster");
+        assert_eq!(Channel::Node(node).name("test 7"), "test 7:node:8191");
+        // Written after what the buffer holds, as the publisher's scratch buffer is reused.
+        let mut out = b"x".to_vec();
+        Channel::Node(NodeId::default()).write_name("ns", &mut out);
+        assert_eq!(out, b"xns:node:0");
+    }
 }

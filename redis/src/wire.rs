@@ -152,6 +152,10 @@ impl Outcome {
     }
 }
 
+/// The room made for a message's envelope and header before its body (most headers are
+/// shorter; a longer one grows the buffer).
+const HEADER_ROOM: usize = 192;
+
 /// What a published payload holds.
 #[derive(Debug)]
 pub(crate) enum Decoded {
@@ -173,14 +177,16 @@ impl Message {
     /// after a line break when there is one. (A JSON header written by serde_json holds no
     /// raw line break.)
     pub(crate) fn encode(&self, from: NodeId, body: Option<&[u8]>) -> Vec<u8> {
-        let mut out = format!("v{} {from}\n", crate::WIRE_VERSION).into_bytes();
+        use std::io::Write;
+        // Room for the envelope, a header and the body, so that it is not grown piecewise.
+        let mut out = Vec::with_capacity(HEADER_ROOM + body.map_or(0, |b| b.len() + 1));
+        let _infallible = writeln!(out, "v{} {from}", crate::WIRE_VERSION);
         if serde_json::to_writer(&mut out, self).is_err() {
             // Every message serializes (no map with keys other than strings, no failing
             // `Serialize`): this is never reached.
             out.extend_from_slice(b"{}");
         }
         if let Some(body) = body {
-            out.reserve(body.len() + 1);
             out.push(b'\n');
             out.extend_from_slice(body);
         }

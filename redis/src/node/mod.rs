@@ -19,7 +19,7 @@ pub(crate) mod asks;
 mod serve;
 
 use crate::Options;
-use crate::link::Link;
+use crate::link::{Channel, Link};
 use crate::wire::{Message, Request};
 
 /// This node.
@@ -302,13 +302,13 @@ impl Node {
         body: Option<&[u8]>,
     ) -> Result<(), &'static str> {
         self.link
-            .publish(self.link.node_channel(to), message.encode(self.id, body))
+            .publish(Channel::Node(to), message.encode(self.id, body))
     }
 
     /// Publishes `message` on the cluster channel; `Err` says why it could not be queued.
     fn try_send_all(&self, message: &Message, body: Option<&[u8]>) -> Result<(), &'static str> {
         self.link
-            .publish(self.link.cluster_channel(), message.encode(self.id, body))
+            .publish(Channel::Cluster, message.encode(self.id, body))
     }
 
     /// Forgets the nodes not heard from within the node timeout, and ends what waited on
