@@ -190,31 +190,35 @@ impl Conn {
                     .map(|d| (d, Instant::now() + d));
                 let conn = self.clone();
                 let request = request.map(|id| Cow::Owned(id.into_owned()));
-                tokio::spawn(
-                    async move {
-                        let slot = match slot {
-                            Some(slot) => slot,
-                            None => {
-                                if let Ok(slot) = conn.slots.acquire().await {
-                                    slot.forget();
-                                }
-                                Slot(conn.clone())
+                let waiting = async move {
+                    let slot = match slot {
+                        Some(slot) => slot,
+                        None => {
+                            if let Ok(slot) = conn.slots.acquire().await {
+                                slot.forget();
                             }
-                        };
-                        let outcome = conn
-                            .wait(Begun::Running(pending), &token, deadline, method)
-                            .await;
-                        drop(slot);
-                        if let Some((frame, gate)) =
-                            conn.conclude(request, seq, outcome, method, started, generation)
-                        {
-                            conn.send(frame, generation).await;
-                            drop(gate);
+                            Slot(conn.clone())
                         }
-                        drop(permit);
+                    };
+                    let outcome = conn
+                        .wait(Begun::Running(pending), &token, deadline, method)
+                        .await;
+                    drop(slot);
+                    if let Some((frame, gate)) =
+                        conn.conclude(request, seq, outcome, method, started, generation)
+                    {
+                        conn.send(frame, generation).await;
+                        drop(gate);
                     }
-                    .instrument(span.clone()),
-                );
+                    drop(permit);
+                };
+                // Without a subscriber for the span the future is spawned as it is, not
+                // moved into an instrumented one first (it is most of the task).
+                if span.is_disabled() {
+                    tokio::spawn(waiting);
+                } else {
+                    tokio::spawn(waiting.instrument(span.clone()));
+                }
             }
         }
     }
