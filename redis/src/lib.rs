@@ -25,10 +25,11 @@
 //! dialed again until it is back.
 //!
 //! Every message between nodes names the version of their format ([`WIRE_VERSION`]) and its
-//! sender. Nodes of two versions (a rolling upgrade) know of each other but exchange
-//! nothing: calls from one to a peer on the other fail at once with `Error::Unreachable`
-//! naming both versions, sends and queries reach the nodes of the sender's version, and each
-//! node logs a warning when it first hears of a node of another version.
+//! sender. Nodes of two versions (a rolling upgrade) know of each other from their heartbeats
+//! but exchange nothing: once a node has heard one of another version, its calls to a peer
+//! there fail at once with `Error::Unreachable` naming both versions; sends and queries reach
+//! the nodes of the sender's version; and a warning is logged when a node starts hearing one
+//! of another version.
 
 mod link;
 mod listen;
@@ -316,6 +317,8 @@ fn receive(node: &Arc<Node>, peers: &Peers, item: Received) {
             // This node's own, on the cluster channel.
             Decoded::Ours { from, .. } if from == node.id => {}
             Decoded::Ours { message, body, .. } => node.handle(peers, message, body),
+            // Never its own number in another version: numbers are claimed one per process.
+            Decoded::Foreign { from, .. } if from == node.id => {}
             Decoded::Foreign { from, version } => node.foreign(peers, from, version),
             Decoded::Unreadable => {
                 tracing::warn!(node = %node.id, "an unreadable backplane message");

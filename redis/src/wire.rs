@@ -224,7 +224,10 @@ fn envelope(payload: &[u8]) -> Option<(u32, NodeId, usize)> {
     let line = payload.strip_prefix(b"v")?;
     let end = line.iter().take(24).position(|b| *b == b'\n')?;
     let (version, node) = std::str::from_utf8(&line[..end]).ok()?.split_once(' ')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // Decimal, without leading zeros: one way to write each number.
+    let digits = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+    };
     if !digits(version) || !digits(node) {
         return None;
     }
@@ -320,6 +323,8 @@ mod tests {
             "v1  2\n{}".to_owned(),          // two spaces
             "v1 -2\n{}".to_owned(),          // not digits
             "v+1 2\n{}".to_owned(),          // not digits
+            "v01 2\n{}".to_owned(),          // a leading zero
+            "v1 02\n{}".to_owned(),          // a leading zero
             format!("v1 {}\n{{}}", max + 1), // past the largest node
             format!("v1 {}\n{{}}", u64::MAX),
             format!("v{} 2\n{{}}", u64::MAX), // past a u32

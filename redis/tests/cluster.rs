@@ -11,6 +11,8 @@
 #[path = "../../tests/common/hall.rs"]
 mod hall;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hall::{GuestClient, Hall, Halls, Visitor, why, within as t};
@@ -520,17 +522,52 @@ async fn unreachable_why(peers: &volley::Peers, id: PeerId) -> String {
     }
 }
 
-/// Heartbeats of node `n` in format version `version`, on the cluster channel, every 50 ms
-/// until aborted (a node of another release, played by the test).
-fn heartbeats(url: String, namespace: &str, n: u16, version: u32) -> tokio::task::JoinHandle<()> {
-    let channel = format!("{namespace}:cluster");
-    tokio::spawn(async move {
-        loop {
-            let beat = format!("v{version} {n}\n{{\"heartbeat\":{{\"from\":{n}}}}}");
-            publish(&url, &channel, beat).await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
+/// A heartbeat of node `n` in format version `version`, as published.
+fn heartbeat(n: u16, version: u32) -> String {
+    format!("v{version} {n}\n{{\"heartbeat\":{{\"from\":{n}}}}}")
+}
+
+/// Heartbeats of node `n` in format version `version` on the cluster channel, every 50 ms
+/// (a node of another release, played by the test), until [`Beats::stop`].
+struct Beats {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Beats {
+    fn start(url: String, namespace: &str, n: u16, version: u32) -> Self {
+        let channel = format!("{namespace}:cluster");
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                while !stop.load(Ordering::Relaxed) {
+                    publish(&url, &channel, heartbeat(n, version)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// Stops them; every heartbeat published has been answered by Redis when this returns
+    /// (none arrives after what the test publishes next).
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        t(self.task).await.expect("the heartbeats' task");
+    }
+}
+
+/// A node number that none of `nodes` has.
+fn unused_number(nodes: &[Node]) -> u16 {
+    let taken: Vec<u16> = nodes
+        .iter()
+        .map(|n| n.backplane.as_ref().expect("joined").node().get())
+        .collect();
+    (1..=NodeId::MAX)
+        .rev()
+        .find(|n| !taken.contains(n))
+        .expect("a free number")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,15 +583,16 @@ async fn a_node_of_another_wire_version_is_known_but_not_spoken_to() {
     let peers = nodes[0].running.server().peers().clone();
     let ours = volley_redis::WIRE_VERSION;
     let next = ours + 1;
-    // Node 4000 (none of the test's) runs a release of the next version.
-    let stranger = NodeId::new(4000).expect("a node number");
-    let someone = PeerId(4000 << 40 | 1);
+    // A node that is none of the test's runs a release of the next version.
+    let n = unused_number(&nodes);
+    let stranger = NodeId::new(n).expect("a node number");
+    let someone = PeerId(u64::from(n) << 40 | 1);
     assert_eq!(someone.node(), stranger);
     assert_eq!(
         unreachable_why(&peers, someone).await,
         "no heartbeat heard from it"
     );
-    let beats = heartbeats(redis.url(), &namespace, 4000, next);
+    let beats = Beats::start(redis.url(), &namespace, n, next);
     let versions = format!("it speaks backplane version {next} and this node {ours}");
     t(async {
         while unreachable_why(&peers, someone).await != versions {
@@ -569,7 +607,7 @@ async fn a_node_of_another_wire_version_is_known_but_not_spoken_to() {
     // this one. Ann hears only the second.
     let send = |version: u32, text: &str| {
         format!(
-            "v{version} 4000\n{{\"notify\":{{\"from\":4000,\"to\":\"all\",\"except\":[]}}}}\n\
+            "v{version} {n}\n{{\"notify\":{{\"from\":{n},\"to\":\"all\",\"except\":[]}}}}\n\
              {{\"jsonrpc\":\"2.0\",\"method\":\"heard\",\"params\":{{\"text\":\"{text}\"}}}}"
         )
     };
@@ -578,14 +616,13 @@ async fn a_node_of_another_wire_version_is_known_but_not_spoken_to() {
     publish(&redis.url(), &cluster_channel, send(ours, "read")).await;
     assert_eq!(ann.next().await, "read");
     // Silent for the node timeout, it is forgotten.
-    beats.abort();
+    beats.stop().await;
     t(async {
         while unreachable_why(&peers, someone).await != "no heartbeat heard from it" {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await;
-    beats.abort();
     for node in nodes {
         t(node.running.shutdown()).await;
     }
@@ -611,7 +648,7 @@ async fn a_node_that_comes_back_in_another_wire_version_is_gone_at_once() {
     let mut old = nodes.pop().expect("bob's node");
     drop(old.backplane.take());
     let next = volley_redis::WIRE_VERSION + 1;
-    let beats = heartbeats(redis.url(), &namespace, upgraded.get(), next);
+    let beats = Beats::start(redis.url(), &namespace, upgraded.get(), next);
     t(async {
         loop {
             match events.recv().await {
@@ -622,14 +659,37 @@ async fn a_node_that_comes_back_in_another_wire_version_is_gone_at_once() {
         }
     })
     .await;
+    let ours = volley_redis::WIRE_VERSION;
     assert_eq!(
         unreachable_why(&peers, bob.id).await,
-        format!(
-            "it speaks backplane version {next} and this node {}",
-            volley_redis::WIRE_VERSION
-        )
+        format!("it speaks backplane version {next} and this node {ours}")
     );
-    beats.abort();
+    // Back in this node's version (downgraded again): live, and no longer taken as of the
+    // other version. Gone again by its goodbye, it is one not heard from, not one of
+    // another version (the node timeout, 60 s, has not swept anything).
+    beats.stop().await;
+    let cluster_channel = format!("{namespace}:cluster");
+    let n = upgraded.get();
+    publish(&redis.url(), &cluster_channel, heartbeat(n, ours)).await;
+    let backplane = nodes[0].backplane.as_ref().expect("joined");
+    t(async {
+        while !backplane.nodes().contains(&upgraded) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let goodbye = format!("v{ours} {n}\n{{\"leaving\":{{\"from\":{n}}}}}");
+    publish(&redis.url(), &cluster_channel, goodbye).await;
+    t(async {
+        while backplane.nodes().contains(&upgraded) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        unreachable_why(&peers, bob.id).await,
+        "no heartbeat heard from it"
+    );
     t(old.running.shutdown()).await;
     for node in nodes {
         t(node.running.shutdown()).await;
