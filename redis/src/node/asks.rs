@@ -68,16 +68,26 @@ impl Backplane for Handle {
         let node = self.0.clone();
         Box::pin(async move {
             let to = id.node();
-            if !node.state().live.contains_key(&to) {
+            let timeout = node.timeout(&call);
+            let number = node.number();
+            let (tx, rx) = oneshot::channel();
+            // Checked and entered under one lock: a node forgotten after the check finds the
+            // call in the table and fails it (`forget`), rather than leaving it to its
+            // deadline.
+            let live = {
+                let mut state = node.state();
+                let live = state.live.contains_key(&to);
+                if live {
+                    state.calls.insert(number, (to, tx));
+                }
+                live
+            };
+            if !live {
                 return Err(Error::Unreachable {
                     node: to,
                     reason: node.not_live(to),
                 });
             }
-            let timeout = node.timeout(&call);
-            let number = node.number();
-            let (tx, rx) = oneshot::channel();
-            node.state().calls.insert(number, (to, tx));
             let mut withdraw = Withdraw {
                 node: node.clone(),
                 call: number,
