@@ -59,6 +59,20 @@ async fn census_becomes(visitor: &Visitor, room: &str, ids: Vec<u64>) {
     .await;
 }
 
+/// Waits for the registry's next `NodeLeft` among `events`, which must be `node`'s.
+async fn node_left(events: &mut tokio::sync::broadcast::Receiver<PeerEvent>, node: NodeId) {
+    t(async {
+        loop {
+            match events.recv().await {
+                Ok(PeerEvent::NodeLeft { node: left }) => return assert_eq!(left, node),
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await;
+}
+
 /// `n` nodes that all see each other.
 async fn cluster(redis: &RedisServer, n: usize, options: Options) -> Vec<Node> {
     let mut nodes = Vec::new();
@@ -273,16 +287,7 @@ async fn a_node_killed_mid_call_leaves_no_recipient_unresolved() {
     expected.sort();
     assert_eq!(outcomes, expected);
     // The registry's subscribers heard that the node left.
-    t(async {
-        loop {
-            match events.recv().await {
-                Ok(PeerEvent::NodeLeft { node }) => return assert_eq!(node, dead_node),
-                Ok(_) => {}
-                Err(e) => panic!("{e}"),
-            }
-        }
-    })
-    .await;
+    node_left(&mut events, dead_node).await;
     t(dead.running.shutdown()).await;
     for node in nodes {
         t(node.running.shutdown()).await;
@@ -649,16 +654,7 @@ async fn a_node_that_comes_back_in_another_wire_version_is_gone_at_once() {
     drop(old.backplane.take());
     let next = volley_redis::WIRE_VERSION + 1;
     let beats = Beats::start(redis.url(), &namespace, upgraded.get(), next);
-    t(async {
-        loop {
-            match events.recv().await {
-                Ok(PeerEvent::NodeLeft { node }) => return assert_eq!(node, upgraded),
-                Ok(_) => {}
-                Err(e) => panic!("{e}"),
-            }
-        }
-    })
-    .await;
+    node_left(&mut events, upgraded).await;
     let ours = volley_redis::WIRE_VERSION;
     assert_eq!(
         unreachable_why(&peers, bob.id).await,
