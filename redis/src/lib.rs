@@ -219,7 +219,7 @@ impl RedisBackplane {
                 every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     every.tick().await;
-                    node.send_all(&Message::Heartbeat { from: node.id }, None);
+                    node.send_all(&Message::Heartbeat, None);
                     let renewed: redis::RedisResult<()> = redis::cmd("SET")
                         .arg(&key)
                         .arg(&token)
@@ -290,7 +290,7 @@ impl RedisBackplane {
         if let Err(e) = released {
             tracing::debug!(node = %self.node.id, "could not release the node number: {e}");
         }
-        let goodbye = Message::Leaving { from: self.node.id }.encode(self.node.id, None);
+        let goodbye = Message::Leaving.encode(self.node.id, None);
         let said: redis::RedisResult<i64> = redis::cmd("PUBLISH")
             .arg(self.node.link.cluster_channel())
             .arg(goodbye)
@@ -316,7 +316,11 @@ fn receive(node: &Arc<Node>, peers: &Peers, item: Received) {
         Received::Payload(payload) => match Message::decode(payload) {
             // This node's own, on the cluster channel.
             Decoded::Ours { from, .. } if from == node.id => {}
-            Decoded::Ours { message, body, .. } => node.handle(peers, message, body),
+            Decoded::Ours {
+                from,
+                message,
+                body,
+            } => node.handle(peers, from, message, body),
             // Never its own number in another version: numbers are claimed one per process.
             Decoded::Foreign { from, .. } if from == node.id => {}
             Decoded::Foreign { from, version } => node.foreign(peers, from, version),

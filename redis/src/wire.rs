@@ -13,26 +13,22 @@ use serde_json::value::RawValue;
 use volley_core::fanout::Recipients;
 use volley_core::{Error, ErrorObject, NodeId, PeerId};
 
-/// One message between nodes. `from` is the sender's node. Externally tagged
-/// (`{"call": {..}}`): params and results are kept as written (`RawValue`), which an
-/// internally tagged enum cannot hold.
+/// One message between nodes; its sender is named in the envelope before it (`from` in
+/// what follows). Externally tagged (`{"call": {..}}`): params and results are kept as
+/// written (`RawValue`), which an internally tagged enum cannot hold.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Message {
     /// "I am alive" (on the cluster channel, every heartbeat).
-    Heartbeat { from: NodeId },
+    Heartbeat,
     /// "I am leaving": the others forget this node at once.
-    Leaving { from: NodeId },
+    Leaving,
     /// A notification for `to` less `except` on every other node; the frame is the body.
-    Notify {
-        from: NodeId,
-        to: Recipients,
-        except: Vec<PeerId>,
-    },
+    Notify { to: Recipients, except: Vec<PeerId> },
     /// Call `peer` (on the node this is sent to) and send the [`Message::Reply`] back.
     Call { peer: PeerId, request: Request },
     /// The caller gave up on its call `call` (or its call to many).
-    Cancel { from: NodeId, call: u64 },
+    Cancel { call: u64 },
     /// The outcome of call `call`.
     Reply { call: u64, outcome: Outcome },
     /// Call `to` less `except` on every other node; each answers with [`Message::EachReply`]s
@@ -42,34 +38,21 @@ pub(crate) enum Message {
         except: Vec<PeerId>,
         request: Request,
     },
-    /// Node `from` calls these recipients of call-to-many `call` (sent before their
-    /// outcomes, so that a node that dies meanwhile leaves none of them unresolved).
-    EachRecipients {
-        from: NodeId,
-        call: u64,
-        peers: Vec<PeerId>,
-    },
+    /// `from` calls these recipients of call-to-many `call` (sent before their outcomes, so
+    /// that a node that dies meanwhile leaves none of them unresolved).
+    EachRecipients { call: u64, peers: Vec<PeerId> },
     /// One recipient's outcome of call-to-many `call`.
     EachReply {
-        from: NodeId,
         call: u64,
         peer: PeerId,
         outcome: Outcome,
     },
-    /// Node `from` has answered for all its recipients of call-to-many `call`.
-    EachDone { from: NodeId, call: u64 },
+    /// `from` has answered for all its recipients of call-to-many `call`.
+    EachDone { call: u64 },
     /// Which of `to` are on your node? Answer with [`Message::Found`].
-    Find {
-        from: NodeId,
-        query: u64,
-        to: Recipients,
-    },
+    Find { query: u64, to: Recipients },
     /// The answer to query `query`.
-    Found {
-        from: NodeId,
-        query: u64,
-        ids: Vec<PeerId>,
-    },
+    Found { query: u64, ids: Vec<PeerId> },
     /// Add `peer` (on the node this is sent to) to `group`, or remove it from `group`.
     Membership {
         peer: PeerId,
@@ -78,11 +61,10 @@ pub(crate) enum Message {
     },
 }
 
-/// A call forwarded to another node: who asks, its number there, the method, its params as
-/// written, and how long the caller waits.
+/// A call forwarded to another node: its number on the caller's node, the method, its
+/// params as written, and how long the caller waits.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Request {
-    pub(crate) from: NodeId,
     pub(crate) call: u64,
     pub(crate) method: String,
     pub(crate) params: Option<Box<RawValue>>,
@@ -259,7 +241,6 @@ mod tests {
     fn a_notification_carries_its_frame_as_written() {
         let frame = br#"{"jsonrpc":"2.0","method":"said","params":["a\nb"]}"#;
         let message = Message::Notify {
-            from: node(3),
             to: Recipients::Group("red".into()),
             except: vec![PeerId(7)],
         };
@@ -267,10 +248,10 @@ mod tests {
         assert_eq!(sender, node(3));
         assert_eq!(&body[..], &frame[..]);
         match decoded {
-            Message::Notify { from, to, except } => {
+            Message::Notify { to, except } => {
                 assert_eq!(
-                    (from, to, except),
-                    (node(3), Recipients::Group("red".into()), vec![PeerId(7)])
+                    (to, except),
+                    (Recipients::Group("red".into()), vec![PeerId(7)])
                 );
             }
             other => panic!("{other:?}"),
@@ -283,15 +264,9 @@ mod tests {
 
     #[test]
     fn every_payload_names_its_version_and_sender_first() {
-        let payload = Message::Heartbeat { from: node(12) }.encode(node(12), None);
+        let payload = Message::Heartbeat.encode(node(12), None);
         let text = String::from_utf8(payload).expect("text");
-        assert_eq!(
-            text,
-            format!(
-                "v{} 12\n{{\"heartbeat\":{{\"from\":12}}}}",
-                crate::WIRE_VERSION
-            )
-        );
+        assert_eq!(text, format!("v{} 12\n\"heartbeat\"", crate::WIRE_VERSION));
     }
 
     #[test]
@@ -340,7 +315,7 @@ mod tests {
             );
         }
         // The largest node, and a header this version cannot read behind a good envelope.
-        let last = Message::Leaving { from: node(max) }.encode(node(max), None);
+        let last = Message::Leaving.encode(node(max), None);
         assert_eq!(ours(last).0, node(max));
         let garbled = format!("v{} 2\n{{\"no such message\":{{}}}}", crate::WIRE_VERSION);
         assert!(matches!(
@@ -355,7 +330,6 @@ mod tests {
         let call = Message::Call {
             peer: PeerId(5),
             request: Request {
-                from: node(1),
                 call: 9,
                 method: "add".into(),
                 params: Some(raw("[1, 2]")),

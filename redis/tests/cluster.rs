@@ -529,7 +529,7 @@ async fn unreachable_why(peers: &volley::Peers, id: PeerId) -> String {
 
 /// A heartbeat of node `n` in format version `version`, as published.
 fn heartbeat(n: u16, version: u32) -> String {
-    format!("v{version} {n}\n{{\"heartbeat\":{{\"from\":{n}}}}}")
+    format!("v{version} {n}\n\"heartbeat\"")
 }
 
 /// Heartbeats of node `n` in format version `version` on the cluster channel, every 50 ms
@@ -612,7 +612,7 @@ async fn a_node_of_another_wire_version_is_known_but_not_spoken_to() {
     // this one. Ann hears only the second.
     let send = |version: u32, text: &str| {
         format!(
-            "v{version} {n}\n{{\"notify\":{{\"from\":{n},\"to\":\"all\",\"except\":[]}}}}\n\
+            "v{version} {n}\n{{\"notify\":{{\"to\":\"all\",\"except\":[]}}}}\n\
              {{\"jsonrpc\":\"2.0\",\"method\":\"heard\",\"params\":{{\"text\":\"{text}\"}}}}"
         )
     };
@@ -674,7 +674,7 @@ async fn a_node_that_comes_back_in_another_wire_version_is_gone_at_once() {
         }
     })
     .await;
-    let goodbye = format!("v{ours} {n}\n{{\"leaving\":{{\"from\":{n}}}}}");
+    let goodbye = format!("v{ours} {n}\n\"leaving\"");
     publish(&redis.url(), &cluster_channel, goodbye).await;
     t(async {
         while backplane.nodes().contains(&upgraded) {

@@ -33,10 +33,7 @@ impl Drop for Withdraw {
             state.calls.remove(&self.call).is_some() | state.each.remove(&self.call).is_some();
         drop(state);
         if waiting && !self.done {
-            let cancel = Message::Cancel {
-                from: self.node.id,
-                call: self.call,
-            };
+            let cancel = Message::Cancel { call: self.call };
             match self.to {
                 Some(to) => self.node.send_to(to, &cancel, None),
                 None => self.node.send_all(&cancel, None),
@@ -53,7 +50,6 @@ impl Backplane for Handle {
     fn notify(&self, to: &Recipients, except: &[PeerId], frame: Bytes) {
         let node = &self.0;
         let message = Message::Notify {
-            from: node.id,
             to: to.clone(),
             except: except.to_vec(),
         };
@@ -193,14 +189,7 @@ impl Backplane for Handle {
                     until: Instant::now() + node.options.node_timeout,
                 },
             );
-            let sent = node.try_send_all(
-                &Message::Find {
-                    from: node.id,
-                    query,
-                    to,
-                },
-                None,
-            );
+            let sent = node.try_send_all(&Message::Find { query, to }, None);
             if sent.is_err()
                 && let Some(find) = node.state().finds.remove(&query)
             {

@@ -119,7 +119,6 @@ impl Node {
     /// `call` as this node forwards it, numbered `number`, waiting `timeout`.
     fn request(&self, number: u64, call: &Forward, timeout: Duration) -> Request {
         Request {
-            from: self.id,
             call: number,
             method: call.method.to_string(),
             params: call.params.as_deref().map(ToOwned::to_owned),
@@ -127,10 +126,17 @@ impl Node {
         }
     }
 
-    /// Handles one message from another node, for the registry `peers`.
-    pub(crate) fn handle(self: &Arc<Self>, peers: &Peers, message: Message, body: Bytes) {
+    /// Handles one message from node `from` (another one), for the registry `peers`.
+    pub(crate) fn handle(
+        self: &Arc<Self>,
+        peers: &Peers,
+        from: NodeId,
+        message: Message,
+        body: Bytes,
+    ) {
+        debug_assert_ne!(from, self.id, "a node's own messages are not handled");
         match message {
-            Message::Heartbeat { from } if from != self.id => {
+            Message::Heartbeat => {
                 let fresh = {
                     let mut state = self.state();
                     // A node heard in another version before: upgraded, or its number
@@ -141,18 +147,16 @@ impl Node {
                 if fresh {
                     tracing::info!(node = %self.id, other = %from, "a node joined the cluster");
                     // The newcomer hears of this node now, not at its next heartbeat.
-                    self.send_to(from, &Message::Heartbeat { from: self.id }, None);
+                    self.send_to(from, &Message::Heartbeat, None);
                 }
             }
-            Message::Leaving { from } if from != self.id => self.forget(peers, from, "it left"),
+            Message::Leaving => self.forget(peers, from, "it left"),
             // Delivered in the guard; the arm itself only reports a frame that is not text.
-            Message::Notify { from, to, except }
-                if from != self.id && peers.deliver(&to, &except, body).is_none() =>
-            {
+            Message::Notify { to, except } if peers.deliver(&to, &except, body).is_none() => {
                 tracing::warn!(node = %self.id, other = %from, "a notification that is not text");
             }
-            Message::Call { peer, request } => self.serve_call(peers, peer, request),
-            Message::Cancel { from, call } => {
+            Message::Call { peer, request } => self.serve_call(peers, from, peer, request),
+            Message::Cancel { call } => {
                 if let Some(task) = self.state().serving.remove(&(from, call)) {
                     task.abort();
                 }
@@ -166,14 +170,13 @@ impl Node {
                 to,
                 except,
                 request,
-            } if request.from != self.id => self.serve_each(peers, &to, except, request),
-            Message::EachRecipients { from, call, peers } => {
+            } => self.serve_each(peers, from, &to, except, request),
+            Message::EachRecipients { call, peers } => {
                 if let Some(each) = self.state().each.get_mut(&call) {
                     each.unanswered.entry(from).or_default().extend(peers);
                 }
             }
             Message::EachReply {
-                from,
                 call,
                 peer,
                 outcome,
@@ -190,7 +193,7 @@ impl Node {
                     let _ = each.replies.send((peer, outcome.into_result(from)));
                 }
             }
-            Message::EachDone { from, call } => {
+            Message::EachDone { call } => {
                 let mut state = self.state();
                 if let Some(each) = state.each.get_mut(&call) {
                     each.waiting.remove(&from);
@@ -200,7 +203,7 @@ impl Node {
                     }
                 }
             }
-            Message::Find { from, query, to } if from != self.id => {
+            Message::Find { query, to } => {
                 let ids = peers
                     .audience(&to)
                     .local()
@@ -208,17 +211,9 @@ impl Node {
                     .iter()
                     .map(|p| p.id())
                     .collect();
-                self.send_to(
-                    from,
-                    &Message::Found {
-                        from: self.id,
-                        query,
-                        ids,
-                    },
-                    None,
-                );
+                self.send_to(from, &Message::Found { query, ids }, None);
             }
-            Message::Found { from, query, ids } => {
+            Message::Found { query, ids } => {
                 let mut state = self.state();
                 if let Some(find) = state.finds.get_mut(&query) {
                     find.ids.extend(ids);
@@ -237,8 +232,9 @@ impl Node {
                     peers.leave(peer, &group);
                 }
             }
-            // This node's own messages on the cluster channel.
-            _ => {}
+            // A notification delivered in its arm's guard; a membership change for a peer of
+            // another node, which none sends here.
+            Message::Notify { .. } | Message::Membership { .. } => {}
         }
     }
 
@@ -417,10 +413,7 @@ impl Node {
         // The nodes serving them stop (when the cancel gets through): nobody waits for
         // their answers any more.
         for (to, call) in cancels {
-            let cancel = Message::Cancel {
-                from: self.id,
-                call,
-            };
+            let cancel = Message::Cancel { call };
             // A cancel that cannot be queued is dropped (and logged): the call it names
             // ends at its deadline on the other node.
             match to {

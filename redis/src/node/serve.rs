@@ -12,10 +12,16 @@ use super::Node;
 use crate::wire::{Message, Outcome, Request};
 
 impl Node {
-    /// Calls this node's `peer` for another node, and sends the reply back.
-    pub(super) fn serve_call(self: &Arc<Self>, peers: &Peers, peer: PeerId, request: Request) {
+    /// Calls this node's `peer` for node `from`, and sends the reply back.
+    pub(super) fn serve_call(
+        self: &Arc<Self>,
+        peers: &Peers,
+        from: NodeId,
+        peer: PeerId,
+        request: Request,
+    ) {
         let peer = peers.get(peer);
-        let (from, call) = (request.from, request.call);
+        let call = request.call;
         self.serve(from, call, |node| async move {
             let result = match peer {
                 Some(peer) => {
@@ -30,24 +36,24 @@ impl Node {
         });
     }
 
-    /// Calls this node's recipients `to` less `except` for another node, and sends each
+    /// Calls this node's recipients `to` less `except` for node `from`, and sends each
     /// outcome back, then that this node is done.
     pub(super) fn serve_each(
         self: &Arc<Self>,
         peers: &Peers,
+        from: NodeId,
         to: &Recipients,
         except: Vec<PeerId>,
         request: Request,
     ) {
         let options = CallOptions::default().timeout(request.timeout());
-        let (from, call) = (request.from, request.call);
+        let call = request.call;
         let mut replies = peers
             .audience(to)
             .local()
             .except_all(except)
             .call_with::<Box<RawValue>>(&request.method, request.params, options);
         let recipients = Message::EachRecipients {
-            from: self.id,
             call,
             peers: replies.recipients().iter().map(|p| p.id()).collect(),
         };
@@ -55,21 +61,13 @@ impl Node {
         self.serve(from, call, |node| async move {
             while let Some(reply) = replies.next().await {
                 let message = Message::EachReply {
-                    from: node.id,
                     call,
                     peer: reply.id,
                     outcome: Outcome::of(reply.result),
                 };
                 node.send_to(from, &message, None);
             }
-            node.send_to(
-                from,
-                &Message::EachDone {
-                    from: node.id,
-                    call,
-                },
-                None,
-            );
+            node.send_to(from, &Message::EachDone { call }, None);
         });
     }
 
