@@ -282,21 +282,24 @@ impl Conn {
         deadline: Option<(std::time::Duration, Instant)>,
         method: &'static str,
     ) -> Option<Reply> {
-        let past_deadline = async {
-            match deadline {
-                Some((_, at)) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         // Cancellation wins over a result that is ready at the same moment: once the
         // connection is closing, a handler's late answer is dropped, not written.
+        let Some((d, at)) = deadline else {
+            return tokio::select! {
+                biased;
+                _ = token.token(&self.shared().closed).cancelled() => None,
+                reply = dispatch::finish(method, begun) => Some(reply),
+            };
+        };
+        // With a deadline, its timer is boxed: kept in this future it would make every
+        // waiting handler's task larger, deadline or not.
+        let past_deadline = Box::pin(tokio::time::sleep_until(at));
         tokio::select! {
             biased;
             _ = token.token(&self.shared().closed).cancelled() => None,
             reply = dispatch::finish(method, begun) => Some(reply),
-            _ = past_deadline => {
+            () = past_deadline => {
                 token.cancel();
-                let d = deadline.map(|(d, _)| d).unwrap_or_default();
                 let detail = format!("`{method}` did not finish within its deadline of {d:?}; the handler was cancelled");
                 Some(Reply::Payload(Err(error_object(codes::TIMED_OUT, detail))))
             }

@@ -354,14 +354,17 @@ impl Peer {
             method,
             id = tracing::field::Empty,
         );
-        // Without a subscriber for it the span records nothing, and the call's future is
-        // awaited as it is rather than moved into an instrumented one.
-        let result = if span.is_disabled() {
-            self.exchange(method, body, options, stream, &span).await
+        // The common call (nobody records its span, no cancellation token) awaits the
+        // attempt as it is. The others are boxed: their futures (a select with the token,
+        // an instrumented wrapper) would otherwise make every call's future, and every
+        // handler's that makes one, larger by their size.
+        let result = if span.is_disabled() && options.cancel.is_none() {
+            self.attempt(method, body, options, stream, &span).await
+        } else if span.is_disabled() {
+            Box::pin(self.exchange(method, body, options, stream, &span)).await
         } else {
-            self.exchange(method, body, options, stream, &span)
-                .instrument(span.clone())
-                .await
+            let exchange = self.exchange(method, body, options, stream, &span);
+            Box::pin(exchange.instrument(span.clone())).await
         };
         let outcome = match &result {
             Ok(_) => "ok",
