@@ -21,9 +21,10 @@ use tokio::time::Instant;
 use super::Ctx;
 use crate::BoxError;
 use crate::generator::oneway::drive;
-use crate::generator::pipeline::counted;
+use crate::generator::pipeline::{Calls, counted};
 use crate::generator::{self, WAIT};
 use crate::report::{Table, thousands};
+use crate::scenarios::throughput::calls;
 use crate::servers::{Child, Kind};
 
 /// Calls in flight on the one connection.
@@ -34,6 +35,9 @@ const MANY: u64 = 12_000;
 /// Calls in the short run and in the long one, one call in flight.
 const FEW_ALONE: u64 = 1_000;
 const MANY_ALONE: u64 = 5_000;
+/// `ask` calls (each a handler that calls the client back) in the short run and the long one.
+const FEW_ASKS: u64 = 500;
+const MANY_ASKS: u64 = 3_000;
 /// How long volley's server calls the client in the short run and in the long one (under
 /// callgrind, which runs it some 50 times slower).
 const DRIVE_SHORT: Duration = Duration::from_secs(2);
@@ -41,8 +45,8 @@ const DRIVE_LONG: Duration = Duration::from_secs(8);
 /// How far above the recorded figure volley may go before the run fails.
 const TOLERANCE: f64 = 0.10;
 /// The recorded figures: `volley <instructions per call>` (client to server),
-/// `volley-one-in-flight <instructions per call>` and `volley-server-to-client <instructions
-/// per call>`, each on a line of its own.
+/// `volley-one-in-flight <instructions per call>`, `volley-server-to-client <instructions
+/// per call>` and `volley-calls-back <instructions per call>`, each on a line of its own.
 const BASELINE: &str = include_str!("../../instructions.txt");
 const BASELINE_PATH: &str = "examples/bench/instructions.txt";
 
@@ -62,6 +66,11 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     } else {
         (FEW, MANY, FEW_ALONE, MANY_ALONE)
     };
+    let (few_asks, many_asks) = if ctx.opts.quick {
+        (50, 300)
+    } else {
+        (FEW_ASKS, MANY_ASKS)
+    };
     let keep = ctx.opts.callgrind_dir.clone();
     let dir = keep.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("volley-bench-callgrind-{}", std::process::id()))
@@ -70,13 +79,34 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let mut per_call = Vec::new();
     let mut alone = Vec::new();
     for kind in KINDS {
-        let a = count(ctx, kind, few, WINDOW, &dir).await?;
-        let b = count(ctx, kind, many, WINDOW, &dir).await?;
+        let a = count(ctx, kind, few, WINDOW, &dir, (calls(kind), "")).await?;
+        let b = count(ctx, kind, many, WINDOW, &dir, (calls(kind), "")).await?;
         per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
-        let a = count(ctx, kind, few_alone, 1, &dir).await?;
-        let b = count(ctx, kind, many_alone, 1, &dir).await?;
+        let a = count(ctx, kind, few_alone, 1, &dir, (calls(kind), "")).await?;
+        let b = count(ctx, kind, many_alone, 1, &dir, (calls(kind), "")).await?;
         alone.push(b.saturating_sub(a) as f64 / (many_alone - few_alone) as f64);
     }
+    // A handler that calls the client back before it answers (`ask` calls `confirm`): the
+    // incoming call, its waiting task, the outgoing call and the answer, per `ask`.
+    let a = count(
+        ctx,
+        Kind::Volley,
+        few_asks,
+        WINDOW,
+        &dir,
+        (Calls::ASK, "-ask"),
+    )
+    .await?;
+    let b = count(
+        ctx,
+        Kind::Volley,
+        many_asks,
+        WINDOW,
+        &dir,
+        (Calls::ASK, "-ask"),
+    )
+    .await?;
+    let calls_back = b.saturating_sub(a) as f64 / (many_asks - few_asks) as f64;
     // The other direction: volley's server calling the client (`drive`), timed runs whose
     // call counts the server reports.
     let (short, long) = if ctx.opts.quick {
@@ -97,6 +127,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let baseline = recorded(BASELINE, "volley");
     let baseline_alone = recorded(BASELINE, "volley-one-in-flight");
     let baseline_driven = recorded(BASELINE, "volley-server-to-client");
+    let baseline_back = recorded(BASELINE, "volley-calls-back");
     let (volley, volley_alone) = (per_call[2], alone[2]);
     let mut table = Table::new(&[
         "instructions per call",
@@ -130,6 +161,15 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             driven / volley.max(1.0)
         ),
     ]);
+    table.row(vec![
+        "volley, a handler that calls back".to_owned(),
+        thousands(calls_back.round() as u64),
+        format!(
+            "{}; {:.2}x a call each way",
+            versus_recorded(calls_back, baseline_back),
+            calls_back / (volley + driven).max(1.0)
+        ),
+    ]);
     table.note(format!(
         "1 connection, {WINDOW} calls in flight or 1; (instructions at {} calls - at {}) / {} ({} - {} with 1 in flight); each server under valgrind --tool=callgrind; the kernel's work is not counted",
         thousands(many),
@@ -140,6 +180,11 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     ));
     table.note(format!(
         "server to client: volley's server calls the client's `add` ({WINDOW} in flight, `drive`) for {short:?} and for {long:?}; (instructions - instructions) / (calls - calls)"
+    ));
+    table.note(format!(
+        "a handler that calls back: `ask`, whose handler calls the client's `confirm` and waits for it before it answers ({WINDOW} in flight; {} - {} calls); against a call to the server plus one from it",
+        thousands(many_asks),
+        thousands(few_asks)
     ));
     if keep.is_some() {
         table.note(format!(
@@ -169,6 +214,12 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
             driven,
             baseline_driven,
         ),
+        (
+            "volley-calls-back",
+            "with a handler that calls back",
+            calls_back,
+            baseline_back,
+        ),
     ];
     for (key, what, figure, recorded) in checks {
         match recorded {
@@ -184,7 +235,7 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
         }
     }
     println!(
-        "instructions: volley is within {:.0}% of its recorded figures, both directions and one in flight\n",
+        "instructions: volley is within {:.0}% of its recorded figures, both directions, one in flight and a handler that calls back\n",
         TOLERANCE * 100.0
     );
     Ok(())
@@ -203,27 +254,21 @@ fn versus_recorded(figure: f64, recorded: Option<f64>) -> String {
 }
 
 /// The instructions server `kind` executes from start to exit when it answers `calls`
-/// calls, `window` in flight.
+/// calls of `what`, `window` in flight.
 async fn count(
     ctx: &Ctx,
     kind: Kind,
     calls: u64,
     window: usize,
     dir: &Path,
+    (what, name): (Calls, &str),
 ) -> Result<u64, BoxError> {
-    let out: PathBuf = dir.join(format!("{}-{calls}x{window}.out", kind_name(kind)));
+    let out: PathBuf = dir.join(format!("{}{name}-{calls}x{window}.out", kind_name(kind)));
     let wrapper = callgrind(&out);
     let server = ctx.placement.map(|(server, _)| server);
     let child = Child::start_under(kind, ctx.opts.runtime, server, &wrapper).await?;
     let mut ws = generator::open(&child.url, 1, 1, None).await?;
-    let answered = counted(
-        &mut ws[0],
-        window,
-        calls,
-        crate::scenarios::throughput::calls(kind),
-        Instant::now() + WAIT * 4,
-    )
-    .await?;
+    let answered = counted(&mut ws[0], window, calls, what, Instant::now() + WAIT * 4).await?;
     if answered != calls {
         return Err(format!("{} answered {answered} of {calls} calls", kind.label()).into());
     }
