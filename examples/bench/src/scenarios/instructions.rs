@@ -79,34 +79,15 @@ pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), BoxError> {
     let mut per_call = Vec::new();
     let mut alone = Vec::new();
     for kind in KINDS {
-        let a = count(ctx, kind, few, WINDOW, &dir, (calls(kind), "")).await?;
-        let b = count(ctx, kind, many, WINDOW, &dir, (calls(kind), "")).await?;
-        per_call.push(b.saturating_sub(a) as f64 / (many - few) as f64);
-        let a = count(ctx, kind, few_alone, 1, &dir, (calls(kind), "")).await?;
-        let b = count(ctx, kind, many_alone, 1, &dir, (calls(kind), "")).await?;
-        alone.push(b.saturating_sub(a) as f64 / (many_alone - few_alone) as f64);
+        let add = (calls(kind), "");
+        per_call.push(per_call_of(ctx, kind, (few, many), WINDOW, &dir, add).await?);
+        alone.push(per_call_of(ctx, kind, (few_alone, many_alone), 1, &dir, add).await?);
     }
     // A handler that calls the client back before it answers (`ask` calls `confirm`): the
     // incoming call, its waiting task, the outgoing call and the answer, per `ask`.
-    let a = count(
-        ctx,
-        Kind::Volley,
-        few_asks,
-        WINDOW,
-        &dir,
-        (Calls::ASK, "-ask"),
-    )
-    .await?;
-    let b = count(
-        ctx,
-        Kind::Volley,
-        many_asks,
-        WINDOW,
-        &dir,
-        (Calls::ASK, "-ask"),
-    )
-    .await?;
-    let calls_back = b.saturating_sub(a) as f64 / (many_asks - few_asks) as f64;
+    let asks = (Calls::ASK, "-ask");
+    let counts = (few_asks, many_asks);
+    let calls_back = per_call_of(ctx, Kind::Volley, counts, WINDOW, &dir, asks).await?;
     // The other direction: volley's server calling the client (`drive`), timed runs whose
     // call counts the server reports.
     let (short, long) = if ctx.opts.quick {
@@ -251,6 +232,21 @@ fn versus_recorded(figure: f64, recorded: Option<f64>) -> String {
         ),
         None => format!("none recorded in {BASELINE_PATH}"),
     }
+}
+
+/// The instructions one call costs server `kind` (`what`, `window` in flight): the
+/// difference of the totals for the two counts of calls over the difference of the counts.
+async fn per_call_of(
+    ctx: &Ctx,
+    kind: Kind,
+    (few, many): (u64, u64),
+    window: usize,
+    dir: &Path,
+    what: (Calls, &str),
+) -> Result<f64, BoxError> {
+    let a = count(ctx, kind, few, window, dir, what).await?;
+    let b = count(ctx, kind, many, window, dir, what).await?;
+    Ok(b.saturating_sub(a) as f64 / (many - few) as f64)
 }
 
 /// The instructions server `kind` executes from start to exit when it answers `calls`
